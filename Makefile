@@ -1,0 +1,40 @@
+# make demo — set up and serve the demo tenants on http://127.0.0.1:6543
+# make test — set up and run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CONFIG ?= development.ini
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install catalogs migrate tenants serve lint clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=24" "setuptools<82" wheel
+	$(BIN)/pip install --quiet -e ".[test,postgres,redis]" -e examples/lendstack-flatrate
+	touch $(STAMP)
+
+install: $(STAMP) catalogs
+
+catalogs: $(STAMP)
+	@for po in themes/*/locale/*/LC_MESSAGES/*.po; do \
+	  $(BIN)/pybabel compile --use-fuzzy -i $$po -o $${po%.po}.mo >/dev/null || exit 1; \
+	done
+
+migrate: install
+	$(BIN)/lendstack db upgrade -c $(CONFIG)
+
+tenants: migrate
+	$(BIN)/lendstack tenant apply -c $(CONFIG) tenants/*.toml
+
+demo: tenants
+	@echo "Open http://demo.localhost:6543 (zh_Hant, CNY) and http://acme.localhost:6543 (en, USD)."
+	@echo "Operator console: http://operator.localhost:6543/operator"
+	$(BIN)/lendstack serve -c $(CONFIG)
+
+test: install
+	$(BIN)/lint-imports --config pyproject.toml
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,28 @@
+"""The ``lendstack`` command."""
+from __future__ import annotations
+
+import warnings
+
+import click
+
+# Pyramid 2.1 still imports pkg_resources; its deprecation notice is not for operators.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+
+from . import db  # noqa: E402, jobs, plugins, tenant
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lendstack")
+def main():
+    """Lendstack: run and operate a multi-tenant lending platform.
+
+    Every command takes -c/--config INI (default $LENDSTACK_CONFIG, else
+    development.ini). Bad input exits with status 2 and changes nothing.
+    """
+
+
+main.add_command(db.db)
+main.add_command(tenant.tenant)
+main.add_command(plugins.plugins)
+main.add_command(jobs.serve)
+main.add_command(jobs.worker)

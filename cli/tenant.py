@@ -1,0 +1,118 @@
+"""``lendstack tenant``: provision tenants from manifests and change their status."""
+from __future__ import annotations
+
+import click
+
+from .app import BadInput, config_option, emit, table
+
+
+def describe(tenant) -> dict:
+    return {
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "status": tenant.status,
+        "hosts": [h.host for h in tenant.hosts],
+        "theme": tenant.theme,
+        "default_locale": tenant.default_locale,
+        "locales": list(tenant.locales),
+        "currency": tenant.currency,
+        "timezone": tenant.timezone,
+        "business_date": tenant.business_date.isoformat(),
+        "branding": dict(tenant.branding or {}),
+        "plugins": {p.plugin_id: {"enabled": p.enabled, "settings": p.settings} for p in tenant.plugins},
+    }
+
+
+@click.group()
+def tenant():
+    """Tenants: the branded sites of this install."""
+
+
+@tenant.command()
+@config_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def apply(env, files):
+    """Create or update tenants from manifest FILES (all or nothing)."""
+    from tenants.manifest import ManifestError, apply_file
+
+    try:
+        with env.transaction() as session:
+            with click.progressbar(files, label="Applying manifests") as bar:
+                results = [apply_file(session, f, env.plugins, env.registry.settings_obj.operator_hosts)
+                           for f in bar]
+            lines = [f"{'created' if created else 'updated'} tenant {t.slug} ({', '.join(h.host for h in t.hosts)})"
+                     for t, created in results]
+    except ManifestError as error:
+        raise BadInput(f"{error}; nothing was applied") from None
+    for line in lines:
+        click.echo(line)
+
+
+@tenant.command("list")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_(env, as_json):
+    """List the tenants."""
+    from core.tenancy.services import all_tenants
+
+    with env.transaction() as session:
+        data = [describe(t) for t in all_tenants(session)]
+    emit(data, as_json, lambda rows: table(
+        [[r["slug"], r["name"], r["status"], r["currency"], r["default_locale"], r["theme"],
+          " ".join(r["hosts"])] for r in rows],
+        ["slug", "name", "status", "currency", "locale", "theme", "hosts"]))
+
+
+@tenant.command()
+@config_option
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def show(env, slug, as_json):
+    """Show one tenant."""
+    from core.tenancy.services import TenantNotFound, tenant_by_slug
+
+    try:
+        with env.transaction() as session:
+            data = describe(tenant_by_slug(session, slug))
+    except TenantNotFound as error:
+        raise BadInput(str(error)) from None
+
+    def human(d):
+        for key in ("slug", "name", "status", "theme", "currency", "timezone", "business_date"):
+            click.echo(f"{key:14} {d[key]}")
+        click.echo(f"{'locales':14} {', '.join(d['locales'])} (default {d['default_locale']})")
+        click.echo(f"{'hosts':14} {', '.join(d['hosts'])}")
+        for key, value in d["branding"].items():
+            click.echo(f"{'branding':14} {key} = {value}")
+        for plugin_id, p in d["plugins"].items():
+            click.echo(f"{'plugin':14} {plugin_id} {'on' if p['enabled'] else 'off'}")
+
+    emit(data, as_json, human)
+
+
+def _set_status(env, slug, status):
+    from core.tenancy.models import TenantStatus
+    from core.tenancy.services import TenantNotFound, set_status
+
+    try:
+        with env.transaction() as session:
+            set_status(session, slug, TenantStatus(status))
+    except TenantNotFound as error:
+        raise BadInput(str(error)) from None
+    click.echo(f"tenant {slug} is {status}")
+
+
+@tenant.command()
+@config_option
+@click.argument("slug")
+def suspend(env, slug):
+    """Suspend a tenant: its site answers 503 until resumed."""
+    _set_status(env, slug, "suspended")
+
+
+@tenant.command()
+@config_option
+@click.argument("slug")
+def resume(env, slug):
+    """Resume a suspended tenant."""
+    _set_status(env, slug, "active")

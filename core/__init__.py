@@ -1,0 +1,70 @@
+"""Lendstack core: the app factory and the public API plugins may use.
+
+Plugins import only what is listed in ``__all__`` here (and the documented
+modules it names); everything else in ``core`` is internal.
+"""
+from __future__ import annotations
+
+from pyramid.config import Configurator
+
+from .i18n import _
+from .loan_types import LoanApplication, LoanType, RuleViolation
+from .money import Money, MoneyError, split_largest_remainder
+from .payments import PaymentGateway, PaymentInstruction, PaymentRequest
+from .plugin_registry import PluginInfo, PluginRegistry, hookimpl
+from .schedules import (
+    DAY,
+    MONTH,
+    Installment,
+    LoanTerms,
+    RepaymentMethod,
+    Schedule,
+    ScheduleError,
+    add_months,
+    round_minor,
+)
+from .sms import SmsProvider, SmsResult, SmsView
+
+__all__ = [
+    "DAY", "MONTH", "Installment", "LoanApplication", "LoanTerms", "LoanType", "Money",
+    "MoneyError", "PaymentGateway", "PaymentInstruction", "PaymentRequest", "PluginInfo",
+    "RepaymentMethod", "RuleViolation", "Schedule", "ScheduleError", "SmsProvider",
+    "SmsResult", "SmsView", "_", "add_months", "hookimpl", "main", "round_minor",
+    "split_largest_remainder",
+]
+
+
+def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Configurator:
+    """The configured app before ``make_wsgi_app``; tests pass their own plugin registry."""
+    from . import jobs
+    from .db import make_engine, make_session_factory
+    from .settings import AppSettings
+
+    app_settings = AppSettings.from_ini(settings)
+    config = Configurator(settings=settings)
+    config.registry.settings_obj = app_settings
+    engine = make_engine(app_settings.database_url)
+    config.registry["db_engine"] = engine
+    config.registry["dbsession_factory"] = make_session_factory(engine)
+    if plugins is None:
+        plugins = PluginRegistry()
+        plugins.load_entry_points()
+    config.registry["plugins"] = plugins
+    jobs.configure(settings, config.registry["dbsession_factory"], plugins)
+
+    config.include(".db")
+    config.include(".themes")
+    config.include(".i18n")
+    config.include(".tenancy")
+    config.include(".plugin_views")
+    config.include(".errors")
+    config.include(".portal")
+    config.include(".admin")
+    config.include(".operator")
+    plugins.pm.hook.lendstack_includeme(config=config)
+    return config
+
+
+def main(global_config, **settings):
+    """Pyramid app factory (``paste.app_factory``)."""
+    return make_config(settings).make_wsgi_app()

@@ -1,0 +1,195 @@
+"""Database: the declarative base, engines, per-request sessions and the tenant filter.
+
+Every tenant-owned model mixes in :class:`TenantOwned`. A session whose
+``info["tenant_id"]`` is set (every request on a tenant's host, every job run
+for a tenant) sees and writes only that tenant's rows: reads get a
+``with_loader_criteria`` filter, flushes refuse rows of another tenant.
+Raw SQL is not filtered and must name the tenant itself.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+import zope.sqlalchemy
+from sqlalchemy import event
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    sessionmaker,
+    with_loader_criteria,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class ExactDecimal(sa.types.TypeDecorator):
+    """A ``Decimal`` stored as its canonical string, so no engine turns it into a float."""
+
+    impl = sa.String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"ExactDecimal takes Decimal, not {type(value).__name__}")
+        return format(value, "f")
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """An aware UTC datetime on every engine (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {Decimal: ExactDecimal(), dt.datetime: UTCDateTime()}
+
+
+class TenantOwned:
+    """Mixin for rows owned by one tenant: ``tenant_id`` first, filtered automatically."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:
+        return mapped_column(
+            sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False
+        )
+
+
+class CrossTenantWrite(RuntimeError):
+    """A session scoped to one tenant was asked to write another tenant's row."""
+
+
+def scope_to_tenant(session: Session, tenant_id: int | None) -> None:
+    """Scope ``session`` to one tenant (``None`` lifts the scope: operator and CLI use)."""
+    if tenant_id is None:
+        session.info.pop("tenant_id", None)
+    else:
+        session.info["tenant_id"] = tenant_id
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _filter_by_tenant(state):
+    tenant_id = state.session.info.get("tenant_id")
+    if tenant_id is None or state.is_column_load or state.is_relationship_load:
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                TenantOwned,
+                lambda cls: cls.tenant_id == tenant_id,
+                include_aliases=True,
+            )
+        )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant(session, flush_context, instances):
+    tenant_id = session.info.get("tenant_id")
+    if tenant_id is None:
+        return
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, TenantOwned):
+            continue
+        if obj.tenant_id is None and obj in session.new:
+            obj.tenant_id = tenant_id
+        elif obj.tenant_id != tenant_id:
+            raise CrossTenantWrite(
+                f"{type(obj).__name__} of tenant {obj.tenant_id} "
+                f"in a session scoped to tenant {tenant_id}"
+            )
+
+
+def _sqlite_setup(engine: sa.Engine) -> None:
+    """WAL, foreign keys, a busy timeout, and ``BEGIN IMMEDIATE`` for every transaction.
+
+    pysqlite's own transaction handling is switched off (SQLAlchemy's documented
+    recipe) so that a transaction takes the write lock when it starts: two
+    writers then queue on the busy timeout instead of failing on lock upgrade.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, **kwargs) -> sa.Engine:
+    """An engine for ``url``; SQLite gets the embedded-mode set-up, others are left as is."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _sqlite_setup(engine)
+    return engine
+
+
+def make_session_factory(engine: sa.Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def tm_session(session_factory: sessionmaker, transaction_manager, **info) -> Session:
+    """A session joined to ``transaction_manager``: commit and abort go through it only."""
+    session = session_factory(info=info)
+    zope.sqlalchemy.register(session, transaction_manager=transaction_manager)
+    return session
+
+
+def includeme(config):
+    """Give every request ``request.dbsession``, joined to the request's transaction."""
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+    settings = config.get_settings()
+    settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
+    settings.setdefault("retry.attempts", 3)
+    session_factory = config.registry["dbsession_factory"]
+
+    def dbsession(request):
+        session = request.environ.get("app.dbsession")
+        if session is None:
+            session = tm_session(session_factory, request.tm, request=request)
+        return session
+
+    config.add_request_method(dbsession, reify=True)

@@ -1,0 +1,54 @@
+"""The loan-type provider type (信用標, 擔保標, 凈值標, 秒標, 抵押標).
+
+A loan type is a plugin's provider (hook ``lendstack_loan_types``). Core owns
+the lifecycle; a loan type only answers questions about its own rules.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .money import Money
+
+
+@dataclass(frozen=True)
+class LoanApplication:
+    """What a borrower filled in, before any type-specific data is checked."""
+
+    amount: Money
+    term_months: int
+    repayment_method: str
+    data: dict
+
+
+@dataclass(frozen=True)
+class RuleViolation:
+    """One rule an application breaks: the field at fault and a message a borrower can act on."""
+
+    field: str
+    message: str
+
+
+class LoanType:
+    """Base of loan-type providers; subclasses set ``code``, ``name`` and override the rules."""
+
+    code: str = ""
+    name: str = ""
+    description: str = ""
+    badge: str = ""
+
+    def __init__(self, settings: dict):
+        self.settings = settings
+
+    @property
+    def min_amount(self) -> int:
+        """Smallest loan in minor units (settings ``min_amount``, major units)."""
+        return int(self.settings.get("min_amount_minor", 0))
+
+    def allowed_methods(self, enabled: list[str]) -> list[str]:
+        """The repayment methods this type allows among the tenant's enabled ones."""
+        allowed = self.settings.get("repayment_methods") or enabled
+        return [code for code in enabled if code in allowed]
+
+    def check_application(self, application: LoanApplication) -> list[RuleViolation]:
+        """Every rule of this type the application breaks (empty when it may be submitted)."""
+        return []

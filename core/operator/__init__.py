@@ -1,0 +1,4 @@
+"""placeholder during bring-up"""
+
+def includeme(config):
+    pass

@@ -1,0 +1,55 @@
+"""Portal views: thin — parse, call a service, choose a response."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+from pyramid.view import view_config
+
+from . import tools
+
+
+def loan_products(request) -> list:
+    """The tenant's enabled loan types, as the home and borrow pages present them."""
+    return sorted(request.hooks.collect("lendstack_loan_types"), key=lambda t: t.code)
+
+
+@view_config(route_name="portal.home", renderer="portal/home.pt")
+def home(request):
+    return {
+        "products": loan_products(request),
+        "calculators": list(tools.methods(request.hooks).values()),
+        "gateways": sorted(request.hooks.collect("lendstack_payment_gateways"), key=lambda g: g.code),
+    }
+
+
+@view_config(route_name="tools.index")
+def tools_index(request):
+    available = tools.methods(request.hooks)
+    if not available:
+        raise HTTPNotFound()
+    return HTTPFound(request.route_path("tools.method", code=next(iter(available))))
+
+
+@view_config(route_name="tools.method", renderer="portal/calculator.pt")
+def calculator(request):
+    available = tools.methods(request.hooks)
+    method = available.get(request.matchdict["code"])
+    if method is None:
+        raise HTTPNotFound()
+    form = dict(request.params)
+    schedule, errors = None, {}
+    if "principal" in request.params:
+        try:
+            terms = tools.parse_terms(
+                form, request.tenant.currency, request.tenant.business_date, method.term_units[0]
+            )
+            schedule = tools.calculate(method, terms)
+        except tools.CalculatorInput as invalid:
+            errors = invalid.errors
+            request.response.status = 400
+    return {
+        "method": method,
+        "methods": list(available.values()),
+        "form": form,
+        "errors": errors,
+        "schedule": schedule,
+    }

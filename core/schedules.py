@@ -1,0 +1,165 @@
+"""Repayment schedules (還款計劃) and the repayment-method provider type.
+
+A repayment method is a plugin's provider (hook ``lendstack_repayment_methods``):
+given :class:`LoanTerms` it returns a :class:`Schedule` whose rows are in
+integer minor units. The calculator pages and the loan engine share them.
+
+Rounding convention (every method): amounts are computed in ``Decimal`` and
+rounded half-up to the minor unit row by row (``round_minor``); principal
+always sums exactly to the loan amount because the last row takes the
+remaining balance.
+"""
+from __future__ import annotations
+
+import abc
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from .money import Money, split_largest_remainder
+
+MONTH = "month"
+DAY = "day"
+MAX_RATE_PERCENT = Decimal(36)
+MAX_TERM_MONTHS = 360
+MAX_TERM_DAYS = 3650
+
+
+class ScheduleError(ValueError):
+    """Terms a repayment method cannot schedule; ``field`` names the input at fault."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+def round_minor(value: Decimal) -> int:
+    """Round a Decimal amount of minor units half-up to a whole minor unit."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def add_months(start: dt.date, months: int) -> dt.date:
+    """``start`` plus ``months`` calendar months, the day clamped to the month's end."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, day)
+
+
+@dataclass(frozen=True)
+class LoanTerms:
+    """What a borrower asks for: principal, annual rate in percent, term, start date."""
+
+    principal: Money
+    annual_rate_percent: Decimal
+    term: int
+    term_unit: str = MONTH
+    start_date: dt.date = dt.date(2000, 1, 1)
+    day_basis: int = 365
+
+    def check(self) -> None:
+        """Raise :class:`ScheduleError` naming the first invalid input."""
+        if self.principal.minor <= 0:
+            raise ScheduleError("principal must be more than zero", "principal")
+        rate = self.annual_rate_percent
+        if not isinstance(rate, Decimal) or not rate.is_finite() or rate < 0:
+            raise ScheduleError("the annual rate must be zero or more", "annual_rate_percent")
+        if rate > MAX_RATE_PERCENT:
+            raise ScheduleError(
+                f"the annual rate may not exceed {MAX_RATE_PERCENT}%", "annual_rate_percent"
+            )
+        if rate.as_tuple().exponent < -4:
+            raise ScheduleError("the annual rate has at most 4 decimals", "annual_rate_percent")
+        limit = MAX_TERM_MONTHS if self.term_unit == MONTH else MAX_TERM_DAYS
+        field = "term_months" if self.term_unit == MONTH else "term_days"
+        if not 1 <= self.term <= limit:
+            raise ScheduleError(f"the term must be between 1 and {limit}", field)
+
+    @property
+    def monthly_rate(self) -> Decimal:
+        return self.annual_rate_percent / Decimal(1200)
+
+
+@dataclass(frozen=True)
+class Installment:
+    """One row: period number, due date, principal, interest, balance after (minor units)."""
+
+    period: int
+    due_date: dt.date
+    principal: int
+    interest: int
+    balance: int
+
+    @property
+    def payment(self) -> int:
+        return self.principal + self.interest
+
+
+@dataclass(frozen=True)
+class Schedule:
+    method: str
+    currency: str
+    installments: tuple[Installment, ...]
+
+    @property
+    def total_principal(self) -> int:
+        return sum(row.principal for row in self.installments)
+
+    @property
+    def total_interest(self) -> int:
+        return sum(row.interest for row in self.installments)
+
+    @property
+    def total_payment(self) -> int:
+        return self.total_principal + self.total_interest
+
+    def money(self, minor: int) -> Money:
+        return Money(minor, self.currency)
+
+    def share(self, weights: list[int]) -> list["Schedule"]:
+        """Each lender's payback schedule for bids of ``weights``; rows sum exactly.
+
+        Every row's principal and interest are split by largest remainder, so
+        for each period the lenders' shares add up to the borrower's row.
+        """
+        columns = [[] for _ in weights]
+        balances = split_largest_remainder(self.total_principal, weights)
+        for row in self.installments:
+            principal = split_largest_remainder(row.principal, weights)
+            interest = split_largest_remainder(row.interest, weights)
+            for i, column in enumerate(columns):
+                balances[i] -= principal[i]
+                column.append(Installment(row.period, row.due_date, principal[i], interest[i], balances[i]))
+        return [Schedule(self.method, self.currency, tuple(c)) for c in columns]
+
+
+class RepaymentMethod(abc.ABC):
+    """Base of the repayment-method providers plugins return.
+
+    Subclasses set ``code`` (``equal_installment`` …), ``name`` (translatable),
+    ``term_units`` and implement :meth:`rows`.
+    """
+
+    code: str = ""
+    name: str = ""
+    description: str = ""
+    term_units: tuple[str, ...] = (MONTH,)
+
+    def validate(self, terms: LoanTerms) -> None:
+        terms.check()
+        if terms.term_unit not in self.term_units:
+            raise ScheduleError(
+                f"{self.code} takes a term in {' or '.join(u + 's' for u in self.term_units)}",
+                "term_days" if terms.term_unit == DAY else "term_months",
+            )
+
+    def schedule(self, terms: LoanTerms) -> Schedule:
+        self.validate(terms)
+        rows = tuple(self.rows(terms))
+        assert sum(r.principal for r in rows) == terms.principal.minor
+        return Schedule(self.code, terms.principal.currency, rows)
+
+    @abc.abstractmethod
+    def rows(self, terms: LoanTerms):
+        """Yield the :class:`Installment` rows for valid ``terms``."""

@@ -1,0 +1,85 @@
+"""The tenant: an operator's branded site, its hosts and its enabled plugins."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, TenantOwned, utcnow
+
+
+class TenantStatus(str, enum.Enum):
+    active = "active"
+    suspended = "suspended"
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    theme: Mapped[str] = mapped_column(sa.String(40), default="default")
+    default_locale: Mapped[str] = mapped_column(sa.String(16))
+    locales: Mapped[list] = mapped_column(sa.JSON)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+    business_date: Mapped[dt.date] = mapped_column(sa.Date)
+    branding: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    status: Mapped[str] = mapped_column(sa.String(16), default=TenantStatus.active.value)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    hosts: Mapped[list["TenantHost"]] = relationship(
+        back_populates="tenant", cascade="all, delete-orphan", order_by="TenantHost.host"
+    )
+    plugins: Mapped[list["TenantPlugin"]] = relationship(
+        back_populates="tenant", cascade="all, delete-orphan", order_by="TenantPlugin.plugin_id"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == TenantStatus.active.value
+
+    @property
+    def enabled_plugin_ids(self) -> frozenset[str]:
+        return frozenset(p.plugin_id for p in self.plugins if p.enabled)
+
+    def plugin_settings(self, plugin_id: str) -> dict:
+        """The tenant's settings for one plugin (defaults applied at manifest time)."""
+        for p in self.plugins:
+            if p.plugin_id == plugin_id:
+                return dict(p.settings or {})
+        return {}
+
+    def brand(self, key: str, default: str = "") -> str:
+        return (self.branding or {}).get(key) or default
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.slug}>"
+
+
+class TenantHost(TenantOwned, Base):
+    """A host name (``demo.localhost``) serving one tenant; unique across the install."""
+
+    __tablename__ = "tenant_hosts"
+    __table_args__ = (sa.UniqueConstraint("host"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(sa.String(253))
+    tenant: Mapped[Tenant] = relationship(back_populates="hosts")
+
+
+class TenantPlugin(TenantOwned, Base):
+    """One plugin enabled (or explicitly disabled) for a tenant, with its settings."""
+
+    __tablename__ = "tenant_plugins"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "plugin_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin_id: Mapped[str] = mapped_column(sa.String(100))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    tenant: Mapped[Tenant] = relationship(back_populates="plugins")

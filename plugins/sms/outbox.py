@@ -1,0 +1,39 @@
+"""The SMS outbox: messages are kept in the database instead of reaching a carrier.
+
+For development, demos and tests: every message is recorded by core already;
+this provider marks it delivered to the outbox so staff (and browser tests)
+can read verification codes from the back office.
+"""
+from __future__ import annotations
+
+import colander
+
+from core import PluginInfo, SmsProvider, SmsResult, SmsView, hookimpl
+
+
+class Settings(colander.MappingSchema):
+    sender = colander.SchemaNode(colander.String(), missing="Lendstack")
+
+
+PLUGIN = PluginInfo(
+    id="sms.outbox",
+    kind="sms",
+    name="SMS outbox (development)",
+    version="1.0",
+    description="Keeps messages in the database outbox; nothing leaves the platform.",
+    settings=Settings(unknown="raise"),
+    default_enabled=True,
+)
+
+
+class OutboxProvider(SmsProvider):
+    code = "outbox"
+    name = "Outbox"
+
+    def send(self, message: SmsView) -> SmsResult:
+        return SmsResult(provider_ref=f"outbox-{message.id}")
+
+
+@hookimpl
+def lendstack_sms_providers(tenant):
+    return OutboxProvider(tenant.plugin_settings(PLUGIN.id))

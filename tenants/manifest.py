@@ -1,0 +1,228 @@
+"""Tenant manifests: one TOML file per tenant, validated whole, applied idempotently.
+
+A manifest names the tenant's hosts, theme, locales, currency, time zone,
+branding and plugins. Validation reports the file and the field at fault and
+nothing is applied; applying the same manifest twice changes nothing the
+second time. ``business_date`` is used only when the tenant is created: after
+that the close-of-day batch moves it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from core.i18n import SUPPORTED_LOCALES
+from core.money import is_known_currency
+from core.plugin_registry import PluginError, PluginRegistry
+from core.tenancy.models import Tenant, TenantHost, TenantPlugin, TenantStatus
+from core.themes import available_themes
+
+SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+COLOUR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+KEYS = {"slug", "name", "theme", "default_locale", "locales", "currency", "timezone",
+        "business_date", "hosts", "branding", "plugins", "status"}
+BRANDING_KEYS = {"site_title", "logo", "primary_color", "accent_color", "footer_text",
+                 "tagline", "promo"}
+SHIPPED = Path(__file__).parent
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be applied: the file, the field and what is wrong."""
+
+    def __init__(self, source: str, field: str, message: str):
+        super().__init__(f"{source}: {field}: {message}")
+        self.source, self.field, self.message = source, field, message
+
+
+@dataclass
+class Manifest:
+    source: str
+    slug: str
+    name: str
+    theme: str
+    default_locale: str
+    locales: list[str]
+    currency: str
+    timezone: str
+    business_date: dt.date
+    hosts: list[str]
+    branding: dict
+    status: str
+    plugins: dict[str, tuple[bool, dict]] = field(default_factory=dict)
+
+
+def shipped_manifests() -> list[Path]:
+    return sorted(SHIPPED.glob("*.toml"))
+
+
+def load(path: str | Path, plugins: PluginRegistry) -> Manifest:
+    path = Path(path)
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(source, "file", "no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ManifestError(source, "file", f"not valid TOML ({error})") from None
+    return parse(data, source, plugins)
+
+
+def parse(data: dict, source: str, plugins: PluginRegistry) -> Manifest:
+    def fail(name, message):
+        raise ManifestError(source, name, message)
+
+    unknown = sorted(set(data) - KEYS)
+    if unknown:
+        fail(unknown[0], "unknown key")
+    slug = data.get("slug")
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        fail("slug", "2–40 lowercase letters, digits or hyphens, starting with a letter")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        fail("name", "required")
+    theme = data.get("theme", "default")
+    if theme not in available_themes():
+        fail("theme", f"unknown theme {theme!r} (have: {', '.join(available_themes())})")
+    locales = data.get("locales")
+    if not isinstance(locales, list) or not locales or any(loc not in SUPPORTED_LOCALES for loc in locales):
+        fail("locales", f"a list of {', '.join(SUPPORTED_LOCALES)}")
+    default_locale = data.get("default_locale", locales[0])
+    if default_locale not in locales:
+        fail("default_locale", "must be one of locales")
+    currency = data.get("currency")
+    if not is_known_currency(currency):
+        fail("currency", f"unknown currency {currency!r} (an ISO 4217 code such as CNY)")
+    timezone = data.get("timezone", "UTC")
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        fail("timezone", f"unknown time zone {timezone!r}")
+    business_date = data.get("business_date") or dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
+    if isinstance(business_date, str):
+        try:
+            business_date = dt.date.fromisoformat(business_date)
+        except ValueError:
+            fail("business_date", "a date as YYYY-MM-DD")
+    if not isinstance(business_date, dt.date) or isinstance(business_date, dt.datetime):
+        fail("business_date", "a date as YYYY-MM-DD")
+    hosts = data.get("hosts")
+    if not isinstance(hosts, list) or not hosts:
+        fail("hosts", "at least one host name")
+    hosts = [str(h).lower() for h in hosts]
+    for i, host in enumerate(hosts):
+        if not HOST.match(host):
+            fail(f"hosts[{i}]", f"{host!r} is not a host name")
+    if len(set(hosts)) != len(hosts):
+        fail("hosts", "a host is listed twice")
+    branding = data.get("branding", {})
+    if not isinstance(branding, dict):
+        fail("branding", "a table")
+    for key, value in branding.items():
+        if key not in BRANDING_KEYS:
+            fail(f"branding.{key}", "unknown key")
+        if not isinstance(value, str):
+            fail(f"branding.{key}", "text")
+        if key.endswith("_color") and not COLOUR.match(value):
+            fail(f"branding.{key}", "a colour such as #1a5fb4")
+        if key == "logo" and not (value.startswith("/") or value.startswith("https://")):
+            fail("branding.logo", "a path such as /static/img/logo.svg or an https:// URL")
+    status = data.get("status", TenantStatus.active.value)
+    if status not in {s.value for s in TenantStatus}:
+        fail("status", "active or suspended")
+    return Manifest(
+        source=source, slug=slug, name=name.strip(), theme=theme, default_locale=default_locale,
+        locales=locales, currency=currency, timezone=timezone, business_date=business_date,
+        hosts=hosts, branding=branding, status=status,
+        plugins=_parse_plugins(data.get("plugins", {}), source, plugins),
+    )
+
+
+def _parse_plugins(table, source: str, plugins: PluginRegistry) -> dict[str, tuple[bool, dict]]:
+    if not isinstance(table, dict):
+        raise ManifestError(source, "plugins", "a table of plugin ids")
+    chosen = {}
+    for plugin_id, entry in table.items():
+        entry = dict(entry) if isinstance(entry, dict) else {"enabled": entry}
+        enabled = entry.pop("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ManifestError(source, f"plugins.{plugin_id}.enabled", "true or false")
+        try:
+            info = plugins.info(plugin_id)
+        except PluginError:
+            raise ManifestError(source, f"plugins.{plugin_id}", "unknown plugin (is it installed?)") from None
+        try:
+            settings = info.stored_settings(entry) if enabled or entry else {}
+        except PluginError as error:
+            raise ManifestError(source, f"plugins.{plugin_id}.{error.field}", str(error).split(": ", 2)[-1]) from None
+        chosen[plugin_id] = (enabled, settings)
+    for info in plugins.infos():
+        if info.id not in chosen and info.default_enabled:
+            try:
+                chosen[info.id] = (True, info.stored_settings({}))
+            except PluginError:
+                continue
+    return chosen
+
+
+def check_hosts(session, manifest: Manifest, operator_hosts) -> None:
+    for host in manifest.hosts:
+        if host in operator_hosts:
+            raise ManifestError(manifest.source, "hosts", f"{host} is the operator console's host")
+    taken = session.execute(
+        sa.select(TenantHost.host, Tenant.slug)
+        .join(Tenant, Tenant.id == TenantHost.tenant_id)
+        .where(TenantHost.host.in_(manifest.hosts), Tenant.slug != manifest.slug)
+    ).first()
+    if taken:
+        raise ManifestError(manifest.source, "hosts", f"{taken.host} already serves tenant {taken.slug}")
+
+
+def apply(session, manifest: Manifest, operator_hosts=()) -> tuple[Tenant, bool]:
+    """Create or update the tenant; returns it and whether it was created."""
+    check_hosts(session, manifest, operator_hosts)
+    tenant = session.scalars(sa.select(Tenant).where(Tenant.slug == manifest.slug)).one_or_none()
+    created = tenant is None
+    if created:
+        tenant = Tenant(slug=manifest.slug, business_date=manifest.business_date)
+        session.add(tenant)
+    for attr in ("name", "theme", "default_locale", "locales", "currency", "timezone",
+                 "branding", "status"):
+        if getattr(tenant, attr) != getattr(manifest, attr):
+            setattr(tenant, attr, getattr(manifest, attr))
+    existing_hosts = {h.host: h for h in tenant.hosts}
+    for host in set(existing_hosts) - set(manifest.hosts):
+        tenant.hosts.remove(existing_hosts[host])
+    session.flush()
+    for host in manifest.hosts:
+        if host not in existing_hosts:
+            tenant.hosts.append(TenantHost(host=host, tenant_id=tenant.id))
+    rows = {p.plugin_id: p for p in tenant.plugins}
+    for plugin_id in set(rows) - set(manifest.plugins):
+        tenant.plugins.remove(rows[plugin_id])
+    for plugin_id, (enabled, settings) in manifest.plugins.items():
+        row = rows.get(plugin_id)
+        if row is None:
+            tenant.plugins.append(TenantPlugin(plugin_id=plugin_id, enabled=enabled,
+                                               settings=settings, tenant_id=tenant.id))
+        else:
+            if row.enabled != enabled:
+                row.enabled = enabled
+            if row.settings != settings:
+                row.settings = settings
+    session.flush()
+    return tenant, created
+
+
+def apply_file(session, path, plugins: PluginRegistry, operator_hosts=()) -> tuple[Tenant, bool]:
+    """Load, validate and apply one manifest, then tell the tenant's plugins."""
+    manifest = load(path, plugins)
+    tenant, created = apply(session, manifest, operator_hosts)
+    plugins.for_tenant(tenant).lendstack_tenant_applied(created=created)
+    return tenant, created
