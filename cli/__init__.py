@@ -8,7 +8,7 @@ import click
 # Pyramid 2.1 still imports pkg_resources; its deprecation notice is not for operators.
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 
-from . import db  # noqa: E402, jobs, plugins, tenant
+from . import db, jobs, plugins, tenant  # noqa: E402
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -56,6 +56,7 @@ class AppEnv:
 
     def __exit__(self, *exc):
         self._env["closer"]()
+        self.engine.dispose()
 
     @contextlib.contextmanager
     def transaction(self, tenant_id: int | None = None):

@@ -172,7 +172,7 @@ def make_session_factory(engine: sa.Engine) -> sessionmaker:
 
 def tm_session(session_factory: sessionmaker, transaction_manager, **info) -> Session:
     """A session joined to ``transaction_manager``: commit and abort go through it only."""
-    session = session_factory(info=info)
+    session = session_factory(info={**info, "transaction_manager": transaction_manager})
     zope.sqlalchemy.register(session, transaction_manager=transaction_manager)
     return session
 

@@ -65,13 +65,12 @@ def configure(settings: dict, session_factory, plugins) -> None:
     huey.storage = huey.create_storage()
 
 
-def enqueue(task, *args, **kwargs) -> None:
-    """Run ``task(*args)`` in the background once the current transaction commits.
+def enqueue(session, task, *args, **kwargs) -> None:
+    """Run ``task(*args)`` in the background once ``session``'s transaction commits.
 
-    A transaction that aborts enqueues nothing. With no transaction in progress
-    the task is enqueued at once.
+    A transaction that aborts enqueues nothing.
     """
-    txn = transaction.get()
+    txn = session.info["transaction_manager"].get()
 
     def after_commit(success: bool):
         if success:

@@ -14,6 +14,9 @@ from babel.numbers import get_currency_precision, format_currency
 from .i18n import region_locale
 
 
+MAX_MINOR = 10**15  # 10 trillion major units: far above any loan, well inside BIGINT
+
+
 class MoneyError(ValueError):
     """An amount that cannot be money: not a number, too many decimals, unknown currency."""
 
@@ -51,10 +54,14 @@ class Money:
             raise MoneyError(f"{text!r} is not an amount") from None
         if not amount.is_finite():
             raise MoneyError(f"{text!r} is not an amount")
+        if amount and amount.adjusted() > 15:
+            raise MoneyError(f"{text} is beyond the largest amount the platform handles")
         exponent = currency_exponent(currency)
         scaled = amount.scaleb(exponent)
         if scaled != scaled.to_integral_value():
             raise MoneyError(f"{text} has more than {exponent} decimals for {currency}")
+        if abs(scaled) > MAX_MINOR:
+            raise MoneyError(f"{text} is beyond the largest amount the platform handles")
         return cls(int(scaled), currency)
 
     @classmethod

@@ -29,7 +29,8 @@ class PluginInfo:
     """What a plugin says about itself (its module's ``PLUGIN`` attribute).
 
     ``settings`` is a colander mapping schema; its defaults fill what a tenant
-    manifest leaves out, and a key it does not know is an error.
+    manifest leaves out, and a key it does not know is an error (whatever the
+    schema's own ``unknown`` policy).
     """
 
     id: str
@@ -53,6 +54,9 @@ class PluginInfo:
             if raw:
                 raise PluginError(f"{self.id} takes no settings", field=sorted(raw)[0])
             return {}
+        unknown = sorted(set(raw) - {child.name for child in self.settings.children})
+        if unknown:
+            raise PluginError(f"{self.id}: {unknown[0]}: unknown setting", field=unknown[0])
         try:
             return self.settings.deserialize(raw)
         except colander.Invalid as invalid:

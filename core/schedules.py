@@ -120,17 +120,24 @@ class Schedule:
     def share(self, weights: list[int]) -> list["Schedule"]:
         """Each lender's payback schedule for bids of ``weights``; rows sum exactly.
 
-        Every row's principal and interest are split by largest remainder, so
-        for each period the lenders' shares add up to the borrower's row.
+        Principal is split on the *cumulative* amount repaid (largest remainder),
+        so each lender's rows add up to their share of the loan and, for every
+        period, the lenders' rows add up to the borrower's. Interest is split
+        row by row.
         """
         columns = [[] for _ in weights]
-        balances = split_largest_remainder(self.total_principal, weights)
+        repaid_before = [0] * len(weights)
+        cumulative = 0
+        total = self.total_principal
         for row in self.installments:
-            principal = split_largest_remainder(row.principal, weights)
+            cumulative += row.principal
+            repaid = split_largest_remainder(cumulative, weights)
             interest = split_largest_remainder(row.interest, weights)
+            owed = split_largest_remainder(total, weights)
             for i, column in enumerate(columns):
-                balances[i] -= principal[i]
-                column.append(Installment(row.period, row.due_date, principal[i], interest[i], balances[i]))
+                principal = repaid[i] - repaid_before[i]
+                column.append(Installment(row.period, row.due_date, principal, interest[i], owed[i] - repaid[i]))
+            repaid_before = repaid
         return [Schedule(self.method, self.currency, tuple(c)) for c in columns]
 
 

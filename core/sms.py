@@ -96,7 +96,7 @@ def queue_sms(session, tenant, phone: str, body: str, purpose: str) -> SmsMessag
     )
     session.add(message)
     session.flush()
-    jobs.enqueue(deliver_sms, tenant.id, message.id)
+    jobs.enqueue(session, deliver_sms, tenant.id, message.id)
     return message
 
 

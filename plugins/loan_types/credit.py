@@ -25,7 +25,7 @@ PLUGIN = PluginInfo(
     name="Credit loan (信用標)",
     version="1.0",
     description="Unsecured loans within amount and term bounds set by the tenant.",
-    settings=Settings(unknown="raise"),
+    settings=Settings(),
     default_enabled=True,
 )
 

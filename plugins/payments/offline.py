@@ -24,7 +24,7 @@ PLUGIN = PluginInfo(
     name="Offline bank transfer (線下充值)",
     version="1.0",
     description="Members transfer to the tenant's bank account; cashiers confirm.",
-    settings=Settings(unknown="raise"),
+    settings=Settings(),
     default_enabled=False,
 )
 

@@ -21,7 +21,7 @@ PLUGIN = PluginInfo(
     name="SMS outbox (development)",
     version="1.0",
     description="Keeps messages in the database outbox; nothing leaves the platform.",
-    settings=Settings(unknown="raise"),
+    settings=Settings(),
     default_enabled=True,
 )
 

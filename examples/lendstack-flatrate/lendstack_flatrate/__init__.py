@@ -26,7 +26,7 @@ PLUGIN = PluginInfo(
     name="Flat-rate installments (example plugin)",
     version="1.0.0",
     description="Monthly interest on the original principal; shows how a third party writes a plugin.",
-    settings=Settings(unknown="raise"),
+    settings=Settings(),
     default_enabled=False,
 )
 

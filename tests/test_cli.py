@@ -1,0 +1,83 @@
+"""The lendstack command: config convention, exit codes, JSON output."""
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from tenants.manifest import SHIPPED
+
+
+@pytest.fixture
+def ini(tmp_path, settings, engine):
+    """An ini file pointing the CLI at the test database."""
+    path = tmp_path / "test.ini"
+    lines = ["[app:main]", "use = egg:lendstack"]
+    lines += [f"{key} = {value}" for key, value in settings.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_missing_config_is_bad_input(tmp_path):
+    result = run("tenant", "list", "-c", str(tmp_path / "none.ini"))
+    assert result.exit_code == 2
+    assert "not found" in result.output
+
+
+def test_config_from_the_environment(ini):
+    result = run("tenant", "list", "--json", env={"LENDSTACK_CONFIG": ini})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == []
+
+
+def test_apply_list_show_suspend_resume(ini):
+    result = run("tenant", "apply", "-c", ini, str(SHIPPED / "demo.toml"), str(SHIPPED / "acme.toml"))
+    assert result.exit_code == 0, result.output
+    assert "created tenant demo" in result.output and "created tenant acme" in result.output
+    again = run("tenant", "apply", "-c", ini, str(SHIPPED / "demo.toml"))
+    assert "updated tenant demo" in again.output
+    listed = json.loads(run("tenant", "list", "-c", ini, "--json").output)
+    assert [t["slug"] for t in listed] == ["acme", "demo"]
+    shown = json.loads(run("tenant", "show", "demo", "-c", ini, "--json").output)
+    assert shown["currency"] == "CNY" and shown["default_locale"] == "zh_Hant"
+    assert run("tenant", "suspend", "acme", "-c", ini).exit_code == 0
+    assert json.loads(run("tenant", "show", "acme", "-c", ini, "--json").output)["status"] == "suspended"
+    assert run("tenant", "resume", "acme", "-c", ini).exit_code == 0
+    assert "active" in run("tenant", "show", "acme", "-c", ini).output
+
+
+def test_a_bad_manifest_applies_nothing_even_beside_a_good_one(ini, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text((SHIPPED / "acme.toml").read_text().replace('currency = "USD"', 'currency = "US"'))
+    result = run("tenant", "apply", "-c", ini, str(SHIPPED / "demo.toml"), str(bad))
+    assert result.exit_code == 2
+    assert "bad.toml: currency" in result.output and "nothing was applied" in result.output
+    assert json.loads(run("tenant", "list", "-c", ini, "--json").output) == []
+
+
+def test_unknown_tenant_is_bad_input(ini):
+    for command in (["tenant", "show", "ghost"], ["tenant", "suspend", "ghost"],
+                    ["plugins", "list", "--tenant", "ghost"]):
+        result = run(*command, "-c", ini)
+        assert result.exit_code == 2 and "ghost" in result.output
+
+
+def test_plugins_list_differs_per_tenant_as_the_manifests_say(ini, tmp_path):
+    shutil.copy(SHIPPED / "acme.toml", tmp_path / "acme.toml")
+    run("tenant", "apply", "-c", ini, str(SHIPPED / "demo.toml"), str(tmp_path / "acme.toml"))
+    every = {p["id"] for p in json.loads(run("plugins", "list", "-c", ini, "--json").output)}
+    demo = {p["id"] for p in json.loads(run("plugins", "list", "--tenant", "demo", "-c", ini, "--json").output)}
+    acme = {p["id"] for p in json.loads(run("plugins", "list", "--tenant", "acme", "-c", ini, "--json").output)}
+    assert "tools.flat_rate" in every
+    assert "payments.offline" in demo and "payments.offline" not in acme
+    assert demo <= every and acme <= every
+
+
+def test_db_current_reports_the_latest_revision(ini):
+    result = run("db", "current", "-c", ini)
+    assert result.exit_code == 0 and "latest:" in result.output

@@ -1,0 +1,79 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core import LoanTerms, Money, ScheduleError, add_months
+from plugins.tools.equal_installment import EqualInstallment
+
+
+def terms(principal="10000.00", rate="12", months=12, start=dt.date(2027, 1, 15)):
+    return LoanTerms(Money.parse(principal, "CNY"), Decimal(rate), months, "month", start)
+
+
+def test_due_dates_clamp_to_the_end_of_the_month():
+    start = dt.date(2027, 1, 31)
+    assert [add_months(start, k) for k in (1, 2, 3)] == [
+        dt.date(2027, 2, 28), dt.date(2027, 3, 31), dt.date(2027, 4, 30)]
+    assert add_months(dt.date(2027, 11, 30), 3) == dt.date(2028, 2, 29)
+
+
+def test_equal_installment_matches_the_textbook_figures():
+    schedule = EqualInstallment().schedule(terms())
+    rows = schedule.installments
+    assert [r.payment for r in rows[:-1]] == [88849] * 11
+    assert (rows[0].principal, rows[0].interest, rows[0].balance) == (78849, 10000, 921151)
+    assert rows[-1].balance == 0
+    assert schedule.total_principal == 1000000
+    assert schedule.total_interest == sum(r.interest for r in rows) == 66186
+    assert rows[0].due_date == dt.date(2027, 2, 15)
+
+
+def test_zero_rate_pays_principal_in_equal_parts_the_last_evens_out():
+    rows = EqualInstallment().schedule(terms("1000.00", "0", 3)).installments
+    assert [r.principal for r in rows] == [33333, 33333, 33334]
+    assert all(r.interest == 0 for r in rows)
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"principal": "0"}, "principal"),
+    ({"rate": "-1"}, "annual_rate_percent"),
+    ({"rate": "36.5"}, "annual_rate_percent"),
+    ({"rate": "12.00001"}, "annual_rate_percent"),
+    ({"months": 0}, "term_months"),
+    ({"months": 361}, "term_months"),
+])
+def test_bad_terms_name_the_field(kwargs, field):
+    with pytest.raises(ScheduleError) as error:
+        EqualInstallment().schedule(terms(**kwargs))
+    assert error.value.field == field
+
+
+@given(
+    principal=st.integers(min_value=100, max_value=10**10),
+    rate=st.decimals(min_value=0, max_value=36, places=2),
+    months=st.integers(min_value=1, max_value=360),
+)
+def test_principal_always_sums_to_the_loan_and_balances_fall(principal, rate, months):
+    schedule = EqualInstallment().schedule(
+        LoanTerms(Money(principal, "CNY"), rate, months, "month", dt.date(2027, 1, 31)))
+    assert schedule.total_principal == principal
+    balances = [r.balance for r in schedule.installments]
+    assert balances == sorted(balances, reverse=True) and balances[-1] == 0
+    assert all(r.principal >= 0 and r.interest >= 0 for r in schedule.installments)
+
+
+@given(
+    principal=st.integers(min_value=10000, max_value=10**9),
+    bids=st.lists(st.integers(min_value=1, max_value=10**6), min_size=1, max_size=20),
+)
+def test_lender_shares_sum_exactly_to_every_row(principal, bids):
+    schedule = EqualInstallment().schedule(
+        LoanTerms(Money(principal, "CNY"), Decimal("9.6"), 12, "month", dt.date(2027, 3, 1)))
+    shares = schedule.share(bids)
+    for i, row in enumerate(schedule.installments):
+        assert sum(s.installments[i].principal for s in shares) == row.principal
+        assert sum(s.installments[i].interest for s in shares) == row.interest
+    assert all(s.installments[-1].balance == 0 for s in shares)
