@@ -56,6 +56,8 @@ def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Config
     config.include(".themes")
     config.include(".i18n")
     config.include(".tenancy")
+    config.include(".accounts")
+    config.include(".backoffice")
     config.include(".plugin_views")
     config.include(".errors")
     config.include(".portal")

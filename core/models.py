@@ -1,3 +1,4 @@
 """Imports every model module so that ``Base.metadata`` knows all tables (migrations, tests)."""
 from .sms import SmsMessage  # noqa: F401
 from .tenancy.models import Tenant, TenantHost, TenantPlugin  # noqa: F401
+from .accounts.models import Operator, StaffUser  # noqa: F401

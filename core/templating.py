@@ -1,7 +1,7 @@
 """Helpers every template gets as ``h``: money, dates, navigation, locale links, assets."""
 from __future__ import annotations
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime, get_timezone
 from babel.numbers import format_decimal
 
 from .i18n import LOCALE_PARAM, region_locale
@@ -41,6 +41,12 @@ class TemplateHelpers:
 
     def date(self, value, format: str = "medium") -> str:
         return format_date(value, format=format, locale=region_locale(self.locale))
+
+    def datetime(self, value) -> str:
+        """A timestamp in the tenant's time zone (UTC on the operator console)."""
+        zone = self.tenant.timezone if self.tenant is not None else "UTC"
+        return format_datetime(value, format="short", tzinfo=get_timezone(zone),
+                               locale=region_locale(self.locale))
 
     def number(self, value) -> str:
         return format_decimal(value, locale=region_locale(self.locale))

@@ -75,6 +75,7 @@ def settings(database_url, tmp_path_factory):
         "lendstack.jobs.backend": "immediate",
         "lendstack.var_dir": str(tmp_path_factory.mktemp("var")),
         "pyramid.default_locale_name": "en",
+        "lendstack.argon2": "cheapest",
     }
 
 

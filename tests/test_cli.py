@@ -81,3 +81,19 @@ def test_plugins_list_differs_per_tenant_as_the_manifests_say(ini, tmp_path):
 def test_db_current_reports_the_latest_revision(ini):
     result = run("db", "current", "-c", ini)
     assert result.exit_code == 0 and "latest:" in result.output
+
+
+def test_accounts_take_passwords_from_the_environment_never_argv(ini):
+    run("tenant", "apply", "-c", ini, str(SHIPPED / "demo.toml"))
+    env = {"LENDSTACK_PASSWORD": "a long enough secret"}
+    assert run("operator", "create", "--login", "root", "-c", ini, env=env).exit_code == 0
+    again = run("operator", "create", "--login", "root", "-c", ini, env=env)
+    assert again.exit_code == 2 and "already exists" in again.output
+    assert run("operator", "create", "--login", "root", "--if-missing", "-c", ini, env=env).exit_code == 0
+    made = run("staff", "create", "--tenant", "demo", "--login", "alice", "--role", "cashier", "-c", ini, env=env)
+    assert made.exit_code == 0, made.output
+    bad_role = run("staff", "create", "--tenant", "demo", "--login", "bob", "--role", "king", "-c", ini, env=env)
+    assert bad_role.exit_code == 2 and "role" in bad_role.output
+    weak = run("staff", "create", "--tenant", "demo", "--login", "carol", "-c", ini,
+               env={"LENDSTACK_PASSWORD": "short"})
+    assert weak.exit_code == 2 and "password" in weak.output

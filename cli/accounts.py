@@ -1,0 +1,81 @@
+"""``lendstack operator create`` and ``lendstack staff create``.
+
+Passwords come from a prompt or the ``LENDSTACK_PASSWORD`` environment
+variable, never from the command line (it would sit in shell history and
+process lists).
+"""
+from __future__ import annotations
+
+import os
+
+import click
+
+from .app import BadInput, config_option
+
+
+def _password() -> str:
+    password = os.environ.get("LENDSTACK_PASSWORD")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@click.group()
+def operator():
+    """Operators: the people who run this install."""
+
+
+@operator.command("create")
+@config_option
+@click.option("--login", required=True)
+@click.option("--if-missing", is_flag=True, help="Do nothing if the operator exists.")
+def create_operator(env, login, if_missing):
+    """Create an operator who signs in on the operator-console host."""
+    from core.accounts.passwords import WeakPassword
+    from core.accounts.services import AccountError, create_operator
+
+    try:
+        with env.transaction() as session:
+            create_operator(session, login, _password())
+    except AccountError as error:
+        if if_missing and "already exists" in str(error):
+            click.echo(f"operator {login} exists")
+            return
+        raise BadInput(f"{error.field}: {error}") from None
+    except WeakPassword as error:
+        raise BadInput(f"password: {error}") from None
+    click.echo(f"created operator {login}")
+
+
+@click.group()
+def staff():
+    """Staff: the people who run one tenant's back office."""
+
+
+@staff.command("create")
+@config_option
+@click.option("--tenant", "slug", required=True)
+@click.option("--login", required=True)
+@click.option("--role", default="administrator", show_default=True)
+@click.option("--name", "display_name", default="")
+@click.option("--if-missing", is_flag=True, help="Do nothing if the staff member exists.")
+def create_staff(env, slug, login, role, display_name, if_missing):
+    """Create a staff member of one tenant."""
+    from core.accounts.passwords import WeakPassword
+    from core.accounts.services import AccountError, create_staff
+    from core.tenancy.services import TenantNotFound, tenant_by_slug
+
+    try:
+        with env.transaction() as session:
+            tenant = tenant_by_slug(session, slug)
+            create_staff(session, tenant, login, _password(), role, display_name)
+    except TenantNotFound as error:
+        raise BadInput(f"tenant: {error}") from None
+    except AccountError as error:
+        if if_missing and "already exists" in str(error):
+            click.echo(f"staff {login} exists at {slug}")
+            return
+        raise BadInput(f"{error.field}: {error}") from None
+    except WeakPassword as error:
+        raise BadInput(f"password: {error}") from None
+    click.echo(f"created staff {login} ({role}) at {slug}")

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.view import view_config
+
+from ..accounts.services import authenticate_operator
+from ..backoffice import login_view, logout_view
+from ..tenancy.models import TenantStatus
+from ..tenancy.services import TenantNotFound, all_tenants, set_status
+
+
+@view_config(route_name="operator.login", renderer="login.pt", require_csrf=True)
+def login(request):
+    result = login_view(request, "operator",
+                        lambda login, pw: authenticate_operator(request.dbsession, login, pw),
+                        "operator.tenants")
+    if isinstance(result, dict):
+        result["layout"] = "operator/layout.pt"
+    return result
+
+
+@view_config(route_name="operator.logout", request_method="POST")
+def logout(request):
+    return logout_view(request, "operator.login")
+
+
+@view_config(route_name="operator.tenants", renderer="operator/tenants.pt", permission="operator")
+def tenants(request):
+    return {"tenants": all_tenants(request.dbsession), "plugins": request.registry["plugins"]}
+
+
+@view_config(route_name="operator.tenant_status", request_method="POST", permission="operator")
+def change_status(request):
+    try:
+        status = TenantStatus(request.POST.get("status", ""))
+        set_status(request.dbsession, request.matchdict["slug"], status)
+    except (ValueError, TenantNotFound):
+        raise HTTPNotFound() from None
+    return HTTPSeeOther(request.route_path("operator.tenants"))
