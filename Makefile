@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CONFIG ?= development.ini
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install catalogs migrate tenants serve lint clean
+.PHONY: demo test install catalogs migrate tenants accounts clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,19 @@ migrate: install
 tenants: migrate
 	$(BIN)/lendstack tenant apply -c $(CONFIG) tenants/*.toml
 
-demo: tenants
+# Demo sign-ins; never use these outside a demo.
+DEMO_PASSWORD := lendstack-demo
+
+accounts: tenants
+	LENDSTACK_PASSWORD=$(DEMO_PASSWORD) $(BIN)/lendstack operator create -c $(CONFIG) --login operator --if-missing
+	for slug in demo acme; do \
+	  LENDSTACK_PASSWORD=$(DEMO_PASSWORD) $(BIN)/lendstack staff create -c $(CONFIG) --tenant $$slug --login admin --if-missing || exit 1; \
+	done
+
+demo: accounts
 	@echo "Open http://demo.localhost:6543 (zh_Hant, CNY) and http://acme.localhost:6543 (en, USD)."
-	@echo "Operator console: http://operator.localhost:6543/operator"
+	@echo "Back office: /admin on either host; operator console: http://operator.localhost:6543/operator"
+	@echo "Demo sign-ins: admin / $(DEMO_PASSWORD) (back office), operator / $(DEMO_PASSWORD) (console)"
 	$(BIN)/lendstack serve -c $(CONFIG)
 
 test: install
