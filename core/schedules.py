@@ -22,7 +22,7 @@ from .money import Money, split_largest_remainder
 MONTH = "month"
 DAY = "day"
 MAX_RATE_PERCENT = Decimal(36)
-MAX_TERM_MONTHS = 360
+MAX_TERM_MONTHS = 600
 MAX_TERM_DAYS = 3650
 
 

@@ -43,7 +43,7 @@ def test_zero_rate_pays_principal_in_equal_parts_the_last_evens_out():
     ({"rate": "36.5"}, "annual_rate_percent"),
     ({"rate": "12.00001"}, "annual_rate_percent"),
     ({"months": 0}, "term_months"),
-    ({"months": 361}, "term_months"),
+    ({"months": 601}, "term_months"),
 ])
 def test_bad_terms_name_the_field(kwargs, field):
     with pytest.raises(ScheduleError) as error:
@@ -77,3 +77,68 @@ def test_lender_shares_sum_exactly_to_every_row(principal, bids):
         assert sum(s.installments[i].principal for s in shares) == row.principal
         assert sum(s.installments[i].interest for s in shares) == row.interest
     assert all(s.installments[-1].balance == 0 for s in shares)
+
+
+from plugins.tools.equal_principal import EqualPrincipal  # noqa: E402
+from plugins.tools.interest_first import InterestFirst  # noqa: E402
+from plugins.tools.one_time import OneTime  # noqa: E402
+from plugins.tools.quarterly import Quarterly  # noqa: E402
+
+
+def test_equal_principal_hand_checked():
+    rows = EqualPrincipal().schedule(terms("10000.00", "12", 12)).installments
+    assert [r.principal for r in rows] == [83333] * 11 + [83337]
+    assert (rows[0].interest, rows[1].interest, rows[-1].interest) == (10000, 9167, 833)
+    assert rows[0].payment == 93333
+
+
+def test_interest_first_hand_checked():
+    rows = InterestFirst().schedule(terms("10000.00", "12", 6)).installments
+    assert [r.interest for r in rows] == [10000] * 6
+    assert [r.principal for r in rows] == [0] * 5 + [1000000]
+    assert [r.balance for r in rows] == [1000000] * 5 + [0]
+
+
+def test_one_time_in_months_and_in_days():
+    method = OneTime({"day_basis": 365})
+    (row,) = method.schedule(terms("10000.00", "12", 6, dt.date(2027, 1, 31))).installments
+    assert (row.principal, row.interest, row.due_date) == (1000000, 60000, dt.date(2027, 7, 31))
+    days = LoanTerms(Money.parse("10000.00", "CNY"), Decimal("12"), 30, "day", dt.date(2027, 1, 1))
+    assert method.schedule(days).installments[0].interest == 9863  # 10000·12%·30/365 = 98.63
+    assert OneTime({"day_basis": 360}).schedule(days).installments[0].interest == 10000
+    assert method.schedule(days).installments[0].due_date == dt.date(2027, 1, 31)
+
+
+def test_quarterly_hand_checked_and_needs_whole_quarters():
+    rows = Quarterly().schedule(terms("10000.00", "12", 12)).installments
+    assert [r.interest for r in rows] == [30000] * 4
+    assert [r.due_date for r in rows] == [dt.date(2027, 4, 15), dt.date(2027, 7, 15),
+                                          dt.date(2027, 10, 15), dt.date(2028, 1, 15)]
+    with pytest.raises(ScheduleError) as error:
+        Quarterly().schedule(terms(months=10))
+    assert error.value.field == "term_months"
+
+
+def test_month_only_methods_refuse_day_terms():
+    days = LoanTerms(Money.parse("100.00", "CNY"), Decimal("12"), 30, "day", dt.date(2027, 1, 1))
+    with pytest.raises(ScheduleError) as error:
+        EqualInstallment().schedule(days)
+    assert error.value.field == "term_days"
+
+
+def test_a_360_month_equal_installment_loan_pays_off_exactly():
+    schedule = EqualInstallment().schedule(terms("1000000.00", "4.9", 360))
+    assert schedule.installments[0].payment == 530727  # 5307.27, the textbook 4.9% 30-year payment
+    assert schedule.total_principal == 100000000 and schedule.installments[-1].balance == 0
+
+
+@pytest.mark.parametrize("method", [EqualPrincipal(), InterestFirst(), OneTime({"day_basis": 365}), Quarterly()])
+@given(principal=st.integers(min_value=1, max_value=10**10),
+       rate=st.decimals(min_value=0, max_value=36, places=4),
+       quarters=st.integers(min_value=1, max_value=200))
+def test_every_method_sums_principal_exactly_and_never_goes_negative(method, principal, rate, quarters):
+    schedule = method.schedule(
+        LoanTerms(Money(principal, "CNY"), rate, quarters * 3, "month", dt.date(2027, 1, 31)))
+    assert schedule.total_principal == principal
+    assert all(r.balance >= 0 and r.principal >= 0 and r.interest >= 0 for r in schedule.installments)
+    assert schedule.installments[-1].balance == 0

@@ -87,3 +87,15 @@ def test_money_is_formatted_in_the_tenants_currency_and_locale(client, tenants):
     query = "/tools/equal_installment?principal=10000&annual_rate_percent=12&term_months=12"
     assert "$10,000.00" in client.get("acme.localhost", query).text
     assert "¥10,000.00" in client.get("demo.localhost", query + "&_LOCALE_=zh_Hans").text
+
+
+def test_calculator_takes_day_terms_where_the_method_allows(client, tenants):
+    page = client.get("acme.localhost",
+                      "/tools/one_time?principal=10000&annual_rate_percent=12&term_days=30&start_date=2027-01-01")
+    assert "$98.63" in page.text and "$10,098.63" in page.text
+    bad = client.get("acme.localhost", "/tools/quarterly?principal=10000&annual_rate_percent=12&term_months=10",
+                     status=404)
+    assert bad.status_int == 404  # acme has no quarterly calculator
+    bad = client.get("demo.localhost", "/tools/quarterly?principal=10000&annual_rate_percent=12&term_months=10"
+                     "&_LOCALE_=en", status=400)
+    assert "multiple of 3" in bad.text and 'aria-invalid="true"' in bad.text

@@ -22,6 +22,13 @@ def methods(hooks) -> dict[str, RepaymentMethod]:
     return {m.code: m for m in sorted(hooks.collect("lendstack_repayment_methods"), key=lambda m: m.code)}
 
 
+def term_unit(method: RepaymentMethod, form: dict) -> str:
+    """Days when the method takes them and the form gave a day term, else months."""
+    if DAY in method.term_units and str(form.get("term_days") or "").strip():
+        return DAY
+    return method.term_units[0]
+
+
 def parse_terms(form: dict, currency: str, today: dt.date, term_unit: str = MONTH) -> LoanTerms:
     """Loan terms from form or JSON strings, or :class:`CalculatorInput` naming each bad field."""
     errors: dict[str, str] = {}

@@ -40,7 +40,7 @@ def calculator(request):
     if "principal" in request.params:
         try:
             terms = tools.parse_terms(
-                form, request.tenant.currency, request.tenant.business_date, method.term_units[0]
+                form, request.tenant.currency, request.tenant.business_date, tools.term_unit(method, form)
             )
             schedule = tools.calculate(method, terms)
         except tools.CalculatorInput as invalid:
@@ -52,4 +52,5 @@ def calculator(request):
         "form": form,
         "errors": errors,
         "schedule": schedule,
+        "takes_days": tools.DAY in method.term_units,
     }
