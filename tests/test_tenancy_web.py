@@ -99,3 +99,16 @@ def test_calculator_takes_day_terms_where_the_method_allows(client, tenants):
     bad = client.get("demo.localhost", "/tools/quarterly?principal=10000&annual_rate_percent=12&term_months=10"
                      "&_LOCALE_=en", status=400)
     assert "multiple of 3" in bad.text and 'aria-invalid="true"' in bad.text
+
+
+def test_calculator_draws_a_chart_and_downloads_the_schedule_as_csv(client, tenants):
+    query = "/tools/equal_installment?principal=10000&annual_rate_percent=12&term_months=12&start_date=2027-01-31"
+    page = client.get("acme.localhost", query)
+    assert page.text.count('class="bar-principal"') == 12
+    csv_link = page.html.find("a", attrs={"download": True})["href"]
+    download = client.get("acme.localhost", csv_link)
+    assert download.content_type == "text/csv"
+    lines = download.text.splitlines()
+    assert lines[0] == "period,due_date,principal,interest,payment,balance"
+    assert lines[1] == "1,2027-02-28,788.49,100.00,888.49,9211.51"
+    assert lines[-1] == "total,,10000.00,661.86,10661.86,"

@@ -67,3 +67,44 @@ def calculate(method: RepaymentMethod, terms: LoanTerms) -> Schedule:
         return method.schedule(terms)
     except ScheduleError as error:
         raise CalculatorInput({error.field: str(error)}) from None
+
+
+def schedule_csv(schedule: Schedule) -> str:
+    """The schedule as CSV: one row per period, amounts as decimal strings in major units."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["period", "due_date", "principal", "interest", "payment", "balance"])
+    for row in schedule.installments:
+        writer.writerow([row.period, row.due_date.isoformat()] + [
+            str(schedule.money(v)) for v in (row.principal, row.interest, row.payment, row.balance)])
+    writer.writerow(["total", "", str(schedule.money(schedule.total_principal)),
+                     str(schedule.money(schedule.total_interest)),
+                     str(schedule.money(schedule.total_payment)), ""])
+    return out.getvalue()
+
+
+CHART_WIDTH, CHART_HEIGHT = 640, 200
+
+
+def chart_bars(schedule: Schedule) -> list[dict]:
+    """Stacked principal/interest bars for an SVG chart, scaled to the largest payment.
+
+    Pixel geometry is integer arithmetic on minor units: no money becomes a float.
+    """
+    rows = schedule.installments
+    tallest = max((r.payment for r in rows), default=0) or 1
+    slot = CHART_WIDTH // max(len(rows), 1) or 1
+    width = max(slot - 2, 1)
+    bars = []
+    for i, row in enumerate(rows):
+        principal_h = row.principal * CHART_HEIGHT // tallest
+        interest_h = row.interest * CHART_HEIGHT // tallest
+        bars.append({
+            "x": i * slot, "width": width, "period": row.period,
+            "principal_y": CHART_HEIGHT - principal_h, "principal_h": principal_h,
+            "interest_y": CHART_HEIGHT - principal_h - interest_h, "interest_h": interest_h,
+        })
+    return bars

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+from pyramid.response import Response
 from pyramid.view import view_config
 
 from . import tools
@@ -46,6 +47,11 @@ def calculator(request):
         except tools.CalculatorInput as invalid:
             errors = invalid.errors
             request.response.status = 400
+        else:
+            if request.params.get("format") == "csv":
+                return Response(
+                    tools.schedule_csv(schedule), content_type="text/csv", charset="utf-8",
+                    content_disposition=f'attachment; filename="{method.code}-schedule.csv"')
     return {
         "method": method,
         "methods": list(available.values()),
@@ -53,4 +59,7 @@ def calculator(request):
         "errors": errors,
         "schedule": schedule,
         "takes_days": tools.DAY in method.term_units,
+        "bars": tools.chart_bars(schedule) if schedule else [],
+        "chart_size": (tools.CHART_WIDTH, tools.CHART_HEIGHT),
+        "csv_url": request.current_route_path(_query={**form, "format": "csv"}) if schedule else None,
     }
