@@ -6,11 +6,32 @@ process lists).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 import click
 
 from .app import BadInput, config_option
+
+
+@contextlib.contextmanager
+def _account_errors(if_missing: bool, exists_message: str):
+    """Turn account errors into exit status 2; an existing account is fine with --if-missing."""
+    from core.accounts.passwords import WeakPassword
+    from core.accounts.services import AccountError
+    from core.tenancy.services import TenantNotFound
+
+    try:
+        yield
+    except AccountError as error:
+        if if_missing and "already exists" in str(error):
+            click.echo(exists_message)
+            return
+        raise BadInput(f"{error.field}: {error}") from None
+    except WeakPassword as error:
+        raise BadInput(f"password: {error}") from None
+    except TenantNotFound as error:
+        raise BadInput(f"tenant: {error}") from None
 
 
 def _password() -> str:
@@ -31,20 +52,12 @@ def operator():
 @click.option("--if-missing", is_flag=True, help="Do nothing if the operator exists.")
 def create_operator(env, login, if_missing):
     """Create an operator who signs in on the operator-console host."""
-    from core.accounts.passwords import WeakPassword
-    from core.accounts.services import AccountError, create_operator
+    from core.accounts.services import create_operator
 
-    try:
+    with _account_errors(if_missing, f"operator {login} exists"):
         with env.transaction() as session:
             create_operator(session, login, _password())
-    except AccountError as error:
-        if if_missing and "already exists" in str(error):
-            click.echo(f"operator {login} exists")
-            return
-        raise BadInput(f"{error.field}: {error}") from None
-    except WeakPassword as error:
-        raise BadInput(f"password: {error}") from None
-    click.echo(f"created operator {login}")
+        click.echo(f"created operator {login}")
 
 
 @click.group()
@@ -61,21 +74,10 @@ def staff():
 @click.option("--if-missing", is_flag=True, help="Do nothing if the staff member exists.")
 def create_staff(env, slug, login, role, display_name, if_missing):
     """Create a staff member of one tenant."""
-    from core.accounts.passwords import WeakPassword
-    from core.accounts.services import AccountError, create_staff
-    from core.tenancy.services import TenantNotFound, tenant_by_slug
+    from core.accounts.services import create_staff
+    from core.tenancy.services import tenant_by_slug
 
-    try:
+    with _account_errors(if_missing, f"staff {login} exists at {slug}"):
         with env.transaction() as session:
-            tenant = tenant_by_slug(session, slug)
-            create_staff(session, tenant, login, _password(), role, display_name)
-    except TenantNotFound as error:
-        raise BadInput(f"tenant: {error}") from None
-    except AccountError as error:
-        if if_missing and "already exists" in str(error):
-            click.echo(f"staff {login} exists at {slug}")
-            return
-        raise BadInput(f"{error.field}: {error}") from None
-    except WeakPassword as error:
-        raise BadInput(f"password: {error}") from None
-    click.echo(f"created staff {login} ({role}) at {slug}")
+            create_staff(session, tenant_by_slug(session, slug), login, _password(), role, display_name)
+        click.echo(f"created staff {login} ({role}) at {slug}")

@@ -8,7 +8,7 @@ from pyramid.view import forbidden_view_config
 from .i18n import _
 
 
-def login_view(request, area: str, authenticate, home_route: str):
+def login_view(request, area: str, authenticate, home_route: str, layout: str):
     """Render and handle a sign-in form for ``area``; failures say nothing about which part was wrong."""
     error = None
     login = request.params.get("login", "")
@@ -22,7 +22,8 @@ def login_view(request, area: str, authenticate, home_route: str):
             return HTTPSeeOther(target, headers=headers)
         error = _("The login or password is not correct.")
         request.response.status = 400
-    return {"area": area, "login": login, "error": error, "next": request.params.get("next", "")}
+    return {"area": area, "layout": layout, "login": login, "error": error,
+            "next": request.params.get("next", "")}
 
 
 def logout_view(request, login_route: str):

@@ -12,12 +12,8 @@ PAGE_SIZE = 50
 
 @view_config(route_name="admin.login", renderer="login.pt", require_csrf=True)
 def login(request):
-    result = login_view(request, "admin",
-                        lambda login, pw: authenticate_staff(request.dbsession, request.tenant, login, pw),
-                        "admin.dashboard")
-    if isinstance(result, dict):
-        result["layout"] = "admin/layout.pt"
-    return result
+    return login_view(request, "admin", lambda login, pw: authenticate_staff(request.dbsession, request.tenant, login, pw),
+                      "admin.dashboard", "admin/layout.pt")
 
 
 @view_config(route_name="admin.logout", request_method="POST")

@@ -11,12 +11,8 @@ from ..tenancy.services import TenantNotFound, all_tenants, set_status
 
 @view_config(route_name="operator.login", renderer="login.pt", require_csrf=True)
 def login(request):
-    result = login_view(request, "operator",
-                        lambda login, pw: authenticate_operator(request.dbsession, login, pw),
-                        "operator.tenants")
-    if isinstance(result, dict):
-        result["layout"] = "operator/layout.pt"
-    return result
+    return login_view(request, "operator", lambda login, pw: authenticate_operator(request.dbsession, login, pw),
+                      "operator.tenants", "operator/layout.pt")
 
 
 @view_config(route_name="operator.logout", request_method="POST")
