@@ -97,3 +97,20 @@ def test_accounts_take_passwords_from_the_environment_never_argv(ini):
     weak = run("staff", "create", "--tenant", "demo", "--login", "carol", "-c", ini,
                env={"LENDSTACK_PASSWORD": "short"})
     assert weak.exit_code == 2 and "password" in weak.output
+
+
+def test_tools_schedule_prints_the_table_and_refuses_bad_input(ini):
+    run("tenant", "apply", "-c", ini, str(SHIPPED / "demo.toml"), str(SHIPPED / "acme.toml"))
+    base = ["tools", "schedule", "-c", ini, "--tenant", "demo", "--method", "equal_installment",
+            "--principal", "10000", "--rate", "12", "--months", "12", "--start", "2027-01-15"]
+    result = run(*base)
+    assert result.exit_code == 0, result.output
+    assert "888.49" in result.output and "total 10661.86 CNY" in result.output
+    data = json.loads(run(*base, "--json").output)
+    assert data["installments"][0] == {"period": 1, "due_date": "2027-02-15", "principal": "788.49",
+                                       "interest": "100.00", "payment": "888.49", "balance": "9211.51"}
+    bad = run(*base[:-6], "--rate", "50", "--months", "12")
+    assert bad.exit_code == 2 and "annual_rate_percent" in bad.output
+    off = run("tools", "schedule", "-c", ini, "--tenant", "acme", "--method", "quarterly",
+              "--principal", "1000", "--rate", "12", "--months", "12")
+    assert off.exit_code == 2 and "not enabled for acme" in off.output
