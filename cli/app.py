@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json as jsonlib
-import os
 import sys
 import unicodedata
 from pathlib import Path
@@ -94,10 +93,6 @@ def table(rows: list[list], headers: list[str]) -> None:
     click.echo("  ".join("-" * w for w in widths))
     for row in rows:
         click.echo("  ".join(_pad(x, w) for x, w in zip(row, widths)).rstrip())
-
-
-def env_config() -> str:
-    return os.environ.get("LENDSTACK_CONFIG", DEFAULT_CONFIG)
 
 
 def python() -> str:

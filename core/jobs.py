@@ -15,7 +15,6 @@ transaction with :func:`task_session`.
 from __future__ import annotations
 
 import contextlib
-import logging
 from pathlib import Path
 
 import transaction
@@ -23,8 +22,6 @@ from huey import Huey
 from huey.storage import MemoryStorage, SqliteStorage
 
 from .db import scope_to_tenant, tm_session
-
-log = logging.getLogger(__name__)
 
 huey = Huey("lendstack", storage_class=MemoryStorage, results=False, utc=True)
 

@@ -39,11 +39,6 @@ class LoanType:
     def __init__(self, settings: dict):
         self.settings = settings
 
-    @property
-    def min_amount(self) -> int:
-        """Smallest loan in minor units (settings ``min_amount``, major units)."""
-        return int(self.settings.get("min_amount_minor", 0))
-
     def allowed_methods(self, enabled: list[str]) -> list[str]:
         """The repayment methods this type allows among the tenant's enabled ones."""
         allowed = self.settings.get("repayment_methods") or enabled

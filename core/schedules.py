@@ -128,12 +128,11 @@ class Schedule:
         columns = [[] for _ in weights]
         repaid_before = [0] * len(weights)
         cumulative = 0
-        total = self.total_principal
+        owed = split_largest_remainder(self.total_principal, weights)
         for row in self.installments:
             cumulative += row.principal
             repaid = split_largest_remainder(cumulative, weights)
             interest = split_largest_remainder(row.interest, weights)
-            owed = split_largest_remainder(total, weights)
             for i, column in enumerate(columns):
                 principal = repaid[i] - repaid_before[i]
                 column.append(Installment(row.period, row.due_date, principal, interest[i], owed[i] - repaid[i]))

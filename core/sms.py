@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-import logging
 from dataclasses import dataclass
 
 import phonenumbers
@@ -18,8 +17,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from . import jobs
 from .db import Base, TenantOwned, utcnow
-
-log = logging.getLogger(__name__)
 
 
 class SmsError(ValueError):

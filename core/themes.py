@@ -17,7 +17,6 @@ from pathlib import Path
 from chameleon import PageTemplateLoader
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.i18n import TranslationString
-from pyramid.interfaces import IBeforeRender  # noqa: F401 (documented subscriber target)
 from pyramid.response import FileResponse
 
 import themes as _themes_package
