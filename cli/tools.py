@@ -23,6 +23,7 @@ def tools():
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def schedule(env, slug, method, principal, rate, months, days, start, as_json):
     """Print the repayment schedule of a loan."""
+    from core.i18n import english
     from core.portal import tools as calc
     from core.tenancy.services import TenantNotFound, tenant_by_slug
 
@@ -36,27 +37,14 @@ def schedule(env, slug, method, principal, rate, months, days, start, as_json):
                 raise BadInput(f"method: {method!r} is not enabled for {slug} "
                                f"(enabled: {', '.join(available) or 'none'})")
             chosen = available[method]
-            terms = calc.parse_terms(form, tenant.currency, tenant.business_date, calc.term_unit(chosen, form))
+            terms = calc.parse_terms(form, tenant, calc.term_unit(chosen, form))
             result = calc.calculate(chosen, terms)
     except TenantNotFound as error:
         raise BadInput(f"tenant: {error}") from None
     except calc.CalculatorInput as invalid:
         field, message = next(iter(invalid.errors.items()))
-        raise BadInput(f"{field}: {message}") from None
-    money = result.money
-    data = {
-        "method": result.method,
-        "currency": result.currency,
-        "installments": [
-            {"period": r.period, "due_date": r.due_date.isoformat(), "principal": str(money(r.principal)),
-             "interest": str(money(r.interest)), "payment": str(money(r.payment)),
-             "balance": str(money(r.balance))}
-            for r in result.installments
-        ],
-        "total_principal": str(money(result.total_principal)),
-        "total_interest": str(money(result.total_interest)),
-        "total_payment": str(money(result.total_payment)),
-    }
+        raise BadInput(f"{field}: {english(message)}") from None
+    data = calc.schedule_json(result)
 
     def human(d):
         table([[r["period"], r["due_date"], r["principal"], r["interest"], r["payment"], r["balance"]]

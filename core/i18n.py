@@ -19,6 +19,12 @@ _REGION = {"zh_Hant": "zh_Hant_TW", "zh_Hans": "zh_Hans_CN", "en": "en_US"}
 _HANT_REGIONS = {"tw", "hk", "mo"}
 
 
+def english(message) -> str:
+    """The source (English) text of a translation string, its ``${…}`` filled in."""
+    interpolate = getattr(message, "interpolate", None)
+    return interpolate() if interpolate else str(message)
+
+
 def region_locale(locale: str) -> str:
     """The region locale Babel formats numbers, dates and money with."""
     return _REGION.get(locale, locale)

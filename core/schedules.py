@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from .i18n import _, english
 from .money import Money, split_largest_remainder
 
 MONTH = "month"
@@ -27,10 +28,15 @@ MAX_TERM_DAYS = 3650
 
 
 class ScheduleError(ValueError):
-    """Terms a repayment method cannot schedule; ``field`` names the input at fault."""
+    """Terms a repayment method cannot schedule; ``field`` names the input at fault.
 
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
+    ``message`` is a translation string (``_("…", mapping=…)``); ``str()`` of the
+    error is its English text.
+    """
+
+    def __init__(self, message, field: str):
+        super().__init__(english(message))
+        self.message = message
         self.field = field
 
 
@@ -57,24 +63,27 @@ class LoanTerms:
     term_unit: str = MONTH
     start_date: dt.date = dt.date(2000, 1, 1)
     day_basis: int = 365
+    max_rate_percent: Decimal = MAX_RATE_PERCENT
 
     def check(self) -> None:
         """Raise :class:`ScheduleError` naming the first invalid input."""
         if self.principal.minor <= 0:
-            raise ScheduleError("principal must be more than zero", "principal")
+            raise ScheduleError(_("Enter an amount greater than zero."), "principal")
         rate = self.annual_rate_percent
         if not isinstance(rate, Decimal) or not rate.is_finite() or rate < 0:
-            raise ScheduleError("the annual rate must be zero or more", "annual_rate_percent")
-        if rate > MAX_RATE_PERCENT:
-            raise ScheduleError(
-                f"the annual rate may not exceed {MAX_RATE_PERCENT}%", "annual_rate_percent"
-            )
+            raise ScheduleError(_("The annual rate must be zero or more."), "annual_rate_percent")
+        if rate > self.max_rate_percent:
+            raise ScheduleError(_("The annual rate may not exceed ${limit}%.",
+                                  mapping={"limit": str(self.max_rate_percent)}), "annual_rate_percent")
         if rate.as_tuple().exponent < -4:
-            raise ScheduleError("the annual rate has at most 4 decimals", "annual_rate_percent")
+            raise ScheduleError(_("The annual rate has at most 4 decimals."), "annual_rate_percent")
         limit = MAX_TERM_MONTHS if self.term_unit == MONTH else MAX_TERM_DAYS
         field = "term_months" if self.term_unit == MONTH else "term_days"
         if not 1 <= self.term <= limit:
-            raise ScheduleError(f"the term must be between 1 and {limit}", field)
+            message = (_("The term must be between 1 and ${limit} months.", mapping={"limit": limit})
+                       if self.term_unit == MONTH else
+                       _("The term must be between 1 and ${limit} days.", mapping={"limit": limit}))
+            raise ScheduleError(message, field)
 
     @property
     def monthly_rate(self) -> Decimal:
@@ -156,7 +165,8 @@ class RepaymentMethod(abc.ABC):
         terms.check()
         if terms.term_unit not in self.term_units:
             raise ScheduleError(
-                f"{self.code} takes a term in {' or '.join(u + 's' for u in self.term_units)}",
+                _("This method takes a term in months.") if MONTH in self.term_units
+                else _("This method takes a term in days."),
                 "term_days" if terms.term_unit == DAY else "term_months",
             )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from decimal import Decimal, InvalidOperation
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +28,10 @@ SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 COLOUR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 KEYS = {"slug", "name", "theme", "default_locale", "locales", "currency", "timezone",
-        "business_date", "hosts", "branding", "plugins", "status"}
+        "business_date", "hosts", "branding", "lending", "plugins", "status"}
 BRANDING_KEYS = {"site_title", "logo", "primary_color", "accent_color", "footer_text",
                  "tagline", "promo"}
+MAX_RATE_CEILING = Decimal(100)
 SHIPPED = Path(__file__).parent
 
 
@@ -55,6 +57,7 @@ class Manifest:
     hosts: list[str]
     branding: dict
     status: str
+    lending: dict = field(default_factory=dict)
     plugins: dict[str, tuple[bool, dict]] = field(default_factory=dict)
 
 
@@ -133,15 +136,38 @@ def parse(data: dict, source: str, plugins: PluginRegistry) -> Manifest:
             fail(f"branding.{key}", "a colour such as #1a5fb4")
         if key == "logo" and not (value.startswith("/") or value.startswith("https://")):
             fail("branding.logo", "a path such as /static/img/logo.svg or an https:// URL")
+    lending = _parse_lending(data.get("lending", {}), fail)
     status = data.get("status", TenantStatus.active.value)
     if status not in {s.value for s in TenantStatus}:
         fail("status", "active or suspended")
     return Manifest(
         source=source, slug=slug, name=name.strip(), theme=theme, default_locale=default_locale,
         locales=locales, currency=currency, timezone=timezone, business_date=business_date,
-        hosts=hosts, branding=branding, status=status,
+        hosts=hosts, branding=branding, status=status, lending=lending,
         plugins=_parse_plugins(data.get("plugins", {}), source, plugins),
     )
+
+
+def _parse_lending(table, fail) -> dict:
+    """The tenant's lending policy; today the rate cap (``max_annual_rate_percent``)."""
+    if not isinstance(table, dict):
+        fail("lending", "a table")
+    for key in sorted(set(table) - {"max_annual_rate_percent"}):
+        fail(f"lending.{key}", "unknown key")
+    lending = {}
+    if "max_annual_rate_percent" in table:
+        value = table["max_annual_rate_percent"]
+        try:
+            if isinstance(value, (bool, float)):
+                raise InvalidOperation
+            rate = Decimal(str(value))
+            if not rate.is_finite() or not 0 < rate <= MAX_RATE_CEILING or rate.as_tuple().exponent < -4:
+                raise InvalidOperation
+        except InvalidOperation:
+            fail("lending.max_annual_rate_percent",
+                 'a percentage above 0 and at most 100 with up to 4 decimals, as a string such as "24"')
+        lending["max_annual_rate_percent"] = str(rate)
+    return lending
 
 
 def _parse_plugins(table, source: str, plugins: PluginRegistry) -> dict[str, tuple[bool, dict]]:
@@ -193,7 +219,7 @@ def apply(session, manifest: Manifest, operator_hosts=()) -> tuple[Tenant, bool]
         tenant = Tenant(slug=manifest.slug, business_date=manifest.business_date)
         session.add(tenant)
     for attr in ("name", "theme", "default_locale", "locales", "currency", "timezone",
-                 "branding", "status"):
+                 "branding", "lending", "status"):
         if getattr(tenant, attr) != getattr(manifest, attr):
             setattr(tenant, attr, getattr(manifest, attr))
     existing_hosts = {h.host: h for h in tenant.hosts}

@@ -170,6 +170,15 @@ class Client:
         return self.app.post(path, params=params, status=status, headers=headers,
                              extra_environ=self._env(host, extra_environ), **kw)
 
+    def post_json(self, host, path, body, status=None, headers=None, **kw):
+        """POST a JSON body (a dict, or a str sent as it is, for malformed JSON)."""
+        import json
+
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        return self.app.post(path, params=data, status=status, headers=headers,
+                             extra_environ=self._env(host, kw.pop("extra_environ", None)), **kw)
+
 
 @pytest.fixture
 def client(wsgi_app, engine):

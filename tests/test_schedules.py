@@ -1,6 +1,7 @@
 import datetime as dt
 from decimal import Decimal
 
+import numpy_financial as npf
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -142,3 +143,13 @@ def test_every_method_sums_principal_exactly_and_never_goes_negative(method, pri
     assert schedule.total_principal == principal
     assert all(r.balance >= 0 and r.principal >= 0 and r.interest >= 0 for r in schedule.installments)
     assert schedule.installments[-1].balance == 0
+
+
+@given(principal=st.integers(100, 10**9), rate_bp=st.integers(1, 3600), months=st.integers(1, 360))
+def test_installment_agrees_with_numpy_financial_pmt(principal, rate_bp, months):
+    """Cross-check the level payment against numpy-financial (float, unrounded): within a cent."""
+    rate = Decimal(rate_bp) / 100
+    schedule = EqualInstallment().schedule(
+        LoanTerms(Money(principal, "CNY"), rate, months, "month", dt.date(2027, 1, 15)))
+    reference = -npf.pmt(float(rate) / 1200, months, principal / 100) * 100
+    assert abs(schedule.installments[0].payment - reference) <= 1

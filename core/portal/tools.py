@@ -29,8 +29,13 @@ def term_unit(method: RepaymentMethod, form: dict) -> str:
     return method.term_units[0]
 
 
-def parse_terms(form: dict, currency: str, today: dt.date, term_unit: str = MONTH) -> LoanTerms:
-    """Loan terms from form or JSON strings, or :class:`CalculatorInput` naming each bad field."""
+def parse_terms(form: dict, tenant, term_unit: str = MONTH) -> LoanTerms:
+    """Loan terms from form or JSON values, or :class:`CalculatorInput` naming each bad field.
+
+    The tenant gives the currency, the default start date (its business date)
+    and the rate cap of its lending policy.
+    """
+    currency, today = tenant.currency, tenant.business_date
     errors: dict[str, str] = {}
     principal = rate = None
     term = 0
@@ -59,14 +64,33 @@ def parse_terms(form: dict, currency: str, today: dt.date, term_unit: str = MONT
         start = today
     if errors:
         raise CalculatorInput(errors)
-    return LoanTerms(principal, rate, term, term_unit, start)
+    return LoanTerms(principal, rate, term, term_unit, start,
+                     max_rate_percent=tenant.max_annual_rate_percent)
 
 
 def calculate(method: RepaymentMethod, terms: LoanTerms) -> Schedule:
     try:
         return method.schedule(terms)
     except ScheduleError as error:
-        raise CalculatorInput({error.field: str(error)}) from None
+        raise CalculatorInput({error.field: error.message}) from None
+
+
+def schedule_json(schedule: Schedule) -> dict:
+    """The schedule as the API and ``--json`` give it: amounts as decimal strings in major units."""
+    money = schedule.money
+    return {
+        "method": schedule.method,
+        "currency": schedule.currency,
+        "installments": [
+            {"period": r.period, "due_date": r.due_date.isoformat(), "principal": str(money(r.principal)),
+             "interest": str(money(r.interest)), "payment": str(money(r.payment)),
+             "balance": str(money(r.balance))}
+            for r in schedule.installments
+        ],
+        "total_principal": str(money(schedule.total_principal)),
+        "total_interest": str(money(schedule.total_interest)),
+        "total_payment": str(money(schedule.total_payment)),
+    }
 
 
 def schedule_csv(schedule: Schedule) -> str:

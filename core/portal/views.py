@@ -40,9 +40,7 @@ def calculator(request):
     schedule, errors = None, {}
     if "principal" in request.params:
         try:
-            terms = tools.parse_terms(
-                form, request.tenant.currency, request.tenant.business_date, tools.term_unit(method, form)
-            )
+            terms = tools.parse_terms(form, request.tenant, tools.term_unit(method, form))
             schedule = tools.calculate(method, terms)
         except tools.CalculatorInput as invalid:
             errors = invalid.errors

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, TenantOwned, utcnow
+
+
+DEFAULT_MAX_RATE_PERCENT = "36"
 
 
 class TenantStatus(str, enum.Enum):
@@ -28,6 +32,7 @@ class Tenant(Base):
     timezone: Mapped[str] = mapped_column(sa.String(64))
     business_date: Mapped[dt.date] = mapped_column(sa.Date)
     branding: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    lending: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     status: Mapped[str] = mapped_column(sa.String(16), default=TenantStatus.active.value)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -53,6 +58,11 @@ class Tenant(Base):
             if p.plugin_id == plugin_id:
                 return dict(p.settings or {})
         return {}
+
+    @property
+    def max_annual_rate_percent(self) -> Decimal:
+        """The highest annual rate a loan or calculator may take here (lending policy)."""
+        return Decimal((self.lending or {}).get("max_annual_rate_percent", DEFAULT_MAX_RATE_PERCENT))
 
     def brand(self, key: str, default: str = "") -> str:
         return (self.branding or {}).get(key) or default

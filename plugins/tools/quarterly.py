@@ -26,7 +26,7 @@ class Quarterly(RepaymentMethod):
     def validate(self, terms: LoanTerms) -> None:
         super().validate(terms)
         if terms.term % 3:
-            raise ScheduleError("the term must be a multiple of 3 months", "term_months")
+            raise ScheduleError(_("The term must be a multiple of 3 months."), "term_months")
 
     def rows(self, terms: LoanTerms):
         principal = terms.principal.minor

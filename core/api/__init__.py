@@ -1,0 +1,94 @@
+"""The JSON API under ``/api/v1`` on a tenant's host.
+
+An OpenAPI document (``openapi.yaml``, served as ``/api/v1/openapi.json``)
+validates every request and response of a view marked ``openapi=True``
+(pyramid_openapi3). Errors are RFC 9457 problem details naming each field at
+fault: 400 when the request does not match the document (malformed JSON, a
+wrong type, an unknown field), 422 when it matches but cannot be used (a rate
+over the tenant's cap, a disabled method). The API uses no cookies, so its
+views take no CSRF token.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+from pyramid.response import Response
+
+from ..i18n import english
+
+SPEC_PATH = Path(__file__).with_name("openapi.yaml")
+PREFIX = "/api/v1"
+PROBLEM_TYPE = "application/problem+json"
+# jsonschema names a missing or unexpected property only in its message.
+_NAMED_FIELD = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' (?:is a required property|was unexpected)")
+
+
+class Problem(Exception):
+    """Raise from an API view to answer with a problem detail.
+
+    ``errors`` maps field names to messages (translation strings are
+    translated into the request's locale).
+    """
+
+    def __init__(self, errors: dict[str, object], status: int = 422, title: str = "Unprocessable request"):
+        super().__init__("; ".join(f"{k}: {english(v)}" for k, v in errors.items()))
+        self.errors, self.status, self.title = errors, status, title
+
+
+def problem_response(request, status: int, title: str, detail: str, errors: list[dict] = ()) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
+            "errors": list(errors)}
+    if errors:
+        body["field"] = errors[0]["field"]
+    return Response(json.dumps(body, ensure_ascii=False), status=status,
+                    content_type=PROBLEM_TYPE, charset="utf-8")
+
+
+def _problem_view(context: Problem, request):
+    translate = request.localizer.translate
+    errors = [{"field": field, "message": translate(message)} for field, message in context.errors.items()]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem_response(request, context.status, context.title, detail, errors)
+
+
+def _request_invalid_view(context, request):
+    """A request the OpenAPI document refuses: 400, each error with its field."""
+    extract = request.registry.settings["pyramid_openapi3_extract_errors"]
+    errors = []
+    for error in extract(request, context.errors):
+        message = error.get("message", "invalid")
+        named = _NAMED_FIELD.search(message)
+        field = named.group(1) if named else error.get("field") or "body"
+        errors.append({"field": field, "message": message})
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "The request is not valid."
+    return problem_response(request, 400, "Bad request", detail, errors)
+
+
+def _response_invalid_view(context, request):
+    """A response that breaks the document is our fault: 500 without the internals."""
+    import logging
+
+    logging.getLogger(__name__).error("API response failed validation: %s", context)
+    return problem_response(request, 500, "Internal error", "The server could not answer correctly.")
+
+
+def spec_json(request):
+    return request.registry["api_spec"]
+
+
+def includeme(config):
+    from pyramid_openapi3.exceptions import RequestValidationError, ResponseValidationError
+
+    config.include("pyramid_openapi3")
+    config.pyramid_openapi3_add_deserializer(PROBLEM_TYPE, json.loads)
+    config.registry["api_spec"] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    config.pyramid_openapi3_spec(str(SPEC_PATH), route=f"{PREFIX}/openapi.yaml", route_name="api.spec.yaml")
+    config.add_route("api.spec", f"{PREFIX}/openapi.json")
+    config.add_view(spec_json, route_name="api.spec", renderer="json", require_csrf=False)
+    config.add_exception_view(_problem_view, context=Problem)
+    config.add_exception_view(_request_invalid_view, context=RequestValidationError)
+    config.add_exception_view(_response_invalid_view, context=ResponseValidationError)
+    config.include(".tools")

@@ -1,0 +1,52 @@
+"""``/api/v1/tools``: the calculators as JSON, sharing the pages' parsing and plugins."""
+from __future__ import annotations
+
+from pyramid.view import view_config
+
+from ..i18n import _
+from ..portal import tools as calc
+from ..schedules import DAY, MONTH
+from . import PREFIX, Problem
+
+API = {"renderer": "json", "openapi": True, "require_csrf": False}
+
+
+@view_config(route_name="api.tools", request_method="GET", **API)
+def list_tools(request):
+    translate = request.localizer.translate
+    return {
+        "currency": request.tenant.currency,
+        "max_annual_rate_percent": str(request.tenant.max_annual_rate_percent),
+        "methods": [
+            {"code": m.code, "name": translate(m.name), "description": translate(m.description or ""),
+             "term_units": list(m.term_units)}
+            for m in calc.methods(request.hooks).values()
+        ],
+    }
+
+
+@view_config(route_name="api.tools.schedule", request_method="POST", **API)
+def schedule(request):
+    body = request.json_body
+    method = calc.methods(request.hooks).get(body["method"])
+    if method is None:
+        raise Problem({"method": _("Unknown or disabled repayment method.")})
+    given = [f for f in ("term_months", "term_days") if body.get(f) is not None]
+    if len(given) != 1:
+        raise Problem({"term_months": _("Give term_months or term_days, not both.")})
+    unit = DAY if given == ["term_days"] else MONTH
+    if unit not in method.term_units:
+        raise Problem({given[0]: _("This method takes a term in months.") if MONTH in method.term_units
+                       else _("This method takes a term in days.")})
+    form = {k: body[k] for k in body}
+    try:
+        result = calc.calculate(method, calc.parse_terms(form, request.tenant, unit))
+    except calc.CalculatorInput as invalid:
+        raise Problem(invalid.errors) from None
+    return calc.schedule_json(result)
+
+
+def includeme(config):
+    config.add_route("api.tools", f"{PREFIX}/tools", host_kind="tenant")
+    config.add_route("api.tools.schedule", f"{PREFIX}/tools/schedule", host_kind="tenant")
+    config.scan(".tools")
