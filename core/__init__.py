@@ -60,6 +60,7 @@ def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Config
     config.include(".backoffice")
     config.include(".plugin_views")
     config.include(".errors")
+    config.include(".ledger")
     config.include(".api")
     config.include(".portal")
     config.include(".admin")

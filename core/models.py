@@ -2,3 +2,4 @@
 from .sms import SmsMessage  # noqa: F401
 from .tenancy.models import Tenant, TenantHost, TenantPlugin  # noqa: F401
 from .accounts.models import Operator, StaffUser  # noqa: F401
+from .ledger.models import LedgerAccount, LedgerTransfer  # noqa: F401

@@ -1,0 +1,342 @@
+"""Posting to the ledger: the one way money moves.
+
+:meth:`Ledger.post` applies a batch of transfers atomically under one
+idempotency key:
+
+- the touched accounts are locked in id order (``SELECT … FOR UPDATE`` on
+  PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serializes writers), so
+  concurrent posts neither deadlock nor overdraw;
+- a key already used with the same transfers returns the original result and
+  applies nothing; with different transfers it raises
+  :class:`IdempotencyConflict` naming the first difference (TigerBeetle's
+  ``exists_with_different_*``);
+- every leg is checked in order against the accounts' flags; any failure
+  raises before anything is written, so a rejected batch changes nothing.
+
+Writes are Core statements (one multi-row insert, one executemany update) for
+speed, so ORM ``LedgerAccount`` objects already loaded in the session are not
+refreshed: read balances through :meth:`Ledger.balance` or
+:meth:`Ledger.accounts`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from zope.sqlalchemy import mark_changed
+
+from ..db import utcnow
+from ..money import Money
+from .models import (
+    CREDITS_MUST_NOT_EXCEED_DEBITS,
+    DEBITS_MUST_NOT_EXCEED_CREDITS,
+    LedgerAccount,
+    LedgerTransfer,
+)
+
+ACCOUNTS = LedgerAccount.__table__
+TRANSFERS = LedgerTransfer.__table__
+MAX_KEY_LENGTH = 120
+MAX_LEGS = 1000
+
+MEMBER = "member"
+PLATFORM = "platform"
+LOAN = "loan"
+
+# The account codes each kind of owner may hold, with their flags.
+ACCOUNT_CODES: dict[str, dict[str, int]] = {
+    MEMBER: {
+        "available": DEBITS_MUST_NOT_EXCEED_CREDITS,  # 可用: cash the member can bid or withdraw
+        "frozen": DEBITS_MUST_NOT_EXCEED_CREDITS,  # 凍結: held for bids and withdrawals
+    },
+    PLATFORM: {
+        "gateway_clearing": 0,  # money in flight at payment gateways (debit: the gateway owes us)
+        "fee_income": DEBITS_MUST_NOT_EXCEED_CREDITS,  # fees the platform earned
+        "risk_reserve": DEBITS_MUST_NOT_EXCEED_CREDITS,  # 風險準備金: pays advances, never overspent
+        "guarantee": DEBITS_MUST_NOT_EXCEED_CREDITS,  # guarantors' deposits
+        "advances": CREDITS_MUST_NOT_EXCEED_DEBITS,  # 墊付: paid to lenders, recovered from borrowers
+        "suspense": 0,  # unmatched money awaiting investigation
+    },
+    LOAN: {
+        "escrow": DEBITS_MUST_NOT_EXCEED_CREDITS,  # a loan's funds between full and disbursement
+    },
+}
+
+
+class LedgerError(ValueError):
+    """A post the ledger refuses; ``field`` names the input at fault. Nothing was written."""
+
+    field = "transfers"
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        if field:
+            self.field = field
+
+
+class InvalidTransfer(LedgerError):
+    """A transfer that can never be posted: bad amount, account, currency or key."""
+
+
+class InsufficientFunds(LedgerError):
+    """A leg would overdraw an account whose flags forbid it."""
+
+    field = "amount"
+
+    def __init__(self, account_id: int, message: str):
+        super().__init__(message)
+        self.account_id = account_id
+
+
+class IdempotencyConflict(LedgerError):
+    """The key was used for different transfers; ``result`` is TigerBeetle's name for why."""
+
+    field = "key"
+
+    def __init__(self, key: str, result: str, detail: str):
+        super().__init__(f"idempotency key {key!r} {result}: {detail}")
+        self.key, self.result = key, result
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One leg to post: ``amount`` from the ``debit`` account to the ``credit`` account."""
+
+    debit: int
+    credit: int
+    amount: Money
+    reason: str
+    ref: str = ""
+    reverses: int | None = None
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The result of a post: the transfers' ids in leg order; ``replayed`` if the key was used."""
+
+    key: str
+    transfer_ids: tuple[int, ...]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of an account's statement, newest first: signed change and balance after."""
+
+    transfer_id: int
+    posted_at: object
+    key: str
+    reason: str
+    ref: str
+    counter_account_id: int
+    change: int
+    balance_after: int
+    initiator: str
+
+
+class Ledger:
+    """The ledger of one tenant, seen through one session (one transaction)."""
+
+    def __init__(self, session, tenant_id: int):
+        self.session = session
+        self.tenant_id = tenant_id
+        self._ids: dict[tuple, int] = {}
+
+    # -- accounts ---------------------------------------------------------
+
+    def account(self, owner_kind: str, owner_id: int, code: str, currency: str) -> int:
+        """The id of an account, opened on first use (safe under concurrent first uses)."""
+        lookup = (owner_kind, owner_id, code, currency)
+        found = self._ids.get(lookup)
+        if found is not None:
+            return found
+        flags = ACCOUNT_CODES.get(owner_kind, {}).get(code)
+        if flags is None:
+            raise InvalidTransfer(f"no account code {code!r} for a {owner_kind} owner", "account")
+        if owner_kind == PLATFORM:
+            owner_id = 0
+        where = sa.and_(ACCOUNTS.c.tenant_id == self.tenant_id, ACCOUNTS.c.owner_kind == owner_kind,
+                        ACCOUNTS.c.owner_id == owner_id, ACCOUNTS.c.code == code,
+                        ACCOUNTS.c.currency == currency)
+        account_id = self.session.execute(sa.select(ACCOUNTS.c.id).where(where)).scalar()
+        if account_id is None:
+            dialect = {"postgresql": postgresql, "sqlite": sqlite}[self.session.bind.dialect.name]
+            self.session.execute(
+                dialect.insert(ACCOUNTS).values(
+                    tenant_id=self.tenant_id, owner_kind=owner_kind, owner_id=owner_id, code=code,
+                    currency=currency, flags=flags, debits_posted=0, credits_posted=0,
+                    created_at=utcnow(),
+                ).on_conflict_do_nothing()
+            )
+            mark_changed(self.session)
+            account_id = self.session.execute(sa.select(ACCOUNTS.c.id).where(where)).scalar_one()
+        self._ids[lookup] = account_id
+        return account_id
+
+    def platform(self, code: str, currency: str) -> int:
+        return self.account(PLATFORM, 0, code, currency)
+
+    def accounts(self, owner_kind: str | None = None, owner_id: int | None = None) -> list:
+        """The tenant's accounts (optionally one owner's), fresh from the database."""
+        query = sa.select(ACCOUNTS).where(ACCOUNTS.c.tenant_id == self.tenant_id)
+        if owner_kind is not None:
+            query = query.where(ACCOUNTS.c.owner_kind == owner_kind)
+        if owner_id is not None:
+            query = query.where(ACCOUNTS.c.owner_id == owner_id)
+        return self.session.execute(query.order_by(ACCOUNTS.c.id)).all()
+
+    def balance(self, account_id: int) -> Money:
+        """Credits less debits of one account, as Money in its currency."""
+        row = self.session.execute(
+            sa.select(ACCOUNTS.c.currency, ACCOUNTS.c.debits_posted, ACCOUNTS.c.credits_posted)
+            .where(ACCOUNTS.c.tenant_id == self.tenant_id, ACCOUNTS.c.id == account_id)
+        ).one_or_none()
+        if row is None:
+            raise InvalidTransfer(f"no account {account_id}", "account")
+        return Money(row.credits_posted - row.debits_posted, row.currency)
+
+    # -- posting ----------------------------------------------------------
+
+    def post(self, transfers, *, key: str, initiator: str) -> Posted:
+        """Apply ``transfers`` atomically once per ``key``; see the module docstring."""
+        transfers = list(transfers)
+        self._check_shape(transfers, key, initiator)
+        ids = sorted({t.debit for t in transfers} | {t.credit for t in transfers})
+        locked = self.session.execute(
+            sa.select(ACCOUNTS.c.id, ACCOUNTS.c.currency, ACCOUNTS.c.flags,
+                      ACCOUNTS.c.debits_posted, ACCOUNTS.c.credits_posted)
+            .where(ACCOUNTS.c.tenant_id == self.tenant_id, ACCOUNTS.c.id.in_(ids))
+            .order_by(ACCOUNTS.c.id)
+            .with_for_update()
+        ).all()
+        if len(locked) != len(ids):
+            missing = sorted(set(ids) - {row.id for row in locked})
+            raise InvalidTransfer(f"no account {missing[0]} in this tenant", "account")
+        existing = self.session.execute(
+            sa.select(TRANSFERS).where(TRANSFERS.c.tenant_id == self.tenant_id, TRANSFERS.c.key == key)
+            .order_by(TRANSFERS.c.leg)
+        ).all()
+        if existing:
+            return self._replay(key, existing, transfers)
+
+        state = {row.id: [row.debits_posted, row.credits_posted, row.currency, row.flags] for row in locked}
+        now = utcnow()
+        rows = []
+        for leg, t in enumerate(transfers, 1):
+            debit, credit = state[t.debit], state[t.credit]
+            for side, account_id in ((debit, t.debit), (credit, t.credit)):
+                if side[2] != t.amount.currency:
+                    raise InvalidTransfer(
+                        f"leg {leg}: account {account_id} holds {side[2]}, not {t.amount.currency}", "currency")
+            debit[0] += t.amount.minor
+            credit[1] += t.amount.minor
+            if debit[3] & DEBITS_MUST_NOT_EXCEED_CREDITS and debit[0] > debit[1]:
+                raise InsufficientFunds(t.debit, f"leg {leg}: account {t.debit} would be overdrawn by "
+                                                 f"{Money(debit[0] - debit[1], debit[2])}")
+            if credit[3] & CREDITS_MUST_NOT_EXCEED_DEBITS and credit[1] > credit[0]:
+                raise InsufficientFunds(t.credit, f"leg {leg}: account {t.credit} would be credited beyond "
+                                                  f"its debits by {Money(credit[1] - credit[0], credit[2])}")
+            rows.append({
+                "tenant_id": self.tenant_id, "key": key, "leg": leg, "debit_account_id": t.debit,
+                "credit_account_id": t.credit, "amount": t.amount.minor, "currency": t.amount.currency,
+                "reason": t.reason, "ref": t.ref, "initiator": initiator, "reverses_id": t.reverses,
+                "debit_balance_after": debit[1] - debit[0], "credit_balance_after": credit[1] - credit[0],
+                "posted_at": now,
+            })
+        try:
+            inserted = self.session.execute(
+                sa.insert(TRANSFERS).returning(TRANSFERS.c.id, sort_by_parameter_order=True), rows
+            ).scalars().all()
+        except sa.exc.IntegrityError as error:
+            message = str(error.orig)
+            if "key_leg" in message or "ledger_transfers.key" in message:
+                # Another transaction took the key for other accounts between our check and insert.
+                raise IdempotencyConflict(key, "exists_with_different_accounts",
+                                          "posted concurrently with other transfers") from None
+            if "reverses_id" in message:
+                raise InvalidTransfer("that transfer has already been reversed", "key") from None
+            raise
+        touched = {t.debit for t in transfers} | {t.credit for t in transfers}
+        self.session.execute(
+            sa.update(ACCOUNTS).where(ACCOUNTS.c.id == sa.bindparam("account_id"))
+            .values(debits_posted=sa.bindparam("debits"), credits_posted=sa.bindparam("credits")),
+            [{"account_id": i, "debits": state[i][0], "credits": state[i][1]} for i in sorted(touched)],
+        )
+        mark_changed(self.session)
+        return Posted(key, tuple(inserted))
+
+    def reverse(self, original_key: str, *, key: str, initiator: str, reason: str = "reversal") -> Posted:
+        """Post the mirror image of every leg posted under ``original_key`` (a correction)."""
+        original = self.session.execute(
+            sa.select(TRANSFERS).where(TRANSFERS.c.tenant_id == self.tenant_id,
+                                       TRANSFERS.c.key == original_key).order_by(TRANSFERS.c.leg)
+        ).all()
+        if not original:
+            raise InvalidTransfer(f"nothing was posted under key {original_key!r}", "key")
+        reversed_already = self.session.execute(
+            sa.select(TRANSFERS.c.key).where(TRANSFERS.c.tenant_id == self.tenant_id,
+                                             TRANSFERS.c.reverses_id.in_([row.id for row in original]))
+        ).first()
+        if reversed_already is not None and reversed_already.key != key:
+            raise InvalidTransfer("that transfer has already been reversed", "key")
+        return self.post(
+            [Transfer(row.credit_account_id, row.debit_account_id, Money(row.amount, row.currency),
+                      reason, f"transfer:{row.id}", reverses=row.id) for row in original],
+            key=key, initiator=initiator,
+        )
+
+    def history(self, account_id: int, *, limit: int = 50, before: int | None = None) -> list[Entry]:
+        """An account's statement, newest first, ``limit`` lines older than transfer ``before``."""
+        touches = sa.or_(TRANSFERS.c.debit_account_id == account_id, TRANSFERS.c.credit_account_id == account_id)
+        query = sa.select(TRANSFERS).where(TRANSFERS.c.tenant_id == self.tenant_id, touches)
+        if before is not None:
+            query = query.where(TRANSFERS.c.id < before)
+        rows = self.session.execute(query.order_by(TRANSFERS.c.id.desc()).limit(limit)).all()
+        return [entry_for(row, account_id) for row in rows]
+
+    # -- checks -----------------------------------------------------------
+
+    @staticmethod
+    def _check_shape(transfers, key, initiator) -> None:
+        if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH:
+            raise InvalidTransfer(f"an idempotency key of 1 to {MAX_KEY_LENGTH} characters is required", "key")
+        if not initiator:
+            raise InvalidTransfer("the initiator (who asked for this) is required", "initiator")
+        if not transfers:
+            raise InvalidTransfer("a post needs at least one transfer")
+        if len(transfers) > MAX_LEGS:
+            raise InvalidTransfer(f"a post has at most {MAX_LEGS} transfers")
+        for leg, t in enumerate(transfers, 1):
+            if not isinstance(t.amount, Money) or t.amount.minor <= 0:
+                raise InvalidTransfer(f"leg {leg}: the amount must be more than zero", "amount")
+            if t.debit == t.credit:
+                raise InvalidTransfer(f"leg {leg}: debit and credit are the same account", "account")
+            if not t.reason:
+                raise InvalidTransfer(f"leg {leg}: a reason code is required", "reason")
+
+    @staticmethod
+    def _replay(key: str, existing, transfers) -> Posted:
+        if len(existing) != len(transfers):
+            raise IdempotencyConflict(key, "exists_with_different_legs",
+                                      f"{len(existing)} transfers were posted, {len(transfers)} given")
+        for row, t in zip(existing, transfers):
+            for result, posted, given in (
+                ("exists_with_different_debit_account_id", row.debit_account_id, t.debit),
+                ("exists_with_different_credit_account_id", row.credit_account_id, t.credit),
+                ("exists_with_different_amount", (row.amount, row.currency), (t.amount.minor, t.amount.currency)),
+                ("exists_with_different_reason", row.reason, t.reason),
+                ("exists_with_different_ref", row.ref, t.ref),
+            ):
+                if posted != given:
+                    raise IdempotencyConflict(key, result, f"leg {row.leg} was posted with {posted}, given {given}")
+        return Posted(key, tuple(row.id for row in existing), replayed=True)
+
+
+def entry_for(row, account_id: int) -> Entry:
+    """A transfer row as a statement line of one of its two accounts."""
+    if row.credit_account_id == account_id:
+        change, balance, counter = row.amount, row.credit_balance_after, row.debit_account_id
+    else:
+        change, balance, counter = -row.amount, row.debit_balance_after, row.credit_account_id
+    return Entry(row.id, row.posted_at, row.key, row.reason, row.ref, counter, change, balance, row.initiator)
