@@ -3,6 +3,7 @@ import json
 import shutil
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cli import main
@@ -114,3 +115,37 @@ def test_tools_schedule_prints_the_table_and_refuses_bad_input(ini):
     off = run("tools", "schedule", "-c", ini, "--tenant", "acme", "--method", "quarterly",
               "--principal", "1000", "--rate", "12", "--months", "12")
     assert off.exit_code == 2 and "not enabled for acme" in off.output
+
+
+def test_ledger_verify_balance_and_history(ini, db, tenants):
+    from core.ledger import Ledger, Wallet
+    from core.money import Money
+    from core.tenancy.services import tenant_by_slug
+
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo").id
+    with db.transaction(demo) as session:
+        wallet = Wallet(Ledger(session, demo), 5, "CNY")
+        for n in range(3):
+            wallet.recharge(Money(1000 * (n + 1), "CNY"), key=f"r{n}", ref=f"payment:{n}", initiator="gateway")
+        available = wallet.available
+    result = run("ledger", "verify", "-c", ini)
+    assert result.exit_code == 0 and "ledger ok" in result.output
+    listing = json.loads(run("ledger", "balance", "-c", ini, "--tenant", "demo", "--owner", "member:5",
+                             "--json").output)
+    assert [(a["code"], a["balance"]) for a in listing] == [("available", "60.00")]
+    page = run("ledger", "history", "-c", ini, "--tenant", "demo", "--account", str(available), "--limit", "2")
+    assert page.exit_code == 0
+    assert "60.00" in page.output and "--before" in page.output
+    assert run("ledger", "history", "-c", ini, "--tenant", "acme", "--account", str(available)).exit_code == 2
+    assert run("ledger", "balance", "-c", ini, "--tenant", "demo", "--owner", "someone").exit_code == 2
+    assert run("ledger", "verify", "-c", ini, "--tenant", "nope").exit_code == 2
+
+    with db.transaction() as session:
+        session.execute(sa.text("UPDATE ledger_accounts SET credits_posted = credits_posted + 7 WHERE id = :id"),
+                        {"id": available})
+        from zope.sqlalchemy import mark_changed
+        mark_changed(session)
+    broken = run("ledger", "verify", "-c", ini, "--tenant", "demo")
+    assert broken.exit_code == 1
+    assert f"demo: account {available}: invariant 4" in broken.output
