@@ -14,6 +14,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 import zope.sqlalchemy
 from sqlalchemy import event
+from transaction._transaction import Status as TransactionStatus
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -23,6 +24,7 @@ from sqlalchemy.orm import (
     sessionmaker,
     with_loader_criteria,
 )
+from zope.sqlalchemy.datamanager import STATUS_ACTIVE, join_transaction
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -153,7 +155,8 @@ def _sqlite_setup(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: this runs before every transaction.
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs) -> sa.Engine:
@@ -166,15 +169,65 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
     return engine
 
 
+class _JoinTransactionManager:
+    """zope.sqlalchemy's session events, listened to once on the session factory.
+
+    ``zope.sqlalchemy.register(session, transaction_manager=…)`` adds seven
+    event listeners to every new session, which costs more than a small
+    transaction's SQL. Registered once on the factory instead, each session
+    joins the transaction manager kept in its ``info["transaction_manager"]``;
+    a session without one (a script's plain session) is left alone.
+    """
+
+    @staticmethod
+    def _manager(session):
+        return session.info.get("transaction_manager")
+
+    def _join(self, session, *_args):
+        manager = self._manager(session)
+        if manager is not None:
+            join_transaction(session, STATUS_ACTIVE, manager)
+
+    after_begin = after_attach = _join
+
+    def after_flush(self, session, _flush_context):
+        mark_changed(session)
+
+    def after_bulk_update(self, context):
+        mark_changed(context.session)
+
+    after_bulk_delete = after_bulk_update
+
+    def before_commit(self, session):
+        manager = self._manager(session)
+        assert manager is None or session.in_nested_transaction() or (
+            manager.get().status == TransactionStatus.COMMITTING
+        ), "Transaction must be committed using the transaction manager"
+
+    def do_orm_execute(self, state):
+        if state.is_orm_statement and (state.is_update or state.is_insert or state.is_delete):
+            mark_changed(state.session)
+
+
+def mark_changed(session: Session) -> None:
+    """Tell the transaction manager that ``session`` wrote with Core statements (raw SQL)."""
+    manager = session.info.get("transaction_manager")
+    if manager is not None:
+        zope.sqlalchemy.mark_changed(session, manager)
+
+
 def make_session_factory(engine: sa.Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    events = _JoinTransactionManager()
+    for name in ("after_begin", "after_attach", "after_flush", "after_bulk_update", "after_bulk_delete",
+                 "before_commit", "do_orm_execute"):
+        event.listen(factory, name, getattr(events, name))
+    return factory
 
 
 def tm_session(session_factory: sessionmaker, transaction_manager, **info) -> Session:
     """A session joined to ``transaction_manager``: commit and abort go through it only."""
-    session = session_factory(info={**info, "transaction_manager": transaction_manager})
-    zope.sqlalchemy.register(session, transaction_manager=transaction_manager)
-    return session
+    return session_factory(info={**info, "transaction_manager": transaction_manager})
 
 
 def includeme(config):

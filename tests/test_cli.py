@@ -144,7 +144,7 @@ def test_ledger_verify_balance_and_history(ini, db, tenants):
     with db.transaction() as session:
         session.execute(sa.text("UPDATE ledger_accounts SET credits_posted = credits_posted + 7 WHERE id = :id"),
                         {"id": available})
-        from zope.sqlalchemy import mark_changed
+        from core.db import mark_changed
         mark_changed(session)
     broken = run("ledger", "verify", "-c", ini, "--tenant", "demo")
     assert broken.exit_code == 1

@@ -3,20 +3,24 @@
 :meth:`Ledger.post` applies a batch of transfers atomically under one
 idempotency key:
 
-- the touched accounts are locked in id order (``SELECT … FOR UPDATE`` on
-  PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serializes writers), so
+- each touched account's totals are bumped by one ``UPDATE … RETURNING`` in
+  account-id order, which also locks the rows in that fixed order (PostgreSQL
+  row locks; SQLite's ``BEGIN IMMEDIATE`` already serializes writers), so
   concurrent posts neither deadlock nor overdraw;
-- a key already used with the same transfers returns the original result and
-  applies nothing; with different transfers it raises
-  :class:`IdempotencyConflict` naming the first difference (TigerBeetle's
-  ``exists_with_different_*``);
-- every leg is checked in order against the accounts' flags; any failure
-  raises before anything is written, so a rejected batch changes nothing.
+- every leg is then checked in order against the accounts' flags and
+  currencies; on any failure the bumps are undone in the same transaction and
+  the error raised, so a rejected batch changes nothing even for a caller that
+  catches the error and goes on;
+- the transfers are inserted with ``ON CONFLICT DO NOTHING`` on
+  ``(tenant_id, key, leg)``: a key already used with the same transfers
+  returns the original result and applies nothing (the bumps are undone);
+  with different transfers it raises :class:`IdempotencyConflict` naming the
+  first difference (TigerBeetle's ``exists_with_different_*``).
 
-Writes are Core statements (one multi-row insert, one executemany update) for
-speed, so ORM ``LedgerAccount`` objects already loaded in the session are not
-refreshed: read balances through :meth:`Ledger.balance` or
-:meth:`Ledger.accounts`.
+A two-leg post is thus two updates and one insert. Writes are Core statements
+on the session's connection, so ORM ``LedgerAccount`` objects already loaded
+in the session are not refreshed: read balances through
+:meth:`Ledger.balance` or :meth:`Ledger.accounts`.
 """
 from __future__ import annotations
 
@@ -24,9 +28,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from zope.sqlalchemy import mark_changed
 
-from ..db import utcnow
+from ..db import mark_changed, utcnow
 from ..money import Money
 from .models import (
     CREDITS_MUST_NOT_EXCEED_DEBITS,
@@ -39,6 +42,31 @@ ACCOUNTS = LedgerAccount.__table__
 TRANSFERS = LedgerTransfer.__table__
 MAX_KEY_LENGTH = 120
 MAX_LEGS = 1000
+
+# The statements of the posting path, built once (their SQL is compiled once per engine).
+_BUMP = (
+    sa.update(ACCOUNTS)
+    .where(ACCOUNTS.c.tenant_id == sa.bindparam("owner_tenant"), ACCOUNTS.c.id == sa.bindparam("account_id"))
+    .values(debits_posted=ACCOUNTS.c.debits_posted + sa.bindparam("debits"),
+            credits_posted=ACCOUNTS.c.credits_posted + sa.bindparam("credits"))
+    .returning(ACCOUNTS.c.currency, ACCOUNTS.c.flags, ACCOUNTS.c.debits_posted, ACCOUNTS.c.credits_posted)
+)
+_UNDO = (
+    sa.update(ACCOUNTS).where(ACCOUNTS.c.id == sa.bindparam("account_id"))
+    .values(debits_posted=ACCOUNTS.c.debits_posted - sa.bindparam("debits"),
+            credits_posted=ACCOUNTS.c.credits_posted - sa.bindparam("credits"))
+)
+_POSTED = (
+    sa.select(TRANSFERS)
+    .where(TRANSFERS.c.tenant_id == sa.bindparam("tenant_id"), TRANSFERS.c.key == sa.bindparam("key"))
+    .order_by(TRANSFERS.c.leg)
+)
+_INSERT = {
+    name: dialect.insert(TRANSFERS)
+    .on_conflict_do_nothing(index_elements=["tenant_id", "key", "leg"])
+    .returning(TRANSFERS.c.id, TRANSFERS.c.leg)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 MEMBER = "member"
 PLATFORM = "platform"
@@ -97,6 +125,14 @@ class IdempotencyConflict(LedgerError):
     def __init__(self, key: str, result: str, detail: str):
         super().__init__(f"idempotency key {key!r} {result}: {detail}")
         self.key, self.result = key, result
+
+
+class _KeyUsed(Exception):
+    """Inside :meth:`Ledger.post`: some legs hit an existing ``(tenant_id, key, leg)``."""
+
+    def __init__(self, inserted: list[int]):
+        super().__init__("idempotency key already used")
+        self.inserted = inserted
 
 
 @dataclass(frozen=True)
@@ -202,25 +238,44 @@ class Ledger:
         """Apply ``transfers`` atomically once per ``key``; see the module docstring."""
         transfers = list(transfers)
         self._check_shape(transfers, key, initiator)
-        ids = sorted({t.debit for t in transfers} | {t.credit for t in transfers})
-        locked = self.session.execute(
-            sa.select(ACCOUNTS.c.id, ACCOUNTS.c.currency, ACCOUNTS.c.flags,
-                      ACCOUNTS.c.debits_posted, ACCOUNTS.c.credits_posted)
-            .where(ACCOUNTS.c.tenant_id == self.tenant_id, ACCOUNTS.c.id.in_(ids))
-            .order_by(ACCOUNTS.c.id)
-            .with_for_update()
-        ).all()
-        if len(locked) != len(ids):
-            missing = sorted(set(ids) - {row.id for row in locked})
-            raise InvalidTransfer(f"no account {missing[0]} in this tenant", "account")
-        existing = self.session.execute(
-            sa.select(TRANSFERS).where(TRANSFERS.c.tenant_id == self.tenant_id, TRANSFERS.c.key == key)
-            .order_by(TRANSFERS.c.leg)
-        ).all()
-        if existing:
-            return self._replay(key, existing, transfers)
+        deltas: dict[int, list[int]] = {}
+        for t in transfers:
+            deltas.setdefault(t.debit, [0, 0])[0] += t.amount.minor
+            deltas.setdefault(t.credit, [0, 0])[1] += t.amount.minor
+        # Core on the session's connection: the same transaction, without the ORM's per-statement work.
+        connection = self.session.connection()
+        bumped: dict[int, list] = {}
+        try:
+            for account_id in sorted(deltas):
+                debits, credits = deltas[account_id]
+                row = connection.execute(_BUMP, {"owner_tenant": self.tenant_id, "account_id": account_id,
+                                                 "debits": debits, "credits": credits}).one_or_none()
+                if row is None:
+                    raise InvalidTransfer(f"no account {account_id} in this tenant", "account")
+                # The totals before this post, then walked leg by leg below.
+                bumped[account_id] = [row.debits_posted - debits, row.credits_posted - credits,
+                                      row.currency, row.flags]
+            rows = self._legs(transfers, bumped, key, initiator)
+            inserted = connection.execute(_INSERT[connection.dialect.name], rows).all()
+            if len(inserted) != len(rows):
+                raise _KeyUsed([row.id for row in inserted])
+        except (LedgerError, _KeyUsed) as failure:
+            self._undo(connection, bumped, deltas, failure)
+            existing = connection.execute(_POSTED, {"tenant_id": self.tenant_id, "key": key}).all()
+            if existing:
+                return self._replay(key, existing, transfers)
+            if isinstance(failure, _KeyUsed):  # the key's rows went away: cannot happen with immutable rows
+                raise IdempotencyConflict(key, "exists_with_different_legs", "posted concurrently") from None
+            raise
+        except sa.exc.IntegrityError as error:
+            if "reverses_id" in str(error.orig):
+                raise InvalidTransfer("that transfer has already been reversed", "key") from None
+            raise
+        mark_changed(self.session)
+        return Posted(key, tuple(row.id for row in sorted(inserted, key=lambda r: r.leg)))
 
-        state = {row.id: [row.debits_posted, row.credits_posted, row.currency, row.flags] for row in locked}
+    def _legs(self, transfers, state, key, initiator) -> list[dict]:
+        """Walk the legs in order from the totals before the post; the rows to insert, or raise."""
         now = utcnow()
         rows = []
         for leg, t in enumerate(transfers, 1):
@@ -244,27 +299,15 @@ class Ledger:
                 "debit_balance_after": debit[1] - debit[0], "credit_balance_after": credit[1] - credit[0],
                 "posted_at": now,
             })
-        try:
-            inserted = self.session.execute(
-                sa.insert(TRANSFERS).returning(TRANSFERS.c.id, sort_by_parameter_order=True), rows
-            ).scalars().all()
-        except sa.exc.IntegrityError as error:
-            message = str(error.orig)
-            if "key_leg" in message or "ledger_transfers.key" in message:
-                # Another transaction took the key for other accounts between our check and insert.
-                raise IdempotencyConflict(key, "exists_with_different_accounts",
-                                          "posted concurrently with other transfers") from None
-            if "reverses_id" in message:
-                raise InvalidTransfer("that transfer has already been reversed", "key") from None
-            raise
-        touched = {t.debit for t in transfers} | {t.credit for t in transfers}
-        self.session.execute(
-            sa.update(ACCOUNTS).where(ACCOUNTS.c.id == sa.bindparam("account_id"))
-            .values(debits_posted=sa.bindparam("debits"), credits_posted=sa.bindparam("credits")),
-            [{"account_id": i, "debits": state[i][0], "credits": state[i][1]} for i in sorted(touched)],
-        )
-        mark_changed(self.session)
-        return Posted(key, tuple(inserted))
+        return rows
+
+    def _undo(self, connection, bumped, deltas, failure) -> None:
+        """Take back this post's bumps (and any legs it inserted) so the transaction is as before."""
+        if isinstance(failure, _KeyUsed) and failure.inserted:
+            connection.execute(sa.delete(TRANSFERS).where(TRANSFERS.c.id.in_(failure.inserted)))
+        if bumped:
+            connection.execute(_UNDO, [{"account_id": account_id, "debits": deltas[account_id][0],
+                                        "credits": deltas[account_id][1]} for account_id in sorted(bumped)])
 
     def reverse(self, original_key: str, *, key: str, initiator: str, reason: str = "reversal") -> Posted:
         """Post the mirror image of every leg posted under ``original_key`` (a correction)."""
