@@ -336,3 +336,32 @@ def test_the_same_key_posted_concurrently_applies_once(book, db, demo):
     assert funds(book, 7) == (2500, 0)
     assert sum(not r.replayed for r in results) == 1
     assert len({r.transfer_ids for r in results}) == 1
+
+
+def test_a_refused_post_inside_a_transaction_leaves_it_as_it_was(book, db, demo):
+    recharge(book, 1, "10.00")
+    with db.transaction(demo) as session:
+        ledger = Ledger(session, demo)
+        wallet = Wallet(ledger, 1, "CNY")
+        wallet.freeze(cny("4.00"), reason="bid_freeze", key="bid:a", ref="bid:a", initiator="member:1")
+        with pytest.raises(InsufficientFunds):
+            wallet.freeze(cny("7.00"), reason="bid_freeze", key="bid:b", ref="bid:b", initiator="member:1")
+        with pytest.raises(IdempotencyConflict):
+            wallet.freeze(cny("5.00"), reason="bid_freeze", key="bid:a", ref="bid:a", initiator="member:1")
+        wallet.freeze(cny("6.00"), reason="bid_freeze", key="bid:c", ref="bid:c", initiator="member:1")
+    assert funds(book, 1) == (0, 1000)
+    with db.transaction() as session:
+        assert verify(session) == []
+
+
+def test_replaying_a_spent_withdrawal_returns_the_original(book):
+    recharge(book, 1, "50.00")
+
+    def freeze(ledger):
+        return Wallet(ledger, 1, "CNY").freeze(cny("50.00"), reason="withdraw_freeze", key="wd:9", ref="wd:9",
+                                               initiator="member:1")
+
+    first = book(freeze)
+    again = book(freeze)
+    assert again.replayed and again.transfer_ids == first.transfer_ids
+    assert funds(book, 1) == (0, 5000)
