@@ -73,11 +73,22 @@ def staff():
 @click.option("--name", "display_name", default="")
 @click.option("--if-missing", is_flag=True, help="Do nothing if the staff member exists.")
 def create_staff(env, slug, login, role, display_name, if_missing):
-    """Create a staff member of one tenant."""
+    """Create a staff member of one tenant.
+
+    A role that moves money requires two-factor sign-in: the command prints the
+    otpauth:// URI to add to an authenticator app (shown once).
+    """
+    from core.accounts import totp
     from core.accounts.services import create_staff
     from core.tenancy.services import tenant_by_slug
 
     with _account_errors(if_missing, f"staff {login} exists at {slug}"):
         with env.transaction() as session:
-            create_staff(session, tenant_by_slug(session, slug), login, _password(), role, display_name)
+            tenant = tenant_by_slug(session, slug)
+            staff = create_staff(session, tenant, login, _password(), role, display_name)
+            uri = (totp.provisioning_uri(staff.totp_secret, f"{staff.login}@{slug}", tenant.name)
+                   if staff.totp_secret else None)
         click.echo(f"created staff {login} ({role}) at {slug}")
+        if uri:
+            click.echo(f"two-factor sign-in is required for {role}; add this to an authenticator app:")
+            click.echo(uri)

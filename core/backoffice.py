@@ -1,44 +1,110 @@
-"""What the back office (/admin) and the operator console (/operator) share: sign-in and out."""
+"""What the back office (/admin), the operator console (/operator) and the portal share:
+signing in and out (throttled, audited, two-factor for staff who need it) and the
+403 page."""
 from __future__ import annotations
 
+import math
+import time
+
 from pyramid.httpexceptions import HTTPFound, HTTPSeeOther
+from pyramid.renderers import render_to_response
 from pyramid.security import forget, remember
 from pyramid.view import forbidden_view_config
 
+from . import audit
+from .accounts import kind_of
 from .i18n import _
+from .throttle import Throttled
+
+PENDING_2FA_SECONDS = 300
 
 
-def login_view(request, area: str, authenticate, home_route: str, layout: str):
-    """Render and handle a sign-in form for ``area``; failures say nothing about which part was wrong."""
+def safe_next(request, target: str | None, home_route: str) -> str:
+    """A local path to go to after signing in (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return request.route_path(home_route)
+    return target
+
+
+def throttle_message(throttled: Throttled):
+    return _("Too many attempts. Try again in ${minutes} minutes.",
+             mapping={"minutes": max(1, math.ceil(throttled.retry_after / 60))})
+
+
+def signed_in(request, user, target: str):
+    """Remember ``user`` (a new server-side session), audit the sign-in and go to ``target``."""
+    headers = remember(request, user)
+    if kind_of(user) != "member":
+        audit.record(request, "sign_in", kind_of(user), user.id,
+                     actor=f"{kind_of(user)}:{user.id}:{getattr(user, 'login', '')}")
+    return HTTPSeeOther(target, headers=headers)
+
+
+def login_view(request, area: str, authenticate, home_route: str, layout: str, two_factor_route: str | None = None):
+    """Render and handle a sign-in form; failures say nothing about which part was wrong."""
     error = None
     login = request.params.get("login", "")
     if request.method == "POST":
-        who = authenticate(login, request.POST.get("password", ""))
-        if who is not None:
-            headers = remember(request, who)
-            target = request.params.get("next") or request.route_path(home_route)
-            if not target.startswith("/") or target.startswith("//"):
-                target = request.route_path(home_route)
-            return HTTPSeeOther(target, headers=headers)
-        error = _("The login or password is not correct.")
-        request.response.status = 400
+        tenant = request.tenant.slug if request.tenant is not None else "-"
+        try:
+            request.throttle.hit("login.address", request.client_addr or "-")
+            request.throttle.hit("login.account", area, tenant, login.strip().lower())
+        except Throttled as throttled:
+            error = throttle_message(throttled)
+            request.response.status = 429
+        else:
+            who = authenticate(login, request.POST.get("password", ""))
+            target = safe_next(request, request.params.get("next"), home_route)
+            if who is not None:
+                request.throttle.clear("login.account", area, tenant, login.strip().lower())
+                if two_factor_route and getattr(who, "requires_2fa", False):
+                    request.session["pending_2fa"] = {"id": who.id, "at": int(time.time()), "next": target}
+                    return HTTPSeeOther(request.route_path(two_factor_route))
+                return signed_in(request, who, target)
+            error = _("The login or password is not correct.")
+            request.response.status = 400
     return {"area": area, "layout": layout, "login": login, "error": error,
             "next": request.params.get("next", "")}
 
 
+def pending_two_factor(request) -> tuple[int, str] | None:
+    """The staff id and target of a sign-in waiting for its second factor, if still fresh."""
+    pending = request.session.get("pending_2fa")
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_2FA_SECONDS:
+        request.session.pop("pending_2fa", None)
+        return None
+    return pending["id"], pending["next"]
+
+
 def logout_view(request, login_route: str):
+    if request.identity is not None and request.identity.kind != "member":
+        audit.record(request, "sign_out", request.identity.kind, request.identity.principal_id)
     return HTTPSeeOther(request.route_path(login_route), headers=forget(request))
 
 
 @forbidden_view_config()
 def forbidden(request):
-    """Anonymous visitors of a protected page are sent to the right sign-in page."""
-    if request.identity is None:
+    """Anonymous visitors of a protected page go to the right sign-in page; others get 403."""
+    if request.identity is None and request.method == "GET":
         if request.path.startswith("/operator") and request.host_kind == "operator":
             return HTTPFound(request.route_path("operator.login", _query={"next": request.path}))
         if request.path.startswith("/admin") and request.host_kind == "tenant":
             return HTTPFound(request.route_path("admin.login", _query={"next": request.path}))
+        if request.path.startswith("/account") and request.host_kind == "tenant":
+            return HTTPFound(request.route_path("member.login", _query={"next": request.path}))
+    if request.path.startswith("/api/"):
+        from .api import problem_response
+
+        status = 401 if request.identity is None else 403
+        return problem_response(request, status, "Unauthorized" if status == 401 else "Forbidden",
+                                "Sign in (a bearer token) first." if status == 401
+                                else "You do not have permission for this.")
+    if request.tenant is not None and request.host_kind == "tenant":
+        response = render_to_response("errors/403.pt", {}, request=request)
+        response.status = 403
+        return response
     request.response.status = 403
+    request.response.content_type = "text/plain"
     request.response.text = "Forbidden"
     return request.response
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.renderers import render_to_response
-from pyramid.view import notfound_view_config
+from pyramid.exceptions import BadCSRFToken
+from pyramid.view import notfound_view_config, view_config
 
 from .tenancy import UNKNOWN_HOST_PAGE
 
@@ -22,6 +23,21 @@ def not_found(request):
                             content_type="text/html")
     response = render_to_response("errors/404.pt", {}, request=request)
     response.status = 404
+    return response
+
+
+@view_config(context=BadCSRFToken)
+def bad_csrf(request):
+    """A form without a valid CSRF token is refused (403) and changes nothing."""
+    if request.path.startswith("/api/"):
+        from .api import problem_response
+
+        return problem_response(request, 403, "Forbidden", "Missing or invalid CSRF token.",
+                                [{"field": "csrf_token", "message": "missing or invalid"}])
+    response = request.response
+    response.status = 403
+    response.content_type = "text/plain"
+    response.text = "The form has expired or did not come from this site. Go back, reload the page and try again."
     return response
 
 

@@ -35,6 +35,11 @@ class TemplateHelpers:
         """Translate a message (a ``_("…")`` TranslationString) into the request's locale."""
         return self.request.localizer.translate(message)
 
+    def verification_label(self, status: str):
+        from .members.models import VERIFICATION_LABELS
+
+        return VERIFICATION_LABELS.get(status, status)
+
     def money(self, minor: int, currency: str | None = None) -> str:
         currency = currency or self.tenant.currency
         return Money(int(minor), currency).format(self.locale)

@@ -98,6 +98,7 @@ def engine(wsgi_app):
     jobs.configure(registry.settings, registry["dbsession_factory"], registry["plugins"])
     engine = registry["db_engine"]
     yield engine
+    registry["throttle"].reset()
     transaction.abort()
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):

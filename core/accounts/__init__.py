@@ -1,70 +1,149 @@
-"""Signing in: sessions, CSRF, and the security policy for staff and operators.
+"""Signing in: server-side sessions, API tokens, CSRF, and the security policy.
 
-Staff belong to one tenant and are recognised only on that tenant's hosts;
-operators only on the operator-console host. Permissions here are the two
-areas (``admin``, ``operator``); finer staff permissions arrive with roles.
+Three kinds of people sign in: members (borrowers and lenders) and staff on
+their tenant's hosts, operators on the operator-console host. Identity comes
+from the ``lendstack_auth`` cookie (a server-side, revocable session) or, on
+``/api/``, from an ``Authorization: Bearer`` token; either is honoured only
+on the host kind and tenant it was issued for. Permissions are deny by
+default: ``member``, ``staff`` and ``operator`` say who is signed in; every
+other permission is a named staff permission (:mod:`.permissions`) one of the
+staff user's roles must hold.
+
+The signed cookie session (JSON, never pickle) carries only the CSRF token and
+sign-in steps in progress (two-factor); it is replaced on every sign-in.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
+from webob.cookies import make_cookie
 
-from .models import Operator, StaffUser
+from . import sessions
+from .models import AuthSession, Operator, StaffUser
 
-SESSION_IDLE_SECONDS = 30 * 60
+AUTH_COOKIE = "lendstack_auth"
+SESSION_IDLE_SECONDS = int(sessions.IDLE.total_seconds())
+AREAS = frozenset({"member", "staff", "operator"})
+
+
+@dataclass
+class Identity:
+    """Who is signed in, for this request."""
+
+    kind: str
+    principal_id: int
+    tenant_id: int | None
+    display_name: str
+    user: object
+    auth_session: AuthSession
+    permissions: frozenset = field(default_factory=frozenset)
+
+
+def kind_of(user) -> str:
+    from ..members.models import Member
+
+    if isinstance(user, Operator):
+        return "operator"
+    if isinstance(user, StaffUser):
+        return "staff"
+    if isinstance(user, Member):
+        return "member"
+    raise TypeError(f"cannot sign in a {type(user).__name__}")
+
+
+def _load_user(request, found: AuthSession):
+    from ..members.models import Member
+
+    db = request.dbsession
+    if found.kind == "operator":
+        user = db.get(Operator, found.principal_id)
+        return user if user is not None and user.active else None
+    model = StaffUser if found.kind == "staff" else Member
+    user = db.get(model, found.principal_id)
+    if user is None or not user.active or user.tenant_id != found.tenant_id:
+        return None
+    if found.kind == "member" and user.login_frozen:
+        return None
+    return user
 
 
 class SecurityPolicy:
     def identity(self, request):
-        session = request.session
         kind = request.host_kind
-        if kind == "operator" and session.get("operator_id"):
-            operator = request.dbsession.get(Operator, session["operator_id"])
-            return operator if operator is not None and operator.active else None
-        if kind == "tenant" and session.get("staff_id") and session.get("tenant_id") == request.tenant.id:
-            staff = request.dbsession.get(StaffUser, session["staff_id"])
-            if staff is not None and staff.active and staff.tenant_id == request.tenant.id:
-                return staff
-        return None
+        found = None
+        authorization = request.headers.get("Authorization", "")
+        if request.path.startswith("/api/") and authorization.startswith("Bearer "):
+            found = sessions.find_session(request.dbsession, authorization[7:].strip(), via="token")
+        elif AUTH_COOKIE in request.cookies:
+            found = sessions.find_session(request.dbsession, request.cookies[AUTH_COOKIE])
+        if found is None:
+            return None
+        if kind == "operator" and found.kind != "operator":
+            return None
+        if kind == "tenant" and (found.kind == "operator" or found.tenant_id != request.tenant.id):
+            return None
+        if kind not in ("operator", "tenant"):
+            return None
+        user = _load_user(request, found)
+        if user is None:
+            return None
+        name = getattr(user, "display_name", "") or getattr(user, "login", "")
+        permissions = user.permissions if found.kind == "staff" else frozenset()
+        return Identity(found.kind, user.id, found.tenant_id, name, user, found, permissions)
 
     def authenticated_userid(self, request):
         identity = request.identity
-        return None if identity is None else f"{type(identity).__name__}:{identity.id}"
+        return None if identity is None else f"{identity.kind}:{identity.principal_id}"
 
     def permits(self, request, context, permission):
         identity = request.identity
-        if permission == "operator" and isinstance(identity, Operator):
-            return Allowed("operator")
-        if permission == "admin" and isinstance(identity, StaffUser):
-            return Allowed("staff")
-        return Denied(f"{permission} needs signing in")
+        if identity is None:
+            return Denied(f"{permission} needs signing in")
+        if permission in AREAS:
+            return Allowed(permission) if identity.kind == permission else Denied(f"not a {permission}")
+        if identity.kind == "staff" and permission in identity.permissions:
+            return Allowed(permission)
+        return Denied(f"no role grants {permission}")
 
-    def remember(self, request, userid, **kw):
+    def remember(self, request, user, **kw):
+        """Open a new server-side session for ``user`` (rotation) and a fresh CSRF token."""
+        token = sessions.open_session(
+            request.dbsession, kind_of(user), user.id, getattr(user, "tenant_id", None),
+            address=request.client_addr or "", user_agent=request.user_agent or "",
+        )
         request.session.invalidate()
-        if isinstance(userid, Operator):
-            request.session["operator_id"] = userid.id
-        else:
-            request.session["staff_id"] = userid.id
-            request.session["tenant_id"] = userid.tenant_id
-        return []
+        return [("Set-Cookie", _auth_cookie(request, token))]
 
     def forget(self, request, **kw):
+        identity = request.identity
+        if identity is not None:
+            sessions.revoke(request.dbsession, identity.auth_session)
         request.session.invalidate()
-        return []
+        return [("Set-Cookie", _auth_cookie(request, None))]
+
+
+def _auth_cookie(request, token: str | None) -> str:
+    """The auth cookie's header value; ``None`` expires it."""
+    secure = request.registry.settings.get("lendstack.secure_cookies", "false") == "true"
+    return make_cookie(AUTH_COOKIE, token or "", max_age=0 if token is None else None, path="/",
+                       secure=secure, httponly=True, samesite="Lax")
 
 
 def includeme(config):
+    settings = config.get_settings()
     secret = config.registry.settings_obj.secret
     config.set_session_factory(SignedCookieSessionFactory(
         secret, cookie_name="lendstack_session", httponly=True, samesite="Lax",
         timeout=SESSION_IDLE_SECONDS, serializer=JSONSerializer(),
-        secure=config.get_settings().get("lendstack.secure_cookies", "false") == "true",
+        secure=settings.get("lendstack.secure_cookies", "false") == "true",
     ))
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())
-    if config.get_settings().get("lendstack.argon2") == "cheapest":
+    if settings.get("lendstack.argon2") == "cheapest":
         from .passwords import use_cheapest_profile
 
         use_cheapest_profile()

@@ -1,12 +1,22 @@
-"""People who sign in to run the platform: operators (whole install) and staff (one tenant)."""
+"""Who signs in: operators (whole install), staff (one tenant) with roles, and their sessions.
+
+Members (borrowers and lenders) live in :mod:`core.members`; the sign-in
+sessions and API tokens here serve all three kinds.
+"""
 from __future__ import annotations
 
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, TenantOwned, utcnow
+
+staff_roles = sa.Table(
+    "staff_roles", Base.metadata,
+    sa.Column("staff_id", sa.ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("role_id", sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class Operator(Base):
@@ -20,6 +30,24 @@ class Operator(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+    @property
+    def display_name(self) -> str:
+        return self.login
+
+
+class Role(TenantOwned, Base):
+    """A named set of permissions in one tenant; ``requires_2fa`` for roles that move money."""
+
+    __tablename__ = "roles"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    permissions: Mapped[list] = mapped_column(sa.JSON, default=list)
+    requires_2fa: Mapped[bool] = mapped_column(default=False)
+    builtin: Mapped[bool] = mapped_column(default=False)
+
 
 class StaffUser(TenantOwned, Base):
     """Runs one tenant's back office; never sees another tenant."""
@@ -30,7 +58,60 @@ class StaffUser(TenantOwned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(sa.String(80))
     display_name: Mapped[str] = mapped_column(sa.String(200), default="")
-    role: Mapped[str] = mapped_column(sa.String(40), default="administrator")
     password_hash: Mapped[str] = mapped_column(sa.String(200))
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_step: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    roles: Mapped[list[Role]] = relationship(secondary=staff_roles, order_by=Role.code)
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return frozenset(p for role in self.roles for p in role.permissions)
+
+    @property
+    def requires_2fa(self) -> bool:
+        return any(role.requires_2fa for role in self.roles)
+
+
+class AuthSession(Base):
+    """A server-side sign-in session: the cookie holds a random token, this row its hash.
+
+    Revocable (sign out, "sign out everywhere", staff deactivation), with an
+    idle and an absolute expiry. ``kind`` is ``member``, ``staff`` or
+    ``operator``; ``tenant_id`` is empty for operators.
+    """
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (sa.Index("ix_auth_sessions_principal", "kind", "principal_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    principal_id: Mapped[int]
+    tenant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    via: Mapped[str] = mapped_column(sa.String(8), default="cookie")  # cookie | token (API)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    address: Mapped[str] = mapped_column(sa.String(64), default="")
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class AuditEvent(Base):
+    """One staff or operator action, append-only: who, where, what, before → after."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_tenant_at", "tenant_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(sa.String(120))
+    action: Mapped[str] = mapped_column(sa.String(80))
+    object_type: Mapped[str] = mapped_column(sa.String(40), default="")
+    object_id: Mapped[str] = mapped_column(sa.String(80), default="")
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    address: Mapped[str] = mapped_column(sa.String(64), default="")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

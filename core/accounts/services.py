@@ -5,12 +5,13 @@ import re
 
 import sqlalchemy as sa
 
+from . import totp
 from .models import Operator, StaffUser
 from .passwords import hash_password, verify_password
+from .permissions import DEFAULT_ROLES, ensure_default_roles
 
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
-STAFF_ROLES = ("administrator", "risk_officer", "cashier", "customer_service",
-               "content_editor", "auditor")
+STAFF_ROLES = tuple(DEFAULT_ROLES)
 # A hash checked when the login is unknown, so both cases take the same time.
 _DUMMY_HASH = None
 
@@ -39,16 +40,20 @@ def create_operator(session, login: str, password: str) -> Operator:
 
 
 def create_staff(session, tenant, login: str, password: str, role: str, display_name: str = "") -> StaffUser:
+    """A staff user with one role; a role that moves money gets a TOTP secret to enrol."""
     login = _check_login(login)
-    if role not in STAFF_ROLES:
-        raise AccountError(f"unknown role {role!r} (one of {', '.join(STAFF_ROLES)})", "role")
+    roles = ensure_default_roles(session, tenant.id)
+    if role not in roles:
+        raise AccountError(f"unknown role {role!r} (one of {', '.join(sorted(roles))})", "role")
     exists = session.scalars(
         sa.select(StaffUser).where(StaffUser.tenant_id == tenant.id, StaffUser.login == login)
     ).first()
     if exists:
         raise AccountError(f"staff {login} already exists at {tenant.slug}", "login")
-    staff = StaffUser(tenant_id=tenant.id, login=login, role=role, display_name=display_name or login,
-                      password_hash=hash_password(password))
+    staff = StaffUser(tenant_id=tenant.id, login=login, display_name=display_name or login,
+                      password_hash=hash_password(password), roles=[roles[role]])
+    if staff.requires_2fa:
+        staff.totp_secret = totp.new_secret()
     session.add(staff)
     session.flush()
     return staff

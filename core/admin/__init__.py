@@ -1,14 +1,37 @@
-"""The tenant back office (/admin on a tenant's hosts), for its staff only."""
+"""The tenant back office (/admin on a tenant's hosts), for its staff only.
+
+Each screen declares the named permission it needs; navigation shows only
+the screens the signed-in staff user may open.
+"""
 from __future__ import annotations
 
 from ..i18n import _
 
 
+def _may(permission):
+    return lambda request: request.identity is not None and bool(request.has_permission(permission))
+
+
 def includeme(config):
-    config.add_route("admin.login", "/admin/login", host_kind="tenant")
-    config.add_route("admin.logout", "/admin/logout", host_kind="tenant")
-    config.add_route("admin.dashboard", "/admin", host_kind="tenant")
-    config.add_route("admin.sms", "/admin/sms", host_kind="tenant")
+    route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
+    route("admin.login", "/admin/login")
+    route("admin.two_factor", "/admin/login/verify")
+    route("admin.logout", "/admin/logout")
+    route("admin.dashboard", "/admin")
+    route("admin.members", "/admin/members")
+    route("admin.member", "/admin/members/{id:\\d+}")
+    route("admin.member_review", "/admin/members/{id:\\d+}/verification")
+    route("admin.staff", "/admin/staff")
+    route("admin.roles", "/admin/roles")
+    route("admin.audit", "/admin/audit")
+    route("admin.sms", "/admin/sms")
     config.add_nav("admin.dashboard", _("Overview"), "admin.dashboard", order=0, area="admin")
-    config.add_nav("admin.sms", _("SMS outbox"), "admin.sms", order=80, area="admin")
+    config.add_nav("admin.members", _("Members"), "admin.members", order=10, area="admin",
+                   visible=_may("member.view"))
+    config.add_nav("admin.staff", _("Staff"), "admin.staff", order=70, area="admin", visible=_may("system.staff"))
+    config.add_nav("admin.roles", _("Roles and permissions"), "admin.roles", order=72, area="admin",
+                   visible=_may("system.roles"))
+    config.add_nav("admin.audit", _("Audit log"), "admin.audit", order=75, area="admin",
+                   visible=_may("audit.view"))
+    config.add_nav("admin.sms", _("SMS outbox"), "admin.sms", order=80, area="admin", visible=_may("sms.view"))
     config.scan(".views")

@@ -1,19 +1,72 @@
+"""Back-office views: thin — parse, call a service, audit, choose a response."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
+from .. import audit
+from ..accounts import totp
+from ..accounts.models import StaffUser
+from ..accounts.permissions import PERMISSIONS, ensure_default_roles, set_role_permissions
 from ..accounts.services import authenticate_staff
-from ..backoffice import login_view, logout_view
+from ..backoffice import login_view, logout_view, pending_two_factor, signed_in, throttle_message
+from ..i18n import _
+from ..members.models import Member, Verification
+from ..members.services import MemberError, review_verification
 from ..sms import SmsMessage
+from ..throttle import Throttled
 
 PAGE_SIZE = 50
+
+
+def page_number(request) -> int:
+    try:
+        return max(1, int(request.params.get("page", 1)))
+    except ValueError:
+        return 1
 
 
 @view_config(route_name="admin.login", renderer="login.pt", require_csrf=True)
 def login(request):
     return login_view(request, "admin", lambda login, pw: authenticate_staff(request.dbsession, request.tenant, login, pw),
-                      "admin.dashboard", "admin/layout.pt")
+                      "admin.dashboard", "admin/layout.pt", two_factor_route="admin.two_factor")
+
+
+@view_config(route_name="admin.two_factor", renderer="admin/two_factor.pt", require_csrf=True)
+def two_factor(request):
+    """The second step for staff whose roles move money: a TOTP code, enrolling first if needed."""
+    pending = pending_two_factor(request)
+    if pending is None:
+        return HTTPSeeOther(request.route_path("admin.login"))
+    staff_id, target = pending
+    staff = request.dbsession.get(StaffUser, staff_id)
+    if staff is None or not staff.active:
+        return HTTPSeeOther(request.route_path("admin.login"))
+    enrolling = not staff.totp_secret
+    if enrolling:
+        secret = request.session.get("totp_enroll") or totp.new_secret()
+        request.session["totp_enroll"] = secret
+    error = None
+    if request.method == "POST":
+        try:
+            request.throttle.hit("login.account", "admin-2fa", request.tenant.slug, staff.login)
+        except Throttled as throttled:
+            error, request.response.status = throttle_message(throttled), 429
+        else:
+            if enrolling:
+                staff.totp_secret = secret
+            if totp.verify(staff, request.POST.get("code", "")):
+                request.session.pop("pending_2fa", None)
+                request.session.pop("totp_enroll", None)
+                if enrolling:
+                    audit.record(request, "totp_enrolled", "staff", staff.id, actor=f"staff:{staff.id}:{staff.login}")
+                return signed_in(request, staff, target)
+            error, request.response.status = _("The code is not correct."), 400
+    uri = totp.provisioning_uri(secret, f"{staff.login}@{request.tenant.slug}", request.tenant.name) \
+        if enrolling else None
+    return {"enrolling": enrolling, "error": error, "secret": secret if enrolling else None,
+            "qr": totp.qr_svg(uri) if uri else None}
 
 
 @view_config(route_name="admin.logout", request_method="POST")
@@ -21,23 +74,117 @@ def logout(request):
     return logout_view(request, "admin.login")
 
 
-@view_config(route_name="admin.dashboard", renderer="admin/dashboard.pt", permission="admin")
+@view_config(route_name="admin.dashboard", renderer="admin/dashboard.pt", permission="staff")
 def dashboard(request):
     plugins = request.registry["plugins"]
     enabled = request.tenant.enabled_plugin_ids
+    count = lambda model, *where: request.dbsession.scalar(  # noqa: E731
+        sa.select(sa.func.count()).select_from(model).where(*where))
     return {
         "plugins": [(info, info.id in enabled) for info in plugins.infos()],
-        "sms_count": request.dbsession.scalar(sa.select(sa.func.count()).select_from(SmsMessage)),
+        "sms_count": count(SmsMessage),
+        "member_count": count(Member),
+        "pending_verifications": count(Member, Member.verification == Verification.pending.value),
     }
 
 
-@view_config(route_name="admin.sms", renderer="admin/sms.pt", permission="admin")
+# -- members ------------------------------------------------------------------
+
+@view_config(route_name="admin.members", renderer="admin/members.pt", permission="member.view")
+def members(request):
+    query = sa.select(Member)
+    text = request.params.get("q", "").strip()
+    status = request.params.get("verification", "")
+    if text:
+        like = f"%{text}%"
+        query = query.where(sa.or_(Member.phone.like(like), Member.display_name.ilike(like),
+                                   Member.legal_name.ilike(like), Member.email.ilike(like)))
+    if status in {v.value for v in Verification}:
+        query = query.where(Member.verification == status)
+    page = page_number(request)
+    rows = request.dbsession.scalars(query.order_by(Member.id.desc()).limit(PAGE_SIZE + 1)
+                                     .offset((page - 1) * PAGE_SIZE)).all()
+    return {"members": rows[:PAGE_SIZE], "page": page, "more": len(rows) > PAGE_SIZE, "q": text,
+            "status": status, "statuses": [v.value for v in Verification]}
+
+
+def member_or_404(request) -> Member:
+    """The tenant's member from the URL; another tenant's id is simply not found."""
+    member = request.dbsession.scalars(sa.select(Member).where(Member.id == int(request.matchdict["id"]))).first()
+    if member is None:
+        raise HTTPNotFound()
+    return member
+
+
+@view_config(route_name="admin.member", renderer="admin/member.pt", permission="member.view")
+def member_detail(request):
+    member = member_or_404(request)
+    from ..ledger import Wallet
+
+    funds = Wallet(request.ledger, member.id, request.tenant.currency).funds()
+    return {"member": member, "funds": funds, "error": None,
+            "can_verify": bool(request.has_permission("member.verify"))}
+
+
+@view_config(route_name="admin.member_review", request_method="POST", renderer="admin/member.pt",
+             permission="member.verify")
+def member_review(request):
+    member = member_or_404(request)
+    decision = request.POST.get("decision")
+    before = {"verification": member.verification}
+    try:
+        if decision not in ("approve", "reject"):
+            raise MemberError("decision", _("Choose approve or reject."))
+        review_verification(member, approve=decision == "approve", reason=request.POST.get("reason", ""))
+    except MemberError as error:
+        request.response.status = 400
+        from ..ledger import Wallet
+
+        return {"member": member, "funds": Wallet(request.ledger, member.id, request.tenant.currency).funds(),
+                "error": error.message, "can_verify": True}
+    audit.record(request, f"member.verification.{decision}", "member", member.id, before,
+                 {"verification": member.verification, "note": member.verification_note})
+    return HTTPSeeOther(request.route_path("admin.member", id=member.id))
+
+
+# -- staff, roles, audit ------------------------------------------------------
+
+@view_config(route_name="admin.staff", renderer="admin/staff.pt", permission="system.staff")
+def staff_list(request):
+    staff = request.dbsession.scalars(sa.select(StaffUser).order_by(StaffUser.login)).all()
+    return {"staff": staff}
+
+
+@view_config(route_name="admin.roles", renderer="admin/roles.pt", permission="system.roles")
+def roles(request):
+    """The permissions matrix: one column per role, one row per permission."""
+    all_roles = sorted(ensure_default_roles(request.dbsession, request.tenant.id).values(), key=lambda r: r.code)
+    if request.method == "POST":
+        changes = []
+        for role in all_roles:
+            granted = [p for p in PERMISSIONS if request.POST.get(f"{role.code}:{p}") == "on"]
+            if sorted(granted) != sorted(role.permissions):
+                before = {"permissions": list(role.permissions)}
+                set_role_permissions(role, granted)
+                changes.append(role.code)
+                audit.record(request, "role.permissions", "role", role.code, before,
+                             {"permissions": role.permissions, "requires_2fa": role.requires_2fa})
+        return HTTPSeeOther(request.route_path("admin.roles", _query={"saved": len(changes)}))
+    return {"roles": all_roles, "permissions": PERMISSIONS, "saved": request.params.get("saved")}
+
+
+@view_config(route_name="admin.audit", renderer="admin/audit.pt", permission="audit.view")
+def audit_log(request):
+    page = page_number(request)
+    text = request.params.get("q", "")
+    events, more = audit.search(request.dbsession, request.tenant.id, text=text, page=page)
+    return {"events": events, "page": page, "more": more, "q": text}
+
+
+@view_config(route_name="admin.sms", renderer="admin/sms.pt", permission="sms.view")
 def sms_outbox(request):
     """Every SMS the tenant sent, newest first (the outbox provider's messages included)."""
-    try:
-        page = max(1, int(request.params.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number(request)
     messages = request.dbsession.scalars(
         sa.select(SmsMessage).order_by(SmsMessage.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
     ).all()

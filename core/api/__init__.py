@@ -64,6 +64,11 @@ def _request_invalid_view(context, request):
         field = named.group(1) if named else error.get("field") or "body"
         errors.append({"field": field, "message": message})
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "The request is not valid."
+    from openapi_core.validation.request.exceptions import SecurityValidationError
+
+    if any(isinstance(e, SecurityValidationError) for e in context.errors):
+        return problem_response(request, 401, "Unauthorized", "Sign in (a bearer token) first.",
+                                [{"field": "Authorization", "message": "a bearer token is required"}])
     return problem_response(request, 400, "Bad request", detail, errors)
 
 
@@ -92,3 +97,4 @@ def includeme(config):
     config.add_exception_view(_request_invalid_view, context=RequestValidationError)
     config.add_exception_view(_response_invalid_view, context=ResponseValidationError)
     config.include(".tools")
+    config.include(".auth")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
+from .. import audit
 from ..accounts.services import authenticate_operator
 from ..backoffice import login_view, logout_view
 from ..tenancy.models import TenantStatus
@@ -29,7 +30,9 @@ def tenants(request):
 def change_status(request):
     try:
         status = TenantStatus(request.POST.get("status", ""))
-        set_status(request.dbsession, request.matchdict["slug"], status)
+        tenant = set_status(request.dbsession, request.matchdict["slug"], status)
     except (ValueError, TenantNotFound):
         raise HTTPNotFound() from None
+    audit.record(request, f"tenant.{status.value}", "tenant", tenant.slug, None, {"status": status.value},
+                 tenant_id=tenant.id)
     return HTTPSeeOther(request.route_path("operator.tenants"))

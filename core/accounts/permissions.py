@@ -1,0 +1,74 @@
+"""Named staff permissions and the roles every tenant starts with.
+
+Views declare a permission by name (``permission="member.verify"``); the
+security policy grants it when one of the staff user's roles holds it. Deny by
+default: a permission no role holds is granted to nobody, and the
+pseudo-permissions ``staff``, ``member`` and ``operator`` only say who is
+signed in.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..i18n import _
+from .models import Role
+
+PERMISSIONS = {
+    "member.view": _("See members and their details"),
+    "member.verify": _("Approve or reject real-name verification and bank cards"),
+    "member.documents": _("Open members' identity documents"),
+    "member.violations": _("Record violations and freeze members"),
+    "member.message": _("Message members"),
+    "loan.review": _("First review of loan applications"),
+    "loan.final_review": _("Final review and disbursement"),
+    "loan.credit_line": _("Set members' credit lines"),
+    "loan.write_off": _("Write off defaulted loans"),
+    "funds.view": _("See recharges, withdrawals and the ledger"),
+    "funds.recharge.confirm": _("Confirm offline recharges"),
+    "funds.withdraw.approve": _("Approve withdrawals"),
+    "funds.adjust": _("Adjust member balances"),
+    "content.publish": _("Publish news, banners and help pages"),
+    "system.staff": _("Manage staff users"),
+    "system.roles": _("Manage roles and permissions"),
+    "system.settings": _("Change the site's settings"),
+    "audit.view": _("Read the audit log"),
+    "sms.view": _("See the SMS log"),
+}
+
+# Permissions that move money: a role holding any of them requires two-factor sign-in.
+MONEY_PERMISSIONS = frozenset({"loan.final_review", "funds.recharge.confirm", "funds.withdraw.approve",
+                               "funds.adjust", "loan.write_off"})
+
+DEFAULT_ROLES = {
+    "administrator": (_("Administrator"), sorted(PERMISSIONS)),
+    "risk_officer": (_("Risk officer"), ["member.view", "member.verify", "member.documents",
+                                         "member.violations", "loan.review", "loan.final_review",
+                                         "loan.credit_line", "funds.view"]),
+    "cashier": (_("Cashier"), ["member.view", "funds.view", "funds.recharge.confirm",
+                               "funds.withdraw.approve"]),
+    "customer_service": (_("Customer service"), ["member.view", "member.message", "sms.view"]),
+    "content_editor": (_("Content editor"), ["content.publish"]),
+    "auditor": (_("Auditor (read-only)"), ["member.view", "funds.view", "audit.view", "sms.view"]),
+}
+
+
+def ensure_default_roles(session, tenant_id: int) -> dict[str, Role]:
+    """Create the built-in roles a tenant lacks; return the tenant's roles by code."""
+    roles = {r.code: r for r in session.scalars(sa.select(Role).where(Role.tenant_id == tenant_id))}
+    for code, (name, permissions) in DEFAULT_ROLES.items():
+        if code not in roles:
+            roles[code] = Role(tenant_id=tenant_id, code=code, name=name, permissions=list(permissions),
+                               requires_2fa=bool(MONEY_PERMISSIONS & set(permissions)), builtin=True)
+            session.add(roles[code])
+    session.flush()
+    return roles
+
+
+def set_role_permissions(role: Role, permissions) -> None:
+    """Grant exactly ``permissions`` (unknown names refused); money permissions force 2FA."""
+    permissions = sorted(set(permissions))
+    unknown = [p for p in permissions if p not in PERMISSIONS]
+    if unknown:
+        raise ValueError(f"unknown permission {unknown[0]!r}")
+    role.permissions = permissions
+    role.requires_2fa = bool(MONEY_PERMISSIONS & set(permissions))

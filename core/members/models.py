@@ -1,0 +1,104 @@
+"""Members: the borrowers and lenders of one tenant, their real-name data and bank cards."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, TenantOwned, utcnow
+from ..i18n import _
+
+
+class Verification(str, enum.Enum):
+    unverified = "unverified"
+    pending = "pending"
+    verified = "verified"
+    rejected = "rejected"
+
+
+class Member(TenantOwned, Base):
+    """One person at one tenant; the same phone at another tenant is another member."""
+
+    __tablename__ = "members"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "phone"), sa.UniqueConstraint("tenant_id", "email"),
+                      sa.UniqueConstraint("tenant_id", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    display_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    locale: Mapped[str] = mapped_column(sa.String(16), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Real-name verification (實名認證)
+    legal_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    id_type: Mapped[str] = mapped_column(sa.String(20), default="")
+    id_number: Mapped[str] = mapped_column(sa.String(40), default="")
+    verification: Mapped[str] = mapped_column(sa.String(12), default=Verification.unverified.value)
+    verification_note: Mapped[str] = mapped_column(sa.String(300), default="")
+    verified_at: Mapped[dt.datetime | None]
+    # Freezes set by violations (違規)
+    login_frozen: Mapped[bool] = mapped_column(default=False)
+    bidding_frozen: Mapped[bool] = mapped_column(default=False)
+    withdrawal_frozen: Mapped[bool] = mapped_column(default=False)
+
+    cards: Mapped[list["BankCard"]] = relationship(back_populates="member", order_by="BankCard.id")
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verification == Verification.verified.value
+
+    @property
+    def masked_phone(self) -> str:
+        return self.phone[:-8] + "****" + self.phone[-4:] if len(self.phone) > 8 else self.phone
+
+    @property
+    def masked_id_number(self) -> str:
+        n = self.id_number
+        return n[:3] + "*" * (len(n) - 7) + n[-4:] if len(n) > 7 else n
+
+
+class BankCard(TenantOwned, Base):
+    """A bank card bound for withdrawals; the holder must be the verified member."""
+
+    __tablename__ = "bank_cards"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "member_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"))
+    bank_name: Mapped[str] = mapped_column(sa.String(80))
+    holder_name: Mapped[str] = mapped_column(sa.String(80))
+    number: Mapped[str] = mapped_column(sa.String(19))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    member: Mapped[Member] = relationship(back_populates="cards")
+
+    @property
+    def masked_number(self) -> str:
+        return "**** " + self.number[-4:]
+
+
+class VerificationCode(TenantOwned, Base):
+    """A one-time SMS code (sign-up, password reset): only its hash is kept."""
+
+    __tablename__ = "verification_codes"
+    __table_args__ = (sa.Index("ix_verification_codes_phone", "tenant_id", "phone", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    purpose: Mapped[str] = mapped_column(sa.String(20))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
+VERIFICATION_LABELS = {
+    Verification.unverified.value: _("Not verified"),
+    Verification.pending.value: _("Waiting for review"),
+    Verification.verified.value: _("Verified"),
+    Verification.rejected.value: _("Rejected"),
+}

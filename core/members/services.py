@@ -1,0 +1,279 @@
+"""Member accounts: sign-up by SMS code, sign-in, passwords, real-name verification, bank cards.
+
+Every function takes the session and the tenant and raises
+:class:`MemberError` (``field`` and a translation-string ``message``) on bad
+input, having changed nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+
+import sqlalchemy as sa
+
+from ..accounts.passwords import MIN_LENGTH, WeakPassword, hash_password, verify_password
+from ..db import utcnow
+from ..i18n import _
+from ..sms import SmsError, normalize_phone, queue_sms
+from .identity import luhn_ok, resident_id_problem
+from .models import BankCard, Member, Verification, VerificationCode
+
+CODE_LIFETIME = dt.timedelta(minutes=10)
+CODE_ATTEMPTS = 5
+PURPOSES = ("register", "reset")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ID_TYPES = ("cn_resident", "passport")
+_REGIONS = {"CNY": "CN", "USD": "US", "TWD": "TW", "HKD": "HK", "MOP": "MO", "SGD": "SG"}
+
+
+class MemberError(ValueError):
+    def __init__(self, field: str, message):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+def phone_region(tenant) -> str:
+    return _REGIONS.get(tenant.currency, "CN")
+
+
+def clean_phone(tenant, phone: str) -> str:
+    try:
+        return normalize_phone((phone or "").strip(), phone_region(tenant))
+    except SmsError:
+        raise MemberError("phone", _("Enter a valid mobile number.")) from None
+
+
+def _code_hash(tenant_id: int, phone: str, purpose: str, code: str) -> str:
+    return hashlib.sha256(f"{tenant_id}:{phone}:{purpose}:{code}".encode()).hexdigest()
+
+
+def code_recipient(session, tenant, phone: str, purpose: str) -> tuple[str, bool]:
+    """The E.164 number to send a ``purpose`` code to, and whether to send one at all.
+
+    Signing up refuses a registered number; a reset for an unknown number
+    sends nothing but says nothing either (no account enumeration).
+    """
+    if purpose not in PURPOSES:
+        raise MemberError("purpose", _("Unknown purpose."))
+    phone = clean_phone(tenant, phone)
+    exists = find_member(session, tenant, phone) is not None
+    if purpose == "register" and exists:
+        raise MemberError("phone", _("This number is already registered. Sign in or reset your password."))
+    return phone, purpose == "register" or exists
+
+
+def send_code(session, tenant, phone: str, purpose: str, localizer) -> VerificationCode | None:
+    """Send a 6-digit code by SMS; earlier unused codes for the same purpose stop working."""
+    phone, send = code_recipient(session, tenant, phone, purpose)
+    if not send:
+        return None
+    now = utcnow()
+    session.execute(sa.update(VerificationCode).where(
+        VerificationCode.tenant_id == tenant.id, VerificationCode.phone == phone,
+        VerificationCode.purpose == purpose, VerificationCode.used_at.is_(None)).values(used_at=now))
+    code = f"{secrets.randbelow(10**6):06d}"
+    record = VerificationCode(tenant_id=tenant.id, phone=phone, purpose=purpose,
+                              code_hash=_code_hash(tenant.id, phone, purpose, code),
+                              created_at=now, expires_at=now + CODE_LIFETIME)
+    session.add(record)
+    body = localizer.translate(_("${site}: your verification code is ${code}. It expires in 10 minutes.",
+                                 mapping={"site": tenant.brand("site_title", tenant.name), "code": code}))
+    queue_sms(session, tenant, phone, body, f"code.{purpose}")
+    return record
+
+
+def check_code(session, tenant, phone: str, purpose: str, code: str) -> None:
+    """Consume a valid code or raise (wrong, expired, used, too many attempts)."""
+    record = session.scalars(sa.select(VerificationCode).where(
+        VerificationCode.tenant_id == tenant.id, VerificationCode.phone == phone,
+        VerificationCode.purpose == purpose, VerificationCode.used_at.is_(None),
+    ).order_by(VerificationCode.id.desc())).first()
+    now = utcnow()
+    if record is None or record.expires_at <= now:
+        raise MemberError("code", _("The code has expired. Ask for a new one."))
+    if record.attempts >= CODE_ATTEMPTS:
+        raise MemberError("code", _("Too many wrong codes. Ask for a new one."))
+    if not hmac.compare_digest(record.code_hash, _code_hash(tenant.id, phone, purpose, (code or "").strip())):
+        # Counted in its own statement: the caller's failure rolls the request back, so the
+        # attempt counter is kept by the throttle as well (see core.throttle).
+        record.attempts += 1
+        raise MemberError("code", _("The code is not correct."))
+    record.used_at = now
+
+
+def _password(password: str, confirm: str | None = None) -> str:
+    try:
+        hashed = hash_password(password)
+    except WeakPassword:
+        raise MemberError("password", _("Use at least ${n} characters.", mapping={"n": MIN_LENGTH})) from None
+    if confirm is not None and confirm != password:
+        raise MemberError("confirm", _("The passwords do not match."))
+    return hashed
+
+
+def find_member(session, tenant, phone: str) -> Member | None:
+    return session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id, Member.phone == phone)).first()
+
+
+def register(session, tenant, *, phone: str, code: str, password: str, confirm: str | None = None,
+             display_name: str = "", email: str = "", locale: str = "") -> Member:
+    phone = clean_phone(tenant, phone)
+    if find_member(session, tenant, phone) is not None:
+        raise MemberError("phone", _("This number is already registered. Sign in or reset your password."))
+    email = (email or "").strip().lower() or None
+    if email is not None:
+        if not EMAIL.match(email):
+            raise MemberError("email", _("Enter a valid email address."))
+        if session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id, Member.email == email)).first():
+            raise MemberError("email", _("This email address is already registered."))
+    hashed = _password(password, confirm)
+    check_code(session, tenant, phone, "register", code)
+    member = Member(tenant_id=tenant.id, phone=phone, email=email, password_hash=hashed,
+                    display_name=(display_name or "").strip()[:80] or phone[-4:], locale=locale)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def create_member(session, tenant, *, phone: str, password: str, legal_name: str = "", id_number: str = "",
+                  verified: bool = False) -> Member:
+    """A member made by an operator (CLI): no code; optionally already verified."""
+    phone = clean_phone(tenant, phone)
+    if find_member(session, tenant, phone) is not None:
+        raise MemberError("phone", _("This number is already registered. Sign in or reset your password."))
+    member = Member(tenant_id=tenant.id, phone=phone, password_hash=_password(password),
+                    display_name=phone[-4:])
+    session.add(member)
+    session.flush()
+    if legal_name or id_number:
+        submit_verification(session, tenant, member, legal_name=legal_name, id_type="cn_resident",
+                            id_number=id_number)
+        if verified:
+            review_verification(member, approve=True)
+    elif verified:
+        raise MemberError("verified", _("A verified member needs a legal name and an ID number."))
+    return member
+
+
+_DUMMY = None
+
+
+def authenticate(session, tenant, phone: str, password: str) -> Member | None:
+    """The active member with this phone (or email) and password, else ``None`` (constant work)."""
+    global _DUMMY
+    member = None
+    login = (phone or "").strip()
+    if "@" in login:
+        member = session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id,
+                                                         Member.email == login.lower())).first()
+    else:
+        try:
+            member = find_member(session, tenant, clean_phone(tenant, login))
+        except MemberError:
+            member = None
+    if member is None or not member.active:
+        if _DUMMY is None:
+            _DUMMY = hash_password("not-a-real-password-0")
+        verify_password(_DUMMY, password or "")
+        return None
+    return member if verify_password(member.password_hash, password or "") else None
+
+
+def reset_password(session, tenant, *, phone: str, code: str, password: str, confirm: str | None = None) -> Member:
+    phone = clean_phone(tenant, phone)
+    hashed = _password(password, confirm)
+    member = find_member(session, tenant, phone)
+    check_code(session, tenant, phone, "reset", code)
+    if member is None:
+        raise MemberError("code", _("The code is not correct."))
+    member.password_hash = hashed
+    return member
+
+
+def change_password(member: Member, current: str, password: str, confirm: str | None = None) -> None:
+    if not verify_password(member.password_hash, current or ""):
+        raise MemberError("current", _("The current password is not correct."))
+    member.password_hash = _password(password, confirm)
+
+
+def update_profile(session, tenant, member: Member, *, display_name: str, email: str) -> None:
+    display_name = (display_name or "").strip()
+    if not display_name or len(display_name) > 80:
+        raise MemberError("display_name", _("Enter a name of up to 80 characters."))
+    email = (email or "").strip().lower() or None
+    if email is not None:
+        if not EMAIL.match(email):
+            raise MemberError("email", _("Enter a valid email address."))
+        taken = session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id, Member.email == email,
+                                                        Member.id != member.id)).first()
+        if taken:
+            raise MemberError("email", _("This email address is already registered."))
+    member.display_name, member.email = display_name, email
+
+
+# -- real-name verification (實名認證) ----------------------------------------
+
+def submit_verification(session, tenant, member: Member, *, legal_name: str, id_type: str, id_number: str) -> None:
+    """Record the member's legal name and ID for staff review (pending)."""
+    if member.verification in (Verification.pending.value, Verification.verified.value):
+        raise MemberError("legal_name", _("Your verification is already submitted."))
+    legal_name = " ".join((legal_name or "").split())
+    if not 2 <= len(legal_name) <= 80:
+        raise MemberError("legal_name", _("Enter your full legal name."))
+    if id_type not in ID_TYPES:
+        raise MemberError("id_type", _("Choose an ID type."))
+    id_number = (id_number or "").strip().upper()
+    if id_type == "cn_resident":
+        problem = resident_id_problem(id_number, tenant.business_date)
+        if problem == "birth_date":
+            raise MemberError("id_number", _("The birth date in this ID number is not valid."))
+        if problem:
+            raise MemberError("id_number", _("This is not a valid resident ID number."))
+    elif not re.fullmatch(r"[A-Z0-9]{5,20}", id_number):
+        raise MemberError("id_number", _("Enter the passport number as printed."))
+    taken = session.scalars(sa.select(Member).where(
+        Member.tenant_id == tenant.id, Member.id_number == id_number, Member.id != member.id,
+        Member.verification.in_([Verification.pending.value, Verification.verified.value]))).first()
+    if taken:
+        raise MemberError("id_number", _("This ID number is already used by another account."))
+    member.legal_name, member.id_type, member.id_number = legal_name, id_type, id_number
+    member.verification, member.verification_note = Verification.pending.value, ""
+
+
+def review_verification(member: Member, *, approve: bool, reason: str = "") -> None:
+    """Staff decision on a pending verification; a rejection needs a reason the member sees."""
+    if member.verification != Verification.pending.value:
+        raise MemberError("decision", _("There is no pending verification to review."))
+    if approve:
+        member.verification, member.verification_note, member.verified_at = (
+            Verification.verified.value, "", utcnow())
+    else:
+        reason = (reason or "").strip()
+        if not reason:
+            raise MemberError("reason", _("Give the member a reason."))
+        member.verification, member.verification_note = Verification.rejected.value, reason[:300]
+
+
+def add_card(session, tenant, member: Member, *, bank_name: str, holder_name: str, number: str) -> BankCard:
+    """Bind a bank card: the member must be verified and the holder must be them."""
+    if not member.is_verified:
+        raise MemberError("number", _("Complete real-name verification before adding a card."))
+    number = (number or "").replace(" ", "").replace("-", "")
+    if not luhn_ok(number):
+        raise MemberError("number", _("This card number is not valid."))
+    bank_name = (bank_name or "").strip()
+    if not bank_name or len(bank_name) > 80:
+        raise MemberError("bank_name", _("Enter the bank's name."))
+    if " ".join((holder_name or "").split()) != member.legal_name:
+        raise MemberError("holder_name", _("The card holder must be you, as verified: ${name}.",
+                                           mapping={"name": member.legal_name}))
+    if any(card.number == number for card in member.cards):
+        raise MemberError("number", _("This card is already bound."))
+    card = BankCard(tenant_id=tenant.id, member_id=member.id, bank_name=bank_name,
+                    holder_name=member.legal_name, number=number)
+    session.add(card)
+    session.flush()
+    return card

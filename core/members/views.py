@@ -1,0 +1,224 @@
+"""Portal views for members: sign-up, sign-in, passwords, account pages.
+
+Every form keeps what the member typed and shows each error next to its
+field; a refused POST answers 400 (or 429 when throttled) and changes nothing.
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.view import view_config
+
+from ..accounts import sessions
+from ..backoffice import login_view, logout_view, signed_in, throttle_message
+from ..i18n import _
+from ..ledger import REASONS, Wallet
+from ..throttle import Throttled
+from . import services
+from .models import VERIFICATION_LABELS
+from .services import MemberError
+
+PER_PAGE = 20
+
+
+def _form(request, **extra):
+    return {"form": dict(request.POST) if request.method == "POST" else dict(request.GET),
+            "errors": {}, "notice": None, **extra}
+
+
+def _refuse(request, data, error: MemberError, status: int = 400):
+    data["errors"] = {error.field: error.message}
+    request.response.status = status
+    return data
+
+
+def _send_code(request, data, purpose: str):
+    try:
+        request.throttle.hit("code.address", request.client_addr or "-")
+        phone, _send = services.code_recipient(request.dbsession, request.tenant, request.POST.get("phone", ""),
+                                               purpose)
+        request.throttle.hit("code.phone.burst", request.tenant.slug, purpose, phone)
+        request.throttle.hit("code.phone", request.tenant.slug, phone)
+        services.send_code(request.dbsession, request.tenant, phone, purpose, request.localizer)
+    except Throttled as throttled:
+        return _refuse(request, data, MemberError("phone", throttle_message(throttled)), 429)
+    except MemberError as error:
+        return _refuse(request, data, error)
+    data["notice"] = _("We sent a code by SMS. It expires in 10 minutes.")
+    data["code_sent"] = True
+    return data
+
+
+def _check_code_throttle(request, data):
+    try:
+        request.throttle.hit("code.check", request.tenant.slug, request.POST.get("phone", "").strip()[-11:])
+    except Throttled as throttled:
+        return _refuse(request, data, MemberError("code", throttle_message(throttled)), 429)
+    return None
+
+
+@view_config(route_name="member.register", renderer="portal/register.pt")
+def register(request):
+    data = _form(request, code_sent=False)
+    if request.method != "POST":
+        return data
+    if request.POST.get("action") == "send_code":
+        return _send_code(request, data, "register")
+    refused = _check_code_throttle(request, data)
+    if refused:
+        return refused
+    try:
+        request.throttle.hit("register.address", request.client_addr or "-")
+        member = services.register(
+            request.dbsession, request.tenant, phone=request.POST.get("phone", ""),
+            code=request.POST.get("code", ""), password=request.POST.get("password", ""),
+            confirm=request.POST.get("confirm", ""), display_name=request.POST.get("display_name", ""),
+            email=request.POST.get("email", ""), locale=request.locale_name)
+    except Throttled as throttled:
+        return _refuse(request, data, MemberError("phone", throttle_message(throttled)), 429)
+    except MemberError as error:
+        data["code_sent"] = True
+        return _refuse(request, data, error)
+    return signed_in(request, member, request.route_path("account.home"))
+
+
+@view_config(route_name="member.login", renderer="portal/signin.pt", require_csrf=True)
+def login(request):
+    return login_view(request, "member",
+                      lambda login, pw: services.authenticate(request.dbsession, request.tenant, login, pw),
+                      "account.home", "layout.pt")
+
+
+@view_config(route_name="member.logout", request_method="POST")
+def logout(request):
+    return logout_view(request, "portal.home")
+
+
+@view_config(route_name="member.forgot", renderer="portal/forgot.pt")
+def forgot(request):
+    """Reset a forgotten password with an SMS code (the page never says whether a number is registered)."""
+    data = _form(request, code_sent=False)
+    if request.method != "POST":
+        return data
+    if request.POST.get("action") == "send_code":
+        data = _send_code(request, data, "reset")
+        if not data["errors"]:
+            data["notice"] = _("If this number is registered, we sent it a code. It expires in 10 minutes.")
+        return data
+    refused = _check_code_throttle(request, data)
+    if refused:
+        return refused
+    try:
+        member = services.reset_password(
+            request.dbsession, request.tenant, phone=request.POST.get("phone", ""),
+            code=request.POST.get("code", ""), password=request.POST.get("password", ""),
+            confirm=request.POST.get("confirm", ""))
+    except MemberError as error:
+        data["code_sent"] = True
+        return _refuse(request, data, error)
+    sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id)
+    return signed_in(request, member, request.route_path("account.home"))
+
+
+# -- my account ---------------------------------------------------------------
+
+def _member(request):
+    return request.identity.user
+
+
+@view_config(route_name="account.home", renderer="account/home.pt", permission="member")
+def account_home(request):
+    member = _member(request)
+    wallet = Wallet(request.ledger, member.id, request.tenant.currency)
+    movements, _total = wallet.movements(page=1, per_page=5)
+    return {"member": member, "funds": wallet.funds(), "movements": movements, "reasons": REASONS,
+            "verification_label": VERIFICATION_LABELS[member.verification]}
+
+
+@view_config(route_name="account.funds", renderer="account/funds.pt", permission="member")
+def account_funds(request):
+    """The fund-movement record (資金變動記錄), newest first."""
+    try:
+        page = max(1, int(request.params.get("page", 1)))
+    except ValueError:
+        page = 1
+    wallet = Wallet(request.ledger, _member(request).id, request.tenant.currency)
+    movements, total = wallet.movements(page=page, per_page=PER_PAGE)
+    return {"funds": wallet.funds(), "movements": movements, "page": page,
+            "pages": max(1, -(-total // PER_PAGE)), "total": total}
+
+
+@view_config(route_name="account.profile", renderer="account/profile.pt", permission="member")
+def account_profile(request):
+    member = _member(request)
+    data = _form(request, member=member)
+    if request.method != "POST":
+        data["form"] = {"display_name": member.display_name, "email": member.email or ""}
+        return data
+    try:
+        services.update_profile(request.dbsession, request.tenant, member,
+                                display_name=request.POST.get("display_name", ""),
+                                email=request.POST.get("email", ""))
+    except MemberError as error:
+        return _refuse(request, data, error)
+    return HTTPSeeOther(request.route_path("account.profile", _query={"saved": 1}))
+
+
+@view_config(route_name="account.password", renderer="account/password.pt", permission="member")
+def account_password(request):
+    member = _member(request)
+    data = _form(request)
+    if request.method != "POST":
+        return data
+    try:
+        services.change_password(member, request.POST.get("current", ""), request.POST.get("password", ""),
+                                 request.POST.get("confirm", ""))
+    except MemberError as error:
+        return _refuse(request, data, error)
+    # A new password ends every other session.
+    sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id,
+                        keep=request.identity.auth_session.id)
+    return HTTPSeeOther(request.route_path("account.security", _query={"changed": 1}))
+
+
+@view_config(route_name="account.verification", renderer="account/verification.pt", permission="member")
+def account_verification(request):
+    member = _member(request)
+    data = _form(request, member=member, label=VERIFICATION_LABELS[member.verification])
+    if request.method != "POST":
+        return data
+    try:
+        services.submit_verification(request.dbsession, request.tenant, member,
+                                     legal_name=request.POST.get("legal_name", ""),
+                                     id_type=request.POST.get("id_type", "cn_resident"),
+                                     id_number=request.POST.get("id_number", ""))
+    except MemberError as error:
+        return _refuse(request, data, error)
+    return HTTPSeeOther(request.route_path("account.verification"))
+
+
+@view_config(route_name="account.cards", renderer="account/cards.pt", permission="member")
+def account_cards(request):
+    member = _member(request)
+    data = _form(request, member=member)
+    if request.method != "POST":
+        return data
+    try:
+        services.add_card(request.dbsession, request.tenant, member, bank_name=request.POST.get("bank_name", ""),
+                          holder_name=request.POST.get("holder_name", ""), number=request.POST.get("number", ""))
+    except MemberError as error:
+        return _refuse(request, data, error)
+    return HTTPSeeOther(request.route_path("account.cards"))
+
+
+@view_config(route_name="account.security", renderer="account/security.pt", permission="member")
+def account_security(request):
+    """Live sessions, and signing out everywhere else."""
+    member = _member(request)
+    if request.method == "POST" and request.POST.get("action") == "sign_out_others":
+        sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id,
+                            keep=request.identity.auth_session.id)
+        return HTTPSeeOther(request.route_path("account.security", _query={"signed_out": 1}))
+    return {"sessions": sessions.live_sessions(request.dbsession, "member", member.id, member.tenant_id),
+            "current": request.identity.auth_session.id, "changed": request.params.get("changed"),
+            "signed_out": request.params.get("signed_out")}
+

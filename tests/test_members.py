@@ -1,0 +1,342 @@
+"""Members: sign-up by SMS code, sign-in, passwords, verification, cards, sessions, API tokens."""
+import datetime as dt
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from core.accounts.models import AuthSession
+from core.accounts.services import create_staff
+from core.members.identity import luhn_ok, resident_id_problem
+from core.members.models import Member, VerificationCode
+from core.sms import SmsMessage
+from core.tenancy.services import tenant_by_slug
+
+DEMO = "demo.localhost"
+ACME = "acme.localhost"
+PASSWORD = "a long enough password"
+PHONE = "13800138000"
+
+
+def resident_id(prefix="11010519491231002"):
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return prefix + "10X98765432"[sum(int(d) * w for d, w in zip(prefix, weights)) % 11]
+
+
+VALID_ID = resident_id()
+def luhn_complete(prefix):
+    """``prefix`` with the Luhn check digit appended."""
+    for digit in "0123456789":
+        if luhn_ok(prefix + digit):
+            return prefix + digit
+
+
+VALID_CARD = luhn_complete("622202100112345678")
+
+
+def submit(client, host, page, values, action=None, status="*"):
+    """Fill the page's main form and press its button (``action``: the value of the pressed button)."""
+    form = [f for f in page.forms.values() if f.method.lower() == "post" and "csrf_token" in f.fields
+            and not f.action.endswith("logout")][-1]
+    for key, value in values.items():
+        form[key] = value
+    if action:
+        return form.submit("action", value=action, extra_environ={"HTTP_HOST": host}, status=status)
+    return form.submit(extra_environ={"HTTP_HOST": host}, status=status)
+
+
+def last_code(db, phone=PHONE):
+    with db.transaction() as session:
+        body = session.scalars(sa.select(SmsMessage).where(SmsMessage.phone.like(f"%{phone}"))
+                               .order_by(SmsMessage.id.desc())).first().body
+    return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+def register(client, db, host=DEMO, phone=PHONE, password=PASSWORD):
+    page = client.get(host, "/register")
+    page = submit(client, host, page, {"phone": phone}, "send_code", status=200)
+    assert "We sent a code" in page.text or "code" in page.text
+    return submit(client, host, page, {"phone": phone, "code": last_code(db, phone), "password": password,
+                                       "confirm": password}, "register")
+
+
+@pytest.fixture
+def member(client, db, tenants):
+    response = register(client, db)
+    assert response.status_int == 303 and response.location.endswith("/account")
+    return client
+
+
+def test_sign_up_with_an_sms_code_then_see_the_account(member):
+    page = member.get(DEMO, "/account")
+    assert "¥0.00" in page.text
+    assert "立即認證" in page.text  # "Verify now": the demo tenant speaks zh_Hant
+
+
+@pytest.mark.parametrize("change, field_text", [
+    ({"code": "000000"}, "The code is not correct."),
+    ({"confirm": "something else entirely"}, "The passwords do not match."),
+    ({"password": "short", "confirm": "short"}, "Use at least 10 characters."),
+    ({"phone": "12345"}, "Enter a valid mobile number."),
+])
+def test_sign_up_refusals_name_the_field(client, db, tenants, change, field_text):
+    page = client.get(DEMO, "/register?_LOCALE_=en")
+    page = submit(client, DEMO, page, {"phone": PHONE}, "send_code", status=200)
+    values = {"phone": PHONE, "code": last_code(db), "password": PASSWORD, "confirm": PASSWORD, **change}
+    if change.get("code") == "000000" and last_code(db) == "000000":
+        values["code"] = "000001"
+    response = submit(client, DEMO, page, values, "register", status=400)
+    assert field_text in response.text
+    with db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Member)) == 0
+
+
+def test_an_expired_code_is_refused(client, db, tenants):
+    page = client.get(DEMO, "/register?_LOCALE_=en")
+    page = submit(client, DEMO, page, {"phone": PHONE}, "send_code", status=200)
+    with db.transaction() as session:
+        for code in session.scalars(sa.select(VerificationCode)):
+            code.expires_at = code.created_at - dt.timedelta(seconds=1)
+    response = submit(client, DEMO, page, {"phone": PHONE, "code": last_code(db), "password": PASSWORD,
+                                           "confirm": PASSWORD}, "register", status=400)
+    assert "expired" in response.text
+
+
+def test_a_registered_phone_cannot_register_again_but_can_at_another_tenant(member, client, db):
+    member.get(DEMO, "/account")
+    page = client.get(DEMO, "/register?_LOCALE_=en")
+    response = submit(client, DEMO, page, {"phone": PHONE}, "send_code", status=400)
+    assert "already registered" in response.text
+    other = register(client, db, host=ACME, phone="+8613800138000")
+    assert other.status_int == 303
+    with db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Member)) == 2
+
+
+def sign_in(client, host=DEMO, login=PHONE, password=PASSWORD, status="*"):
+    page = client.get(host, "/login")
+    return submit(client, host, page, {"login": login, "password": password}, status=status)
+
+
+def test_sign_out_and_back_in(member, client):
+    page = client.get(DEMO, "/account")
+    form = [f for f in page.forms.values() if f.action.endswith("/logout")][0]
+    form.submit(extra_environ={"HTTP_HOST": DEMO}, status=303)
+    assert client.get(DEMO, "/account", status=302).location.endswith("/login?next=%2Faccount")
+    assert sign_in(client, password="wrong password!").status_int == 400
+    assert sign_in(client).location.endswith("/account")
+
+
+def test_sign_in_is_throttled_per_account(member, client):
+    client.app.reset()
+    for _ in range(10):
+        sign_in(client, password="wrong password!", status=400)
+    response = sign_in(client, status=429)
+    assert "嘗試次數過多" in response.text
+
+
+def test_forgotten_password_by_sms_ends_other_sessions(member, client, db, wsgi_app):
+    from tests.conftest import Client
+
+    other = Client(wsgi_app)
+    assert sign_in(other).status_int == 303
+    other.get(DEMO, "/account", status=200)
+    page = client.get(DEMO, "/password/forgot")
+    page = submit(client, DEMO, page, {"phone": PHONE}, "send_code", status=200)
+    new = "another long password"
+    response = submit(client, DEMO, page, {"phone": PHONE, "code": last_code(db), "password": new,
+                                           "confirm": new}, "reset")
+    assert response.status_int == 303
+    other.get(DEMO, "/account", status=302)
+    assert sign_in(other, password=new).status_int == 303
+
+
+def test_unknown_numbers_get_the_same_answer_on_reset(client, tenants, db):
+    page = client.get(DEMO, "/password/forgot?_LOCALE_=en")
+    response = submit(client, DEMO, page, {"phone": "13900139000"}, "send_code", status=200)
+    assert "If this number is registered" in response.text
+    with db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(SmsMessage)) == 0
+
+
+def test_idle_sessions_expire_and_sign_out_everywhere_works(member, client, db, wsgi_app):
+    from tests.conftest import Client
+
+    second = Client(wsgi_app)
+    sign_in(second)
+    page = client.get(DEMO, "/account/security")
+    assert page.text.count("<tr>") >= 3
+    submit(client, DEMO, page, {}, "sign_out_others", status=303)
+    second.get(DEMO, "/account", status=302)
+    client.get(DEMO, "/account", status=200)
+    with db.transaction() as session:
+        for row in session.scalars(sa.select(AuthSession)):
+            row.last_seen_at = row.last_seen_at - dt.timedelta(minutes=31)
+    client.get(DEMO, "/account", status=302)
+
+
+def test_change_password_needs_the_current_one(member, client):
+    page = client.get(DEMO, "/account/password?_LOCALE_=en")
+    response = submit(client, DEMO, page, {"current": "not it at all", "password": "brand new password",
+                                           "confirm": "brand new password"}, status=400)
+    assert "current password is not correct" in response.text
+    page = client.get(DEMO, "/account/password")
+    submit(client, DEMO, page, {"current": PASSWORD, "password": "brand new password",
+                                "confirm": "brand new password"}, status=303)
+
+
+def test_forms_without_csrf_are_refused(member, client, db):
+    client.post(DEMO, "/account/profile", {"display_name": "x"}, status=403)
+    client.post(DEMO, "/register", {"phone": "13900139000", "action": "send_code"}, status=403)
+    with db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(SmsMessage)) == 1
+
+
+# -- verification and cards ---------------------------------------------------
+
+def test_resident_id_and_card_checks():
+    assert resident_id_problem(VALID_ID) is None
+    assert resident_id_problem(VALID_ID[:-1] + ("0" if VALID_ID[-1] != "0" else "1")) == "checksum"
+    assert resident_id_problem(resident_id("11010520230230001")) == "birth_date"
+    assert resident_id_problem("12345") == "shape"
+    assert luhn_ok(VALID_CARD) and not luhn_ok(VALID_CARD[:-1] + str((int(VALID_CARD[-1]) + 1) % 10))
+    assert luhn_ok("4111111111111111") and not luhn_ok("4111 1111 1111 1112")
+
+
+@pytest.fixture
+def staff(db, tenants, wsgi_app):
+    """Signed-in staff clients by role: administrator (with 2FA) and customer service."""
+    import pyotp
+
+    from tests.conftest import Client
+
+    clients = {}
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        secrets = {role: create_staff(session, demo, role.replace("_", "-"), PASSWORD, role).totp_secret
+                   for role in ("risk_officer", "customer_service", "auditor")}
+    for role, secret in secrets.items():
+        c = Client(wsgi_app)
+        page = c.get(DEMO, "/admin/login")
+        response = submit(c, DEMO, page, {"login": role.replace("_", "-"), "password": PASSWORD}, status=303)
+        if response.location.endswith("/verify"):
+            page = c.get(DEMO, "/admin/login/verify")
+            submit(c, DEMO, page, {"code": pyotp.TOTP(secret).now()}, status=303)
+        clients[role] = c
+    return clients
+
+
+def member_id(db, phone=PHONE):
+    with db.transaction() as session:
+        return session.scalars(sa.select(Member.id).where(Member.phone.like(f"%{phone}"))).first()
+
+
+def test_verification_review_and_card_binding(member, client, db, staff):
+    page = client.get(DEMO, "/account/verification?_LOCALE_=en")
+    bad = submit(client, DEMO, page, {"legal_name": "王小明", "id_number": VALID_ID[:-1] + "0"
+                                      if VALID_ID[-1] != "0" else VALID_ID[:-1] + "1"}, status=400)
+    assert "not a valid resident ID number" in bad.text
+    page = client.get(DEMO, "/account/verification")
+    submit(client, DEMO, page, {"legal_name": "王小明", "id_number": VALID_ID}, status=303)
+    assert "Waiting for review" in client.get(DEMO, "/account/verification?_LOCALE_=en").text
+
+    mid = member_id(db)
+    # Customer service may look, not decide.
+    staff["customer_service"].get(DEMO, f"/admin/members/{mid}", status=200)
+    staff["customer_service"].post(DEMO, f"/admin/members/{mid}/verification",
+                                   {"decision": "approve"}, status=403)
+    review = staff["risk_officer"].get(DEMO, f"/admin/members/{mid}?_LOCALE_=en")
+    form = [f for f in review.forms.values() if f.action.endswith("/verification")][0]
+    form.submit("decision", value="approve", extra_environ={"HTTP_HOST": DEMO}, status=303)
+    assert "Verified" in client.get(DEMO, "/account/verification?_LOCALE_=en").text
+
+    page = client.get(DEMO, "/account/cards?_LOCALE_=en")
+    wrong = submit(client, DEMO, page, {"bank_name": "工商銀行", "holder_name": "李四",
+                                        "number": VALID_CARD}, status=400)
+    assert "The card holder must be you" in wrong.text
+    page = client.get(DEMO, "/account/cards?_LOCALE_=en")
+    luhn = submit(client, DEMO, page, {"bank_name": "工商銀行", "holder_name": "王小明",
+                                       "number": VALID_CARD[:-1] + str((int(VALID_CARD[-1]) + 1) % 10)},
+                  status=400)
+    assert "not valid" in luhn.text
+    page = client.get(DEMO, "/account/cards")
+    submit(client, DEMO, page, {"bank_name": "工商銀行", "holder_name": "王小明", "number": VALID_CARD},
+           status=303)
+    assert f"**** {VALID_CARD[-4:]}" in client.get(DEMO, "/account/cards").text
+
+    audit = staff["auditor"].get(DEMO, "/admin/audit?q=verification").text
+    assert "member.verification.approve" in audit and "pending" in audit and "verified" in audit
+
+
+def test_staff_cannot_reach_another_tenants_member(member, client, db, staff):
+    register(client, db, host=ACME, phone="+8613900139000")
+    acme_member = member_id(db, "13900139000")
+    staff["risk_officer"].get(DEMO, f"/admin/members/{acme_member}", status=404)
+    staff["risk_officer"].post(DEMO, f"/admin/members/{acme_member}/verification",
+                               {"decision": "approve", "csrf_token": "x"}, status=403)
+
+
+def test_permissions_are_denied_by_default(staff):
+    staff["customer_service"].get(DEMO, "/admin/roles", status=403)
+    staff["auditor"].get(DEMO, "/admin/staff", status=403)
+    staff["auditor"].get(DEMO, "/admin/audit", status=200)
+    nav = staff["customer_service"].get(DEMO, "/admin?_LOCALE_=en").text
+    assert "Members" in nav and "Roles and permissions" not in nav
+
+
+def test_a_reused_totp_code_is_refused(db, tenants):
+    import pyotp
+
+    from core.accounts import totp
+    from core.accounts.models import StaffUser
+
+    with db.transaction() as session:
+        staff = create_staff(session, tenant_by_slug(session, "demo"), "cashier1", PASSWORD, "cashier")
+        code = pyotp.TOTP(staff.totp_secret).now()
+        assert totp.verify(staff, code)
+        assert not totp.verify(staff, code)
+        assert not totp.verify(staff, "123")
+        assert session.get(StaffUser, staff.id).totp_last_step > 0
+
+
+# -- API tokens ---------------------------------------------------------------
+
+def test_bearer_tokens_for_members(member, client):
+    client.app.reset()
+    refused = client.post_json(DEMO, "/api/v1/auth/token", {"login": PHONE, "password": "nope nope nope"},
+                               status=401)
+    assert refused.json["field"] == "login"
+    token = client.post_json(DEMO, "/api/v1/auth/token", {"login": PHONE, "password": PASSWORD}).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    me = client.get(DEMO, "/api/v1/me", headers=headers).json
+    assert me["kind"] == "member" and me["verified"] is False
+    client.get(ACME, "/api/v1/me", headers=headers, status=401)
+    client.app.delete("/api/v1/auth/token", headers=headers, extra_environ={"HTTP_HOST": DEMO})
+    client.get(DEMO, "/api/v1/me", headers=headers, status=401)
+
+
+def test_security_headers(client, tenants):
+    response = client.get(DEMO, "/")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_member_cli_creates_a_verified_member(db, tenants, tmp_path, settings):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    ini = tmp_path / "t.ini"
+    ini.write_text("[app:main]\nuse = egg:lendstack\n" + "\n".join(f"{k} = {v}" for k, v in settings.items()))
+    run = lambda *a: CliRunner().invoke(main, list(a), env={"LENDSTACK_PASSWORD": PASSWORD})  # noqa: E731
+    ok = run("member", "create", "-c", str(ini), "--tenant", "demo", "--phone", "13700137000",
+             "--name", "張三", "--id-number", VALID_ID, "--verified")
+    assert ok.exit_code == 0, ok.output
+    assert run("member", "create", "-c", str(ini), "--tenant", "demo", "--phone", "13700137000").exit_code == 2
+    bad = run("member", "create", "-c", str(ini), "--tenant", "demo", "--phone", "13600136000",
+              "--name", "李四", "--id-number", "110105194912310000", "--verified")
+    assert bad.exit_code == 2 and "id_number" in bad.output
+    with db.transaction() as session:
+        created = session.scalars(sa.select(Member).where(Member.phone == "+8613700137000")).one()
+        assert created.is_verified and created.legal_name == "張三"
