@@ -34,12 +34,16 @@ accounts: tenants
 	LENDSTACK_PASSWORD=$(DEMO_PASSWORD) $(BIN)/lendstack operator create -c $(CONFIG) --login operator --if-missing
 	for slug in demo acme; do \
 	  LENDSTACK_PASSWORD=$(DEMO_PASSWORD) $(BIN)/lendstack staff create -c $(CONFIG) --tenant $$slug --login admin --if-missing || exit 1; \
+	  LENDSTACK_PASSWORD=$(DEMO_PASSWORD) $(BIN)/lendstack staff create -c $(CONFIG) --tenant $$slug --login auditor --role auditor --if-missing || exit 1; \
 	done
+	LENDSTACK_PASSWORD=$(DEMO_PASSWORD) $(BIN)/lendstack member create -c $(CONFIG) --tenant demo --phone 13800138000 \
+	  --name 王小明 --id-number 11010519491231002X --verified --if-missing
 
 demo: accounts
 	@echo "Open http://demo.localhost:6543 (zh_Hant, CNY) and http://acme.localhost:6543 (en, USD)."
 	@echo "Back office: /admin on either host; operator console: http://operator.localhost:6543/operator"
-	@echo "Demo sign-ins: admin / $(DEMO_PASSWORD) (back office), operator / $(DEMO_PASSWORD) (console)"
+	@echo "Demo sign-ins (password $(DEMO_PASSWORD)): member 13800138000 on demo; back office auditor (read-only)"
+	@echo "or admin (two-factor: add the otpauth URI printed above to an authenticator); console: operator"
 	$(BIN)/lendstack serve -c $(CONFIG)
 
 test: install

@@ -19,7 +19,8 @@ def member():
 @click.option("--name", "legal_name", default="", help="Legal name, for a verified member.")
 @click.option("--id-number", default="", help="Mainland resident ID number, for a verified member.")
 @click.option("--verified", is_flag=True, help="Mark the real-name verification as approved.")
-def create_member(env, slug, phone, legal_name, id_number, verified):
+@click.option("--if-missing", is_flag=True, help="Do nothing if the phone is already registered.")
+def create_member(env, slug, phone, legal_name, id_number, verified, if_missing):
     """Create a member (password from a prompt or LENDSTACK_PASSWORD)."""
     from core import audit
     from core.i18n import english
@@ -38,5 +39,8 @@ def create_member(env, slug, phone, legal_name, id_number, verified):
                                  tenant_id=tenant.id)
                 summary = f"created member {created.id} ({created.phone}, {created.verification}) at {slug}"
         except MemberError as error:
+            if if_missing and "already registered" in english(error.message):
+                click.echo(f"member {phone} exists at {slug}")
+                return
             raise BadInput(f"{error.field}: {english(error.message)}") from None
     click.echo(summary)
