@@ -19,6 +19,14 @@ from .throttle import Throttled
 PENDING_2FA_SECONDS = 300
 
 
+class SignInRefused(Exception):
+    """The password was right but this person may not sign in now; ``message`` says why."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
 def safe_next(request, target: str | None, home_route: str) -> str:
     """A local path to go to after signing in (never another site)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -53,7 +61,12 @@ def login_view(request, area: str, authenticate, home_route: str, layout: str, t
             error = throttle_message(throttled)
             request.response.status = 429
         else:
-            who = authenticate(login, request.POST.get("password", ""))
+            try:
+                who = authenticate(login, request.POST.get("password", ""))
+            except SignInRefused as refused:
+                request.response.status = 403
+                return {"area": area, "layout": layout, "login": login, "error": refused.message,
+                        "next": request.params.get("next", "")}
             target = safe_next(request, request.params.get("next"), home_route)
             if who is not None:
                 request.throttle.clear("login.account", area, tenant, login.strip().lower())

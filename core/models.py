@@ -1,6 +1,7 @@
 """Imports every model module so that ``Base.metadata`` knows all tables (migrations, tests)."""
 from .sms import SmsMessage  # noqa: F401
 from .tenancy.models import Tenant, TenantHost, TenantPlugin  # noqa: F401
-from .accounts.models import AuditEvent, AuthSession, Operator, Role, StaffUser  # noqa: F401
+from .accounts.models import AuditEvent, AuthSession, Operator, OrgUnit, Role, StaffGroup, StaffUser  # noqa: F401
 from .ledger.models import LedgerAccount, LedgerTransfer  # noqa: F401
-from .members.models import BankCard, Member, VerificationCode  # noqa: F401
+from .members.models import (  # noqa: F401
+    BankCard, Member, MemberDocument, Message, PointsEntry, VerificationCode, Violation)

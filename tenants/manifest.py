@@ -28,7 +28,7 @@ SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 COLOUR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 KEYS = {"slug", "name", "theme", "default_locale", "locales", "currency", "timezone",
-        "business_date", "hosts", "branding", "lending", "plugins", "status"}
+        "business_date", "hosts", "branding", "lending", "vip", "plugins", "status"}
 BRANDING_KEYS = {"site_title", "logo", "primary_color", "accent_color", "footer_text",
                  "tagline", "promo"}
 MAX_RATE_CEILING = Decimal(100)
@@ -58,6 +58,7 @@ class Manifest:
     branding: dict
     status: str
     lending: dict = field(default_factory=dict)
+    vip: dict = field(default_factory=dict)
     plugins: dict[str, tuple[bool, dict]] = field(default_factory=dict)
 
 
@@ -137,13 +138,14 @@ def parse(data: dict, source: str, plugins: PluginRegistry) -> Manifest:
         if key == "logo" and not (value.startswith("/") or value.startswith("https://")):
             fail("branding.logo", "a path such as /static/img/logo.svg or an https:// URL")
     lending = _parse_lending(data.get("lending", {}), fail)
+    vip = _parse_vip(data.get("vip", {}), fail)
     status = data.get("status", TenantStatus.active.value)
     if status not in {s.value for s in TenantStatus}:
         fail("status", "active or suspended")
     return Manifest(
         source=source, slug=slug, name=name.strip(), theme=theme, default_locale=default_locale,
         locales=locales, currency=currency, timezone=timezone, business_date=business_date,
-        hosts=hosts, branding=branding, status=status, lending=lending,
+        hosts=hosts, branding=branding, status=status, lending=lending, vip=vip,
         plugins=_parse_plugins(data.get("plugins", {}), source, plugins),
     )
 
@@ -168,6 +170,37 @@ def _parse_lending(table, fail) -> dict:
                  'a percentage above 0 and at most 100 with up to 4 decimals, as a string such as "24"')
         lending["max_annual_rate_percent"] = str(rate)
     return lending
+
+
+def _parse_vip(table, fail) -> dict:
+    """VIP levels (``[[vip.levels]]`` with ``name`` and ``points``) and ``points_per_100`` invested."""
+    if not isinstance(table, dict):
+        fail("vip", "a table")
+    for key in sorted(set(table) - {"levels", "points_per_100"}):
+        fail(f"vip.{key}", "unknown key")
+    vip = {}
+    if "points_per_100" in table:
+        per = table["points_per_100"]
+        if isinstance(per, bool) or not isinstance(per, int) or not 0 <= per <= 10000:
+            fail("vip.points_per_100", "a whole number from 0 to 10000")
+        vip["points_per_100"] = per
+    if "levels" in table:
+        levels = table["levels"]
+        if not isinstance(levels, list) or not levels:
+            fail("vip.levels", "a list of [[vip.levels]] tables with name and points")
+        parsed = []
+        for i, level in enumerate(levels):
+            name, points = (level.get("name"), level.get("points")) if isinstance(level, dict) else (None, None)
+            if not isinstance(name, str) or not name.strip() or isinstance(points, bool) \
+                    or not isinstance(points, int) or points < 0:
+                fail(f"vip.levels[{i}]", "a name and a whole number of points (0 or more)")
+            parsed.append([name.strip(), points])
+        if len({p for _, p in parsed}) != len(parsed):
+            fail("vip.levels", "two levels have the same points")
+        if min(p for _, p in parsed) != 0:
+            fail("vip.levels", "the first level starts at 0 points")
+        vip["levels"] = sorted(parsed, key=lambda x: x[1])
+    return vip
 
 
 def _parse_plugins(table, source: str, plugins: PluginRegistry) -> dict[str, tuple[bool, dict]]:
@@ -219,7 +252,7 @@ def apply(session, manifest: Manifest, operator_hosts=()) -> tuple[Tenant, bool]
         tenant = Tenant(slug=manifest.slug, business_date=manifest.business_date)
         session.add(tenant)
     for attr in ("name", "theme", "default_locale", "locales", "currency", "timezone",
-                 "branding", "lending", "status"):
+                 "branding", "lending", "vip", "status"):
         if getattr(tenant, attr) != getattr(manifest, attr):
             setattr(tenant, attr, getattr(manifest, attr))
     existing_hosts = {h.host: h for h in tenant.hosts}

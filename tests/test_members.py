@@ -37,7 +37,7 @@ VALID_CARD = luhn_complete("622202100112345678")
 def submit(client, host, page, values, action=None, status="*"):
     """Fill the page's main form and press its button (``action``: the value of the pressed button)."""
     form = [f for f in page.forms.values() if f.method.lower() == "post" and "csrf_token" in f.fields
-            and not f.action.endswith("logout")][-1]
+            and not f.action.endswith("logout") and all(name in f.fields for name in values)][-1]
     for key, value in values.items():
         form[key] = value
     if action:
@@ -340,3 +340,179 @@ def test_member_cli_creates_a_verified_member(db, tenants, tmp_path, settings):
     with db.transaction() as session:
         created = session.scalars(sa.select(Member).where(Member.phone == "+8613700137000")).one()
         assert created.is_verified and created.legal_name == "張三"
+
+
+# -- violations, points, messages, documents ----------------------------------------
+
+def admin_form(page, action_suffix):
+    return [f for f in page.forms.values() if f.action.endswith(action_suffix)][0]
+
+
+def test_a_violation_freezes_sign_in_and_the_member_sees_why(member, client, db, staff):
+    mid = member_id(db)
+    page = staff["risk_officer"].get(DEMO, f"/admin/members/{mid}")
+    form = admin_form(page, "/violations")
+    form["reason"], form["freeze_login"] = "冒用他人身分", True
+    form.submit(extra_environ={"HTTP_HOST": DEMO}, status=303)
+    client.get(DEMO, "/account", status=302)  # the running session ended
+    refused = sign_in(client, status=403)
+    assert "冒用他人身分" in refused.text
+    page = staff["risk_officer"].get(DEMO, f"/admin/members/{mid}")
+    lift = [f for f in page.forms.values() if f.action.endswith("/violations") and "lift" in f.fields][0]
+    lift.submit("lift", extra_environ={"HTTP_HOST": DEMO}, status=303)
+    assert sign_in(client).status_int == 303
+
+
+def test_bidding_freeze_is_shown_on_the_account(member, client, db, staff):
+    page = staff["risk_officer"].get(DEMO, f"/admin/members/{member_id(db)}")
+    form = admin_form(page, "/violations")
+    form["reason"], form["freeze_bidding"] = "惡意撤標", True
+    form.submit(extra_environ={"HTTP_HOST": DEMO}, status=303)
+    assert "惡意撤標" in client.get(DEMO, "/account").text
+    audit = staff["auditor"].get(DEMO, "/admin/audit?q=violation").text
+    assert "member.violation.record" in audit
+
+
+def test_points_are_awarded_once_per_reference_and_set_the_level(member, db, tenants):
+    from core.members import conduct
+
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        someone = session.scalars(sa.select(Member)).one()
+        assert conduct.points_for_investment(demo, 1_234_56) == 12
+        conduct.award_points(session, someone, 1200, reason="invested", ref="bid:1")
+        conduct.award_points(session, someone, 1200, reason="invested", ref="bid:1")
+        assert someone.vip_points == 1200
+        assert conduct.vip_level(demo, someone.vip_points).name == "白銀會員"
+        with pytest.raises(Exception):
+            conduct.award_points(session, someone, -5000, reason="oops", ref="x")
+    page = member.get(DEMO, "/account/points")
+    assert "白銀會員" in page.text and "黃金會員" in page.text and "+1200" in page.text
+
+
+def test_staff_and_member_exchange_messages(member, client, db, staff):
+    mid = member_id(db)
+    staff["customer_service"].get(DEMO, f"/admin/members/{mid}")
+    page = staff["customer_service"].get(DEMO, f"/admin/members/{mid}")
+    form = admin_form(page, "/messages")
+    form["subject"], form["body"] = "還款提醒", "您的借款將於下週到期。"
+    form.submit(extra_environ={"HTTP_HOST": DEMO}, status=303)
+    assert "unread" in client.get(DEMO, "/account?_LOCALE_=en").text
+    inbox = client.get(DEMO, "/account/messages")
+    assert "還款提醒" in inbox.text
+    submit(client, DEMO, inbox, {"subject": "收到", "body": "謝謝提醒"}, status=303)
+    assert "謝謝提醒" in staff["customer_service"].get(DEMO, f"/admin/members/{mid}").text
+    empty = client.get(DEMO, "/account/messages?_LOCALE_=en")
+    assert "Enter a subject" in submit(client, DEMO, empty, {"subject": "", "body": "x"}, status=400).text
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def upload(client, kind, name, data, content_type):
+    page = client.get(DEMO, "/account/verification?_LOCALE_=en")
+    form = [f for f in page.forms.values() if "file" in f.fields][0]
+    form["kind"] = kind
+    form["file"] = (name, data, content_type)
+    return form.submit(extra_environ={"HTTP_HOST": DEMO}, status="*")
+
+
+def test_documents_are_checked_stored_privately_and_shown_to_permitted_staff(member, client, db, staff):
+    assert upload(client, "id_front", "front.png", PNG, "image/png").status_int == 303
+    assert "JPEG, PNG or PDF" in upload(client, "id_back", "x.png", b"GIF89a....", "image/png").text
+    assert "5 MB" in upload(client, "id_back", "big.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024), "application/pdf").text
+    mid = member_id(db)
+    page = staff["risk_officer"].get(DEMO, f"/admin/members/{mid}")
+    link = re.search(r'href="(/admin/members/\d+/documents/\d+)"', page.text).group(1)
+    opened = staff["risk_officer"].get(DEMO, link)
+    assert opened.body == PNG and opened.content_type == "image/png"
+    staff["customer_service"].get(DEMO, link, status=403)
+    client.get(DEMO, link, status=403)  # a member is not staff
+    assert "member.document.open" in staff["auditor"].get(DEMO, "/admin/audit?q=document").text
+
+
+# -- staff management ---------------------------------------------------------------
+
+@pytest.fixture
+def admin(db, tenants, wsgi_app):
+    import pyotp
+
+    from tests.conftest import Client
+
+    with db.transaction() as session:
+        secret = create_staff(session, tenant_by_slug(session, "demo"), "boss", PASSWORD, "administrator").totp_secret
+    c = Client(wsgi_app)
+    page = c.get(DEMO, "/admin/login")
+    submit(c, DEMO, page, {"login": "boss", "password": PASSWORD}, status=303)
+    page = c.get(DEMO, "/admin/login/verify")
+    submit(c, DEMO, page, {"code": pyotp.TOTP(secret).now()}, status=303)
+    return c
+
+
+def test_staff_created_in_the_back_office_enrol_two_factor_at_first_sign_in(admin, wsgi_app, db):
+    from tests.conftest import Client
+
+    page = admin.get(DEMO, "/admin/staff")
+    created = submit(admin, DEMO, page, {"login": "carol", "display_name": "Carol", "role": "cashier",
+                                         "password": "temporary pass 1"}, status=303)
+    assert "/admin/staff/" in created.location
+    carol = Client(wsgi_app)
+    page = carol.get(DEMO, "/admin/login")
+    submit(carol, DEMO, page, {"login": "carol", "password": "temporary pass 1"}, status=303)
+    enrol = carol.get(DEMO, "/admin/login/verify")
+    assert "<svg" in enrol.text
+    import pyotp
+
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', enrol.text).group(1)
+    submit(carol, DEMO, enrol, {"code": pyotp.TOTP(secret).now()}, status=303)
+    carol.get(DEMO, "/admin", status=200)
+
+    # Deactivation ends Carol's session at once; nobody may deactivate themselves.
+    with db.transaction() as session:
+        from core.accounts.models import StaffUser
+
+        carol_id = session.scalars(sa.select(StaffUser.id).where(StaffUser.login == "carol")).one()
+        boss_id = session.scalars(sa.select(StaffUser.id).where(StaffUser.login == "boss")).one()
+    page = admin.get(DEMO, f"/admin/staff/{carol_id}")
+    form = [f for f in page.forms.values() if "active" in f.fields][0]
+    form.submit("active", extra_environ={"HTTP_HOST": DEMO}, status=303)
+    carol.get(DEMO, "/admin", status=302)
+    page = admin.get(DEMO, f"/admin/staff/{boss_id}")
+    form = [f for f in page.forms.values() if "active" in f.fields][0]
+    form.submit("active", extra_environ={"HTTP_HOST": DEMO}, status=400)
+
+
+def test_a_group_grants_its_roles(admin, staff, db):
+    page = admin.get(DEMO, "/admin/groups")
+    form = admin_form(page, "/admin/groups")
+    form["name"] = "Finance"
+    for field in form.fields["roles"]:
+        if field._value == "auditor":
+            field.checked = True
+    form.submit(extra_environ={"HTTP_HOST": DEMO}, status=303)
+    with db.transaction() as session:
+        from core.accounts.models import StaffGroup, StaffUser
+
+        group_id = session.scalars(sa.select(StaffGroup.id)).one()
+        cs_id = session.scalars(sa.select(StaffUser.id).where(StaffUser.login == "customer-service")).one()
+    staff["customer_service"].get(DEMO, "/admin/audit", status=403)
+    page = admin.get(DEMO, f"/admin/staff/{cs_id}")
+    form = [f for f in page.forms.values() if "roles" in f.fields][0]
+    for field in form.fields["groups"]:
+        field.checked = str(field._value) == str(group_id)
+    form.submit(extra_environ={"HTTP_HOST": DEMO}, status=303)
+    staff["customer_service"].get(DEMO, "/admin/audit", status=200)
+
+
+def test_organization_tree(admin):
+    page = admin.get(DEMO, "/admin/org")
+    submit(admin, DEMO, page, {"name": "總行"}, status=303)
+    page = admin.get(DEMO, "/admin/org")
+    form = admin_form(page, "/admin/org")
+    form["name"] = "風控部"
+    form["parent"] = form["parent"].options[1][0]
+    form.submit(extra_environ={"HTTP_HOST": DEMO}, status=303)
+    tree = admin.get(DEMO, "/admin/org").text
+    assert tree.index("總行") < tree.index("風控部")
+    again = admin.get(DEMO, "/admin/org")
+    assert submit(admin, DEMO, again, {"name": "總行"}, status=400).status_int == 400

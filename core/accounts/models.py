@@ -19,6 +19,18 @@ staff_roles = sa.Table(
 )
 
 
+staff_groups = sa.Table(
+    "staff_group_members", Base.metadata,
+    sa.Column("staff_id", sa.ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("group_id", sa.ForeignKey("staff_groups.id", ondelete="CASCADE"), primary_key=True),
+)
+group_roles = sa.Table(
+    "staff_group_roles", Base.metadata,
+    sa.Column("group_id", sa.ForeignKey("staff_groups.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("role_id", sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class Operator(Base):
     """Runs the install: signs in on the operator-console host only."""
 
@@ -49,6 +61,28 @@ class Role(TenantOwned, Base):
     builtin: Mapped[bool] = mapped_column(default=False)
 
 
+class StaffGroup(TenantOwned, Base):
+    """A user group: its roles apply to every staff user in it."""
+
+    __tablename__ = "staff_groups"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    roles: Mapped[list[Role]] = relationship(secondary=group_roles, order_by=Role.code)
+
+
+class OrgUnit(TenantOwned, Base):
+    """A unit of the tenant's organization (組織機構): a tree by ``parent_id``."""
+
+    __tablename__ = "org_units"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "parent_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
+    name: Mapped[str] = mapped_column(sa.String(120))
+
+
 class StaffUser(TenantOwned, Base):
     """Runs one tenant's back office; never sees another tenant."""
 
@@ -62,16 +96,28 @@ class StaffUser(TenantOwned, Base):
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_last_step: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     roles: Mapped[list[Role]] = relationship(secondary=staff_roles, order_by=Role.code)
+    groups: Mapped[list[StaffGroup]] = relationship(secondary=staff_groups, order_by=StaffGroup.name)
+    org_unit: Mapped[OrgUnit | None] = relationship()
+
+    @property
+    def all_roles(self) -> list[Role]:
+        """Roles held directly and through groups."""
+        seen = {role.id: role for role in self.roles}
+        for group in self.groups:
+            for role in group.roles:
+                seen.setdefault(role.id, role)
+        return sorted(seen.values(), key=lambda role: role.code)
 
     @property
     def permissions(self) -> frozenset[str]:
-        return frozenset(p for role in self.roles for p in role.permissions)
+        return frozenset(p for role in self.all_roles for p in role.permissions)
 
     @property
     def requires_2fa(self) -> bool:
-        return any(role.requires_2fa for role in self.roles)
+        return any(role.requires_2fa for role in self.all_roles)
 
 
 class AuthSession(Base):

@@ -19,6 +19,7 @@ PERMISSIONS = {
     "member.documents": _("Open members' identity documents"),
     "member.violations": _("Record violations and freeze members"),
     "member.message": _("Message members"),
+    "member.points": _("Grant or take away VIP points"),
     "loan.review": _("First review of loan applications"),
     "loan.final_review": _("Final review and disbursement"),
     "loan.credit_line": _("Set members' credit lines"),
@@ -46,7 +47,7 @@ DEFAULT_ROLES = {
                                          "loan.credit_line", "funds.view"]),
     "cashier": (_("Cashier"), ["member.view", "funds.view", "funds.recharge.confirm",
                                "funds.withdraw.approve"]),
-    "customer_service": (_("Customer service"), ["member.view", "member.message", "sms.view"]),
+    "customer_service": (_("Customer service"), ["member.view", "member.message", "member.points", "sms.view"]),
     "content_editor": (_("Content editor"), ["content.publish"]),
     "auditor": (_("Auditor (read-only)"), ["member.view", "funds.view", "audit.view", "sms.view"]),
 }

@@ -39,8 +39,10 @@ def create_operator(session, login: str, password: str) -> Operator:
     return operator
 
 
-def create_staff(session, tenant, login: str, password: str, role: str, display_name: str = "") -> StaffUser:
-    """A staff user with one role; a role that moves money gets a TOTP secret to enrol."""
+def create_staff(session, tenant, login: str, password: str, role: str, display_name: str = "",
+                 enrol_at_sign_in: bool = False) -> StaffUser:
+    """A staff user with one role; a role that moves money gets a TOTP secret to enrol
+    (or, ``enrol_at_sign_in``, enrols with a QR code at the first sign-in)."""
     login = _check_login(login)
     roles = ensure_default_roles(session, tenant.id)
     if role not in roles:
@@ -52,7 +54,7 @@ def create_staff(session, tenant, login: str, password: str, role: str, display_
         raise AccountError(f"staff {login} already exists at {tenant.slug}", "login")
     staff = StaffUser(tenant_id=tenant.id, login=login, display_name=display_name or login,
                       password_hash=hash_password(password), roles=[roles[role]])
-    if staff.requires_2fa:
+    if staff.requires_2fa and not enrol_at_sign_in:
         staff.totp_secret = totp.new_secret()
     session.add(staff)
     session.flush()
@@ -85,3 +87,94 @@ def authenticate_staff(session, tenant, login: str, password: str) -> StaffUser 
         _dummy_check(password)
         return None
     return staff if verify_password(staff.password_hash, password) else None
+
+
+# -- managing staff from the back office ------------------------------------------
+
+def tenant_roles(session, tenant_id: int) -> dict:
+    return ensure_default_roles(session, tenant_id)
+
+
+def set_staff_access(session, staff: StaffUser, *, role_codes, group_ids, org_unit_id, acting: StaffUser) -> None:
+    """Give ``staff`` exactly these roles, groups and organization unit."""
+    from .models import OrgUnit, StaffGroup
+
+    roles = tenant_roles(session, staff.tenant_id)
+    unknown = [code for code in role_codes if code not in roles]
+    if unknown:
+        raise AccountError(f"unknown role {unknown[0]!r}", "roles")
+    groups = session.scalars(sa.select(StaffGroup).where(StaffGroup.id.in_(group_ids))).all() if group_ids else []
+    if len(groups) != len(set(group_ids)):
+        raise AccountError("unknown group", "groups")
+    if org_unit_id is not None and session.get(OrgUnit, org_unit_id) is None:
+        raise AccountError("unknown organization unit", "org_unit")
+    new_roles = [roles[code] for code in sorted(set(role_codes))]
+    if staff.id == acting.id and "system.staff" not in {p for r in new_roles for p in r.permissions} \
+            and "system.staff" not in {p for g in groups for r in g.roles for p in r.permissions}:
+        raise AccountError("you cannot take away your own right to manage staff", "roles")
+    staff.roles, staff.groups, staff.org_unit_id = new_roles, list(groups), org_unit_id
+
+
+def set_staff_active(session, staff: StaffUser, active: bool, *, acting: StaffUser) -> None:
+    """Deactivate (ending every session at once) or reactivate a staff user; never oneself."""
+    from .sessions import revoke_all
+
+    if staff.id == acting.id and not active:
+        raise AccountError("you cannot deactivate yourself", "active")
+    staff.active = active
+    if not active:
+        revoke_all(session, "staff", staff.id, staff.tenant_id)
+
+
+def create_group(session, tenant_id: int, name: str, role_codes) -> "StaffGroup":
+    from .models import StaffGroup
+
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise AccountError("a group needs a name of up to 120 characters", "name")
+    if session.scalars(sa.select(StaffGroup).where(StaffGroup.tenant_id == tenant_id,
+                                                   StaffGroup.name == name)).first():
+        raise AccountError(f"group {name} already exists", "name")
+    roles = tenant_roles(session, tenant_id)
+    group = StaffGroup(tenant_id=tenant_id, name=name, roles=[roles[c] for c in role_codes if c in roles])
+    session.add(group)
+    session.flush()
+    return group
+
+
+def create_org_unit(session, tenant_id: int, name: str, parent_id: int | None) -> "OrgUnit":
+    from .models import OrgUnit
+
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise AccountError("a unit needs a name of up to 120 characters", "name")
+    if parent_id is not None and session.get(OrgUnit, parent_id) is None:
+        raise AccountError("unknown parent unit", "parent")
+    exists = session.scalars(sa.select(OrgUnit).where(OrgUnit.tenant_id == tenant_id, OrgUnit.name == name,
+                                                      OrgUnit.parent_id.is_(None) if parent_id is None
+                                                      else OrgUnit.parent_id == parent_id)).first()
+    if exists:
+        raise AccountError(f"{name} already exists there", "name")
+    unit = OrgUnit(tenant_id=tenant_id, name=name, parent_id=parent_id)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def org_tree(session) -> list[tuple[int, "OrgUnit"]]:
+    """The organization units depth first, each with its depth."""
+    from .models import OrgUnit
+
+    units = session.scalars(sa.select(OrgUnit).order_by(OrgUnit.name)).all()
+    children: dict = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ordered = []
+
+    def walk(parent, depth):
+        for unit in children.get(parent, []):
+            ordered.append((depth, unit))
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    return ordered

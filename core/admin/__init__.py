@@ -21,7 +21,14 @@ def includeme(config):
     route("admin.members", "/admin/members")
     route("admin.member", "/admin/members/{id:\\d+}")
     route("admin.member_review", "/admin/members/{id:\\d+}/verification")
+    route("admin.member_violations", "/admin/members/{id:\\d+}/violations")
+    route("admin.member_points", "/admin/members/{id:\\d+}/points")
+    route("admin.member_messages", "/admin/members/{id:\\d+}/messages")
+    route("admin.member_document", "/admin/members/{id:\\d+}/documents/{doc:\\d+}")
     route("admin.staff", "/admin/staff")
+    route("admin.staff_user", "/admin/staff/{id:\\d+}")
+    route("admin.groups", "/admin/groups")
+    route("admin.org", "/admin/org")
     route("admin.roles", "/admin/roles")
     route("admin.audit", "/admin/audit")
     route("admin.sms", "/admin/sms")
@@ -31,7 +38,12 @@ def includeme(config):
     config.add_nav("admin.staff", _("Staff"), "admin.staff", order=70, area="admin", visible=_may("system.staff"))
     config.add_nav("admin.roles", _("Roles and permissions"), "admin.roles", order=72, area="admin",
                    visible=_may("system.roles"))
+    config.add_nav("admin.groups", _("User groups"), "admin.groups", order=73, area="admin",
+                   visible=_may("system.roles"))
+    config.add_nav("admin.org", _("Organization"), "admin.org", order=74, area="admin", visible=_may("system.staff"))
     config.add_nav("admin.audit", _("Audit log"), "admin.audit", order=75, area="admin",
                    visible=_may("audit.view"))
     config.add_nav("admin.sms", _("SMS outbox"), "admin.sms", order=80, area="admin", visible=_may("sms.view"))
     config.scan(".views")
+    config.scan(".members")
+    config.scan(".staff")

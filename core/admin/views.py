@@ -13,7 +13,6 @@ from ..accounts.services import authenticate_staff
 from ..backoffice import login_view, logout_view, pending_two_factor, signed_in, throttle_message
 from ..i18n import _
 from ..members.models import Member, Verification
-from ..members.services import MemberError, review_verification
 from ..sms import SmsMessage
 from ..throttle import Throttled
 
@@ -88,72 +87,7 @@ def dashboard(request):
     }
 
 
-# -- members ------------------------------------------------------------------
-
-@view_config(route_name="admin.members", renderer="admin/members.pt", permission="member.view")
-def members(request):
-    query = sa.select(Member)
-    text = request.params.get("q", "").strip()
-    status = request.params.get("verification", "")
-    if text:
-        like = f"%{text}%"
-        query = query.where(sa.or_(Member.phone.like(like), Member.display_name.ilike(like),
-                                   Member.legal_name.ilike(like), Member.email.ilike(like)))
-    if status in {v.value for v in Verification}:
-        query = query.where(Member.verification == status)
-    page = page_number(request)
-    rows = request.dbsession.scalars(query.order_by(Member.id.desc()).limit(PAGE_SIZE + 1)
-                                     .offset((page - 1) * PAGE_SIZE)).all()
-    return {"members": rows[:PAGE_SIZE], "page": page, "more": len(rows) > PAGE_SIZE, "q": text,
-            "status": status, "statuses": [v.value for v in Verification]}
-
-
-def member_or_404(request) -> Member:
-    """The tenant's member from the URL; another tenant's id is simply not found."""
-    member = request.dbsession.scalars(sa.select(Member).where(Member.id == int(request.matchdict["id"]))).first()
-    if member is None:
-        raise HTTPNotFound()
-    return member
-
-
-@view_config(route_name="admin.member", renderer="admin/member.pt", permission="member.view")
-def member_detail(request):
-    member = member_or_404(request)
-    from ..ledger import Wallet
-
-    funds = Wallet(request.ledger, member.id, request.tenant.currency).funds()
-    return {"member": member, "funds": funds, "error": None,
-            "can_verify": bool(request.has_permission("member.verify"))}
-
-
-@view_config(route_name="admin.member_review", request_method="POST", renderer="admin/member.pt",
-             permission="member.verify")
-def member_review(request):
-    member = member_or_404(request)
-    decision = request.POST.get("decision")
-    before = {"verification": member.verification}
-    try:
-        if decision not in ("approve", "reject"):
-            raise MemberError("decision", _("Choose approve or reject."))
-        review_verification(member, approve=decision == "approve", reason=request.POST.get("reason", ""))
-    except MemberError as error:
-        request.response.status = 400
-        from ..ledger import Wallet
-
-        return {"member": member, "funds": Wallet(request.ledger, member.id, request.tenant.currency).funds(),
-                "error": error.message, "can_verify": True}
-    audit.record(request, f"member.verification.{decision}", "member", member.id, before,
-                 {"verification": member.verification, "note": member.verification_note})
-    return HTTPSeeOther(request.route_path("admin.member", id=member.id))
-
-
-# -- staff, roles, audit ------------------------------------------------------
-
-@view_config(route_name="admin.staff", renderer="admin/staff.pt", permission="system.staff")
-def staff_list(request):
-    staff = request.dbsession.scalars(sa.select(StaffUser).order_by(StaffUser.login)).all()
-    return {"staff": staff}
-
+# -- roles, audit ------------------------------------------------------
 
 @view_config(route_name="admin.roles", renderer="admin/roles.pt", permission="system.roles")
 def roles(request):

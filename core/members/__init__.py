@@ -21,12 +21,16 @@ def includeme(config):
     route("account.verification", "/account/verification")
     route("account.cards", "/account/cards")
     route("account.security", "/account/security")
+    route("account.messages", "/account/messages")
+    route("account.points", "/account/points")
     config.add_nav("account", _("My account"), "account.home", order=80, visible=_is_member)
     for key, title, name, order in (
         ("account.home", _("Overview"), "account.home", 0),
         ("account.funds", _("Fund records"), "account.funds", 10),
         ("account.verification", _("Real-name verification"), "account.verification", 20),
         ("account.cards", _("Bank cards"), "account.cards", 30),
+        ("account.messages", _("Messages"), "account.messages", 35),
+        ("account.points", _("VIP points"), "account.points", 38),
         ("account.profile", _("Profile"), "account.profile", 40),
         ("account.password", _("Password"), "account.password", 50),
         ("account.security", _("Sessions"), "account.security", 60),

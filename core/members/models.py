@@ -40,6 +40,7 @@ class Member(TenantOwned, Base):
     verification: Mapped[str] = mapped_column(sa.String(12), default=Verification.unverified.value)
     verification_note: Mapped[str] = mapped_column(sa.String(300), default="")
     verified_at: Mapped[dt.datetime | None]
+    vip_points: Mapped[int] = mapped_column(default=0)
     # Freezes set by violations (違規)
     login_frozen: Mapped[bool] = mapped_column(default=False)
     bidding_frozen: Mapped[bool] = mapped_column(default=False)
@@ -102,3 +103,66 @@ VERIFICATION_LABELS = {
     Verification.verified.value: _("Verified"),
     Verification.rejected.value: _("Rejected"),
 }
+
+
+class Violation(TenantOwned, Base):
+    """A violation (違規) staff recorded; while not lifted it freezes what it names."""
+
+    __tablename__ = "member_violations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(300))
+    freeze_login: Mapped[bool] = mapped_column(default=False)
+    freeze_bidding: Mapped[bool] = mapped_column(default=False)
+    freeze_withdrawal: Mapped[bool] = mapped_column(default=False)
+    recorded_by: Mapped[str] = mapped_column(sa.String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    lifted_at: Mapped[dt.datetime | None]
+    lifted_by: Mapped[str] = mapped_column(sa.String(120), default="")
+
+
+class PointsEntry(TenantOwned, Base):
+    """One change of a member's VIP points (VIP積分); ``ref`` makes an award happen once."""
+
+    __tablename__ = "member_points"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "member_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    points: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.String(120))
+    ref: Mapped[str] = mapped_column(sa.String(80))
+    balance_after: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Message(TenantOwned, Base):
+    """A message (站內信): staff → member, member → staff, or a system notice."""
+
+    __tablename__ = "member_messages"
+    __table_args__ = (sa.Index("ix_member_messages_member", "tenant_id", "member_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(sa.String(8))  # to_member | to_staff
+    sender: Mapped[str] = mapped_column(sa.String(120))  # "system", "staff:<id>:<login>", "member"
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[dt.datetime | None]
+
+
+class MemberDocument(TenantOwned, Base):
+    """An identity document a member uploaded; the file lives outside the web root."""
+
+    __tablename__ = "member_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))  # id_front | id_back | other
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    size: Mapped[int]
+    storage_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -9,11 +9,11 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
 from ..accounts import sessions
-from ..backoffice import login_view, logout_view, signed_in, throttle_message
+from ..backoffice import SignInRefused, login_view, logout_view, signed_in, throttle_message
 from ..i18n import _
 from ..ledger import REASONS, Wallet
 from ..throttle import Throttled
-from . import services
+from . import conduct, documents, services
 from .models import VERIFICATION_LABELS
 from .services import MemberError
 
@@ -83,9 +83,15 @@ def register(request):
 
 @view_config(route_name="member.login", renderer="portal/signin.pt", require_csrf=True)
 def login(request):
-    return login_view(request, "member",
-                      lambda login, pw: services.authenticate(request.dbsession, request.tenant, login, pw),
-                      "account.home", "layout.pt")
+    def authenticate(login, password):
+        member = services.authenticate(request.dbsession, request.tenant, login, password)
+        if member is not None and member.login_frozen:
+            reasons = "; ".join(v.reason for v in conduct.violations(request.dbsession, member, active_only=True)
+                                if v.freeze_login)
+            raise SignInRefused(_("Your account is frozen: ${reason}", mapping={"reason": reasons}))
+        return member
+
+    return login_view(request, "member", authenticate, "account.home", "layout.pt")
 
 
 @view_config(route_name="member.logout", request_method="POST")
@@ -131,7 +137,10 @@ def account_home(request):
     wallet = Wallet(request.ledger, member.id, request.tenant.currency)
     movements, _total = wallet.movements(page=1, per_page=5)
     return {"member": member, "funds": wallet.funds(), "movements": movements, "reasons": REASONS,
-            "verification_label": VERIFICATION_LABELS[member.verification]}
+            "verification_label": VERIFICATION_LABELS[member.verification],
+            "vip": conduct.vip_level(request.tenant, member.vip_points),
+            "violations": conduct.violations(request.dbsession, member, active_only=True),
+            "unread": conduct.unread(request.dbsession, member)}
 
 
 @view_config(route_name="account.funds", renderer="account/funds.pt", permission="member")
@@ -183,9 +192,21 @@ def account_password(request):
 @view_config(route_name="account.verification", renderer="account/verification.pt", permission="member")
 def account_verification(request):
     member = _member(request)
-    data = _form(request, member=member, label=VERIFICATION_LABELS[member.verification])
+    data = _form(request, member=member, label=VERIFICATION_LABELS[member.verification],
+                 documents=documents.documents(request.dbsession, member), kinds=documents.KINDS)
     if request.method != "POST":
         return data
+    if "file" in request.POST:
+        upload = request.POST["file"]
+        try:
+            if not hasattr(upload, "file"):
+                raise MemberError("file", _("Choose a file to upload."))
+            documents.store(request.dbsession, request.registry.settings, member,
+                            kind=request.POST.get("kind", ""), filename=upload.filename,
+                            content_type=upload.type or "", stream=upload.file)
+        except MemberError as error:
+            return _refuse(request, data, error)
+        return HTTPSeeOther(request.route_path("account.verification", _query={"uploaded": 1}))
     try:
         services.submit_verification(request.dbsession, request.tenant, member,
                                      legal_name=request.POST.get("legal_name", ""),
@@ -208,6 +229,34 @@ def account_cards(request):
     except MemberError as error:
         return _refuse(request, data, error)
     return HTTPSeeOther(request.route_path("account.cards"))
+
+
+@view_config(route_name="account.messages", renderer="account/messages.pt", permission="member")
+def account_messages(request):
+    """Messages from staff and system notices; the member can write to staff."""
+    member = _member(request)
+    data = _form(request, member=member)
+    if request.method == "POST":
+        try:
+            conduct.send_message(request.dbsession, member, subject=request.POST.get("subject", ""),
+                                 body=request.POST.get("body", ""), sender="member", to_staff=True)
+        except MemberError as error:
+            data = _refuse(request, data, error)
+        else:
+            return HTTPSeeOther(request.route_path("account.messages", _query={"sent": 1}))
+    data["messages"] = conduct.conversation(request.dbsession, member)
+    conduct.mark_read(request.dbsession, member, "to_member")
+    return data
+
+
+@view_config(route_name="account.points", renderer="account/points.pt", permission="member")
+def account_points(request):
+    member = _member(request)
+    levels = conduct.vip_levels(request.tenant)
+    current = conduct.vip_level(request.tenant, member.vip_points)
+    higher = [level for level in levels if level.points > member.vip_points]
+    return {"member": member, "vip": current, "levels": levels, "next_level": higher[0] if higher else None,
+            "history": conduct.points_history(request.dbsession, member)}
 
 
 @view_config(route_name="account.security", renderer="account/security.pt", permission="member")

@@ -33,6 +33,7 @@ class Tenant(Base):
     business_date: Mapped[dt.date] = mapped_column(sa.Date)
     branding: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     lending: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    vip: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     status: Mapped[str] = mapped_column(sa.String(16), default=TenantStatus.active.value)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
