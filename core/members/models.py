@@ -145,7 +145,7 @@ class Message(TenantOwned, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"))
-    direction: Mapped[str] = mapped_column(sa.String(8))  # to_member | to_staff
+    direction: Mapped[str] = mapped_column(sa.String(12))  # to_member | to_staff
     sender: Mapped[str] = mapped_column(sa.String(120))  # "system", "staff:<id>:<login>", "member"
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)

@@ -56,7 +56,7 @@ def upgrade():
     op.create_table('member_messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
-    sa.Column('direction', sa.String(length=8), nullable=False),
+    sa.Column('direction', sa.String(length=12), nullable=False),
     sa.Column('sender', sa.String(length=120), nullable=False),
     sa.Column('subject', sa.String(length=200), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
