@@ -5,3 +5,4 @@ from .accounts.models import AuditEvent, AuthSession, Operator, OrgUnit, Role, S
 from .ledger.models import LedgerAccount, LedgerTransfer  # noqa: F401
 from .members.models import (  # noqa: F401
     BankCard, Member, MemberDocument, Message, PointsEntry, VerificationCode, Violation)
+from .mail import MailMessage  # noqa: F401

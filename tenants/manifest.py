@@ -28,7 +28,7 @@ SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 COLOUR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 KEYS = {"slug", "name", "theme", "default_locale", "locales", "currency", "timezone",
-        "business_date", "hosts", "branding", "lending", "vip", "plugins", "status"}
+        "business_date", "hosts", "branding", "lending", "vip", "members", "plugins", "status"}
 BRANDING_KEYS = {"site_title", "logo", "primary_color", "accent_color", "footer_text",
                  "tagline", "promo"}
 MAX_RATE_CEILING = Decimal(100)
@@ -59,6 +59,7 @@ class Manifest:
     status: str
     lending: dict = field(default_factory=dict)
     vip: dict = field(default_factory=dict)
+    members: dict = field(default_factory=dict)
     plugins: dict[str, tuple[bool, dict]] = field(default_factory=dict)
 
 
@@ -139,13 +140,14 @@ def parse(data: dict, source: str, plugins: PluginRegistry) -> Manifest:
             fail("branding.logo", "a path such as /static/img/logo.svg or an https:// URL")
     lending = _parse_lending(data.get("lending", {}), fail)
     vip = _parse_vip(data.get("vip", {}), fail)
+    members = _parse_members(data.get("members", {}), fail)
     status = data.get("status", TenantStatus.active.value)
     if status not in {s.value for s in TenantStatus}:
         fail("status", "active or suspended")
     return Manifest(
         source=source, slug=slug, name=name.strip(), theme=theme, default_locale=default_locale,
         locales=locales, currency=currency, timezone=timezone, business_date=business_date,
-        hosts=hosts, branding=branding, status=status, lending=lending, vip=vip,
+        hosts=hosts, branding=branding, status=status, lending=lending, vip=vip, members=members,
         plugins=_parse_plugins(data.get("plugins", {}), source, plugins),
     )
 
@@ -170,6 +172,29 @@ def _parse_lending(table, fail) -> dict:
                  'a percentage above 0 and at most 100 with up to 4 decimals, as a string such as "24"')
         lending["max_annual_rate_percent"] = str(rate)
     return lending
+
+
+ID_TYPES = ("cn_resident", "passport")
+
+
+def _parse_members(table, fail) -> dict:
+    """Member rules: ``email_sign_up`` (bool) and ``id_types`` (from cn_resident, passport)."""
+    if not isinstance(table, dict):
+        fail("members", "a table")
+    for key in sorted(set(table) - {"email_sign_up", "id_types"}):
+        fail(f"members.{key}", "unknown key")
+    members = {}
+    if "email_sign_up" in table:
+        if not isinstance(table["email_sign_up"], bool):
+            fail("members.email_sign_up", "true or false")
+        members["email_sign_up"] = table["email_sign_up"]
+    if "id_types" in table:
+        types = table["id_types"]
+        if not isinstance(types, list) or not types or any(t not in ID_TYPES for t in types) \
+                or len(set(types)) != len(types):
+            fail("members.id_types", f"a list of {', '.join(ID_TYPES)}, each once")
+        members["id_types"] = types
+    return members
 
 
 def _parse_vip(table, fail) -> dict:
@@ -252,7 +277,7 @@ def apply(session, manifest: Manifest, operator_hosts=()) -> tuple[Tenant, bool]
         tenant = Tenant(slug=manifest.slug, business_date=manifest.business_date)
         session.add(tenant)
     for attr in ("name", "theme", "default_locale", "locales", "currency", "timezone",
-                 "branding", "lending", "vip", "status"):
+                 "branding", "lending", "vip", "members", "status"):
         if getattr(tenant, attr) != getattr(manifest, attr):
             setattr(tenant, attr, getattr(manifest, attr))
     existing_hosts = {h.host: h for h in tenant.hosts}

@@ -9,6 +9,7 @@ from core.accounts.models import AuthSession
 from core.accounts.services import create_staff
 from core.members.identity import luhn_ok, resident_id_problem
 from core.members.models import Member, VerificationCode
+from core.members.services import MemberError
 from core.sms import SmsMessage
 from core.tenancy.services import tenant_by_slug
 
@@ -516,3 +517,54 @@ def test_organization_tree(admin):
     assert tree.index("總行") < tree.index("風控部")
     again = admin.get(DEMO, "/admin/org")
     assert submit(admin, DEMO, again, {"name": "總行"}, status=400).status_int == 400
+
+
+# -- tenant member rules: email sign-up, ID types ---------------------------------
+
+def last_mail_code(db, address):
+    from core.mail import MailMessage
+
+    with db.transaction() as session:
+        body = session.scalars(sa.select(MailMessage).where(MailMessage.address == address)
+                               .order_by(MailMessage.id.desc())).first().body
+    return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+def test_email_sign_up_where_the_tenant_allows_it(client, db, tenants):
+    assert 'name="phone"' in client.get(DEMO, "/register?with=email").text  # demo takes phones only
+    page = client.get(ACME, "/register?with=email")
+    page = submit(client, ACME, page, {"email": "Ann@Example.com"}, "send_code", status=200)
+    assert "by email" in page.text
+    response = submit(client, ACME, page, {"email": "ann@example.com", "code": last_mail_code(db, "ann@example.com"),
+                                           "password": PASSWORD, "confirm": PASSWORD}, "register")
+    assert response.status_int == 303
+    with db.transaction() as session:
+        ann = session.scalars(sa.select(Member).where(Member.email == "ann@example.com")).one()
+        assert ann.phone is None
+    # Passports only at acme.
+    page = client.get(ACME, "/account/verification")
+    assert "cn_resident" not in page.text and "passport" in page.text
+    refused = submit(client, ACME, page, {"legal_name": "Ann Lee", "id_number": "E12345678"}, status=303)
+    assert refused.status_int == 303
+    # Reset by email, and the demo tenant (no email sign-up) refuses it.
+    out = client.get(ACME, "/account")
+    [f for f in out.forms.values() if f.action.endswith("/logout")][0].submit(
+        extra_environ={"HTTP_HOST": ACME}, status=303)
+    page = client.get(ACME, "/password/forgot")
+    page = submit(client, ACME, page, {"phone": "ann@example.com"}, "send_code", status=200)
+    new = "another long password"
+    submit(client, ACME, page, {"phone": "ann@example.com", "code": last_mail_code(db, "ann@example.com"),
+                                "password": new, "confirm": new}, "reset", status=303)
+    assert sign_in(client, ACME, "ann@example.com", new).status_int == 303
+
+
+def test_id_types_outside_the_tenants_list_are_refused(db, tenants):
+    from core.members.services import create_member, submit_verification
+
+    with db.transaction() as session:
+        acme = tenant_by_slug(session, "acme")
+        someone = create_member(session, acme, phone="+12025550143", password=PASSWORD)
+        with pytest.raises(MemberError) as error:
+            submit_verification(session, acme, someone, legal_name="Bo Li", id_type="cn_resident",
+                                id_number=VALID_ID)
+        assert error.value.field == "id_type"

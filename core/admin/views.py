@@ -115,6 +115,18 @@ def audit_log(request):
     return {"events": events, "page": page, "more": more, "q": text}
 
 
+@view_config(route_name="admin.mail", renderer="admin/mail.pt", permission="sms.view")
+def mail_outbox(request):
+    """Every email the tenant sent or holds in its outbox, newest first."""
+    from ..mail import MailMessage
+
+    page = page_number(request)
+    messages = request.dbsession.scalars(
+        sa.select(MailMessage).order_by(MailMessage.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return {"messages": messages[:PAGE_SIZE], "page": page, "more": len(messages) > PAGE_SIZE}
+
+
 @view_config(route_name="admin.sms", renderer="admin/sms.pt", permission="sms.view")
 def sms_outbox(request):
     """Every SMS the tenant sent, newest first (the outbox provider's messages included)."""

@@ -26,7 +26,7 @@ class Member(TenantOwned, Base):
                       sa.UniqueConstraint("tenant_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(sa.String(20))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
     email: Mapped[str | None] = mapped_column(sa.String(254))
     password_hash: Mapped[str] = mapped_column(sa.String(200))
     display_name: Mapped[str] = mapped_column(sa.String(80), default="")
@@ -54,7 +54,13 @@ class Member(TenantOwned, Base):
 
     @property
     def masked_phone(self) -> str:
-        return self.phone[:-8] + "****" + self.phone[-4:] if len(self.phone) > 8 else self.phone
+        phone = self.phone or ""
+        return phone[:-8] + "****" + phone[-4:] if len(phone) > 8 else phone
+
+    @property
+    def contact(self) -> str:
+        """How the member signs in: the phone number, else the email address."""
+        return self.phone or self.email or ""
 
     @property
     def masked_id_number(self) -> str:
@@ -82,13 +88,16 @@ class BankCard(TenantOwned, Base):
 
 
 class VerificationCode(TenantOwned, Base):
-    """A one-time SMS code (sign-up, password reset): only its hash is kept."""
+    """A one-time code sent by SMS or email (sign-up, password reset): only its hash is kept.
+
+    ``address`` is the E.164 phone number or the email address it was sent to.
+    """
 
     __tablename__ = "verification_codes"
-    __table_args__ = (sa.Index("ix_verification_codes_phone", "tenant_id", "phone", "purpose"),)
+    __table_args__ = (sa.Index("ix_verification_codes_address", "tenant_id", "address", "purpose"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(sa.String(20))
+    address: Mapped[str] = mapped_column(sa.String(254))
     purpose: Mapped[str] = mapped_column(sa.String(20))
     code_hash: Mapped[str] = mapped_column(sa.String(64))
     attempts: Mapped[int] = mapped_column(default=0)

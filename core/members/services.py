@@ -46,49 +46,76 @@ def clean_phone(tenant, phone: str) -> str:
         raise MemberError("phone", _("Enter a valid mobile number.")) from None
 
 
-def _code_hash(tenant_id: int, phone: str, purpose: str, code: str) -> str:
-    return hashlib.sha256(f"{tenant_id}:{phone}:{purpose}:{code}".encode()).hexdigest()
+def _code_hash(tenant_id: int, address: str, purpose: str, code: str) -> str:
+    return hashlib.sha256(f"{tenant_id}:{address}:{purpose}:{code}".encode()).hexdigest()
 
 
-def code_recipient(session, tenant, phone: str, purpose: str) -> tuple[str, bool]:
-    """The E.164 number to send a ``purpose`` code to, and whether to send one at all.
+def clean_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if not EMAIL.match(email) or len(email) > 254:
+        raise MemberError("email", _("Enter a valid email address."))
+    return email
 
-    Signing up refuses a registered number; a reset for an unknown number
-    sends nothing but says nothing either (no account enumeration).
+
+def find_by_address(session, tenant, address: str) -> Member | None:
+    column = Member.email if "@" in address else Member.phone
+    return session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id, column == address)).first()
+
+
+def code_recipient(session, tenant, address: str, purpose: str, channel: str = "sms") -> tuple[str, bool]:
+    """The normalized address to send a ``purpose`` code to, and whether to send one at all.
+
+    ``channel`` is ``sms`` (a phone number) or ``email`` (where the tenant
+    allows email sign-up). Signing up refuses a registered address; a reset
+    for an unknown one sends nothing but says nothing either (no account
+    enumeration).
     """
     if purpose not in PURPOSES:
         raise MemberError("purpose", _("Unknown purpose."))
-    phone = clean_phone(tenant, phone)
-    exists = find_member(session, tenant, phone) is not None
+    if channel == "email":
+        if not tenant.email_sign_up:
+            raise MemberError("email", _("This site does not take email sign-ups."))
+        address, field = clean_email(address), "email"
+    else:
+        address, field = clean_phone(tenant, address), "phone"
+    exists = find_by_address(session, tenant, address) is not None
     if purpose == "register" and exists:
-        raise MemberError("phone", _("This number is already registered. Sign in or reset your password."))
-    return phone, purpose == "register" or exists
+        raise MemberError(field, _("This number is already registered. Sign in or reset your password.")
+                          if field == "phone" else _("This email address is already registered."))
+    return address, purpose == "register" or exists
 
 
-def send_code(session, tenant, phone: str, purpose: str, localizer) -> VerificationCode | None:
-    """Send a 6-digit code by SMS; earlier unused codes for the same purpose stop working."""
-    phone, send = code_recipient(session, tenant, phone, purpose)
+def send_code(session, tenant, address: str, purpose: str, localizer, channel: str = "sms"):
+    """Send a 6-digit code by SMS or email; earlier unused codes for the same purpose stop working."""
+    address, send = code_recipient(session, tenant, address, purpose, channel)
     if not send:
         return None
     now = utcnow()
     session.execute(sa.update(VerificationCode).where(
-        VerificationCode.tenant_id == tenant.id, VerificationCode.phone == phone,
+        VerificationCode.tenant_id == tenant.id, VerificationCode.address == address,
         VerificationCode.purpose == purpose, VerificationCode.used_at.is_(None)).values(used_at=now))
     code = f"{secrets.randbelow(10**6):06d}"
-    record = VerificationCode(tenant_id=tenant.id, phone=phone, purpose=purpose,
-                              code_hash=_code_hash(tenant.id, phone, purpose, code),
+    record = VerificationCode(tenant_id=tenant.id, address=address, purpose=purpose,
+                              code_hash=_code_hash(tenant.id, address, purpose, code),
                               created_at=now, expires_at=now + CODE_LIFETIME)
     session.add(record)
+    site = tenant.brand("site_title", tenant.name)
     body = localizer.translate(_("${site}: your verification code is ${code}. It expires in 10 minutes.",
-                                 mapping={"site": tenant.brand("site_title", tenant.name), "code": code}))
-    queue_sms(session, tenant, phone, body, f"code.{purpose}")
+                                 mapping={"site": site, "code": code}))
+    if channel == "email":
+        from ..mail import queue_mail
+
+        subject = localizer.translate(_("${site} verification code", mapping={"site": site}))
+        queue_mail(session, tenant, address, subject, body, f"code.{purpose}")
+    else:
+        queue_sms(session, tenant, address, body, f"code.{purpose}")
     return record
 
 
-def check_code(session, tenant, phone: str, purpose: str, code: str) -> None:
+def check_code(session, tenant, address: str, purpose: str, code: str) -> None:
     """Consume a valid code or raise (wrong, expired, used, too many attempts)."""
     record = session.scalars(sa.select(VerificationCode).where(
-        VerificationCode.tenant_id == tenant.id, VerificationCode.phone == phone,
+        VerificationCode.tenant_id == tenant.id, VerificationCode.address == address,
         VerificationCode.purpose == purpose, VerificationCode.used_at.is_(None),
     ).order_by(VerificationCode.id.desc())).first()
     now = utcnow()
@@ -96,9 +123,8 @@ def check_code(session, tenant, phone: str, purpose: str, code: str) -> None:
         raise MemberError("code", _("The code has expired. Ask for a new one."))
     if record.attempts >= CODE_ATTEMPTS:
         raise MemberError("code", _("Too many wrong codes. Ask for a new one."))
-    if not hmac.compare_digest(record.code_hash, _code_hash(tenant.id, phone, purpose, (code or "").strip())):
-        # Counted in its own statement: the caller's failure rolls the request back, so the
-        # attempt counter is kept by the throttle as well (see core.throttle).
+    if not hmac.compare_digest(record.code_hash, _code_hash(tenant.id, address, purpose, (code or "").strip())):
+        # A refused request rolls this back; the throttle (code.check) is what limits guessing.
         record.attempts += 1
         raise MemberError("code", _("The code is not correct."))
     record.used_at = now
@@ -118,21 +144,29 @@ def find_member(session, tenant, phone: str) -> Member | None:
     return session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id, Member.phone == phone)).first()
 
 
-def register(session, tenant, *, phone: str, code: str, password: str, confirm: str | None = None,
-             display_name: str = "", email: str = "", locale: str = "") -> Member:
-    phone = clean_phone(tenant, phone)
-    if find_member(session, tenant, phone) is not None:
-        raise MemberError("phone", _("This number is already registered. Sign in or reset your password."))
-    email = (email or "").strip().lower() or None
-    if email is not None:
-        if not EMAIL.match(email):
-            raise MemberError("email", _("Enter a valid email address."))
-        if session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id, Member.email == email)).first():
-            raise MemberError("email", _("This email address is already registered."))
+def register(session, tenant, *, code: str, password: str, phone: str = "", email: str = "",
+             confirm: str | None = None, display_name: str = "", locale: str = "", channel: str = "sms") -> Member:
+    """A new member signing up with a code sent to their phone (or, ``channel="email"``, their email)."""
+    if channel == "email":
+        if not tenant.email_sign_up:
+            raise MemberError("email", _("This site does not take email sign-ups."))
+        address = email = clean_email(email)
+        phone = None
+    else:
+        address = phone = clean_phone(tenant, phone)
+        email = (email or "").strip().lower() or None
+        if email is not None:
+            email = clean_email(email)
+    if find_by_address(session, tenant, phone or email) is not None:
+        raise MemberError("phone" if phone else "email",
+                          _("This number is already registered. Sign in or reset your password.") if phone
+                          else _("This email address is already registered."))
+    if email and phone and find_by_address(session, tenant, email) is not None:
+        raise MemberError("email", _("This email address is already registered."))
     hashed = _password(password, confirm)
-    check_code(session, tenant, phone, "register", code)
+    check_code(session, tenant, address, "register", code)
     member = Member(tenant_id=tenant.id, phone=phone, email=email, password_hash=hashed,
-                    display_name=(display_name or "").strip()[:80] or phone[-4:], locale=locale)
+                    display_name=(display_name or "").strip()[:80] or (phone or email)[-4:], locale=locale)
     session.add(member)
     session.flush()
     return member
@@ -149,7 +183,7 @@ def create_member(session, tenant, *, phone: str, password: str, legal_name: str
     session.add(member)
     session.flush()
     if legal_name or id_number:
-        submit_verification(session, tenant, member, legal_name=legal_name, id_type="cn_resident",
+        submit_verification(session, tenant, member, legal_name=legal_name, id_type=tenant.id_types[0],
                             id_number=id_number)
         if verified:
             review_verification(member, approve=True)
@@ -183,10 +217,11 @@ def authenticate(session, tenant, phone: str, password: str) -> Member | None:
 
 
 def reset_password(session, tenant, *, phone: str, code: str, password: str, confirm: str | None = None) -> Member:
-    phone = clean_phone(tenant, phone)
+    """A new password with a code sent to the member's phone (or email: ``phone`` may be an address)."""
+    address = clean_email(phone) if "@" in (phone or "") else clean_phone(tenant, phone)
     hashed = _password(password, confirm)
-    member = find_member(session, tenant, phone)
-    check_code(session, tenant, phone, "reset", code)
+    member = find_by_address(session, tenant, address)
+    check_code(session, tenant, address, "reset", code)
     if member is None:
         raise MemberError("code", _("The code is not correct."))
     member.password_hash = hashed
@@ -223,7 +258,7 @@ def submit_verification(session, tenant, member: Member, *, legal_name: str, id_
     legal_name = " ".join((legal_name or "").split())
     if not 2 <= len(legal_name) <= 80:
         raise MemberError("legal_name", _("Enter your full legal name."))
-    if id_type not in ID_TYPES:
+    if id_type not in ID_TYPES or id_type not in tenant.id_types:
         raise MemberError("id_type", _("Choose an ID type."))
     id_number = (id_number or "").strip().upper()
     if id_type == "cn_resident":

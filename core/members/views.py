@@ -31,26 +31,34 @@ def _refuse(request, data, error: MemberError, status: int = 400):
     return data
 
 
-def _send_code(request, data, purpose: str):
+def _channel(request) -> str:
+    """``email`` when the visitor chose it and the tenant takes email sign-ups, else ``sms``."""
+    return "email" if request.params.get("with") == "email" and request.tenant.email_sign_up else "sms"
+
+
+def _send_code(request, data, purpose: str, channel: str = "sms", field: str | None = None):
+    field = field or ("email" if channel == "email" else "phone")
     try:
         request.throttle.hit("code.address", request.client_addr or "-")
-        phone, _send = services.code_recipient(request.dbsession, request.tenant, request.POST.get("phone", ""),
-                                               purpose)
-        request.throttle.hit("code.phone.burst", request.tenant.slug, purpose, phone)
-        request.throttle.hit("code.phone", request.tenant.slug, phone)
-        services.send_code(request.dbsession, request.tenant, phone, purpose, request.localizer)
+        address, _send = services.code_recipient(request.dbsession, request.tenant,
+                                                 request.POST.get(field, ""), purpose, channel)
+        request.throttle.hit("code.phone.burst", request.tenant.slug, purpose, address)
+        request.throttle.hit("code.phone", request.tenant.slug, address)
+        services.send_code(request.dbsession, request.tenant, address, purpose, request.localizer, channel)
     except Throttled as throttled:
-        return _refuse(request, data, MemberError("phone", throttle_message(throttled)), 429)
+        return _refuse(request, data, MemberError(field, throttle_message(throttled)), 429)
     except MemberError as error:
         return _refuse(request, data, error)
-    data["notice"] = _("We sent a code by SMS. It expires in 10 minutes.")
+    data["notice"] = (_("We sent a code by email. It expires in 10 minutes.") if channel == "email"
+                      else _("We sent a code by SMS. It expires in 10 minutes."))
     data["code_sent"] = True
     return data
 
 
 def _check_code_throttle(request, data):
     try:
-        request.throttle.hit("code.check", request.tenant.slug, request.POST.get("phone", "").strip()[-11:])
+        address = request.POST.get("email") or request.POST.get("phone", "")
+        request.throttle.hit("code.check", request.tenant.slug, address.strip().lower()[-40:])
     except Throttled as throttled:
         return _refuse(request, data, MemberError("code", throttle_message(throttled)), 429)
     return None
@@ -58,11 +66,12 @@ def _check_code_throttle(request, data):
 
 @view_config(route_name="member.register", renderer="portal/register.pt")
 def register(request):
-    data = _form(request, code_sent=False)
+    channel = _channel(request)
+    data = _form(request, code_sent=False, channel=channel, email_sign_up=request.tenant.email_sign_up)
     if request.method != "POST":
         return data
     if request.POST.get("action") == "send_code":
-        return _send_code(request, data, "register")
+        return _send_code(request, data, "register", channel)
     refused = _check_code_throttle(request, data)
     if refused:
         return refused
@@ -72,7 +81,7 @@ def register(request):
             request.dbsession, request.tenant, phone=request.POST.get("phone", ""),
             code=request.POST.get("code", ""), password=request.POST.get("password", ""),
             confirm=request.POST.get("confirm", ""), display_name=request.POST.get("display_name", ""),
-            email=request.POST.get("email", ""), locale=request.locale_name)
+            email=request.POST.get("email", ""), locale=request.locale_name, channel=channel)
     except Throttled as throttled:
         return _refuse(request, data, MemberError("phone", throttle_message(throttled)), 429)
     except MemberError as error:
@@ -102,11 +111,12 @@ def logout(request):
 @view_config(route_name="member.forgot", renderer="portal/forgot.pt")
 def forgot(request):
     """Reset a forgotten password with an SMS code (the page never says whether a number is registered)."""
-    data = _form(request, code_sent=False)
+    data = _form(request, code_sent=False, email_sign_up=request.tenant.email_sign_up)
     if request.method != "POST":
         return data
     if request.POST.get("action") == "send_code":
-        data = _send_code(request, data, "reset")
+        by_email = "@" in request.POST.get("phone", "") and request.tenant.email_sign_up
+        data = _send_code(request, data, "reset", "email" if by_email else "sms", field="phone")
         if not data["errors"]:
             data["notice"] = _("If this number is registered, we sent it a code. It expires in 10 minutes.")
         return data
@@ -122,7 +132,7 @@ def forgot(request):
         data["code_sent"] = True
         return _refuse(request, data, error)
     sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id)
-    return signed_in(request, member, request.route_path("account.home"))
+    return signed_in(request, member, request.route_path("account.home"))  # after a reset
 
 
 # -- my account ---------------------------------------------------------------
@@ -193,7 +203,8 @@ def account_password(request):
 def account_verification(request):
     member = _member(request)
     data = _form(request, member=member, label=VERIFICATION_LABELS[member.verification],
-                 documents=documents.documents(request.dbsession, member), kinds=documents.KINDS)
+                 documents=documents.documents(request.dbsession, member), kinds=documents.KINDS,
+                 id_types=request.tenant.id_types)
     if request.method != "POST":
         return data
     if "file" in request.POST:
@@ -210,7 +221,7 @@ def account_verification(request):
     try:
         services.submit_verification(request.dbsession, request.tenant, member,
                                      legal_name=request.POST.get("legal_name", ""),
-                                     id_type=request.POST.get("id_type", "cn_resident"),
+                                     id_type=request.POST.get("id_type", request.tenant.id_types[0]),
                                      id_number=request.POST.get("id_number", ""))
     except MemberError as error:
         return _refuse(request, data, error)

@@ -12,6 +12,7 @@ from ..db import Base, TenantOwned, utcnow
 
 
 DEFAULT_MAX_RATE_PERCENT = "36"
+DEFAULT_ID_TYPES = ("cn_resident", "passport")
 
 
 class TenantStatus(str, enum.Enum):
@@ -34,6 +35,7 @@ class Tenant(Base):
     branding: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     lending: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     vip: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    members: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     status: Mapped[str] = mapped_column(sa.String(16), default=TenantStatus.active.value)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -64,6 +66,15 @@ class Tenant(Base):
     def max_annual_rate_percent(self) -> Decimal:
         """The highest annual rate a loan or calculator may take here (lending policy)."""
         return Decimal((self.lending or {}).get("max_annual_rate_percent", DEFAULT_MAX_RATE_PERCENT))
+
+    @property
+    def id_types(self) -> list[str]:
+        """The identity documents members may verify with here (first is the default)."""
+        return list((self.members or {}).get("id_types") or DEFAULT_ID_TYPES)
+
+    @property
+    def email_sign_up(self) -> bool:
+        return bool((self.members or {}).get("email_sign_up", False))
 
     def brand(self, key: str, default: str = "") -> str:
         return (self.branding or {}).get(key) or default

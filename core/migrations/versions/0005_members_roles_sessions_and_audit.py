@@ -56,7 +56,7 @@ def upgrade():
 
     op.create_table('members',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('email', sa.String(length=254), nullable=True),
     sa.Column('password_hash', sa.String(length=200), nullable=False),
     sa.Column('display_name', sa.String(length=80), nullable=False),
@@ -93,7 +93,7 @@ def upgrade():
     )
     op.create_table('verification_codes',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('address', sa.String(length=254), nullable=False),
     sa.Column('purpose', sa.String(length=20), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
@@ -105,7 +105,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_verification_codes'))
     )
     with op.batch_alter_table('verification_codes', schema=None) as batch_op:
-        batch_op.create_index('ix_verification_codes_phone', ['tenant_id', 'phone', 'purpose'], unique=False)
+        batch_op.create_index('ix_verification_codes_address', ['tenant_id', 'address', 'purpose'], unique=False)
 
     op.create_table('bank_cards',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -168,7 +168,7 @@ def downgrade():
     op.drop_table('staff_roles')
     op.drop_table('bank_cards')
     with op.batch_alter_table('verification_codes', schema=None) as batch_op:
-        batch_op.drop_index('ix_verification_codes_phone')
+        batch_op.drop_index('ix_verification_codes_address')
 
     op.drop_table('verification_codes')
     op.drop_table('roles')
