@@ -568,3 +568,21 @@ def test_id_types_outside_the_tenants_list_are_refused(db, tenants):
             submit_verification(session, acme, someone, legal_name="Bo Li", id_type="cn_resident",
                                 id_number=VALID_ID)
         assert error.value.field == "id_type"
+
+
+def test_another_tenants_ids_in_a_form_are_refused(admin, db):
+    from core.accounts.models import StaffUser
+    from core.accounts.services import create_group
+
+    with db.transaction() as session:
+        acme = tenant_by_slug(session, "acme")
+        foreign_group = create_group(session, acme.id, "Acme finance", ["administrator"]).id
+        boss = session.scalars(sa.select(StaffUser).where(StaffUser.login == "boss")).one()
+        boss_id, roles_before = boss.id, [r.code for r in boss.roles]
+    page = admin.get(DEMO, f"/admin/staff/{boss_id}")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    admin.post(DEMO, f"/admin/staff/{boss_id}", {"csrf_token": csrf, "roles": "administrator",
+                                                 "groups": str(foreign_group)}, status=400)
+    with db.transaction() as session:
+        boss = session.get(StaffUser, boss_id)
+        assert [r.code for r in boss.roles] == roles_before and boss.groups == []
