@@ -1,6 +1,8 @@
 """Back office: members — list, detail, verification review, violations, points, messages, documents."""
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import FileResponse
@@ -12,7 +14,7 @@ from ..ledger import Wallet
 from ..members import conduct, documents
 from ..members.models import Member, MemberDocument, Verification
 from ..members.services import MemberError, review_verification
-from .views import PAGE_SIZE, page_number
+from .views import newest_first
 
 
 @view_config(route_name="admin.members", renderer="admin/members.pt", permission="member.view")
@@ -26,11 +28,9 @@ def members(request):
                                    Member.legal_name.ilike(like), Member.email.ilike(like)))
     if status in {v.value for v in Verification}:
         query = query.where(Member.verification == status)
-    page = page_number(request)
-    rows = request.dbsession.scalars(query.order_by(Member.id.desc()).limit(PAGE_SIZE + 1)
-                                     .offset((page - 1) * PAGE_SIZE)).all()
-    return {"members": rows[:PAGE_SIZE], "page": page, "more": len(rows) > PAGE_SIZE, "q": text,
-            "status": status, "statuses": [v.value for v in Verification]}
+    listing = newest_first(request, query, Member.id)
+    return {**listing, "members": listing["rows"], "q": text, "status": status,
+            "statuses": [v.value for v in Verification]}
 
 
 def member_or_404(request) -> Member:
@@ -129,8 +129,6 @@ def member_points(request):
         if not reason:
             raise MemberError("reason", _("Give the member a reason."))
         before = member.vip_points
-        import uuid
-
         conduct.award_points(request.dbsession, member, points, reason=reason, ref=f"manual:{uuid.uuid4().hex}")
     except MemberError as error:
         return _refused(request, member, error)

@@ -26,6 +26,14 @@ def page_number(request) -> int:
         return 1
 
 
+def newest_first(request, query, order_by) -> dict:
+    """One page of ``query`` (newest first) as ``rows``, ``page`` and whether there are ``more``."""
+    page = page_number(request)
+    rows = request.dbsession.scalars(query.order_by(order_by.desc()).limit(PAGE_SIZE + 1)
+                                     .offset((page - 1) * PAGE_SIZE)).all()
+    return {"page": page, "more": len(rows) > PAGE_SIZE, "rows": rows[:PAGE_SIZE]}
+
+
 @view_config(route_name="admin.login", renderer="login.pt", require_csrf=True)
 def login(request):
     return login_view(request, "admin", lambda login, pw: authenticate_staff(request.dbsession, request.tenant, login, pw),
@@ -120,18 +128,12 @@ def mail_outbox(request):
     """Every email the tenant sent or holds in its outbox, newest first."""
     from ..mail import MailMessage
 
-    page = page_number(request)
-    messages = request.dbsession.scalars(
-        sa.select(MailMessage).order_by(MailMessage.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return {"messages": messages[:PAGE_SIZE], "page": page, "more": len(messages) > PAGE_SIZE}
+    listing = newest_first(request, sa.select(MailMessage), MailMessage.id)
+    return {**listing, "messages": listing["rows"]}
 
 
 @view_config(route_name="admin.sms", renderer="admin/sms.pt", permission="sms.view")
 def sms_outbox(request):
     """Every SMS the tenant sent, newest first (the outbox provider's messages included)."""
-    page = page_number(request)
-    messages = request.dbsession.scalars(
-        sa.select(SmsMessage).order_by(SmsMessage.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return {"messages": messages[:PAGE_SIZE], "page": page, "more": len(messages) > PAGE_SIZE}
+    listing = newest_first(request, sa.select(SmsMessage), SmsMessage.id)
+    return {**listing, "messages": listing["rows"]}
