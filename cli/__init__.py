@@ -8,7 +8,7 @@ import click
 # Pyramid 2.1 still imports pkg_resources; its deprecation notice is not for operators.
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 
-from . import accounts, db, jobs, ledger, members, plugins, tenant, tools  # noqa: E402
+from . import accounts, db, funds, jobs, ledger, members, plugins, tenant, tools  # noqa: E402
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,6 +26,7 @@ main.add_command(tenant.tenant)
 main.add_command(plugins.plugins)
 main.add_command(tools.tools)
 main.add_command(ledger.ledger)
+main.add_command(funds.funds)
 main.add_command(accounts.operator)
 main.add_command(accounts.staff)
 main.add_command(members.member)

@@ -10,7 +10,16 @@ from pyramid.config import Configurator
 from .i18n import _
 from .loan_types import LoanApplication, LoanType, RuleViolation
 from .money import Money, MoneyError, split_largest_remainder
-from .payments import PaymentGateway, PaymentInstruction, PaymentRequest
+from .payments import (
+    Callback,
+    CallbackRejected,
+    PaymentGateway,
+    PaymentInstruction,
+    PaymentRequest,
+    PayoutRequest,
+    PayoutResult,
+)
+from .payments.services import receive_callback
 from .plugin_registry import PluginInfo, PluginRegistry, hookimpl
 from .schedules import (
     DAY,
@@ -26,6 +35,7 @@ from .schedules import (
 from .sms import SmsProvider, SmsResult, SmsView
 
 __all__ = [
+    "Callback", "CallbackRejected", "PayoutRequest", "PayoutResult", "receive_callback",
     "DAY", "MONTH", "Installment", "LoanApplication", "LoanTerms", "LoanType", "Money",
     "MoneyError", "PaymentGateway", "PaymentInstruction", "PaymentRequest", "PluginInfo",
     "RepaymentMethod", "RuleViolation", "Schedule", "ScheduleError", "SmsProvider",
@@ -65,6 +75,7 @@ def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Config
     config.include(".api")
     config.include(".throttle")
     config.include(".members")
+    config.include(".payments.views")
     config.include(".portal")
     config.include(".admin")
     config.include(".operator")

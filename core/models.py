@@ -6,3 +6,4 @@ from .ledger.models import LedgerAccount, LedgerTransfer  # noqa: F401
 from .members.models import (  # noqa: F401
     BankCard, Member, MemberDocument, Message, PointsEntry, VerificationCode, Violation)
 from .mail import MailMessage  # noqa: F401
+from .payments.models import Adjustment, CallbackRecord, Payment, Withdrawal  # noqa: F401

@@ -40,6 +40,11 @@ class TemplateHelpers:
 
         return VERIFICATION_LABELS.get(status, status)
 
+    def funds_status(self, status: str):
+        from .payments.models import STATUS_LABELS
+
+        return STATUS_LABELS.get(status, status)
+
     def money(self, minor: int, currency: str | None = None) -> str:
         currency = currency or self.tenant.currency
         return Money(int(minor), currency).format(self.locale)

@@ -28,7 +28,7 @@ SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 COLOUR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 KEYS = {"slug", "name", "theme", "default_locale", "locales", "currency", "timezone",
-        "business_date", "hosts", "branding", "lending", "vip", "members", "plugins", "status"}
+        "business_date", "hosts", "branding", "lending", "vip", "members", "funds", "plugins", "status"}
 BRANDING_KEYS = {"site_title", "logo", "primary_color", "accent_color", "footer_text",
                  "tagline", "promo"}
 MAX_RATE_CEILING = Decimal(100)
@@ -60,6 +60,7 @@ class Manifest:
     lending: dict = field(default_factory=dict)
     vip: dict = field(default_factory=dict)
     members: dict = field(default_factory=dict)
+    funds: dict = field(default_factory=dict)
     plugins: dict[str, tuple[bool, dict]] = field(default_factory=dict)
 
 
@@ -141,13 +142,14 @@ def parse(data: dict, source: str, plugins: PluginRegistry) -> Manifest:
     lending = _parse_lending(data.get("lending", {}), fail)
     vip = _parse_vip(data.get("vip", {}), fail)
     members = _parse_members(data.get("members", {}), fail)
+    funds = _parse_funds(data.get("funds", {}), fail)
     status = data.get("status", TenantStatus.active.value)
     if status not in {s.value for s in TenantStatus}:
         fail("status", "active or suspended")
     return Manifest(
         source=source, slug=slug, name=name.strip(), theme=theme, default_locale=default_locale,
         locales=locales, currency=currency, timezone=timezone, business_date=business_date,
-        hosts=hosts, branding=branding, status=status, lending=lending, vip=vip, members=members,
+        hosts=hosts, branding=branding, status=status, lending=lending, vip=vip, members=members, funds=funds,
         plugins=_parse_plugins(data.get("plugins", {}), source, plugins),
     )
 
@@ -175,6 +177,36 @@ def _parse_lending(table, fail) -> dict:
 
 
 ID_TYPES = ("cn_resident", "passport")
+FUNDS_AMOUNTS = ("withdrawal_min", "withdrawal_daily_limit", "withdrawal_fee_fixed", "two_person_threshold")
+
+
+def _parse_funds(table, fail) -> dict:
+    """Withdrawal rules: amounts as decimal strings, a fee percent, and the payout gateway's code."""
+    if not isinstance(table, dict):
+        fail("funds", "a table")
+    known = set(FUNDS_AMOUNTS) | {"withdrawal_fee_percent", "payout_gateway"}
+    for key in sorted(set(table) - known):
+        fail(f"funds.{key}", "unknown key")
+    funds = {}
+    for key in FUNDS_AMOUNTS + ("withdrawal_fee_percent",):
+        if key in table:
+            value = table[key]
+            try:
+                if isinstance(value, (bool, float)):
+                    raise InvalidOperation
+                number = Decimal(str(value))
+                if not number.is_finite() or number < 0 or number.as_tuple().exponent < -4:
+                    raise InvalidOperation
+            except InvalidOperation:
+                fail(f"funds.{key}", 'an amount as a string such as "100.00"')
+            if key == "withdrawal_fee_percent" and number > 10:
+                fail(f"funds.{key}", "at most 10")
+            funds[key] = str(number)
+    if "payout_gateway" in table:
+        if not isinstance(table["payout_gateway"], str):
+            fail("funds.payout_gateway", "a gateway code such as sandbox")
+        funds["payout_gateway"] = table["payout_gateway"]
+    return funds
 
 
 def _parse_members(table, fail) -> dict:
@@ -277,7 +309,7 @@ def apply(session, manifest: Manifest, operator_hosts=()) -> tuple[Tenant, bool]
         tenant = Tenant(slug=manifest.slug, business_date=manifest.business_date)
         session.add(tenant)
     for attr in ("name", "theme", "default_locale", "locales", "currency", "timezone",
-                 "branding", "lending", "vip", "members", "status"):
+                 "branding", "lending", "vip", "members", "funds", "status"):
         if getattr(tenant, attr) != getattr(manifest, attr):
             setattr(tenant, attr, getattr(manifest, attr))
     existing_hosts = {h.host: h for h in tenant.hosts}

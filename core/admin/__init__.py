@@ -29,6 +29,13 @@ def includeme(config):
     route("admin.staff_user", "/admin/staff/{id:\\d+}")
     route("admin.groups", "/admin/groups")
     route("admin.org", "/admin/org")
+    route("admin.recharges", "/admin/funds/recharges")
+    route("admin.recharge_review", "/admin/funds/recharges/{id:\\d+}")
+    route("admin.withdrawals", "/admin/funds/withdrawals")
+    route("admin.withdrawal_decide", "/admin/funds/withdrawals/{id:\\d+}")
+    route("admin.adjustments", "/admin/funds/adjustments")
+    route("admin.adjustment_decide", "/admin/funds/adjustments/{id:\\d+}")
+    route("admin.reconciliation", "/admin/funds/reconciliation")
     route("admin.roles", "/admin/roles")
     route("admin.audit", "/admin/audit")
     route("admin.sms", "/admin/sms")
@@ -36,6 +43,14 @@ def includeme(config):
     config.add_nav("admin.dashboard", _("Overview"), "admin.dashboard", order=0, area="admin")
     config.add_nav("admin.members", _("Members"), "admin.members", order=10, area="admin",
                    visible=_may("member.view"))
+    config.add_nav("admin.recharges", _("Recharges"), "admin.recharges", order=20, area="admin",
+                   visible=_may("funds.view"))
+    config.add_nav("admin.withdrawals", _("Withdrawals"), "admin.withdrawals", order=21, area="admin",
+                   visible=_may("funds.view"))
+    config.add_nav("admin.adjustments", _("Adjustments"), "admin.adjustments", order=22, area="admin",
+                   visible=_may("funds.adjust"))
+    config.add_nav("admin.reconciliation", _("Reconciliation"), "admin.reconciliation", order=23, area="admin",
+                   visible=_may("funds.view"))
     config.add_nav("admin.staff", _("Staff"), "admin.staff", order=70, area="admin", visible=_may("system.staff"))
     config.add_nav("admin.roles", _("Roles and permissions"), "admin.roles", order=72, area="admin",
                    visible=_may("system.roles"))
@@ -50,3 +65,4 @@ def includeme(config):
     config.scan(".views")
     config.scan(".members")
     config.scan(".staff")
+    config.scan(".funds")

@@ -31,6 +31,7 @@ REASONS = {
     "repayment_interest": _("Repayment: interest"),
     "fee": _("Fee"),
     "reversal": _("Correction"),
+    "adjustment": _("Balance adjustment"),
 }
 
 

@@ -36,6 +36,7 @@ class Tenant(Base):
     lending: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     vip: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     members: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    funds: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     status: Mapped[str] = mapped_column(sa.String(16), default=TenantStatus.active.value)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -16,6 +16,8 @@ class Settings(colander.MappingSchema):
     account_number = colander.SchemaNode(colander.String(), validator=colander.Length(4, 40))
     fee_percent = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(0, 10))
     fee_fixed = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(min=0))
+    min_amount = colander.SchemaNode(colander.Decimal(), missing="100", validator=colander.Range(min=0))
+    max_amount = colander.SchemaNode(colander.Decimal(), missing="5000000", validator=colander.Range(min=1))
 
 
 PLUGIN = PluginInfo(

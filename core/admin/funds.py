@@ -1,0 +1,181 @@
+"""Back office: recharge and withdrawal records (with CSV), review queues, adjustments, reconciliation."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from .. import audit
+from ..members.models import Member
+from ..members.services import MemberError, clean_phone
+from ..money import Money
+from ..payments import services
+from ..payments.models import Adjustment, CallbackRecord, Payment, Withdrawal
+from ..payments.services import FundsError
+from .views import newest_first
+
+
+def _filtered(request, model):
+    query = sa.select(model)
+    status, gateway, text = (request.params.get(k, "").strip() for k in ("status", "gateway", "q"))
+    if status:
+        query = query.where(model.status == status)
+    if gateway:
+        query = query.where(model.gateway == gateway)
+    if text:
+        query = query.where(model.reference.like(f"%{text.upper()}%"))
+    return query, {"status": status, "gateway": gateway, "q": text}
+
+
+def _csv(rows, columns, filename):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([getattr(row, c) if not c.endswith("amount") and c != "fee"
+                         else str(Money(getattr(row, c), row.currency)) for c in columns])
+    return Response(out.getvalue(), content_type="text/csv", charset="utf-8",
+                    content_disposition=f'attachment; filename="{filename}"')
+
+
+RECHARGE_COLUMNS = ["reference", "member_id", "gateway", "amount", "fee", "currency", "status", "gateway_ref",
+                    "declared_ref", "created_at", "settled_at"]
+WITHDRAWAL_COLUMNS = ["reference", "member_id", "gateway", "amount", "fee", "currency", "status", "first_approver",
+                      "second_approver", "gateway_ref", "reason", "created_at", "settled_at"]
+
+
+@view_config(route_name="admin.recharges", renderer="admin/recharges.pt", permission="funds.view")
+def recharges(request):
+    query, filters = _filtered(request, Payment)
+    if request.params.get("format") == "csv":
+        rows = request.dbsession.scalars(query.order_by(Payment.id.desc()).limit(100_000)).all()
+        return _csv(rows, RECHARGE_COLUMNS, "recharges.csv")
+    listing = newest_first(request, query, Payment.id)
+    callbacks = request.dbsession.scalars(sa.select(CallbackRecord).where(CallbackRecord.verdict == "rejected")
+                                          .order_by(CallbackRecord.id.desc()).limit(20)).all()
+    return {**listing, "payments": listing["rows"], "filters": filters, "rejected_callbacks": callbacks,
+            "can_confirm": bool(request.has_permission("funds.recharge.confirm")), "error": None}
+
+
+@view_config(route_name="admin.recharge_review", request_method="POST", permission="funds.recharge.confirm")
+def recharge_review(request):
+    payment = request.dbsession.scalars(sa.select(Payment).where(Payment.id == int(request.matchdict["id"]))
+                                        .with_for_update()).first()
+    if payment is None:
+        raise HTTPNotFound()
+    before = {"status": payment.status}
+    decision = request.POST.get("decision")
+    try:
+        services.review_offline(request.dbsession, request.tenant.id, payment, approve=decision == "approve",
+                                reason=request.POST.get("reason", ""), by=audit.actor_of(request))
+    except FundsError as error:
+        request.response.status = 400
+        request.response.text = request.localizer.translate(error.message)
+        return request.response
+    audit.record(request, f"recharge.{decision}", "payment", payment.reference, before, {"status": payment.status})
+    return HTTPSeeOther(request.route_path("admin.recharges", _query={"status": "declared"}))
+
+
+@view_config(route_name="admin.withdrawals", renderer="admin/withdrawals.pt", permission="funds.view")
+def withdrawals(request):
+    query, filters = _filtered(request, Withdrawal)
+    if request.params.get("format") == "csv":
+        rows = request.dbsession.scalars(query.order_by(Withdrawal.id.desc()).limit(100_000)).all()
+        return _csv(rows, WITHDRAWAL_COLUMNS, "withdrawals.csv")
+    listing = newest_first(request, query, Withdrawal.id)
+    return {**listing, "withdrawals": listing["rows"], "filters": filters,
+            "can_approve": bool(request.has_permission("funds.withdraw.approve"))}
+
+
+@view_config(route_name="admin.withdrawal_decide", request_method="POST", permission="funds.withdraw.approve")
+def withdrawal_decide(request):
+    session = request.dbsession
+    withdrawal = session.scalars(sa.select(Withdrawal).where(Withdrawal.id == int(request.matchdict["id"]))
+                                 .with_for_update()).first()
+    if withdrawal is None:
+        raise HTTPNotFound()
+    before = {"status": withdrawal.status}
+    decision, by = request.POST.get("decision"), audit.actor_of(request)
+    try:
+        if decision == "approve":
+            services.approve_withdrawal(session, request.tenant, request.hooks, withdrawal, by=by)
+        elif decision == "reject":
+            services.reject_withdrawal(session, request.tenant.id, withdrawal, reason=request.POST.get("reason", ""),
+                                       by=by)
+        elif decision in ("paid", "failed"):
+            services.settle_offline_payout(session, request.tenant.id, withdrawal, paid=decision == "paid",
+                                           note=request.POST.get("reason", ""), by=by)
+        else:
+            raise FundsError("decision", "approve, reject, paid or failed")
+    except FundsError as error:
+        request.response.status = 400
+        request.response.text = request.localizer.translate(error.message)
+        return request.response
+    audit.record(request, f"withdrawal.{decision}", "withdrawal", withdrawal.reference, before,
+                 {"status": withdrawal.status})
+    return HTTPSeeOther(request.route_path("admin.withdrawals"))
+
+
+@view_config(route_name="admin.adjustments", renderer="admin/adjustments.pt", permission="funds.adjust")
+def adjustments(request):
+    session = request.dbsession
+    error = None
+    if request.method == "POST":
+        try:
+            member_key = request.POST.get("member", "").strip()
+            member = None
+            if member_key.isdigit() and len(member_key) < 9:
+                member = session.scalars(sa.select(Member).where(Member.id == int(member_key))).first()
+            else:
+                try:
+                    phone = clean_phone(request.tenant, member_key)
+                    member = session.scalars(sa.select(Member).where(Member.phone == phone)).first()
+                except MemberError:
+                    member = None
+            if member is None:
+                raise FundsError("member", "no such member (give the member's id or mobile number)")
+            adjustment = services.request_adjustment(session, request.tenant, member, request.POST.get("amount"),
+                                                     request.POST.get("reason", ""), by=audit.actor_of(request))
+        except FundsError as failure:
+            error = failure.message
+            request.response.status = 400
+        else:
+            audit.record(request, "adjustment.request", "adjustment", adjustment.id, None,
+                         {"member": adjustment.member_id, "amount": adjustment.amount, "reason": adjustment.reason})
+            return HTTPSeeOther(request.path)
+    rows = session.scalars(sa.select(Adjustment).order_by(Adjustment.id.desc()).limit(100)).all()
+    return {"adjustments": rows, "error": error, "me": audit.actor_of(request)}
+
+
+@view_config(route_name="admin.adjustment_decide", request_method="POST", permission="funds.adjust")
+def adjustment_decide(request):
+    session = request.dbsession
+    adjustment = session.scalars(sa.select(Adjustment).where(Adjustment.id == int(request.matchdict["id"]))
+                                 .with_for_update()).first()
+    if adjustment is None:
+        raise HTTPNotFound()
+    decision = request.POST.get("decision")
+    try:
+        services.decide_adjustment(session, request.tenant.id, adjustment, approve=decision == "approve",
+                                   by=audit.actor_of(request))
+    except FundsError as error:
+        request.response.status = 400
+        request.response.text = request.localizer.translate(error.message)
+        return request.response
+    audit.record(request, f"adjustment.{decision}", "adjustment", adjustment.id, {"status": "pending"},
+                 {"status": adjustment.status, "amount": adjustment.amount})
+    return HTTPSeeOther(request.route_path("admin.adjustments"))
+
+
+@view_config(route_name="admin.reconciliation", renderer="admin/reconciliation.pt", permission="funds.view")
+def reconciliation(request):
+    try:
+        day = dt.date.fromisoformat(request.params.get("date", ""))
+    except ValueError:
+        day = dt.datetime.now(dt.timezone.utc).date()
+    return {"day": day, "lines": services.reconcile(request.dbsession, request.tenant.id, day)}

@@ -1,0 +1,122 @@
+"""Payment gateways: how money enters (recharge, 充值) and leaves (withdrawal, 提現) the platform.
+
+A gateway is a plugin's provider (hook ``lendstack_payment_gateways``). Core
+keeps the payment and withdrawal records, checks every callback's result
+against them and posts to the ledger exactly once; a gateway only says where
+the member pays, computes its fee, verifies its callbacks' signatures and
+sends payouts. See docs/payments.md.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..money import Money
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """A recharge to start: our reference, the amount, and where the member comes back to."""
+
+    reference: str
+    amount: Money
+    return_url: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentInstruction:
+    """Where to send the member.
+
+    ``kind`` is ``redirect`` (``url``), ``form`` (``url`` + ``fields`` to POST),
+    ``qr`` (``qr_content``) or ``instructions`` (``lines`` to show, e.g. a bank
+    account for an offline transfer).
+    """
+
+    kind: str
+    url: str = ""
+    fields: dict = field(default_factory=dict)
+    qr_content: str = ""
+    lines: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Callback:
+    """What a verified gateway callback says: which payment (or payout), and how it ended."""
+
+    reference: str
+    succeeded: bool
+    amount: Money
+    gateway_ref: str = ""
+
+
+class CallbackRejected(ValueError):
+    """A callback that fails verification (signature, timestamp, shape); ``reason`` is recorded."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PayoutRequest:
+    """A withdrawal to pay out to the member's bank card."""
+
+    reference: str
+    amount: Money
+    bank_name: str
+    holder_name: str
+    card_number: str
+
+
+@dataclass(frozen=True)
+class PayoutResult:
+    """A gateway's answer to a payout: ``settled`` when the outcome is already known."""
+
+    gateway_ref: str = ""
+    settled: bool = False
+    succeeded: bool = False
+    error: str = ""
+
+
+class PaymentGateway(abc.ABC):
+    """Base of gateway providers. ``settings`` are the tenant's, validated by the plugin schema.
+
+    Settings every gateway understands: ``fee_percent`` (Decimal) and
+    ``fee_fixed`` (major units) for its recharge fee, rounded half-up to the
+    minor unit; ``min_amount`` and ``max_amount`` (major units) for one
+    recharge.
+    """
+
+    code: str = ""
+    name: str = ""
+    online: bool = True
+
+    def __init__(self, settings: dict):
+        self.settings = settings
+
+    def fee(self, amount: Money) -> Money:
+        percent = Decimal(str(self.settings.get("fee_percent", "0")))
+        fixed = Money.parse(str(self.settings.get("fee_fixed", "0")), amount.currency)
+        return Money.from_decimal(amount.amount * percent / 100, amount.currency) + fixed
+
+    def limits(self, currency: str) -> tuple[Money, Money]:
+        """The smallest and largest recharge this gateway takes."""
+        return (Money.parse(str(self.settings.get("min_amount", "1")), currency),
+                Money.parse(str(self.settings.get("max_amount", "1000000")), currency))
+
+    @abc.abstractmethod
+    def create_payment(self, request: PaymentRequest) -> PaymentInstruction:
+        """Start a recharge and say where the member goes next."""
+
+    def verify_callback(self, body: bytes, headers: dict) -> Callback:
+        """Check a payment callback's signature and freshness and read it, or raise :class:`CallbackRejected`."""
+        raise CallbackRejected(f"{self.code} sends no callbacks")
+
+    def create_payout(self, request: PayoutRequest) -> PayoutResult:
+        """Send a payout; unsettled results wait for :meth:`verify_payout_callback` or staff."""
+        return PayoutResult()
+
+    def verify_payout_callback(self, body: bytes, headers: dict) -> Callback:
+        raise CallbackRejected(f"{self.code} sends no payout callbacks")

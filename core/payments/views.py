@@ -1,0 +1,148 @@
+"""Portal pages for money in and out, and the gateways' callback URLs."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from ..ledger import Wallet
+from ..members.models import BankCard
+from ..money import Money
+from . import services
+from .models import Payment, Withdrawal
+from .services import FundsError
+
+
+
+
+def _page(request, **extra):
+    return {"form": dict(request.POST) if request.method == "POST" else dict(request.GET), "errors": {},
+            **extra}
+
+
+def _refuse(request, data, error: FundsError):
+    data["errors"] = {error.field: error.message}
+    request.response.status = 400
+    return data
+
+
+def _recharge_page(request, **extra):
+    member = request.identity.user
+    available = services.gateways(request.hooks)
+    recent = request.dbsession.scalars(sa.select(Payment).where(Payment.member_id == member.id)
+                                       .order_by(Payment.id.desc()).limit(20)).all()
+    currency = request.tenant.currency
+    return _page(request, gateways=list(available.values()), payments=recent,
+                 limits={code: g.limits(currency) for code, g in available.items()},
+                 fees={code: g.settings for code, g in available.items()}, **extra)
+
+
+@view_config(route_name="account.recharge", renderer="account/recharge.pt", permission="member")
+def recharge(request):
+    data = _recharge_page(request)
+    if request.method != "POST":
+        return data
+    try:
+        payment, instruction = services.start_recharge(
+            request.dbsession, request.tenant, request.hooks, request.identity.user,
+            request.POST.get("gateway", ""), request.POST.get("amount", ""),
+            request.route_path("account.recharge_status", reference="REFERENCE"))
+    except FundsError as error:
+        return _refuse(request, data, error)
+    if instruction.kind == "redirect":
+        return HTTPSeeOther(instruction.url)
+    return HTTPSeeOther(request.route_path("account.recharge_status", reference=payment.reference))
+
+
+def _my_payment(request) -> Payment:
+    payment = request.dbsession.scalars(sa.select(Payment).where(
+        Payment.reference == request.matchdict["reference"], Payment.member_id == request.identity.user.id)).first()
+    if payment is None:
+        raise HTTPNotFound()
+    return payment
+
+
+@view_config(route_name="account.recharge_status", renderer="account/recharge_status.pt", permission="member")
+def recharge_status(request):
+    """Where the member lands after paying: it shows the status and never credits anything."""
+    payment = _my_payment(request)
+    gateway = services.gateways(request.hooks).get(payment.gateway)
+    instruction = None
+    if gateway is not None and not gateway.online and payment.status == "pending":
+        from . import PaymentRequest
+
+        instruction = gateway.create_payment(PaymentRequest(payment.reference, Money(payment.amount, payment.currency)))
+    data = _page(request, payment=payment, instruction=instruction)
+    if request.method == "POST":
+        try:
+            services.declare_offline(payment, request.POST.get("bank_reference", ""))
+        except FundsError as error:
+            return _refuse(request, data, error)
+        return HTTPSeeOther(request.path)
+    return data
+
+
+@view_config(route_name="account.withdraw", renderer="account/withdraw.pt", permission="member")
+def withdraw(request):
+    member = request.identity.user
+    session = request.dbsession
+    data = _page(request, member=member, rules=services.withdrawal_rules(request.tenant),
+                 funds=Wallet(request.ledger, member.id, request.tenant.currency).funds(),
+                 cards=session.scalars(sa.select(BankCard).where(BankCard.member_id == member.id)).all())
+    if request.method == "POST":
+        try:
+            if request.POST.get("cancel"):
+                withdrawal = session.scalars(sa.select(Withdrawal).where(
+                    Withdrawal.reference == request.POST["cancel"], Withdrawal.member_id == member.id)).first()
+                if withdrawal is None:
+                    raise HTTPNotFound()
+                services.cancel_withdrawal(session, request.tenant.id, member, withdrawal)
+            else:
+                services.request_withdrawal(session, request.tenant, request.hooks, member,
+                                            request.POST.get("card"), request.POST.get("amount", ""))
+        except FundsError as error:
+            data["withdrawals"] = _my_withdrawals(request)
+            return _refuse(request, data, error)
+        return HTTPSeeOther(request.path)
+    data["withdrawals"] = _my_withdrawals(request)
+    return data
+
+
+def _my_withdrawals(request):
+    return request.dbsession.scalars(sa.select(Withdrawal).where(Withdrawal.member_id == request.identity.user.id)
+                                     .order_by(Withdrawal.id.desc()).limit(20)).all()
+
+
+def _callback(request, kind: str):
+    status, verdict, reason = services.receive_callback(
+        request, request.matchdict["gateway"], request.body, dict(request.headers), kind=kind)
+    return Response(json_body={"result": verdict, "reason": reason}, status=status)
+
+
+@view_config(route_name="payments.callback", request_method="POST", require_csrf=False)
+def payment_callback(request):
+    """A gateway's server-to-server notice about a recharge (signature checked by the gateway)."""
+    return _callback(request, "payment")
+
+
+@view_config(route_name="payments.payout_callback", request_method="POST", require_csrf=False)
+def payout_callback(request):
+    return _callback(request, "payout")
+
+
+def includeme(config):
+    route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
+    route("account.recharge", "/account/recharge")
+    route("account.recharge_status", "/account/recharge/{reference}")
+    route("account.withdraw", "/account/withdraw")
+    route("payments.callback", "/callbacks/payments/{gateway}")
+    route("payments.payout_callback", "/callbacks/payouts/{gateway}")
+    from ..i18n import _
+
+    config.add_nav("account.recharge", _("Recharge"), "account.recharge", order=5, area="account")
+    config.add_nav("account.withdraw", _("Withdraw"), "account.withdraw", order=6, area="account")
+    config.scan(".views")
+
+
+
