@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from pyramid.config import Configurator
 
+from .http import HttpError, client as http_client, register_transport
 from .i18n import _
 from .loan_types import LoanApplication, LoanType, RuleViolation
 from .money import Money, MoneyError, split_largest_remainder
 from .payments import (
     Callback,
     CallbackRejected,
+    GatewayUnavailable,
     PaymentGateway,
     PaymentInstruction,
     PaymentRequest,
@@ -35,7 +37,8 @@ from .schedules import (
 from .sms import SmsProvider, SmsResult, SmsView
 
 __all__ = [
-    "Callback", "CallbackRejected", "PayoutRequest", "PayoutResult", "receive_callback",
+    "Callback", "CallbackRejected", "GatewayUnavailable", "PayoutRequest", "PayoutResult", "receive_callback",
+    "HttpError", "http_client", "register_transport",
     "DAY", "MONTH", "Installment", "LoanApplication", "LoanTerms", "LoanType", "Money",
     "MoneyError", "PaymentGateway", "PaymentInstruction", "PaymentRequest", "PluginInfo",
     "RepaymentMethod", "RuleViolation", "Schedule", "ScheduleError", "SmsProvider",

@@ -236,6 +236,9 @@ def includeme(config):
     config.include("pyramid_retry")
     settings = config.get_settings()
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
+    # A 4xx or 5xx answer (bad input, refusal, error) aborts the request's transaction:
+    # bad input changes nothing.
+    settings.setdefault("tm.commit_veto", "pyramid_tm.default_commit_veto")
     settings.setdefault("retry.attempts", 3)
     session_factory = config.registry["dbsession_factory"]
 

@@ -51,6 +51,10 @@ class Callback:
     gateway_ref: str = ""
 
 
+class GatewayUnavailable(RuntimeError):
+    """The gateway could not be reached or refused the request; the member may try again later."""
+
+
 class CallbackRejected(ValueError):
     """A callback that fails verification (signature, timestamp, shape); ``reason`` is recorded."""
 

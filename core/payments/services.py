@@ -27,7 +27,7 @@ from ..i18n import _
 from ..ledger import InsufficientFunds, Ledger, Transfer, Wallet
 from ..members.models import BankCard, Member
 from ..money import Money, MoneyError
-from . import Callback, CallbackRejected, PaymentRequest, PayoutRequest
+from . import Callback, CallbackRejected, GatewayUnavailable, PaymentRequest, PayoutRequest
 from .models import Adjustment, CallbackRecord, Payment, Withdrawal
 
 
@@ -78,9 +78,12 @@ def start_recharge(session, tenant, hooks, member: Member, gateway_code: str, am
                       amount=amount.minor, fee=fee.minor, currency=amount.currency)
     session.add(payment)
     session.flush()
-    instruction = gateway.create_payment(PaymentRequest(
-        payment.reference, amount, return_url.replace("REFERENCE", payment.reference),
-        description=tenant.brand("site_title", tenant.name)))
+    try:
+        instruction = gateway.create_payment(PaymentRequest(
+            payment.reference, amount, return_url.replace("REFERENCE", payment.reference),
+            description=tenant.brand("site_title", tenant.name)))
+    except GatewayUnavailable:
+        raise FundsError("gateway", _("The payment provider cannot be reached now. Try again later.")) from None
     return payment, instruction
 
 
