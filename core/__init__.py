@@ -34,7 +34,7 @@ from .schedules import (
     add_months,
     round_minor,
 )
-from .sms import SmsProvider, SmsResult, SmsView
+from .sms import SmsProvider, SmsResult, SmsStatus, SmsView
 
 __all__ = [
     "Callback", "CallbackRejected", "GatewayUnavailable", "PayoutRequest", "PayoutResult", "receive_callback",
@@ -42,7 +42,7 @@ __all__ = [
     "DAY", "MONTH", "Installment", "LoanApplication", "LoanTerms", "LoanType", "Money",
     "MoneyError", "PaymentGateway", "PaymentInstruction", "PaymentRequest", "PluginInfo",
     "RepaymentMethod", "RuleViolation", "Schedule", "ScheduleError", "SmsProvider",
-    "SmsResult", "SmsView", "_", "add_months", "hookimpl", "main", "round_minor",
+    "SmsResult", "SmsStatus", "SmsView", "_", "add_months", "hookimpl", "main", "round_minor",
     "split_largest_remainder",
 ]
 
@@ -79,6 +79,7 @@ def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Config
     config.include(".throttle")
     config.include(".members")
     config.include(".payments.views")
+    config.include(".sms")
     config.include(".portal")
     config.include(".admin")
     config.include(".operator")

@@ -7,3 +7,4 @@ from .members.models import (  # noqa: F401
     BankCard, Member, MemberDocument, Message, PointsEntry, VerificationCode, Violation)
 from .mail import MailMessage  # noqa: F401
 from .payments.models import Adjustment, CallbackRecord, Payment, Withdrawal  # noqa: F401
+from .sms_templates import SmsTemplate  # noqa: F401

@@ -1,9 +1,11 @@
-"""Outgoing SMS: the message record, the provider type, and delivery as a job.
+"""Outgoing SMS: the message record, the provider type, templates, and delivery as a job.
 
-:func:`queue_sms` records a message and enqueues its delivery after commit;
-the job hands it to the tenant's enabled SMS provider (hook
-``lendstack_sms_providers``) and records the outcome. Every message a tenant
-ever sent is in ``sms_messages``, whichever provider carried it.
+:func:`queue_sms` records a message (at most ``PER_NUMBER_PER_HOUR`` to one
+number) and enqueues its delivery after commit; the job hands it to the
+tenant's enabled SMS providers (hook ``lendstack_sms_providers``) in order of
+``priority`` — when one fails, the next is tried (failover) — and records the
+outcome. Providers that report delivery call ``/callbacks/sms/<code>``. Every
+message a tenant ever sent is in ``sms_messages``, whichever provider carried it.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from . import jobs
 from .db import Base, TenantOwned, utcnow
+
+PER_NUMBER_PER_HOUR = 10
 
 
 class SmsError(ValueError):
@@ -61,8 +65,21 @@ class SmsResult:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class SmsStatus:
+    """A provider's delivery report: which message (its reference) and whether it arrived."""
+
+    provider_ref: str
+    delivered: bool
+    error: str = ""
+
+
 class SmsProvider(abc.ABC):
-    """Base of SMS-provider providers; ``code`` and ``name`` identify it."""
+    """Base of SMS-provider providers; ``code`` and ``name`` identify it.
+
+    ``priority`` (a setting, lower first, default 100) orders a tenant's
+    providers for failover.
+    """
 
     code: str = ""
     name: str = ""
@@ -70,9 +87,17 @@ class SmsProvider(abc.ABC):
     def __init__(self, settings: dict):
         self.settings = settings
 
+    @property
+    def priority(self) -> int:
+        return int(self.settings.get("priority", 100))
+
     @abc.abstractmethod
     def send(self, message: SmsView) -> SmsResult:
         """Hand ``message`` to the carrier; raise or return ``delivered=False`` on failure."""
+
+    def verify_status_callback(self, body: bytes, headers: dict) -> SmsStatus:
+        """Check and read a delivery report; raise ``ValueError`` when it is not genuine."""
+        raise ValueError(f"{self.code} sends no delivery reports")
 
 
 def normalize_phone(phone: str, region: str = "CN") -> str:
@@ -88,39 +113,82 @@ def normalize_phone(phone: str, region: str = "CN") -> str:
 
 def queue_sms(session, tenant, phone: str, body: str, purpose: str) -> SmsMessage:
     """Record an SMS for ``tenant`` and deliver it in the background after commit."""
-    message = SmsMessage(
-        tenant_id=tenant.id, phone=normalize_phone(phone), body=body, purpose=purpose
-    )
+    phone = normalize_phone(phone)
+    hour_ago = utcnow() - dt.timedelta(hours=1)
+    recent = session.scalar(sa.select(sa.func.count()).select_from(SmsMessage).where(
+        SmsMessage.tenant_id == tenant.id, SmsMessage.phone == phone, SmsMessage.created_at >= hour_ago))
+    if recent >= PER_NUMBER_PER_HOUR:
+        raise SmsError(f"more than {PER_NUMBER_PER_HOUR} messages an hour to {phone}")
+    message = SmsMessage(tenant_id=tenant.id, phone=phone, body=body, purpose=purpose)
     session.add(message)
     session.flush()
     jobs.enqueue(session, deliver_sms, tenant.id, message.id)
     return message
 
 
-def pick_provider(hooks) -> SmsProvider | None:
-    providers = sorted(hooks.collect("lendstack_sms_providers"), key=lambda p: p.code)
-    return providers[0] if providers else None
+def providers(hooks) -> list[SmsProvider]:
+    """The tenant's enabled providers in failover order."""
+    return sorted(hooks.collect("lendstack_sms_providers"), key=lambda p: (p.priority, p.code))
 
 
 @jobs.huey.task(retries=3, retry_delay=30)
 def deliver_sms(tenant_id: int, message_id: int) -> None:
-    """Send one queued message through the tenant's SMS provider (a job)."""
+    """Send one queued message, trying the tenant's providers in order until one takes it (a job)."""
     with jobs.task_session(tenant_id) as session:
         tenant = jobs.load_tenant(session, tenant_id)
         message = session.get(SmsMessage, message_id)
-        if tenant is None or message is None or message.status == "sent":
+        if tenant is None or message is None or message.status in ("sent", "delivered"):
             return
         hooks = jobs.context.plugins.for_tenant(tenant)
-        provider = pick_provider(hooks)
-        if provider is None:
+        candidates = providers(hooks)
+        if not candidates:
             message.status, message.error = "failed", "no SMS provider is enabled"
             return
         view = SmsView(message.id, message.phone, message.body, message.purpose)
-        result = provider.send(view)
-        message.provider = provider.code
-        message.provider_ref = result.provider_ref
-        if result.delivered:
-            message.status, message.sent_at = "sent", utcnow()
-            hooks.lendstack_sms_delivered(message=view)
-        else:
-            message.status, message.error = "failed", result.error
+        errors = []
+        for provider in candidates:
+            try:
+                result = provider.send(view)
+            except Exception as error:  # noqa: BLE001 - a provider's failure moves on to the next one
+                result = SmsResult("", delivered=False, error=f"{type(error).__name__}: {error}")
+            if result.delivered:
+                message.provider, message.provider_ref = provider.code, result.provider_ref[:200]
+                message.status, message.sent_at = "sent", utcnow()
+                message.error = "; ".join(errors) or None
+                hooks.lendstack_sms_delivered(message=view)
+                return
+            errors.append(f"{provider.code}: {result.error or 'refused'}")
+        message.provider, message.status, message.error = candidates[-1].code, "failed", "; ".join(errors)[:2000]
+
+
+def apply_status(session, provider_code: str, status: SmsStatus) -> bool:
+    """Record a provider's delivery report on the message it names; whether one was found."""
+    message = session.scalars(sa.select(SmsMessage).where(
+        SmsMessage.provider == provider_code, SmsMessage.provider_ref == status.provider_ref)).first()
+    if message is None:
+        return False
+    message.status = "delivered" if status.delivered else "undelivered"
+    if status.error:
+        message.error = status.error[:2000]
+    return True
+
+
+def status_callback(request):
+    """``POST /callbacks/sms/<provider>``: a provider's delivery report, checked by the provider."""
+    from pyramid.response import Response
+
+    code = request.matchdict["provider"]
+    provider = next((p for p in providers(request.hooks) if p.code == code), None)
+    try:
+        if provider is None:
+            raise ValueError("provider not enabled")
+        status = provider.verify_status_callback(request.body, dict(request.headers))
+    except ValueError as error:
+        return Response(json_body={"result": "rejected", "reason": str(error)}, status=400)
+    found = apply_status(request.dbsession, code, status)
+    return Response(json_body={"result": "applied" if found else "unknown"}, status=200 if found else 404)
+
+
+def includeme(config):
+    config.add_route("sms.status_callback", "/callbacks/sms/{provider}", host_kind="tenant")
+    config.add_view(status_callback, route_name="sms.status_callback", request_method="POST", require_csrf=False)

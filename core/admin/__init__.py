@@ -39,6 +39,7 @@ def includeme(config):
     route("admin.roles", "/admin/roles")
     route("admin.audit", "/admin/audit")
     route("admin.sms", "/admin/sms")
+    route("admin.sms_templates", "/admin/sms/templates")
     route("admin.mail", "/admin/mail")
     config.add_nav("admin.dashboard", _("Overview"), "admin.dashboard", order=0, area="admin")
     config.add_nav("admin.members", _("Members"), "admin.members", order=10, area="admin",
@@ -60,6 +61,8 @@ def includeme(config):
     config.add_nav("admin.audit", _("Audit log"), "admin.audit", order=75, area="admin",
                    visible=_may("audit.view"))
     config.add_nav("admin.sms", _("SMS outbox"), "admin.sms", order=80, area="admin", visible=_may("sms.view"))
+    config.add_nav("admin.sms_templates", _("SMS templates"), "admin.sms_templates", order=82, area="admin",
+                   visible=_may("sms.view"))
     config.add_nav("admin.mail", _("Email outbox"), "admin.mail", order=81, area="admin",
                    visible=lambda request: _may("sms.view")(request) and request.tenant.email_sign_up)
     config.scan(".views")

@@ -137,3 +137,42 @@ def sms_outbox(request):
     """Every SMS the tenant sent, newest first (the outbox provider's messages included)."""
     listing = newest_first(request, sa.select(SmsMessage), SmsMessage.id)
     return {**listing, "messages": listing["rows"]}
+
+
+@view_config(route_name="admin.sms_templates", renderer="admin/sms_templates.pt", permission="sms.view")
+def sms_templates(request):
+    """Each template in each of the tenant's languages: the text in use, an override, a preview."""
+    from pyramid.i18n import make_localizer
+
+    from .. import sms_templates as templates
+    from ..themes import THEMES_DIR
+
+    error = None
+    if request.method == "POST":
+        if not request.has_permission("system.settings"):
+            from pyramid.httpexceptions import HTTPForbidden
+
+            raise HTTPForbidden()
+        code, locale = request.POST.get("code", ""), request.POST.get("locale", "")
+        before = templates.override(request.dbsession, request.tenant.id, code, locale)
+        before = {"body": before.body} if before is not None else None
+        try:
+            saved = templates.save(request.dbsession, request.tenant, code, locale, request.POST.get("body", ""))
+        except templates.TemplateError as failure:
+            error = failure.message
+            request.response.status = 400
+        else:
+            audit.record(request, "sms_template.save", "sms_template", f"{code}/{locale}", before,
+                         {"body": saved.body} if saved is not None else None)
+            return HTTPSeeOther(request.route_path("admin.sms_templates", _query={"saved": 1}))
+    translation_dirs = [str(THEMES_DIR / "default" / "locale")]
+    rows = []
+    for code in templates.DEFAULTS:
+        for locale in request.tenant.locales:
+            localizer = make_localizer(locale, translation_dirs)
+            custom = templates.override(request.dbsession, request.tenant.id, code, locale)
+            rows.append({"code": code, "locale": locale, "custom": custom.body if custom else "",
+                         "preview": templates.render(request.dbsession, request.tenant, code, localizer,
+                                                     templates.SAMPLE | {"site": request.tenant.name})})
+    return {"rows": rows, "error": error, "placeholders": sorted(templates.SAMPLE),
+            "can_edit": bool(request.has_permission("system.settings")), "saved": request.params.get("saved")}

@@ -100,8 +100,9 @@ def send_code(session, tenant, address: str, purpose: str, localizer, channel: s
                               created_at=now, expires_at=now + CODE_LIFETIME)
     session.add(record)
     site = tenant.brand("site_title", tenant.name)
-    body = localizer.translate(_("${site}: your verification code is ${code}. It expires in 10 minutes.",
-                                 mapping={"site": site, "code": code}))
+    from ..sms_templates import render
+
+    body = render(session, tenant, "verification_code", localizer, {"code": code})
     if channel == "email":
         from ..mail import queue_mail
 

@@ -13,6 +13,7 @@ from core import PluginInfo, SmsProvider, SmsResult, SmsView, hookimpl
 
 class Settings(colander.MappingSchema):
     sender = colander.SchemaNode(colander.String(), missing="Lendstack")
+    priority = colander.SchemaNode(colander.Int(), missing=1000, validator=colander.Range(0, 1000))
 
 
 PLUGIN = PluginInfo(
@@ -29,6 +30,11 @@ PLUGIN = PluginInfo(
 class OutboxProvider(SmsProvider):
     code = "outbox"
     name = "Outbox"
+
+    @property
+    def priority(self) -> int:
+        """Last by default: with a real provider enabled, the outbox is the final fallback."""
+        return int(self.settings.get("priority", 1000))
 
     def send(self, message: SmsView) -> SmsResult:
         return SmsResult(provider_ref=f"outbox-{message.id}")

@@ -1,0 +1,110 @@
+"""SMS: failover between providers, per-number limits, delivery reports, templates."""
+import json
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from core import register_transport
+from core.sms import PER_NUMBER_PER_HOUR, SmsError, SmsMessage, queue_sms
+from core.tenancy.services import tenant_by_slug
+from plugins.sms.sandbox_http import signature
+from tests.helpers import staff_client, submit
+
+DEMO = "demo.localhost"
+ENDPOINT = "https://sms-gateway.fake"
+SECRET = "sms-sandbox-secret-123"
+
+
+class FakeGateway:
+    def __init__(self):
+        self.received, self.down = [], False
+
+    def __call__(self, environ, start_response):
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        if self.down or environ.get("HTTP_X_SIGNATURE") != signature(SECRET, body):
+            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+            return [b"{}"]
+        self.received.append(json.loads(body))
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps({"id": f"m{len(self.received)}"}).encode()]
+
+
+@pytest.fixture
+def gateway(apply_manifest, tenants):
+    import tomllib
+
+    from tenants.manifest import shipped_manifests
+
+    demo = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "demo").read_text())
+    demo["plugins"]["sms.sandbox_http"] = {"endpoint": f"{ENDPOINT}/send", "secret": SECRET, "priority": 10}
+    apply_manifest(demo)
+    fake = FakeGateway()
+    register_transport(ENDPOINT, httpx.WSGITransport(app=fake))
+    yield fake
+    register_transport(ENDPOINT, None)
+
+
+def send(db, phone="13800138000", body="您好"):
+    with db.transaction() as session:
+        queue_sms(session, tenant_by_slug(session, "demo"), phone, body, "test")
+
+
+def messages(db):
+    with db.transaction() as session:
+        return [(m.provider, m.status, m.provider_ref) for m in session.scalars(sa.select(SmsMessage)
+                                                                              .order_by(SmsMessage.id))]
+
+
+def test_the_first_provider_carries_the_message_and_the_outbox_is_the_fallback(gateway, db):
+    send(db)
+    assert gateway.received[0]["to"] == "+8613800138000"
+    gateway.down = True
+    send(db, body="第二則")
+    assert messages(db) == [("sandbox_http", "sent", "m1"), ("outbox", "sent", "outbox-2")]
+    with db.transaction() as session:
+        second = session.scalars(sa.select(SmsMessage).order_by(SmsMessage.id.desc())).first()
+        assert "sandbox_http" in second.error
+
+
+def test_delivery_reports_are_signed(gateway, db, client):
+    send(db)
+    report = json.dumps({"id": "m1", "status": "delivered"}).encode()
+    forged = client.app.post("/callbacks/sms/sandbox_http", report, headers={
+        "Host": DEMO, "Content-Type": "application/json", "X-Signature": "0" * 64}, expect_errors=True)
+    assert forged.status_int == 400
+    ok = client.app.post("/callbacks/sms/sandbox_http", report, headers={
+        "Host": DEMO, "Content-Type": "application/json", "X-Signature": signature(SECRET, report)})
+    assert ok.json["result"] == "applied"
+    assert messages(db) == [("sandbox_http", "delivered", "m1")]
+
+
+def test_one_number_gets_a_limited_number_of_messages(db, tenants):
+    for _ in range(PER_NUMBER_PER_HOUR):
+        send(db, phone="13900139000")
+    with pytest.raises(SmsError):
+        send(db, phone="13900139000")
+    send(db, phone="13700137000")
+
+
+def test_templates_are_overridden_per_locale_and_used(db, wsgi_app, tenants, client):
+    admin = staff_client(wsgi_app, db, "tpl-admin", "administrator")
+    page = admin.get(DEMO, "/admin/sms/templates")
+    assert "123456" in page.text  # previews with sample values
+    form = [f for f in page.forms.values() if f.fields.get("code") and f["code"].value == "verification_code"
+            and f["locale"].value == "zh_Hant"][0]
+    form["body"] = "【${site}】驗證碼 ${code}，請勿告知他人。"
+    form.submit(extra_environ={"HTTP_HOST": DEMO}, status=303)
+    page = admin.get(DEMO, "/admin/sms/templates")
+    bad = [f for f in page.forms.values() if f.fields.get("code") and f["code"].value == "verification_code"
+           and f["locale"].value == "zh_Hant"][0]
+    bad["body"] = "${nonsense}"
+    bad.submit(extra_environ={"HTTP_HOST": DEMO}, status=400)
+    register = client.get(DEMO, "/register")
+    submit(client, DEMO, register, {"phone": "13600136000"}, "send_code", status=200)
+    with db.transaction() as session:
+        body = session.scalars(sa.select(SmsMessage.body).order_by(SmsMessage.id.desc())).first()
+    assert body.startswith("【鼎信網貸】驗證碼 ") and body.endswith("請勿告知他人。")
+    auditor = staff_client(wsgi_app, db, "tpl-aud", "auditor")
+    auditor.get(DEMO, "/admin/sms/templates", status=200)
+    auditor.post(DEMO, "/admin/sms/templates", {"code": "verification_code"}, status=403)
