@@ -12,7 +12,7 @@ PUBLIC = {
     "admin.login", "admin.two_factor", "operator.login",
     "api.tools", "api.tools.schedule", "api.spec", "api.spec.yaml", "api.auth.token",
     # Gateways call these without a session; each checks the gateway's signature instead.
-    "payments.callback", "payments.payout_callback", "sandbox.checkout",
+    "payments.callback", "payments.payout_callback", "sandbox.checkout", "sms.status_callback",
 }
 REFUSALS = {302, 303, 401, 403, 404, 405}
 SIGN_IN_PAGES = ("/login", "/admin/login", "/operator/login")
