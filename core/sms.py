@@ -72,6 +72,7 @@ class SmsStatus:
     provider_ref: str
     delivered: bool
     error: str = ""
+    final: bool = True  # False for progress reports (queued, sent …): recorded nowhere
 
 
 class SmsProvider(abc.ABC):
@@ -167,6 +168,8 @@ def apply_status(session, provider_code: str, status: SmsStatus) -> bool:
         SmsMessage.provider == provider_code, SmsMessage.provider_ref == status.provider_ref)).first()
     if message is None:
         return False
+    if not status.final:
+        return True
     message.status = "delivered" if status.delivered else "undelivered"
     if status.error:
         message.error = status.error[:2000]

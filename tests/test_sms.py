@@ -108,3 +108,68 @@ def test_templates_are_overridden_per_locale_and_used(db, wsgi_app, tenants, cli
     auditor = staff_client(wsgi_app, db, "tpl-aud", "auditor")
     auditor.get(DEMO, "/admin/sms/templates", status=200)
     auditor.post(DEMO, "/admin/sms/templates", {"code": "verification_code"}, status=403)
+
+
+# -- Twilio against a loopback fake --------------------------------------------------
+
+TWILIO = "https://twilio.fake"
+SID = "AC" + "0123456789abcdef" * 2
+TOKEN = "twilio-auth-token-0001"
+STATUS_URL = "https://acme.example/callbacks/sms/twilio"
+
+
+class FakeTwilio:
+    def __init__(self):
+        self.sent = []
+
+    def __call__(self, environ, start_response):
+        import base64
+        from urllib.parse import parse_qs
+
+        expected = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        if environ.get("HTTP_AUTHORIZATION") != expected or \
+                environ["PATH_INFO"] != f"/2010-04-01/Accounts/{SID}/Messages.json":
+            start_response("401 Unauthorized", [("Content-Type", "application/json")])
+            return [b'{"code": 20003}']
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        self.sent.append(form)
+        start_response("201 Created", [("Content-Type", "application/json")])
+        return [json.dumps({"sid": f"SM{len(self.sent):032d}", "status": "queued"}).encode()]
+
+
+def test_twilio_sends_and_takes_signed_status_callbacks(apply_manifest, tenants, db, client):
+    import tomllib
+    from urllib.parse import urlencode
+
+    from plugins.sms.twilio import request_signature
+    from tenants.manifest import shipped_manifests
+
+    acme = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "acme").read_text())
+    acme["plugins"]["sms.twilio"] = {"account_sid": SID, "auth_token": TOKEN, "sender": "+12025550199",
+                                     "status_callback_url": STATUS_URL, "api_base": TWILIO}
+    apply_manifest(acme)
+    fake = FakeTwilio()
+    register_transport(TWILIO, httpx.WSGITransport(app=fake))
+    try:
+        with db.transaction() as session:
+            queue_sms(session, tenant_by_slug(session, "acme"), "+12025550143", "Your code is 424242", "test")
+        assert fake.sent == [{"To": "+12025550143", "From": "+12025550199", "Body": "Your code is 424242",
+                              "StatusCallback": STATUS_URL}]
+        sid = f"SM{1:032d}"
+
+        def report(status, token=TOKEN):
+            params = {"MessageSid": sid, "MessageStatus": status, "AccountSid": SID}
+            return client.app.post("/callbacks/sms/twilio", urlencode(params), headers={
+                "Host": "acme.localhost", "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": request_signature(token, STATUS_URL, params)}, expect_errors=True)
+
+        assert report("delivered", token="wrong-token-000000").status_int == 400
+        assert report("sent").status_int == 200
+        with db.transaction() as session:
+            assert session.scalars(sa.select(SmsMessage.status)).one() == "sent"
+        assert report("delivered").status_int == 200
+        with db.transaction() as session:
+            assert session.scalars(sa.select(SmsMessage.status)).one() == "delivered"
+    finally:
+        register_transport(TWILIO, None)

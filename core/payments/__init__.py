@@ -124,3 +124,7 @@ class PaymentGateway(abc.ABC):
 
     def verify_payout_callback(self, body: bytes, headers: dict) -> Callback:
         raise CallbackRejected(f"{self.code} sends no payout callbacks")
+
+    def acknowledge(self, verdict: str) -> tuple[str, str] | None:
+        """The (content type, body) the gateway expects back for a callback; ``None``: JSON."""
+        return None

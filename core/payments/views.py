@@ -115,8 +115,14 @@ def _my_withdrawals(request):
 
 
 def _callback(request, kind: str):
-    status, verdict, reason = services.receive_callback(
-        request, request.matchdict["gateway"], request.body, dict(request.headers), kind=kind)
+    code = request.matchdict["gateway"]
+    status, verdict, reason = services.receive_callback(request, code, request.body, dict(request.headers),
+                                                        kind=kind)
+    gateway = services.gateways(request.hooks).get(code)
+    answer = gateway.acknowledge(verdict) if gateway is not None else None
+    if answer is not None:
+        content_type, body = answer
+        return Response(body, content_type=content_type, charset="utf-8", status=status)
     return Response(json_body={"result": verdict, "reason": reason}, status=status)
 
 

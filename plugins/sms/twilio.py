@@ -1,0 +1,84 @@
+"""Twilio Programmable Messaging: SMS through Twilio's REST API, with signed status callbacks.
+
+Sending: ``POST /2010-04-01/Accounts/<AccountSid>/Messages.json`` with HTTP
+Basic authentication (Account SID and auth token) and the form fields ``To``,
+``From``, ``Body`` and ``StatusCallback``; Twilio answers 201 with the message
+``sid``. Status callbacks come to ``StatusCallback`` (the tenant's
+``/callbacks/sms/twilio``) as form fields ``MessageSid`` and ``MessageStatus``,
+signed in ``X-Twilio-Signature``: base64 of HMAC-SHA1, keyed with the auth
+token, over the callback URL followed by every field name and value sorted by
+name. ``delivered`` is final success, ``undelivered`` and ``failed`` final
+failure; other statuses are progress.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from urllib.parse import parse_qsl
+
+import colander
+
+from core import HttpError, PluginInfo, SmsProvider, SmsResult, SmsStatus, SmsView, hookimpl, http_client
+
+API_BASE = "https://api.twilio.com"
+
+
+class Settings(colander.MappingSchema):
+    account_sid = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^AC[0-9a-fA-F]{32}$"))
+    auth_token = colander.SchemaNode(colander.String(), validator=colander.Length(min=16))
+    sender = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^\+\d{6,15}$|^MG[0-9a-fA-F]{32}$"))
+    status_callback_url = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^https?://"))
+    api_base = colander.SchemaNode(colander.String(), missing=API_BASE)
+    priority = colander.SchemaNode(colander.Int(), missing=50, validator=colander.Range(0, 1000))
+
+
+PLUGIN = PluginInfo(
+    id="sms.twilio",
+    kind="sms",
+    name="Twilio SMS",
+    version="1.0",
+    description="SMS through Twilio's Messaging API with signed delivery status callbacks.",
+    settings=Settings(),
+    default_enabled=False,
+)
+
+
+def request_signature(auth_token: str, url: str, params: dict) -> str:
+    payload = url + "".join(f"{k}{params[k]}" for k in sorted(params))
+    return base64.b64encode(hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()).decode()
+
+
+class TwilioProvider(SmsProvider):
+    code = "twilio"
+    name = "Twilio"
+
+    def send(self, message: SmsView) -> SmsResult:
+        sid = self.settings["account_sid"]
+        sender_field = "MessagingServiceSid" if self.settings["sender"].startswith("MG") else "From"
+        form = {"To": message.phone, sender_field: self.settings["sender"], "Body": message.body,
+                "StatusCallback": self.settings["status_callback_url"]}
+        try:
+            with http_client(self.settings["api_base"]) as client:
+                response = client.post(f"/2010-04-01/Accounts/{sid}/Messages.json", data=form,
+                                       auth=(sid, self.settings["auth_token"]))
+                response.raise_for_status()
+                return SmsResult(provider_ref=response.json()["sid"])
+        except (HttpError, ValueError, KeyError) as error:
+            return SmsResult("", delivered=False, error=f"{type(error).__name__}: {error}")
+
+    def verify_status_callback(self, body: bytes, headers: dict) -> SmsStatus:
+        params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        given = {k.lower(): v for k, v in headers.items()}.get("x-twilio-signature", "")
+        expected = request_signature(self.settings["auth_token"], self.settings["status_callback_url"], params)
+        if not hmac.compare_digest(expected, given):
+            raise ValueError("bad signature")
+        status = params.get("MessageStatus", "")
+        final = status in ("delivered", "undelivered", "failed")
+        return SmsStatus(params.get("MessageSid", ""), status == "delivered",
+                         params.get("ErrorCode", "") if status != "delivered" else "", final=final)
+
+
+@hookimpl
+def lendstack_sms_providers(tenant):
+    return TwilioProvider(tenant.plugin_settings(PLUGIN.id))
