@@ -61,7 +61,9 @@ def test_the_first_provider_carries_the_message_and_the_outbox_is_the_fallback(g
     assert gateway.received[0]["to"] == "+8613800138000"
     gateway.down = True
     send(db, body="第二則")
-    assert messages(db) == [("sandbox_http", "sent", "m1"), ("outbox", "sent", "outbox-2")]
+    first, second = messages(db)
+    assert first == ("sandbox_http", "sent", "m1")
+    assert second[:2] == ("outbox", "sent") and second[2].startswith("outbox-")
     with db.transaction() as session:
         second = session.scalars(sa.select(SmsMessage).order_by(SmsMessage.id.desc())).first()
         assert "sandbox_http" in second.error
