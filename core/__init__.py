@@ -14,6 +14,7 @@ from .money import Money, MoneyError, split_largest_remainder
 from .payments import (
     Callback,
     CallbackRejected,
+    GatewaySettings,
     GatewayUnavailable,
     PaymentGateway,
     PaymentInstruction,
@@ -37,7 +38,7 @@ from .schedules import (
 from .sms import SmsProvider, SmsResult, SmsStatus, SmsView
 
 __all__ = [
-    "Callback", "CallbackRejected", "GatewayUnavailable", "PayoutRequest", "PayoutResult", "receive_callback",
+    "Callback", "CallbackRejected", "GatewaySettings", "GatewayUnavailable", "PayoutRequest", "PayoutResult", "receive_callback",
     "HttpError", "http_client", "register_transport",
     "DAY", "MONTH", "Installment", "LoanApplication", "LoanTerms", "LoanType", "Money",
     "MoneyError", "PaymentGateway", "PaymentInstruction", "PaymentRequest", "PluginInfo",

@@ -12,7 +12,18 @@ import abc
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import colander
+
 from ..money import Money
+
+
+class GatewaySettings(colander.MappingSchema):
+    """The settings every gateway takes; a plugin's schema subclasses it and adds its own."""
+
+    fee_percent = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(0, 10))
+    fee_fixed = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(min=0))
+    min_amount = colander.SchemaNode(colander.Decimal(), missing="1", validator=colander.Range(min=0))
+    max_amount = colander.SchemaNode(colander.Decimal(), missing="1000000", validator=colander.Range(min=1))
 
 
 @dataclass(frozen=True)

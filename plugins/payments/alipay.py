@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from core import (
+    GatewaySettings,
     Callback,
     CallbackRejected,
     GatewayUnavailable,
@@ -49,15 +50,12 @@ def _pem(node, value):
         raise colander.Invalid(node, "a PEM key")
 
 
-class Settings(colander.MappingSchema):
+class Settings(GatewaySettings):
     app_id = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^\d{8,32}$"))
     app_private_key = colander.SchemaNode(colander.String(), validator=_pem)
     alipay_public_key = colander.SchemaNode(colander.String(), validator=_pem)
     site_url = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^https?://"))
     gateway_url = colander.SchemaNode(colander.String(), missing=GATEWAY)
-    fee_percent = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(0, 10))
-    fee_fixed = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(min=0))
-    min_amount = colander.SchemaNode(colander.Decimal(), missing="1", validator=colander.Range(min=0))
     max_amount = colander.SchemaNode(colander.Decimal(), missing="500000", validator=colander.Range(min=1))
 
 

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import colander
 
-from core import PaymentGateway, PaymentInstruction, PaymentRequest, PluginInfo, _, hookimpl
+from core import GatewaySettings, PaymentGateway, PaymentInstruction, PaymentRequest, PluginInfo, _, hookimpl
 
 
-class Settings(colander.MappingSchema):
+class Settings(GatewaySettings):
     bank_name = colander.SchemaNode(colander.String())
     account_name = colander.SchemaNode(colander.String())
     account_number = colander.SchemaNode(colander.String(), validator=colander.Length(4, 40))
-    fee_percent = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(0, 10))
-    fee_fixed = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(min=0))
     min_amount = colander.SchemaNode(colander.Decimal(), missing="100", validator=colander.Range(min=0))
     max_amount = colander.SchemaNode(colander.Decimal(), missing="5000000", validator=colander.Range(min=1))
 

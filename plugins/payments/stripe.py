@@ -23,6 +23,7 @@ import time
 import colander
 
 from core import (
+    GatewaySettings,
     Callback,
     CallbackRejected,
     GatewayUnavailable,
@@ -43,16 +44,13 @@ SUCCESS = "checkout.session.completed"
 FAILURES = {"checkout.session.expired", "checkout.session.async_payment_failed"}
 
 
-class Settings(colander.MappingSchema):
+class Settings(GatewaySettings):
     secret_key = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^sk_(test|live)_\w+$"))
     webhook_secret = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^whsec_\w+$"))
     site_url = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^https?://"),
                                    description="The tenant's public base URL, for Stripe's return links.")
     api_base = colander.SchemaNode(colander.String(), missing=API_BASE)
     tolerance_seconds = colander.SchemaNode(colander.Int(), missing=300, validator=colander.Range(30, 3600))
-    fee_percent = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(0, 10))
-    fee_fixed = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(min=0))
-    min_amount = colander.SchemaNode(colander.Decimal(), missing="1", validator=colander.Range(min=0))
     max_amount = colander.SchemaNode(colander.Decimal(), missing="100000", validator=colander.Range(min=1))
 
 

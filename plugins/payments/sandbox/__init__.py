@@ -23,6 +23,7 @@ import colander
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 
 from core import (
+    GatewaySettings,
     Callback,
     CallbackRejected,
     Money,
@@ -41,13 +42,9 @@ from core import (
 HEADER = "Sandbox-Signature"
 
 
-class Settings(colander.MappingSchema):
+class Settings(GatewaySettings):
     secret = colander.SchemaNode(colander.String(), validator=colander.Length(min=16), missing="sandbox-demo-secret-0001")
     tolerance_seconds = colander.SchemaNode(colander.Int(), missing=300, validator=colander.Range(30, 3600))
-    fee_percent = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(0, 10))
-    fee_fixed = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(min=0))
-    min_amount = colander.SchemaNode(colander.Decimal(), missing="1", validator=colander.Range(min=0))
-    max_amount = colander.SchemaNode(colander.Decimal(), missing="1000000", validator=colander.Range(min=1))
 
 
 PLUGIN = PluginInfo(
