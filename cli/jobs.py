@@ -1,11 +1,16 @@
-"""``lendstack serve`` and ``lendstack worker``: the web server and the job consumer."""
+"""``lendstack serve``, ``lendstack worker`` and ``lendstack jobs …``: the server, the consumer, batches."""
 from __future__ import annotations
 
 import subprocess
 
 import click
 
-from .app import config_option, python
+from .app import BadInput, config_option, python
+
+
+@click.group()
+def jobs():
+    """Batch jobs run by the scheduler (and by hand)."""
 
 
 @click.command()
@@ -41,3 +46,34 @@ def worker(env, workers):
 
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     consumer.run()
+
+
+@jobs.command("close-of-day")
+@config_option
+@click.option("--tenant", "slug", required=True)
+@click.option("--date", "day", required=True, help="The business date to close, YYYY-MM-DD (the tenant's current one).")
+def close_of_day(env, slug, day):
+    """Close one business day: expire fundraising, collect due installments, mark the overdue."""
+    import datetime as dt
+
+    from core.db import scope_to_tenant
+    from core.i18n import english
+    from core.loans.services import LoanError, close_of_day as close
+    from core.tenancy.services import TenantNotFound, tenant_by_slug
+
+    try:
+        on = dt.date.fromisoformat(day)
+    except ValueError:
+        raise BadInput("date: give a date as YYYY-MM-DD") from None
+    try:
+        with env.transaction() as session:
+            tenant = tenant_by_slug(session, slug)
+            scope_to_tenant(session, tenant.id)
+            summary = close(session, tenant, on)
+            next_day = tenant.business_date
+    except TenantNotFound as error:
+        raise BadInput(f"tenant: {error}") from None
+    except LoanError as error:
+        raise BadInput(f"{error.field}: {english(error.message)}") from None
+    click.echo(f"closed {day} for {slug}: {summary['expired']} expired, {summary['repaid']} repaid, "
+               f"{summary['overdue']} overdue; business date now {next_day}")

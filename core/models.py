@@ -8,3 +8,4 @@ from .members.models import (  # noqa: F401
 from .mail import MailMessage  # noqa: F401
 from .payments.models import Adjustment, CallbackRecord, Payment, Withdrawal  # noqa: F401
 from .sms_templates import SmsTemplate  # noqa: F401
+from .loans.models import Bid, ClosedDay, Installment, Loan, LoanEvent, Payback  # noqa: F401

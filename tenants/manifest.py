@@ -154,13 +154,29 @@ def parse(data: dict, source: str, plugins: PluginRegistry) -> Manifest:
     )
 
 
+LENDING_NUMBERS = {"bid_unit": None, "borrower_fee_percent": Decimal(20), "lender_fee_percent": Decimal(50)}
+
+
 def _parse_lending(table, fail) -> dict:
-    """The tenant's lending policy; today the rate cap (``max_annual_rate_percent``)."""
+    """The tenant's lending policy: the rate cap, the bid unit, borrower and lender fee percents."""
     if not isinstance(table, dict):
         fail("lending", "a table")
-    for key in sorted(set(table) - {"max_annual_rate_percent"}):
+    for key in sorted(set(table) - {"max_annual_rate_percent"} - set(LENDING_NUMBERS)):
         fail(f"lending.{key}", "unknown key")
     lending = {}
+    for key, ceiling in LENDING_NUMBERS.items():
+        if key in table:
+            value = table[key]
+            try:
+                if isinstance(value, (bool, float)):
+                    raise InvalidOperation
+                number = Decimal(str(value))
+                if not number.is_finite() or number < 0 or (ceiling is not None and number > ceiling) \
+                        or number.as_tuple().exponent < -4 or (key == "bid_unit" and number <= 0):
+                    raise InvalidOperation
+            except InvalidOperation:
+                fail(f"lending.{key}", 'a number as a string such as "50"' + (f", at most {ceiling}" if ceiling else ""))
+            lending[key] = str(number)
     if "max_annual_rate_percent" in table:
         value = table["max_annual_rate_percent"]
         try:

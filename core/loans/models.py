@@ -1,0 +1,132 @@
+"""Loans (借款項目): the application, its bids, the borrower's installments and each lender's paybacks."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, TenantOwned, utcnow
+
+# submitted → bidding → full → repaying → settled; rejected; failed (流標, refunded); cancelled
+STATUSES = ("submitted", "rejected", "bidding", "full", "repaying", "settled", "failed", "cancelled")
+
+
+class Loan(TenantOwned, Base):
+    __tablename__ = "loans"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "number"), sa.UniqueConstraint("tenant_id", "id"),
+                      sa.Index("ix_loans_status", "tenant_id", "status", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(20))
+    borrower_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"))
+    loan_type: Mapped[str] = mapped_column(sa.String(40))
+    title: Mapped[str] = mapped_column(sa.String(120))
+    purpose: Mapped[str] = mapped_column(sa.String(500), default="")
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    annual_rate_percent: Mapped[Decimal]
+    term_months: Mapped[int]
+    repayment_method: Mapped[str] = mapped_column(sa.String(40))
+    min_bid: Mapped[int] = mapped_column(sa.BigInteger)
+    max_bid: Mapped[int | None] = mapped_column(sa.BigInteger)
+    fundraising_days: Mapped[int]
+    funded: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    status: Mapped[str] = mapped_column(sa.String(12), default="submitted")
+    review_note: Mapped[str] = mapped_column(sa.String(300), default="")
+    type_data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    deadline: Mapped[dt.date | None] = mapped_column(sa.Date)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    disbursed_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    settled_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+
+    bids: Mapped[list["Bid"]] = relationship(order_by="Bid.id", back_populates="loan")
+    installments: Mapped[list["Installment"]] = relationship(order_by="Installment.period", back_populates="loan")
+
+    @property
+    def remaining(self) -> int:
+        return self.amount - self.funded
+
+
+class Bid(TenantOwned, Base):
+    """A lender's bid (投標): frozen while the loan raises money, then a claim on its paybacks."""
+
+    __tablename__ = "bids"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "loan_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(sa.ForeignKey("loans.id"), index=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    key: Mapped[str] = mapped_column(sa.String(80))
+    auto: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(sa.String(12), default="frozen")  # frozen | accepted | refunded
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    loan: Mapped[Loan] = relationship(back_populates="bids")
+
+
+class Installment(TenantOwned, Base):
+    """One period of the borrower's repayment schedule (還款計劃)."""
+
+    __tablename__ = "loan_installments"
+    __table_args__ = (sa.UniqueConstraint("loan_id", "period"), sa.Index("ix_installments_due", "tenant_id",
+                                                                          "status", "due_date"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(sa.ForeignKey("loans.id"))
+    period: Mapped[int]
+    due_date: Mapped[dt.date] = mapped_column(sa.Date)
+    principal: Mapped[int] = mapped_column(sa.BigInteger)
+    interest: Mapped[int] = mapped_column(sa.BigInteger)
+    status: Mapped[str] = mapped_column(sa.String(10), default="due")  # due | overdue | paid
+    paid_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    loan: Mapped[Loan] = relationship(back_populates="installments")
+
+    @property
+    def payment(self) -> int:
+        return self.principal + self.interest
+
+
+class Payback(TenantOwned, Base):
+    """One lender's share of one installment (回款計劃); the shares of a period sum to the installment."""
+
+    __tablename__ = "loan_paybacks"
+    __table_args__ = (sa.UniqueConstraint("bid_id", "period"), sa.Index("ix_paybacks_member", "tenant_id",
+                                                                         "member_id", "due_date"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(sa.ForeignKey("loans.id"), index=True)
+    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bids.id"))
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"))
+    period: Mapped[int]
+    due_date: Mapped[dt.date] = mapped_column(sa.Date)
+    principal: Mapped[int] = mapped_column(sa.BigInteger)
+    interest: Mapped[int] = mapped_column(sa.BigInteger)
+    status: Mapped[str] = mapped_column(sa.String(10), default="due")  # due | paid
+    paid_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+
+
+class LoanEvent(TenantOwned, Base):
+    """The loan's history: every state change, who made it, and what it moved."""
+
+    __tablename__ = "loan_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(sa.ForeignKey("loans.id"), index=True)
+    event: Mapped[str] = mapped_column(sa.String(40))
+    actor: Mapped[str] = mapped_column(sa.String(120))
+    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ClosedDay(TenantOwned, Base):
+    """A business date whose close of day finished (one row per tenant and date)."""
+
+    __tablename__ = "closed_days"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "business_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_date: Mapped[dt.date] = mapped_column(sa.Date)
+    summary: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    closed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

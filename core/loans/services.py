@@ -1,0 +1,308 @@
+"""The loan lifecycle over the ledger: apply, review, bid, final review and disbursement, repayment,
+expiry and close of day.
+
+Every money movement is one ledger post under a key derived from the loan
+(``bid:<id>:freeze``, ``bid:<id>:refund``, ``loan:<id>:disburse``,
+``loan:<id>:repay:<period>``), so a retried request or a re-run close of day
+never moves money twice. A loan's row is locked while bids are placed, so
+however many bids arrive at once it is never over-funded.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+
+from ..i18n import _
+from ..ledger import InsufficientFunds, Ledger, Share, Wallet, disburse, pay_installment
+from ..loan_types import LoanApplication
+from ..members.models import Member
+from ..money import Money, MoneyError
+from ..portal.tools import methods as repayment_methods
+from ..schedules import LoanTerms, ScheduleError
+from .models import Bid, ClosedDay, Installment, Loan, LoanEvent, Payback
+
+
+class LoanError(ValueError):
+    """Input the lifecycle refuses; ``field`` and a translation-string ``message``. Nothing changed."""
+
+    def __init__(self, field: str, message):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+def _money(text, currency, field):
+    try:
+        amount = Money.parse(str(text or "").replace(",", "").strip(), currency)
+    except MoneyError:
+        raise LoanError(field, _("Enter an amount such as 100.00.")) from None
+    if amount.minor <= 0:
+        raise LoanError(field, _("Enter an amount greater than zero."))
+    return amount
+
+
+def _percent(tenant, key: str, default: str) -> Decimal:
+    return Decimal(str((tenant.lending or {}).get(key, default)))
+
+
+def _fee(minor: int, percent: Decimal) -> int:
+    return int((Decimal(minor) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def record(session, loan: Loan, event: str, actor: str, **detail) -> None:
+    session.add(LoanEvent(tenant_id=loan.tenant_id, loan_id=loan.id, event=event, actor=actor, detail=detail))
+
+
+def loan_types(hooks) -> dict:
+    return {t.code: t for t in sorted(hooks.collect("lendstack_loan_types"), key=lambda t: t.code)}
+
+
+# -- application and first review ------------------------------------------------
+
+def apply(session, tenant, hooks, borrower: Member, form: dict) -> Loan:
+    """A borrower's application (借款項目申請), checked by core and by the loan type's rules."""
+    if not borrower.is_verified:
+        raise LoanError("amount", _("Complete real-name verification before borrowing."))
+    types = loan_types(hooks)
+    loan_type = types.get(form.get("loan_type", ""))
+    if loan_type is None:
+        raise LoanError("loan_type", _("Choose one of the loan types offered."))
+    title = (form.get("title") or "").strip()
+    if not 4 <= len(title) <= 120:
+        raise LoanError("title", _("Give the loan a title of 4 to 120 characters."))
+    amount = _money(form.get("amount"), tenant.currency, "amount")
+    try:
+        rate = Decimal(str(form.get("annual_rate_percent", "")).strip())
+        months = int(str(form.get("term_months", "")).strip())
+        days = int(str(form.get("fundraising_days", "7")).strip())
+    except (ArithmeticError, ValueError):
+        raise LoanError("annual_rate_percent", _("Enter the rate, the term and the fundraising days as numbers.")) \
+            from None
+    enabled = list(repayment_methods(hooks))
+    method_code = form.get("repayment_method", "")
+    if method_code not in loan_type.allowed_methods(enabled):
+        raise LoanError("repayment_method", _("Choose one of the repayment methods offered for this loan type."))
+    method = repayment_methods(hooks)[method_code]
+    try:
+        method.schedule(LoanTerms(amount, rate, months, "month", tenant.business_date,
+                                  max_rate_percent=tenant.max_annual_rate_percent))
+    except ScheduleError as error:
+        raise LoanError(error.field, error.message) from None
+    if not 1 <= days <= 60:
+        raise LoanError("fundraising_days", _("Raise the money in 1 to 60 days."))
+    min_bid = _money(form.get("min_bid") or "50", tenant.currency, "min_bid")
+    max_bid = _money(form["max_bid"], tenant.currency, "max_bid") if form.get("max_bid") else None
+    if min_bid.minor > amount.minor or (max_bid is not None and max_bid.minor < min_bid.minor):
+        raise LoanError("min_bid", _("The minimum bid must be within the amount and below the maximum bid."))
+    violations = loan_type.check_application(LoanApplication(amount, months, method_code, form))
+    if violations:
+        raise LoanError(violations[0].field, violations[0].message)
+    count = session.scalar(sa.select(sa.func.count()).select_from(Loan).where(Loan.tenant_id == tenant.id))
+    loan = Loan(tenant_id=tenant.id, number=f"L{tenant.business_date:%y%m}{count + 1:05d}", borrower_id=borrower.id,
+                loan_type=loan_type.code, title=title, purpose=(form.get("purpose") or "").strip()[:500],
+                amount=amount.minor, currency=amount.currency, annual_rate_percent=rate, term_months=months,
+                repayment_method=method_code, min_bid=min_bid.minor,
+                max_bid=max_bid.minor if max_bid else None, fundraising_days=days)
+    session.add(loan)
+    session.flush()
+    record(session, loan, "submitted", f"member:{borrower.id}", amount=loan.amount)
+    return loan
+
+
+def review(session, tenant, loan: Loan, *, approve: bool, reason: str, by: str) -> None:
+    """First review (初審): publish for bidding until the deadline, or reject with a reason."""
+    if loan.status != "submitted":
+        raise LoanError("decision", _("This loan is not waiting for a first review."))
+    if approve:
+        loan.status = "bidding"
+        loan.deadline = tenant.business_date + dt.timedelta(days=loan.fundraising_days)
+    else:
+        if not (reason or "").strip():
+            raise LoanError("reason", _("Give the borrower a reason."))
+        loan.status, loan.review_note = "rejected", reason.strip()[:300]
+    record(session, loan, "reviewed", by, approve=approve, reason=reason)
+
+
+# -- bidding ------------------------------------------------------------------------
+
+def bid_unit(tenant) -> int:
+    return Money.parse(str((tenant.lending or {}).get("bid_unit", "50")), tenant.currency).minor
+
+
+def place_bid(session, tenant, loan_id: int, lender: Member, amount_text: str, *, key: str,
+              auto: bool = False) -> Bid:
+    """Freeze a lender's bid (融資湊標); the loan row is locked so it is never over-funded."""
+    loan = session.scalars(sa.select(Loan).where(Loan.id == loan_id).with_for_update()).first()
+    if loan is None:
+        raise LoanError("loan", _("There is no such loan."))
+    existing = session.scalars(sa.select(Bid).where(Bid.loan_id == loan.id, Bid.key == key)).first()
+    amount = _money(amount_text, tenant.currency, "amount")
+    if existing is not None:
+        if (existing.member_id, existing.amount) != (lender.id, amount.minor):
+            raise LoanError("key", _("This Idempotency-Key was used for another bid."))
+        return existing
+    if loan.status != "bidding":
+        raise LoanError("loan", _("This loan is not open for bids."))
+    if lender.id == loan.borrower_id:
+        raise LoanError("amount", _("You cannot bid on your own loan."))
+    if not lender.is_verified:
+        raise LoanError("amount", _("Complete real-name verification before investing."))
+    if lender.bidding_frozen:
+        raise LoanError("amount", _("Bidding is frozen on your account. See your account page."))
+    unit = bid_unit(tenant)
+    if amount.minor % unit:
+        raise LoanError("amount", _("Bid in multiples of ${unit}.", mapping={"unit": str(Money(unit, tenant.currency))}))
+    if amount.minor > loan.remaining:
+        raise LoanError("amount", _("Only ${left} is left to fund.", mapping={"left": str(Money(loan.remaining,
+                                                                                                loan.currency))}))
+    if amount.minor < min(loan.min_bid, loan.remaining):
+        raise LoanError("amount", _("The smallest bid is ${minimum}.",
+                                    mapping={"minimum": str(Money(loan.min_bid, loan.currency))}))
+    if loan.max_bid is not None:
+        mine = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Bid.amount), 0)).where(
+            Bid.loan_id == loan.id, Bid.member_id == lender.id, Bid.status != "refunded"))
+        if mine + amount.minor > loan.max_bid:
+            raise LoanError("amount", _("One lender may bid at most ${maximum} on this loan.",
+                                        mapping={"maximum": str(Money(loan.max_bid, loan.currency))}))
+    bid = Bid(tenant_id=tenant.id, loan_id=loan.id, member_id=lender.id, amount=amount.minor, key=key, auto=auto)
+    session.add(bid)
+    session.flush()
+    try:
+        Wallet(Ledger(session, tenant.id), lender.id, loan.currency).freeze(
+            amount, reason="bid_freeze", key=f"bid:{bid.id}:freeze", ref=f"loan:{loan.number}",
+            initiator=f"member:{lender.id}")
+    except InsufficientFunds:
+        raise LoanError("amount", _("Your available balance is not enough.")) from None
+    loan.funded += amount.minor
+    record(session, loan, "bid", f"member:{lender.id}", bid=bid.id, amount=amount.minor, auto=auto)
+    if loan.funded == loan.amount:
+        loan.status = "full"
+        record(session, loan, "full", "system")
+    return bid
+
+
+def _refund_all(session, tenant_id: int, loan: Loan, why: str) -> None:
+    ledger = Ledger(session, tenant_id)
+    for bid in loan.bids:
+        if bid.status == "frozen":
+            Wallet(ledger, bid.member_id, loan.currency).unfreeze(
+                Money(bid.amount, loan.currency), reason="bid_unfreeze", key=f"bid:{bid.id}:refund",
+                ref=f"loan:{loan.number}", initiator="system")
+            bid.status = "refunded"
+    record(session, loan, "refunded", "system", why=why)
+
+
+# -- final review and disbursement ----------------------------------------------------
+
+def final_review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: str, by: str) -> None:
+    """Final review (復審): disburse to the borrower and set every schedule, or refund every bid."""
+    if loan.status != "full":
+        raise LoanError("decision", _("This loan is not waiting for a final review."))
+    if not approve:
+        if not (reason or "").strip():
+            raise LoanError("reason", _("Give the borrower a reason."))
+        _refund_all(session, tenant.id, loan, "final review rejected")
+        loan.status, loan.review_note = "rejected", reason.strip()[:300]
+        record(session, loan, "final_reviewed", by, approve=False, reason=reason)
+        return
+    method = repayment_methods(hooks).get(loan.repayment_method)
+    if method is None:
+        raise LoanError("decision", _("The loan's repayment method is no longer enabled."))
+    schedule = method.schedule(LoanTerms(Money(loan.amount, loan.currency), loan.annual_rate_percent,
+                                         loan.term_months, "month", tenant.business_date,
+                                         max_rate_percent=Decimal(100)))
+    bids = [b for b in loan.bids if b.status == "frozen"]
+    fee = _fee(loan.amount, _percent(tenant, "borrower_fee_percent", "0"))
+    disburse(Ledger(session, tenant.id), lenders=[(b.member_id, Money(b.amount, loan.currency)) for b in bids],
+             borrower_id=loan.borrower_id, key=f"loan:{loan.id}:disburse", ref=f"loan:{loan.number}",
+             initiator=by, fee=Money(fee, loan.currency))
+    for row in schedule.installments:
+        session.add(Installment(tenant_id=tenant.id, loan_id=loan.id, period=row.period, due_date=row.due_date,
+                                principal=row.principal, interest=row.interest))
+    for bid, share in zip(bids, schedule.share([b.amount for b in bids])):
+        bid.status = "accepted"
+        for row in share.installments:
+            session.add(Payback(tenant_id=tenant.id, loan_id=loan.id, bid_id=bid.id, member_id=bid.member_id,
+                                period=row.period, due_date=row.due_date, principal=row.principal,
+                                interest=row.interest))
+    loan.status, loan.disbursed_on = "repaying", tenant.business_date
+    record(session, loan, "disbursed", by, amount=loan.amount, fee=fee, periods=len(schedule.installments))
+
+
+# -- repayment ------------------------------------------------------------------------
+
+def repay_next(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) -> Installment:
+    """The borrower pays the earliest unpaid installment; lenders get their shares less the management fee."""
+    if loan.status != "repaying":
+        raise LoanError("loan", _("This loan is not being repaid."))
+    due = next((i for i in loan.installments if i.status != "paid"), None)
+    if due is None:
+        raise LoanError("loan", _("Every installment is paid."))
+    paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id, Payback.period == due.period)
+                               .order_by(Payback.id)).all()
+    percent = _percent(tenant, "lender_fee_percent", "0")
+    shares, fees = [], 0
+    for payback in paybacks:
+        fee = _fee(payback.interest, percent)
+        fees += fee
+        shares.append(Share(payback.member_id, Money(payback.principal, loan.currency),
+                            Money(payback.interest - fee, loan.currency)))
+    try:
+        pay_installment(Ledger(session, tenant.id), borrower_id=loan.borrower_id, shares=shares,
+                        key=f"loan:{loan.id}:repay:{due.period}", ref=f"loan:{loan.number}:{due.period}",
+                        initiator=by, fee=Money(fees, loan.currency))
+    except InsufficientFunds:
+        raise LoanError("amount", _("The available balance does not cover installment ${period}.",
+                                    mapping={"period": due.period})) from None
+    day = on or tenant.business_date
+    due.status, due.paid_on = "paid", day
+    for payback in paybacks:
+        payback.status, payback.paid_on = "paid", day
+    record(session, loan, "repaid", by, period=due.period, amount=due.payment, lender_fees=fees)
+    if all(i.status == "paid" for i in loan.installments):
+        loan.status, loan.settled_on = "settled", day
+        record(session, loan, "settled", "system")
+    return due
+
+
+# -- close of day ---------------------------------------------------------------------
+
+def close_of_day(session, tenant, day: dt.date) -> dict:
+    """Expire fundraising, collect due installments, mark the overdue, then move the business date on.
+
+    Runs for the tenant's current business date only (no date is skipped) and
+    once per date: a second run returns the first run's summary. Each step is
+    idempotent, so a run that crashed part-way can simply run again.
+    """
+    done = session.scalars(sa.select(ClosedDay).where(ClosedDay.business_date == day)).first()
+    if done is not None:
+        return done.summary
+    if day != tenant.business_date:
+        raise LoanError("date", _("The business date is ${date}; close that day first.",
+                                  mapping={"date": tenant.business_date.isoformat()}))
+    summary = {"expired": 0, "repaid": 0, "overdue": 0}
+    for loan in session.scalars(sa.select(Loan).where(Loan.status == "bidding", Loan.deadline <= day)).all():
+        _refund_all(session, tenant.id, loan, "fundraising expired")
+        loan.status = "failed"
+        record(session, loan, "expired", "close-of-day")
+        summary["expired"] += 1
+    due = session.scalars(sa.select(Installment).where(Installment.status.in_(["due", "overdue"]),
+                                                       Installment.due_date <= day)
+                          .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
+    for installment in due:
+        loan = installment.loan
+        if installment.status == "paid" or next(i for i in loan.installments if i.status != "paid") is not installment:
+            continue
+        available = Wallet(Ledger(session, tenant.id), loan.borrower_id, loan.currency).funds().available
+        if available >= installment.payment:
+            repay_next(session, tenant, loan, by="close-of-day", on=day)
+            summary["repaid"] += 1
+        elif installment.status == "due":
+            installment.status = "overdue"
+            record(session, loan, "overdue", "close-of-day", period=installment.period)
+            summary["overdue"] += 1
+    session.add(ClosedDay(tenant_id=tenant.id, business_date=day, summary=summary))
+    tenant.business_date = day + dt.timedelta(days=1)
+    return summary
+

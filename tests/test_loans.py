@@ -1,0 +1,238 @@
+"""The loan lifecycle: apply, review, bid, final review, disbursement, repayment, expiry, close of day."""
+import datetime as dt
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from core.ledger import Ledger, Wallet, verify
+from core.loans import services as loans
+from core.loans.models import Installment, Loan, Payback
+from core.members.models import Member
+from core.money import Money
+from core.tenancy.services import tenant_by_slug
+from tests.helpers import PASSWORD, resident_id
+
+APPLICATION = {"loan_type": "credit", "title": "週轉資金借款", "amount": "10000.00", "annual_rate_percent": "12",
+               "term_months": "12", "repayment_method": "equal_installment", "fundraising_days": "5",
+               "min_bid": "100"}
+
+
+@pytest.fixture
+def people(db, tenants, plugins):
+    """A borrower and three lenders, verified, the lenders with 20,000.00 each."""
+    from core.members.services import create_member
+
+    ids = {}
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        for n, name in enumerate(("borrower", "lender1", "lender2", "lender3")):
+            member = create_member(session, demo, phone=f"1380013{n:04d}", password=PASSWORD, legal_name="王小明",
+                                   id_number=resident_id(100 + n), verified=True)
+            ids[name] = member.id
+            if name != "borrower":
+                Wallet(Ledger(session, demo.id), member.id, "CNY").recharge(
+                    Money(2_000_000, "CNY"), key=f"seed:{name}", ref="test", initiator="test")
+    return ids
+
+
+def in_demo(db, plugins, work):
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        from core.db import scope_to_tenant
+
+        scope_to_tenant(session, demo.id)
+        return work(session, demo, plugins.for_tenant(demo))
+
+
+def member(session, member_id):
+    return session.get(Member, member_id)
+
+
+def available(db, member_id):
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo").id
+        f = Wallet(Ledger(session, demo), member_id, "CNY").funds()
+        return f.available, f.frozen
+
+
+def open_loan(db, plugins, people, **change):
+    def work(session, demo, hooks):
+        loan = loans.apply(session, demo, hooks, member(session, people["borrower"]), {**APPLICATION, **change})
+        loans.review(session, demo, loan, approve=True, reason="", by="staff:1")
+        return loan.id
+
+    return in_demo(db, plugins, work)
+
+
+def bid(db, plugins, loan_id, lender_id, amount, key):
+    return in_demo(db, plugins, lambda s, demo, h: loans.place_bid(s, demo, loan_id, member(s, lender_id), amount,
+                                                                  key=key).id)
+
+
+def test_a_credit_loan_from_application_to_settlement(db, plugins, people):
+    loan_id = open_loan(db, plugins, people)
+    bid(db, plugins, loan_id, people["lender1"], "6000.00", "k1")
+    assert available(db, people["lender1"]) == (1_400_000, 600_000)
+    bid(db, plugins, loan_id, people["lender2"], "4000.00", "k2")
+    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
+                                                               reason="", by="staff:2"))
+    assert available(db, people["borrower"]) == (990_000, 0)  # 1% borrower fee
+    assert available(db, people["lender1"]) == (1_400_000, 0)
+    with db.transaction() as session:
+        rows = session.scalars(sa.select(Installment).where(Installment.loan_id == loan_id)).all()
+        assert [r.payment for r in rows[:-1]] == [88849] * 11
+        for period in range(1, 13):
+            shares = session.scalars(sa.select(Payback).where(Payback.loan_id == loan_id,
+                                                              Payback.period == period)).all()
+            row = rows[period - 1]
+            assert sum(p.principal for p in shares) == row.principal
+            assert sum(p.interest for p in shares) == row.interest
+        first_due = rows[0].due_date
+    # The borrower tops up enough for all installments, then close of day collects them as they fall due.
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo").id
+        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(Money(100_000, "CNY"), key="top-up",
+                                                                         ref="test", initiator="test")
+
+    def close_until(day):
+        while True:
+            current = in_demo(db, plugins, lambda s, demo, h: demo.business_date)
+            if current > day:
+                return
+            in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, current))
+
+    close_until(first_due)
+    with db.transaction() as session:
+        assert session.scalars(sa.select(Installment.status).where(Installment.loan_id == loan_id,
+                                                                   Installment.period == 1)).one() == "paid"
+    lender1_after_one = available(db, people["lender1"])[0]
+    assert lender1_after_one > 1_400_000
+    for _ in range(11):
+        in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
+    with db.transaction() as session:
+        loan = session.get(Loan, loan_id)
+        assert loan.status == "settled"
+        assert verify(session) == []
+    # Lenders got back all principal and interest less the 10% management fee on their interest;
+    # the platform kept the 1% borrower fee and those management fees.
+    fees = _lender_fees(db, loan_id)
+    lenders_now = available(db, people["lender1"])[0] + available(db, people["lender2"])[0]
+    assert lenders_now == 2 * 2_000_000 + 66186 - fees
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo").id
+        ledger = Ledger(session, demo)
+        assert ledger.balance(ledger.platform("fee_income", "CNY")).minor == 10000 + fees
+
+
+def _lender_fees(db, loan_id):
+    from decimal import ROUND_HALF_UP, Decimal
+
+    with db.transaction() as session:
+        shares = session.scalars(sa.select(Payback).where(Payback.loan_id == loan_id)).all()
+        return sum(int((Decimal(p.interest) / 10).quantize(Decimal(1), rounding=ROUND_HALF_UP)) for p in shares)
+
+
+@pytest.mark.parametrize("amount, key, text", [
+    ("30.00", "a", "multiples"),
+    ("50.00", "b", "smallest bid"),
+    ("10050.00", "c", "left to fund"),
+    ("30000.00", "d", "left to fund"),
+])
+def test_bids_are_checked(db, plugins, people, amount, key, text):
+    loan_id = open_loan(db, plugins, people)
+    with pytest.raises(loans.LoanError) as error:
+        bid(db, plugins, loan_id, people["lender1"], amount, key)
+    assert text in str(error.value)
+    assert available(db, people["lender1"]) == (2_000_000, 0)
+
+
+def test_no_bidding_on_ones_own_loan_and_the_key_is_idempotent(db, plugins, people):
+    loan_id = open_loan(db, plugins, people)
+    with pytest.raises(loans.LoanError, match="own loan"):
+        bid(db, plugins, loan_id, people["borrower"], "100.00", "own")
+    first = bid(db, plugins, loan_id, people["lender1"], "100.00", "same")
+    assert bid(db, plugins, loan_id, people["lender1"], "100.00", "same") == first
+    with pytest.raises(loans.LoanError, match="Idempotency-Key"):
+        bid(db, plugins, loan_id, people["lender1"], "200.00", "same")
+    assert available(db, people["lender1"]) == (1_990_000, 10_000)
+
+
+def test_expiry_refunds_every_bid(db, plugins, people):
+    loan_id = open_loan(db, plugins, people, fundraising_days="1")
+    bid(db, plugins, loan_id, people["lender1"], "500.00", "x")
+    today = in_demo(db, plugins, lambda s, demo, h: demo.business_date)
+    summary = in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, today))
+    assert summary["expired"] == 0
+    summary = in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, today + dt.timedelta(days=1)))
+    assert summary["expired"] == 1
+    assert available(db, people["lender1"]) == (2_000_000, 0)
+    with db.transaction() as session:
+        assert session.get(Loan, loan_id).status == "failed"
+        assert verify(session) == []
+
+
+def test_close_of_day_runs_once_per_date_and_skips_none(db, plugins, people):
+    today = in_demo(db, plugins, lambda s, demo, h: demo.business_date)
+    with pytest.raises(loans.LoanError, match="close that day first"):
+        in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, today + dt.timedelta(days=2)))
+    first = in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, today))
+    again = in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, today))
+    assert first == again
+    assert in_demo(db, plugins, lambda s, demo, h: demo.business_date) == today + dt.timedelta(days=1)
+
+
+def test_unverified_or_out_of_bounds_applications_are_refused(db, plugins, people):
+    def apply(change):
+        return in_demo(db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, people["borrower"]),
+                                                                   {**APPLICATION, **change}))
+
+    with pytest.raises(loans.LoanError) as error:
+        apply({"amount": "500000.00"})
+    assert error.value.field == "amount"
+    with pytest.raises(loans.LoanError) as error:
+        apply({"annual_rate_percent": "40"})
+    assert error.value.field == "annual_rate_percent"
+    with pytest.raises(loans.LoanError) as error:
+        apply({"repayment_method": "nonexistent"})
+    assert error.value.field == "repayment_method"
+
+
+def test_concurrent_bids_never_over_fund(db, plugins, people, backend):
+    loan_id = open_loan(db, plugins, people, amount="5000.00")
+    lenders = [people["lender1"], people["lender2"], people["lender3"]]
+    outcomes, errors = [], []
+    barrier = threading.Barrier(200)
+
+    def worker(i):
+        import transaction
+
+        from core.db import scope_to_tenant, tm_session
+
+        barrier.wait()
+        manager = transaction.TransactionManager(explicit=True)
+        try:
+            for attempt in manager.attempts(5):
+                with attempt:
+                    session = tm_session(db.factory, manager)
+                    demo = tenant_by_slug(session, "demo")
+                    scope_to_tenant(session, demo.id)
+                    loans.place_bid(session, demo, loan_id, session.get(Member, lenders[i % 3]), "100.00",
+                                    key=f"c{i}")
+            outcomes.append("ok")
+        except loans.LoanError:
+            outcomes.append("refused")
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(200)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert outcomes.count("ok") == 50
+    with db.transaction() as session:
+        loan = session.get(Loan, loan_id)
+        assert loan.funded == loan.amount and loan.status == "full"
+        assert verify(session) == []
