@@ -40,6 +40,11 @@ class TemplateHelpers:
 
         return VERIFICATION_LABELS.get(status, status)
 
+    def loan_status(self, status: str):
+        from .loans.models import STATUS_LABELS
+
+        return STATUS_LABELS.get(status, status)
+
     def funds_status(self, status: str):
         from .payments.models import STATUS_LABELS
 

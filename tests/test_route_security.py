@@ -7,7 +7,7 @@ from core.tenancy import HostKindPredicate
 
 # Routes anyone may open: the public portal, sign-in and sign-up, the public API, static files.
 PUBLIC = {
-    "portal.home", "tools.index", "tools.method", "static",
+    "portal.home", "tools.index", "tools.method", "static", "invest.index", "invest.loan", "borrow.index",
     "member.register", "member.login", "member.forgot",
     "admin.login", "admin.two_factor", "operator.login",
     "api.tools", "api.tools.schedule", "api.spec", "api.spec.yaml", "api.auth.token",

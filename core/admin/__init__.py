@@ -29,6 +29,9 @@ def includeme(config):
     route("admin.staff_user", "/admin/staff/{id:\\d+}")
     route("admin.groups", "/admin/groups")
     route("admin.org", "/admin/org")
+    route("admin.loans", "/admin/loans")
+    route("admin.loan", "/admin/loans/{id:\\d+}")
+    route("admin.loan_decide", "/admin/loans/{id:\\d+}/decision")
     route("admin.recharges", "/admin/funds/recharges")
     route("admin.recharge_review", "/admin/funds/recharges/{id:\\d+}")
     route("admin.withdrawals", "/admin/funds/withdrawals")
@@ -44,6 +47,7 @@ def includeme(config):
     config.add_nav("admin.dashboard", _("Overview"), "admin.dashboard", order=0, area="admin")
     config.add_nav("admin.members", _("Members"), "admin.members", order=10, area="admin",
                    visible=_may("member.view"))
+    config.add_nav("admin.loans", _("Loans"), "admin.loans", order=15, area="admin", visible=_may("member.view"))
     config.add_nav("admin.recharges", _("Recharges"), "admin.recharges", order=20, area="admin",
                    visible=_may("funds.view"))
     config.add_nav("admin.withdrawals", _("Withdrawals"), "admin.withdrawals", order=21, area="admin",
@@ -69,3 +73,4 @@ def includeme(config):
     config.scan(".members")
     config.scan(".staff")
     config.scan(".funds")
+    config.scan(".loans")

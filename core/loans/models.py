@@ -130,3 +130,14 @@ class ClosedDay(TenantOwned, Base):
     business_date: Mapped[dt.date] = mapped_column(sa.Date)
     summary: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     closed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+def _labels():
+    from ..i18n import _
+
+    return {"submitted": _("Waiting for first review"), "rejected": _("Rejected"), "bidding": _("Open for bids"),
+            "full": _("Fully funded, in final review"), "repaying": _("Repaying"), "settled": _("Settled"),
+            "failed": _("Not funded, refunded"), "cancelled": _("Cancelled")}
+
+
+STATUS_LABELS = _labels()

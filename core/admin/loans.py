@@ -1,0 +1,78 @@
+"""Back office: the loan list, first-review and final-review queues, and each loan's full history."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.view import view_config
+
+from .. import audit
+from ..loans import services as loans
+from ..loans.models import STATUSES, Loan, LoanEvent, Payback
+from ..members.models import Member
+from .views import newest_first
+
+
+@view_config(route_name="admin.loans", renderer="admin/loans.pt", permission="member.view")
+def loan_list(request):
+    status = request.params.get("status", "")
+    query = sa.select(Loan)
+    if status in STATUSES:
+        query = query.where(Loan.status == status)
+    listing = newest_first(request, query, Loan.id)
+    counts = dict(request.dbsession.execute(sa.select(Loan.status, sa.func.count()).group_by(Loan.status)).all())
+    return {**listing, "loans": listing["rows"], "status": status, "statuses": STATUSES, "counts": counts,
+            "filters": {"status": status}}
+
+
+def loan_or_404(request) -> Loan:
+    loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == int(request.matchdict["id"]))).first()
+    if loan is None:
+        raise HTTPNotFound()
+    return loan
+
+
+def _detail(request, loan, error=None):
+    session = request.dbsession
+    return {
+        "loan": loan, "error": error, "borrower": session.get(Member, loan.borrower_id),
+        "events": session.scalars(sa.select(LoanEvent).where(LoanEvent.loan_id == loan.id)
+                                  .order_by(LoanEvent.id)).all(),
+        "paybacks": session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id)
+                                    .order_by(Payback.period, Payback.id)).all(),
+        "can_review": bool(request.has_permission("loan.review")),
+        "can_final": bool(request.has_permission("loan.final_review")),
+    }
+
+
+@view_config(route_name="admin.loan", renderer="admin/loan.pt", permission="member.view")
+def loan_detail(request):
+    return _detail(request, loan_or_404(request))
+
+
+@view_config(route_name="admin.loan_decide", request_method="POST", renderer="admin/loan.pt",
+             permission="loan.review")
+def loan_decide(request):
+    """First review needs ``loan.review``; final review (which disburses) needs ``loan.final_review``."""
+    loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == int(request.matchdict["id"]))
+                                     .with_for_update()).first()
+    if loan is None:
+        raise HTTPNotFound()
+    stage, decision = request.POST.get("stage"), request.POST.get("decision")
+    before = {"status": loan.status}
+    try:
+        if stage == "final":
+            if not request.has_permission("loan.final_review"):
+                from pyramid.httpexceptions import HTTPForbidden
+
+                raise HTTPForbidden()
+            loans.final_review(request.dbsession, request.tenant, request.hooks, loan, approve=decision == "approve",
+                               reason=request.POST.get("reason", ""), by=audit.actor_of(request))
+        else:
+            loans.review(request.dbsession, request.tenant, loan, approve=decision == "approve",
+                         reason=request.POST.get("reason", ""), by=audit.actor_of(request))
+    except loans.LoanError as error:
+        request.response.status = 400
+        return _detail(request, loan, error.message)
+    audit.record(request, f"loan.{stage or 'first'}_review.{decision}", "loan", loan.number, before,
+                 {"status": loan.status})
+    return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))

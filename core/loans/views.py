@@ -1,0 +1,123 @@
+"""Portal pages of the lifecycle: invest (我要投資), borrow (我要借款), my loans and my bids."""
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.view import view_config
+
+from ..i18n import _
+from ..portal.tools import methods as repayment_methods
+from . import services as loans
+from .models import Bid, Loan, Payback
+
+TABS = {"bidding": ("bidding",), "review": ("full",), "repaying": ("repaying",), "settled": ("settled",)}
+PER_PAGE = 20
+
+
+@view_config(route_name="invest.index", renderer="portal/invest.pt")
+def invest(request):
+    tab = request.params.get("tab", "bidding")
+    statuses = TABS.get(tab, TABS["bidding"])
+    rows = request.dbsession.scalars(sa.select(Loan).where(Loan.status.in_(statuses))
+                                     .order_by(Loan.id.desc()).limit(100)).all()
+    return {"loans": rows, "tab": tab if tab in TABS else "bidding",
+            "types": loans.loan_types(request.hooks)}
+
+
+def _loan_by_number(request) -> Loan:
+    loan = request.dbsession.scalars(sa.select(Loan).where(Loan.number == request.matchdict["number"],
+                                                           Loan.status != "submitted",
+                                                           Loan.status != "rejected")).first()
+    if loan is None:
+        raise HTTPNotFound()
+    return loan
+
+
+@view_config(route_name="invest.loan", renderer="portal/loan.pt")
+def loan_page(request):
+    loan = _loan_by_number(request)
+    data = {"loan": loan, "errors": {}, "form": dict(request.POST),
+            "key": uuid.uuid4().hex, "unit": loans.bid_unit(request.tenant),
+            "percent": loan.funded * 100 // loan.amount}
+    if request.method == "POST":
+        if request.identity is None or request.identity.kind != "member":
+            return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))
+        try:
+            loans.place_bid(request.dbsession, request.tenant, loan.id, request.identity.user,
+                            request.POST.get("amount", ""), key=request.POST.get("key") or uuid.uuid4().hex)
+        except loans.LoanError as error:
+            data["errors"] = {error.field: error.message}
+            request.response.status = 400
+            return data
+        return HTTPSeeOther(request.route_path("account.bids", _query={"placed": loan.number}))
+    return data
+
+
+@view_config(route_name="borrow.index", renderer="portal/borrow.pt")
+def borrow(request):
+    types = loans.loan_types(request.hooks)
+    data = {"types": list(types.values()), "methods": repayment_methods(request.hooks), "errors": {},
+            "form": dict(request.POST) if request.method == "POST" else {"loan_type": next(iter(types), "")}}
+    if request.method == "POST":
+        if request.identity is None or request.identity.kind != "member":
+            return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))
+        try:
+            loan = loans.apply(request.dbsession, request.tenant, request.hooks, request.identity.user,
+                               dict(request.POST))
+        except loans.LoanError as error:
+            data["errors"] = {error.field: error.message}
+            request.response.status = 400
+            return data
+        return HTTPSeeOther(request.route_path("account.loans", _query={"applied": loan.number}))
+    return data
+
+
+@view_config(route_name="account.loans", renderer="account/loans.pt", permission="member")
+def my_loans(request):
+    member = request.identity.user
+    error = None
+    if request.method == "POST":
+        loan = request.dbsession.scalars(sa.select(Loan).where(Loan.number == request.POST.get("loan", ""),
+                                                               Loan.borrower_id == member.id)
+                                         .with_for_update()).first()
+        if loan is None:
+            raise HTTPNotFound()
+        try:
+            loans.repay_next(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
+        except loans.LoanError as failure:
+            error = failure.message
+            request.response.status = 400
+        else:
+            return HTTPSeeOther(request.path)
+    rows = request.dbsession.scalars(sa.select(Loan).where(Loan.borrower_id == member.id)
+                                     .order_by(Loan.id.desc())).all()
+    return {"loans": rows, "error": error, "applied": request.params.get("applied")}
+
+
+@view_config(route_name="account.bids", renderer="account/bids.pt", permission="member")
+def my_bids(request):
+    member = request.identity.user
+    session = request.dbsession
+    bids = session.scalars(sa.select(Bid).where(Bid.member_id == member.id).order_by(Bid.id.desc())
+                           .limit(100)).all()
+    upcoming = session.scalars(sa.select(Payback).where(Payback.member_id == member.id, Payback.status == "due")
+                               .order_by(Payback.due_date).limit(50)).all()
+    received = session.scalars(sa.select(Payback).where(Payback.member_id == member.id, Payback.status == "paid")
+                               .order_by(Payback.paid_on.desc()).limit(50)).all()
+    return {"bids": bids, "upcoming": upcoming, "received": received, "placed": request.params.get("placed")}
+
+
+def includeme(config):
+    route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
+    route("invest.index", "/invest")
+    route("invest.loan", "/invest/{number}")
+    route("borrow.index", "/borrow")
+    route("account.loans", "/account/loans")
+    route("account.bids", "/account/bids")
+    config.add_nav("invest", _("Invest"), "invest.index", order=20)
+    config.add_nav("borrow", _("Borrow"), "borrow.index", order=30)
+    config.add_nav("account.loans", _("My loans"), "account.loans", order=7, area="account")
+    config.add_nav("account.bids", _("My investments"), "account.bids", order=8, area="account")
+    config.scan(".views")

@@ -1,0 +1,59 @@
+"""The lifecycle through the pages: borrow, review, invest, final review, repay."""
+import re
+
+import sqlalchemy as sa
+
+from core.ledger import Ledger, Wallet, verify
+from core.loans.models import Loan
+from core.money import Money
+from core.tenancy.services import tenant_by_slug
+from tests.helpers import luhn_card, member_client, staff_client, submit
+
+DEMO = "demo.localhost"
+
+
+def seed(db, member_id, minor):
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo").id
+        Wallet(Ledger(session, demo), member_id, "CNY").recharge(Money(minor, "CNY"), key=f"seed:{member_id}",
+                                                                 ref="test", initiator="test")
+
+
+def test_borrow_review_invest_disburse_repay_through_the_pages(wsgi_app, db, tenants):
+    borrower, borrower_id = member_client(wsgi_app, db, "13800138100", card=luhn_card())
+    lender, lender_id = member_client(wsgi_app, db, "13800138101")
+    seed(db, lender_id, 1_000_000)
+    page = borrower.get(DEMO, "/borrow?_LOCALE_=en")
+    refused = submit(borrower, DEMO, page, {"title": "x", "amount": "5000.00", "annual_rate_percent": "10",
+                                            "term_months": "6", "fundraising_days": "5"}, status=400)
+    assert "title of 4 to 120" in refused.text
+    page = borrower.get(DEMO, "/borrow")
+    submit(borrower, DEMO, page, {"title": "裝修借款", "amount": "5000.00", "annual_rate_percent": "10",
+                                  "term_months": "6", "fundraising_days": "5", "min_bid": "100"}, status=303)
+    with db.transaction() as session:
+        loan = session.scalars(sa.select(Loan)).one()
+        loan_id, number = loan.id, loan.number
+    # Anonymous visitors do not see a loan before its first review.
+    lender.get(DEMO, f"/invest/{number}", status=404)
+    officer = staff_client(wsgi_app, db, "risk1", "risk_officer")
+    page = officer.get(DEMO, f"/admin/loans/{loan_id}")
+    submit(officer, DEMO, page, {"reason": ""}, "approve", status=303)
+    assert number in lender.get(DEMO, "/invest").text
+    page = lender.get(DEMO, f"/invest/{number}?_LOCALE_=en")
+    too_much = submit(lender, DEMO, page, {"amount": "6000.00"}, status=400)
+    assert "left to fund" in too_much.text
+    page = lender.get(DEMO, f"/invest/{number}")
+    submit(lender, DEMO, page, {"amount": "5000.00"}, status=303)
+    assert "¥5,000.00" in lender.get(DEMO, "/account/bids").text
+    page = officer.get(DEMO, f"/admin/loans/{loan_id}")
+    submit(officer, DEMO, page, {"reason": ""}, "approve", status=303)
+    with db.transaction() as session:
+        assert session.get(Loan, loan_id).status == "repaying"
+    seed(db, borrower_id, 200_000)  # enough for the first installment and more
+    page = borrower.get(DEMO, "/account/loans")
+    repay = [f for f in page.forms.values() if "loan" in f.fields][0]
+    repay.submit("loan", extra_environ={"HTTP_HOST": DEMO}, status=303)
+    received = lender.get(DEMO, "/account/bids").text
+    assert re.search(r"Received paybacks|已收回款|回款", received)
+    with db.transaction() as session:
+        assert verify(session) == []
