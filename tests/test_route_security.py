@@ -10,7 +10,7 @@ PUBLIC = {
     "portal.home", "tools.index", "tools.method", "static", "invest.index", "invest.loan", "borrow.index",
     "member.register", "member.login", "member.forgot",
     "admin.login", "admin.two_factor", "operator.login",
-    "api.tools", "api.tools.schedule", "api.spec", "api.spec.yaml", "api.auth.token",
+    "api.tools", "api.tools.schedule", "api.spec", "api.spec.yaml", "api.auth.token", "api.loans", "api.loan",
     # Gateways call these without a session; each checks the gateway's signature instead.
     "payments.callback", "payments.payout_callback", "sandbox.checkout", "sms.status_callback",
 }

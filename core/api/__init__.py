@@ -98,3 +98,4 @@ def includeme(config):
     config.add_exception_view(_response_invalid_view, context=ResponseValidationError)
     config.include(".tools")
     config.include(".auth")
+    config.include(".loans")

@@ -1,0 +1,179 @@
+"""``/api/v1/loans`` and ``/api/v1/me``: the lifecycle for integrators (bearer tokens, problem details)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPForbidden
+from pyramid.view import view_config
+
+from .. import audit
+from ..i18n import _
+from ..ledger import Wallet
+from ..loans import services as loans
+from ..loans.models import STATUSES, Bid, Loan, Payback
+from ..money import Money
+from . import PREFIX, Problem
+
+API = {"renderer": "json", "openapi": True, "require_csrf": False}
+
+
+def _money(minor: int, currency: str) -> str:
+    return str(Money(minor, currency))
+
+
+def loan_json(loan: Loan, with_schedule: bool = False) -> dict:
+    body = {"id": loan.id, "number": loan.number, "title": loan.title, "loan_type": loan.loan_type,
+            "status": loan.status, "amount": _money(loan.amount, loan.currency),
+            "funded": _money(loan.funded, loan.currency), "currency": loan.currency,
+            "annual_rate_percent": str(loan.annual_rate_percent), "term_months": loan.term_months,
+            "repayment_method": loan.repayment_method,
+            "deadline": loan.deadline.isoformat() if loan.deadline else None}
+    if with_schedule:
+        body["installments"] = [
+            {"period": i.period, "due_date": i.due_date.isoformat(), "principal": _money(i.principal, loan.currency),
+             "interest": _money(i.interest, loan.currency), "status": i.status} for i in loan.installments]
+    return body
+
+
+def _visible(request, loan_id: int) -> Loan:
+    """A published loan of this tenant (or the caller's own application); else 404."""
+    loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == loan_id)).first()
+    identity = request.identity
+    own = identity is not None and identity.kind == "member" and loan is not None \
+        and loan.borrower_id == identity.principal_id
+    staff = identity is not None and identity.kind == "staff"
+    if loan is None or (loan.status in ("submitted", "rejected") and not (own or staff)):
+        raise Problem({"id": _("There is no such loan.")}, status=404, title="Not Found")
+    return loan
+
+
+def _lifecycle(error: loans.LoanError):
+    return Problem({error.field: error.message})
+
+
+@view_config(route_name="api.loans", request_method="GET", **API)
+def list_loans(request):
+    status = request.params.get("status", "bidding")
+    if status not in STATUSES or status in ("submitted", "rejected"):
+        raise Problem({"status": _("Choose bidding, full, repaying, settled or failed.")}, status=400,
+                      title="Bad request")
+    rows = request.dbsession.scalars(sa.select(Loan).where(Loan.status == status).order_by(Loan.id.desc())
+                                     .limit(200)).all()
+    return {"loans": [loan_json(loan) for loan in rows]}
+
+
+@view_config(route_name="api.loans", request_method="POST", permission="member", **API)
+def apply(request):
+    try:
+        loan = loans.apply(request.dbsession, request.tenant, request.hooks, request.identity.user,
+                           {k: str(v) for k, v in request.json_body.items()})
+    except loans.LoanError as error:
+        raise _lifecycle(error) from None
+    request.response.status = 201
+    return loan_json(loan)
+
+
+@view_config(route_name="api.loan", request_method="GET", **API)
+def get_loan(request):
+    return loan_json(_visible(request, int(request.matchdict["id"])), with_schedule=True)
+
+
+@view_config(route_name="api.loan_bids", request_method="POST", permission="member", **API)
+def bid(request):
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not 8 <= len(key) <= 80:
+        raise Problem({"Idempotency-Key": _("Send an Idempotency-Key header of 8 to 80 characters.")},
+                      status=400, title="Bad request")
+    loan = _visible(request, int(request.matchdict["id"]))
+    try:
+        placed = loans.place_bid(request.dbsession, request.tenant, loan.id, request.identity.user,
+                                 request.json_body["amount"], key=key)
+    except loans.LoanError as error:
+        raise _lifecycle(error) from None
+    request.response.status = 201
+    return {"id": placed.id, "loan": loan.number, "amount": _money(placed.amount, loan.currency),
+            "status": placed.status}
+
+
+@view_config(route_name="api.loan_repayments", request_method="POST", permission="member", **API)
+def repay(request):
+    loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == int(request.matchdict["id"]))
+                                     .with_for_update()).first()
+    if loan is None or loan.borrower_id != request.identity.principal_id:
+        raise Problem({"id": _("There is no such loan.")}, status=404, title="Not Found")
+    try:
+        paid = loans.repay_next(request.dbsession, request.tenant, loan, by=f"member:{loan.borrower_id}")
+    except loans.LoanError as error:
+        raise _lifecycle(error) from None
+    return {"period": paid.period, "amount": _money(paid.payment, loan.currency), "loan_status": loan.status}
+
+
+@view_config(route_name="api.review", request_method="POST", permission="loan.review", **API)
+@view_config(route_name="api.final_review", request_method="POST", permission="loan.review", **API)
+def review(request):
+    loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == int(request.matchdict["id"]))
+                                     .with_for_update()).first()
+    if loan is None:
+        raise Problem({"id": _("There is no such loan.")}, status=404, title="Not Found")
+    body = request.json_body
+    stage = "final-review" if request.matched_route.name == "api.final_review" else "review"
+    before = {"status": loan.status}
+    try:
+        if stage == "final-review":
+            if not request.has_permission("loan.final_review"):
+                raise HTTPForbidden()
+            loans.final_review(request.dbsession, request.tenant, request.hooks, loan,
+                               approve=body["decision"] == "approve", reason=body.get("reason", ""),
+                               by=audit.actor_of(request))
+        else:
+            loans.review(request.dbsession, request.tenant, loan, approve=body["decision"] == "approve",
+                         reason=body.get("reason", ""), by=audit.actor_of(request))
+    except loans.LoanError as error:
+        raise _lifecycle(error) from None
+    audit.record(request, f"loan.{stage}.{body['decision']}", "loan", loan.number, before, {"status": loan.status})
+    return loan_json(loan)
+
+
+@view_config(route_name="api.me_account", request_method="GET", permission="member", **API)
+def my_account(request):
+    member = request.identity.user
+    funds = Wallet(request.ledger, member.id, request.tenant.currency).funds()
+    currency = request.tenant.currency
+    due = request.dbsession.execute(sa.select(sa.func.coalesce(sa.func.sum(Payback.principal), 0),
+                                              sa.func.coalesce(sa.func.sum(Payback.interest), 0))
+                                    .where(Payback.member_id == member.id, Payback.status == "due")).one()
+    return {"currency": currency, "available": _money(funds.available, currency),
+            "frozen": _money(funds.frozen, currency), "total": _money(funds.total, currency),
+            "receivable_principal": _money(due[0], currency), "receivable_interest": _money(due[1], currency),
+            "verified": member.is_verified, "vip_points": member.vip_points}
+
+
+@view_config(route_name="api.me_bids", request_method="GET", permission="member", **API)
+def my_bids(request):
+    rows = request.dbsession.scalars(sa.select(Bid).where(Bid.member_id == request.identity.principal_id)
+                                     .order_by(Bid.id.desc()).limit(200)).all()
+    return {"bids": [{"id": b.id, "loan": b.loan.number, "amount": _money(b.amount, b.loan.currency),
+                      "status": b.status, "auto": b.auto} for b in rows]}
+
+
+@view_config(route_name="api.me_paybacks", request_method="GET", permission="member", **API)
+def my_paybacks(request):
+    rows = request.dbsession.scalars(sa.select(Payback).where(Payback.member_id == request.identity.principal_id)
+                                     .order_by(Payback.due_date, Payback.id).limit(500)).all()
+    currency = request.tenant.currency
+    return {"paybacks": [{"loan_id": p.loan_id, "period": p.period, "due_date": p.due_date.isoformat(),
+                          "principal": _money(p.principal, currency), "interest": _money(p.interest, currency),
+                          "status": p.status} for p in rows]}
+
+
+def includeme(config):
+    route = lambda name, pattern: config.add_route(name, f"{PREFIX}{pattern}", host_kind="tenant")  # noqa: E731
+    route("api.loans", "/loans")
+    route("api.loan", "/loans/{id}")
+    route("api.loan_bids", "/loans/{id}/bids")
+    route("api.loan_repayments", "/loans/{id}/repayments")
+    route("api.review", "/admin/loans/{id}/review")
+    route("api.final_review", "/admin/loans/{id}/final-review")
+    route("api.me_account", "/me/account")
+    route("api.me_bids", "/me/bids")
+    route("api.me_paybacks", "/me/paybacks")
+    config.scan(".loans")
