@@ -143,7 +143,8 @@ def my_account(request):
                                     .where(Payback.member_id == member.id, Payback.status == "due")).one()
     return {"currency": currency, "available": _money(funds.available, currency),
             "frozen": _money(funds.frozen, currency), "total": _money(funds.total, currency),
-            "receivable_principal": _money(due[0], currency), "receivable_interest": _money(due[1], currency),
+            # PostgreSQL sums bigints as numeric: back to whole minor units.
+            "receivable_principal": _money(int(due[0]), currency), "receivable_interest": _money(int(due[1]), currency),
             "verified": member.is_verified, "vip_points": member.vip_points}
 
 
