@@ -9,3 +9,4 @@ from .mail import MailMessage  # noqa: F401
 from .payments.models import Adjustment, CallbackRecord, Payment, Withdrawal  # noqa: F401
 from .sms_templates import SmsTemplate  # noqa: F401
 from .loans.models import Bid, ClosedDay, Installment, Loan, LoanEvent, Payback  # noqa: F401
+from .loans.schedule_jobs import ReminderSent  # noqa: F401

@@ -154,7 +154,8 @@ def parse(data: dict, source: str, plugins: PluginRegistry) -> Manifest:
     )
 
 
-LENDING_NUMBERS = {"bid_unit": None, "borrower_fee_percent": Decimal(20), "lender_fee_percent": Decimal(50)}
+LENDING_NUMBERS = {"bid_unit": None, "borrower_fee_percent": Decimal(20), "lender_fee_percent": Decimal(50),
+                   "reminder_days": Decimal(30)}
 
 
 def _parse_lending(table, fail) -> dict:

@@ -236,3 +236,54 @@ def test_concurrent_bids_never_over_fund(db, plugins, people, backend):
         loan = session.get(Loan, loan_id)
         assert loan.funded == loan.amount and loan.status == "full"
         assert verify(session) == []
+
+
+def repaying_loan(db, plugins, people):
+    loan_id = open_loan(db, plugins, people)
+    bid(db, plugins, loan_id, people["lender1"], "10000.00", "all")
+    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
+                                                               reason="", by="staff"))
+    return loan_id
+
+
+def test_reminders_before_due_and_when_overdue_once_each_and_never_at_night(db, plugins, people):
+    from core.loans.schedule_jobs import send_reminders
+    from core.sms import SmsMessage
+
+    loan_id = repaying_loan(db, plugins, people)
+    with db.transaction() as session:
+        first = session.scalars(sa.select(Installment).where(Installment.loan_id == loan_id,
+                                                             Installment.period == 1)).one()
+        due = first.due_date
+        demo = tenant_by_slug(session, "demo")
+        demo.business_date = due - dt.timedelta(days=2)
+        # The borrower has spent the loan: nothing left for the installment.
+        wallet = Wallet(Ledger(session, demo.id), people["borrower"], "CNY")
+        wallet.freeze(Money(wallet.funds().available, "CNY"), reason="withdraw_freeze", key="spent", ref="t",
+                      initiator="test")
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    night = dt.datetime.combine(due, dt.time(23, 0), shanghai)
+    morning = dt.datetime.combine(due, dt.time(10, 0), shanghai)
+    assert in_demo(db, plugins, lambda s, demo, h: send_reminders(s, demo, night)) == 0
+    assert in_demo(db, plugins, lambda s, demo, h: send_reminders(s, demo, morning)) == 1
+    assert in_demo(db, plugins, lambda s, demo, h: send_reminders(s, demo, morning)) == 0
+    for day in (due - dt.timedelta(days=2), due - dt.timedelta(days=1), due):
+        in_demo(db, plugins, lambda s, demo, h, d=day: loans.close_of_day(s, demo, d))
+    with db.transaction() as session:
+        assert session.get(Installment, first.id).status == "overdue"
+    assert in_demo(db, plugins, lambda s, demo, h: send_reminders(s, demo, morning)) == 1
+    with db.transaction() as session:
+        bodies = [m.body for m in session.scalars(sa.select(SmsMessage).where(SmsMessage.purpose.like("reminder.%"))
+                                                  .order_by(SmsMessage.id))]
+    assert len(bodies) == 2 and "第 1 期" in bodies[0] and "逾期" in bodies[1]
+
+
+def test_catch_up_closes_every_missed_day_in_order(db, plugins, people):
+    from core.loans.schedule_jobs import catch_up
+
+    start = in_demo(db, plugins, lambda s, demo, h: demo.business_date)
+    now = dt.datetime.combine(start + dt.timedelta(days=3), dt.time(0, 30), dt.timezone(dt.timedelta(hours=8)))
+    summaries = in_demo(db, plugins, lambda s, demo, h: catch_up(s, demo, now))
+    assert len(summaries) == 3
+    assert in_demo(db, plugins, lambda s, demo, h: demo.business_date) == start + dt.timedelta(days=3)
+    assert in_demo(db, plugins, lambda s, demo, h: catch_up(s, demo, now)) == []

@@ -110,6 +110,8 @@ def my_bids(request):
 
 
 def includeme(config):
+    from . import schedule_jobs  # noqa: F401 - registers the hourly close-of-day and reminder task
+
     route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
     route("invest.index", "/invest")
     route("invest.loan", "/invest/{number}")

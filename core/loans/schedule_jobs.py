@@ -1,0 +1,113 @@
+"""Periodic work of the lifecycle: close of day after each tenant's midnight, and repayment reminders.
+
+One huey periodic task runs every hour (``lendstack serve`` or ``lendstack
+worker`` must be running). For each active tenant it closes every business
+date that has ended on the tenant's own clock, oldest first (so a consumer
+that was down catches up without skipping a date), and sends repayment
+reminders during the day: ``reminder_days`` before a due date (``[lending]``,
+default 3) and once an installment is overdue — each at most once per
+installment and rule, in the borrower's language, never between 21:00 and
+9:00 in the tenant's time zone.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from decimal import Decimal
+
+import sqlalchemy as sa
+from huey import crontab
+from pyramid.i18n import make_localizer
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .. import jobs
+from ..db import Base, TenantOwned, utcnow
+from ..members.models import Member
+from ..money import Money
+from ..sms import SmsError, queue_sms
+from ..sms_templates import render
+from ..tenancy.models import Tenant
+from .models import Installment, Loan
+from .services import LoanError, close_of_day
+
+QUIET_FROM, QUIET_UNTIL = 21, 9
+
+
+class ReminderSent(TenantOwned, Base):
+    """One reminder sent for one installment under one rule (``before`` or ``overdue``)."""
+
+    __tablename__ = "loan_reminders"
+    __table_args__ = (sa.UniqueConstraint("installment_id", "rule"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    installment_id: Mapped[int] = mapped_column(sa.ForeignKey("loan_installments.id"))
+    rule: Mapped[str] = mapped_column(sa.String(10))
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+def _localizer(locale: str):
+    from ..themes import THEMES_DIR
+
+    return make_localizer(locale, [str(THEMES_DIR / "default" / "locale")])
+
+
+def send_reminders(session, tenant, now: dt.datetime) -> int:
+    """Queue the reminders due at ``now`` (aware); how many were queued. Nothing at night."""
+    local = now.astimezone(zoneinfo.ZoneInfo(tenant.timezone))
+    if local.hour >= QUIET_FROM or local.hour < QUIET_UNTIL:
+        return 0
+    days = int(Decimal(str((tenant.lending or {}).get("reminder_days", 3))))
+    horizon = tenant.business_date + dt.timedelta(days=days)
+    candidates = session.scalars(sa.select(Installment).join(Loan).where(
+        Loan.status == "repaying", Installment.status.in_(["due", "overdue"]),
+        Installment.due_date <= horizon)).all()
+    sent = {(r.installment_id, r.rule) for r in session.scalars(sa.select(ReminderSent).where(
+        ReminderSent.installment_id.in_([i.id for i in candidates])))} if candidates else set()
+    count = 0
+    for installment in candidates:
+        rule = "overdue" if installment.status == "overdue" else "before"
+        if (installment.id, rule) in sent:
+            continue
+        loan = installment.loan
+        borrower = session.get(Member, loan.borrower_id)
+        if borrower is None or not borrower.phone:
+            continue
+        locale = borrower.locale if borrower.locale in tenant.locales else tenant.default_locale
+        params = {"loan": loan.number, "period": str(installment.period),
+                  "amount": str(Money(installment.payment, loan.currency)),
+                  "due_date": installment.due_date.isoformat(),
+                  "days": str((tenant.business_date - installment.due_date).days)}
+        code = "overdue_notice" if rule == "overdue" else "repayment_reminder"
+        try:
+            queue_sms(session, tenant, borrower.phone, render(session, tenant, code, _localizer(locale), params),
+                      f"reminder.{rule}")
+        except SmsError:
+            continue  # the number's hourly limit: the next run tries again
+        session.add(ReminderSent(tenant_id=tenant.id, installment_id=installment.id, rule=rule))
+        count += 1
+    return count
+
+
+def catch_up(session, tenant, now: dt.datetime) -> list[dict]:
+    """Close every business date that has ended on the tenant's clock, oldest first."""
+    today = now.astimezone(zoneinfo.ZoneInfo(tenant.timezone)).date()
+    summaries = []
+    while tenant.business_date < today:
+        try:
+            summaries.append(close_of_day(session, tenant, tenant.business_date))
+        except LoanError:
+            break
+    return summaries
+
+
+@jobs.huey.periodic_task(crontab(minute="5"))
+def hourly() -> None:
+    """For every active tenant: catch up on close of day, then send the day's reminders."""
+    with jobs.task_session(None) as session:
+        tenant_ids = [t.id for t in session.scalars(sa.select(Tenant).where(Tenant.status == "active"))]
+    for tenant_id in tenant_ids:
+        with jobs.task_session(tenant_id) as session:
+            tenant = session.get(Tenant, tenant_id)
+            now = utcnow()
+            catch_up(session, tenant, now)
+            send_reminders(session, tenant, now)
