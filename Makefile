@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CONFIG ?= development.ini
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install catalogs migrate tenants accounts clean
+.PHONY: demo test install catalogs migrate tenants accounts browser clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,7 +46,20 @@ demo: accounts
 	@echo "or admin (two-factor: add the otpauth URI printed above to an authenticator); console: operator"
 	$(BIN)/lendstack serve -c $(CONFIG)
 
-test: install
+# Browser tests drive Debian's chromium (never a downloaded browser); install it when missing and allowed.
+BROWSER_PACKAGES := chromium fonts-wqy-zenhei
+
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null 2>&1; } || \
+	    echo "could not install chromium: the browser tests will be skipped"; \
+	  else echo "chromium is not installed: the browser tests will be skipped"; fi; \
+	fi
+
+test: install browser
 	$(BIN)/lint-imports --config pyproject.toml
 	$(BIN)/pytest $(PYTEST_ARGS)
 

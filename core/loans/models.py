@@ -137,7 +137,9 @@ def _labels():
 
     return {"submitted": _("Waiting for first review"), "rejected": _("Rejected"), "bidding": _("Open for bids"),
             "full": _("Fully funded, in final review"), "repaying": _("Repaying"), "settled": _("Settled"),
-            "failed": _("Not funded, refunded"), "cancelled": _("Cancelled")}
+            "failed": _("Not funded, refunded"), "cancelled": _("Cancelled"),
+            # bids
+            "frozen": _("Frozen"), "accepted": _("Accepted"), "refunded": _("Refunded")}
 
 
 STATUS_LABELS = _labels()

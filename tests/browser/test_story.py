@@ -1,0 +1,149 @@
+"""The demo tenant's story in a real browser: a new visitor registers with the SMS code from the outbox,
+verifies, recharges through the sandbox gateway and bids; a borrower applies; staff approve, review and
+disburse; close of day collects the installment and the lender sees the payback received."""
+import re
+
+import pyotp
+import sqlalchemy as sa
+
+from core.accounts.services import create_staff
+from core.db import scope_to_tenant
+from core.loans import services as loans
+from core.loans.models import Installment, Loan
+from core.members.models import Member
+from core.members.services import create_member
+from core.sms import SmsMessage
+from core.tenancy.services import tenant_by_slug
+from tests.helpers import PASSWORD, resident_id
+
+
+def url(port, path, host="demo.localhost"):
+    return f"http://{host}:{port}{path}"
+
+
+def latest_code(db, phone):
+    with db.transaction() as session:
+        body = session.scalars(sa.select(SmsMessage.body).where(SmsMessage.phone.like(f"%{phone}"))
+                               .order_by(SmsMessage.id.desc())).first()
+    return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+def staff_page(browser, port, db, login):
+    """A signed-in risk officer (two-factor typed in like a person would)."""
+    with db.transaction() as session:
+        secret = create_staff(session, tenant_by_slug(session, "demo"), login, PASSWORD, "risk_officer").totp_secret
+    page = browser.new_context(locale="zh-TW").new_page()
+    page.goto(url(port, "/admin/login"))
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/login/verify")
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("button[type=submit]")
+    page.wait_for_url(url(port, "/admin"))
+    return page
+
+
+def test_the_demo_story(browser, live_server, db, tenants, artifacts):
+    port = live_server
+    # A phone-sized browser in Traditional Chinese.
+    visitor = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-TW").new_page()
+
+    # A new visitor registers with the code the SMS outbox received.
+    visitor.goto(url(port, "/register"))
+    visitor.screenshot(path=artifacts / "register-default-theme.png", full_page=True)
+    visitor.fill("#phone", "13912345678")
+    visitor.click("button[value=send_code]")
+    visitor.fill("#code", latest_code(db, "13912345678"))
+    visitor.fill("#password", PASSWORD)
+    visitor.fill("#confirm", PASSWORD)
+    visitor.click("button[value=register]")
+    visitor.wait_for_url(url(port, "/account"))
+
+    # Real-name verification, approved by a risk officer.
+    visitor.goto(url(port, "/account/verification"))
+    visitor.fill("#legal_name", "陳大文")
+    visitor.fill("#id_number", resident_id(321))
+    visitor.click("form:has(#legal_name) button[type=submit]")
+    with db.transaction() as session:
+        lender_id = session.scalars(sa.select(Member.id).where(Member.phone == "+8613912345678")).one()
+    officer = staff_page(browser, port, db, "story-officer")
+    officer.goto(url(port, f"/admin/members/{lender_id}"))
+    officer.click("button[name=decision][value=approve]")
+    visitor.goto(url(port, "/account/verification"))
+    assert "已認證" in visitor.inner_text("main")
+
+    # Recharge 5,000.00 through the sandbox gateway's own checkout page.
+    visitor.goto(url(port, "/account/recharge"))
+    visitor.check("input[name=gateway][value=sandbox]")
+    visitor.fill("#amount", "5000.00")
+    visitor.click("form:has(#amount) button[type=submit]")
+    visitor.wait_for_url("**/sandbox-gateway/checkout/**")
+    visitor.screenshot(path=artifacts / "sandbox-checkout.png", full_page=True)
+    visitor.click("button[value=pay]")
+    visitor.wait_for_url("**/account/recharge/R*")
+    assert "5,000.00" in visitor.inner_text("main")
+
+    # A borrower applies for a credit loan.
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        create_member(session, demo, phone="13712345678", password=PASSWORD, legal_name="林小華",
+                      id_number=resident_id(322), verified=True)
+    borrower = browser.new_context(locale="zh-TW").new_page()
+    borrower.goto(url(port, "/login"))
+    borrower.fill("#login", "13712345678")
+    borrower.fill("#password", PASSWORD)
+    borrower.click("form:has(#login) button[type=submit]")
+    borrower.wait_for_url(url(port, "/account"))
+    borrower.goto(url(port, "/borrow"))
+    borrower.fill("#title", "小店週轉資金")
+    borrower.fill("#amount", "3000.00")
+    borrower.fill("#annual_rate_percent", "12")
+    borrower.fill("#term_months", "3")
+    borrower.fill("#fundraising_days", "5")
+    borrower.fill("#min_bid", "100")
+    borrower.click("form:has(#title) button[type=submit]")
+    borrower.wait_for_url("**/account/loans**")
+    with db.transaction() as session:
+        loan_id, number = session.execute(sa.select(Loan.id, Loan.number)).one()
+
+    # First review publishes it; the lender bids the whole amount and sees it frozen.
+    officer.goto(url(port, f"/admin/loans/{loan_id}"))
+    officer.click("button[name=decision][value=approve]")
+    visitor.goto(url(port, "/invest"))
+    visitor.screenshot(path=artifacts / "invest-default-theme.png", full_page=True)
+    visitor.goto(url(port, f"/invest/{number}"))
+    visitor.fill("#amount", "3000.00")
+    visitor.click("form:has(#amount) button[type=submit]")
+    visitor.wait_for_url("**/account/bids**")
+    visitor.goto(url(port, "/account"))
+    assert "¥3,000.00" in visitor.inner_text("main")  # frozen
+    assert "¥2,000.00" in visitor.inner_text("main")  # still available
+
+    # Final review disburses; close of day on the first due date collects the installment.
+    officer.goto(url(port, f"/admin/loans/{loan_id}"))
+    officer.click("button[name=decision][value=approve]")
+    with db.transaction() as session:
+        first_due = session.scalars(sa.select(Installment.due_date).where(Installment.loan_id == loan_id,
+                                                                          Installment.period == 1)).one()
+    while True:
+        with db.transaction() as session:
+            demo = tenant_by_slug(session, "demo")
+            scope_to_tenant(session, demo.id)
+            if demo.business_date > first_due:
+                break
+            loans.close_of_day(session, demo, demo.business_date)
+    visitor.goto(url(port, "/account/bids"))
+    text = visitor.inner_text("main")
+    assert "已收回款" in text and "990.07" in text  # the first installment's principal came back
+    assert "已接受" in text
+    visitor.screenshot(path=artifacts / "paybacks.png", full_page=True)
+
+    # The other theme, for the record.
+    acme = browser.new_context(locale="en-US").new_page()
+    for path, name in (("/", "home-classic-theme.png"), ("/tools/equal_installment?principal=10000"
+                                                          "&annual_rate_percent=12&term_months=12",
+                                                          "calculator-classic-theme.png")):
+        acme.goto(url(port, path, host="acme.localhost"))
+        acme.screenshot(path=artifacts / name, full_page=True)
+    assert (artifacts / "calculator-classic-theme.png").stat().st_size > 0
