@@ -287,3 +287,93 @@ def test_catch_up_closes_every_missed_day_in_order(db, plugins, people):
     assert len(summaries) == 3
     assert in_demo(db, plugins, lambda s, demo, h: demo.business_date) == start + dt.timedelta(days=3)
     assert in_demo(db, plugins, lambda s, demo, h: catch_up(s, demo, now)) == []
+
+
+def overdue_setup(db, plugins, people, **lending):
+    """A repaying loan whose borrower has spent everything; the tenant's overdue rules from ``lending``."""
+    loan_id = repaying_loan(db, plugins, people)
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        demo.lending = {**demo.lending, **lending}
+        wallet = Wallet(Ledger(session, demo.id), people["borrower"], "CNY")
+        wallet.freeze(Money(wallet.funds().available, "CNY"), reason="withdraw_freeze", key="spent", ref="t",
+                      initiator="test")
+        first = session.scalars(sa.select(Installment).where(Installment.loan_id == loan_id,
+                                                             Installment.period == 1)).one()
+        return loan_id, first.id, first.due_date
+
+
+def close_through(db, plugins, last_day):
+    while True:
+        current = in_demo(db, plugins, lambda s, demo, h: demo.business_date)
+        if current > last_day:
+            return
+        in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, current))
+
+
+def test_penalty_interest_accrues_daily_and_goes_to_the_lender(db, plugins, people):
+    loan_id, first_id, due = overdue_setup(db, plugins, people, penalty_rate_percent_per_day="0.05")
+    close_through(db, plugins, due + dt.timedelta(days=4))
+    with db.transaction() as session:
+        first = session.get(Installment, first_id)
+        assert first.status == "overdue"
+        assert first.penalty == 4 * 44  # 0.05% of 888.49 is 0.44, four full days late
+    lender_before = available(db, people["lender1"])[0]
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo").id
+        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(Money(100_000, "CNY"), key="pay", ref="t",
+                                                                         initiator="test")
+    in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
+    # Principal + interest less the 10% fee on 100.00 interest, plus the 1.76 penalty.
+    assert available(db, people["lender1"])[0] - lender_before == 88849 - 1000 + 176
+    with db.transaction() as session:
+        assert verify(session) == []
+
+
+def test_the_risk_reserve_advances_and_is_repaid(db, plugins, people):
+    from core.ledger import Transfer
+
+    loan_id, first_id, due = overdue_setup(db, plugins, people, advance_after_days="2")
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo").id
+        ledger = Ledger(session, demo)
+        ledger.post([Transfer(ledger.platform("suspense", "CNY"), ledger.platform("risk_reserve", "CNY"),
+                              Money(1_000_000, "CNY"), "adjustment")], key="fund-reserve", initiator="test")
+    lender_before = available(db, people["lender1"])[0]
+    close_through(db, plugins, due + dt.timedelta(days=2))
+    assert available(db, people["lender1"])[0] - lender_before == 88849 - 1000
+    with db.transaction() as session:
+        assert session.get(Installment, first_id).advanced_on == due + dt.timedelta(days=2)
+        demo = tenant_by_slug(session, "demo").id
+        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(Money(100_000, "CNY"), key="pay", ref="t",
+                                                                         initiator="test")
+    in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
+    assert available(db, people["lender1"])[0] - lender_before == 88849 - 1000  # nothing twice
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo").id
+        ledger = Ledger(session, demo)
+        penalty = session.get(Installment, first_id).penalty
+        # The reserve got back what it advanced, plus the fee share it kept and the penalty.
+        assert ledger.balance(ledger.platform("risk_reserve", "CNY")).minor == 1_000_000 + 1000 + penalty
+        assert verify(session) == []
+
+
+def test_long_overdue_loans_are_accelerated_then_written_off(db, plugins, people, wsgi_app):
+    from tests.helpers import staff_client, submit
+
+    loan_id, _first, due = overdue_setup(db, plugins, people, accelerate_after_days="5")
+    close_through(db, plugins, due + dt.timedelta(days=5))
+    with db.transaction() as session:
+        loan = session.get(Loan, loan_id)
+        assert loan.status == "defaulted"
+        assert all(i.status == "overdue" for i in loan.installments)
+    officer = staff_client(wsgi_app, db, "writer", "administrator")
+    page = officer.get("demo.localhost", f"/admin/loans/{loan_id}")
+    assert submit(officer, "demo.localhost", page, {"reason": ""}, status=400).status_int == 400
+    page = officer.get("demo.localhost", f"/admin/loans/{loan_id}")
+    submit(officer, "demo.localhost", page, {"reason": "借款人失聯，催收無果"}, status=303)
+    with db.transaction() as session:
+        loan = session.get(Loan, loan_id)
+        assert loan.status == "written_off"
+        assert {i.status for i in loan.installments} == {"written_off"}
+        assert verify(session) == []

@@ -32,6 +32,7 @@ def includeme(config):
     route("admin.loans", "/admin/loans")
     route("admin.loan", "/admin/loans/{id:\\d+}")
     route("admin.loan_decide", "/admin/loans/{id:\\d+}/decision")
+    route("admin.loan_write_off", "/admin/loans/{id:\\d+}/write-off")
     route("admin.recharges", "/admin/funds/recharges")
     route("admin.recharge_review", "/admin/funds/recharges/{id:\\d+}")
     route("admin.withdrawals", "/admin/funds/withdrawals")

@@ -41,6 +41,7 @@ def _detail(request, loan, error=None):
                                     .order_by(Payback.period, Payback.id)).all(),
         "can_review": bool(request.has_permission("loan.review")),
         "can_final": bool(request.has_permission("loan.final_review")),
+        "can_write_off": bool(request.has_permission("loan.write_off")),
     }
 
 
@@ -75,4 +76,21 @@ def loan_decide(request):
         return _detail(request, loan, error.message)
     audit.record(request, f"loan.{stage or 'first'}_review.{decision}", "loan", loan.number, before,
                  {"status": loan.status})
+    return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))
+
+
+@view_config(route_name="admin.loan_write_off", request_method="POST", renderer="admin/loan.pt",
+             permission="loan.write_off")
+def loan_write_off(request):
+    loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == int(request.matchdict["id"]))
+                                     .with_for_update()).first()
+    if loan is None:
+        raise HTTPNotFound()
+    try:
+        loans.write_off(request.dbsession, loan, reason=request.POST.get("reason", ""), by=audit.actor_of(request))
+    except loans.LoanError as error:
+        request.response.status = 400
+        return _detail(request, loan, error.message)
+    audit.record(request, "loan.write_off", "loan", loan.number, {"status": "defaulted"},
+                 {"status": loan.status, "reason": loan.review_note})
     return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))

@@ -32,6 +32,8 @@ REASONS = {
     "fee": _("Fee"),
     "reversal": _("Correction"),
     "adjustment": _("Balance adjustment"),
+    "advance": _("Advance from the risk reserve"),
+    "advance_recovery": _("Repayment of an advance"),
 }
 
 

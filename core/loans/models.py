@@ -9,8 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, TenantOwned, utcnow
 
-# submitted → bidding → full → repaying → settled; rejected; failed (流標, refunded); cancelled
-STATUSES = ("submitted", "rejected", "bidding", "full", "repaying", "settled", "failed", "cancelled")
+# submitted → bidding → full → repaying → settled; rejected; failed (流標, refunded); cancelled;
+# repaying → defaulted (accelerated) → settled | written_off
+STATUSES = ("submitted", "rejected", "bidding", "full", "repaying", "settled", "failed", "cancelled",
+            "defaulted", "written_off")
 
 
 class Loan(TenantOwned, Base):
@@ -79,13 +81,20 @@ class Installment(TenantOwned, Base):
     due_date: Mapped[dt.date] = mapped_column(sa.Date)
     principal: Mapped[int] = mapped_column(sa.BigInteger)
     interest: Mapped[int] = mapped_column(sa.BigInteger)
-    status: Mapped[str] = mapped_column(sa.String(10), default="due")  # due | overdue | paid
+    status: Mapped[str] = mapped_column(sa.String(12), default="due")  # due | overdue | paid | written_off
     paid_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    penalty: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # 罰息 accrued while overdue
+    advanced_on: Mapped[dt.date | None] = mapped_column(sa.Date)  # 墊付: lenders paid from the risk reserve
     loan: Mapped[Loan] = relationship(back_populates="installments")
 
     @property
     def payment(self) -> int:
         return self.principal + self.interest
+
+    @property
+    def owed(self) -> int:
+        """What the borrower must pay now: the installment and its penalty interest."""
+        return self.principal + self.interest + self.penalty
 
 
 class Payback(TenantOwned, Base):
@@ -103,7 +112,7 @@ class Payback(TenantOwned, Base):
     due_date: Mapped[dt.date] = mapped_column(sa.Date)
     principal: Mapped[int] = mapped_column(sa.BigInteger)
     interest: Mapped[int] = mapped_column(sa.BigInteger)
-    status: Mapped[str] = mapped_column(sa.String(10), default="due")  # due | paid
+    status: Mapped[str] = mapped_column(sa.String(12), default="due")  # due | paid | written_off
     paid_on: Mapped[dt.date | None] = mapped_column(sa.Date)
 
 
@@ -138,6 +147,7 @@ def _labels():
     return {"submitted": _("Waiting for first review"), "rejected": _("Rejected"), "bidding": _("Open for bids"),
             "full": _("Fully funded, in final review"), "repaying": _("Repaying"), "settled": _("Settled"),
             "failed": _("Not funded, refunded"), "cancelled": _("Cancelled"),
+            "defaulted": _("Defaulted (all due)"), "written_off": _("Written off"),
             # bids
             "frozen": _("Frozen"), "accepted": _("Accepted"), "refunded": _("Refunded")}
 

@@ -15,10 +15,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 
 from ..i18n import _
-from ..ledger import InsufficientFunds, Ledger, Share, Wallet, disburse, pay_installment
+from ..ledger import InsufficientFunds, Ledger, Share, Transfer, Wallet, disburse, pay_installment
 from ..loan_types import LoanApplication
 from ..members.models import Member
-from ..money import Money, MoneyError
+from ..money import Money, MoneyError, split_largest_remainder
 from ..portal.tools import methods as repayment_methods
 from ..schedules import LoanTerms, ScheduleError
 from .models import Bid, ClosedDay, Installment, Loan, LoanEvent, Payback
@@ -232,38 +232,97 @@ def final_review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: s
 
 # -- repayment ------------------------------------------------------------------------
 
-def repay_next(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) -> Installment:
-    """The borrower pays the earliest unpaid installment; lenders get their shares less the management fee."""
-    if loan.status != "repaying":
-        raise LoanError("loan", _("This loan is not being repaid."))
-    due = next((i for i in loan.installments if i.status != "paid"), None)
-    if due is None:
-        raise LoanError("loan", _("Every installment is paid."))
-    paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id, Payback.period == due.period)
-                               .order_by(Payback.id)).all()
+def _lender_shares(tenant, loan: Loan, paybacks, penalty: int) -> tuple[list[Share], int]:
+    """Each lender's share of an installment less the management fee, the penalty split pro rata."""
     percent = _percent(tenant, "lender_fee_percent", "0")
+    weights = [p.principal + p.interest for p in paybacks]
+    penalties = split_largest_remainder(penalty, weights) if penalty and sum(weights) else [0] * len(paybacks)
     shares, fees = [], 0
-    for payback in paybacks:
+    for payback, extra in zip(paybacks, penalties):
         fee = _fee(payback.interest, percent)
         fees += fee
         shares.append(Share(payback.member_id, Money(payback.principal, loan.currency),
-                            Money(payback.interest - fee, loan.currency)))
+                            Money(payback.interest - fee + extra, loan.currency)))
+    return shares, fees
+
+
+def repay_next(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) -> Installment:
+    """The borrower pays the earliest unpaid installment with its penalty interest.
+
+    Lenders get their shares less the management fee (and the penalty, pro
+    rata); an installment the risk reserve already advanced goes back to the
+    reserve instead.
+    """
+    if loan.status not in ("repaying", "defaulted"):
+        raise LoanError("loan", _("This loan is not being repaid."))
+    due = next((i for i in loan.installments if i.status not in ("paid", "written_off")), None)
+    if due is None:
+        raise LoanError("loan", _("Every installment is paid."))
+    ledger = Ledger(session, tenant.id)
+    key, ref = f"loan:{loan.id}:repay:{due.period}", f"loan:{loan.number}:{due.period}"
+    paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id, Payback.period == due.period)
+                               .order_by(Payback.id)).all()
     try:
-        pay_installment(Ledger(session, tenant.id), borrower_id=loan.borrower_id, shares=shares,
-                        key=f"loan:{loan.id}:repay:{due.period}", ref=f"loan:{loan.number}:{due.period}",
-                        initiator=by, fee=Money(fees, loan.currency))
+        if due.advanced_on is not None:
+            borrower = Wallet(ledger, loan.borrower_id, loan.currency).available
+            ledger.post([Transfer(borrower, ledger.platform("risk_reserve", loan.currency),
+                                  Money(due.owed, loan.currency), "advance_recovery", ref)], key=key, initiator=by)
+            fees = 0
+        else:
+            shares, fees = _lender_shares(tenant, loan, paybacks, due.penalty)
+            pay_installment(ledger, borrower_id=loan.borrower_id, shares=shares, key=key, ref=ref, initiator=by,
+                            fee=Money(fees, loan.currency))
     except InsufficientFunds:
         raise LoanError("amount", _("The available balance does not cover installment ${period}.",
                                     mapping={"period": due.period})) from None
     day = on or tenant.business_date
     due.status, due.paid_on = "paid", day
     for payback in paybacks:
-        payback.status, payback.paid_on = "paid", day
-    record(session, loan, "repaid", by, period=due.period, amount=due.payment, lender_fees=fees)
+        if payback.status == "due":
+            payback.status, payback.paid_on = "paid", day
+    record(session, loan, "repaid", by, period=due.period, amount=due.owed, penalty=due.penalty, lender_fees=fees,
+           advanced=due.advanced_on is not None)
     if all(i.status == "paid" for i in loan.installments):
         loan.status, loan.settled_on = "settled", day
         record(session, loan, "settled", "system")
     return due
+
+
+def advance(session, tenant, loan: Loan, installment: Installment, day: dt.date) -> bool:
+    """墊付: the risk reserve pays the lenders an overdue installment; the borrower then owes the reserve."""
+    paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id,
+                                                        Payback.period == installment.period)).all()
+    ledger = Ledger(session, tenant.id)
+    shares, _fees = _lender_shares(tenant, loan, paybacks, 0)
+    reserve = ledger.platform("risk_reserve", loan.currency)
+    legs = [Transfer(reserve, Wallet(ledger, share.member_id, loan.currency).available, share.principal + share.interest,
+                     "advance", f"loan:{loan.number}:{installment.period}") for share in shares]
+    try:
+        ledger.post(legs, key=f"loan:{loan.id}:advance:{installment.period}", initiator="close-of-day")
+    except InsufficientFunds:
+        record(session, loan, "advance_refused", "close-of-day", period=installment.period,
+               why="the risk reserve is not enough")
+        return False
+    installment.advanced_on = day
+    for payback in paybacks:
+        payback.status, payback.paid_on = "paid", day
+    record(session, loan, "advanced", "close-of-day", period=installment.period)
+    return True
+
+
+def write_off(session, loan: Loan, *, reason: str, by: str) -> None:
+    """核銷: staff close a defaulted loan; what is unpaid stays unpaid (lenders bear it unless advanced)."""
+    if loan.status != "defaulted":
+        raise LoanError("decision", _("Only a defaulted loan can be written off."))
+    if not (reason or "").strip():
+        raise LoanError("reason", _("Give a reason for the write-off."))
+    for installment in loan.installments:
+        if installment.status != "paid":
+            installment.status = "written_off"
+    session.execute(sa.update(Payback).where(Payback.loan_id == loan.id, Payback.status == "due")
+                    .values(status="written_off"))
+    loan.status, loan.review_note = "written_off", reason.strip()[:300]
+    record(session, loan, "written_off", by, reason=reason)
 
 
 # -- close of day ---------------------------------------------------------------------
@@ -287,21 +346,40 @@ def close_of_day(session, tenant, day: dt.date) -> dict:
         loan.status = "failed"
         record(session, loan, "expired", "close-of-day")
         summary["expired"] += 1
+    penalty_rate = _percent(tenant, "penalty_rate_percent_per_day", "0.05")
+    advance_after = int(_percent(tenant, "advance_after_days", "0"))
+    accelerate_after = int(_percent(tenant, "accelerate_after_days", "90"))
+    summary.update({"advanced": 0, "accelerated": 0})
     due = session.scalars(sa.select(Installment).where(Installment.status.in_(["due", "overdue"]),
                                                        Installment.due_date <= day)
                           .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
     for installment in due:
         loan = installment.loan
-        if installment.status == "paid" or next(i for i in loan.installments if i.status != "paid") is not installment:
+        if installment.status in ("paid", "written_off") or loan.status not in ("repaying", "defaulted"):
             continue
+        first_unpaid = next(i for i in loan.installments if i.status not in ("paid", "written_off"))
         available = Wallet(Ledger(session, tenant.id), loan.borrower_id, loan.currency).funds().available
-        if available >= installment.payment:
+        if first_unpaid is installment and available >= installment.owed:
             repay_next(session, tenant, loan, by="close-of-day", on=day)
             summary["repaid"] += 1
-        elif installment.status == "due":
+            continue
+        if installment.status == "due":
             installment.status = "overdue"
             record(session, loan, "overdue", "close-of-day", period=installment.period)
             summary["overdue"] += 1
+        days_late = (day - installment.due_date).days
+        if days_late > 0:
+            installment.penalty += _fee(installment.payment, penalty_rate)
+        if advance_after and days_late >= advance_after and installment.advanced_on is None \
+                and advance(session, tenant, loan, installment, day):
+            summary["advanced"] += 1
+        if loan.status == "repaying" and days_late >= accelerate_after:
+            loan.status = "defaulted"
+            for later in loan.installments:
+                if later.status == "due":
+                    later.status = "overdue"
+            record(session, loan, "accelerated", "close-of-day", days_late=days_late)
+            summary["accelerated"] += 1
     session.add(ClosedDay(tenant_id=tenant.id, business_date=day, summary=summary))
     tenant.business_date = day + dt.timedelta(days=1)
     return summary
