@@ -10,3 +10,4 @@ from .payments.models import Adjustment, CallbackRecord, Payment, Withdrawal  # 
 from .sms_templates import SmsTemplate  # noqa: F401
 from .loans.models import Bid, ClosedDay, Installment, Loan, LoanEvent, Payback  # noqa: F401
 from .loans.schedule_jobs import ReminderSent  # noqa: F401
+from .loans.autoinvest import AutoInvestRule  # noqa: F401

@@ -50,6 +50,10 @@ class TemplateHelpers:
 
         return STATUS_LABELS.get(status, status)
 
+    def money_plain(self, minor: int, currency: str | None = None) -> str:
+        """An amount as a form value: ``1234.50``, no symbol or grouping."""
+        return str(Money(int(minor), currency or self.tenant.currency))
+
     def money(self, minor: int, currency: str | None = None) -> str:
         currency = currency or self.tenant.currency
         return Money(int(minor), currency).format(self.locale)

@@ -377,3 +377,36 @@ def test_long_overdue_loans_are_accelerated_then_written_off(db, plugins, people
         assert loan.status == "written_off"
         assert {i.status for i in loan.installments} == {"written_off"}
         assert verify(session) == []
+
+
+def test_auto_invest_bids_in_turn_within_the_tenants_cap(db, plugins, people, wsgi_app):
+    from core.loans.autoinvest import AutoInvestRule, save_rule
+    from core.loans.models import Bid
+    from tests.helpers import member_client, submit
+
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        save_rule(session, demo, session.get(Member, people["lender1"]), {"amount_per_loan": "5000", "max_rate": "15"})
+        save_rule(session, demo, session.get(Member, people["lender2"]), {"amount_per_loan": "5000",
+                                                                           "preset": "high_yield"})
+        save_rule(session, demo, session.get(Member, people["lender3"]), {"amount_per_loan": "2000",
+                                                                           "keep_balance": "19000"})
+        with pytest.raises(loans.LoanError) as error:
+            save_rule(session, demo, session.get(Member, people["lender3"]), {"amount_per_loan": "10",
+                                                                               "min_rate": "5", "max_rate": "3"})
+        assert error.value.field == "min_rate"
+    loan_id = open_loan(db, plugins, people)  # 10,000 at 12%: lender2's preset (10–36%) matches too
+    with db.transaction() as session:
+        bids = session.scalars(sa.select(Bid).where(Bid.loan_id == loan_id).order_by(Bid.id)).all()
+        assert all(b.auto for b in bids)
+        assert [(b.member_id, b.amount) for b in bids] == [(people["lender1"], 500000), (people["lender2"], 200000),
+                                                           (people["lender3"], 100000)][:len(bids)]
+        assert sum(b.amount for b in bids) <= 700000  # 70% cap
+        first_turn = session.scalars(sa.select(AutoInvestRule).where(
+            AutoInvestRule.member_id == people["lender1"])).one().last_bid_at
+        assert first_turn is not None
+    # The member manages the rule from the account page.
+    client, _ = member_client(wsgi_app, db, "13800139999")
+    page = client.get("demo.localhost", "/account/autoinvest")
+    submit(client, "demo.localhost", page, {"amount_per_loan": "300.00", "max_rate": "20"}, status=303)
+    assert "300.00" in client.get("demo.localhost", "/account/autoinvest").text

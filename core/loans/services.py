@@ -117,6 +117,11 @@ def review(session, tenant, loan: Loan, *, approve: bool, reason: str, by: str) 
     if approve:
         loan.status = "bidding"
         loan.deadline = tenant.business_date + dt.timedelta(days=loan.fundraising_days)
+        record(session, loan, "reviewed", by, approve=True, reason=reason)
+        from .autoinvest import run_for_loan
+
+        run_for_loan(session, tenant, loan)
+        return
     else:
         if not (reason or "").strip():
             raise LoanError("reason", _("Give the borrower a reason."))

@@ -109,6 +109,28 @@ def my_bids(request):
     return {"bids": bids, "upcoming": upcoming, "received": received, "placed": request.params.get("placed")}
 
 
+@view_config(route_name="account.autoinvest", renderer="account/autoinvest.pt", permission="member")
+def autoinvest(request):
+    from .autoinvest import PRESETS, AutoInvestRule, save_rule
+
+    member = request.identity.user
+    rule = request.dbsession.scalars(sa.select(AutoInvestRule).where(AutoInvestRule.member_id == member.id)).first()
+    data = {"rule": rule, "errors": {}, "presets": PRESETS, "types": loans.loan_types(request.hooks),
+            "saved": request.params.get("saved"), "form": dict(request.POST)}
+    if request.method == "POST":
+        form = dict(request.POST)
+        form["loan_types"] = request.POST.getall("loan_types")
+        form["enabled"] = request.POST.get("enabled", "off")
+        try:
+            save_rule(request.dbsession, request.tenant, member, form)
+        except loans.LoanError as error:
+            data["errors"] = {error.field: error.message}
+            request.response.status = 400
+            return data
+        return HTTPSeeOther(request.route_path("account.autoinvest", _query={"saved": 1}))
+    return data
+
+
 def includeme(config):
     from . import schedule_jobs  # noqa: F401 - registers the hourly close-of-day and reminder task
 
@@ -118,8 +140,10 @@ def includeme(config):
     route("borrow.index", "/borrow")
     route("account.loans", "/account/loans")
     route("account.bids", "/account/bids")
+    route("account.autoinvest", "/account/autoinvest")
     config.add_nav("invest", _("Invest"), "invest.index", order=20)
     config.add_nav("borrow", _("Borrow"), "borrow.index", order=30)
     config.add_nav("account.loans", _("My loans"), "account.loans", order=7, area="account")
     config.add_nav("account.bids", _("My investments"), "account.bids", order=8, area="account")
+    config.add_nav("account.autoinvest", _("Auto-invest"), "account.autoinvest", order=9, area="account")
     config.scan(".views")

@@ -1,0 +1,128 @@
+"""Auto-invest (自動投標): lenders' standing rules bid for them when a loan opens.
+
+Rules are tried in a fair queue — the rule that bid longest ago (or never)
+first — and together never take more than the tenant's
+``auto_invest_max_percent`` (default 70) of a loan, so manual lenders always
+have a part. Each rule bids at most ``amount_per_loan``, keeps
+``keep_balance`` available, and only on loans within its rate and term ranges
+and of its loan types. Auto bids are ordinary bids marked ``auto``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, TenantOwned, utcnow
+from ..i18n import _
+from ..ledger import Ledger, Wallet
+from ..members.models import Member
+from ..money import Money, MoneyError
+from .models import Loan
+from .services import LoanError, bid_unit, place_bid, record
+
+PRESETS = {
+    # risk preference presets: (min rate, max rate, max term months)
+    "high_yield": ("10", "36", 36),
+    "high_credit": ("0", "12", 12),
+}
+
+
+class AutoInvestRule(TenantOwned, Base):
+    __tablename__ = "autoinvest_rules"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    amount_per_loan: Mapped[int] = mapped_column(sa.BigInteger)
+    min_rate: Mapped[Decimal]
+    max_rate: Mapped[Decimal]
+    min_term: Mapped[int] = mapped_column(default=1)
+    max_term: Mapped[int] = mapped_column(default=36)
+    loan_types: Mapped[list] = mapped_column(sa.JSON, default=list)
+    keep_balance: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    last_bid_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def save_rule(session, tenant, member: Member, form: dict) -> AutoInvestRule:
+    """Create or change the member's rule from form or JSON values; refuses bad input by field."""
+    def money(field, default="0"):
+        try:
+            value = Money.parse(str(form.get(field) or default).strip(), tenant.currency)
+        except MoneyError:
+            raise LoanError(field, _("Enter an amount such as 100.00.")) from None
+        if value.minor < 0:
+            raise LoanError(field, _("Enter an amount greater than zero."))
+        return value.minor
+
+    preset = form.get("preset") or ""
+    if preset and preset not in PRESETS:
+        raise LoanError("preset", _("Choose one of the presets."))
+    low, high, longest = PRESETS.get(preset, (form.get("min_rate") or "0", form.get("max_rate") or "36",
+                                               form.get("max_term") or 36))
+    try:
+        min_rate, max_rate = Decimal(str(low)), Decimal(str(high))
+        min_term, max_term = int(form.get("min_term") or 1), int(longest)
+    except (InvalidOperation, ValueError):
+        raise LoanError("min_rate", _("Enter the rates and terms as numbers.")) from None
+    if not (0 <= min_rate <= max_rate <= 100) or not (1 <= min_term <= max_term <= 600):
+        raise LoanError("min_rate", _("Give a rate range and a term range from the lower to the higher."))
+    amount = money("amount_per_loan")
+    if amount < bid_unit(tenant):
+        raise LoanError("amount_per_loan", _("Bid at least ${unit} per loan.",
+                                             mapping={"unit": str(Money(bid_unit(tenant), tenant.currency))}))
+    types = form.get("loan_types") or []
+    if isinstance(types, str):
+        types = [types]
+    rule = session.scalars(sa.select(AutoInvestRule).where(AutoInvestRule.member_id == member.id)).first()
+    if rule is None:
+        rule = AutoInvestRule(tenant_id=tenant.id, member_id=member.id)
+        session.add(rule)
+    rule.enabled = str(form.get("enabled", "on")).lower() in ("on", "true", "1", "yes")
+    rule.amount_per_loan, rule.keep_balance = amount, money("keep_balance")
+    rule.min_rate, rule.max_rate, rule.min_term, rule.max_term = min_rate, max_rate, min_term, max_term
+    rule.loan_types = list(types)
+    session.flush()
+    return rule
+
+
+def run_for_loan(session, tenant, loan: Loan) -> int:
+    """Place the auto bids a newly opened loan gets; how many were placed."""
+    cap = loan.amount * int(Decimal(str((tenant.lending or {}).get("auto_invest_max_percent", "70")))) // 100
+    unit = bid_unit(tenant)
+    rules = session.scalars(sa.select(AutoInvestRule).where(AutoInvestRule.enabled.is_(True))
+                            .order_by(AutoInvestRule.last_bid_at.is_not(None), AutoInvestRule.last_bid_at,
+                                      AutoInvestRule.id)).all()
+    taken, placed = 0, 0
+    ledger = Ledger(session, tenant.id)
+    for rule in rules:
+        if loan.status != "bidding" or rule.member_id == loan.borrower_id:
+            continue
+        if not (rule.min_rate <= loan.annual_rate_percent <= rule.max_rate
+                and rule.min_term <= loan.term_months <= rule.max_term):
+            continue
+        if rule.loan_types and loan.loan_type not in rule.loan_types:
+            continue
+        lender = session.get(Member, rule.member_id)
+        spare = Wallet(ledger, rule.member_id, loan.currency).funds().available - rule.keep_balance
+        amount = min(rule.amount_per_loan, spare, loan.remaining, cap - taken)
+        if loan.max_bid is not None:
+            amount = min(amount, loan.max_bid)
+        amount -= amount % unit
+        if lender is None or amount < min(loan.min_bid, loan.remaining) or amount <= 0:
+            continue
+        try:
+            place_bid(session, tenant, loan.id, lender, str(Money(amount, loan.currency)),
+                      key=f"auto:{rule.id}:{loan.id}", auto=True)
+        except LoanError:
+            continue
+        rule.last_bid_at = utcnow()
+        taken += amount
+        placed += 1
+    if placed:
+        record(session, loan, "auto_invest", "system", bids=placed, amount=taken)
+    return placed
