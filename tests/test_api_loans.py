@@ -75,3 +75,16 @@ def test_the_lifecycle_over_the_api(wsgi_app, db, tenants, client):
     assert client.get(DEMO, "/api/v1/me/bids", headers=lender).json["bids"][0]["status"] == "accepted"
     with db.transaction() as session:
         assert verify(session) == []
+
+
+def test_autoinvest_rule_over_the_api(wsgi_app, db, tenants, client):
+    member_client(wsgi_app, db, "13800138300")
+    headers = token(client, "13800138300")
+    assert client.get(DEMO, "/api/v1/me/autoinvest", headers=headers).json == {"enabled": False}
+    bad = client.app.put_json("/api/v1/me/autoinvest", {"amount_per_loan": "500.00", "min_rate": "9",
+                                                        "max_rate": "3"}, headers={**headers, "Host": DEMO},
+                              status=422)
+    assert bad.json["field"] == "min_rate"
+    rule = client.app.put_json("/api/v1/me/autoinvest", {"amount_per_loan": "500.00", "preset": "high_credit"},
+                               headers={**headers, "Host": DEMO}).json
+    assert rule["enabled"] and rule["max_rate"] == "12" and rule["amount_per_loan"] == "500.00"

@@ -166,6 +166,37 @@ def my_paybacks(request):
                           "status": p.status} for p in rows]}
 
 
+def _rule_json(rule, currency: str) -> dict:
+    if rule is None:
+        return {"enabled": False}
+    return {"enabled": rule.enabled, "amount_per_loan": _money(rule.amount_per_loan, currency),
+            "min_rate": str(rule.min_rate), "max_rate": str(rule.max_rate), "min_term": rule.min_term,
+            "max_term": rule.max_term, "loan_types": list(rule.loan_types),
+            "keep_balance": _money(rule.keep_balance, currency)}
+
+
+@view_config(route_name="api.me_autoinvest", request_method="GET", permission="member", **API)
+def get_autoinvest(request):
+    from ..loans.autoinvest import AutoInvestRule
+
+    rule = request.dbsession.scalars(sa.select(AutoInvestRule).where(
+        AutoInvestRule.member_id == request.identity.principal_id)).first()
+    return _rule_json(rule, request.tenant.currency)
+
+
+@view_config(route_name="api.me_autoinvest", request_method="PUT", permission="member", **API)
+def put_autoinvest(request):
+    from ..loans.autoinvest import save_rule
+
+    body = dict(request.json_body)
+    body["enabled"] = "on" if body.get("enabled", True) else "off"
+    try:
+        rule = save_rule(request.dbsession, request.tenant, request.identity.user, body)
+    except loans.LoanError as error:
+        raise _lifecycle(error) from None
+    return _rule_json(rule, request.tenant.currency)
+
+
 def includeme(config):
     route = lambda name, pattern: config.add_route(name, f"{PREFIX}{pattern}", host_kind="tenant")  # noqa: E731
     route("api.loans", "/loans")
@@ -177,4 +208,5 @@ def includeme(config):
     route("api.me_account", "/me/account")
     route("api.me_bids", "/me/bids")
     route("api.me_paybacks", "/me/paybacks")
+    route("api.me_autoinvest", "/me/autoinvest")
     config.scan(".loans")
