@@ -38,19 +38,18 @@ from .schedules import (
 from .sms import SmsProvider, SmsResult, SmsStatus, SmsView
 
 __all__ = [
-    "Callback", "CallbackRejected", "GatewaySettings", "GatewayUnavailable", "PayoutRequest", "PayoutResult", "receive_callback",
-    "HttpError", "http_client", "register_transport",
-    "DAY", "MONTH", "Installment", "LoanApplication", "LoanTerms", "LoanType", "Money",
-    "MoneyError", "PaymentGateway", "PaymentInstruction", "PaymentRequest", "PluginInfo",
-    "RepaymentMethod", "RuleViolation", "Schedule", "ScheduleError", "SmsProvider",
-    "SmsResult", "SmsStatus", "SmsView", "_", "add_months", "hookimpl", "main", "round_minor",
+    "_", "add_months", "Callback", "CallbackRejected", "DAY", "GatewaySettings", "GatewayUnavailable",
+    "hookimpl", "http_client", "HttpError", "Installment", "LoanApplication", "LoanTerms", "LoanType", "main",
+    "Money", "MoneyError", "MONTH", "PaymentGateway", "PaymentInstruction", "PaymentRequest", "PayoutRequest",
+    "PayoutResult", "PluginInfo", "receive_callback", "register_transport", "RepaymentMethod", "round_minor",
+    "RuleViolation", "Schedule", "ScheduleError", "SmsProvider", "SmsResult", "SmsStatus", "SmsView",
     "split_largest_remainder",
 ]
 
 
 def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Configurator:
     """The configured app before ``make_wsgi_app``; tests pass their own plugin registry."""
-    from . import jobs
+    from . import jobs, models  # noqa: F401 - every table, and every job task registered with huey
     from .db import make_engine, make_session_factory
     from .settings import AppSettings
 
