@@ -102,3 +102,11 @@ def test_the_delivery_job_is_idempotent(db, tenants):
         tenant_id, message_id = message.tenant_id, message.id
     deliver_sms.call_local(tenant_id, message_id)
     assert statuses(db) == [("sent", "outbox")]
+
+
+def test_every_task_is_registered_when_the_app_starts(wsgi_app):
+    """The consumer knows a task only if its module was imported at start-up."""
+    from core.jobs import huey
+
+    names = set(huey._registry._registry)
+    assert {"core.sms.deliver_sms", "core.mail.deliver_mail", "core.loans.schedule_jobs.hourly"} <= names
