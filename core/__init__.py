@@ -9,7 +9,7 @@ from pyramid.config import Configurator
 
 from .http import HttpError, client as http_client, register_transport
 from .i18n import _
-from .loan_types import LoanApplication, LoanType, RuleViolation
+from .loan_types import BorrowerProfile, LoanApplication, LoanType, RuleViolation
 from .money import Money, MoneyError, split_largest_remainder
 from .payments import (
     Callback,
@@ -38,7 +38,7 @@ from .schedules import (
 from .sms import SmsProvider, SmsResult, SmsStatus, SmsView
 
 __all__ = [
-    "_", "add_months", "Callback", "CallbackRejected", "DAY", "GatewaySettings", "GatewayUnavailable",
+    "_", "add_months", "BorrowerProfile", "Callback", "CallbackRejected", "DAY", "GatewaySettings", "GatewayUnavailable",
     "hookimpl", "http_client", "HttpError", "Installment", "LoanApplication", "LoanTerms", "LoanType", "main",
     "Money", "MoneyError", "MONTH", "PaymentGateway", "PaymentInstruction", "PaymentRequest", "PayoutRequest",
     "PayoutResult", "PluginInfo", "receive_callback", "register_transport", "RepaymentMethod", "round_minor",

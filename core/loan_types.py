@@ -11,6 +11,19 @@ from .money import Money
 
 
 @dataclass(frozen=True)
+class BorrowerProfile:
+    """What a loan type may know of the borrower: credit line left and net assets, in the loan's currency.
+
+    ``net_assets`` is available + frozen + principal still owed to them −
+    principal they still owe (the 凈值 of a net-worth loan).
+    """
+
+    credit_line: Money
+    credit_available: Money
+    net_assets: Money
+
+
+@dataclass(frozen=True)
 class LoanApplication:
     """What a borrower filled in, before any type-specific data is checked."""
 
@@ -18,6 +31,7 @@ class LoanApplication:
     term_months: int
     repayment_method: str
     data: dict
+    borrower: BorrowerProfile | None = None
 
 
 @dataclass(frozen=True)

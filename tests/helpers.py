@@ -51,7 +51,7 @@ def luhn_card(prefix: str = "622202100112345678") -> str:
 
 
 def member_client(wsgi_app, db, phone, *, slug="demo", host="demo.localhost", verified=True, card=None,
-                  name="王小明", id_number=None):
+                  name="王小明", id_number=None, credit_line=0):
     """A signed-in member (verified by default, optionally with a bank card); (client, member id)."""
     from tests.conftest import Client
 
@@ -62,6 +62,7 @@ def member_client(wsgi_app, db, phone, *, slug="demo", host="demo.localhost", ve
                                id_number=id_number if verified else "", verified=verified)
         if card:
             add_card(session, tenant, member, bank_name="工商銀行", holder_name=name, number=card)
+        member.credit_line = credit_line
         member_id = member.id
     client = Client(wsgi_app)
     page = client.get(host, "/login")

@@ -21,7 +21,7 @@ def token(client, login, *, staff=False, totp=None):
 
 
 def test_the_lifecycle_over_the_api(wsgi_app, db, tenants, client):
-    member_client(wsgi_app, db, "13800138200")
+    _, borrower_id = member_client(wsgi_app, db, "13800138200")
     _, lender_id = member_client(wsgi_app, db, "13800138201")
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
@@ -32,6 +32,15 @@ def test_the_lifecycle_over_the_api(wsgi_app, db, tenants, client):
         secret = session.scalars(sa.select(StaffUser.totp_secret).where(StaffUser.login == "risk-api")).one()
     borrower = token(client, "13800138200")
     lender = token(client, "13800138201")
+    client.app.put_json(f"/api/v1/admin/members/{borrower_id}/credit-line", {"amount": "8000.00"},
+                        headers={**borrower, "Host": DEMO}, status=403)
+    import time
+
+    # The web sign-in used this 30-second step's code; a code is accepted once, so take the next step's.
+    staff = token(client, "risk-api", staff=True, totp=pyotp.TOTP(secret).at(int(time.time()) + 30))
+    line = client.app.put_json(f"/api/v1/admin/members/{borrower_id}/credit-line", {"amount": "8000.00"},
+                               headers={**staff, "Host": DEMO}).json
+    assert line["credit_line"] == "8000.00"
 
     bad = client.post_json(DEMO, "/api/v1/loans", {"loan_type": "credit", "title": "週轉借款", "amount": "5000.00",
                                                    "annual_rate_percent": "50", "term_months": 6,
@@ -43,10 +52,6 @@ def test_the_lifecycle_over_the_api(wsgi_app, db, tenants, client):
                                                     "repayment_method": "equal_installment", "min_bid": "100"},
                             headers=borrower, status=201).json
     client.get(DEMO, f"/api/v1/loans/{loan['id']}", headers=lender, status=404)  # not published yet
-    import time
-
-    # The web sign-in used this 30-second step's code; a code is accepted once, so take the next step's.
-    staff = token(client, "risk-api", staff=True, totp=pyotp.TOTP(secret).at(int(time.time()) + 30))
     client.post_json(DEMO, f"/api/v1/admin/loans/{loan['id']}/review", {"decision": "approve"}, headers=lender,
                      status=403)
     client.post_json(DEMO, f"/api/v1/admin/loans/{loan['id']}/review", {"decision": "approve"}, headers=staff)

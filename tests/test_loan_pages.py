@@ -20,7 +20,7 @@ def seed(db, member_id, minor):
 
 
 def test_borrow_review_invest_disburse_repay_through_the_pages(wsgi_app, db, tenants):
-    borrower, borrower_id = member_client(wsgi_app, db, "13800138100", card=luhn_card())
+    borrower, borrower_id = member_client(wsgi_app, db, "13800138100", card=luhn_card(), credit_line=1_000_000)
     lender, lender_id = member_client(wsgi_app, db, "13800138101")
     seed(db, lender_id, 1_000_000)
     page = borrower.get(DEMO, "/borrow?_LOCALE_=en")

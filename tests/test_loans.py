@@ -30,7 +30,9 @@ def people(db, tenants, plugins):
             member = create_member(session, demo, phone=f"1380013{n:04d}", password=PASSWORD, legal_name="王小明",
                                    id_number=resident_id(100 + n), verified=True)
             ids[name] = member.id
-            if name != "borrower":
+            if name == "borrower":
+                member.credit_line = 5_000_000  # 50,000.00
+            else:
                 Wallet(Ledger(session, demo.id), member.id, "CNY").recharge(
                     Money(2_000_000, "CNY"), key=f"seed:{name}", ref="test", initiator="test")
     return ids
@@ -410,3 +412,22 @@ def test_auto_invest_bids_in_turn_within_the_tenants_cap(db, plugins, people, ws
     page = client.get("demo.localhost", "/account/autoinvest")
     submit(client, "demo.localhost", page, {"amount_per_loan": "300.00", "max_rate": "20"}, status=303)
     assert "300.00" in client.get("demo.localhost", "/account/autoinvest").text
+
+
+def test_the_credit_line_bounds_credit_loans_and_comes_back_with_repayment(db, plugins, people):
+    with db.transaction() as session:
+        session.get(Member, people["borrower"]).credit_line = 1_500_000  # 15,000.00
+    loan_id = repaying_loan(db, plugins, people)  # uses 10,000.00
+    with pytest.raises(loans.LoanError) as error:
+        open_loan(db, plugins, people, amount="6000.00")
+    assert error.value.field == "amount" and "15,000.00" not in str(error.value)
+    with db.transaction() as session:
+        assert loans.credit_used(session, people["borrower"]) == 1_000_000
+        demo = tenant_by_slug(session, "demo").id
+        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(Money(1_000_000, "CNY"), key="cash",
+                                                                         ref="t", initiator="test")
+    for _ in range(6):
+        in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
+    with db.transaction() as session:
+        assert loans.credit_used(session, people["borrower"]) < 1_000_000 - 400_000
+    open_loan(db, plugins, people, amount="6000.00")

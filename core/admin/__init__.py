@@ -23,6 +23,7 @@ def includeme(config):
     route("admin.member_review", "/admin/members/{id:\\d+}/verification")
     route("admin.member_violations", "/admin/members/{id:\\d+}/violations")
     route("admin.member_points", "/admin/members/{id:\\d+}/points")
+    route("admin.member_credit_line", "/admin/members/{id:\\d+}/credit-line")
     route("admin.member_messages", "/admin/members/{id:\\d+}/messages")
     route("admin.member_document", "/admin/members/{id:\\d+}/documents/{doc:\\d+}")
     route("admin.staff", "/admin/staff")

@@ -54,7 +54,7 @@ def detail(request, member: Member, error=None, errors=None) -> dict:
         "documents": documents.documents(session, member) if may("member.documents") else [],
         "can_verify": may("member.verify"), "can_violate": may("member.violations"),
         "can_message": may("member.message"), "can_documents": may("member.documents"),
-        "can_points": may("member.points"),
+        "can_points": may("member.points"), "can_credit": may("loan.credit_line"),
     }
 
 
@@ -134,6 +134,23 @@ def member_points(request):
         return _refused(request, member, error)
     audit.record(request, "member.points", "member", member.id, {"points": before},
                  {"points": member.vip_points, "reason": reason})
+    return HTTPSeeOther(request.route_path("admin.member", id=member.id))
+
+
+@view_config(route_name="admin.member_credit_line", request_method="POST", renderer="admin/member.pt",
+             permission="loan.credit_line")
+def member_credit_line(request):
+    from ..loans.services import LoanError, set_credit_line
+
+    member = member_or_404(request)
+    before = member.credit_line
+    try:
+        set_credit_line(member, request.POST.get("credit_line", ""), request.tenant.currency)
+    except (LoanError, ValueError) as error:
+        message = error.message if isinstance(error, LoanError) else _("Enter an amount such as 100.00.")
+        return _refused(request, member, MemberError("credit_line", message))
+    audit.record(request, "member.credit_line", "member", member.id, {"credit_line": before},
+                 {"credit_line": member.credit_line})
     return HTTPSeeOther(request.route_path("admin.member", id=member.id))
 
 

@@ -166,6 +166,25 @@ def my_paybacks(request):
                           "status": p.status} for p in rows]}
 
 
+@view_config(route_name="api.credit_line", request_method="PUT", permission="loan.credit_line", **API)
+def put_credit_line(request):
+    from ..members.models import Member
+
+    member = request.dbsession.scalars(sa.select(Member).where(Member.id == int(request.matchdict["id"]))).first()
+    if member is None:
+        raise Problem({"id": _("There is no such member.")}, status=404, title="Not Found")
+    before = member.credit_line
+    try:
+        loans.set_credit_line(member, request.json_body["amount"], request.tenant.currency)
+    except loans.LoanError as error:
+        raise _lifecycle(error) from None
+    except ValueError:
+        raise Problem({"amount": _("Enter an amount such as 100.00.")}) from None
+    audit.record(request, "member.credit_line", "member", member.id, {"credit_line": before},
+                 {"credit_line": member.credit_line})
+    return {"id": member.id, "credit_line": _money(member.credit_line, request.tenant.currency)}
+
+
 def _rule_json(rule, currency: str) -> dict:
     if rule is None:
         return {"enabled": False}
@@ -209,4 +228,5 @@ def includeme(config):
     route("api.me_bids", "/me/bids")
     route("api.me_paybacks", "/me/paybacks")
     route("api.me_autoinvest", "/me/autoinvest")
+    route("api.credit_line", "/admin/members/{id}/credit-line")
     config.scan(".loans")

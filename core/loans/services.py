@@ -58,6 +58,49 @@ def loan_types(hooks) -> dict:
     return {t.code: t for t in sorted(hooks.collect("lendstack_loan_types"), key=lambda t: t.code)}
 
 
+# -- the borrower's standing ------------------------------------------------------
+
+ACTIVE = ("submitted", "bidding", "full", "repaying", "defaulted")
+
+
+def credit_used(session, borrower_id: int) -> int:
+    """Credit-line use: principal of the borrower's active credit loans not yet repaid."""
+    loans_total = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(
+        Loan.borrower_id == borrower_id, Loan.loan_type == "credit", Loan.status.in_(ACTIVE)))
+    repaid = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0)).join(Loan).where(
+        Loan.borrower_id == borrower_id, Loan.loan_type == "credit", Loan.status.in_(ACTIVE),
+        Installment.status == "paid"))
+    return int(loans_total) - int(repaid)
+
+
+def net_assets(session, tenant, member_id: int) -> int:
+    """Available + frozen + principal owed to the member − principal the member owes (凈值)."""
+    funds = Wallet(Ledger(session, tenant.id), member_id, tenant.currency).funds()
+    receivable = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Payback.principal), 0)).where(
+        Payback.member_id == member_id, Payback.status == "due"))
+    payable = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0)).join(Loan).where(
+        Loan.borrower_id == member_id, Installment.status.in_(["due", "overdue"])))
+    return funds.total + int(receivable) - int(payable)
+
+
+def borrower_profile(session, tenant, borrower: Member):
+    from ..loan_types import BorrowerProfile
+
+    currency = tenant.currency
+    return BorrowerProfile(Money(borrower.credit_line, currency),
+                           Money(max(borrower.credit_line - credit_used(session, borrower.id), 0), currency),
+                           Money(net_assets(session, tenant, borrower.id), currency))
+
+
+def set_credit_line(member: Member, amount_text: str, currency: str) -> None:
+    amount = Money.parse(str(amount_text or "").strip(), currency) if str(amount_text or "").strip() else None
+    if amount is None or amount.minor < 0:
+        raise LoanError("amount", _("Enter an amount such as 100.00."))
+    if not member.is_verified:
+        raise LoanError("amount", _("A credit line needs a verified member."))
+    member.credit_line = amount.minor
+
+
 # -- application and first review ------------------------------------------------
 
 def apply(session, tenant, hooks, borrower: Member, form: dict) -> Loan:
@@ -95,7 +138,8 @@ def apply(session, tenant, hooks, borrower: Member, form: dict) -> Loan:
     max_bid = _money(form["max_bid"], tenant.currency, "max_bid") if form.get("max_bid") else None
     if min_bid.minor > amount.minor or (max_bid is not None and max_bid.minor < min_bid.minor):
         raise LoanError("min_bid", _("The minimum bid must be within the amount and below the maximum bid."))
-    violations = loan_type.check_application(LoanApplication(amount, months, method_code, form))
+    violations = loan_type.check_application(LoanApplication(amount, months, method_code, form,
+                                                             borrower_profile(session, tenant, borrower)))
     if violations:
         raise LoanError(violations[0].field, violations[0].message)
     count = session.scalar(sa.select(sa.func.count()).select_from(Loan).where(Loan.tenant_id == tenant.id))

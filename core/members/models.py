@@ -41,6 +41,7 @@ class Member(TenantOwned, Base):
     verification_note: Mapped[str] = mapped_column(sa.String(300), default="")
     verified_at: Mapped[dt.datetime | None]
     vip_points: Mapped[int] = mapped_column(default=0)
+    credit_line: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # minor units, set by staff
     # Freezes set by violations (違規)
     login_frozen: Mapped[bool] = mapped_column(default=False)
     bidding_frozen: Mapped[bool] = mapped_column(default=False)

@@ -1,7 +1,8 @@
-"""信用標 — the credit loan: unsecured, limited by amount and term bounds the tenant sets.
+"""信用標 — the credit loan: unsecured, within the borrower's credit line and the tenant's bounds.
 
-The borrower's own credit line is checked by core's lifecycle when it lands;
-this plugin checks the product's bounds.
+Staff set each borrower's credit line after verification (``loan.credit_line``);
+active credit loans use it and repayments give it back (``use_credit_line``,
+on by default).
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ class Settings(colander.MappingSchema):
     min_amount = colander.SchemaNode(colander.Decimal(), missing="1000", validator=colander.Range(min=0))
     max_amount = colander.SchemaNode(colander.Decimal(), missing="200000", validator=colander.Range(min=0))
     max_term_months = colander.SchemaNode(colander.Int(), missing=36, validator=colander.Range(1, 360))
+    use_credit_line = colander.SchemaNode(colander.Boolean(), missing=True,
+                                          description="the amount must fit the borrower's credit line left")
     repayment_methods = colander.SchemaNode(
         colander.List(), missing=[], description="allowed repayment method codes; empty: all enabled"
     )
@@ -49,6 +52,12 @@ class CreditLoan(LoanType):
             problems.append(RuleViolation(
                 "term_months", _("A credit loan runs at most ${months} months.",
                                  mapping={"months": self.settings["max_term_months"]})))
+        profile = application.borrower
+        if self.settings.get("use_credit_line", True) and profile is not None \
+                and application.amount > profile.credit_available:
+            problems.append(RuleViolation(
+                "amount", _("Your credit line left is ${left}; staff set credit lines after verification.",
+                            mapping={"left": str(profile.credit_available)})))
         allowed = self.settings["repayment_methods"]
         if allowed and application.repayment_method not in allowed:
             problems.append(RuleViolation(

@@ -87,8 +87,9 @@ def test_the_demo_story(browser, live_server, db, tenants, artifacts):
     # A borrower applies for a credit loan.
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
-        create_member(session, demo, phone="13712345678", password=PASSWORD, legal_name="林小華",
-                      id_number=resident_id(322), verified=True)
+        borrower_member = create_member(session, demo, phone="13712345678", password=PASSWORD,
+                                        legal_name="林小華", id_number=resident_id(322), verified=True)
+        borrower_member.credit_line = 1_000_000  # set by staff after verification
     borrower = browser.new_context(locale="zh-TW").new_page()
     borrower.goto(url(port, "/login"))
     borrower.fill("#login", "13712345678")
