@@ -431,3 +431,38 @@ def test_the_credit_line_bounds_credit_loans_and_comes_back_with_repayment(db, p
     with db.transaction() as session:
         assert loans.credit_used(session, people["borrower"]) < 1_000_000 - 400_000
     open_loan(db, plugins, people, amount="6000.00")
+
+
+def test_net_worth_loans_are_bounded_by_net_assets_and_hold_them(db, plugins, people, apply_manifest):
+    import tomllib
+
+    from core.members.services import add_card
+    from core.payments.services import FundsError, request_withdrawal
+    from tenants.manifest import shipped_manifests
+    from tests.helpers import luhn_card
+
+    demo_manifest = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "demo").read_text())
+    demo_manifest["plugins"]["loan_types.net_worth"] = {"ratio": "0.9"}
+    apply_manifest(demo_manifest)
+    borrower = people["lender1"]  # 20,000.00 of net assets
+
+    def apply(amount):
+        return in_demo(db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, borrower), {
+            **APPLICATION, "loan_type": "net_worth", "amount": amount, "term_months": "6"}))
+
+    with pytest.raises(loans.LoanError) as error:
+        apply("19000.00")
+    assert error.value.field == "amount"
+    loan_id = apply("10000.00").id
+    in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, s.get(Loan, loan_id), approve=True, reason="",
+                                                         by="staff"))
+    bid(db, plugins, loan_id, people["lender2"], "10000.00", "nw")
+    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
+                                                               reason="", by="staff"))
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        card = add_card(session, demo, session.get(Member, borrower), bank_name="銀行", holder_name="王小明",
+                        number=luhn_card()).id
+    with pytest.raises(FundsError, match="net-worth"):
+        in_demo(db, plugins, lambda s, demo, h: request_withdrawal(s, demo, h, member(s, borrower), card, "15000.00"))
+    in_demo(db, plugins, lambda s, demo, h: request_withdrawal(s, demo, h, member(s, borrower), card, "5000.00"))

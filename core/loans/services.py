@@ -83,6 +83,16 @@ def net_assets(session, tenant, member_id: int) -> int:
     return funds.total + int(receivable) - int(payable)
 
 
+def net_worth_floor(session, member_id: int) -> int:
+    """Net assets a member must keep while net-worth loans are outstanding: their unpaid principal."""
+    total = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(
+        Loan.borrower_id == member_id, Loan.loan_type == "net_worth", Loan.status.in_(ACTIVE)))
+    repaid = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0)).join(Loan).where(
+        Loan.borrower_id == member_id, Loan.loan_type == "net_worth", Loan.status.in_(ACTIVE),
+        Installment.status == "paid"))
+    return int(total) - int(repaid)
+
+
 def borrower_profile(session, tenant, borrower: Member):
     from ..loan_types import BorrowerProfile
 

@@ -253,6 +253,12 @@ def request_withdrawal(session, tenant, hooks, member: Member, card_id, amount_t
     fee = withdrawal_fee(tenant, amount)
     if fee.minor >= amount.minor:
         raise FundsError("amount", _("The amount does not cover the fee of ${fee}.", mapping={"fee": str(fee)}))
+    from ..loans.services import net_assets, net_worth_floor
+
+    floor = net_worth_floor(session, member.id)
+    if floor and net_assets(session, tenant, member.id) - amount.minor < floor:
+        raise FundsError("amount", _("Your net-worth loan needs ${floor} of net assets to stay on the site.",
+                                     mapping={"floor": str(Money(floor, tenant.currency))}))
     gateway = payout_gateway(tenant, hooks)
     if gateway is None:
         raise FundsError("amount", _("Withdrawals are not available on this site yet."))

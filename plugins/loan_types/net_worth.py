@@ -1,0 +1,60 @@
+"""凈值標 — the net-worth loan: borrowed against the borrower's own net assets on the platform.
+
+The amount may be at most ``ratio`` × the borrower's net assets (available +
+frozen + principal owed to them − principal they owe). While such a loan is
+outstanding, core refuses withdrawals that would take net assets below the
+principal still owed on it.
+"""
+from __future__ import annotations
+
+import colander
+
+from core import LoanApplication, LoanType, Money, PluginInfo, RuleViolation, _, hookimpl
+
+
+class Settings(colander.MappingSchema):
+    ratio = colander.SchemaNode(colander.Decimal(), missing="0.9", validator=colander.Range(0, 1))
+    max_term_months = colander.SchemaNode(colander.Int(), missing=12, validator=colander.Range(1, 60))
+    repayment_methods = colander.SchemaNode(colander.List(), missing=[])
+
+
+PLUGIN = PluginInfo(
+    id="loan_types.net_worth",
+    kind="loan_type",
+    name="Net-worth loan (凈值標)",
+    version="1.0",
+    description="Loans up to a share of the borrower's net assets on the platform.",
+    settings=Settings(),
+    default_enabled=False,
+)
+
+
+class NetWorthLoan(LoanType):
+    code = "net_worth"
+    name = _("Net-worth loan")
+    description = _("Borrow against your own balance and receivables on this site.")
+    badge = _("Net worth")
+
+    def check_application(self, application: LoanApplication) -> list[RuleViolation]:
+        problems = []
+        profile = application.borrower
+        if profile is not None:
+            limit = Money.from_decimal(profile.net_assets.amount * self.settings["ratio"], profile.net_assets.currency)
+            if application.amount > limit:
+                problems.append(RuleViolation("amount", _(
+                    "A net-worth loan is at most ${limit}, ${percent}% of your net assets.",
+                    mapping={"limit": str(max(limit, Money(0, limit.currency))),
+                             "percent": str(self.settings["ratio"] * 100)})))
+        if application.term_months > self.settings["max_term_months"]:
+            problems.append(RuleViolation("term_months", _("A net-worth loan runs at most ${months} months.",
+                                                           mapping={"months": self.settings["max_term_months"]})))
+        allowed = self.settings["repayment_methods"]
+        if allowed and application.repayment_method not in allowed:
+            problems.append(RuleViolation("repayment_method",
+                                          _("This repayment method is not offered for this loan type.")))
+        return problems
+
+
+@hookimpl
+def lendstack_loan_types(tenant):
+    return NetWorthLoan(tenant.plugin_settings(PLUGIN.id))
