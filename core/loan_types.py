@@ -49,6 +49,10 @@ class LoanType:
     name: str = ""
     description: str = ""
     badge: str = ""
+    #: Disbursed and repaid in one step as soon as the loan is full (秒標).
+    settles_when_full: bool = False
+    #: Only staff may submit this type (on behalf of the tenant's own account), not members.
+    staff_only: bool = False
 
     def __init__(self, settings: dict):
         self.settings = settings

@@ -466,3 +466,34 @@ def test_net_worth_loans_are_bounded_by_net_assets_and_hold_them(db, plugins, pe
     with pytest.raises(FundsError, match="net-worth"):
         in_demo(db, plugins, lambda s, demo, h: request_withdrawal(s, demo, h, member(s, borrower), card, "15000.00"))
     in_demo(db, plugins, lambda s, demo, h: request_withdrawal(s, demo, h, member(s, borrower), card, "5000.00"))
+
+
+def test_an_instant_loan_settles_the_moment_it_is_full(db, plugins, people, apply_manifest):
+    import tomllib
+
+    from tenants.manifest import shipped_manifests
+
+    demo_manifest = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "demo").read_text())
+    demo_manifest["plugins"]["loan_types.instant"] = {}
+    demo_manifest["plugins"]["tools.one_time"] = {}
+    apply_manifest(demo_manifest)
+    promoter = people["lender3"]  # the tenant's promotion account, with 20,000.00 for the interest
+    form = {**APPLICATION, "loan_type": "instant", "amount": "1000.00", "term_months": "1",
+            "repayment_method": "one_time"}
+    with pytest.raises(loans.LoanError) as error:  # members cannot submit one
+        in_demo(db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, promoter), form))
+    assert error.value.field == "loan_type"
+
+    def publish(session, demo, hooks):
+        loan = loans.apply(session, demo, hooks, member(session, promoter), form, by_staff=True)
+        loans.review(session, demo, loan, approve=True, reason="", by="staff")
+        return loan.id
+
+    loan_id = in_demo(db, plugins, publish)
+    before = available(db, people["lender1"])[0]
+    bid(db, plugins, loan_id, people["lender1"], "1000.00", "instant")
+    with db.transaction() as session:
+        assert session.get(Loan, loan_id).status == "settled"
+        assert verify(session) == []
+    # 1,000.00 at 12% for one month: 10.00 interest, less the 10% fee.
+    assert available(db, people["lender1"])[0] - before == 900

@@ -113,13 +113,17 @@ def set_credit_line(member: Member, amount_text: str, currency: str) -> None:
 
 # -- application and first review ------------------------------------------------
 
-def apply(session, tenant, hooks, borrower: Member, form: dict) -> Loan:
-    """A borrower's application (借款項目申請), checked by core and by the loan type's rules."""
+def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: bool = False) -> Loan:
+    """A borrower's application (借款項目申請), checked by core and by the loan type's rules.
+
+    ``by_staff``: staff submit it for the borrower (the only way for a
+    ``staff_only`` type such as instant loans).
+    """
     if not borrower.is_verified:
         raise LoanError("amount", _("Complete real-name verification before borrowing."))
     types = loan_types(hooks)
     loan_type = types.get(form.get("loan_type", ""))
-    if loan_type is None:
+    if loan_type is None or (loan_type.staff_only and not by_staff):
         raise LoanError("loan_type", _("Choose one of the loan types offered."))
     title = (form.get("title") or "").strip()
     if not 4 <= len(title) <= 120:
@@ -238,7 +242,26 @@ def place_bid(session, tenant, loan_id: int, lender: Member, amount_text: str, *
     if loan.funded == loan.amount:
         loan.status = "full"
         record(session, loan, "full", "system")
+        _settle_if_instant(session, tenant, loan)
     return bid
+
+
+def _settle_if_instant(session, tenant, loan: Loan) -> None:
+    """秒標: a full instant loan is disbursed and repaid at once, if its borrower can pay the interest."""
+    from .. import jobs
+
+    registry = jobs.context.plugins
+    hooks = registry.for_tenant(tenant) if registry is not None else None
+    loan_type = loan_types(hooks).get(loan.loan_type) if hooks is not None else None
+    if loan_type is None or not loan_type.settles_when_full:
+        return
+    final_review(session, tenant, hooks, loan, approve=True, reason="", by="system")
+    try:
+        while loan.status == "repaying":
+            repay_next(session, tenant, loan, by="system")
+    except LoanError:
+        record(session, loan, "instant_settlement_waiting", "system",
+               why="the borrower cannot pay yet; close of day collects it")
 
 
 def _refund_all(session, tenant_id: int, loan: Loan, why: str) -> None:
