@@ -53,6 +53,8 @@ class LoanType:
     settles_when_full: bool = False
     #: Only staff may submit this type (on behalf of the tenant's own account), not members.
     staff_only: bool = False
+    #: The loan holds collateral described in its application data, released on settlement.
+    holds_collateral: bool = False
 
     def __init__(self, settings: dict):
         self.settings = settings

@@ -497,3 +497,43 @@ def test_an_instant_loan_settles_the_moment_it_is_full(db, plugins, people, appl
         assert verify(session) == []
     # 1,000.00 at 12% for one month: 10.00 interest, less the 10% fee.
     assert available(db, people["lender1"])[0] - before == 900
+
+
+def test_a_mortgage_loan_fits_its_collateral_and_releases_it_when_settled(db, plugins, people, apply_manifest):
+    import tomllib
+
+    from core.loans.models import LoanEvent
+    from tenants.manifest import shipped_manifests
+
+    demo_manifest = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "demo").read_text())
+    demo_manifest["plugins"]["loan_types.mortgage"] = {"max_ltv_percent": "60"}
+    apply_manifest(demo_manifest)
+    form = {**APPLICATION, "loan_type": "mortgage", "amount": "10000.00", "term_months": "1",
+            "collateral_kind": "vehicle", "collateral_description": "2019 年式小客車", "appraised_value": "20000"}
+
+    def apply(change):
+        return in_demo(db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, people["borrower"]),
+                                                                   {**form, **change}))
+
+    with pytest.raises(loans.LoanError) as error:
+        apply({"appraised_value": "10000"})  # 60% of 10,000 is 6,000
+    assert error.value.field == "amount"
+    with pytest.raises(loans.LoanError) as error:
+        apply({"collateral_kind": "jewels"})
+    assert error.value.field == "collateral_kind"
+    loan_id = apply({}).id
+    in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, s.get(Loan, loan_id), approve=True, reason="",
+                                                         by="staff"))
+    bid(db, plugins, loan_id, people["lender1"], "10000.00", "m")
+    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
+                                                               reason="", by="staff"))
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo").id
+        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(Money(100_000, "CNY"), key="i", ref="t",
+                                                                         initiator="test")
+    in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
+    with db.transaction() as session:
+        loan = session.get(Loan, loan_id)
+        assert loan.status == "settled" and loan.type_data["released_on"]
+        events = [e.event for e in session.scalars(sa.select(LoanEvent).where(LoanEvent.loan_id == loan_id))]
+        assert "collateral_released" in events

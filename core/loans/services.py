@@ -157,7 +157,11 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
     if violations:
         raise LoanError(violations[0].field, violations[0].message)
     count = session.scalar(sa.select(sa.func.count()).select_from(Loan).where(Loan.tenant_id == tenant.id))
+    type_data = {k: str(form[k]).strip()[:500] for k in ("collateral_kind", "collateral_description",
+                                                        "appraised_value") if form.get(k)} \
+        if loan_type.holds_collateral else {}
     loan = Loan(tenant_id=tenant.id, number=f"L{tenant.business_date:%y%m}{count + 1:05d}", borrower_id=borrower.id,
+                type_data=type_data,
                 loan_type=loan_type.code, title=title, purpose=(form.get("purpose") or "").strip()[:500],
                 amount=amount.minor, currency=amount.currency, annual_rate_percent=rate, term_months=months,
                 repayment_method=method_code, min_bid=min_bid.minor,
@@ -367,6 +371,9 @@ def repay_next(session, tenant, loan: Loan, *, by: str, on: dt.date | None = Non
     if all(i.status == "paid" for i in loan.installments):
         loan.status, loan.settled_on = "settled", day
         record(session, loan, "settled", "system")
+        if loan.type_data.get("collateral_kind"):
+            loan.type_data = {**loan.type_data, "released_on": day.isoformat()}
+            record(session, loan, "collateral_released", "system", collateral=loan.type_data.get("collateral_kind"))
     return due
 
 

@@ -57,7 +57,7 @@ def loan_page(request):
 
 @view_config(route_name="borrow.index", renderer="portal/borrow.pt")
 def borrow(request):
-    types = loans.loan_types(request.hooks)
+    types = {code: t for code, t in loans.loan_types(request.hooks).items() if not t.staff_only}
     data = {"types": list(types.values()), "methods": repayment_methods(request.hooks), "errors": {},
             "form": dict(request.POST) if request.method == "POST" else {"loan_type": next(iter(types), "")}}
     if request.method == "POST":

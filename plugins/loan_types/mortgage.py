@@ -1,0 +1,73 @@
+"""抵押標 — the mortgage loan: secured by collateral, within the tenant's loan-to-value cap.
+
+The application names the collateral (``collateral_kind``: property, vehicle
+or other; ``collateral_description``; ``appraised_value`` in major units);
+the amount may be at most ``max_ltv_percent`` of the appraised value. The
+collateral is kept with the loan and released when it is settled (an event in
+the loan's history). Appraisal documents go through the member's document
+uploads.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import colander
+
+from core import LoanApplication, LoanType, Money, MoneyError, PluginInfo, RuleViolation, _, hookimpl
+
+KINDS = ("property", "vehicle", "other")
+
+
+class Settings(colander.MappingSchema):
+    max_ltv_percent = colander.SchemaNode(colander.Decimal(), missing="70", validator=colander.Range(1, 100))
+    max_term_months = colander.SchemaNode(colander.Int(), missing=60, validator=colander.Range(1, 360))
+    repayment_methods = colander.SchemaNode(colander.List(), missing=[])
+
+
+PLUGIN = PluginInfo(
+    id="loan_types.mortgage",
+    kind="loan_type",
+    name="Mortgage loan (抵押標)",
+    version="1.0",
+    description="Loans secured by collateral, within a loan-to-value cap.",
+    settings=Settings(),
+    default_enabled=False,
+)
+
+
+class MortgageLoan(LoanType):
+    code = "mortgage"
+    name = _("Mortgage loan")
+    description = _("A loan secured by property, a vehicle or other collateral.")
+    badge = _("Secured")
+    holds_collateral = True
+
+    def check_application(self, application: LoanApplication) -> list[RuleViolation]:
+        data = application.data
+        problems = []
+        if data.get("collateral_kind") not in KINDS:
+            problems.append(RuleViolation("collateral_kind", _("Choose the kind of collateral.")))
+        if not 4 <= len((data.get("collateral_description") or "").strip()) <= 500:
+            problems.append(RuleViolation("collateral_description", _("Describe the collateral.")))
+        try:
+            value = Money.parse(str(data.get("appraised_value") or "").strip(), application.amount.currency)
+        except MoneyError:
+            problems.append(RuleViolation("appraised_value", _("Enter the appraised value, such as 500000.00.")))
+            return problems
+        limit = Money.from_decimal(value.amount * Decimal(self.settings["max_ltv_percent"]) / 100, value.currency)
+        if application.amount > limit:
+            problems.append(RuleViolation("amount", _(
+                "At a loan-to-value of at most ${ltv}%, this collateral secures up to ${limit}.",
+                mapping={"ltv": str(self.settings["max_ltv_percent"]), "limit": str(limit)})))
+        if application.term_months > self.settings["max_term_months"]:
+            problems.append(RuleViolation("term_months", _("A mortgage loan runs at most ${months} months.",
+                                                           mapping={"months": self.settings["max_term_months"]})))
+        return problems
+
+
+@hookimpl
+def lendstack_loan_types(tenant):
+    return MortgageLoan(tenant.plugin_settings(PLUGIN.id))
+
+
+
