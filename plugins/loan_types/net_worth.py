@@ -42,7 +42,7 @@ class NetWorthLoan(LoanType):
             limit = Money.from_decimal(profile.net_assets.amount * self.settings["ratio"], profile.net_assets.currency)
             if application.amount > limit:
                 problems.append(RuleViolation("amount", _(
-                    "A net-worth loan is at most ${limit}, ${percent}% of your net assets.",
+                    "A net-worth loan is at most ${limit}: ${percent} percent of your net assets.",
                     mapping={"limit": str(max(limit, Money(0, limit.currency))),
                              "percent": str(self.settings["ratio"] * 100)})))
         if application.term_months > self.settings["max_term_months"]:
