@@ -100,6 +100,27 @@ class Money:
         return format_currency(self.amount, self.currency, locale=region_locale(locale))
 
 
+class InvalidAmount(MoneyError):
+    """An amount a person typed that cannot be used; ``message`` tells them why (translatable)."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def parse_positive(text, currency: str) -> Money:
+    """A positive amount as a person types it (``1,234.50``), or :class:`InvalidAmount`."""
+    from .i18n import _
+
+    try:
+        amount = Money.parse(str(text or "").replace(",", "").strip(), currency)
+    except MoneyError:
+        raise InvalidAmount(_("Enter an amount such as 100.00.")) from None
+    if amount.minor <= 0:
+        raise InvalidAmount(_("Enter an amount greater than zero."))
+    return amount
+
+
 def split_largest_remainder(total: int, weights: list[int | Decimal]) -> list[int]:
     """Split ``total`` minor units in proportion to ``weights``; the parts sum to ``total``.
 

@@ -18,7 +18,7 @@ from ..i18n import _
 from ..ledger import InsufficientFunds, Ledger, Share, Transfer, Wallet, disburse, pay_installment
 from ..loan_types import LoanApplication
 from ..members.models import Member
-from ..money import Money, MoneyError, split_largest_remainder
+from ..money import InvalidAmount, Money, parse_positive, split_largest_remainder
 from ..portal.tools import methods as repayment_methods
 from ..schedules import LoanTerms, ScheduleError
 from .models import Bid, ClosedDay, Installment, Loan, LoanEvent, Payback
@@ -34,12 +34,9 @@ class LoanError(ValueError):
 
 def _money(text, currency, field):
     try:
-        amount = Money.parse(str(text or "").replace(",", "").strip(), currency)
-    except MoneyError:
-        raise LoanError(field, _("Enter an amount such as 100.00.")) from None
-    if amount.minor <= 0:
-        raise LoanError(field, _("Enter an amount greater than zero."))
-    return amount
+        return parse_positive(text, currency)
+    except InvalidAmount as error:
+        raise LoanError(field, error.message) from None
 
 
 def _percent(tenant, key: str, default: str) -> Decimal:

@@ -26,7 +26,7 @@ from ..db import scope_to_tenant, tm_session, utcnow
 from ..i18n import _
 from ..ledger import InsufficientFunds, Ledger, Transfer, Wallet
 from ..members.models import BankCard, Member
-from ..money import Money, MoneyError
+from ..money import InvalidAmount, Money, parse_positive
 from . import Callback, CallbackRejected, GatewayUnavailable, PaymentRequest, PayoutRequest
 from .models import Adjustment, CallbackRecord, Payment, Withdrawal
 
@@ -50,12 +50,9 @@ def _reference(prefix: str) -> str:
 
 def _amount(text, currency: str, field: str = "amount") -> Money:
     try:
-        amount = Money.parse(str(text or "").replace(",", "").strip(), currency)
-    except MoneyError:
-        raise FundsError(field, _("Enter an amount such as 100.00.")) from None
-    if amount.minor <= 0:
-        raise FundsError(field, _("Enter an amount greater than zero."))
-    return amount
+        return parse_positive(text, currency)
+    except InvalidAmount as error:
+        raise FundsError(field, error.message) from None
 
 
 # -- recharge ---------------------------------------------------------------------
