@@ -55,6 +55,8 @@ class LoanType:
     staff_only: bool = False
     #: The loan holds collateral described in its application data, released on settlement.
     holds_collateral: bool = False
+    #: The application names a guarantor (``guarantor_id``) who advances on overdue installments.
+    needs_guarantor: bool = False
 
     def __init__(self, settings: dict):
         self.settings = settings

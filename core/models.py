@@ -11,3 +11,4 @@ from .sms_templates import SmsTemplate  # noqa: F401
 from .loans.models import Bid, ClosedDay, Installment, Loan, LoanEvent, Payback  # noqa: F401
 from .loans.schedule_jobs import ReminderSent  # noqa: F401
 from .loans.autoinvest import AutoInvestRule  # noqa: F401
+from .loans.guarantors import Guarantor  # noqa: F401

@@ -537,3 +537,68 @@ def test_a_mortgage_loan_fits_its_collateral_and_releases_it_when_settled(db, pl
         assert loan.status == "settled" and loan.type_data["released_on"]
         events = [e.event for e in session.scalars(sa.select(LoanEvent).where(LoanEvent.loan_id == loan_id))]
         assert "collateral_released" in events
+
+
+def test_a_guaranteed_loan_uses_the_guarantors_quota_and_deposit(db, plugins, people, apply_manifest):
+    import tomllib
+
+    from core.loans import guarantors
+    from tenants.manifest import shipped_manifests
+
+    demo_manifest = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "demo").read_text())
+    demo_manifest["plugins"]["loan_types.guaranteed"] = {}
+    demo_manifest["lending"] = {**demo_manifest.get("lending", {}), "advance_after_days": "1"}
+    apply_manifest(demo_manifest)
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        guarantor = guarantors.create(session, demo, "鼎信融資擔保", "15000")
+        guarantors.fund(session, demo, guarantor, "20000", by="staff:1")
+        guarantor_id = guarantor.id
+    form = {**APPLICATION, "loan_type": "guaranteed", "guarantor_id": str(guarantor_id)}
+
+    def apply(change):
+        return in_demo(db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, people["borrower"]),
+                                                                   {**form, **change}))
+
+    with pytest.raises(loans.LoanError) as error:
+        apply({"guarantor_id": "999"})
+    assert error.value.field == "guarantor_id"
+    loan_id = apply({}).id
+    with pytest.raises(loans.LoanError, match="more"):
+        apply({"amount": "6000.00"})  # 15,000 quota, 10,000 used
+    in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, s.get(Loan, loan_id), approve=True, reason="",
+                                                         by="staff"))
+    bid(db, plugins, loan_id, people["lender1"], "10000.00", "g")
+    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
+                                                               reason="", by="staff"))
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        wallet = Wallet(Ledger(session, demo.id), people["borrower"], "CNY")
+        wallet.freeze(Money(wallet.funds().available, "CNY"), reason="withdraw_freeze", key="spent", ref="t",
+                      initiator="test")
+        due = session.scalars(sa.select(Installment.due_date).where(Installment.loan_id == loan_id,
+                                                                    Installment.period == 1)).one()
+    before = available(db, people["lender1"])[0]
+    close_through(db, plugins, due + dt.timedelta(days=1))
+    assert available(db, people["lender1"])[0] - before == 88849 - 1000
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo").id
+        ledger = Ledger(session, demo)
+        deposit = ledger.balance(guarantors.deposit_account(ledger, guarantor_id, "CNY")).minor
+        assert deposit == 2_000_000 - (88849 - 1000)
+        assert verify(session) == []
+
+
+def test_guarantors_are_managed_in_the_back_office(db, tenants, wsgi_app):
+    from tests.helpers import staff_client, submit
+
+    admin = staff_client(wsgi_app, db, "g-admin", "administrator")
+    page = admin.get("demo.localhost", "/admin/guarantors")
+    submit(admin, "demo.localhost", page, {"name": "鼎信融資擔保", "quota": "100000"}, status=303)
+    page = admin.get("demo.localhost", "/admin/guarantors")
+    form = [f for f in page.forms.values() if "fund" in f.fields][0]
+    form["amount"] = "30000"
+    form.submit("fund", extra_environ={"HTTP_HOST": "demo.localhost"}, status=303)
+    assert "30,000.00" in admin.get("demo.localhost", "/admin/guarantors").text
+    cs = staff_client(wsgi_app, db, "g-cs", "customer_service")
+    cs.get("demo.localhost", "/admin/guarantors", status=403)

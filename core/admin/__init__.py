@@ -34,6 +34,7 @@ def includeme(config):
     route("admin.loan", "/admin/loans/{id:\\d+}")
     route("admin.loan_decide", "/admin/loans/{id:\\d+}/decision")
     route("admin.loan_write_off", "/admin/loans/{id:\\d+}/write-off")
+    route("admin.guarantors", "/admin/guarantors")
     route("admin.recharges", "/admin/funds/recharges")
     route("admin.recharge_review", "/admin/funds/recharges/{id:\\d+}")
     route("admin.withdrawals", "/admin/funds/withdrawals")
@@ -50,6 +51,8 @@ def includeme(config):
     config.add_nav("admin.members", _("Members"), "admin.members", order=10, area="admin",
                    visible=_may("member.view"))
     config.add_nav("admin.loans", _("Loans"), "admin.loans", order=15, area="admin", visible=_may("member.view"))
+    config.add_nav("admin.guarantors", _("Guarantors"), "admin.guarantors", order=16, area="admin",
+                   visible=_may("loan.review"))
     config.add_nav("admin.recharges", _("Recharges"), "admin.recharges", order=20, area="admin",
                    visible=_may("funds.view"))
     config.add_nav("admin.withdrawals", _("Withdrawals"), "admin.withdrawals", order=21, area="admin",

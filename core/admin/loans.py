@@ -94,3 +94,40 @@ def loan_write_off(request):
     audit.record(request, "loan.write_off", "loan", loan.number, {"status": "defaulted"},
                  {"status": loan.status, "reason": loan.review_note})
     return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))
+
+
+@view_config(route_name="admin.guarantors", renderer="admin/guarantors.pt", permission="loan.review")
+def guarantor_list(request):
+    """Guarantor institutions with their quota used and deposit; create (loan.review) and fund (funds.adjust)."""
+    from ..ledger import Ledger
+    from ..loans import guarantors
+
+    session, error = request.dbsession, None
+    if request.method == "POST":
+        try:
+            if request.POST.get("fund"):
+                if not request.has_permission("funds.adjust"):
+                    from pyramid.httpexceptions import HTTPForbidden
+
+                    raise HTTPForbidden()
+                guarantor = session.get(guarantors.Guarantor, int(request.POST["fund"]))
+                if guarantor is None:
+                    raise HTTPNotFound()
+                guarantors.fund(session, request.tenant, guarantor, request.POST.get("amount", ""),
+                                by=audit.actor_of(request))
+                audit.record(request, "guarantor.fund", "guarantor", guarantor.id, None,
+                             {"amount": request.POST.get("amount", "")})
+            else:
+                guarantor = guarantors.create(session, request.tenant, request.POST.get("name", ""),
+                                              request.POST.get("quota", ""))
+                audit.record(request, "guarantor.create", "guarantor", guarantor.id, None,
+                             {"name": guarantor.name, "quota": guarantor.quota})
+        except loans.LoanError as failure:
+            error, request.response.status = failure.message, 400
+        else:
+            return HTTPSeeOther(request.path)
+    ledger = Ledger(session, request.tenant.id)
+    rows = [{"guarantor": g, "used": guarantors.quota_used(session, g.id),
+             "deposit": ledger.balance(guarantors.deposit_account(ledger, g.id, request.tenant.currency)).minor}
+            for g in session.scalars(sa.select(guarantors.Guarantor).order_by(guarantors.Guarantor.name))]
+    return {"rows": rows, "error": error, "can_fund": bool(request.has_permission("funds.adjust"))}

@@ -13,6 +13,7 @@ from .models import (
 )
 from .posting import (
     ACCOUNT_CODES,
+    GUARANTOR,
     LOAN,
     MEMBER,
     PLATFORM,
@@ -29,7 +30,8 @@ from .verify import Breach, verify
 from .wallets import REASONS, Funds, Movement, Share, Wallet, disburse, pay_installment, shares_of
 
 __all__ = [
-    "ACCOUNT_CODES", "CREDITS_MUST_NOT_EXCEED_DEBITS", "DEBITS_MUST_NOT_EXCEED_CREDITS", "LOAN", "MEMBER",
+    "ACCOUNT_CODES", "CREDITS_MUST_NOT_EXCEED_DEBITS", "DEBITS_MUST_NOT_EXCEED_CREDITS", "GUARANTOR", "LOAN",
+    "MEMBER",
     "PLATFORM", "Breach", "Entry", "Funds", "IdempotencyConflict", "InsufficientFunds", "InvalidTransfer",
     "Ledger", "LedgerAccount", "LedgerError", "LedgerTransfer", "Movement", "Posted", "REASONS", "Share",
     "Transfer", "Wallet", "disburse", "pay_installment", "shares_of", "verify",

@@ -71,6 +71,7 @@ _INSERT = {
 MEMBER = "member"
 PLATFORM = "platform"
 LOAN = "loan"
+GUARANTOR = "guarantor"
 
 # The account codes each kind of owner may hold, with their flags.
 ACCOUNT_CODES: dict[str, dict[str, int]] = {
@@ -88,6 +89,9 @@ ACCOUNT_CODES: dict[str, dict[str, int]] = {
     },
     LOAN: {
         "escrow": DEBITS_MUST_NOT_EXCEED_CREDITS,  # a loan's funds between full and disbursement
+    },
+    GUARANTOR: {
+        "deposit": DEBITS_MUST_NOT_EXCEED_CREDITS,  # what a guarantor institution put up; pays its advances
     },
 }
 

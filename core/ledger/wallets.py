@@ -34,6 +34,7 @@ REASONS = {
     "adjustment": _("Balance adjustment"),
     "advance": _("Advance from the risk reserve"),
     "advance_recovery": _("Repayment of an advance"),
+    "guarantee_deposit": _("Guarantor deposit"),
 }
 
 

@@ -157,6 +157,10 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
     type_data = {k: str(form[k]).strip()[:500] for k in ("collateral_kind", "collateral_description",
                                                         "appraised_value") if form.get(k)} \
         if loan_type.holds_collateral else {}
+    if loan_type.needs_guarantor:
+        from .guarantors import check as check_guarantor
+
+        type_data["guarantor_id"] = str(check_guarantor(session, tenant, form, amount).id)
     loan = Loan(tenant_id=tenant.id, number=f"L{tenant.business_date:%y%m}{count + 1:05d}", borrower_id=borrower.id,
                 type_data=type_data,
                 loan_type=loan_type.code, title=title, purpose=(form.get("purpose") or "").strip()[:500],
@@ -348,8 +352,8 @@ def repay_next(session, tenant, loan: Loan, *, by: str, on: dt.date | None = Non
     try:
         if due.advanced_on is not None:
             borrower = Wallet(ledger, loan.borrower_id, loan.currency).available
-            ledger.post([Transfer(borrower, ledger.platform("risk_reserve", loan.currency),
-                                  Money(due.owed, loan.currency), "advance_recovery", ref)], key=key, initiator=by)
+            ledger.post([Transfer(borrower, _advancer(ledger, loan), Money(due.owed, loan.currency),
+                                  "advance_recovery", ref)], key=key, initiator=by)
             fees = 0
         else:
             shares, fees = _lender_shares(tenant, loan, paybacks, due.penalty)
@@ -374,20 +378,29 @@ def repay_next(session, tenant, loan: Loan, *, by: str, on: dt.date | None = Non
     return due
 
 
+def _advancer(ledger: Ledger, loan: Loan) -> int:
+    """Who advances an overdue installment: the loan's guarantor, else the platform's risk reserve."""
+    if loan.type_data.get("guarantor_id"):
+        from .guarantors import deposit_account
+
+        return deposit_account(ledger, int(loan.type_data["guarantor_id"]), loan.currency)
+    return ledger.platform("risk_reserve", loan.currency)
+
+
 def advance(session, tenant, loan: Loan, installment: Installment, day: dt.date) -> bool:
     """墊付: the risk reserve pays the lenders an overdue installment; the borrower then owes the reserve."""
     paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id,
                                                         Payback.period == installment.period)).all()
     ledger = Ledger(session, tenant.id)
     shares, _fees = _lender_shares(tenant, loan, paybacks, 0)
-    reserve = ledger.platform("risk_reserve", loan.currency)
+    reserve = _advancer(ledger, loan)
     legs = [Transfer(reserve, Wallet(ledger, share.member_id, loan.currency).available, share.principal + share.interest,
                      "advance", f"loan:{loan.number}:{installment.period}") for share in shares]
     try:
         ledger.post(legs, key=f"loan:{loan.id}:advance:{installment.period}", initiator="close-of-day")
     except InsufficientFunds:
         record(session, loan, "advance_refused", "close-of-day", period=installment.period,
-               why="the risk reserve is not enough")
+               why="the advancer's funds are not enough")
         return False
     installment.advanced_on = day
     for payback in paybacks:

@@ -58,7 +58,13 @@ def loan_page(request):
 @view_config(route_name="borrow.index", renderer="portal/borrow.pt")
 def borrow(request):
     types = {code: t for code, t in loans.loan_types(request.hooks).items() if not t.staff_only}
+    from .guarantors import Guarantor
+
+    guarantors = request.dbsession.scalars(sa.select(Guarantor).where(Guarantor.active.is_(True))
+                                           .order_by(Guarantor.name)).all() \
+        if any(t.needs_guarantor for t in types.values()) else []
     data = {"types": list(types.values()), "methods": repayment_methods(request.hooks), "errors": {},
+            "guarantors": guarantors,
             "form": dict(request.POST) if request.method == "POST" else {"loan_type": next(iter(types), "")}}
     if request.method == "POST":
         if request.identity is None or request.identity.kind != "member":

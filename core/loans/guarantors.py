@@ -1,0 +1,97 @@
+"""Guarantor institutions (擔保機構) for guaranteed loans (擔保標).
+
+A guarantor has a quota (the most principal it guarantees at once) and a
+deposit account in the ledger. A guaranteed loan names its guarantor; the
+guarantor's quota left must cover the amount; when an installment of a
+guaranteed loan has been overdue for the tenant's ``advance_after_days``, the
+guarantor's deposit advances it to the lenders (instead of the risk reserve)
+and the borrower's later payment goes back to the deposit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, TenantOwned, utcnow
+from ..i18n import _
+from ..ledger import GUARANTOR, Ledger, Transfer
+from ..money import InvalidAmount, Money, parse_positive
+from .models import Installment, Loan
+
+
+class Guarantor(TenantOwned, Base):
+    __tablename__ = "guarantors"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    quota: Mapped[int] = mapped_column(sa.BigInteger)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+def deposit_account(ledger: Ledger, guarantor_id: int, currency: str) -> int:
+    return ledger.account(GUARANTOR, guarantor_id, "deposit", currency)
+
+
+def quota_used(session, guarantor_id: int) -> int:
+    """Principal of the guarantor's active loans not yet repaid."""
+    from .services import ACTIVE
+
+    ids = [str(guarantor_id)]
+    total = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(
+        Loan.loan_type == "guaranteed", Loan.status.in_(ACTIVE), Loan.type_data["guarantor_id"].as_string().in_(ids)))
+    repaid = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0)).join(Loan).where(
+        Loan.loan_type == "guaranteed", Loan.status.in_(ACTIVE), Loan.type_data["guarantor_id"].as_string().in_(ids),
+        Installment.status == "paid"))
+    return int(total) - int(repaid)
+
+
+def create(session, tenant, name: str, quota_text: str) -> Guarantor:
+    from .services import LoanError
+
+    name = (name or "").strip()
+    if not 2 <= len(name) <= 120:
+        raise LoanError("name", _("Give the guarantor's name."))
+    try:
+        quota = parse_positive(quota_text, tenant.currency)
+    except InvalidAmount as error:
+        raise LoanError("quota", error.message) from None
+    guarantor = Guarantor(tenant_id=tenant.id, name=name, quota=quota.minor)
+    session.add(guarantor)
+    session.flush()
+    return guarantor
+
+
+def fund(session, tenant, guarantor: Guarantor, amount_text: str, *, by: str) -> None:
+    """Record money the guarantor deposited (received through the platform's bank, into clearing)."""
+    from .services import LoanError
+
+    try:
+        amount = parse_positive(amount_text, tenant.currency)
+    except InvalidAmount as error:
+        raise LoanError("amount", error.message) from None
+    ledger = Ledger(session, tenant.id)
+    key = f"guarantor:{guarantor.id}:deposit:{utcnow().timestamp()}"
+    ledger.post([Transfer(ledger.platform("gateway_clearing", tenant.currency),
+                          deposit_account(ledger, guarantor.id, tenant.currency), amount, "guarantee_deposit",
+                          f"guarantor:{guarantor.id}")], key=key, initiator=by)
+
+
+def check(session, tenant, data: dict, amount: Money):
+    """The guarantor a guaranteed application names, checked: exists, active, quota left."""
+    from .services import LoanError
+
+    try:
+        guarantor = session.get(Guarantor, int(data.get("guarantor_id") or 0))
+    except (TypeError, ValueError):
+        guarantor = None
+    if guarantor is None or guarantor.tenant_id != tenant.id or not guarantor.active:
+        raise LoanError("guarantor_id", _("Choose one of the guarantors offered."))
+    left = guarantor.quota - quota_used(session, guarantor.id)
+    if amount.minor > left:
+        raise LoanError("amount", _("The guarantor can guarantee ${left} more.",
+                                    mapping={"left": str(Money(max(left, 0), tenant.currency))}))
+    return guarantor
