@@ -40,6 +40,8 @@ class SmsMessage(TenantOwned, Base):
     phone: Mapped[str] = mapped_column(sa.String(20))
     body: Mapped[str] = mapped_column(sa.Text)
     purpose: Mapped[str] = mapped_column(sa.String(40))
+    template: Mapped[str] = mapped_column(sa.String(40), default="")
+    params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     status: Mapped[str] = mapped_column(sa.String(16), default="queued")
     provider: Mapped[str | None] = mapped_column(sa.String(100))
     provider_ref: Mapped[str | None] = mapped_column(sa.String(200))
@@ -56,6 +58,8 @@ class SmsView:
     phone: str
     body: str
     purpose: str
+    template: str = ""  # the template code the body was rendered from (see core.sms_templates)
+    params: dict | None = None  # its parameters, for carriers that send template codes (Aliyun)
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,8 @@ def normalize_phone(phone: str, region: str = "CN") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def queue_sms(session, tenant, phone: str, body: str, purpose: str) -> SmsMessage:
+def queue_sms(session, tenant, phone: str, body: str, purpose: str, *, template: str = "",
+              params: dict | None = None) -> SmsMessage:
     """Record an SMS for ``tenant`` and deliver it in the background after commit."""
     phone = normalize_phone(phone)
     hour_ago = utcnow() - dt.timedelta(hours=1)
@@ -120,7 +125,8 @@ def queue_sms(session, tenant, phone: str, body: str, purpose: str) -> SmsMessag
         SmsMessage.tenant_id == tenant.id, SmsMessage.phone == phone, SmsMessage.created_at >= hour_ago))
     if recent >= PER_NUMBER_PER_HOUR:
         raise SmsError(f"more than {PER_NUMBER_PER_HOUR} messages an hour to {phone}")
-    message = SmsMessage(tenant_id=tenant.id, phone=phone, body=body, purpose=purpose)
+    message = SmsMessage(tenant_id=tenant.id, phone=phone, body=body, purpose=purpose, template=template,
+                         params={k: str(v) for k, v in (params or {}).items()})
     session.add(message)
     session.flush()
     jobs.enqueue(session, deliver_sms, tenant.id, message.id)
@@ -145,7 +151,8 @@ def deliver_sms(tenant_id: int, message_id: int) -> None:
         if not candidates:
             message.status, message.error = "failed", "no SMS provider is enabled"
             return
-        view = SmsView(message.id, message.phone, message.body, message.purpose)
+        view = SmsView(message.id, message.phone, message.body, message.purpose, message.template or "",
+                       dict(message.params or {}))
         errors = []
         for provider in candidates:
             try:

@@ -45,6 +45,15 @@ class TemplateError(ValueError):
         self.field, self.message = field, message
 
 
+def queue(session, tenant, phone: str, code: str, localizer, params: dict, purpose: str):
+    """Render template ``code`` and queue it, keeping the code and parameters for template-based carriers."""
+    from .sms import queue_sms
+
+    full = {"site": tenant.brand("site_title", tenant.name), **params}
+    return queue_sms(session, tenant, phone, render(session, tenant, code, localizer, params), purpose,
+                     template=code, params=full)
+
+
 def override(session, tenant_id: int, code: str, locale: str) -> SmsTemplate | None:
     return session.scalars(sa.select(SmsTemplate).where(SmsTemplate.tenant_id == tenant_id,
                                                         SmsTemplate.code == code,

@@ -175,3 +175,59 @@ def test_twilio_sends_and_takes_signed_status_callbacks(apply_manifest, tenants,
             assert session.scalars(sa.select(SmsMessage.status)).one() == "delivered"
     finally:
         register_transport(TWILIO, None)
+
+
+# -- Aliyun against a loopback fake ---------------------------------------------------
+
+ALIYUN = "https://dysms.fake"
+
+
+class FakeAliyun:
+    """Checks the RPC signature as Aliyun documents it (written here independently of the plugin)."""
+
+    def __init__(self):
+        self.sent = []
+
+    def __call__(self, environ, start_response):
+        import base64
+        import hashlib
+        import hmac
+        from urllib.parse import parse_qsl, quote
+
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)).decode()
+        params = dict(parse_qsl(body, keep_blank_values=True))
+        given = params.pop("Signature", "")
+        pct = lambda v: quote(v, safe="-_.~")  # noqa: E731
+        canonical = "&".join(f"{pct(k)}={pct(v)}" for k, v in sorted(params.items()))
+        expected = base64.b64encode(hmac.new(b"aliyun-secret-1&", ("POST&%2F&" + pct(canonical)).encode(),
+                                             hashlib.sha1).digest()).decode()
+        start_response("200 OK", [("Content-Type", "application/json")])
+        if given != expected:
+            return [b'{"Code": "SignatureDoesNotMatch", "Message": "bad signature"}']
+        self.sent.append(params)
+        return [json.dumps({"Code": "OK", "BizId": f"biz{len(self.sent)}", "Message": "OK"}).encode()]
+
+
+def test_aliyun_sends_approved_templates_and_leaves_free_text_to_the_next_provider(apply_manifest, tenants, db,
+                                                                                  client):
+    import tomllib
+
+    from tenants.manifest import shipped_manifests
+    from tests.helpers import submit as fill
+
+    demo = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "demo").read_text())
+    demo["plugins"]["sms.aliyun"] = {"access_key_id": "LTAIaliyunkey", "access_key_secret": "aliyun-secret-1",
+                                     "sign_name": "鼎信網貸", "templates": {"verification_code": "SMS_100001"},
+                                     "api_base": ALIYUN}
+    apply_manifest(demo)
+    fake = FakeAliyun()
+    register_transport(ALIYUN, httpx.WSGITransport(app=fake))
+    try:
+        page = client.get(DEMO, "/register")
+        fill(client, DEMO, page, {"phone": "13500135000"}, "send_code", status=200)
+        assert fake.sent[0]["TemplateCode"] == "SMS_100001" and fake.sent[0]["PhoneNumbers"] == "13500135000"
+        assert set(json.loads(fake.sent[0]["TemplateParam"])) == {"site", "code"}
+        send(db, phone="13500135001", body="自由文字")
+        assert [m[:2] for m in messages(db)] == [("aliyun", "sent"), ("outbox", "sent")]
+    finally:
+        register_transport(ALIYUN, None)

@@ -24,8 +24,8 @@ from .. import jobs
 from ..db import Base, TenantOwned, utcnow
 from ..members.models import Member
 from ..money import Money
-from ..sms import SmsError, queue_sms
-from ..sms_templates import render
+from ..sms import SmsError
+from ..sms_templates import queue
 from ..tenancy.models import Tenant
 from .models import Installment, Loan
 from .services import LoanError, close_of_day
@@ -79,8 +79,7 @@ def send_reminders(session, tenant, now: dt.datetime) -> int:
                   "days": str((tenant.business_date - installment.due_date).days)}
         code = "overdue_notice" if rule == "overdue" else "repayment_reminder"
         try:
-            queue_sms(session, tenant, borrower.phone, render(session, tenant, code, _localizer(locale), params),
-                      f"reminder.{rule}")
+            queue(session, tenant, borrower.phone, code, _localizer(locale), params, f"reminder.{rule}")
         except SmsError:
             continue  # the number's hourly limit: the next run tries again
         session.add(ReminderSent(tenant_id=tenant.id, installment_id=installment.id, rule=rule))

@@ -103,13 +103,15 @@ def send_code(session, tenant, address: str, purpose: str, localizer, channel: s
     from ..sms_templates import render
 
     body = render(session, tenant, "verification_code", localizer, {"code": code})
+    params = {"code": code}
     if channel == "email":
         from ..mail import queue_mail
 
         subject = localizer.translate(_("${site} verification code", mapping={"site": site}))
         queue_mail(session, tenant, address, subject, body, f"code.{purpose}")
     else:
-        queue_sms(session, tenant, address, body, f"code.{purpose}")
+        queue_sms(session, tenant, address, body, f"code.{purpose}", template="verification_code",
+                  params={"site": site, **params})
     return record
 
 
