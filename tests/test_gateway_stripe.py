@@ -30,6 +30,15 @@ class FakeStripe:
             start_response("503 Service Unavailable", [("Content-Type", "application/json")])
             return [b'{"error": {"message": "down"}}']
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].startswith("/v1/checkout/sessions/"):
+            found = next((s for s in self.sessions if s["id"] == environ["PATH_INFO"].rsplit("/", 1)[1]), None)
+            start_response("200 OK" if found else "404 Not Found", [("Content-Type", "application/json")])
+            return [json.dumps({"id": found["id"], "object": "checkout.session", "status": found.get("status", "open"),
+                                "payment_status": found.get("payment_status", "unpaid"),
+                                "client_reference_id": found["form"]["client_reference_id"],
+                                "amount_total": int(found["form"]["line_items[0][price_data][unit_amount]"]),
+                                "currency": found["form"]["line_items[0][price_data][currency]"]}).encode()
+                    if found else b"{}"]
         ok = environ.get("HTTP_AUTHORIZATION") == "Bearer sk_test_acme" and \
             environ["PATH_INFO"] == "/v1/checkout/sessions" and environ["REQUEST_METHOD"] == "POST"
         if not ok:
@@ -109,3 +118,27 @@ def test_stripe_down_is_a_clear_error_and_records_nothing(stripe, wsgi_app, db):
     assert "cannot be reached" in refused.text
     with db.transaction() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
+
+
+def test_a_missing_webhook_is_made_good_by_asking_stripe(stripe, wsgi_app, db):
+    from tests.helpers import staff_client
+
+    client, member_id = member_client(wsgi_app, db, "+12025550103", slug="acme", host=ACME, verified=False)
+    page = client.get(ACME, "/account/recharge")
+    submit(client, ACME, page, {"gateway": "stripe", "amount": "40.00"}, status=303)
+    cashier = staff_client(wsgi_app, db, "acme-cash", "cashier", slug="acme", host=ACME)
+    with db.transaction() as session:
+        payment_id = session.scalars(sa.select(Payment.id)).one()
+    cashier.get(ACME, "/admin/funds/recharges")
+    csrf = __import__("re").search(r'name="csrf_token" value="([^"]+)"',
+                                   cashier.get(ACME, "/admin/funds/recharges").text).group(1)
+    cashier.post(ACME, f"/admin/funds/recharges/{payment_id}/query", {"csrf_token": csrf}, status=303)
+    with db.transaction() as session:
+        assert session.get(Payment, payment_id).status == "pending"  # still open at Stripe
+    stripe.sessions[0].update(status="complete", payment_status="paid")
+    cashier.post(ACME, f"/admin/funds/recharges/{payment_id}/query", {"csrf_token": csrf}, status=303)
+    with db.transaction() as session:
+        assert session.get(Payment, payment_id).status == "succeeded"
+        acme = tenant_by_slug(session, "acme").id
+        assert Wallet(Ledger(session, acme), member_id, "USD").funds().available == 4000
+        assert verify(session) == []

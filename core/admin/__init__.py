@@ -37,6 +37,7 @@ def includeme(config):
     route("admin.guarantors", "/admin/guarantors")
     route("admin.recharges", "/admin/funds/recharges")
     route("admin.recharge_review", "/admin/funds/recharges/{id:\\d+}")
+    route("admin.recharge_query", "/admin/funds/recharges/{id:\\d+}/query")
     route("admin.withdrawals", "/admin/funds/withdrawals")
     route("admin.withdrawal_decide", "/admin/funds/withdrawals/{id:\\d+}")
     route("admin.adjustments", "/admin/funds/adjustments")

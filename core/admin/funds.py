@@ -81,6 +81,24 @@ def recharge_review(request):
     return HTTPSeeOther(request.route_path("admin.recharges", _query={"status": "declared"}))
 
 
+@view_config(route_name="admin.recharge_query", request_method="POST", permission="funds.recharge.confirm")
+def recharge_query(request):
+    """Ask the gateway about a pending recharge whose callback never came."""
+    payment = request.dbsession.scalars(sa.select(Payment).where(Payment.id == int(request.matchdict["id"]))
+                                        .with_for_update()).first()
+    if payment is None:
+        raise HTTPNotFound()
+    try:
+        verdict = services.query_payment(request, payment)
+    except FundsError as error:
+        request.response.status = 400
+        request.response.text = request.localizer.translate(error.message)
+        return request.response
+    audit.record(request, "recharge.query", "payment", payment.reference, None, {"verdict": verdict,
+                                                                                 "status": payment.status})
+    return HTTPSeeOther(request.route_path("admin.recharges", _query={"q": payment.reference}))
+
+
 @view_config(route_name="admin.withdrawals", renderer="admin/withdrawals.pt", permission="funds.view")
 def withdrawals(request):
     query, filters = _filtered(request, Withdrawal)

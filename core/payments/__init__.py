@@ -50,6 +50,7 @@ class PaymentInstruction:
     fields: dict = field(default_factory=dict)
     qr_content: str = ""
     lines: tuple[tuple[str, str], ...] = ()
+    gateway_ref: str = ""  # the gateway's id for this payment, kept for status queries
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,10 @@ class PaymentGateway(abc.ABC):
     def verify_callback(self, body: bytes, headers: dict) -> Callback:
         """Check a payment callback's signature and freshness and read it, or raise :class:`CallbackRejected`."""
         raise CallbackRejected(f"{self.code} sends no callbacks")
+
+    def query_payment(self, reference: str, gateway_ref: str) -> Callback | None:
+        """Ask the gateway how a payment ended (when a callback went missing); ``None``: not known yet."""
+        return None
 
     def create_payout(self, request: PayoutRequest) -> PayoutResult:
         """Send a payout; unsettled results wait for :meth:`verify_payout_callback` or staff."""

@@ -81,7 +81,28 @@ def start_recharge(session, tenant, hooks, member: Member, gateway_code: str, am
             description=tenant.brand("site_title", tenant.name)))
     except GatewayUnavailable:
         raise FundsError("gateway", _("The payment provider cannot be reached now. Try again later.")) from None
+    payment.gateway_ref = instruction.gateway_ref[:120]
     return payment, instruction
+
+
+def query_payment(request, payment: Payment) -> str:
+    """Ask the gateway about a pending payment and apply what it says, as a callback would; the verdict."""
+    gateway = gateways(request.hooks).get(payment.gateway)
+    if gateway is None or not gateway.online or payment.status != "pending":
+        raise FundsError("decision", _("This payment cannot be checked with its gateway."))
+    try:
+        answer = gateway.query_payment(payment.reference, payment.gateway_ref)
+    except GatewayUnavailable:
+        raise FundsError("decision", _("The payment provider cannot be reached now. Try again later.")) from None
+    if answer is None:
+        return "pending"
+    try:
+        verdict, reason = apply_payment_callback(request.dbsession, request.tenant, answer, payment.gateway)
+    except CallbackRejected as rejected:
+        verdict, reason = "rejected", rejected.reason
+    request.dbsession.add(CallbackRecord(tenant_id=request.tenant.id, gateway=payment.gateway, kind="query",
+                                         reference=payment.reference, verdict=verdict, reason=reason[:300]))
+    return verdict
 
 
 def declare_offline(payment: Payment, bank_reference: str) -> None:

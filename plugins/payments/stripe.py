@@ -97,7 +97,25 @@ class StripeGateway(PaymentGateway):
                 session = response.json()
         except (HttpError, ValueError) as error:
             raise GatewayUnavailable(f"Stripe did not create the checkout session: {error}") from error
-        return PaymentInstruction(kind="redirect", url=session["url"])
+        return PaymentInstruction(kind="redirect", url=session["url"], gateway_ref=session.get("id", ""))
+
+    def query_payment(self, reference: str, gateway_ref: str) -> Callback | None:
+        """Retrieve the Checkout Session: ``complete`` and ``paid`` settles, ``expired`` fails."""
+        if not gateway_ref:
+            return None
+        try:
+            with http_client(self.settings["api_base"]) as client:
+                response = client.get(f"/v1/checkout/sessions/{gateway_ref}",
+                                      headers={"Authorization": f"Bearer {self.settings['secret_key']}"})
+                response.raise_for_status()
+                session = response.json()
+        except (HttpError, ValueError) as error:
+            raise GatewayUnavailable(f"Stripe did not answer: {error}") from error
+        if session.get("status") == "open":
+            return None
+        amount = Money(int(session["amount_total"]), session["currency"].upper())
+        paid = session.get("status") == "complete" and session.get("payment_status") == "paid"
+        return Callback(session.get("client_reference_id", reference), paid, amount, session.get("id", ""))
 
     def verify_callback(self, body: bytes, headers: dict) -> Callback:
         header = {k.lower(): v for k, v in headers.items()}.get("stripe-signature", "")
