@@ -6,7 +6,17 @@ import click
 from .app import BadInput, config_option, emit, table
 
 
-def describe(tenant) -> dict:
+def _masked(plugins, plugin_id: str, settings: dict) -> dict:
+    """Plugin settings as they may be shown: secrets cut to their last 4 characters."""
+    from core.plugin_registry import PluginError
+
+    try:
+        return plugins.info(plugin_id).masked(dict(settings or {}))
+    except PluginError:
+        return {key: "••••" for key in (settings or {})}
+
+
+def describe(tenant, plugins) -> dict:
     return {
         "slug": tenant.slug,
         "name": tenant.name,
@@ -19,7 +29,8 @@ def describe(tenant) -> dict:
         "timezone": tenant.timezone,
         "business_date": tenant.business_date.isoformat(),
         "branding": dict(tenant.branding or {}),
-        "plugins": {p.plugin_id: {"enabled": p.enabled, "settings": p.settings} for p in tenant.plugins},
+        "plugins": {p.plugin_id: {"enabled": p.enabled, "settings": _masked(plugins, p.plugin_id, p.settings)}
+                    for p in tenant.plugins},
     }
 
 
@@ -56,7 +67,7 @@ def list_(env, as_json):
     from core.tenancy.services import all_tenants
 
     with env.transaction() as session:
-        data = [describe(t) for t in all_tenants(session)]
+        data = [describe(t, env.plugins) for t in all_tenants(session)]
     emit(data, as_json, lambda rows: table(
         [[r["slug"], r["name"], r["status"], r["currency"], r["default_locale"], r["theme"],
           " ".join(r["hosts"])] for r in rows],
@@ -73,7 +84,7 @@ def show(env, slug, as_json):
 
     try:
         with env.transaction() as session:
-            data = describe(tenant_by_slug(session, slug))
+            data = describe(tenant_by_slug(session, slug), env.plugins)
     except TenantNotFound as error:
         raise BadInput(str(error)) from None
 

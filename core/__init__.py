@@ -56,6 +56,9 @@ def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Config
     app_settings = AppSettings.from_ini(settings)
     config = Configurator(settings=settings)
     config.registry.settings_obj = app_settings
+    from .db import configure_sealing
+
+    configure_sealing(app_settings.secret)
     engine = make_engine(app_settings.database_url)
     config.registry["db_engine"] = engine
     config.registry["dbsession_factory"] = make_session_factory(engine)

@@ -8,7 +8,10 @@ Raw SQL is not filtered and must name the tenant itself.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import json
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -69,6 +72,47 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
         return value
+
+
+class SealedJSON(sa.types.TypeDecorator):
+    """JSON encrypted at rest (Fernet, with a key derived from ``lendstack.secret``).
+
+    For settings that hold credentials (plugin settings: gateway keys, SMS
+    tokens). Rows written before sealing was introduced (plain JSON) still read.
+    """
+
+    impl = sa.Text
+    cache_ok = True
+    PREFIX = "fernet:"
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return self.PREFIX + _sealer().encrypt(json.dumps(value, sort_keys=True).encode()).decode()
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str) and value.startswith(self.PREFIX):
+            return json.loads(_sealer().decrypt(value[len(self.PREFIX):].encode()))
+        return json.loads(value) if isinstance(value, str) else value
+
+
+_SEALING_KEY: list[bytes] = []
+
+
+def configure_sealing(secret: str) -> None:
+    """Derive the settings-encryption key from the app secret (done by ``make_config``)."""
+    digest = hashlib.sha256(b"lendstack sealed settings\0" + secret.encode()).digest()
+    _SEALING_KEY[:] = [base64.urlsafe_b64encode(digest)]
+
+
+def _sealer():
+    from cryptography.fernet import Fernet
+
+    if not _SEALING_KEY:
+        raise RuntimeError("sealed settings need configure_sealing(lendstack.secret) first")
+    return Fernet(_SEALING_KEY[0])
 
 
 def utcnow() -> dt.datetime:

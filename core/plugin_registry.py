@@ -42,6 +42,10 @@ class PluginInfo:
     default_enabled: bool = False
     secret_settings: tuple[str, ...] = field(default=())
 
+    def masked(self, settings: dict) -> dict:
+        """Settings fit to show: every ``secret_settings`` value cut to its last 4 characters."""
+        return {k: (f"••••{str(v)[-4:]}" if k in self.secret_settings and v else v) for k, v in settings.items()}
+
     def stored_settings(self, raw: dict | None) -> dict:
         """Validated settings in their serialized (JSON-safe) form, for the database."""
         appstruct = self.validate_settings(raw)

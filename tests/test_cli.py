@@ -149,3 +149,15 @@ def test_ledger_verify_balance_and_history(ini, db, tenants):
     broken = run("ledger", "verify", "-c", ini, "--tenant", "demo")
     assert broken.exit_code == 1
     assert f"demo: account {available}: invariant 4" in broken.output
+
+
+def test_plugin_settings_are_encrypted_at_rest_and_masked_when_shown(ini, db, tenants, engine):
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text(
+            "SELECT settings FROM tenant_plugins WHERE plugin_id = 'payments.sandbox'")).scalar_one()
+    assert stored.startswith("fernet:") and "demo-sandbox-signing-secret" not in stored
+    shown = json.loads(run("tenant", "show", "demo", "-c", ini, "--json").output)
+    assert shown["plugins"]["payments.sandbox"]["settings"]["secret"] == "••••cret"
+    assert shown["plugins"]["payments.offline"]["settings"]["bank_name"].startswith("中國工商銀行")

@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, TenantOwned, utcnow
+from ..db import Base, SealedJSON, TenantOwned, utcnow
 
 
 DEFAULT_MAX_RATE_PERCENT = "36"
@@ -104,5 +104,5 @@ class TenantPlugin(TenantOwned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plugin_id: Mapped[str] = mapped_column(sa.String(100))
     enabled: Mapped[bool] = mapped_column(default=True)
-    settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    settings: Mapped[dict] = mapped_column(SealedJSON, default=dict)  # encrypted at rest: they hold keys
     tenant: Mapped[Tenant] = relationship(back_populates="plugins")

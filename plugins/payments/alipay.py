@@ -67,6 +67,7 @@ PLUGIN = PluginInfo(
     description="Alipay's web checkout with RSA2-signed requests and asynchronous notifies.",
     settings=Settings(),
     default_enabled=False,
+    secret_settings=('app_private_key',),
 )
 
 

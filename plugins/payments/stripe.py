@@ -62,6 +62,7 @@ PLUGIN = PluginInfo(
     description="Card payments on Stripe's hosted checkout, confirmed by signed webhooks.",
     settings=Settings(),
     default_enabled=False,
+    secret_settings=('secret_key', 'webhook_secret'),
 )
 
 

@@ -45,6 +45,7 @@ PLUGIN = PluginInfo(
     description="Aliyun's SendSms with approved templates and signed RPC requests.",
     settings=Settings(),
     default_enabled=False,
+    secret_settings=('access_key_secret',),
 )
 
 

@@ -31,6 +31,7 @@ PLUGIN = PluginInfo(
     description="Posts messages to a configurable HTTP endpoint, with signed delivery reports.",
     settings=Settings(),
     default_enabled=False,
+    secret_settings=('secret',),
 )
 
 

@@ -41,6 +41,7 @@ PLUGIN = PluginInfo(
     description="SMS through Twilio's Messaging API with signed delivery status callbacks.",
     settings=Settings(),
     default_enabled=False,
+    secret_settings=('auth_token',),
 )
 
 

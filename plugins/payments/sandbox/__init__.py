@@ -55,6 +55,7 @@ PLUGIN = PluginInfo(
     description="A hosted checkout page with Pay and Fail buttons and signed callbacks; no money moves.",
     settings=Settings(),
     default_enabled=False,
+    secret_settings=('secret',),
 )
 
 
