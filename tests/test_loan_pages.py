@@ -53,6 +53,8 @@ def test_borrow_review_invest_disburse_repay_through_the_pages(wsgi_app, db, ten
     page = borrower.get(DEMO, "/account/loans")
     repay = [f for f in page.forms.values() if "loan" in f.fields][0]
     repay.submit("loan", extra_environ={"HTTP_HOST": DEMO}, status=303)
+    overview = lender.get(DEMO, "/account").text
+    assert "Receivable principal" in overview and "Net assets" in overview
     received = lender.get(DEMO, "/account/bids").text
     assert re.search(r"Received paybacks|已收回款|回款", received)
     with db.transaction() as session:

@@ -5,6 +5,7 @@ field; a refused POST answers 400 (or 429 when throttled) and changes nothing.
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
@@ -146,7 +147,22 @@ def account_home(request):
     member = _member(request)
     wallet = Wallet(request.ledger, member.id, request.tenant.currency)
     movements, _total = wallet.movements(page=1, per_page=5)
-    return {"member": member, "funds": wallet.funds(), "movements": movements, "reasons": REASONS,
+    from ..loans.models import Installment, Loan, Payback
+
+    session = request.dbsession
+    receivable = session.execute(sa.select(sa.func.coalesce(sa.func.sum(Payback.principal), 0),
+                                           sa.func.coalesce(sa.func.sum(Payback.interest), 0))
+                                 .where(Payback.member_id == member.id, Payback.status == "due")).one()
+    payable = session.execute(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0),
+                                        sa.func.coalesce(sa.func.sum(Installment.interest + Installment.penalty), 0))
+                              .join(Loan).where(Loan.borrower_id == member.id,
+                                                Installment.status.in_(["due", "overdue"]))).one()
+    funds = wallet.funds()
+    # PostgreSQL sums bigints as numeric: back to whole minor units.
+    receivable, payable = [int(x) for x in receivable], [int(x) for x in payable]
+    return {"member": member, "funds": funds, "movements": movements, "reasons": REASONS,
+            "receivable": receivable, "payable": payable,
+            "net_assets": funds.total + receivable[0] - payable[0],
             "verification_label": VERIFICATION_LABELS[member.verification],
             "vip": conduct.vip_level(request.tenant, member.vip_points),
             "violations": conduct.violations(request.dbsession, member, active_only=True),
