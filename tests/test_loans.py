@@ -602,3 +602,29 @@ def test_guarantors_are_managed_in_the_back_office(db, tenants, wsgi_app):
     assert "30,000.00" in admin.get("demo.localhost", "/admin/guarantors").text
     cs = staff_client(wsgi_app, db, "g-cs", "customer_service")
     cs.get("demo.localhost", "/admin/guarantors", status=403)
+
+
+def test_paying_a_loan_off_early(db, plugins, people):
+    loan_id = repaying_loan(db, plugins, people)
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        demo.lending = {**demo.lending, "prepayment_fee_percent": "1"}
+        Wallet(Ledger(session, demo.id), people["borrower"], "CNY").recharge(Money(500_000, "CNY"), key="cash",
+                                                                         ref="t", initiator="test")
+    in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
+    lender_before = available(db, people["lender1"])[0]
+    borrower_before = available(db, people["borrower"])[0]
+    paid = in_demo(db, plugins, lambda s, demo, h: loans.pay_off(s, demo, s.get(Loan, loan_id), by="member"))
+    with db.transaction() as session:
+        loan = session.get(Loan, loan_id)
+        rows = loan.installments
+        remaining = 1_000_000 - rows[0].principal
+        current_interest = rows[1].interest
+        assert loan.status == "settled"
+        assert all(r.status == "paid" for r in rows) and all(r.interest == 0 for r in rows[2:])
+        assert verify(session) == []
+    fee = (remaining + 50) // 100  # 1% of the remaining principal, half-up
+    assert paid == remaining + current_interest + fee
+    assert borrower_before - available(db, people["borrower"])[0] == paid
+    lender_fee = (current_interest + 5) // 10  # 10% of the interest, half-up
+    assert available(db, people["lender1"])[0] - lender_before == remaining + current_interest - lender_fee

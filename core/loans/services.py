@@ -387,6 +387,57 @@ def _advancer(ledger: Ledger, loan: Loan) -> int:
     return ledger.platform("risk_reserve", loan.currency)
 
 
+def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) -> int:
+    """提前還款: all remaining principal at once, with the current period's interest and penalty, plus the
+    tenant's ``prepayment_fee_percent`` of the remaining principal (to the platform). Later periods'
+    interest is not due. Returns what the borrower paid."""
+    if loan.status not in ("repaying", "defaulted"):
+        raise LoanError("loan", _("This loan is not being repaid."))
+    unpaid = [i for i in loan.installments if i.status not in ("paid", "written_off")]
+    if not unpaid or any(i.advanced_on is not None for i in unpaid):
+        raise LoanError("loan", _("This loan cannot be paid off early now."))
+    current, later = unpaid[0], unpaid[1:]
+    paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id, Payback.status == "due")
+                               .order_by(Payback.id)).all()
+    by_lender: dict[int, list[int]] = {}
+    for payback in paybacks:
+        totals = by_lender.setdefault(payback.member_id, [0, 0])
+        totals[0] += payback.principal
+        if payback.period == current.period:
+            totals[1] += payback.interest
+    percent = _percent(tenant, "lender_fee_percent", "0")
+    shares, fees = [], 0
+    penalties = split_largest_remainder(current.penalty, [t[0] + t[1] for t in by_lender.values()]) \
+        if current.penalty else [0] * len(by_lender)
+    for (member_id, (principal, interest)), penalty in zip(by_lender.items(), penalties):
+        fee = _fee(interest, percent)
+        fees += fee
+        shares.append(Share(member_id, Money(principal, loan.currency), Money(interest - fee + penalty, loan.currency)))
+    remaining = sum(i.principal for i in unpaid)
+    prepayment_fee = _fee(remaining, _percent(tenant, "prepayment_fee_percent", "0"))
+    try:
+        pay_installment(Ledger(session, tenant.id), borrower_id=loan.borrower_id, shares=shares,
+                        key=f"loan:{loan.id}:payoff", ref=f"loan:{loan.number}:payoff", initiator=by,
+                        fee=Money(fees + prepayment_fee, loan.currency))
+    except InsufficientFunds:
+        raise LoanError("amount", _("The available balance does not cover paying the loan off.")) from None
+    day = on or tenant.business_date
+    for installment in unpaid:
+        installment.status, installment.paid_on = "paid", day
+    for installment in later:
+        installment.interest = 0  # not due: the loan ended early
+    for payback in paybacks:
+        if payback.period != current.period:
+            payback.interest = 0
+        payback.status, payback.paid_on = "paid", day
+    paid = remaining + current.interest + current.penalty + prepayment_fee
+    loan.status, loan.settled_on = "settled", day
+    record(session, loan, "paid_off", by, principal=remaining, interest=current.interest, penalty=current.penalty,
+           prepayment_fee=prepayment_fee)
+    record(session, loan, "settled", "system")
+    return paid
+
+
 def advance(session, tenant, loan: Loan, installment: Installment, day: dt.date) -> bool:
     """墊付: the risk reserve pays the lenders an overdue installment; the borrower then owes the reserve."""
     paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id,

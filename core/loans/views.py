@@ -91,7 +91,10 @@ def my_loans(request):
         if loan is None:
             raise HTTPNotFound()
         try:
-            loans.repay_next(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
+            if request.POST.get("payoff"):
+                loans.pay_off(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
+            else:
+                loans.repay_next(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
         except loans.LoanError as failure:
             error = failure.message
             request.response.status = 400
