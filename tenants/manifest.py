@@ -157,7 +157,8 @@ def parse(data: dict, source: str, plugins: PluginRegistry) -> Manifest:
 LENDING_NUMBERS = {"bid_unit": None, "borrower_fee_percent": Decimal(20), "lender_fee_percent": Decimal(50),
                    "reminder_days": Decimal(30), "penalty_rate_percent_per_day": Decimal(1),
                    "advance_after_days": Decimal(365), "accelerate_after_days": Decimal(3650),
-                   "auto_invest_max_percent": Decimal(100), "prepayment_fee_percent": Decimal(10)}
+                   "auto_invest_max_percent": Decimal(100), "prepayment_fee_percent": Decimal(10),
+                   "late_fee": None}
 
 
 def _parse_lending(table, fail) -> dict:

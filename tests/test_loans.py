@@ -628,3 +628,21 @@ def test_paying_a_loan_off_early(db, plugins, people):
     assert borrower_before - available(db, people["borrower"])[0] == paid
     lender_fee = (current_interest + 5) // 10  # 10% of the interest, half-up
     assert available(db, people["lender1"])[0] - lender_before == remaining + current_interest - lender_fee
+
+
+def test_a_late_fee_is_charged_once_and_goes_to_the_platform(db, plugins, people):
+    loan_id, first_id, due = overdue_setup(db, plugins, people, late_fee="20", penalty_rate_percent_per_day="0")
+    close_through(db, plugins, due + dt.timedelta(days=3))
+    with db.transaction() as session:
+        first = session.get(Installment, first_id)
+        assert first.status == "overdue" and first.late_fee == 2000 and first.owed == 88849 + 2000
+        demo = tenant_by_slug(session, "demo").id
+        ledger = Ledger(session, demo)
+        income_before = ledger.balance(ledger.platform("fee_income", "CNY")).minor
+        Wallet(ledger, people["borrower"], "CNY").recharge(Money(100_000, "CNY"), key="pay", ref="t", initiator="t")
+    in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo").id
+        ledger = Ledger(session, demo)
+        assert ledger.balance(ledger.platform("fee_income", "CNY")).minor - income_before == 2000 + 1000
+        assert verify(session) == []

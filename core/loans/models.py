@@ -84,6 +84,7 @@ class Installment(TenantOwned, Base):
     status: Mapped[str] = mapped_column(sa.String(12), default="due")  # due | overdue | paid | written_off
     paid_on: Mapped[dt.date | None] = mapped_column(sa.Date)
     penalty: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # 罰息 accrued while overdue
+    late_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # charged once when it falls overdue
     advanced_on: Mapped[dt.date | None] = mapped_column(sa.Date)  # 墊付: lenders paid from the risk reserve
     loan: Mapped[Loan] = relationship(back_populates="installments")
 
@@ -93,8 +94,8 @@ class Installment(TenantOwned, Base):
 
     @property
     def owed(self) -> int:
-        """What the borrower must pay now: the installment and its penalty interest."""
-        return self.principal + self.interest + self.penalty
+        """What the borrower must pay now: the installment, its penalty interest and any late fee."""
+        return self.principal + self.interest + self.penalty + self.late_fee
 
 
 class Payback(TenantOwned, Base):

@@ -352,11 +352,16 @@ def repay_next(session, tenant, loan: Loan, *, by: str, on: dt.date | None = Non
     try:
         if due.advanced_on is not None:
             borrower = Wallet(ledger, loan.borrower_id, loan.currency).available
-            ledger.post([Transfer(borrower, _advancer(ledger, loan), Money(due.owed, loan.currency),
-                                  "advance_recovery", ref)], key=key, initiator=by)
-            fees = 0
+            legs = [Transfer(borrower, _advancer(ledger, loan), Money(due.owed - due.late_fee, loan.currency),
+                             "advance_recovery", ref)]
+            if due.late_fee:
+                legs.append(Transfer(borrower, ledger.platform("fee_income", loan.currency),
+                                     Money(due.late_fee, loan.currency), "fee", ref))
+            ledger.post(legs, key=key, initiator=by)
+            fees = due.late_fee
         else:
             shares, fees = _lender_shares(tenant, loan, paybacks, due.penalty)
+            fees += due.late_fee
             pay_installment(ledger, borrower_id=loan.borrower_id, shares=shares, key=key, ref=ref, initiator=by,
                             fee=Money(fees, loan.currency))
     except InsufficientFunds:
@@ -415,10 +420,11 @@ def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) 
         shares.append(Share(member_id, Money(principal, loan.currency), Money(interest - fee + penalty, loan.currency)))
     remaining = sum(i.principal for i in unpaid)
     prepayment_fee = _fee(remaining, _percent(tenant, "prepayment_fee_percent", "0"))
+    late_fees = sum(i.late_fee for i in unpaid)
     try:
         pay_installment(Ledger(session, tenant.id), borrower_id=loan.borrower_id, shares=shares,
                         key=f"loan:{loan.id}:payoff", ref=f"loan:{loan.number}:payoff", initiator=by,
-                        fee=Money(fees + prepayment_fee, loan.currency))
+                        fee=Money(fees + prepayment_fee + late_fees, loan.currency))
     except InsufficientFunds:
         raise LoanError("amount", _("The available balance does not cover paying the loan off.")) from None
     day = on or tenant.business_date
@@ -430,7 +436,7 @@ def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) 
         if payback.period != current.period:
             payback.interest = 0
         payback.status, payback.paid_on = "paid", day
-    paid = remaining + current.interest + current.penalty + prepayment_fee
+    paid = remaining + current.interest + current.penalty + prepayment_fee + late_fees
     loan.status, loan.settled_on = "settled", day
     record(session, loan, "paid_off", by, principal=remaining, interest=current.interest, penalty=current.penalty,
            prepayment_fee=prepayment_fee)
@@ -497,6 +503,7 @@ def close_of_day(session, tenant, day: dt.date) -> dict:
         record(session, loan, "expired", "close-of-day")
         summary["expired"] += 1
     penalty_rate = _percent(tenant, "penalty_rate_percent_per_day", "0.05")
+    late_fee = Money.parse(str((tenant.lending or {}).get("late_fee", "0")), tenant.currency).minor
     advance_after = int(_percent(tenant, "advance_after_days", "0"))
     accelerate_after = int(_percent(tenant, "accelerate_after_days", "90"))
     summary.update({"advanced": 0, "accelerated": 0})
@@ -515,7 +522,8 @@ def close_of_day(session, tenant, day: dt.date) -> dict:
             continue
         if installment.status == "due":
             installment.status = "overdue"
-            record(session, loan, "overdue", "close-of-day", period=installment.period)
+            installment.late_fee = late_fee
+            record(session, loan, "overdue", "close-of-day", period=installment.period, late_fee=late_fee)
             summary["overdue"] += 1
         days_late = (day - installment.due_date).days
         if days_late > 0:
