@@ -646,3 +646,30 @@ def test_a_late_fee_is_charged_once_and_goes_to_the_platform(db, plugins, people
         ledger = Ledger(session, demo)
         assert ledger.balance(ledger.platform("fee_income", "CNY")).minor - income_before == 2000 + 1000
         assert verify(session) == []
+
+
+def test_staff_publish_an_instant_loan_from_the_back_office(db, plugins, people, apply_manifest, wsgi_app):
+    import tomllib
+
+    from tenants.manifest import shipped_manifests
+    from tests.helpers import staff_client, submit
+
+    demo_manifest = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "demo").read_text())
+    demo_manifest["plugins"]["loan_types.instant"] = {}
+    demo_manifest["plugins"]["tools.one_time"] = {}
+    apply_manifest(demo_manifest)
+    officer = staff_client(wsgi_app, db, "promo", "risk_officer")
+    page = officer.get("demo.localhost", "/admin/loans/new")
+    values = {"borrower": "13800130003", "loan_type": "instant", "title": "新手專享秒標", "amount": "500.00",
+              "annual_rate_percent": "12", "term_months": "1", "repayment_method": "one_time",
+              "fundraising_days": "1", "min_bid": "100"}
+    refused = submit(officer, "demo.localhost", page, {**values, "borrower": "13999999999"}, status=400)
+    assert refused.status_int == 400
+    page = officer.get("demo.localhost", "/admin/loans/new")
+    submit(officer, "demo.localhost", page, values, status=303)
+    with db.transaction() as session:
+        loan_id = session.scalars(sa.select(Loan.id).where(Loan.loan_type == "instant")).one()
+        assert session.get(Loan, loan_id).status == "bidding"
+    bid(db, plugins, loan_id, people["lender1"], "500.00", "promo")
+    with db.transaction() as session:
+        assert session.get(Loan, loan_id).status == "settled"

@@ -31,6 +31,7 @@ def includeme(config):
     route("admin.groups", "/admin/groups")
     route("admin.org", "/admin/org")
     route("admin.loans", "/admin/loans")
+    route("admin.loan_new", "/admin/loans/new")
     route("admin.loan", "/admin/loans/{id:\\d+}")
     route("admin.loan_decide", "/admin/loans/{id:\\d+}/decision")
     route("admin.loan_write_off", "/admin/loans/{id:\\d+}/write-off")

@@ -6,6 +6,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from .. import audit
+from ..i18n import _
 from ..loans import services as loans
 from ..loans.models import STATUSES, Loan, LoanEvent, Payback
 from ..members.models import Member
@@ -131,3 +132,34 @@ def guarantor_list(request):
              "deposit": ledger.balance(guarantors.deposit_account(ledger, g.id, request.tenant.currency)).minor}
             for g in session.scalars(sa.select(guarantors.Guarantor).order_by(guarantors.Guarantor.name))]
     return {"rows": rows, "error": error, "can_fund": bool(request.has_permission("funds.adjust"))}
+
+
+@view_config(route_name="admin.loan_new", renderer="admin/loan_new.pt", permission="loan.review")
+def loan_new(request):
+    """Staff publish a loan for a member — the way instant loans (秒標) are offered as promotions."""
+    from ..members.services import MemberError, clean_phone
+    from ..portal.tools import methods as repayment_methods
+
+    types = loans.loan_types(request.hooks)
+    data = {"types": list(types.values()), "methods": repayment_methods(request.hooks), "errors": {},
+            "form": dict(request.POST)}
+    if request.method != "POST":
+        return data
+    session = request.dbsession
+    key = request.POST.get("borrower", "").strip()
+    try:
+        phone = clean_phone(request.tenant, key)
+        borrower = session.scalars(sa.select(Member).where(Member.phone == phone)).first()
+    except MemberError:
+        borrower = None
+    try:
+        if borrower is None:
+            raise loans.LoanError("borrower", _("There is no such member."))
+        loan = loans.apply(session, request.tenant, request.hooks, borrower, dict(request.POST), by_staff=True)
+        loans.review(session, request.tenant, loan, approve=True, reason="", by=audit.actor_of(request))
+    except loans.LoanError as error:
+        data["errors"] = {error.field: error.message}
+        request.response.status = 400
+        return data
+    audit.record(request, "loan.publish", "loan", loan.number, None, {"type": loan.loan_type, "amount": loan.amount})
+    return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))
