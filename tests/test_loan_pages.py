@@ -59,3 +59,25 @@ def test_borrow_review_invest_disburse_repay_through_the_pages(wsgi_app, db, ten
     assert re.search(r"Received paybacks|已收回款|回款", received)
     with db.transaction() as session:
         assert verify(session) == []
+
+
+def test_the_home_page_shows_real_figures_and_open_loans(wsgi_app, db, tenants, client):
+    from core.loans import services as loans
+    from core.members.models import Member
+
+    borrower, borrower_id = member_client(wsgi_app, db, "13800138150", credit_line=1_000_000)
+    page = client.get(DEMO, "/?_LOCALE_=en")
+    assert "Total lent" in page.text and "Open for bids" not in page.text
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        from core.db import scope_to_tenant
+
+        scope_to_tenant(session, demo.id)
+        hooks = wsgi_app.registry["plugins"].for_tenant(demo)
+        loan = loans.apply(session, demo, hooks, session.get(Member, borrower_id), {
+            "loan_type": "credit", "title": "首頁展示借款", "amount": "2000.00", "annual_rate_percent": "9",
+            "term_months": "3", "repayment_method": "equal_installment", "min_bid": "100"})
+        loans.review(session, demo, loan, approve=True, reason="", by="staff")
+    page = client.get(DEMO, "/?_LOCALE_=en")
+    assert "Open for bids" in page.text and "首頁展示借款" in page.text
+    assert client.get("acme.localhost", "/").status_int == 200  # the classic theme shows the figures too

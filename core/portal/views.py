@@ -13,9 +13,34 @@ def loan_products(request) -> list:
     return sorted(request.hooks.collect("lendstack_loan_types"), key=lambda t: t.code)
 
 
+def platform_figures(session) -> dict:
+    """The tenant's figures from its own records: lent, repaid, members, lenders' earnings (minor units)."""
+    import sqlalchemy as sa
+
+    from ..loans.models import Installment, Loan, Payback
+    from ..members.models import Member
+
+    lent = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(
+        Loan.disbursed_on.is_not(None)))
+    repaid = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal + Installment.interest), 0))
+                            .where(Installment.status == "paid"))
+    earned = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Payback.interest), 0))
+                            .where(Payback.status == "paid"))
+    members = session.scalar(sa.select(sa.func.count()).select_from(Member))
+    return {"lent": int(lent), "repaid": int(repaid), "earned": int(earned), "members": int(members)}
+
+
 @view_config(route_name="portal.home", renderer="portal/home.pt")
 def home(request):
+    import sqlalchemy as sa
+
+    from ..loans.models import Loan
+
+    featured = request.dbsession.scalars(sa.select(Loan).where(Loan.status == "bidding")
+                                         .order_by(Loan.id.desc()).limit(4)).all()
     return {
+        "figures": platform_figures(request.dbsession),
+        "featured": featured,
         "products": loan_products(request),
         "calculators": list(tools.methods(request.hooks).values()),
         "gateways": sorted(request.hooks.collect("lendstack_payment_gateways"), key=lambda g: g.code),
