@@ -81,3 +81,27 @@ def test_the_home_page_shows_real_figures_and_open_loans(wsgi_app, db, tenants, 
     page = client.get(DEMO, "/?_LOCALE_=en")
     assert "Open for bids" in page.text and "首頁展示借款" in page.text
     assert client.get("acme.localhost", "/").status_int == 200  # the classic theme shows the figures too
+
+
+def test_invest_filters_and_sorts(wsgi_app, db, tenants, client):
+    from core.db import scope_to_tenant
+    from core.loans import services as loans
+    from core.members.models import Member
+
+    _, borrower_id = member_client(wsgi_app, db, "13800138160", credit_line=10_000_000)
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        scope_to_tenant(session, demo.id)
+        hooks = wsgi_app.registry["plugins"].for_tenant(demo)
+        for title, rate, months, amount in (("低利長期", "6", "24", "8000.00"), ("高利短期", "15", "3", "2000.00")):
+            loan = loans.apply(session, demo, hooks, session.get(Member, borrower_id), {
+                "loan_type": "credit", "title": title, "amount": amount, "annual_rate_percent": rate,
+                "term_months": months, "repayment_method": "equal_installment", "min_bid": "100"})
+            loans.review(session, demo, loan, approve=True, reason="", by="staff")
+    text = client.get(DEMO, "/invest?sort=rate").text
+    assert text.index("高利短期") < text.index("低利長期")
+    text = client.get(DEMO, "/invest?sort=term&max_term=12").text
+    assert "高利短期" in text and "低利長期" not in text
+    text = client.get(DEMO, "/invest?min_rate=10&max_amount=5000").text
+    assert "高利短期" in text and "低利長期" not in text
+    assert "低利長期" in client.get(DEMO, "/invest?min_rate=abc").text  # an unusable filter is ignored

@@ -8,6 +8,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from ..i18n import _
+from ..money import Money, MoneyError
 from ..portal.tools import methods as repayment_methods
 from . import services as loans
 from .models import Bid, Loan, Payback
@@ -16,14 +17,43 @@ TABS = {"bidding": ("bidding",), "review": ("full",), "repaying": ("repaying",),
 PER_PAGE = 20
 
 
+SORTS = {"newest": Loan.id.desc(), "rate": Loan.annual_rate_percent.desc(), "term": Loan.term_months.asc(),
+         "amount": Loan.amount.desc()}
+
+
 @view_config(route_name="invest.index", renderer="portal/invest.pt")
 def invest(request):
-    tab = request.params.get("tab", "bidding")
-    statuses = TABS.get(tab, TABS["bidding"])
-    rows = request.dbsession.scalars(sa.select(Loan).where(Loan.status.in_(statuses))
-                                     .order_by(Loan.id.desc()).limit(100)).all()
-    return {"loans": rows, "tab": tab if tab in TABS else "bidding",
-            "types": loans.loan_types(request.hooks)}
+    """The four tabs of 我要投資 with filters (type, rate, term, amount), sorting and pages."""
+    from decimal import Decimal, InvalidOperation
+
+    params = request.params
+    tab = params.get("tab", "bidding") if params.get("tab") in TABS else "bidding"
+    query = sa.select(Loan).where(Loan.status.in_(TABS[tab]))
+    types = loans.loan_types(request.hooks)
+    if params.get("type") in types:
+        query = query.where(Loan.loan_type == params["type"])
+    try:
+        if params.get("min_rate"):
+            query = query.where(Loan.annual_rate_percent >= Decimal(params["min_rate"]))
+        if params.get("max_term"):
+            query = query.where(Loan.term_months <= int(params["max_term"]))
+        if params.get("max_amount"):
+            query = query.where(Loan.amount <= Money.parse(params["max_amount"], request.tenant.currency).minor)
+    except (InvalidOperation, ValueError, MoneyError):
+        pass  # an unusable filter is ignored, the list stays
+    if params.get("sort") == "rate":
+        rows_all = request.dbsession.scalars(query).all()  # exact decimals: sorted here, not as text
+        rows_all.sort(key=lambda loan: loan.annual_rate_percent, reverse=True)
+    else:
+        rows_all = request.dbsession.scalars(query.order_by(SORTS.get(params.get("sort"), SORTS["newest"]))).all()
+    try:
+        page = max(1, int(params.get("page", 1)))
+    except ValueError:
+        page = 1
+    rows = rows_all[(page - 1) * PER_PAGE:page * PER_PAGE]
+    filters = {k: params[k] for k in ("tab", "type", "min_rate", "max_term", "max_amount", "sort") if params.get(k)}
+    return {"loans": rows, "tab": tab, "types": types, "filters": filters, "page": page,
+            "pages": max(1, -(-len(rows_all) // PER_PAGE))}
 
 
 def _loan_by_number(request) -> Loan:
