@@ -67,5 +67,8 @@ class LoanType:
         return [code for code in enabled if code in allowed]
 
     def check_application(self, application: LoanApplication) -> list[RuleViolation]:
-        """Every rule of this type the application breaks (empty when it may be submitted)."""
+        """Every rule of this type the application breaks (empty when it may be submitted).
+
+        Core has already checked the repayment method against :meth:`allowed_methods`.
+        """
         return []

@@ -7,7 +7,6 @@ from pyramid.view import view_config
 
 from .. import audit
 from ..i18n import _
-from ..ledger import Wallet
 from ..loans import services as loans
 from ..loans.models import STATUSES, Bid, Loan, Payback
 from ..money import Money
@@ -136,15 +135,12 @@ def review(request):
 @view_config(route_name="api.me_account", request_method="GET", permission="member", **API)
 def my_account(request):
     member = request.identity.user
-    funds = Wallet(request.ledger, member.id, request.tenant.currency).funds()
     currency = request.tenant.currency
-    due = request.dbsession.execute(sa.select(sa.func.coalesce(sa.func.sum(Payback.principal), 0),
-                                              sa.func.coalesce(sa.func.sum(Payback.interest), 0))
-                                    .where(Payback.member_id == member.id, Payback.status == "due")).one()
-    return {"currency": currency, "available": _money(funds.available, currency),
-            "frozen": _money(funds.frozen, currency), "total": _money(funds.total, currency),
-            # PostgreSQL sums bigints as numeric: back to whole minor units.
-            "receivable_principal": _money(int(due[0]), currency), "receivable_interest": _money(int(due[1]), currency),
+    standing = loans.position(request.dbsession, request.tenant, member.id)
+    return {"currency": currency, "available": _money(standing.available, currency),
+            "frozen": _money(standing.frozen, currency), "total": _money(standing.total, currency),
+            "receivable_principal": _money(standing.receivable_principal, currency),
+            "receivable_interest": _money(standing.receivable_interest, currency),
             "verified": member.is_verified, "vip_points": member.vip_points}
 
 

@@ -18,7 +18,7 @@ from ..db import Base, TenantOwned, utcnow
 from ..i18n import _
 from ..ledger import GUARANTOR, Ledger, Transfer
 from ..money import InvalidAmount, Money, parse_positive
-from .models import Installment, Loan
+from .models import Loan
 
 
 class Guarantor(TenantOwned, Base):
@@ -38,15 +38,10 @@ def deposit_account(ledger: Ledger, guarantor_id: int, currency: str) -> int:
 
 def quota_used(session, guarantor_id: int) -> int:
     """Principal of the guarantor's active loans not yet repaid."""
-    from .services import ACTIVE
+    from .services import outstanding_principal
 
-    ids = [str(guarantor_id)]
-    total = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(
-        Loan.loan_type == "guaranteed", Loan.status.in_(ACTIVE), Loan.type_data["guarantor_id"].as_string().in_(ids)))
-    repaid = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0)).join(Loan).where(
-        Loan.loan_type == "guaranteed", Loan.status.in_(ACTIVE), Loan.type_data["guarantor_id"].as_string().in_(ids),
-        Installment.status == "paid"))
-    return int(total) - int(repaid)
+    return outstanding_principal(session, Loan.loan_type == "guaranteed",
+                                 Loan.type_data["guarantor_id"].as_string() == str(guarantor_id))
 
 
 def create(session, tenant, name: str, quota_text: str) -> Guarantor:

@@ -10,6 +10,7 @@ however many bids arrive at once it is never over-funded.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
@@ -60,34 +61,60 @@ def loan_types(hooks) -> dict:
 ACTIVE = ("submitted", "bidding", "full", "repaying", "defaulted")
 
 
+def outstanding_principal(session, *where) -> int:
+    """Principal of the active loans matching ``where`` not yet repaid."""
+    active = (Loan.status.in_(ACTIVE), *where)
+    lent = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(*active))
+    repaid = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0)).join(Loan)
+                            .where(*active, Installment.status == "paid"))
+    return int(lent) - int(repaid)  # PostgreSQL sums bigints as numeric
+
+
 def credit_used(session, borrower_id: int) -> int:
     """Credit-line use: principal of the borrower's active credit loans not yet repaid."""
-    loans_total = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(
-        Loan.borrower_id == borrower_id, Loan.loan_type == "credit", Loan.status.in_(ACTIVE)))
-    repaid = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0)).join(Loan).where(
-        Loan.borrower_id == borrower_id, Loan.loan_type == "credit", Loan.status.in_(ACTIVE),
-        Installment.status == "paid"))
-    return int(loans_total) - int(repaid)
-
-
-def net_assets(session, tenant, member_id: int) -> int:
-    """Available + frozen + principal owed to the member − principal the member owes (凈值)."""
-    funds = Wallet(Ledger(session, tenant.id), member_id, tenant.currency).funds()
-    receivable = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Payback.principal), 0)).where(
-        Payback.member_id == member_id, Payback.status == "due"))
-    payable = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0)).join(Loan).where(
-        Loan.borrower_id == member_id, Installment.status.in_(["due", "overdue"])))
-    return funds.total + int(receivable) - int(payable)
+    return outstanding_principal(session, Loan.borrower_id == borrower_id, Loan.loan_type == "credit")
 
 
 def net_worth_floor(session, member_id: int) -> int:
     """Net assets a member must keep while net-worth loans are outstanding: their unpaid principal."""
-    total = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(
-        Loan.borrower_id == member_id, Loan.loan_type == "net_worth", Loan.status.in_(ACTIVE)))
-    repaid = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0)).join(Loan).where(
-        Loan.borrower_id == member_id, Loan.loan_type == "net_worth", Loan.status.in_(ACTIVE),
-        Installment.status == "paid"))
-    return int(total) - int(repaid)
+    return outstanding_principal(session, Loan.borrower_id == member_id, Loan.loan_type == "net_worth")
+
+
+@dataclass(frozen=True)
+class Position:
+    """A member's standing in minor units: cash, what others owe them, what they owe."""
+
+    available: int
+    frozen: int
+    receivable_principal: int
+    receivable_interest: int
+    payable_principal: int
+    payable_interest: int  # with penalty interest
+
+    @property
+    def total(self) -> int:
+        return self.available + self.frozen
+
+    @property
+    def net_assets(self) -> int:
+        """Available + frozen + principal owed to the member − principal the member owes (凈值)."""
+        return self.total + self.receivable_principal - self.payable_principal
+
+
+def position(session, tenant, member_id: int) -> Position:
+    funds = Wallet(Ledger(session, tenant.id), member_id, tenant.currency).funds()
+    receivable = session.execute(sa.select(sa.func.coalesce(sa.func.sum(Payback.principal), 0),
+                                           sa.func.coalesce(sa.func.sum(Payback.interest), 0))
+                                 .where(Payback.member_id == member_id, Payback.status == "due")).one()
+    payable = session.execute(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0),
+                                        sa.func.coalesce(sa.func.sum(Installment.interest + Installment.penalty), 0))
+                              .join(Loan).where(Loan.borrower_id == member_id,
+                                                Installment.status.in_(["due", "overdue"]))).one()
+    return Position(funds.available, funds.frozen, *(int(x) for x in (*receivable, *payable)))
+
+
+def net_assets(session, tenant, member_id: int) -> int:
+    return position(session, tenant, member_id).net_assets
 
 
 def borrower_profile(session, tenant, borrower: Member):

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from ..accounts.passwords import MIN_LENGTH, WeakPassword, hash_password, verify_password
 from ..db import utcnow
 from ..i18n import _
-from ..sms import SmsError, normalize_phone, queue_sms
+from ..sms import SmsError, normalize_phone
 from .identity import luhn_ok, resident_id_problem
 from .models import BankCard, Member, Verification, VerificationCode
 
@@ -99,19 +99,18 @@ def send_code(session, tenant, address: str, purpose: str, localizer, channel: s
                               code_hash=_code_hash(tenant.id, address, purpose, code),
                               created_at=now, expires_at=now + CODE_LIFETIME)
     session.add(record)
-    site = tenant.brand("site_title", tenant.name)
-    from ..sms_templates import render
+    from .. import sms_templates
 
-    body = render(session, tenant, "verification_code", localizer, {"code": code})
-    params = {"code": code}
     if channel == "email":
         from ..mail import queue_mail
 
+        site = tenant.brand("site_title", tenant.name)
         subject = localizer.translate(_("${site} verification code", mapping={"site": site}))
+        body = sms_templates.render(session, tenant, "verification_code", localizer, {"code": code})
         queue_mail(session, tenant, address, subject, body, f"code.{purpose}")
     else:
-        queue_sms(session, tenant, address, body, f"code.{purpose}", template="verification_code",
-                  params={"site": site, **params})
+        sms_templates.queue(session, tenant, address, "verification_code", localizer, {"code": code},
+                            f"code.{purpose}")
     return record
 
 
@@ -144,7 +143,8 @@ def _password(password: str, confirm: str | None = None) -> str:
 
 
 def find_member(session, tenant, phone: str) -> Member | None:
-    return session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id, Member.phone == phone)).first()
+    """The member with this E.164 phone number."""
+    return find_by_address(session, tenant, phone)
 
 
 def register(session, tenant, *, code: str, password: str, phone: str = "", email: str = "",

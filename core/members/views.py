@@ -5,12 +5,12 @@ field; a refused POST answers 400 (or 429 when throttled) and changes nothing.
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
 from ..accounts import sessions
 from ..backoffice import SignInRefused, login_view, logout_view, signed_in, throttle_message
+from ..forms import form_page, refuse
 from ..i18n import _
 from ..ledger import REASONS, Wallet
 from ..throttle import Throttled
@@ -19,17 +19,6 @@ from .models import VERIFICATION_LABELS
 from .services import MemberError
 
 PER_PAGE = 20
-
-
-def _form(request, **extra):
-    return {"form": dict(request.POST) if request.method == "POST" else dict(request.GET),
-            "errors": {}, "notice": None, **extra}
-
-
-def _refuse(request, data, error: MemberError, status: int = 400):
-    data["errors"] = {error.field: error.message}
-    request.response.status = status
-    return data
 
 
 def _channel(request) -> str:
@@ -47,9 +36,9 @@ def _send_code(request, data, purpose: str, channel: str = "sms", field: str | N
         request.throttle.hit("code.phone", request.tenant.slug, address)
         services.send_code(request.dbsession, request.tenant, address, purpose, request.localizer, channel)
     except Throttled as throttled:
-        return _refuse(request, data, MemberError(field, throttle_message(throttled)), 429)
+        return refuse(request, data, MemberError(field, throttle_message(throttled)), 429)
     except MemberError as error:
-        return _refuse(request, data, error)
+        return refuse(request, data, error)
     data["notice"] = (_("We sent a code by email. It expires in 10 minutes.") if channel == "email"
                       else _("We sent a code by SMS. It expires in 10 minutes."))
     data["code_sent"] = True
@@ -61,14 +50,14 @@ def _check_code_throttle(request, data):
         address = request.POST.get("email") or request.POST.get("phone", "")
         request.throttle.hit("code.check", request.tenant.slug, address.strip().lower()[-40:])
     except Throttled as throttled:
-        return _refuse(request, data, MemberError("code", throttle_message(throttled)), 429)
+        return refuse(request, data, MemberError("code", throttle_message(throttled)), 429)
     return None
 
 
 @view_config(route_name="member.register", renderer="portal/register.pt")
 def register(request):
     channel = _channel(request)
-    data = _form(request, code_sent=False, channel=channel, email_sign_up=request.tenant.email_sign_up)
+    data = form_page(request, code_sent=False, channel=channel, email_sign_up=request.tenant.email_sign_up)
     if request.method != "POST":
         return data
     if request.POST.get("action") == "send_code":
@@ -84,10 +73,10 @@ def register(request):
             confirm=request.POST.get("confirm", ""), display_name=request.POST.get("display_name", ""),
             email=request.POST.get("email", ""), locale=request.locale_name, channel=channel)
     except Throttled as throttled:
-        return _refuse(request, data, MemberError("phone", throttle_message(throttled)), 429)
+        return refuse(request, data, MemberError("phone", throttle_message(throttled)), 429)
     except MemberError as error:
         data["code_sent"] = True
-        return _refuse(request, data, error)
+        return refuse(request, data, error)
     return signed_in(request, member, request.route_path("account.home"))
 
 
@@ -112,7 +101,7 @@ def logout(request):
 @view_config(route_name="member.forgot", renderer="portal/forgot.pt")
 def forgot(request):
     """Reset a forgotten password with an SMS code (the page never says whether a number is registered)."""
-    data = _form(request, code_sent=False, email_sign_up=request.tenant.email_sign_up)
+    data = form_page(request, code_sent=False, email_sign_up=request.tenant.email_sign_up)
     if request.method != "POST":
         return data
     if request.POST.get("action") == "send_code":
@@ -131,7 +120,7 @@ def forgot(request):
             confirm=request.POST.get("confirm", ""))
     except MemberError as error:
         data["code_sent"] = True
-        return _refuse(request, data, error)
+        return refuse(request, data, error)
     sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id)
     return signed_in(request, member, request.route_path("account.home"))  # after a reset
 
@@ -147,22 +136,14 @@ def account_home(request):
     member = _member(request)
     wallet = Wallet(request.ledger, member.id, request.tenant.currency)
     movements, _total = wallet.movements(page=1, per_page=5)
-    from ..loans.models import Installment, Loan, Payback
+    from ..loans.services import position
 
-    session = request.dbsession
-    receivable = session.execute(sa.select(sa.func.coalesce(sa.func.sum(Payback.principal), 0),
-                                           sa.func.coalesce(sa.func.sum(Payback.interest), 0))
-                                 .where(Payback.member_id == member.id, Payback.status == "due")).one()
-    payable = session.execute(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0),
-                                        sa.func.coalesce(sa.func.sum(Installment.interest + Installment.penalty), 0))
-                              .join(Loan).where(Loan.borrower_id == member.id,
-                                                Installment.status.in_(["due", "overdue"]))).one()
-    funds = wallet.funds()
-    # PostgreSQL sums bigints as numeric: back to whole minor units.
-    receivable, payable = [int(x) for x in receivable], [int(x) for x in payable]
-    return {"member": member, "funds": funds, "movements": movements, "reasons": REASONS,
+    standing = position(request.dbsession, request.tenant, member.id)
+    receivable = [standing.receivable_principal, standing.receivable_interest]
+    payable = [standing.payable_principal, standing.payable_interest]
+    return {"member": member, "funds": standing, "movements": movements, "reasons": REASONS,
             "receivable": receivable, "payable": payable,
-            "net_assets": funds.total + receivable[0] - payable[0],
+            "net_assets": standing.net_assets,
             "verification_label": VERIFICATION_LABELS[member.verification],
             "vip": conduct.vip_level(request.tenant, member.vip_points),
             "violations": conduct.violations(request.dbsession, member, active_only=True),
@@ -185,7 +166,7 @@ def account_funds(request):
 @view_config(route_name="account.profile", renderer="account/profile.pt", permission="member")
 def account_profile(request):
     member = _member(request)
-    data = _form(request, member=member)
+    data = form_page(request, member=member)
     if request.method != "POST":
         data["form"] = {"display_name": member.display_name, "email": member.email or ""}
         return data
@@ -194,21 +175,21 @@ def account_profile(request):
                                 display_name=request.POST.get("display_name", ""),
                                 email=request.POST.get("email", ""))
     except MemberError as error:
-        return _refuse(request, data, error)
+        return refuse(request, data, error)
     return HTTPSeeOther(request.route_path("account.profile", _query={"saved": 1}))
 
 
 @view_config(route_name="account.password", renderer="account/password.pt", permission="member")
 def account_password(request):
     member = _member(request)
-    data = _form(request)
+    data = form_page(request)
     if request.method != "POST":
         return data
     try:
         services.change_password(member, request.POST.get("current", ""), request.POST.get("password", ""),
                                  request.POST.get("confirm", ""))
     except MemberError as error:
-        return _refuse(request, data, error)
+        return refuse(request, data, error)
     # A new password ends every other session.
     sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id,
                         keep=request.identity.auth_session.id)
@@ -218,7 +199,7 @@ def account_password(request):
 @view_config(route_name="account.verification", renderer="account/verification.pt", permission="member")
 def account_verification(request):
     member = _member(request)
-    data = _form(request, member=member, label=VERIFICATION_LABELS[member.verification],
+    data = form_page(request, member=member, label=VERIFICATION_LABELS[member.verification],
                  documents=documents.documents(request.dbsession, member), kinds=documents.KINDS,
                  id_types=request.tenant.id_types)
     if request.method != "POST":
@@ -232,7 +213,7 @@ def account_verification(request):
                             kind=request.POST.get("kind", ""), filename=upload.filename,
                             content_type=upload.type or "", stream=upload.file)
         except MemberError as error:
-            return _refuse(request, data, error)
+            return refuse(request, data, error)
         return HTTPSeeOther(request.route_path("account.verification", _query={"uploaded": 1}))
     try:
         services.submit_verification(request.dbsession, request.tenant, member,
@@ -240,21 +221,21 @@ def account_verification(request):
                                      id_type=request.POST.get("id_type", request.tenant.id_types[0]),
                                      id_number=request.POST.get("id_number", ""))
     except MemberError as error:
-        return _refuse(request, data, error)
+        return refuse(request, data, error)
     return HTTPSeeOther(request.route_path("account.verification"))
 
 
 @view_config(route_name="account.cards", renderer="account/cards.pt", permission="member")
 def account_cards(request):
     member = _member(request)
-    data = _form(request, member=member)
+    data = form_page(request, member=member)
     if request.method != "POST":
         return data
     try:
         services.add_card(request.dbsession, request.tenant, member, bank_name=request.POST.get("bank_name", ""),
                           holder_name=request.POST.get("holder_name", ""), number=request.POST.get("number", ""))
     except MemberError as error:
-        return _refuse(request, data, error)
+        return refuse(request, data, error)
     return HTTPSeeOther(request.route_path("account.cards"))
 
 
@@ -262,13 +243,13 @@ def account_cards(request):
 def account_messages(request):
     """Messages from staff and system notices; the member can write to staff."""
     member = _member(request)
-    data = _form(request, member=member)
+    data = form_page(request, member=member)
     if request.method == "POST":
         try:
             conduct.send_message(request.dbsession, member, subject=request.POST.get("subject", ""),
                                  body=request.POST.get("body", ""), sender="member", to_staff=True)
         except MemberError as error:
-            data = _refuse(request, data, error)
+            data = refuse(request, data, error)
         else:
             return HTTPSeeOther(request.route_path("account.messages", _query={"sent": 1}))
     data["messages"] = conduct.conversation(request.dbsession, member)

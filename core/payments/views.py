@@ -6,6 +6,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from ..forms import form_page, refuse
 from ..ledger import Wallet
 from ..members.models import BankCard
 from ..money import Money
@@ -16,24 +17,13 @@ from .services import FundsError
 
 
 
-def _page(request, **extra):
-    return {"form": dict(request.POST) if request.method == "POST" else dict(request.GET), "errors": {},
-            **extra}
-
-
-def _refuse(request, data, error: FundsError):
-    data["errors"] = {error.field: error.message}
-    request.response.status = 400
-    return data
-
-
 def _recharge_page(request, **extra):
     member = request.identity.user
     available = services.gateways(request.hooks)
     recent = request.dbsession.scalars(sa.select(Payment).where(Payment.member_id == member.id)
                                        .order_by(Payment.id.desc()).limit(20)).all()
     currency = request.tenant.currency
-    return _page(request, gateways=list(available.values()), payments=recent,
+    return form_page(request, gateways=list(available.values()), payments=recent,
                  limits={code: g.limits(currency) for code, g in available.items()},
                  fees={code: g.settings for code, g in available.items()}, **extra)
 
@@ -49,7 +39,7 @@ def recharge(request):
             request.POST.get("gateway", ""), request.POST.get("amount", ""),
             request.route_path("account.recharge_status", reference="REFERENCE"))
     except FundsError as error:
-        return _refuse(request, data, error)
+        return refuse(request, data, error)
     if instruction.kind == "redirect":
         return HTTPSeeOther(instruction.url)
     return HTTPSeeOther(request.route_path("account.recharge_status", reference=payment.reference))
@@ -73,12 +63,12 @@ def recharge_status(request):
         from . import PaymentRequest
 
         instruction = gateway.create_payment(PaymentRequest(payment.reference, Money(payment.amount, payment.currency)))
-    data = _page(request, payment=payment, instruction=instruction)
+    data = form_page(request, payment=payment, instruction=instruction)
     if request.method == "POST":
         try:
             services.declare_offline(payment, request.POST.get("bank_reference", ""))
         except FundsError as error:
-            return _refuse(request, data, error)
+            return refuse(request, data, error)
         return HTTPSeeOther(request.path)
     return data
 
@@ -87,7 +77,7 @@ def recharge_status(request):
 def withdraw(request):
     member = request.identity.user
     session = request.dbsession
-    data = _page(request, member=member, rules=services.withdrawal_rules(request.tenant),
+    data = form_page(request, member=member, rules=services.withdrawal_rules(request.tenant),
                  funds=Wallet(request.ledger, member.id, request.tenant.currency).funds(),
                  cards=session.scalars(sa.select(BankCard).where(BankCard.member_id == member.id)).all())
     if request.method == "POST":
@@ -103,7 +93,7 @@ def withdraw(request):
                                             request.POST.get("card"), request.POST.get("amount", ""))
         except FundsError as error:
             data["withdrawals"] = _my_withdrawals(request)
-            return _refuse(request, data, error)
+            return refuse(request, data, error)
         return HTTPSeeOther(request.path)
     data["withdrawals"] = _my_withdrawals(request)
     return data

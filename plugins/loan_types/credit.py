@@ -58,10 +58,6 @@ class CreditLoan(LoanType):
             problems.append(RuleViolation(
                 "amount", _("Your credit line left is ${left}; staff set credit lines after verification.",
                             mapping={"left": str(profile.credit_available)})))
-        allowed = self.settings["repayment_methods"]
-        if allowed and application.repayment_method not in allowed:
-            problems.append(RuleViolation(
-                "repayment_method", _("This repayment method is not offered for credit loans.")))
         return problems
 
 

@@ -44,10 +44,6 @@ class GuaranteedLoan(LoanType):
         if application.term_months > self.settings["max_term_months"]:
             problems.append(RuleViolation("term_months", _("A guaranteed loan runs at most ${months} months.",
                                                            mapping={"months": self.settings["max_term_months"]})))
-        allowed = self.settings["repayment_methods"]
-        if allowed and application.repayment_method not in allowed:
-            problems.append(RuleViolation("repayment_method",
-                                          _("This repayment method is not offered for this loan type.")))
         return problems
 
 

@@ -41,9 +41,6 @@ class InstantLoan(LoanType):
         if application.term_months > self.settings["max_term_months"]:
             problems.append(RuleViolation("term_months", _("An instant loan runs at most ${months} months.",
                                                            mapping={"months": self.settings["max_term_months"]})))
-        if application.repayment_method not in self.settings["repayment_methods"]:
-            problems.append(RuleViolation("repayment_method",
-                                          _("This repayment method is not offered for this loan type.")))
         return problems
 
 
