@@ -58,6 +58,7 @@ def close_of_day(env, slug, day):
 
     from core.db import scope_to_tenant
     from core.i18n import english
+    from core.loans.schedule_jobs import COMMIT_EVERY
     from core.loans.services import LoanError, close_of_day as close
     from core.tenancy.services import TenantNotFound, tenant_by_slug
 
@@ -69,11 +70,12 @@ def close_of_day(env, slug, day):
         with env.transaction() as session:
             tenant = tenant_by_slug(session, slug)
             scope_to_tenant(session, tenant.id)
-            summary = close(session, tenant, on)
+            summary = close(session, tenant, on, hooks=env.plugins.for_tenant(tenant), commit_every=COMMIT_EVERY)
             next_day = tenant.business_date
     except TenantNotFound as error:
         raise BadInput(f"tenant: {error}") from None
     except LoanError as error:
         raise BadInput(f"{error.field}: {english(error.message)}") from None
     click.echo(f"closed {day} for {slug}: {summary['expired']} expired, {summary['repaid']} repaid, "
-               f"{summary['overdue']} overdue; business date now {next_day}")
+               f"{summary['overdue']} overdue, {summary.get('advanced', 0)} advanced, "
+               f"{summary.get('accelerated', 0)} accelerated; business date now {next_day}")

@@ -274,6 +274,17 @@ def tm_session(session_factory: sessionmaker, transaction_manager, **info) -> Se
     return session_factory(info={**info, "transaction_manager": transaction_manager})
 
 
+def checkpoint(session: Session) -> None:
+    """Commit the work so far and go on in a new transaction (long batches: a crash keeps what was done).
+
+    Only for sessions of an explicit transaction manager (jobs, the CLI);
+    never inside a request.
+    """
+    manager = session.info["transaction_manager"]
+    manager.commit()
+    manager.begin()
+
+
 def includeme(config):
     """Give every request ``request.dbsession``, joined to the request's transaction."""
     config.include("pyramid_tm")

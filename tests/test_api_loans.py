@@ -76,7 +76,28 @@ def test_the_lifecycle_over_the_api(wsgi_app, db, tenants, client):
     paybacks = client.get(DEMO, "/api/v1/me/paybacks", headers=lender).json["paybacks"]
     assert len(paybacks) == 6
     paid = client.post_json(DEMO, f"/api/v1/loans/{loan['id']}/repayments", {}, headers=borrower).json
-    assert paid["period"] == 1
+    first_installment = detail["installments"][0]
+    assert paid["amount"] == str(Money.parse(first_installment["principal"], "CNY")
+                                 + Money.parse(first_installment["interest"], "CNY"))
+    assert [i["status"] for i in paid["loan"]["installments"][:2]] == ["paid", "due"]
+    url = f"/api/v1/loans/{loan['id']}/repayments"
+    for body, field in (({"installments": 0}, "installments"), ({"amount": "-1"}, "amount"),
+                        ({"amount": "99999.00"}, "amount")):
+        refused = client.post_json(DEMO, url, body, headers=borrower, status=(400, 422)).json
+        assert refused["field"] == field, body
+    part = client.post_json(DEMO, url, {"amount": "10.00"}, headers=borrower).json
+    second = part["loan"]["installments"][1]
+    assert part["amount"] == "10.00" and second["status"] == "due"
+    assert Money.parse(second["owed"], "CNY") == (Money.parse(second["principal"], "CNY")
+                                                 + Money.parse(second["interest"], "CNY") - Money.parse("10.00", "CNY"))
+    two = client.post_json(DEMO, url, {"installments": 2}, headers=borrower).json
+    assert [i["status"] for i in two["loan"]["installments"]].count("paid") == 3
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo").id
+        Wallet(Ledger(session, demo), borrower_id, "CNY").recharge(Money(300_000, "CNY"), key="cash", ref="t",
+                                                                   initiator="t")
+    done = client.post_json(DEMO, url, {"payoff": True}, headers=borrower).json
+    assert done["loan"]["status"] == "settled"
     assert client.get(DEMO, "/api/v1/me/bids", headers=lender).json["bids"][0]["status"] == "accepted"
     with db.transaction() as session:
         assert verify(session) == []

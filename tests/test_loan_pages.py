@@ -77,7 +77,7 @@ def test_the_home_page_shows_real_figures_and_open_loans(wsgi_app, db, tenants, 
         loan = loans.apply(session, demo, hooks, session.get(Member, borrower_id), {
             "loan_type": "credit", "title": "首頁展示借款", "amount": "2000.00", "annual_rate_percent": "9",
             "term_months": "3", "repayment_method": "equal_installment", "min_bid": "100"})
-        loans.review(session, demo, loan, approve=True, reason="", by="staff")
+        loans.review(session, demo, hooks, loan, approve=True, reason="", by="staff")
     page = client.get(DEMO, "/?_LOCALE_=en")
     assert "Open for bids" in page.text and "首頁展示借款" in page.text
     assert client.get("acme.localhost", "/").status_int == 200  # the classic theme shows the figures too
@@ -97,7 +97,7 @@ def test_invest_filters_and_sorts(wsgi_app, db, tenants, client):
             loan = loans.apply(session, demo, hooks, session.get(Member, borrower_id), {
                 "loan_type": "credit", "title": title, "amount": amount, "annual_rate_percent": rate,
                 "term_months": months, "repayment_method": "equal_installment", "min_bid": "100"})
-            loans.review(session, demo, loan, approve=True, reason="", by="staff")
+            loans.review(session, demo, hooks, loan, approve=True, reason="", by="staff")
     text = client.get(DEMO, "/invest?sort=rate").text
     assert text.index("高利短期") < text.index("低利長期")
     text = client.get(DEMO, "/invest?sort=term&max_term=12").text

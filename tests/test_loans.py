@@ -61,14 +61,14 @@ def available(db, member_id):
 def open_loan(db, plugins, people, **change):
     def work(session, demo, hooks):
         loan = loans.apply(session, demo, hooks, member(session, people["borrower"]), {**APPLICATION, **change})
-        loans.review(session, demo, loan, approve=True, reason="", by="staff:1")
+        loans.review(session, demo, hooks, loan, approve=True, reason="", by="staff:1")
         return loan.id
 
     return in_demo(db, plugins, work)
 
 
 def bid(db, plugins, loan_id, lender_id, amount, key):
-    return in_demo(db, plugins, lambda s, demo, h: loans.place_bid(s, demo, loan_id, member(s, lender_id), amount,
+    return in_demo(db, plugins, lambda s, demo, h: loans.place_bid(s, demo, h, loan_id, member(s, lender_id), amount,
                                                                   key=key).id)
 
 
@@ -219,7 +219,7 @@ def test_concurrent_bids_never_over_fund(db, plugins, people, backend):
                     session = tm_session(db.factory, manager)
                     demo = tenant_by_slug(session, "demo")
                     scope_to_tenant(session, demo.id)
-                    loans.place_bid(session, demo, loan_id, session.get(Member, lenders[i % 3]), "100.00",
+                    loans.place_bid(session, demo, plugins.for_tenant(demo), loan_id, session.get(Member, lenders[i % 3]), "100.00",
                                     key=f"c{i}")
             outcomes.append("ok")
         except loans.LoanError:
@@ -454,7 +454,7 @@ def test_net_worth_loans_are_bounded_by_net_assets_and_hold_them(db, plugins, pe
         apply("19000.00")
     assert error.value.field == "amount"
     loan_id = apply("10000.00").id
-    in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, s.get(Loan, loan_id), approve=True, reason="",
+    in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="",
                                                          by="staff"))
     bid(db, plugins, loan_id, people["lender2"], "10000.00", "nw")
     in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
@@ -486,7 +486,7 @@ def test_an_instant_loan_settles_the_moment_it_is_full(db, plugins, people, appl
 
     def publish(session, demo, hooks):
         loan = loans.apply(session, demo, hooks, member(session, promoter), form, by_staff=True)
-        loans.review(session, demo, loan, approve=True, reason="", by="staff")
+        loans.review(session, demo, hooks, loan, approve=True, reason="", by="staff")
         return loan.id
 
     loan_id = in_demo(db, plugins, publish)
@@ -522,7 +522,7 @@ def test_a_mortgage_loan_fits_its_collateral_and_releases_it_when_settled(db, pl
         apply({"collateral_kind": "jewels"})
     assert error.value.field == "collateral_kind"
     loan_id = apply({}).id
-    in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, s.get(Loan, loan_id), approve=True, reason="",
+    in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="",
                                                          by="staff"))
     bid(db, plugins, loan_id, people["lender1"], "10000.00", "m")
     in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
@@ -566,7 +566,7 @@ def test_a_guaranteed_loan_uses_the_guarantors_quota_and_deposit(db, plugins, pe
     loan_id = apply({}).id
     with pytest.raises(loans.LoanError, match="more"):
         apply({"amount": "6000.00"})  # 15,000 quota, 10,000 used
-    in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, s.get(Loan, loan_id), approve=True, reason="",
+    in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="",
                                                          by="staff"))
     bid(db, plugins, loan_id, people["lender1"], "10000.00", "g")
     in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
@@ -673,3 +673,125 @@ def test_staff_publish_an_instant_loan_from_the_back_office(db, plugins, people,
     bid(db, plugins, loan_id, people["lender1"], "500.00", "promo")
     with db.transaction() as session:
         assert session.get(Loan, loan_id).status == "settled"
+
+
+def _recharge(db, member_id, minor, key):
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo").id
+        Wallet(Ledger(session, demo), member_id, "CNY").recharge(Money(minor, "CNY"), key=key, ref="t", initiator="t")
+
+
+def test_a_partial_payment_goes_to_penalty_then_interest_then_principal(db, plugins, people):
+    loan_id, first_id, due = overdue_setup(db, plugins, people, late_fee="20", penalty_rate_percent_per_day="0.05")
+    close_through(db, plugins, due + dt.timedelta(days=2))
+    with db.transaction() as session:
+        first = session.get(Installment, first_id)
+        charges, interest, principal = first.penalty + first.late_fee, first.interest, first.principal
+        assert (first.penalty, first.late_fee, interest) == (2 * 44, 2000, 10000)
+    _recharge(db, people["borrower"], 50_000, "part")
+    lender_before = available(db, people["lender1"])[0]
+    with pytest.raises(loans.LoanError) as refused:  # more than is due now
+        in_demo(db, plugins, lambda s, demo, h: loans.repay(s, demo, s.get(Loan, loan_id), "900.00", by="member"))
+    assert refused.value.field == "amount"
+    with pytest.raises(loans.LoanError):  # more than the borrower has
+        in_demo(db, plugins, lambda s, demo, h: loans.repay(s, demo, s.get(Loan, loan_id), "600.00", by="member"))
+    in_demo(db, plugins, lambda s, demo, h: loans.repay(s, demo, s.get(Loan, loan_id), "150.00", by="member"))
+    with db.transaction() as session:
+        first = session.get(Installment, first_id)
+        # 20.00 late fee and 0.88 penalty first, then 100.00 interest, then 29.12 of principal
+        assert (first.paid_charges, first.paid_interest, first.paid_principal) == (charges, interest,
+                                                                                  15000 - charges - interest)
+        assert first.status == "overdue" and first.owed == principal - first.paid_principal
+        assert verify(session) == []
+    # The only lender got the penalty and the interest less the 10% fee, and the principal part.
+    assert available(db, people["lender1"])[0] - lender_before == 88 + 10000 - 1000 + 15000 - charges - interest
+    close_through(db, plugins, due + dt.timedelta(days=3))
+    with db.transaction() as session:
+        first = session.get(Installment, first_id)
+        # the next day's penalty accrues on the unpaid principal only
+        assert first.penalty == 88 + (principal - first.paid_principal) * 5 // 10000
+    _recharge(db, people["borrower"], 100_000, "rest")
+    in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
+    with db.transaction() as session:
+        first = session.get(Installment, first_id)
+        assert first.status == "paid" and first.paid_principal == principal and first.owed == 0
+        paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan_id, Payback.period == 1)).all()
+        assert [(p.status, p.paid_principal, p.paid_interest) for p in paybacks] == [("paid", principal, interest)]
+        assert verify(session) == []
+    # Paid in parts, the lender's fee is still 10% of the installment's interest.
+    assert available(db, people["lender1"])[0] - lender_before == principal + interest - 1000 + first.penalty
+
+
+def test_close_of_day_collects_what_the_borrower_has_on_the_due_date(db, plugins, people):
+    loan_id, first_id, due = overdue_setup(db, plugins, people, penalty_rate_percent_per_day="0.05")
+    close_through(db, plugins, due - dt.timedelta(days=1))
+    _recharge(db, people["borrower"], 30_000, "some")
+    close_through(db, plugins, due)
+    with db.transaction() as session:
+        first = session.get(Installment, first_id)
+        assert first.status == "overdue" and first.paid_interest == first.interest
+        assert first.paid_principal == 30_000 - first.interest
+        assert Wallet(Ledger(session, first.tenant_id), people["borrower"], "CNY").funds().available == 0
+        events = [e.event for e in session.scalars(sa.select(loans.LoanEvent).where(
+            loans.LoanEvent.loan_id == loan_id).order_by(loans.LoanEvent.id))]
+        assert events[-2:] == ["repaid_part", "overdue"]
+        assert verify(session) == []
+
+
+def test_a_close_of_day_that_crashed_part_way_runs_again_without_doing_anything_twice(db, plugins, people,
+                                                                                     monkeypatch):
+    loan_id, first_id, due = overdue_setup(db, plugins, people, penalty_rate_percent_per_day="0.05",
+                                           late_fee="20")
+    second_id = open_loan(db, plugins, people, title="第二筆借款")
+    bid(db, plugins, second_id, people["lender2"], "10000.00", "k-second")
+    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, second_id), approve=True,
+                                                               reason="", by="staff"))
+    with db.transaction() as session:  # the borrower spends the second loan's money too
+        demo = tenant_by_slug(session, "demo").id
+        wallet = Wallet(Ledger(session, demo), people["borrower"], "CNY")
+        wallet.freeze(Money(wallet.funds().available, "CNY"), reason="withdraw_freeze", key="spent-2", ref="t",
+                      initiator="test")
+    close_through(db, plugins, due + dt.timedelta(days=1))
+    day = in_demo(db, plugins, lambda s, demo, h: demo.business_date)
+    real, calls = loans._close_installment, []
+
+    def crash_on_the_second(session, *args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("power cut")
+        return real(session, *args)
+
+    monkeypatch.setattr(loans, "_close_installment", crash_on_the_second)
+    with pytest.raises(RuntimeError):
+        in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, day, commit_every=1))
+    with db.transaction() as session:
+        first = session.get(Installment, first_id)
+        assert first.penalty == 2 * 44 and first.penalty_through == day  # the first chunk was committed
+    monkeypatch.setattr(loans, "_close_installment", real)
+    summary = in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, day, commit_every=1))
+    assert summary["overdue"] == 0
+    with db.transaction() as session:
+        assert session.get(Installment, first_id).penalty == 2 * 44  # not accrued twice
+        assert tenant_by_slug(session, "demo").business_date == day + dt.timedelta(days=1)
+        assert verify(session) == []
+
+
+def test_close_of_day_tells_plugins_when_it_ran(db, plugins, people):
+    seen = []
+
+    class Listener:
+        def lendstack_close_of_day(self, tenant, business_date):
+            seen.append((tenant.slug, business_date))
+
+    class Hooks:
+        def __init__(self, hooks):
+            self._hooks = hooks
+
+        def __getattr__(self, name):
+            if name == "lendstack_close_of_day":
+                return Listener().lendstack_close_of_day
+            return getattr(self._hooks, name)
+
+    day = in_demo(db, plugins, lambda s, demo, h: demo.business_date)
+    in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, day, hooks=Hooks(h)))
+    assert seen == [("demo", day)]

@@ -70,7 +70,7 @@ def loan_decide(request):
             loans.final_review(request.dbsession, request.tenant, request.hooks, loan, approve=decision == "approve",
                                reason=request.POST.get("reason", ""), by=audit.actor_of(request))
         else:
-            loans.review(request.dbsession, request.tenant, loan, approve=decision == "approve",
+            loans.review(request.dbsession, request.tenant, request.hooks, loan, approve=decision == "approve",
                          reason=request.POST.get("reason", ""), by=audit.actor_of(request))
     except loans.LoanError as error:
         request.response.status = 400
@@ -156,7 +156,7 @@ def loan_new(request):
         if borrower is None:
             raise loans.LoanError("borrower", _("There is no such member."))
         loan = loans.apply(session, request.tenant, request.hooks, borrower, dict(request.POST), by_staff=True)
-        loans.review(session, request.tenant, loan, approve=True, reason="", by=audit.actor_of(request))
+        loans.review(session, request.tenant, request.hooks, loan, approve=True, reason="", by=audit.actor_of(request))
     except loans.LoanError as error:
         data["errors"] = {error.field: error.message}
         request.response.status = 400

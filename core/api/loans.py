@@ -29,7 +29,8 @@ def loan_json(loan: Loan, with_schedule: bool = False) -> dict:
     if with_schedule:
         body["installments"] = [
             {"period": i.period, "due_date": i.due_date.isoformat(), "principal": _money(i.principal, loan.currency),
-             "interest": _money(i.interest, loan.currency), "status": i.status} for i in loan.installments]
+             "interest": _money(i.interest, loan.currency), "penalty": _money(i.charges, loan.currency),
+             "owed": _money(i.owed, loan.currency), "status": i.status} for i in loan.installments]
     return body
 
 
@@ -84,7 +85,7 @@ def bid(request):
                       status=400, title="Bad request")
     loan = _visible(request, int(request.matchdict["id"]))
     try:
-        placed = loans.place_bid(request.dbsession, request.tenant, loan.id, request.identity.user,
+        placed = loans.place_bid(request.dbsession, request.tenant, request.hooks, loan.id, request.identity.user,
                                  request.json_body["amount"], key=key)
     except loans.LoanError as error:
         raise _lifecycle(error) from None
@@ -99,11 +100,19 @@ def repay(request):
                                      .with_for_update()).first()
     if loan is None or loan.borrower_id != request.identity.principal_id:
         raise Problem({"id": _("There is no such loan.")}, status=404, title="Not Found")
+    body = request.json_body if request.body else {}
+    by = f"member:{loan.borrower_id}"
     try:
-        paid = loans.repay_next(request.dbsession, request.tenant, loan, by=f"member:{loan.borrower_id}")
+        if body.get("payoff"):
+            paid = loans.pay_off(request.dbsession, request.tenant, loan, by=by)
+        elif body.get("amount") is not None:
+            paid = loans.repay(request.dbsession, request.tenant, loan, body["amount"], by=by)
+        else:
+            paid = loans.repay_installments(request.dbsession, request.tenant, loan, body.get("installments", 1),
+                                            by=by)
     except loans.LoanError as error:
         raise _lifecycle(error) from None
-    return {"period": paid.period, "amount": _money(paid.payment, loan.currency), "loan_status": loan.status}
+    return {"amount": _money(paid, loan.currency), "loan": loan_json(loan, with_schedule=True)}
 
 
 @view_config(route_name="api.review", request_method="POST", permission="loan.review", **API)
@@ -124,7 +133,7 @@ def review(request):
                                approve=body["decision"] == "approve", reason=body.get("reason", ""),
                                by=audit.actor_of(request))
         else:
-            loans.review(request.dbsession, request.tenant, loan, approve=body["decision"] == "approve",
+            loans.review(request.dbsession, request.tenant, request.hooks, loan, approve=body["decision"] == "approve",
                          reason=body.get("reason", ""), by=audit.actor_of(request))
     except loans.LoanError as error:
         raise _lifecycle(error) from None

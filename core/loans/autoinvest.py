@@ -44,6 +44,7 @@ class AutoInvestRule(TenantOwned, Base):
     max_term: Mapped[int] = mapped_column(default=36)
     loan_types: Mapped[list] = mapped_column(sa.JSON, default=list)
     keep_balance: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    min_grade: Mapped[str | None] = mapped_column(sa.String(2))  # the borrower's credit grade at least this
     last_bid_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -90,7 +91,7 @@ def save_rule(session, tenant, member: Member, form: dict) -> AutoInvestRule:
     return rule
 
 
-def run_for_loan(session, tenant, loan: Loan) -> int:
+def run_for_loan(session, tenant, hooks, loan: Loan) -> int:
     """Place the auto bids a newly opened loan gets; how many were placed."""
     cap = loan.amount * int(Decimal(str((tenant.lending or {}).get("auto_invest_max_percent", "70")))) // 100
     unit = bid_unit(tenant)
@@ -116,7 +117,7 @@ def run_for_loan(session, tenant, loan: Loan) -> int:
         if lender is None or amount < min(loan.min_bid, loan.remaining) or amount <= 0:
             continue
         try:
-            place_bid(session, tenant, loan.id, lender, str(Money(amount, loan.currency)),
+            place_bid(session, tenant, hooks, loan.id, lender, str(Money(amount, loan.currency)),
                       key=f"auto:{rule.id}:{loan.id}", auto=True)
         except LoanError:
             continue

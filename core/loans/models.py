@@ -86,6 +86,11 @@ class Installment(TenantOwned, Base):
     penalty: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # 罰息 accrued while overdue
     late_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # charged once when it falls overdue
     advanced_on: Mapped[dt.date | None] = mapped_column(sa.Date)  # 墊付: lenders paid from the risk reserve
+    penalty_through: Mapped[dt.date | None] = mapped_column(sa.Date)  # the last day penalty interest accrued for
+    # what partial payments already settled (罰息 and late fee first, then interest, then principal)
+    paid_charges: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    paid_interest: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    paid_principal: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     loan: Mapped[Loan] = relationship(back_populates="installments")
 
     @property
@@ -93,9 +98,18 @@ class Installment(TenantOwned, Base):
         return self.principal + self.interest
 
     @property
+    def unpaid_payment(self) -> int:
+        """Principal and interest not yet paid: what penalty interest accrues on."""
+        return self.principal - self.paid_principal + self.interest - self.paid_interest
+
+    @property
+    def charges(self) -> int:
+        return self.penalty + self.late_fee
+
+    @property
     def owed(self) -> int:
-        """What the borrower must pay now: the installment, its penalty interest and any late fee."""
-        return self.principal + self.interest + self.penalty + self.late_fee
+        """What the borrower must pay now: the rest of the installment, its penalty interest and late fee."""
+        return self.unpaid_payment + self.charges - self.paid_charges
 
 
 class Payback(TenantOwned, Base):
@@ -115,6 +129,8 @@ class Payback(TenantOwned, Base):
     interest: Mapped[int] = mapped_column(sa.BigInteger)
     status: Mapped[str] = mapped_column(sa.String(12), default="due")  # due | paid | written_off
     paid_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    paid_principal: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # received from partial payments
+    paid_interest: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
 class LoanEvent(TenantOwned, Base):

@@ -31,6 +31,7 @@ from .models import Installment, Loan
 from .services import LoanError, close_of_day
 
 QUIET_FROM, QUIET_UNTIL = 21, 9
+COMMIT_EVERY = 500  # close of day commits every that many loans
 
 
 class ReminderSent(TenantOwned, Base):
@@ -87,13 +88,14 @@ def send_reminders(session, tenant, now: dt.datetime) -> int:
     return count
 
 
-def catch_up(session, tenant, now: dt.datetime) -> list[dict]:
+def catch_up(session, tenant, now: dt.datetime, hooks=None, *, commit_every: int | None = None) -> list[dict]:
     """Close every business date that has ended on the tenant's clock, oldest first."""
     today = now.astimezone(zoneinfo.ZoneInfo(tenant.timezone)).date()
     summaries = []
     while tenant.business_date < today:
         try:
-            summaries.append(close_of_day(session, tenant, tenant.business_date))
+            summaries.append(close_of_day(session, tenant, tenant.business_date, hooks=hooks,
+                                          commit_every=commit_every))
         except LoanError:
             break
     return summaries
@@ -108,5 +110,5 @@ def hourly() -> None:
         with jobs.task_session(tenant_id) as session:
             tenant = session.get(Tenant, tenant_id)
             now = utcnow()
-            catch_up(session, tenant, now)
+            catch_up(session, tenant, now, jobs.context.plugins.for_tenant(tenant), commit_every=COMMIT_EVERY)
             send_reminders(session, tenant, now)

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
+from ..db import checkpoint
 from ..i18n import _
 from ..ledger import InsufficientFunds, Ledger, Share, Transfer, Wallet, disburse, pay_installment
 from ..loan_types import LoanApplication
@@ -65,8 +67,8 @@ def outstanding_principal(session, *where) -> int:
     """Principal of the active loans matching ``where`` not yet repaid."""
     active = (Loan.status.in_(ACTIVE), *where)
     lent = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(*active))
-    repaid = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0)).join(Loan)
-                            .where(*active, Installment.status == "paid"))
+    repaid = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.paid_principal), 0)).join(Loan)
+                            .where(*active))
     return int(lent) - int(repaid)  # PostgreSQL sums bigints as numeric
 
 
@@ -103,11 +105,13 @@ class Position:
 
 def position(session, tenant, member_id: int) -> Position:
     funds = Wallet(Ledger(session, tenant.id), member_id, tenant.currency).funds()
-    receivable = session.execute(sa.select(sa.func.coalesce(sa.func.sum(Payback.principal), 0),
-                                           sa.func.coalesce(sa.func.sum(Payback.interest), 0))
+    receivable = session.execute(sa.select(sa.func.coalesce(sa.func.sum(Payback.principal - Payback.paid_principal), 0),
+                                           sa.func.coalesce(sa.func.sum(Payback.interest - Payback.paid_interest), 0))
                                  .where(Payback.member_id == member_id, Payback.status == "due")).one()
-    payable = session.execute(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal), 0),
-                                        sa.func.coalesce(sa.func.sum(Installment.interest + Installment.penalty), 0))
+    payable = session.execute(sa.select(
+        sa.func.coalesce(sa.func.sum(Installment.principal - Installment.paid_principal), 0),
+        sa.func.coalesce(sa.func.sum(Installment.interest - Installment.paid_interest + Installment.penalty
+                                     + Installment.late_fee - Installment.paid_charges), 0))
                               .join(Loan).where(Loan.borrower_id == member_id,
                                                 Installment.status.in_(["due", "overdue"]))).one()
     return Position(funds.available, funds.frozen, *(int(x) for x in (*receivable, *payable)))
@@ -200,7 +204,7 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
     return loan
 
 
-def review(session, tenant, loan: Loan, *, approve: bool, reason: str, by: str) -> None:
+def review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: str, by: str) -> None:
     """First review (初審): publish for bidding until the deadline, or reject with a reason."""
     if loan.status != "submitted":
         raise LoanError("decision", _("This loan is not waiting for a first review."))
@@ -210,7 +214,7 @@ def review(session, tenant, loan: Loan, *, approve: bool, reason: str, by: str) 
         record(session, loan, "reviewed", by, approve=True, reason=reason)
         from .autoinvest import run_for_loan
 
-        run_for_loan(session, tenant, loan)
+        run_for_loan(session, tenant, hooks, loan)
         return
     else:
         if not (reason or "").strip():
@@ -225,7 +229,7 @@ def bid_unit(tenant) -> int:
     return Money.parse(str((tenant.lending or {}).get("bid_unit", "50")), tenant.currency).minor
 
 
-def place_bid(session, tenant, loan_id: int, lender: Member, amount_text: str, *, key: str,
+def place_bid(session, tenant, hooks, loan_id: int, lender: Member, amount_text: str, *, key: str,
               auto: bool = False) -> Bid:
     """Freeze a lender's bid (融資湊標); the loan row is locked so it is never over-funded."""
     loan = session.scalars(sa.select(Loan).where(Loan.id == loan_id).with_for_update()).first()
@@ -274,17 +278,13 @@ def place_bid(session, tenant, loan_id: int, lender: Member, amount_text: str, *
     if loan.funded == loan.amount:
         loan.status = "full"
         record(session, loan, "full", "system")
-        _settle_if_instant(session, tenant, loan)
+        _settle_if_instant(session, tenant, hooks, loan)
     return bid
 
 
-def _settle_if_instant(session, tenant, loan: Loan) -> None:
+def _settle_if_instant(session, tenant, hooks, loan: Loan) -> None:
     """秒標: a full instant loan is disbursed and repaid at once, if its borrower can pay the interest."""
-    from .. import jobs
-
-    registry = jobs.context.plugins
-    hooks = registry.for_tenant(tenant) if registry is not None else None
-    loan_type = loan_types(hooks).get(loan.loan_type) if hooks is not None else None
+    loan_type = loan_types(hooks).get(loan.loan_type)
     if loan_type is None or not loan_type.settles_when_full:
         return
     final_review(session, tenant, hooks, loan, approve=True, reason="", by="system")
@@ -346,68 +346,176 @@ def final_review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: s
 
 # -- repayment ------------------------------------------------------------------------
 
-def _lender_shares(tenant, loan: Loan, paybacks, penalty: int) -> tuple[list[Share], int]:
-    """Each lender's share of an installment less the management fee, the penalty split pro rata."""
-    percent = _percent(tenant, "lender_fee_percent", "0")
-    weights = [p.principal + p.interest for p in paybacks]
-    penalties = split_largest_remainder(penalty, weights) if penalty and sum(weights) else [0] * len(paybacks)
-    shares, fees = [], 0
-    for payback, extra in zip(paybacks, penalties):
-        fee = _fee(payback.interest, percent)
-        fees += fee
-        shares.append(Share(payback.member_id, Money(payback.principal, loan.currency),
-                            Money(payback.interest - fee + extra, loan.currency)))
-    return shares, fees
+def _split(total: int, weights: list[int]) -> list[int]:
+    return split_largest_remainder(total, weights) if total and sum(weights) else [0] * len(weights)
 
 
-def repay_next(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) -> Installment:
-    """The borrower pays the earliest unpaid installment with its penalty interest.
+def _lender_shares(tenant, loan: Loan, paybacks, *, penalty: int, interest: int, principal: int):
+    """Lenders' parts of a payment on one period: each its share less the management fee.
 
-    Lenders get their shares less the management fee (and the penalty, pro
-    rata); an installment the risk reserve already advanced goes back to the
-    reserve instead.
+    ``interest`` and ``principal`` are split over what each payback still has
+    to receive (so paying it all pays each exactly), ``penalty`` pro rata to
+    the paybacks. The fee is charged on the interest received so far, so
+    paying in parts costs lenders the same fee as paying at once. Returns the
+    ledger shares, the fees, and the ``(payback, interest, principal)`` parts.
     """
-    if loan.status not in ("repaying", "defaulted"):
-        raise LoanError("loan", _("This loan is not being repaid."))
-    due = next((i for i in loan.installments if i.status not in ("paid", "written_off")), None)
-    if due is None:
-        raise LoanError("loan", _("Every installment is paid."))
+    percent = _percent(tenant, "lender_fee_percent", "0")
+    interests = _split(interest, [p.interest - p.paid_interest for p in paybacks])
+    principals = _split(principal, [p.principal - p.paid_principal for p in paybacks])
+    penalties = _split(penalty, [p.principal + p.interest for p in paybacks])
+    shares, fees, parts = [], 0, []
+    for payback, part_interest, part_principal, part_penalty in zip(paybacks, interests, principals, penalties):
+        fee = _fee(payback.paid_interest + part_interest, percent) - _fee(payback.paid_interest, percent)
+        fees += fee
+        shares.append(Share(payback.member_id, Money(part_principal, loan.currency),
+                            Money(part_interest - fee + part_penalty, loan.currency)))
+        parts.append((payback, part_interest, part_principal))
+    return shares, fees, parts
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """How a payment on one installment divides: charges first (late fee, then penalty), interest, principal."""
+
+    late_fee: int
+    penalty: int
+    interest: int
+    principal: int
+
+    @property
+    def total(self) -> int:
+        return self.late_fee + self.penalty + self.interest + self.principal
+
+
+def allocate(installment: Installment, amount: int) -> Allocation:
+    """Apply ``amount`` to an installment in the order penalty, interest, principal (部分還款)."""
+    late_paid = min(installment.paid_charges, installment.late_fee)
+    late = min(amount, installment.late_fee - late_paid)
+    penalty = min(amount - late, installment.charges - installment.paid_charges - late)
+    interest = min(amount - late - penalty, installment.interest - installment.paid_interest)
+    principal = min(amount - late - penalty - interest, installment.principal - installment.paid_principal)
+    return Allocation(late, penalty, interest, principal)
+
+
+def _first_unpaid(loan: Loan) -> Installment | None:
+    return next((i for i in loan.installments if i.status not in ("paid", "written_off")), None)
+
+
+def _pay(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str, day: dt.date) -> Allocation:
+    """One ledger post paying ``amount`` (at most what is owed) of ``due``; the paybacks follow."""
     ledger = Ledger(session, tenant.id)
-    key, ref = f"loan:{loan.id}:repay:{due.period}", f"loan:{loan.number}:{due.period}"
+    part = allocate(due, amount)
+    whole = part.total == due.owed
+    paid_before = due.paid_charges + due.paid_interest + due.paid_principal
+    key = f"loan:{loan.id}:repay:{due.period}" + ("" if whole and not paid_before else f":from:{paid_before}")
+    ref = f"loan:{loan.number}:{due.period}"
     paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id, Payback.period == due.period)
                                .order_by(Payback.id)).all()
-    try:
-        if due.advanced_on is not None:
-            borrower = Wallet(ledger, loan.borrower_id, loan.currency).available
-            legs = [Transfer(borrower, _advancer(ledger, loan), Money(due.owed - due.late_fee, loan.currency),
-                             "advance_recovery", ref)]
-            if due.late_fee:
-                legs.append(Transfer(borrower, ledger.platform("fee_income", loan.currency),
-                                     Money(due.late_fee, loan.currency), "fee", ref))
-            ledger.post(legs, key=key, initiator=by)
-            fees = due.late_fee
-        else:
-            shares, fees = _lender_shares(tenant, loan, paybacks, due.penalty)
-            fees += due.late_fee
-            pay_installment(ledger, borrower_id=loan.borrower_id, shares=shares, key=key, ref=ref, initiator=by,
-                            fee=Money(fees, loan.currency))
-    except InsufficientFunds:
-        raise LoanError("amount", _("The available balance does not cover installment ${period}.",
-                                    mapping={"period": due.period})) from None
-    day = on or tenant.business_date
-    due.status, due.paid_on = "paid", day
-    for payback in paybacks:
-        if payback.status == "due":
-            payback.status, payback.paid_on = "paid", day
-    record(session, loan, "repaid", by, period=due.period, amount=due.owed, penalty=due.penalty, lender_fees=fees,
-           advanced=due.advanced_on is not None)
+    parts = []
+    if due.advanced_on is not None:
+        # the lenders were paid from the reserve (or the guarantor): the borrower repays the advancer
+        borrower = Wallet(ledger, loan.borrower_id, loan.currency).available
+        legs = [Transfer(borrower, _advancer(ledger, loan), Money(part.total - part.late_fee, loan.currency),
+                         "advance_recovery", ref)] if part.total - part.late_fee else []
+        if part.late_fee:
+            legs.append(Transfer(borrower, ledger.platform("fee_income", loan.currency),
+                                 Money(part.late_fee, loan.currency), "fee", ref))
+        ledger.post(legs, key=key, initiator=by)
+        fees = part.late_fee
+    else:
+        shares, fees, parts = _lender_shares(tenant, loan, paybacks, penalty=part.penalty, interest=part.interest,
+                                             principal=part.principal)
+        fees += part.late_fee
+        pay_installment(ledger, borrower_id=loan.borrower_id, shares=shares, key=key, ref=ref, initiator=by,
+                        fee=Money(fees, loan.currency))
+    due.paid_charges += part.late_fee + part.penalty
+    due.paid_interest += part.interest
+    due.paid_principal += part.principal
+    for payback, interest, principal in parts:
+        payback.paid_interest += interest
+        payback.paid_principal += principal
+    if whole:
+        due.status, due.paid_on = "paid", day
+        for payback in paybacks:
+            if payback.status == "due":
+                payback.status, payback.paid_on = "paid", day
+    record(session, loan, "repaid" if whole else "repaid_part", by, period=due.period, amount=part.total,
+           penalty=part.penalty + part.late_fee, interest=part.interest, principal=part.principal,
+           lender_fees=fees, advanced=due.advanced_on is not None)
+    return part
+
+
+def _settle_if_paid(session, loan: Loan, day: dt.date) -> None:
     if all(i.status == "paid" for i in loan.installments):
         loan.status, loan.settled_on = "settled", day
         record(session, loan, "settled", "system")
         if loan.type_data.get("collateral_kind"):
             loan.type_data = {**loan.type_data, "released_on": day.isoformat()}
             record(session, loan, "collateral_released", "system", collateral=loan.type_data.get("collateral_kind"))
+
+
+def _check_repaying(loan: Loan) -> Installment:
+    if loan.status not in ("repaying", "defaulted"):
+        raise LoanError("loan", _("This loan is not being repaid."))
+    due = _first_unpaid(loan)
+    if due is None:
+        raise LoanError("loan", _("Every installment is paid."))
     return due
+
+
+def repay_next(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) -> Installment:
+    """The borrower pays the rest of the earliest unpaid installment with its penalty interest and late fee.
+
+    Lenders get their shares less the management fee (and the penalty, pro
+    rata); an installment the risk reserve already advanced goes back to the
+    reserve instead.
+    """
+    due = _check_repaying(loan)
+    try:
+        _pay(session, tenant, loan, due, due.owed, by=by, day=on or tenant.business_date)
+    except InsufficientFunds:
+        raise LoanError("amount", _("The available balance does not cover installment ${period}.",
+                                    mapping={"period": due.period})) from None
+    _settle_if_paid(session, loan, on or tenant.business_date)
+    return due
+
+
+def repay_installments(session, tenant, loan: Loan, count, *, by: str) -> int:
+    """Pay the next ``count`` installments whole (stopping when the loan is settled); what was paid.
+    All or nothing: a balance that runs out part-way refuses the lot."""
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 600:
+        raise LoanError("installments", _("Give the number of installments to pay, 1 or more."))
+    paid = 0
+    for _n in range(count):
+        if loan.status == "settled":
+            break
+        due = _check_repaying(loan)
+        paid += due.owed
+        repay_next(session, tenant, loan, by=by)
+    return paid
+
+
+def repay(session, tenant, loan: Loan, amount_text, *, by: str, on: dt.date | None = None) -> int:
+    """部分還款: pay ``amount_text`` towards the loan, earliest installment first, each installment's
+    penalty and late fee before its interest before its principal. Refuses more than the loan owes
+    now (early payoff has its own rule). Returns what was paid, in minor units."""
+    due = _check_repaying(loan)
+    amount = _money(amount_text, loan.currency, "amount").minor
+    day = on or tenant.business_date
+    owed_now = sum(i.owed for i in loan.installments if i.status not in ("paid", "written_off")
+                   and (i is due or i.due_date <= day))
+    if amount > owed_now:
+        raise LoanError("amount", _("At most ${owed} is due now; to repay more, pay the loan off.",
+                                    mapping={"owed": str(Money(owed_now, loan.currency))}))
+    available = Wallet(Ledger(session, tenant.id), loan.borrower_id, loan.currency).funds().available
+    if amount > available:
+        raise LoanError("amount", _("Your available balance is not enough."))
+    left = amount
+    while left:
+        due = _first_unpaid(loan)
+        left -= _pay(session, tenant, loan, due, min(left, due.owed), by=by, day=day).total
+    _settle_if_paid(session, loan, day)
+    return amount
 
 
 def _advancer(ledger: Ledger, loan: Loan) -> int:
@@ -419,67 +527,83 @@ def _advancer(ledger: Ledger, loan: Loan) -> int:
     return ledger.platform("risk_reserve", loan.currency)
 
 
+def _payoff_charges(installments) -> tuple[int, int]:
+    """Late fees and penalty interest still unpaid on ``installments``."""
+    late = penalty = 0
+    for i in installments:
+        late_left = i.late_fee - min(i.paid_charges, i.late_fee)
+        late += late_left
+        penalty += i.charges - i.paid_charges - late_left
+    return late, penalty
+
+
 def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) -> int:
-    """提前還款: all remaining principal at once, with the current period's interest and penalty, plus the
-    tenant's ``prepayment_fee_percent`` of the remaining principal (to the platform). Later periods'
-    interest is not due. Returns what the borrower paid."""
-    if loan.status not in ("repaying", "defaulted"):
-        raise LoanError("loan", _("This loan is not being repaid."))
+    """提前還款: all remaining principal at once, with the interest and penalty due so far (the current
+    period's and any overdue one's), plus the tenant's ``prepayment_fee_percent`` of the remaining
+    principal (to the platform). Later periods' interest is not due. Returns what the borrower paid."""
+    current = _check_repaying(loan)
+    day = on or tenant.business_date
     unpaid = [i for i in loan.installments if i.status not in ("paid", "written_off")]
-    if not unpaid or any(i.advanced_on is not None for i in unpaid):
+    if any(i.advanced_on is not None for i in unpaid):
         raise LoanError("loan", _("This loan cannot be paid off early now."))
-    current, later = unpaid[0], unpaid[1:]
+    charged = {i.period for i in unpaid if i is current or i.due_date <= day}
     paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id, Payback.status == "due")
                                .order_by(Payback.id)).all()
-    by_lender: dict[int, list[int]] = {}
-    for payback in paybacks:
-        totals = by_lender.setdefault(payback.member_id, [0, 0])
-        totals[0] += payback.principal
-        if payback.period == current.period:
-            totals[1] += payback.interest
+    late_fees, penalty = _payoff_charges(unpaid)
     percent = _percent(tenant, "lender_fee_percent", "0")
-    shares, fees = [], 0
-    penalties = split_largest_remainder(current.penalty, [t[0] + t[1] for t in by_lender.values()]) \
-        if current.penalty else [0] * len(by_lender)
-    for (member_id, (principal, interest)), penalty in zip(by_lender.items(), penalties):
-        fee = _fee(interest, percent)
-        fees += fee
-        shares.append(Share(member_id, Money(principal, loan.currency), Money(interest - fee + penalty, loan.currency)))
-    remaining = sum(i.principal for i in unpaid)
+    by_lender: dict[int, list[int]] = {}  # member → [principal, interest, fee]
+    for payback in paybacks:
+        interest = payback.interest - payback.paid_interest if payback.period in charged else 0
+        totals = by_lender.setdefault(payback.member_id, [0, 0, 0])
+        totals[0] += payback.principal - payback.paid_principal
+        totals[1] += interest
+        totals[2] += _fee(payback.paid_interest + interest, percent) - _fee(payback.paid_interest, percent)
+    lender_fees = sum(t[2] for t in by_lender.values())
+    penalties = _split(penalty, [t[0] + t[1] for t in by_lender.values()])
+    shares = [Share(member_id, Money(principal, loan.currency), Money(interest - fee + extra, loan.currency))
+              for (member_id, (principal, interest, fee)), extra in zip(by_lender.items(), penalties)]
+    remaining = sum(i.principal - i.paid_principal for i in unpaid)
+    interest_due = sum(i.interest - i.paid_interest for i in unpaid if i.period in charged)
     prepayment_fee = _fee(remaining, _percent(tenant, "prepayment_fee_percent", "0"))
-    late_fees = sum(i.late_fee for i in unpaid)
     try:
         pay_installment(Ledger(session, tenant.id), borrower_id=loan.borrower_id, shares=shares,
                         key=f"loan:{loan.id}:payoff", ref=f"loan:{loan.number}:payoff", initiator=by,
-                        fee=Money(fees + prepayment_fee + late_fees, loan.currency))
+                        fee=Money(lender_fees + prepayment_fee + late_fees, loan.currency))
     except InsufficientFunds:
         raise LoanError("amount", _("The available balance does not cover paying the loan off.")) from None
-    day = on or tenant.business_date
     for installment in unpaid:
+        if installment.period not in charged:
+            installment.interest = installment.paid_interest  # not due: the loan ended early
         installment.status, installment.paid_on = "paid", day
-    for installment in later:
-        installment.interest = 0  # not due: the loan ended early
+        installment.paid_principal, installment.paid_interest = installment.principal, installment.interest
+        installment.paid_charges = installment.charges
     for payback in paybacks:
-        if payback.period != current.period:
-            payback.interest = 0
+        if payback.period not in charged:
+            payback.interest = payback.paid_interest
+        payback.paid_principal, payback.paid_interest = payback.principal, payback.interest
         payback.status, payback.paid_on = "paid", day
-    paid = remaining + current.interest + current.penalty + prepayment_fee + late_fees
+    paid = remaining + interest_due + penalty + prepayment_fee + late_fees
     loan.status, loan.settled_on = "settled", day
-    record(session, loan, "paid_off", by, principal=remaining, interest=current.interest, penalty=current.penalty,
+    record(session, loan, "paid_off", by, principal=remaining, interest=interest_due, penalty=penalty,
            prepayment_fee=prepayment_fee)
     record(session, loan, "settled", "system")
     return paid
 
 
 def advance(session, tenant, loan: Loan, installment: Installment, day: dt.date) -> bool:
-    """墊付: the risk reserve pays the lenders an overdue installment; the borrower then owes the reserve."""
+    """墊付: the risk reserve (or the guarantor) pays the lenders what an overdue installment still owes
+    them; the borrower then owes the advancer."""
     paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id,
-                                                        Payback.period == installment.period)).all()
+                                                        Payback.period == installment.period)
+                               .order_by(Payback.id)).all()
     ledger = Ledger(session, tenant.id)
-    shares, _fees = _lender_shares(tenant, loan, paybacks, 0)
+    shares, _fees, parts = _lender_shares(
+        tenant, loan, paybacks, penalty=0, interest=sum(p.interest - p.paid_interest for p in paybacks),
+        principal=sum(p.principal - p.paid_principal for p in paybacks))
     reserve = _advancer(ledger, loan)
     legs = [Transfer(reserve, Wallet(ledger, share.member_id, loan.currency).available, share.principal + share.interest,
-                     "advance", f"loan:{loan.number}:{installment.period}") for share in shares]
+                     "advance", f"loan:{loan.number}:{installment.period}")
+            for share in shares if (share.principal + share.interest).minor]
     try:
         ledger.post(legs, key=f"loan:{loan.id}:advance:{installment.period}", initiator="close-of-day")
     except InsufficientFunds:
@@ -487,7 +611,9 @@ def advance(session, tenant, loan: Loan, installment: Installment, day: dt.date)
                why="the advancer's funds are not enough")
         return False
     installment.advanced_on = day
-    for payback in paybacks:
+    for payback, interest, principal in parts:
+        payback.paid_interest += interest
+        payback.paid_principal += principal
         payback.status, payback.paid_on = "paid", day
     record(session, loan, "advanced", "close-of-day", period=installment.period)
     return True
@@ -510,12 +636,16 @@ def write_off(session, loan: Loan, *, reason: str, by: str) -> None:
 
 # -- close of day ---------------------------------------------------------------------
 
-def close_of_day(session, tenant, day: dt.date) -> dict:
+def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int | None = None) -> dict:
     """Expire fundraising, collect due installments, mark the overdue, then move the business date on.
 
     Runs for the tenant's current business date only (no date is skipped) and
     once per date: a second run returns the first run's summary. Each step is
-    idempotent, so a run that crashed part-way can simply run again.
+    idempotent — money moves under keys derived from the loan, states only move
+    forward, penalty interest records the day it accrued for — so a run that
+    crashed part-way simply runs again. With ``commit_every`` (jobs and the
+    CLI) the work is committed every that many loans, so a run over many
+    loans holds no long transaction and a crash keeps what was done.
     """
     done = session.scalars(sa.select(ClosedDay).where(ClosedDay.business_date == day)).first()
     if done is not None:
@@ -523,49 +653,91 @@ def close_of_day(session, tenant, day: dt.date) -> dict:
     if day != tenant.business_date:
         raise LoanError("date", _("The business date is ${date}; close that day first.",
                                   mapping={"date": tenant.business_date.isoformat()}))
-    summary = {"expired": 0, "repaid": 0, "overdue": 0}
-    for loan in session.scalars(sa.select(Loan).where(Loan.status == "bidding", Loan.deadline <= day)).all():
-        _refund_all(session, tenant.id, loan, "fundraising expired")
-        loan.status = "failed"
-        record(session, loan, "expired", "close-of-day")
-        summary["expired"] += 1
-    penalty_rate = _percent(tenant, "penalty_rate_percent_per_day", "0.05")
-    late_fee = Money.parse(str((tenant.lending or {}).get("late_fee", "0")), tenant.currency).minor
-    advance_after = int(_percent(tenant, "advance_after_days", "0"))
-    accelerate_after = int(_percent(tenant, "accelerate_after_days", "90"))
-    summary.update({"advanced": 0, "accelerated": 0})
-    due = session.scalars(sa.select(Installment).where(Installment.status.in_(["due", "overdue"]),
-                                                       Installment.due_date <= day)
+    tenant_id = tenant.id
+    summary = {"expired": 0, "repaid": 0, "overdue": 0, "advanced": 0, "accelerated": 0, "collected_part": 0}
+
+    def batches(ids):
+        for start in range(0, len(ids), commit_every or len(ids) or 1):
+            yield ids[start:start + (commit_every or len(ids))]
+            if commit_every:
+                checkpoint(session)
+
+    expiring = session.scalars(sa.select(Loan.id).where(Loan.status == "bidding", Loan.deadline <= day)
+                               .order_by(Loan.id)).all()
+    for ids in batches(expiring):
+        for loan in session.scalars(sa.select(Loan).where(Loan.id.in_(ids)).order_by(Loan.id)):
+            _refund_all(session, tenant_id, loan, "fundraising expired")
+            loan.status = "failed"
+            record(session, loan, "expired", "close-of-day")
+            summary["expired"] += 1
+    terms = _overdue_terms(tenant)
+    due = session.scalars(sa.select(Installment.id).where(Installment.status.in_(["due", "overdue"]),
+                                                          Installment.due_date <= day)
                           .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
-    for installment in due:
-        loan = installment.loan
-        if installment.status in ("paid", "written_off") or loan.status not in ("repaying", "defaulted"):
-            continue
-        first_unpaid = next(i for i in loan.installments if i.status not in ("paid", "written_off"))
-        available = Wallet(Ledger(session, tenant.id), loan.borrower_id, loan.currency).funds().available
-        if first_unpaid is installment and available >= installment.owed:
-            repay_next(session, tenant, loan, by="close-of-day", on=day)
-            summary["repaid"] += 1
-            continue
-        if installment.status == "due":
-            installment.status = "overdue"
-            installment.late_fee = late_fee
-            record(session, loan, "overdue", "close-of-day", period=installment.period, late_fee=late_fee)
-            summary["overdue"] += 1
-        days_late = (day - installment.due_date).days
-        if days_late > 0:
-            installment.penalty += _fee(installment.payment, penalty_rate)
-        if advance_after and days_late >= advance_after and installment.advanced_on is None \
-                and advance(session, tenant, loan, installment, day):
-            summary["advanced"] += 1
-        if loan.status == "repaying" and days_late >= accelerate_after:
-            loan.status = "defaulted"
-            for later in loan.installments:
-                if later.status == "due":
-                    later.status = "overdue"
-            record(session, loan, "accelerated", "close-of-day", days_late=days_late)
-            summary["accelerated"] += 1
-    session.add(ClosedDay(tenant_id=tenant.id, business_date=day, summary=summary))
+    for ids in batches(due):
+        rows = session.scalars(sa.select(Installment).where(Installment.id.in_(ids))
+                               .options(selectinload(Installment.loan).selectinload(Loan.installments))
+                               .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
+        for installment in rows:
+            _close_installment(session, tenant, installment, day, terms, summary)
+    tenant = session.get(type(tenant), tenant_id)
+    if hooks is not None:
+        hooks.lendstack_close_of_day(tenant=tenant, business_date=day)
+    session.add(ClosedDay(tenant_id=tenant_id, business_date=day, summary=summary))
     tenant.business_date = day + dt.timedelta(days=1)
     return summary
 
+
+@dataclass(frozen=True)
+class _OverdueTerms:
+    penalty_rate: Decimal
+    late_fee: int
+    advance_after: int
+    accelerate_after: int
+    collect_partial: bool
+
+
+def _overdue_terms(tenant) -> _OverdueTerms:
+    lending = tenant.lending or {}
+    return _OverdueTerms(_percent(tenant, "penalty_rate_percent_per_day", "0.05"),
+                         Money.parse(str(lending.get("late_fee", "0")), tenant.currency).minor,
+                         int(_percent(tenant, "advance_after_days", "0")),
+                         int(_percent(tenant, "accelerate_after_days", "90")),
+                         str(lending.get("collect_partial", "true")).lower() in ("true", "1", "yes", "on"))
+
+
+def _close_installment(session, tenant, installment: Installment, day: dt.date, terms: _OverdueTerms,
+                       summary: dict) -> None:
+    """Close of day for one installment due by ``day``: collect it, or mark it overdue and apply the rules."""
+    loan = installment.loan
+    if installment.status in ("paid", "written_off") or loan.status not in ("repaying", "defaulted"):
+        return
+    if _first_unpaid(loan) is installment:
+        available = Wallet(Ledger(session, tenant.id), loan.borrower_id, loan.currency).funds().available
+        if available >= installment.owed:
+            _pay(session, tenant, loan, installment, installment.owed, by="close-of-day", day=day)
+            _settle_if_paid(session, loan, day)
+            summary["repaid"] += 1
+            return
+        if available > 0 and terms.collect_partial:
+            _pay(session, tenant, loan, installment, available, by="close-of-day", day=day)
+            summary["collected_part"] += 1
+    if installment.status == "due":
+        installment.status = "overdue"
+        installment.late_fee = terms.late_fee
+        record(session, loan, "overdue", "close-of-day", period=installment.period, late_fee=terms.late_fee)
+        summary["overdue"] += 1
+    days_late = (day - installment.due_date).days
+    if days_late > 0 and (installment.penalty_through is None or installment.penalty_through < day):
+        installment.penalty += _fee(installment.unpaid_payment, terms.penalty_rate)
+        installment.penalty_through = day
+    if terms.advance_after and days_late >= terms.advance_after and installment.advanced_on is None \
+            and advance(session, tenant, loan, installment, day):
+        summary["advanced"] += 1
+    if loan.status == "repaying" and days_late >= terms.accelerate_after:
+        loan.status = "defaulted"
+        for later in loan.installments:
+            if later.status == "due":
+                later.status = "overdue"
+        record(session, loan, "accelerated", "close-of-day", days_late=days_late)
+        summary["accelerated"] += 1

@@ -75,7 +75,7 @@ def loan_page(request):
         if request.identity is None or request.identity.kind != "member":
             return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))
         try:
-            loans.place_bid(request.dbsession, request.tenant, loan.id, request.identity.user,
+            loans.place_bid(request.dbsession, request.tenant, request.hooks, loan.id, request.identity.user,
                             request.POST.get("amount", ""), key=request.POST.get("key") or uuid.uuid4().hex)
         except loans.LoanError as error:
             data["errors"] = {error.field: error.message}
@@ -123,6 +123,8 @@ def my_loans(request):
         try:
             if request.POST.get("payoff"):
                 loans.pay_off(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
+            elif request.POST.get("amount"):
+                loans.repay(request.dbsession, request.tenant, loan, request.POST["amount"], by=f"member:{member.id}")
             else:
                 loans.repay_next(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
         except loans.LoanError as failure:

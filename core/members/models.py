@@ -42,6 +42,7 @@ class Member(TenantOwned, Base):
     verified_at: Mapped[dt.datetime | None]
     vip_points: Mapped[int] = mapped_column(default=0)
     credit_line: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # minor units, set by staff
+    credit_grade: Mapped[str | None] = mapped_column(sa.String(2))  # AA … HR, set by staff with the line
     # Freezes set by violations (違規)
     login_frozen: Mapped[bool] = mapped_column(default=False)
     bidding_frozen: Mapped[bool] = mapped_column(default=False)
