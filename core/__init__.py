@@ -61,10 +61,10 @@ def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Config
     configure_sealing(app_settings.secret)
     engine = make_engine(app_settings.database_url)
     config.registry["db_engine"] = engine
-    config.registry["dbsession_factory"] = make_session_factory(engine)
     if plugins is None:
         plugins = PluginRegistry()
         plugins.load_entry_points()
+    config.registry["dbsession_factory"] = make_session_factory(engine, plugins)
     config.registry["plugins"] = plugins
     jobs.configure(settings, config.registry["dbsession_factory"], plugins)
 

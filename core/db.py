@@ -260,8 +260,9 @@ def mark_changed(session: Session) -> None:
         zope.sqlalchemy.mark_changed(session, manager)
 
 
-def make_session_factory(engine: sa.Engine) -> sessionmaker:
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: sa.Engine, plugins=None) -> sessionmaker:
+    """Sessions on ``engine``; ``plugins`` (the registry) lets core fire lifecycle events (core.events)."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False, info={"plugins": plugins} if plugins else {})
     events = _JoinTransactionManager()
     for name in ("after_begin", "after_attach", "after_flush", "after_bulk_update", "after_bulk_delete",
                  "before_commit", "do_orm_execute"):

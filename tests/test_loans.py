@@ -566,6 +566,23 @@ def test_a_guaranteed_loan_uses_the_guarantors_quota_and_deposit(db, plugins, pe
     loan_id = apply({}).id
     with pytest.raises(loans.LoanError, match="more"):
         apply({"amount": "6000.00"})  # 15,000 quota, 10,000 used
+    # The first review waits for the guarantor's acceptance, which needs the guarantee's reference.
+    with pytest.raises(loans.LoanError, match="guarantor"):
+        in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, h, s.get(Loan, loan_id), approve=True,
+                                                             reason="", by="staff"))
+    with pytest.raises(loans.LoanError) as error:
+        in_demo(db, plugins, lambda s, demo, h: guarantors.decide(s, demo, s.get(Loan, loan_id), accept=True,
+                                                                  reference=" ", by="staff"))
+    assert error.value.field == "reason"
+    in_demo(db, plugins, lambda s, demo, h: guarantors.decide(s, demo, s.get(Loan, loan_id), accept=True,
+                                                              reference="GC-2026-001", by="staff"))
+    declined_id = apply({"amount": "3000.00"}).id
+    in_demo(db, plugins, lambda s, demo, h: guarantors.decide(s, demo, s.get(Loan, declined_id), accept=False,
+                                                              reference="收入證明不足", by="staff"))
+    with db.transaction() as session:
+        declined = session.get(Loan, declined_id)
+        assert declined.status == "rejected" and declined.review_note == "收入證明不足"
+        assert guarantors.guarantee_state(session.get(Loan, loan_id)) == "accepted"
     in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="",
                                                          by="staff"))
     bid(db, plugins, loan_id, people["lender1"], "10000.00", "g")
@@ -795,3 +812,31 @@ def test_close_of_day_tells_plugins_when_it_ran(db, plugins, people):
     day = in_demo(db, plugins, lambda s, demo, h: demo.business_date)
     in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, day, hooks=Hooks(h)))
     assert seen == [("demo", day)]
+
+
+def test_auto_invest_keeps_to_the_lowest_credit_grade_a_lender_accepts(db, plugins, people):
+    from core.loans.autoinvest import save_rule
+    from core.loans.models import Bid
+
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        borrower = session.get(Member, people["borrower"])
+        loans.set_credit_line(borrower, "50000", "CNY", "B")
+        with pytest.raises(loans.LoanError) as error:
+            loans.set_credit_line(borrower, "50000", "CNY", "Z")
+        assert error.value.field == "grade"
+        save_rule(session, demo, session.get(Member, people["lender1"]), {"amount_per_loan": "1000",
+                                                                           "min_grade": "A"})
+        save_rule(session, demo, session.get(Member, people["lender2"]), {"amount_per_loan": "1000",
+                                                                           "min_grade": "C"})
+        save_rule(session, demo, session.get(Member, people["lender3"]), {"amount_per_loan": "1000",
+                                                                           "preset": "high_credit"})
+        with pytest.raises(loans.LoanError) as error:
+            save_rule(session, demo, session.get(Member, people["lender3"]), {"amount_per_loan": "1000",
+                                                                               "min_grade": "AAA"})
+        assert error.value.field == "min_grade"
+    loan_id = open_loan(db, plugins, people, annual_rate_percent="10")
+    with db.transaction() as session:
+        bidders = session.scalars(sa.select(Bid.member_id).where(Bid.loan_id == loan_id)).all()
+    assert bidders == [people["lender2"]]  # B is below A (lender1, and the high-credit preset) but above C
+    assert loans.grade_at_least("AA", "A") and not loans.grade_at_least(None, "HR") and loans.grade_at_least(None, "")

@@ -8,7 +8,7 @@ from pyramid.view import view_config
 from .. import audit
 from ..i18n import _
 from ..loans import services as loans
-from ..loans.models import STATUSES, Loan, LoanEvent, Payback
+from ..loans.models import STATUSES, Installment, Loan, LoanEvent, Payback
 from ..members.models import Member
 from .views import newest_first
 
@@ -32,10 +32,36 @@ def loan_or_404(request) -> Loan:
     return loan
 
 
+def _reviewer_facts(request, loan: Loan, borrower: Member) -> dict:
+    """What a reviewer weighs: the borrower's credit, their loans so far, the guarantor, the collateral."""
+    from ..loans import guarantors
+
+    session = request.dbsession
+    history = dict(session.execute(sa.select(Loan.status, sa.func.count()).where(Loan.borrower_id == borrower.id,
+                                                                                Loan.id != loan.id)
+                                   .group_by(Loan.status)).all())
+    overdue = session.scalar(sa.select(sa.func.count()).select_from(Installment).join(Loan).where(
+        Loan.borrower_id == borrower.id, Installment.status == "overdue")) or 0
+    guarantor = None
+    if loan.type_data.get("guarantor_id"):
+        found = session.get(guarantors.Guarantor, int(loan.type_data["guarantor_id"]))
+        if found is not None:
+            guarantor = {"name": found.name, "quota": found.quota,
+                         "left": found.quota - guarantors.quota_used(session, found.id),
+                         "state": guarantors.guarantee_state(loan),
+                         "reference": loan.type_data.get("guarantee_reference", "")}
+    return {"credit_used": loans.credit_used(session, borrower.id), "history": history, "overdue_now": overdue,
+            "guarantor": guarantor, "collateral": {k: loan.type_data[k] for k in (
+                "collateral_kind", "collateral_description", "appraised_value", "released_on")
+                if loan.type_data.get(k)}}
+
+
 def _detail(request, loan, error=None):
     session = request.dbsession
+    borrower = session.get(Member, loan.borrower_id)
     return {
-        "loan": loan, "error": error, "borrower": session.get(Member, loan.borrower_id),
+        **_reviewer_facts(request, loan, borrower),
+        "loan": loan, "error": error, "borrower": borrower,
         "events": session.scalars(sa.select(LoanEvent).where(LoanEvent.loan_id == loan.id)
                                   .order_by(LoanEvent.id)).all(),
         "paybacks": session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id)
@@ -43,6 +69,7 @@ def _detail(request, loan, error=None):
         "can_review": bool(request.has_permission("loan.review")),
         "can_final": bool(request.has_permission("loan.final_review")),
         "can_write_off": bool(request.has_permission("loan.write_off")),
+        "can_guarantee": bool(request.has_permission("loan.guarantee")),
     }
 
 
@@ -62,7 +89,16 @@ def loan_decide(request):
     stage, decision = request.POST.get("stage"), request.POST.get("decision")
     before = {"status": loan.status}
     try:
-        if stage == "final":
+        if stage == "guarantee":
+            if not request.has_permission("loan.guarantee"):
+                from pyramid.httpexceptions import HTTPForbidden
+
+                raise HTTPForbidden()
+            from ..loans import guarantors
+
+            guarantors.decide(request.dbsession, request.tenant, loan, accept=decision == "approve",
+                              reference=request.POST.get("reason", ""), by=audit.actor_of(request))
+        elif stage == "final":
             if not request.has_permission("loan.final_review"):
                 from pyramid.httpexceptions import HTTPForbidden
 

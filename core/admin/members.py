@@ -41,6 +41,12 @@ def member_or_404(request) -> Member:
     return member
 
 
+def grades() -> tuple[str, ...]:
+    from ..loans.services import GRADES
+
+    return GRADES
+
+
 def detail(request, member: Member, error=None, errors=None) -> dict:
     session = request.dbsession
     may = lambda permission: bool(request.has_permission(permission))  # noqa: E731
@@ -54,7 +60,7 @@ def detail(request, member: Member, error=None, errors=None) -> dict:
         "documents": documents.documents(session, member) if may("member.documents") else [],
         "can_verify": may("member.verify"), "can_violate": may("member.violations"),
         "can_message": may("member.message"), "can_documents": may("member.documents"),
-        "can_points": may("member.points"), "can_credit": may("loan.credit_line"),
+        "can_points": may("member.points"), "can_credit": may("loan.credit_line"), "grades": grades(),
     }
 
 
@@ -143,14 +149,16 @@ def member_credit_line(request):
     from ..loans.services import LoanError, set_credit_line
 
     member = member_or_404(request)
-    before = member.credit_line
+    before = {"credit_line": member.credit_line, "credit_grade": member.credit_grade}
     try:
-        set_credit_line(member, request.POST.get("credit_line", ""), request.tenant.currency)
+        set_credit_line(member, request.POST.get("credit_line", ""), request.tenant.currency,
+                        request.POST.get("credit_grade") or None)
     except (LoanError, ValueError) as error:
         message = error.message if isinstance(error, LoanError) else _("Enter an amount such as 100.00.")
-        return _refused(request, member, MemberError("credit_line", message))
-    audit.record(request, "member.credit_line", "member", member.id, {"credit_line": before},
-                 {"credit_line": member.credit_line})
+        field = "credit_grade" if isinstance(error, LoanError) and error.field == "grade" else "credit_line"
+        return _refused(request, member, MemberError(field, message))
+    audit.record(request, "member.credit_line", "member", member.id, before,
+                 {"credit_line": member.credit_line, "credit_grade": member.credit_grade})
     return HTTPSeeOther(request.route_path("admin.member", id=member.id))
 
 

@@ -178,16 +178,18 @@ def put_credit_line(request):
     member = request.dbsession.scalars(sa.select(Member).where(Member.id == int(request.matchdict["id"]))).first()
     if member is None:
         raise Problem({"id": _("There is no such member.")}, status=404, title="Not Found")
-    before = member.credit_line
+    before = {"credit_line": member.credit_line, "credit_grade": member.credit_grade}
     try:
-        loans.set_credit_line(member, request.json_body["amount"], request.tenant.currency)
+        loans.set_credit_line(member, request.json_body["amount"], request.tenant.currency,
+                              request.json_body.get("grade"))
     except loans.LoanError as error:
         raise _lifecycle(error) from None
     except ValueError:
         raise Problem({"amount": _("Enter an amount such as 100.00.")}) from None
-    audit.record(request, "member.credit_line", "member", member.id, {"credit_line": before},
-                 {"credit_line": member.credit_line})
-    return {"id": member.id, "credit_line": _money(member.credit_line, request.tenant.currency)}
+    audit.record(request, "member.credit_line", "member", member.id, before,
+                 {"credit_line": member.credit_line, "credit_grade": member.credit_grade})
+    return {"id": member.id, "credit_line": _money(member.credit_line, request.tenant.currency),
+            "grade": member.credit_grade}
 
 
 def _rule_json(rule, currency: str) -> dict:
@@ -195,7 +197,7 @@ def _rule_json(rule, currency: str) -> dict:
         return {"enabled": False}
     return {"enabled": rule.enabled, "amount_per_loan": _money(rule.amount_per_loan, currency),
             "min_rate": str(rule.min_rate), "max_rate": str(rule.max_rate), "min_term": rule.min_term,
-            "max_term": rule.max_term, "loan_types": list(rule.loan_types),
+            "max_term": rule.max_term, "loan_types": list(rule.loan_types), "min_grade": rule.min_grade,
             "keep_balance": _money(rule.keep_balance, currency)}
 
 

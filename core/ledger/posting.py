@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db import mark_changed, utcnow
+from ..events import fire
 from ..money import Money
 from .models import (
     CREDITS_MUST_NOT_EXCEED_DEBITS,
@@ -276,7 +277,9 @@ class Ledger:
                 raise InvalidTransfer("that transfer has already been reversed", "key") from None
             raise
         mark_changed(self.session)
-        return Posted(key, tuple(row.id for row in sorted(inserted, key=lambda r: r.leg)))
+        posted = Posted(key, tuple(row.id for row in sorted(inserted, key=lambda r: r.leg)))
+        fire(self.session, self.tenant_id, "lendstack_transfers_posted", transfers=transfers)
+        return posted
 
     def _legs(self, transfers, state, key, initiator) -> list[dict]:
         """Walk the legs in order from the totals before the post; the rows to insert, or raise."""

@@ -5,7 +5,8 @@ first — and together never take more than the tenant's
 ``auto_invest_max_percent`` (default 70) of a loan, so manual lenders always
 have a part. Each rule bids at most ``amount_per_loan``, keeps
 ``keep_balance`` available, and only on loans within its rate and term ranges
-and of its loan types. Auto bids are ordinary bids marked ``auto``.
+and of its loan types, whose borrower's credit grade is at least its ``min_grade``.
+Auto bids are ordinary bids marked ``auto``.
 """
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ from ..ledger import Ledger, Wallet
 from ..members.models import Member
 from ..money import Money, MoneyError
 from .models import Loan
-from .services import LoanError, bid_unit, place_bid, record
+from .services import GRADES, LoanError, bid_unit, grade_at_least, place_bid, record
 
 PRESETS = {
-    # risk preference presets: (min rate, max rate, max term months)
-    "high_yield": ("10", "36", 36),
-    "high_credit": ("0", "12", 12),
+    # risk preference presets: (min rate, max rate, max term months, lowest borrower credit grade)
+    "high_yield": ("10", "36", 36, ""),
+    "high_credit": ("0", "12", 12, "A"),
 }
 
 
@@ -63,8 +64,10 @@ def save_rule(session, tenant, member: Member, form: dict) -> AutoInvestRule:
     preset = form.get("preset") or ""
     if preset and preset not in PRESETS:
         raise LoanError("preset", _("Choose one of the presets."))
-    low, high, longest = PRESETS.get(preset, (form.get("min_rate") or "0", form.get("max_rate") or "36",
-                                               form.get("max_term") or 36))
+    low, high, longest, grade = PRESETS.get(preset, (form.get("min_rate") or "0", form.get("max_rate") or "36",
+                                                      form.get("max_term") or 36, form.get("min_grade") or ""))
+    if grade and grade not in GRADES:
+        raise LoanError("min_grade", _("Choose a credit grade from AA to HR."))
     try:
         min_rate, max_rate = Decimal(str(low)), Decimal(str(high))
         min_term, max_term = int(form.get("min_term") or 1), int(longest)
@@ -87,6 +90,7 @@ def save_rule(session, tenant, member: Member, form: dict) -> AutoInvestRule:
     rule.amount_per_loan, rule.keep_balance = amount, money("keep_balance")
     rule.min_rate, rule.max_rate, rule.min_term, rule.max_term = min_rate, max_rate, min_term, max_term
     rule.loan_types = list(types)
+    rule.min_grade = grade or None
     session.flush()
     return rule
 
@@ -100,6 +104,7 @@ def run_for_loan(session, tenant, hooks, loan: Loan) -> int:
                                       AutoInvestRule.id)).all()
     taken, placed = 0, 0
     ledger = Ledger(session, tenant.id)
+    borrower = session.get(Member, loan.borrower_id)
     for rule in rules:
         if loan.status != "bidding" or rule.member_id == loan.borrower_id:
             continue
@@ -107,6 +112,8 @@ def run_for_loan(session, tenant, hooks, loan: Loan) -> int:
                 and rule.min_term <= loan.term_months <= rule.max_term):
             continue
         if rule.loan_types and loan.loan_type not in rule.loan_types:
+            continue
+        if not grade_at_least(borrower.credit_grade, rule.min_grade):
             continue
         lender = session.get(Member, rule.member_id)
         spare = Wallet(ledger, rule.member_id, loan.currency).funds().available - rule.keep_balance

@@ -2,7 +2,9 @@
 
 A guarantor has a quota (the most principal it guarantees at once) and a
 deposit account in the ledger. A guaranteed loan names its guarantor; the
-guarantor's quota left must cover the amount; when an installment of a
+guarantor's quota left must cover the amount; the guarantor must accept the
+loan (its decision recorded by staff with ``loan.guarantee``, with the
+guarantee's reference) before the first review can publish it; when an installment of a
 guaranteed loan has been overdue for the tenant's ``advance_after_days``, the
 guarantor's deposit advances it to the lenders (instead of the risk reserve)
 and the borrower's later payment goes back to the deposit.
@@ -75,7 +77,45 @@ def fund(session, tenant, guarantor: Guarantor, amount_text: str, *, by: str) ->
                           f"guarantor:{guarantor.id}")], key=key, initiator=by)
 
 
-def check(session, tenant, data: dict, amount: Money):
+GUARANTEE_STATES = ("pending", "accepted", "declined")
+
+
+def guarantee_state(loan: Loan) -> str | None:
+    """``pending``, ``accepted`` or ``declined`` for a loan with a guarantor; ``None`` without one."""
+    if not loan.type_data.get("guarantor_id"):
+        return None
+    return loan.type_data.get("guarantee", "pending")
+
+
+def decide(session, tenant, loan: Loan, *, accept: bool, reference: str, by: str) -> None:
+    """Record the guarantor's answer to a submitted guaranteed loan.
+
+    Accepting re-checks the quota (other loans may have used it since the
+    application) and needs the guarantee's reference (contract number);
+    declining rejects the loan with the reason the borrower sees.
+    """
+    from .services import LoanError, record
+
+    if loan.status != "submitted" or guarantee_state(loan) != "pending":
+        raise LoanError("decision", _("This loan is not waiting for a guarantor's decision."))
+    reference = (reference or "").strip()[:120]
+    if not reference:
+        raise LoanError("reason", _("Give the guarantee's reference, or the guarantor's reason to decline."))
+    guarantor_id = int(loan.type_data["guarantor_id"])
+    if accept:
+        check(session, tenant, {"guarantor_id": guarantor_id},
+              Money(loan.amount, loan.currency), excluding=loan.id)
+        loan.type_data = {**loan.type_data, "guarantee": "accepted", "guarantee_reference": reference,
+                          "guarantee_recorded_by": by}
+    else:
+        loan.type_data = {**loan.type_data, "guarantee": "declined", "guarantee_reference": reference,
+                          "guarantee_recorded_by": by}
+        loan.status, loan.review_note = "rejected", reference[:300]
+    record(session, loan, "guarantee_accepted" if accept else "guarantee_declined", by, guarantor=guarantor_id,
+           reference=reference)
+
+
+def check(session, tenant, data: dict, amount: Money, *, excluding: int | None = None):
     """The guarantor a guaranteed application names, checked: exists, active, quota left."""
     from .services import LoanError
 
@@ -85,7 +125,10 @@ def check(session, tenant, data: dict, amount: Money):
         guarantor = None
     if guarantor is None or guarantor.tenant_id != tenant.id or not guarantor.active:
         raise LoanError("guarantor_id", _("Choose one of the guarantors offered."))
-    left = guarantor.quota - quota_used(session, guarantor.id)
+    used = quota_used(session, guarantor.id)
+    if excluding is not None:  # the loan being accepted is counted already: it is submitted
+        used -= session.scalar(sa.select(Loan.amount).where(Loan.id == excluding)) or 0
+    left = guarantor.quota - used
     if amount.minor > left:
         raise LoanError("amount", _("The guarantor can guarantee ${left} more.",
                                     mapping={"left": str(Money(max(left, 0), tenant.currency))}))

@@ -170,3 +170,14 @@ def _labels():
 
 
 STATUS_LABELS = _labels()
+
+
+@sa.event.listens_for(Loan.status, "set")
+def _status_set(loan: Loan, new, old, _initiator) -> None:
+    """Note each real change (not the first value) for the plugins' ``lendstack_loan_status_changed``."""
+    if isinstance(old, str):
+        from sqlalchemy.orm import object_session
+
+        from ..events import note_status_change
+
+        note_status_change(object_session(loan), loan, old, new)

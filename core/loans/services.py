@@ -130,13 +130,29 @@ def borrower_profile(session, tenant, borrower: Member):
                            Money(net_assets(session, tenant, borrower.id), currency))
 
 
-def set_credit_line(member: Member, amount_text: str, currency: str) -> None:
+# Credit grades (信用等級), best first: staff grade a member with the credit line; lenders filter on them.
+GRADES = ("AA", "A", "B", "C", "D", "E", "HR")
+
+
+def grade_at_least(grade: str | None, minimum: str | None) -> bool:
+    """Whether ``grade`` is ``minimum`` or better (no minimum: any grade, even none)."""
+    if not minimum:
+        return True
+    return grade in GRADES and GRADES.index(grade) <= GRADES.index(minimum)
+
+
+def set_credit_line(member: Member, amount_text: str, currency: str, grade: str | None = None) -> None:
+    """Staff set a verified member's credit line and, when given, credit grade (AA best … HR)."""
     amount = Money.parse(str(amount_text or "").strip(), currency) if str(amount_text or "").strip() else None
     if amount is None or amount.minor < 0:
         raise LoanError("amount", _("Enter an amount such as 100.00."))
     if not member.is_verified:
         raise LoanError("amount", _("A credit line needs a verified member."))
+    if grade and grade not in GRADES:
+        raise LoanError("grade", _("Choose a credit grade from AA to HR."))
     member.credit_line = amount.minor
+    if grade:
+        member.credit_grade = grade
 
 
 # -- application and first review ------------------------------------------------
@@ -192,6 +208,7 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
         from .guarantors import check as check_guarantor
 
         type_data["guarantor_id"] = str(check_guarantor(session, tenant, form, amount).id)
+        type_data["guarantee"] = "pending"
     loan = Loan(tenant_id=tenant.id, number=f"L{tenant.business_date:%y%m}{count + 1:05d}", borrower_id=borrower.id,
                 type_data=type_data,
                 loan_type=loan_type.code, title=title, purpose=(form.get("purpose") or "").strip()[:500],
@@ -208,6 +225,8 @@ def review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: str, by
     """First review (初審): publish for bidding until the deadline, or reject with a reason."""
     if loan.status != "submitted":
         raise LoanError("decision", _("This loan is not waiting for a first review."))
+    if approve and loan.type_data.get("guarantor_id") and loan.type_data.get("guarantee") != "accepted":
+        raise LoanError("decision", _("The guarantor has not accepted this loan yet."))
     if approve:
         loan.status = "bidding"
         loan.deadline = tenant.business_date + dt.timedelta(days=loan.fundraising_days)

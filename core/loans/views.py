@@ -157,6 +157,7 @@ def autoinvest(request):
     member = request.identity.user
     rule = request.dbsession.scalars(sa.select(AutoInvestRule).where(AutoInvestRule.member_id == member.id)).first()
     data = {"rule": rule, "errors": {}, "presets": PRESETS, "types": loans.loan_types(request.hooks),
+            "grades": loans.GRADES,
             "saved": request.params.get("saved"), "form": dict(request.POST)}
     if request.method == "POST":
         form = dict(request.POST)
