@@ -840,3 +840,35 @@ def test_auto_invest_keeps_to_the_lowest_credit_grade_a_lender_accepts(db, plugi
         bidders = session.scalars(sa.select(Bid.member_id).where(Bid.loan_id == loan_id)).all()
     assert bidders == [people["lender2"]]  # B is below A (lender1, and the high-credit preset) but above C
     assert loans.grade_at_least("AA", "A") and not loans.grade_at_least(None, "HR") and loans.grade_at_least(None, "")
+
+
+def test_the_reviewer_sees_the_guarantee_and_records_the_guarantors_answer(db, plugins, people, apply_manifest,
+                                                                          wsgi_app):
+    import tomllib
+
+    from core.loans import guarantors
+    from tenants.manifest import shipped_manifests
+    from tests.helpers import staff_client
+
+    demo_manifest = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "demo").read_text())
+    demo_manifest["plugins"]["loan_types.guaranteed"] = {}
+    apply_manifest(demo_manifest)
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        guarantor_id = guarantors.create(session, demo, "鼎信融資擔保", "50000").id
+        session.get(Member, people["borrower"]).credit_grade = "A"
+    loan = in_demo(db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, people["borrower"]), {
+        **APPLICATION, "loan_type": "guaranteed", "guarantor_id": str(guarantor_id)}))
+    officer = staff_client(wsgi_app, db, "g-officer", "risk_officer")
+    page = officer.get("demo.localhost", f"/admin/loans/{loan.id}")
+    assert "鼎信融資擔保" in page.text and "Approve and publish" not in page.text
+    form = [f for f in page.forms.values() if "stage" in f.fields and f["stage"].value == "guarantee"][0]
+    form["reason"] = "GC-2026-007"
+    form.submit("decision", value="approve", extra_environ={"HTTP_HOST": "demo.localhost"}, status=303)
+    page = officer.get("demo.localhost", f"/admin/loans/{loan.id}")
+    assert "GC-2026-007" in page.text
+    with db.transaction() as session:
+        assert guarantors.guarantee_state(session.get(Loan, loan.id)) == "accepted"
+    cs = staff_client(wsgi_app, db, "g-cs2", "customer_service")
+    cs.post("demo.localhost", f"/admin/loans/{loan.id}/decision", {"stage": "guarantee", "decision": "approve",
+                                                                    "reason": "x"}, status=403)

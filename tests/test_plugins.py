@@ -192,6 +192,6 @@ def test_plugins_hear_of_loan_status_changes_and_posted_transfers(db, tenants, p
     assert listener.reasons == [("demo", ["recharge"])]
     with db.transaction() as session:  # acme has not enabled the listener
         acme = tenant_by_slug(session, "acme")
-        other = create_member(session, acme, phone="13800137002", password=PASSWORD)
+        other = create_member(session, acme, phone="+12025550143", password=PASSWORD)
         Wallet(Ledger(session, acme.id), other.id, "USD").recharge(Money(100, "USD"), key="seed", ref="t", initiator="t")
     assert len(listener.reasons) == 1
