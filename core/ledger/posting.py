@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db import mark_changed, utcnow
@@ -57,6 +58,13 @@ _UNDO = (
     .values(debits_posted=ACCOUNTS.c.debits_posted - sa.bindparam("debits"),
             credits_posted=ACCOUNTS.c.credits_posted - sa.bindparam("credits"))
 )
+_ACCOUNT_ID = sa.select(ACCOUNTS.c.id).where(
+    ACCOUNTS.c.tenant_id == sa.bindparam("tenant_id"), ACCOUNTS.c.owner_kind == sa.bindparam("owner_kind"),
+    ACCOUNTS.c.owner_id == sa.bindparam("owner_id"), ACCOUNTS.c.code == sa.bindparam("code"),
+    ACCOUNTS.c.currency == sa.bindparam("currency"))
+_BALANCE = sa.select(ACCOUNTS.c.currency, ACCOUNTS.c.debits_posted, ACCOUNTS.c.credits_posted).where(
+    ACCOUNTS.c.tenant_id == sa.bindparam("tenant_id"), ACCOUNTS.c.id == sa.bindparam("account_id"))
+_IDS = "lendstack.ledger_account_ids"
 _POSTED = (
     sa.select(TRANSFERS)
     .where(TRANSFERS.c.tenant_id == sa.bindparam("tenant_id"), TRANSFERS.c.key == sa.bindparam("key"))
@@ -68,6 +76,11 @@ _INSERT = {
     .returning(TRANSFERS.c.id, TRANSFERS.c.leg)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_account_ids(session: Session, _previous_transaction) -> None:
+    session.info.pop(_IDS, None)
+
 
 MEMBER = "member"
 PLATFORM = "platform"
@@ -182,12 +195,16 @@ class Ledger:
     def __init__(self, session, tenant_id: int):
         self.session = session
         self.tenant_id = tenant_id
-        self._ids: dict[tuple, int] = {}
+        # Account ids never change: known ones are kept for the session's life (forgotten on rollback,
+        # which may undo an account opened in it).
+        self._ids: dict[tuple, int] = session.info.setdefault(_IDS, {}).setdefault(tenant_id, {})
 
     # -- accounts ---------------------------------------------------------
 
     def account(self, owner_kind: str, owner_id: int, code: str, currency: str) -> int:
         """The id of an account, opened on first use (safe under concurrent first uses)."""
+        if owner_kind == PLATFORM:
+            owner_id = 0
         lookup = (owner_kind, owner_id, code, currency)
         found = self._ids.get(lookup)
         if found is not None:
@@ -195,23 +212,19 @@ class Ledger:
         flags = ACCOUNT_CODES.get(owner_kind, {}).get(code)
         if flags is None:
             raise InvalidTransfer(f"no account code {code!r} for a {owner_kind} owner", "account")
-        if owner_kind == PLATFORM:
-            owner_id = 0
-        where = sa.and_(ACCOUNTS.c.tenant_id == self.tenant_id, ACCOUNTS.c.owner_kind == owner_kind,
-                        ACCOUNTS.c.owner_id == owner_id, ACCOUNTS.c.code == code,
-                        ACCOUNTS.c.currency == currency)
-        account_id = self.session.execute(sa.select(ACCOUNTS.c.id).where(where)).scalar()
+        # Core on the session's connection: ledger tables are not ORM-managed, so no autoflush is needed.
+        connection = self.session.connection()
+        where = {"tenant_id": self.tenant_id, "owner_kind": owner_kind, "owner_id": owner_id, "code": code,
+                 "currency": currency}
+        account_id = connection.execute(_ACCOUNT_ID, where).scalar()
         if account_id is None:
-            dialect = {"postgresql": postgresql, "sqlite": sqlite}[self.session.bind.dialect.name]
-            self.session.execute(
-                dialect.insert(ACCOUNTS).values(
-                    tenant_id=self.tenant_id, owner_kind=owner_kind, owner_id=owner_id, code=code,
-                    currency=currency, flags=flags, debits_posted=0, credits_posted=0,
-                    created_at=utcnow(),
-                ).on_conflict_do_nothing()
+            dialect = {"postgresql": postgresql, "sqlite": sqlite}[connection.dialect.name]
+            connection.execute(
+                dialect.insert(ACCOUNTS).values(**where, flags=flags, debits_posted=0, credits_posted=0,
+                                                created_at=utcnow()).on_conflict_do_nothing()
             )
             mark_changed(self.session)
-            account_id = self.session.execute(sa.select(ACCOUNTS.c.id).where(where)).scalar_one()
+            account_id = connection.execute(_ACCOUNT_ID, where).scalar_one()
         self._ids[lookup] = account_id
         return account_id
 
@@ -229,10 +242,8 @@ class Ledger:
 
     def balance(self, account_id: int) -> Money:
         """Credits less debits of one account, as Money in its currency."""
-        row = self.session.execute(
-            sa.select(ACCOUNTS.c.currency, ACCOUNTS.c.debits_posted, ACCOUNTS.c.credits_posted)
-            .where(ACCOUNTS.c.tenant_id == self.tenant_id, ACCOUNTS.c.id == account_id)
-        ).one_or_none()
+        row = self.session.connection().execute(_BALANCE, {"tenant_id": self.tenant_id,
+                                                          "account_id": account_id}).one_or_none()
         if row is None:
             raise InvalidTransfer(f"no account {account_id}", "account")
         return Money(row.credits_posted - row.debits_posted, row.currency)

@@ -16,7 +16,12 @@ import sqlalchemy as sa
 
 from ..i18n import _
 from ..money import Money, split_largest_remainder
-from .posting import MEMBER, TRANSFERS, Entry, InvalidTransfer, Ledger, Posted, Transfer, entry_for
+from .posting import ACCOUNTS, MEMBER, TRANSFERS, Entry, InvalidTransfer, Ledger, Posted, Transfer, entry_for
+
+_FUNDS = sa.select(ACCOUNTS.c.code, ACCOUNTS.c.credits_posted - ACCOUNTS.c.debits_posted).where(
+    ACCOUNTS.c.tenant_id == sa.bindparam("tenant_id"), ACCOUNTS.c.owner_kind == MEMBER,
+    ACCOUNTS.c.owner_id == sa.bindparam("owner_id"), ACCOUNTS.c.currency == sa.bindparam("currency"),
+    ACCOUNTS.c.code.in_(("available", "frozen")))
 
 # Reason codes of transfers touching members, with the label a statement shows.
 REASONS = {
@@ -144,8 +149,10 @@ class Wallet:
     # -- the member's view ------------------------------------------------
 
     def funds(self) -> Funds:
-        return Funds(self.currency, self.ledger.balance(self.available).minor,
-                     self.ledger.balance(self.frozen).minor)
+        """Both balances in one read (accounts not opened yet hold nothing)."""
+        rows = dict(self.ledger.session.connection().execute(_FUNDS, {
+            "tenant_id": self.ledger.tenant_id, "owner_id": self.member_id, "currency": self.currency}).all())
+        return Funds(self.currency, rows.get("available", 0), rows.get("frozen", 0))
 
     def movements(self, *, page: int = 1, per_page: int = 20) -> tuple[list[Movement], int]:
         """One page of the fund-movement record and the number of movements in all."""

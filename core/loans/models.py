@@ -45,6 +45,7 @@ class Loan(TenantOwned, Base):
 
     bids: Mapped[list["Bid"]] = relationship(order_by="Bid.id", back_populates="loan")
     installments: Mapped[list["Installment"]] = relationship(order_by="Installment.period", back_populates="loan")
+    paybacks: Mapped[list["Payback"]] = relationship(order_by="(Payback.period, Payback.id)", viewonly=True)
 
     @property
     def remaining(self) -> int:

@@ -416,6 +416,14 @@ def allocate(installment: Installment, amount: int) -> Allocation:
     return Allocation(late, penalty, interest, principal)
 
 
+def _paybacks(session, loan: Loan, period: int) -> list[Payback]:
+    """The lenders' shares of one period, in bid order (from the loan's loaded paybacks when they are)."""
+    if "paybacks" in loan.__dict__:  # loaded with the loan (close of day loads them per chunk)
+        return [p for p in loan.paybacks if p.period == period]
+    return session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id, Payback.period == period)
+                           .order_by(Payback.id)).all()
+
+
 def _first_unpaid(loan: Loan) -> Installment | None:
     return next((i for i in loan.installments if i.status not in ("paid", "written_off")), None)
 
@@ -428,8 +436,7 @@ def _pay(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str,
     paid_before = due.paid_charges + due.paid_interest + due.paid_principal
     key = f"loan:{loan.id}:repay:{due.period}" + ("" if whole and not paid_before else f":from:{paid_before}")
     ref = f"loan:{loan.number}:{due.period}"
-    paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id, Payback.period == due.period)
-                               .order_by(Payback.id)).all()
+    paybacks = _paybacks(session, loan, due.period)
     parts = []
     if due.advanced_on is not None:
         # the lenders were paid from the reserve (or the guarantor): the borrower repays the advancer
@@ -612,9 +619,7 @@ def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) 
 def advance(session, tenant, loan: Loan, installment: Installment, day: dt.date) -> bool:
     """墊付: the risk reserve (or the guarantor) pays the lenders what an overdue installment still owes
     them; the borrower then owes the advancer."""
-    paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id,
-                                                        Payback.period == installment.period)
-                               .order_by(Payback.id)).all()
+    paybacks = _paybacks(session, loan, installment.period)
     ledger = Ledger(session, tenant.id)
     shares, _fees, parts = _lender_shares(
         tenant, loan, paybacks, penalty=0, interest=sum(p.interest - p.paid_interest for p in paybacks),
@@ -695,7 +700,8 @@ def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int
                           .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
     for ids in batches(due):
         rows = session.scalars(sa.select(Installment).where(Installment.id.in_(ids))
-                               .options(selectinload(Installment.loan).selectinload(Loan.installments))
+                               .options(selectinload(Installment.loan).selectinload(Loan.installments),
+                                        selectinload(Installment.loan).selectinload(Loan.paybacks))
                                .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
         for installment in rows:
             _close_installment(session, tenant, installment, day, terms, summary)
