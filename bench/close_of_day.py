@@ -75,6 +75,7 @@ def insert_select(conn, model, values: dict, from_) -> None:
     table = model.__table__
     values = filled(table, values)
     conn.execute(sa.insert(table).from_select(list(values), sa.select(*values.values()).select_from(from_)))
+    conn.exec_driver_sql(f"ANALYZE {table.name}")  # the next INSERT … SELECT joins it: plan with its real size
 
 
 def seed(engine, factory, loans: int) -> int:

@@ -45,6 +45,12 @@ class TemplateHelpers:
 
         return STATUS_LABELS.get(status, status)
 
+    def countdown_units(self):
+        """The units a countdown ticks in, as a translated "d h m s" (days, hours, minutes, seconds)."""
+        from .i18n import _
+
+        return _("d h m s")
+
     def funds_status(self, status: str):
         from .payments.models import STATUS_LABELS
 

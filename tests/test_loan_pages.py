@@ -42,8 +42,15 @@ def test_borrow_review_invest_disburse_repay_through_the_pages(wsgi_app, db, ten
     page = lender.get(DEMO, f"/invest/{number}?_LOCALE_=en")
     too_much = submit(lender, DEMO, page, {"amount": "6000.00"}, status=400)
     assert "left to fund" in too_much.text
-    page = lender.get(DEMO, f"/invest/{number}")
-    submit(lender, DEMO, page, {"amount": "5000.00"}, status=303)
+    page = lender.get(DEMO, f"/invest/{number}?_LOCALE_=en")
+    assert "About the borrower" in page.text and "王**" in page.text and "王小明" not in page.text
+    assert "Projected" in page.text  # the schedule before disbursement
+    # First step: what the bid brings (5,000.00 at 10% over the term, less the 10% fee on interest).
+    confirm = submit(lender, DEMO, page, {"amount": "5000.00"}, status=200)
+    assert "What this bid brings you" in confirm.text and "Confirm the bid" in confirm.text
+    with db.transaction() as session:
+        assert session.get(Loan, loan_id).funded == 0  # nothing frozen before confirming
+    submit(lender, DEMO, confirm, {"confirm": "1"}, status=303)
     assert "¥5,000.00" in lender.get(DEMO, "/account/bids").text
     page = officer.get(DEMO, f"/admin/loans/{loan_id}")
     submit(officer, DEMO, page, {"reason": ""}, "approve", status=303)

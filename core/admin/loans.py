@@ -8,7 +8,7 @@ from pyramid.view import view_config
 from .. import audit
 from ..i18n import _
 from ..loans import services as loans
-from ..loans.models import STATUSES, Installment, Loan, LoanEvent, Payback
+from ..loans.models import STATUSES, Loan, LoanEvent, Payback
 from ..members.models import Member
 from .views import newest_first
 
@@ -37,11 +37,7 @@ def _reviewer_facts(request, loan: Loan, borrower: Member) -> dict:
     from ..loans import guarantors
 
     session = request.dbsession
-    history = dict(session.execute(sa.select(Loan.status, sa.func.count()).where(Loan.borrower_id == borrower.id,
-                                                                                Loan.id != loan.id)
-                                   .group_by(Loan.status)).all())
-    overdue = session.scalar(sa.select(sa.func.count()).select_from(Installment).join(Loan).where(
-        Loan.borrower_id == borrower.id, Installment.status == "overdue")) or 0
+    record = loans.borrower_history(session, borrower.id, excluding=loan.id)
     guarantor = None
     if loan.type_data.get("guarantor_id"):
         found = session.get(guarantors.Guarantor, int(loan.type_data["guarantor_id"]))
@@ -50,7 +46,8 @@ def _reviewer_facts(request, loan: Loan, borrower: Member) -> dict:
                          "left": found.quota - guarantors.quota_used(session, found.id),
                          "state": guarantors.guarantee_state(loan),
                          "reference": loan.type_data.get("guarantee_reference", "")}
-    return {"credit_used": loans.credit_used(session, borrower.id), "history": history, "overdue_now": overdue,
+    return {"credit_used": loans.credit_used(session, borrower.id), "history": record["by_status"],
+            "overdue_now": record["overdue_now"],
             "guarantor": guarantor, "collateral": {k: loan.type_data[k] for k in (
                 "collateral_kind", "collateral_description", "appraised_value", "released_on")
                 if loan.type_data.get(k)}}

@@ -167,7 +167,9 @@ def _labels():
             "failed": _("Not funded, refunded"), "cancelled": _("Cancelled"),
             "defaulted": _("Defaulted (all due)"), "written_off": _("Written off"),
             # bids
-            "frozen": _("Frozen"), "accepted": _("Accepted"), "refunded": _("Refunded")}
+            "frozen": _("Frozen"), "accepted": _("Accepted"), "refunded": _("Refunded"),
+            # installments
+            "due": _("Due"), "overdue": _("Overdue"), "paid": _("Paid")}
 
 
 STATUS_LABELS = _labels()

@@ -121,6 +121,63 @@ def net_assets(session, tenant, member_id: int) -> int:
     return position(session, tenant, member_id).net_assets
 
 
+def borrower_history(session, member_id: int, *, excluding: int | None = None) -> dict:
+    """A borrower's record: their loans by status (``by_status``) and installments overdue now."""
+    where = [Loan.borrower_id == member_id] + ([Loan.id != excluding] if excluding is not None else [])
+    by_status = dict(session.execute(sa.select(Loan.status, sa.func.count()).where(*where)
+                                     .group_by(Loan.status)).all())
+    overdue = session.scalar(sa.select(sa.func.count()).select_from(Installment).join(Loan).where(
+        Loan.borrower_id == member_id, Installment.status == "overdue")) or 0
+    return {"by_status": by_status, "overdue_now": int(overdue)}
+
+
+def mask_name(name: str) -> str:
+    """王小明 → 王**; Alice Smith → A**** S****: enough to recognise, not to identify."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    if " " in name:
+        return " ".join(part[0] + "*" * (len(part) - 1) for part in name.split())
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def schedule_for(tenant, hooks, loan: Loan):
+    """The loan's repayment schedule as its method computes it (before disbursement: a projection)."""
+    method = repayment_methods(hooks).get(loan.repayment_method)
+    if method is None:
+        return None
+    start = loan.disbursed_on or loan.deadline or tenant.business_date
+    return method.schedule(LoanTerms(Money(loan.amount, loan.currency), loan.annual_rate_percent, loan.term_months,
+                                     "month", start, max_rate_percent=Decimal(100)))
+
+
+@dataclass(frozen=True)
+class ExpectedPayback:
+    """What a bid would bring its lender, shown before the bid is confirmed."""
+
+    principal: int
+    interest: int
+    fee: int
+    rows: tuple
+
+    @property
+    def total(self) -> int:
+        return self.principal + self.interest - self.fee
+
+
+def expected_payback(tenant, hooks, loan: Loan, amount: int) -> ExpectedPayback | None:
+    """The lender's share of the projected schedule for a bid of ``amount`` (the rest to others),
+    less the tenant's management fee on interest."""
+    schedule = schedule_for(tenant, hooks, loan)
+    if schedule is None or not 0 < amount <= loan.amount:
+        return None
+    weights = [amount] if amount == loan.amount else [amount, loan.amount - amount]
+    mine = schedule.share(weights)[0]
+    percent = _percent(tenant, "lender_fee_percent", "0")
+    return ExpectedPayback(mine.total_principal, mine.total_interest,
+                           sum(_fee(r.interest, percent) for r in mine.installments), mine.installments)
+
+
 def borrower_profile(session, tenant, borrower: Member):
     from ..loan_types import BorrowerProfile
 
@@ -248,6 +305,21 @@ def bid_unit(tenant) -> int:
     return Money.parse(str((tenant.lending or {}).get("bid_unit", "50")), tenant.currency).minor
 
 
+def parse_bid(tenant, loan: Loan, amount_text) -> int:
+    """A bid amount checked against the loan: the tenant's unit, what is left, the smallest bid."""
+    amount = _money(amount_text, tenant.currency, "amount")
+    unit = bid_unit(tenant)
+    if amount.minor % unit:
+        raise LoanError("amount", _("Bid in multiples of ${unit}.", mapping={"unit": str(Money(unit, tenant.currency))}))
+    if amount.minor > loan.remaining:
+        raise LoanError("amount", _("Only ${left} is left to fund.", mapping={"left": str(Money(loan.remaining,
+                                                                                                loan.currency))}))
+    if amount.minor < min(loan.min_bid, loan.remaining):
+        raise LoanError("amount", _("The smallest bid is ${minimum}.",
+                                    mapping={"minimum": str(Money(loan.min_bid, loan.currency))}))
+    return amount.minor
+
+
 def place_bid(session, tenant, hooks, loan_id: int, lender: Member, amount_text: str, *, key: str,
               auto: bool = False) -> Bid:
     """Freeze a lender's bid (融資湊標); the loan row is locked so it is never over-funded."""
@@ -268,15 +340,7 @@ def place_bid(session, tenant, hooks, loan_id: int, lender: Member, amount_text:
         raise LoanError("amount", _("Complete real-name verification before investing."))
     if lender.bidding_frozen:
         raise LoanError("amount", _("Bidding is frozen on your account. See your account page."))
-    unit = bid_unit(tenant)
-    if amount.minor % unit:
-        raise LoanError("amount", _("Bid in multiples of ${unit}.", mapping={"unit": str(Money(unit, tenant.currency))}))
-    if amount.minor > loan.remaining:
-        raise LoanError("amount", _("Only ${left} is left to fund.", mapping={"left": str(Money(loan.remaining,
-                                                                                                loan.currency))}))
-    if amount.minor < min(loan.min_bid, loan.remaining):
-        raise LoanError("amount", _("The smallest bid is ${minimum}.",
-                                    mapping={"minimum": str(Money(loan.min_bid, loan.currency))}))
+    parse_bid(tenant, loan, amount_text)
     if loan.max_bid is not None:
         mine = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Bid.amount), 0)).where(
             Bid.loan_id == loan.id, Bid.member_id == lender.id, Bid.status != "refunded"))

@@ -1,7 +1,9 @@
 """Portal pages of the lifecycle: invest (我要投資), borrow (我要借款), my loans and my bids."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+import zoneinfo
 
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
@@ -11,6 +13,7 @@ from ..i18n import _
 from ..money import Money, MoneyError
 from ..portal.tools import methods as repayment_methods
 from . import services as loans
+from ..members.models import Member
 from .models import Bid, Loan, Payback
 
 TABS = {"bidding": ("bidding",), "review": ("full",), "repaying": ("repaying",), "settled": ("settled",)}
@@ -65,15 +68,61 @@ def _loan_by_number(request) -> Loan:
     return loan
 
 
+def fundraising_ends(tenant, loan: Loan) -> dt.datetime | None:
+    """When bidding closes: the close of day after the deadline, at the tenant's local midnight (UTC)."""
+    if loan.deadline is None:
+        return None
+    local = dt.datetime.combine(loan.deadline + dt.timedelta(days=1), dt.time(0), zoneinfo.ZoneInfo(tenant.timezone))
+    return local.astimezone(dt.timezone.utc)
+
+
+def _bidders(session, loan: Loan) -> dict[int, str]:
+    """Masked names of the loan's lenders by member id (王**, or 138****8000)."""
+    ids = {b.member_id for b in loan.bids}
+    members = session.scalars(sa.select(Member).where(Member.id.in_(ids))).all() if ids else []
+    return {m.id: loans.mask_name(m.legal_name) or m.masked_phone for m in members}
+
+
+def _schedule_rows(request, loan: Loan):
+    """The installments once disbursed, else the projected schedule."""
+    if loan.installments:
+        return loan.installments
+    projected = loans.schedule_for(request.tenant, request.hooks, loan)
+    return projected.installments if projected is not None else ()
+
+
 @view_config(route_name="invest.loan", renderer="portal/loan.pt")
 def loan_page(request):
+    """A loan's page: terms, borrower summary (masked), progress and countdown, schedule, bids, and the bid
+    form — whose first step shows the expected payback, the second places the bid."""
     loan = _loan_by_number(request)
+    session, tenant = request.dbsession, request.tenant
+    borrower = session.get(Member, loan.borrower_id)
+    loan_type = loans.loan_types(request.hooks).get(loan.loan_type)
+    method = repayment_methods(request.hooks).get(loan.repayment_method)
     data = {"loan": loan, "errors": {}, "form": dict(request.POST),
-            "key": uuid.uuid4().hex, "unit": loans.bid_unit(request.tenant),
-            "percent": loan.funded * 100 // loan.amount}
+            "key": request.POST.get("key") or uuid.uuid4().hex, "unit": loans.bid_unit(tenant),
+            "percent": loan.funded * 100 // loan.amount, "loan_type": loan_type, "method": method,
+            "borrower": {"name": loans.mask_name(borrower.legal_name) or borrower.masked_phone,
+                         "grade": borrower.credit_grade, "verified": borrower.is_verified,
+                         "since": borrower.created_at, **loans.borrower_history(session, borrower.id)},
+            "ends": fundraising_ends(tenant, loan),
+            "days_left": (loan.deadline - tenant.business_date).days if loan.deadline else None,
+            "schedule": _schedule_rows(request, loan),
+            "bidders": _bidders(session, loan), "expected": None}
     if request.method == "POST":
         if request.identity is None or request.identity.kind != "member":
             return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))
+        if not request.POST.get("confirm"):  # first step: show what the bid would bring
+            try:
+                amount = loans.parse_bid(tenant, loan, request.POST.get("amount", ""))
+            except loans.LoanError as error:
+                data["errors"] = {error.field: error.message}
+                request.response.status = 400
+                return data
+            data["expected"] = loans.expected_payback(tenant, request.hooks, loan, amount)
+            data["amount"] = amount
+            return data
         try:
             loans.place_bid(request.dbsession, request.tenant, request.hooks, loan.id, request.identity.user,
                             request.POST.get("amount", ""), key=request.POST.get("key") or uuid.uuid4().hex)

@@ -116,6 +116,9 @@ def test_the_demo_story(browser, live_server, db, tenants, artifacts):
     visitor.goto(url(port, f"/invest/{number}"))
     visitor.fill("#amount", "3000.00")
     visitor.click("form:has(#amount) button[type=submit]")
+    visitor.wait_for_selector("input[name=confirm]", state="attached")  # the expected payback first
+    visitor.screenshot(path=artifacts / "bid-confirm-default-theme.png", full_page=True)
+    visitor.click("form:has(input[name=confirm]) button[type=submit]")
     visitor.wait_for_url("**/account/bids**")
     visitor.goto(url(port, "/account"))
     assert "¥3,000.00" in visitor.inner_text("main")  # frozen

@@ -1,0 +1,83 @@
+/* Lendstack portal: small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+
+  /* Countdowns: <time data-countdown="2027-03-01T16:00:00Z" data-done="…">3 days left</time>.
+     The server's text stays until the first tick; units come from data-units="d h m s". */
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+
+  function tick(el) {
+    var end = Date.parse(el.getAttribute("data-countdown"));
+    if (isNaN(end)) { return false; }
+    var left = Math.floor((end - Date.now()) / 1000);
+    if (left <= 0) {
+      el.textContent = el.getAttribute("data-done") || "0";
+      return false;
+    }
+    var units = (el.getAttribute("data-units") || "d h m s").split(" ");
+    var days = Math.floor(left / 86400);
+    var rest = left % 86400;
+    el.textContent = (days ? days + units[0] + " " : "") + pad(Math.floor(rest / 3600)) + units[1] + " " +
+      pad(Math.floor(rest % 3600 / 60)) + units[2] + " " + pad(rest % 60) + units[3];
+    return true;
+  }
+
+  function countdowns() {
+    var els = Array.prototype.slice.call(document.querySelectorAll("[data-countdown]"));
+    if (!els.length) { return; }
+    function all() { els = els.filter(tick); if (els.length) { window.setTimeout(all, 1000); } }
+    all();
+  }
+
+  /* Live schedule preview on the borrow form: asks the calculator API as the borrower types. */
+  function preview() {
+    var form = document.querySelector("form[data-preview]");
+    var out = document.getElementById("schedule-preview");
+    if (!form || !out || !window.fetch) { return; }
+    var timer = null;
+    function field(name) { var el = form.elements[name]; return el ? el.value.trim() : ""; }
+    function cell(row, text, numeric) {
+      var td = document.createElement("td");
+      td.textContent = text;
+      if (numeric) { td.className = "num"; }
+      row.appendChild(td);
+    }
+    function render(data) {
+      var body = out.querySelector("tbody");
+      body.textContent = "";
+      data.installments.forEach(function (r) {
+        var tr = document.createElement("tr");
+        cell(tr, r.period); cell(tr, r.due_date); cell(tr, r.principal, true); cell(tr, r.interest, true);
+        cell(tr, r.payment, true);
+        body.appendChild(tr);
+      });
+      out.querySelector("[data-total-interest]").textContent = data.total_interest;
+      out.querySelector("[data-total-payment]").textContent = data.total_payment;
+      out.hidden = false;
+      out.removeAttribute("data-error");
+    }
+    function update() {
+      var body = {
+        method: field("repayment_method"), principal: field("amount"),
+        annual_rate_percent: field("annual_rate_percent"), term_months: parseInt(field("term_months"), 10)
+      };
+      if (!body.method || !body.principal || !body.annual_rate_percent || !(body.term_months > 0)) { return; }
+      fetch(form.getAttribute("data-preview"), {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "Accept": "application/json"},
+        body: JSON.stringify(body)
+      }).then(function (response) {
+        return response.json().then(function (data) { return {ok: response.ok, data: data}; });
+      }).then(function (result) {
+        if (result.ok) { render(result.data); } else { out.setAttribute("data-error", "1"); }
+      }).catch(function () { /* the server-side preview button still works */ });
+    }
+    form.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(update, 300);
+    });
+    form.addEventListener("change", update);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { countdowns(); preview(); });
+}());
