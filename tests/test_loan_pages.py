@@ -24,10 +24,19 @@ def test_borrow_review_invest_disburse_repay_through_the_pages(wsgi_app, db, ten
     lender, lender_id = member_client(wsgi_app, db, "13800138101")
     seed(db, lender_id, 1_000_000)
     page = borrower.get(DEMO, "/borrow?_LOCALE_=en")
+    assert "Credit loan" in page.text and "Credit line left" in page.text
+    assert "Submit application" not in page.text  # the types first, each explaining itself
+    page = borrower.get(DEMO, "/borrow?type=credit&_LOCALE_=en")
     refused = submit(borrower, DEMO, page, {"title": "x", "amount": "5000.00", "annual_rate_percent": "10",
                                             "term_months": "6", "fundraising_days": "5"}, status=400)
-    assert "title of 4 to 120" in refused.text
-    page = borrower.get(DEMO, "/borrow")
+    assert "title of 4 to 120" in refused.text and 'value="5000.00"' in refused.text  # the input is kept
+    form = [f for f in refused.forms.values() if "preview" in f.fields][0]
+    form["title"] = "裝修借款"
+    preview = form.submit("preview", value="1", extra_environ={"HTTP_HOST": DEMO}, status=200)
+    assert "Your repayment schedule" in preview.text and preview.text.count('<td class="num">') >= 18
+    with db.transaction() as session:
+        assert session.scalars(sa.select(Loan)).first() is None  # a preview saves nothing
+    page = borrower.get(DEMO, "/borrow?type=credit")
     submit(borrower, DEMO, page, {"title": "裝修借款", "amount": "5000.00", "annual_rate_percent": "10",
                                   "term_months": "6", "fundraising_days": "5", "min_bid": "100"}, status=303)
     with db.transaction() as session:

@@ -39,7 +39,7 @@ def test_settings_reach_the_plugin_deserialized(db, tenants, plugins):
     with db.transaction() as session:
         demo = plugins.for_tenant(tenant_by_slug(session, "demo"))
         types = {t.code: t for t in demo.collect("lendstack_loan_types")}
-        assert sorted(types) == ["credit", "mortgage", "net_worth"]
+        assert sorted(types) == ["credit", "guaranteed", "instant", "mortgage", "net_worth"]
         credit = types["credit"]
         assert str(credit.settings["max_amount"]) == "300000"
         assert credit.settings["max_term_months"] == 36

@@ -214,6 +214,35 @@ def set_credit_line(member: Member, amount_text: str, currency: str, grade: str 
 
 # -- application and first review ------------------------------------------------
 
+def _terms(tenant, form: dict) -> tuple[Money, Decimal, int]:
+    """An application's amount, annual rate and term in months, parsed (not yet bounded)."""
+    amount = _money(form.get("amount"), tenant.currency, "amount")
+    try:
+        rate = Decimal(str(form.get("annual_rate_percent", "")).strip())
+        months = int(str(form.get("term_months", "")).strip())
+    except (ArithmeticError, ValueError):
+        raise LoanError("annual_rate_percent", _("Enter the rate, the term and the fundraising days as numbers.")) \
+            from None
+    return amount, rate, months
+
+
+def _schedule(tenant, method, amount: Money, rate: Decimal, months: int):
+    try:
+        return method.schedule(LoanTerms(amount, rate, months, "month", tenant.business_date,
+                                         max_rate_percent=tenant.max_annual_rate_percent))
+    except ScheduleError as error:
+        raise LoanError(error.field, error.message) from None
+
+
+def preview_schedule(tenant, hooks, form: dict):
+    """The schedule an application's amount, rate, term and method would have (nothing is saved)."""
+    amount, rate, months = _terms(tenant, form)
+    method = repayment_methods(hooks).get(form.get("repayment_method", ""))
+    if method is None:
+        raise LoanError("repayment_method", _("Choose one of the repayment methods offered for this loan type."))
+    return _schedule(tenant, method, amount, rate, months)
+
+
 def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: bool = False) -> Loan:
     """A borrower's application (借款項目申請), checked by core and by the loan type's rules.
 
@@ -229,24 +258,16 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
     title = (form.get("title") or "").strip()
     if not 4 <= len(title) <= 120:
         raise LoanError("title", _("Give the loan a title of 4 to 120 characters."))
-    amount = _money(form.get("amount"), tenant.currency, "amount")
+    amount, rate, months = _terms(tenant, form)
     try:
-        rate = Decimal(str(form.get("annual_rate_percent", "")).strip())
-        months = int(str(form.get("term_months", "")).strip())
         days = int(str(form.get("fundraising_days", "7")).strip())
-    except (ArithmeticError, ValueError):
-        raise LoanError("annual_rate_percent", _("Enter the rate, the term and the fundraising days as numbers.")) \
-            from None
+    except ValueError:
+        raise LoanError("fundraising_days", _("Raise the money in 1 to 60 days.")) from None
     enabled = list(repayment_methods(hooks))
     method_code = form.get("repayment_method", "")
     if method_code not in loan_type.allowed_methods(enabled):
         raise LoanError("repayment_method", _("Choose one of the repayment methods offered for this loan type."))
-    method = repayment_methods(hooks)[method_code]
-    try:
-        method.schedule(LoanTerms(amount, rate, months, "month", tenant.business_date,
-                                  max_rate_percent=tenant.max_annual_rate_percent))
-    except ScheduleError as error:
-        raise LoanError(error.field, error.message) from None
+    _schedule(tenant, repayment_methods(hooks)[method_code], amount, rate, months)
     if not 1 <= days <= 60:
         raise LoanError("fundraising_days", _("Raise the money in 1 to 60 days."))
     min_bid = _money(form.get("min_bid") or "50", tenant.currency, "min_bid")

@@ -136,27 +136,54 @@ def loan_page(request):
 
 @view_config(route_name="borrow.index", renderer="portal/borrow.pt")
 def borrow(request):
-    types = {code: t for code, t in loans.loan_types(request.hooks).items() if not t.staff_only}
-    from .guarantors import Guarantor
-
-    guarantors = request.dbsession.scalars(sa.select(Guarantor).where(Guarantor.active.is_(True))
-                                           .order_by(Guarantor.name)).all() \
-        if any(t.needs_guarantor for t in types.values()) else []
-    data = {"types": list(types.values()), "methods": repayment_methods(request.hooks), "errors": {},
-            "guarantors": guarantors,
-            "form": dict(request.POST) if request.method == "POST" else {"loan_type": next(iter(types), "")}}
-    if request.method == "POST":
-        if request.identity is None or request.identity.kind != "member":
-            return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))
+    """我要借款: the tenant's loan types, each explaining itself; then the chosen type's form, whose
+    "preview" button (and, with the page's script, every change) shows the schedule before applying."""
+    guarantors = _guarantors(request)
+    types = {code: t for code, t in loans.loan_types(request.hooks).items()
+             if not t.staff_only and (guarantors or not t.needs_guarantor)}  # no guarantor yet: not offered
+    form = dict(request.POST) if request.method == "POST" else {}
+    chosen = types.get(form.get("loan_type") or request.params.get("type", ""))
+    if chosen is None and len(types) == 1:
+        chosen = next(iter(types.values()))
+    member = request.identity.user if request.identity is not None and request.identity.kind == "member" else None
+    data = {"types": list(types.values()), "chosen": chosen, "methods": _methods_for(request, chosen),
+            "errors": {}, "guarantors": guarantors if chosen and chosen.needs_guarantor else [],
+            "form": form or {"fundraising_days": "7", "min_bid": "50"}, "preview": None,
+            "profile": loans.borrower_profile(request.dbsession, request.tenant, member)
+            if member is not None and member.is_verified else None}
+    if request.method != "POST" or chosen is None:
+        return data
+    if request.identity is None or request.identity.kind != "member":
+        return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))
+    if request.POST.get("preview"):
         try:
-            loan = loans.apply(request.dbsession, request.tenant, request.hooks, request.identity.user,
-                               dict(request.POST))
+            data["preview"] = loans.preview_schedule(request.tenant, request.hooks, form)
         except loans.LoanError as error:
             data["errors"] = {error.field: error.message}
             request.response.status = 400
-            return data
-        return HTTPSeeOther(request.route_path("account.loans", _query={"applied": loan.number}))
-    return data
+        return data
+    try:
+        loan = loans.apply(request.dbsession, request.tenant, request.hooks, member, form)
+    except loans.LoanError as error:
+        data["errors"] = {error.field: error.message}
+        request.response.status = 400
+        return data
+    return HTTPSeeOther(request.route_path("account.loans", _query={"applied": loan.number}))
+
+
+def _methods_for(request, loan_type) -> dict:
+    enabled = repayment_methods(request.hooks)
+    if loan_type is None:
+        return enabled
+    allowed = loan_type.allowed_methods(list(enabled))
+    return {code: method for code, method in enabled.items() if code in allowed}
+
+
+def _guarantors(request):
+    from .guarantors import Guarantor
+
+    return request.dbsession.scalars(sa.select(Guarantor).where(Guarantor.active.is_(True))
+                                     .order_by(Guarantor.name)).all()
 
 
 @view_config(route_name="account.loans", renderer="account/loans.pt", permission="member")
