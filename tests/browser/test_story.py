@@ -96,14 +96,14 @@ def test_the_demo_story(browser, live_server, db, tenants, artifacts):
     borrower.fill("#password", PASSWORD)
     borrower.click("form:has(#login) button[type=submit]")
     borrower.wait_for_url(url(port, "/account"))
-    borrower.goto(url(port, "/borrow"))
+    borrower.goto(url(port, "/borrow?type=credit"))
     borrower.fill("#title", "小店週轉資金")
     borrower.fill("#amount", "3000.00")
     borrower.fill("#annual_rate_percent", "12")
     borrower.fill("#term_months", "3")
     borrower.fill("#fundraising_days", "5")
     borrower.fill("#min_bid", "100")
-    borrower.click("form:has(#title) button[type=submit]")
+    borrower.click("form:has(#title) button[type=submit]:not([name=preview])")
     borrower.wait_for_url("**/account/loans**")
     with db.transaction() as session:
         loan_id, number = session.execute(sa.select(Loan.id, Loan.number)).one()
@@ -151,3 +151,83 @@ def test_the_demo_story(browser, live_server, db, tenants, artifacts):
         acme.goto(url(port, path, host="acme.localhost"))
         acme.screenshot(path=artifacts / name, full_page=True)
     assert (artifacts / "calculator-classic-theme.png").stat().st_size > 0
+
+
+def test_a_borrower_applies_for_each_loan_type(browser, live_server, db, tenants, artifacts):
+    """Credit, net-worth, mortgage and guaranteed loans from the borrow page; an instant loan from the back office."""
+    from core.ledger import Ledger, Wallet
+    from core.money import Money
+
+    port = live_server
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        member = create_member(session, demo, phone="13612345678", password=PASSWORD, legal_name="周美玲",
+                               id_number=resident_id(401), verified=True)
+        member.credit_line = 2_000_000
+        Wallet(Ledger(session, demo.id), member.id, "CNY").recharge(Money(2_000_000, "CNY"), key="story-cash",
+                                                                    ref="story", initiator="story")
+    officer = staff_page(browser, port, db, "types-officer")
+    officer.goto(url(port, "/admin/guarantors"))
+    officer.fill("#name", "鼎信融資擔保")
+    officer.fill("#quota", "100000")
+    officer.click("form:has(#quota) button[type=submit]")
+    officer.wait_for_selector("td:has-text('鼎信融資擔保')")
+
+    borrower = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-TW").new_page()
+    borrower.goto(url(port, "/login"))
+    borrower.fill("#login", "13612345678")
+    borrower.fill("#password", PASSWORD)
+    borrower.click("form:has(#login) button[type=submit]")
+    borrower.wait_for_url(url(port, "/account"))
+    borrower.goto(url(port, "/borrow"))
+    borrower.screenshot(path=artifacts / "borrow-types-default-theme.png", full_page=True)
+    applications = {
+        "credit": ("信用週轉借款", "5000.00", {}),
+        "net_worth": ("凈值標資金周轉", "3000.00", {}),
+        "mortgage": ("房產抵押借款", "60000.00", {"#collateral_description": "上海市住宅一套",
+                                               "#appraised_value": "200000"}),
+        "guaranteed": ("擔保經營借款", "8000.00", {}),
+    }
+    for code, (title, amount, extra) in applications.items():
+        borrower.goto(url(port, "/borrow"))
+        borrower.click(f"a[href*='type={code}']")
+        borrower.wait_for_selector("#title")
+        borrower.fill("#title", title)
+        borrower.fill("#amount", amount)
+        borrower.fill("#annual_rate_percent", "10")
+        borrower.fill("#term_months", "6")
+        if code == "credit":
+            # the page's script asks the calculator as the borrower types: six rows appear
+            borrower.wait_for_selector("#schedule-preview tbody tr:nth-child(6)")
+            borrower.screenshot(path=artifacts / "borrow-preview-default-theme.png", full_page=True)
+        if code == "mortgage":
+            borrower.select_option("#collateral_kind", "property")
+        if code == "guaranteed":
+            borrower.select_option("#guarantor_id", label="鼎信融資擔保")
+        for selector, value in extra.items():
+            borrower.fill(selector, value)
+        borrower.click("form:has(#title) button[type=submit]:not([name=preview])")
+        borrower.wait_for_url("**/account/loans**")
+    mine = borrower.inner_text("main")
+    assert all(title in mine for title, _, _ in applications.values())
+
+    # Instant loans are promotions staff publish for a borrower.
+    officer.goto(url(port, "/admin/loans/new"))
+    officer.fill("#borrower", "13612345678")
+    officer.select_option("#loan_type", "instant")
+    officer.fill("#title", "新手專享秒標")
+    officer.fill("#amount", "1000.00")
+    officer.fill("#annual_rate_percent", "12")
+    officer.fill("#term_months", "1")
+    officer.select_option("#repayment_method", "one_time")
+    officer.fill("#fundraising_days", "1")
+    officer.click("form:has(#borrower) button[type=submit]")
+    officer.wait_for_url("**/admin/loans/*")
+    with db.transaction() as session:
+        kinds = dict(session.execute(sa.select(Loan.loan_type, Loan.status).join(Member, Member.id == Loan.borrower_id)
+                                     .where(Member.phone == "+8613612345678")).all())
+    assert kinds == {"credit": "submitted", "net_worth": "submitted", "mortgage": "submitted",
+                     "guaranteed": "submitted", "instant": "bidding"}
+    visitor = browser.new_context(locale="zh-TW").new_page()
+    visitor.goto(url(port, "/invest"))
+    assert "新手專享秒標" in visitor.inner_text("main")
