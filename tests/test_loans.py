@@ -360,6 +360,11 @@ def test_the_risk_reserve_advances_and_is_repaid(db, plugins, people):
         assert verify(session) == []
 
 
+def _csrf(client, loan_id):
+    page = client.get("demo.localhost", f"/admin/loans/{loan_id}")
+    return [f for f in page.forms.values() if "csrf_token" in f.fields][0]["csrf_token"].value
+
+
 def test_long_overdue_loans_are_accelerated_then_written_off(db, plugins, people, wsgi_app):
     from tests.helpers import staff_client, submit
 
@@ -370,10 +375,22 @@ def test_long_overdue_loans_are_accelerated_then_written_off(db, plugins, people
         assert loan.status == "defaulted"
         assert all(i.status == "overdue" for i in loan.installments)
     officer = staff_client(wsgi_app, db, "writer", "administrator")
+    overdue = officer.get("demo.localhost", "/admin/loans/overdue?_LOCALE_=en")
+    assert overdue.text.count("Defaulted") == 12  # every installment of the accelerated loan
+    assert '<td class="num"><strong>6</strong></td>' in overdue.text  # closed through due + 5
     page = officer.get("demo.localhost", f"/admin/loans/{loan_id}")
     assert submit(officer, "demo.localhost", page, {"reason": ""}, status=400).status_int == 400
     page = officer.get("demo.localhost", f"/admin/loans/{loan_id}")
     submit(officer, "demo.localhost", page, {"reason": "借款人失聯，催收無果"}, status=303)
+    with db.transaction() as session:
+        assert session.get(Loan, loan_id).status == "defaulted"  # waiting for a second person
+    refused = officer.post("demo.localhost", f"/admin/loans/{loan_id}/write-off",
+                           {"step": "approve", "csrf_token": _csrf(officer, loan_id)}, status=400)
+    assert refused.status_int == 400
+    approver = staff_client(wsgi_app, db, "approver", "administrator")
+    page = approver.get("demo.localhost", f"/admin/loans/{loan_id}")
+    form = [f for f in page.forms.values() if f.action.endswith("/write-off")][0]
+    form.submit("step", value="approve", extra_environ={"HTTP_HOST": "demo.localhost"}, status=303)
     with db.transaction() as session:
         loan = session.get(Loan, loan_id)
         assert loan.status == "written_off"

@@ -32,6 +32,7 @@ def includeme(config):
     route("admin.org", "/admin/org")
     route("admin.loans", "/admin/loans")
     route("admin.loan_new", "/admin/loans/new")
+    route("admin.overdue", "/admin/loans/overdue")
     route("admin.loan", "/admin/loans/{id:\\d+}")
     route("admin.loan_decide", "/admin/loans/{id:\\d+}/decision")
     route("admin.loan_write_off", "/admin/loans/{id:\\d+}/write-off")
@@ -53,6 +54,8 @@ def includeme(config):
     config.add_nav("admin.members", _("Members"), "admin.members", order=10, area="admin",
                    visible=_may("member.view"))
     config.add_nav("admin.loans", _("Loans"), "admin.loans", order=15, area="admin", visible=_may("member.view"))
+    config.add_nav("admin.overdue", _("Overdue"), "admin.overdue", order=15.5, area="admin",
+                   visible=_may("member.view"))
     config.add_nav("admin.guarantors", _("Guarantors"), "admin.guarantors", order=16, area="admin",
                    visible=_may("loan.review"))
     config.add_nav("admin.recharges", _("Recharges"), "admin.recharges", order=20, area="admin",

@@ -67,6 +67,8 @@ def _detail(request, loan, error=None):
         "can_final": bool(request.has_permission("loan.final_review")),
         "can_write_off": bool(request.has_permission("loan.write_off")),
         "can_guarantee": bool(request.has_permission("loan.guarantee")),
+        "write_off_request": loans.pending_write_off(session, loan),
+        "me": audit.actor_of(request),
     }
 
 
@@ -120,14 +122,31 @@ def loan_write_off(request):
                                      .with_for_update()).first()
     if loan is None:
         raise HTTPNotFound()
+    step, by = request.POST.get("step", "request"), audit.actor_of(request)
     try:
-        loans.write_off(request.dbsession, loan, reason=request.POST.get("reason", ""), by=audit.actor_of(request))
+        if step == "approve":
+            loans.write_off(request.dbsession, loan, by=by)
+        elif step == "decline":
+            loans.decline_write_off(request.dbsession, loan, by=by)
+        else:
+            loans.request_write_off(request.dbsession, loan, reason=request.POST.get("reason", ""), by=by)
     except loans.LoanError as error:
         request.response.status = 400
         return _detail(request, loan, error.message)
-    audit.record(request, "loan.write_off", "loan", loan.number, {"status": "defaulted"},
+    audit.record(request, f"loan.write_off.{step}", "loan", loan.number, {"status": "defaulted"},
                  {"status": loan.status, "reason": loan.review_note})
     return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))
+
+
+@view_config(route_name="admin.overdue", renderer="admin/overdue.pt", permission="member.view")
+def overdue_list(request):
+    """逾期列表: every overdue installment, longest past due first, with what it owes and who advanced it."""
+    from .views import PAGE_SIZE, page_number
+
+    page = page_number(request)
+    rows = loans.overdue_rows(request.dbsession, request.tenant, limit=PAGE_SIZE + 1,
+                              offset=(page - 1) * PAGE_SIZE)
+    return {"rows": rows[:PAGE_SIZE], "page": page, "more": len(rows) > PAGE_SIZE, "filters": {}}
 
 
 @view_config(route_name="admin.guarantors", renderer="admin/guarantors.pt", permission="loan.review")

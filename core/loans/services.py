@@ -728,19 +728,59 @@ def advance(session, tenant, loan: Loan, installment: Installment, day: dt.date)
     return True
 
 
-def write_off(session, loan: Loan, *, reason: str, by: str) -> None:
-    """核銷: staff close a defaulted loan; what is unpaid stays unpaid (lenders bear it unless advanced)."""
+def pending_write_off(session, loan: Loan) -> LoanEvent | None:
+    """The write-off request waiting for a second person's approval, if any."""
+    last = session.scalars(sa.select(LoanEvent).where(
+        LoanEvent.loan_id == loan.id, LoanEvent.event.in_(["write_off_requested", "write_off_declined",
+                                                            "written_off"])).order_by(LoanEvent.id.desc())).first()
+    return last if last is not None and last.event == "write_off_requested" else None
+
+
+def request_write_off(session, loan: Loan, *, reason: str, by: str) -> None:
+    """核銷, first step: one staff member asks, with the reason; another approves (:func:`write_off`)."""
     if loan.status != "defaulted":
         raise LoanError("decision", _("Only a defaulted loan can be written off."))
     if not (reason or "").strip():
         raise LoanError("reason", _("Give a reason for the write-off."))
+    if pending_write_off(session, loan) is not None:
+        raise LoanError("decision", _("A write-off of this loan is already waiting for approval."))
+    record(session, loan, "write_off_requested", by, reason=reason.strip()[:300])
+    session.flush()
+
+
+def decline_write_off(session, loan: Loan, *, by: str) -> None:
+    if pending_write_off(session, loan) is None:
+        raise LoanError("decision", _("No write-off of this loan is waiting for approval."))
+    record(session, loan, "write_off_declined", by)
+    session.flush()
+
+
+def write_off(session, loan: Loan, *, by: str) -> None:
+    """核銷, second step: a different staff member approves the request; the loan closes and what is unpaid
+    stays unpaid (lenders bear it unless advanced)."""
+    requested = pending_write_off(session, loan)
+    if loan.status != "defaulted" or requested is None:
+        raise LoanError("decision", _("No write-off of this loan is waiting for approval."))
+    if requested.actor == by:
+        raise LoanError("decision", _("Another staff member must approve a write-off you asked for."))
+    reason = requested.detail.get("reason", "")
     for installment in loan.installments:
         if installment.status != "paid":
             installment.status = "written_off"
     session.execute(sa.update(Payback).where(Payback.loan_id == loan.id, Payback.status == "due")
                     .values(status="written_off"))
-    loan.status, loan.review_note = "written_off", reason.strip()[:300]
-    record(session, loan, "written_off", by, reason=reason)
+    loan.status, loan.review_note = "written_off", reason[:300]
+    record(session, loan, "written_off", by, reason=reason, requested_by=requested.actor)
+
+
+def overdue_rows(session, tenant, *, limit: int, offset: int = 0):
+    """Overdue installments, longest past due first: ``(installment, loan, borrower, days past due)``."""
+    rows = session.execute(sa.select(Installment, Loan, Member).join(Loan, Loan.id == Installment.loan_id)
+                           .join(Member, Member.id == Loan.borrower_id)
+                           .where(Installment.status == "overdue")
+                           .order_by(Installment.due_date, Installment.loan_id, Installment.period)
+                           .limit(limit).offset(offset)).all()
+    return [(i, loan, member, (tenant.business_date - i.due_date).days) for i, loan, member in rows]
 
 
 # -- close of day ---------------------------------------------------------------------
