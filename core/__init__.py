@@ -84,6 +84,7 @@ def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Config
     config.include(".payments.views")
     config.include(".sms")
     config.include(".loans.views")
+    config.include(".content.views")
     config.include(".portal")
     config.include(".admin")
     config.include(".operator")

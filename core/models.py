@@ -12,3 +12,4 @@ from .loans.models import Bid, ClosedDay, Installment, Loan, LoanEvent, Payback 
 from .loans.schedule_jobs import ReminderSent  # noqa: F401
 from .loans.autoinvest import AutoInvestRule  # noqa: F401
 from .loans.guarantors import Guarantor  # noqa: F401
+from .content.models import ContentItem  # noqa: F401

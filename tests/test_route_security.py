@@ -11,6 +11,7 @@ PUBLIC = {
     "member.register", "member.login", "member.forgot",
     "admin.login", "admin.two_factor", "operator.login",
     "api.tools", "api.tools.schedule", "api.spec", "api.spec.yaml", "api.auth.token", "api.loans", "api.loan",
+    "content.item", "content.image",  # published items only; drafts answer 404
     # Gateways call these without a session; each checks the gateway's signature instead.
     "payments.callback", "payments.payout_callback", "sandbox.checkout", "sms.status_callback",
 }

@@ -36,9 +36,14 @@ def home(request):
 
     from ..loans.models import Loan
 
+    from ..content import services as content
+
     featured = request.dbsession.scalars(sa.select(Loan).where(Loan.status == "bidding")
                                          .order_by(Loan.id.desc()).limit(4)).all()
+    locale = request.localizer.locale_name
     return {
+        "banners": content.banners(request.dbsession, locale),
+        "news": content.latest(request.dbsession, locale),
         "figures": platform_figures(request.dbsession),
         "featured": featured,
         "products": loan_products(request),
