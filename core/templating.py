@@ -67,6 +67,19 @@ class TemplateHelpers:
     def date(self, value, format: str = "medium") -> str:
         return format_date(value, format=format, locale=region_locale(self.locale))
 
+    def month_title(self, value) -> str:
+        """A month as its locale writes it: 2027年1月, January 2027."""
+        from babel.dates import format_skeleton
+
+        return format_skeleton("yMMMM", value, locale=region_locale(self.locale))
+
+    def weekdays(self) -> list[str]:
+        """Short weekday names, Monday first."""
+        from babel.dates import get_day_names
+
+        names = get_day_names("abbreviated", locale=region_locale(self.locale))
+        return [names[i] for i in range(7)]
+
     def datetime(self, value) -> str:
         """A timestamp in the tenant's time zone (UTC on the operator console)."""
         zone = self.tenant.timezone if self.tenant is not None else "UTC"

@@ -4,7 +4,7 @@ import re
 import sqlalchemy as sa
 
 from core.ledger import Ledger, Wallet, verify
-from core.loans.models import Loan
+from core.loans.models import Loan, Payback
 from core.money import Money
 from core.tenancy.services import tenant_by_slug
 from tests.helpers import luhn_card, member_client, staff_client, submit
@@ -73,6 +73,15 @@ def test_borrow_review_invest_disburse_repay_through_the_pages(wsgi_app, db, ten
     assert "Receivable principal" in overview and "Net assets" in overview
     received = lender.get(DEMO, "/account/bids").text
     assert re.search(r"Received paybacks|已收回款|回款", received)
+    calendar = lender.get(DEMO, "/account/calendar?_LOCALE_=en").text
+    assert "Received this month" in calendar and "✓" in calendar  # the payback, on the day it came
+    with db.transaction() as session:
+        second_due = session.scalars(sa.select(Payback.due_date).where(Payback.status == "due")
+                                     .order_by(Payback.due_date)).first()
+    later = lender.get(DEMO, f"/account/calendar?month={second_due:%Y-%m}&_LOCALE_=en").text
+    assert f'datetime="{second_due.isoformat()}"' in later and 'class="expected"' in later
+    assert "The months ahead" in later
+    assert lender.get(DEMO, "/account/calendar?month=nonsense").status_int == 200  # falls back to this month
     with db.transaction() as session:
         assert verify(session) == []
 
@@ -120,4 +129,5 @@ def test_invest_filters_and_sorts(wsgi_app, db, tenants, client):
     assert "高利短期" in text and "低利長期" not in text
     text = client.get(DEMO, "/invest?min_rate=10&max_amount=5000").text
     assert "高利短期" in text and "低利長期" not in text
+    assert "低利長期" not in client.get(DEMO, "/invest?min_rate=10").text  # 6% < 10% as numbers, not as text
     assert "低利長期" in client.get(DEMO, "/invest?min_rate=abc").text  # an unusable filter is ignored

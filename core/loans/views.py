@@ -20,7 +20,9 @@ TABS = {"bidding": ("bidding",), "review": ("full",), "repaying": ("repaying",),
 PER_PAGE = 20
 
 
-SORTS = {"newest": Loan.id.desc(), "rate": Loan.annual_rate_percent.desc(), "term": Loan.term_months.asc(),
+# Rates are stored as exact decimal strings: compare and sort them as numbers.
+RATE = sa.cast(Loan.annual_rate_percent, sa.Numeric(12, 6))
+SORTS = {"newest": Loan.id.desc(), "rate": RATE.desc(), "term": Loan.term_months.asc(),
          "amount": Loan.amount.desc()}
 
 
@@ -37,26 +39,24 @@ def invest(request):
         query = query.where(Loan.loan_type == params["type"])
     try:
         if params.get("min_rate"):
-            query = query.where(Loan.annual_rate_percent >= Decimal(params["min_rate"]))
+            query = query.where(RATE >= Decimal(params["min_rate"]))
         if params.get("max_term"):
             query = query.where(Loan.term_months <= int(params["max_term"]))
         if params.get("max_amount"):
             query = query.where(Loan.amount <= Money.parse(params["max_amount"], request.tenant.currency).minor)
     except (InvalidOperation, ValueError, MoneyError):
         pass  # an unusable filter is ignored, the list stays
-    if params.get("sort") == "rate":
-        rows_all = request.dbsession.scalars(query).all()  # exact decimals: sorted here, not as text
-        rows_all.sort(key=lambda loan: loan.annual_rate_percent, reverse=True)
-    else:
-        rows_all = request.dbsession.scalars(query.order_by(SORTS.get(params.get("sort"), SORTS["newest"]))).all()
     try:
         page = max(1, int(params.get("page", 1)))
     except ValueError:
         page = 1
-    rows = rows_all[(page - 1) * PER_PAGE:page * PER_PAGE]
+    total = request.dbsession.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = request.dbsession.scalars(query.order_by(SORTS.get(params.get("sort"), SORTS["newest"]), Loan.id.desc())
+                                     .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     filters = {k: params[k] for k in ("tab", "type", "min_rate", "max_term", "max_amount", "sort") if params.get(k)}
-    return {"loans": rows, "tab": tab, "types": types, "filters": filters, "page": page,
-            "pages": max(1, -(-len(rows_all) // PER_PAGE))}
+    ends = {loan.id: fundraising_ends(request.tenant, loan) for loan in rows if loan.status == "bidding"}
+    return {"loans": rows, "tab": tab, "types": types, "filters": filters, "page": page, "ends": ends,
+            "pages": max(1, -(-total // PER_PAGE))}
 
 
 def _loan_by_number(request) -> Loan:
@@ -226,6 +226,44 @@ def my_bids(request):
     return {"bids": bids, "upcoming": upcoming, "received": received, "placed": request.params.get("placed")}
 
 
+@view_config(route_name="account.calendar", renderer="account/calendar.pt", permission="member")
+def payback_calendar(request):
+    """回款日曆: a month of expected and received paybacks, day by day, and the months ahead."""
+    import calendar
+
+    member, session, today = request.identity.user, request.dbsession, request.tenant.business_date
+    try:
+        year, month = (int(x) for x in request.params.get("month", "").split("-"))
+        first = dt.date(year, month, 1)
+    except ValueError:
+        first = today.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    expected = dict(session.execute(
+        sa.select(Payback.due_date, sa.func.sum(Payback.principal - Payback.paid_principal
+                                                + Payback.interest - Payback.paid_interest))
+        .where(Payback.member_id == member.id, Payback.status == "due", Payback.due_date.between(first, last))
+        .group_by(Payback.due_date)).all())
+    received = dict(session.execute(
+        sa.select(Payback.paid_on, sa.func.sum(Payback.principal + Payback.interest))
+        .where(Payback.member_id == member.id, Payback.status == "paid", Payback.paid_on.between(first, last))
+        .group_by(Payback.paid_on)).all())
+    weeks = [[{"date": d, "in_month": d.month == first.month, "today": d == today,
+               "expected": int(expected.get(d, 0)), "received": int(received.get(d, 0))} for d in week]
+             for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)]
+    month_key = sa.func.substr(sa.cast(Payback.due_date, sa.String), 1, 7)
+    ahead = session.execute(
+        sa.select(month_key, sa.func.sum(Payback.principal - Payback.paid_principal),
+                  sa.func.sum(Payback.interest - Payback.paid_interest), sa.func.count())
+        .where(Payback.member_id == member.id, Payback.status == "due", Payback.due_date >= today)
+        .group_by(month_key).order_by(month_key).limit(12)).all()
+    previous = (first - dt.timedelta(days=1)).replace(day=1)
+    following = last + dt.timedelta(days=1)
+    return {"first": first, "weeks": weeks, "month_expected": sum(int(v) for v in expected.values()),
+            "month_received": sum(int(v) for v in received.values()),
+            "ahead": [{"month": m, "principal": int(p), "interest": int(i), "count": c} for m, p, i, c in ahead],
+            "previous": f"{previous:%Y-%m}", "following": f"{following:%Y-%m}"}
+
+
 @view_config(route_name="account.autoinvest", renderer="account/autoinvest.pt", permission="member")
 def autoinvest(request):
     from .autoinvest import PRESETS, AutoInvestRule, save_rule
@@ -259,9 +297,11 @@ def includeme(config):
     route("account.loans", "/account/loans")
     route("account.bids", "/account/bids")
     route("account.autoinvest", "/account/autoinvest")
+    route("account.calendar", "/account/calendar")
     config.add_nav("invest", _("Invest"), "invest.index", order=20)
     config.add_nav("borrow", _("Borrow"), "borrow.index", order=30)
     config.add_nav("account.loans", _("My loans"), "account.loans", order=7, area="account")
     config.add_nav("account.bids", _("My investments"), "account.bids", order=8, area="account")
+    config.add_nav("account.calendar", _("Payback calendar"), "account.calendar", order=8.5, area="account")
     config.add_nav("account.autoinvest", _("Auto-invest"), "account.autoinvest", order=9, area="account")
     config.scan(".views")
