@@ -75,6 +75,7 @@ def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Config
     config.include(".accounts")
     config.include(".backoffice")
     config.include(".headers")
+    config.include(".page_cache")
     config.include(".plugin_views")
     config.include(".errors")
     config.include(".ledger")

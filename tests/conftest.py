@@ -76,6 +76,7 @@ def settings(database_url, tmp_path_factory):
         "lendstack.var_dir": str(tmp_path_factory.mktemp("var")),
         "pyramid.default_locale_name": "en",
         "lendstack.argon2": "cheapest",
+        "lendstack.page_cache_seconds": "0",  # tests read their writes at once; tests/test_page_cache.py turns it on
     }
 
 

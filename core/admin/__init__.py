@@ -54,9 +54,9 @@ def includeme(config):
     config.add_nav("admin.members", _("Members"), "admin.members", order=10, area="admin",
                    visible=_may("member.view"))
     config.add_nav("admin.loans", _("Loans"), "admin.loans", order=15, area="admin", visible=_may("member.view"))
-    config.add_nav("admin.overdue", _("Overdue"), "admin.overdue", order=15.5, area="admin",
+    config.add_nav("admin.overdue", _("Overdue"), "admin.overdue", order=16, area="admin",
                    visible=_may("member.view"))
-    config.add_nav("admin.guarantors", _("Guarantors"), "admin.guarantors", order=16, area="admin",
+    config.add_nav("admin.guarantors", _("Guarantors"), "admin.guarantors", order=17, area="admin",
                    visible=_may("loan.review"))
     config.add_nav("admin.recharges", _("Recharges"), "admin.recharges", order=20, area="admin",
                    visible=_may("funds.view"))

@@ -302,6 +302,6 @@ def includeme(config):
     config.add_nav("borrow", _("Borrow"), "borrow.index", order=30)
     config.add_nav("account.loans", _("My loans"), "account.loans", order=7, area="account")
     config.add_nav("account.bids", _("My investments"), "account.bids", order=8, area="account")
-    config.add_nav("account.calendar", _("Payback calendar"), "account.calendar", order=8.5, area="account")
-    config.add_nav("account.autoinvest", _("Auto-invest"), "account.autoinvest", order=9, area="account")
+    config.add_nav("account.calendar", _("Payback calendar"), "account.calendar", order=9, area="account")
+    config.add_nav("account.autoinvest", _("Auto-invest"), "account.autoinvest", order=10, area="account")
     config.scan(".views")

@@ -22,10 +22,9 @@ def platform_figures(session) -> dict:
 
     lent = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(
         Loan.disbursed_on.is_not(None)))
-    repaid = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.principal + Installment.interest), 0))
-                            .where(Installment.status == "paid"))
-    earned = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Payback.interest), 0))
-                            .where(Payback.status == "paid"))
+    repaid = session.scalar(sa.select(sa.func.coalesce(
+        sa.func.sum(Installment.paid_principal + Installment.paid_interest), 0)))  # partial payments count too
+    earned = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Payback.paid_interest), 0)))
     members = session.scalar(sa.select(sa.func.count()).select_from(Member))
     return {"lent": int(lent), "repaid": int(repaid), "earned": int(earned), "members": int(members)}
 
