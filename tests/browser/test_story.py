@@ -28,6 +28,15 @@ def latest_code(db, phone):
     return re.search(r"\b(\d{6})\b", body).group(1)
 
 
+def fill(page, values: dict) -> None:
+    """Type into each field (``#id``: text) or choose in each select (``select#id``: value) like a person."""
+    for selector, value in values.items():
+        if selector.startswith("select"):
+            page.select_option(selector, value)
+        else:
+            page.fill(selector, value)
+
+
 def staff_page(browser, port, db, login):
     """A signed-in risk officer (two-factor typed in like a person would)."""
     with db.transaction() as session:
@@ -97,12 +106,8 @@ def test_the_demo_story(browser, live_server, db, tenants, artifacts):
     borrower.click("form:has(#login) button[type=submit]")
     borrower.wait_for_url(url(port, "/account"))
     borrower.goto(url(port, "/borrow?type=credit"))
-    borrower.fill("#title", "小店週轉資金")
-    borrower.fill("#amount", "3000.00")
-    borrower.fill("#annual_rate_percent", "12")
-    borrower.fill("#term_months", "3")
-    borrower.fill("#fundraising_days", "5")
-    borrower.fill("#min_bid", "100")
+    fill(borrower, {"#title": "小店週轉資金", "#amount": "3000.00", "#annual_rate_percent": "12",
+                    "#term_months": "3", "#fundraising_days": "5", "#min_bid": "100"})
     borrower.click("form:has(#title) button[type=submit]:not([name=preview])")
     borrower.wait_for_url("**/account/loans**")
     with db.transaction() as session:
@@ -184,7 +189,8 @@ def test_a_borrower_applies_for_each_loan_type(browser, live_server, db, tenants
     applications = {
         "credit": ("信用週轉借款", "5000.00", {}),
         "net_worth": ("凈值標資金周轉", "3000.00", {}),
-        "mortgage": ("房產抵押借款", "60000.00", {"#collateral_description": "上海市住宅一套",
+        "mortgage": ("房產抵押借款", "60000.00", {"select#collateral_kind": "property",
+                                               "#collateral_description": "上海市住宅一套",
                                                "#appraised_value": "200000"}),
         "guaranteed": ("擔保經營借款", "8000.00", {}),
     }
@@ -192,20 +198,14 @@ def test_a_borrower_applies_for_each_loan_type(browser, live_server, db, tenants
         borrower.goto(url(port, "/borrow"))
         borrower.click(f"a[href*='type={code}']")
         borrower.wait_for_selector("#title")
-        borrower.fill("#title", title)
-        borrower.fill("#amount", amount)
-        borrower.fill("#annual_rate_percent", "10")
-        borrower.fill("#term_months", "6")
+        fill(borrower, {"#title": title, "#amount": amount, "#annual_rate_percent": "10", "#term_months": "6"})
         if code == "credit":
             # the page's script asks the calculator as the borrower types: six rows appear
             borrower.wait_for_selector("#schedule-preview tbody tr:nth-child(6)")
             borrower.screenshot(path=artifacts / "borrow-preview-default-theme.png", full_page=True)
-        if code == "mortgage":
-            borrower.select_option("#collateral_kind", "property")
         if code == "guaranteed":
             borrower.select_option("#guarantor_id", label="鼎信融資擔保")
-        for selector, value in extra.items():
-            borrower.fill(selector, value)
+        fill(borrower, extra)
         borrower.click("form:has(#title) button[type=submit]:not([name=preview])")
         borrower.wait_for_url("**/account/loans**")
     mine = borrower.inner_text("main")
@@ -213,14 +213,9 @@ def test_a_borrower_applies_for_each_loan_type(browser, live_server, db, tenants
 
     # Instant loans are promotions staff publish for a borrower.
     officer.goto(url(port, "/admin/loans/new"))
-    officer.fill("#borrower", "13612345678")
-    officer.select_option("#loan_type", "instant")
-    officer.fill("#title", "新手專享秒標")
-    officer.fill("#amount", "1000.00")
-    officer.fill("#annual_rate_percent", "12")
-    officer.fill("#term_months", "1")
-    officer.select_option("#repayment_method", "one_time")
-    officer.fill("#fundraising_days", "1")
+    fill(officer, {"#borrower": "13612345678", "select#loan_type": "instant", "#title": "新手專享秒標",
+                   "#amount": "1000.00", "#annual_rate_percent": "12", "#term_months": "1",
+                   "select#repayment_method": "one_time", "#fundraising_days": "1"})
     officer.click("form:has(#borrower) button[type=submit]")
     officer.wait_for_url("**/admin/loans/*")
     with db.transaction() as session:
