@@ -37,7 +37,7 @@ accounts: tenants
 	  LENDSTACK_PASSWORD=$(DEMO_PASSWORD) $(BIN)/lendstack staff create -c $(CONFIG) --tenant $$slug --login auditor --role auditor --if-missing || exit 1; \
 	done
 	LENDSTACK_PASSWORD=$(DEMO_PASSWORD) $(BIN)/lendstack member create -c $(CONFIG) --tenant demo --phone 13800138000 \
-	  --name 王小明 --id-number 11010519491231002X --verified --credit-line 50000 --if-missing
+	  --name 王小明 --id-number 11010519491231002X --verified --credit-line 50000 --grade A --if-missing
 
 demo: accounts
 	@echo "Open http://demo.localhost:6543 (zh_Hant, CNY) and http://acme.localhost:6543 (en, USD)."

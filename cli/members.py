@@ -20,8 +20,9 @@ def member():
 @click.option("--id-number", default="", help="Mainland resident ID number, for a verified member.")
 @click.option("--verified", is_flag=True, help="Mark the real-name verification as approved.")
 @click.option("--credit-line", default="", help="A credit line for a verified member, e.g. 50000.00.")
+@click.option("--grade", default="", help="With --credit-line: the credit grade, AA (best) to HR.")
 @click.option("--if-missing", is_flag=True, help="Do nothing if the phone is already registered.")
-def create_member(env, slug, phone, legal_name, id_number, verified, credit_line, if_missing):
+def create_member(env, slug, phone, legal_name, id_number, verified, credit_line, grade, if_missing):
     """Create a member (password from a prompt or LENDSTACK_PASSWORD)."""
     from core import audit
     from core.i18n import english
@@ -39,8 +40,11 @@ def create_member(env, slug, phone, legal_name, id_number, verified, credit_line
                     from core.loans.services import LoanError, set_credit_line
 
                     try:
-                        set_credit_line(created, credit_line, tenant.currency)
-                    except (LoanError, ValueError):
+                        set_credit_line(created, credit_line, tenant.currency, grade or None)
+                    except LoanError as error:
+                        field = "grade" if error.field == "grade" else "credit-line"
+                        raise BadInput(f"{field}: {english(error.message)}") from None
+                    except ValueError:
                         raise BadInput("credit-line: a verified member and an amount such as 50000.00") from None
                 audit.record_cli(session, "member.create", "member", created.id, None,
                                  {"phone": created.phone, "verification": created.verification},

@@ -338,9 +338,13 @@ def test_member_cli_creates_a_verified_member(db, tenants, tmp_path, settings):
     bad = run("member", "create", "-c", str(ini), "--tenant", "demo", "--phone", "13600136000",
               "--name", "李四", "--id-number", "110105194912310000", "--verified")
     assert bad.exit_code == 2 and "id_number" in bad.output
+    graded = run("member", "create", "-c", str(ini), "--tenant", "demo", "--phone", "13500135000", "--name", "王五",
+                 "--id-number", resident_id("11010519800101555"), "--verified", "--credit-line", "20000", "--grade", "Z")
+    assert graded.exit_code == 2 and "grade" in graded.output
     with db.transaction() as session:
         created = session.scalars(sa.select(Member).where(Member.phone == "+8613700137000")).one()
         assert created.is_verified and created.legal_name == "張三"
+        assert session.scalars(sa.select(Member).where(Member.phone == "+8613500135000")).first() is None
 
 
 # -- violations, points, messages, documents ----------------------------------------
