@@ -889,3 +889,43 @@ def test_the_reviewer_sees_the_guarantee_and_records_the_guarantors_answer(db, p
     cs = staff_client(wsgi_app, db, "g-cs2", "customer_service")
     cs.post("demo.localhost", f"/admin/loans/{loan.id}/decision", {"stage": "guarantee", "decision": "approve",
                                                                     "reason": "x"}, status=403)
+
+
+def test_a_borrower_may_accept_a_partly_funded_loan_where_the_tenant_allows(db, plugins, people, wsgi_app):
+    from tests.helpers import submit
+
+    loan_id = open_loan(db, plugins, people)
+    bid(db, plugins, loan_id, people["lender1"], "4000.00", "p1")
+    with pytest.raises(loans.LoanError, match="lend less"):  # not allowed by default
+        in_demo(db, plugins, lambda s, demo, h: loans.accept_partial(s, demo, s.get(Loan, loan_id), by="member"))
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        demo.lending = {**demo.lending, "allow_partial_funding": "true", "partial_funding_min_percent": "50"}
+    with pytest.raises(loans.LoanError, match="must be raised"):  # 40% raised, 50% needed
+        in_demo(db, plugins, lambda s, demo, h: loans.accept_partial(s, demo, s.get(Loan, loan_id), by="member"))
+    bid(db, plugins, loan_id, people["lender2"], "2000.00", "p2")
+    # The borrower accepts the 6,000.00 raised from the account page; final review disburses that much.
+    from core.members.models import Member as M
+    from tests.conftest import Client
+    from tests.helpers import PASSWORD
+
+    with db.transaction() as session:
+        phone = session.get(M, people["borrower"]).phone
+    borrower = Client(wsgi_app)
+    submit(borrower, "demo.localhost", borrower.get("demo.localhost", "/login"),
+           {"login": phone, "password": PASSWORD}, status=303)
+    page = borrower.get("demo.localhost", "/account/loans")
+    form = [f for f in page.forms.values() if "accept_partial" in f.fields][0]
+    form.submit("loan", extra_environ={"HTTP_HOST": "demo.localhost"}, status=303)
+    with db.transaction() as session:
+        loan = session.get(Loan, loan_id)
+        assert (loan.status, loan.amount, loan.type_data["requested_amount"]) == ("full", 600_000, 1_000_000)
+    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
+                                                               reason="", by="staff"))
+    with db.transaction() as session:
+        loan = session.get(Loan, loan_id)
+        assert sum(i.principal for i in loan.installments) == 600_000
+        paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan_id)).all()
+        assert sum(p.principal for p in paybacks if p.member_id == people["lender1"]) == 400_000
+        assert verify(session) == []
+    assert available(db, people["borrower"])[0] == 600_000 - 6_000  # less the 1% borrower fee

@@ -386,6 +386,31 @@ def place_bid(session, tenant, hooks, loan_id: int, lender: Member, amount_text:
     return bid
 
 
+def partial_funding(tenant) -> int | None:
+    """The share of a loan (percent) its borrower may accept when not fully funded; ``None``: not allowed."""
+    lending = tenant.lending or {}
+    if str(lending.get("allow_partial_funding", "false")).lower() not in ("true", "1", "yes", "on"):
+        return None
+    return int(_percent(tenant, "partial_funding_min_percent", "50"))
+
+
+def accept_partial(session, tenant, loan: Loan, *, by: str) -> None:
+    """The borrower takes what was raised so far (where the tenant allows it): the loan's amount becomes
+    the funded amount and it goes to final review. The loan row must be locked by the caller."""
+    minimum = partial_funding(tenant)
+    if minimum is None:
+        raise LoanError("loan", _("This site does not lend less than the amount asked for."))
+    if loan.status != "bidding":
+        raise LoanError("loan", _("This loan is not open for bids."))
+    if loan.funded <= 0 or loan.funded * 100 < loan.amount * minimum:
+        raise LoanError("loan", _("To accept it, at least ${percent}% must be raised.",
+                                  mapping={"percent": minimum}))
+    requested = loan.amount
+    loan.type_data = {**loan.type_data, "requested_amount": requested}
+    loan.amount, loan.status = loan.funded, "full"
+    record(session, loan, "accepted_partial", by, requested=requested, funded=loan.funded)
+
+
 def _settle_if_instant(session, tenant, hooks, loan: Loan) -> None:
     """秒標: a full instant loan is disbursed and repaid at once, if its borrower can pay the interest."""
     loan_type = loan_types(hooks).get(loan.loan_type)

@@ -197,7 +197,9 @@ def my_loans(request):
         if loan is None:
             raise HTTPNotFound()
         try:
-            if request.POST.get("payoff"):
+            if request.POST.get("accept_partial"):
+                loans.accept_partial(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
+            elif request.POST.get("payoff"):
                 loans.pay_off(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
             elif request.POST.get("amount"):
                 loans.repay(request.dbsession, request.tenant, loan, request.POST["amount"], by=f"member:{member.id}")
@@ -210,7 +212,8 @@ def my_loans(request):
             return HTTPSeeOther(request.path)
     rows = request.dbsession.scalars(sa.select(Loan).where(Loan.borrower_id == member.id)
                                      .order_by(Loan.id.desc())).all()
-    return {"loans": rows, "error": error, "applied": request.params.get("applied")}
+    return {"loans": rows, "error": error, "applied": request.params.get("applied"),
+            "partial_minimum": loans.partial_funding(request.tenant)}
 
 
 @view_config(route_name="account.bids", renderer="account/bids.pt", permission="member")
