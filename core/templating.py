@@ -45,6 +45,11 @@ class TemplateHelpers:
 
         return STATUS_LABELS.get(status, status)
 
+    def transfer_reason(self, reason: str):
+        from .ledger.wallets import REASONS
+
+        return REASONS.get(reason, reason)
+
     def countdown_units(self):
         """The units a countdown ticks in, as a translated "d h m s" (days, hours, minutes, seconds)."""
         from .i18n import _

@@ -65,6 +65,8 @@ def test_borrow_review_invest_disburse_repay_through_the_pages(wsgi_app, db, ten
     submit(officer, DEMO, page, {"reason": ""}, "approve", status=303)
     with db.transaction() as session:
         assert session.get(Loan, loan_id).status == "repaying"
+    detail = officer.get(DEMO, f"/admin/loans/{loan_id}?_LOCALE_=en").text
+    assert "Ledger movements" in detail and "Bid placed (frozen)" in detail and "Loan disbursed" in detail
     seed(db, borrower_id, 200_000)  # enough for the first installment and more
     page = borrower.get(DEMO, "/account/loans")
     repay = [f for f in page.forms.values() if "loan" in f.fields][0]

@@ -68,6 +68,7 @@ def _detail(request, loan, error=None):
         "can_write_off": bool(request.has_permission("loan.write_off")),
         "can_guarantee": bool(request.has_permission("loan.guarantee")),
         "write_off_request": loans.pending_write_off(session, loan),
+        "movements": request.ledger.with_refs(loans.ledger_refs(loan)),
         "me": audit.actor_of(request),
     }
 

@@ -78,6 +78,7 @@ class LedgerTransfer(TenantOwned, Base):
         sa.CheckConstraint("debit_account_id <> credit_account_id", name="distinct_accounts"),
         sa.Index("ix_ledger_transfers_debit", "debit_account_id", "id"),
         sa.Index("ix_ledger_transfers_credit", "credit_account_id", "id"),
+        sa.Index("ix_ledger_transfers_ref", "tenant_id", "ref"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

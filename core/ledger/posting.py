@@ -356,6 +356,19 @@ class Ledger:
         rows = self.session.execute(query.order_by(TRANSFERS.c.id.desc()).limit(limit)).all()
         return [entry_for(row, account_id) for row in rows]
 
+    def with_refs(self, refs) -> list:
+        """Every transfer whose ``ref`` is one of ``refs``, oldest first, with both accounts' owner and code
+        (``debit_kind``, ``debit_owner``, ``debit_code``, and the same for the credit side)."""
+        debit, credit = ACCOUNTS.alias("debit"), ACCOUNTS.alias("credit")
+        query = (sa.select(TRANSFERS, debit.c.owner_kind.label("debit_kind"), debit.c.owner_id.label("debit_owner"),
+                           debit.c.code.label("debit_code"), credit.c.owner_kind.label("credit_kind"),
+                           credit.c.owner_id.label("credit_owner"), credit.c.code.label("credit_code"))
+                 .join(debit, debit.c.id == TRANSFERS.c.debit_account_id)
+                 .join(credit, credit.c.id == TRANSFERS.c.credit_account_id)
+                 .where(TRANSFERS.c.tenant_id == self.tenant_id, TRANSFERS.c.ref.in_(list(refs)))
+                 .order_by(TRANSFERS.c.id))
+        return self.session.execute(query).all()
+
     # -- checks -----------------------------------------------------------
 
     @staticmethod

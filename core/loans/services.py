@@ -50,6 +50,13 @@ def _fee(minor: int, percent: Decimal) -> int:
     return int((Decimal(minor) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def ledger_refs(loan: Loan) -> list[str]:
+    """The ``ref`` of every ledger transfer a loan causes: bids, disbursement, each period, a payoff."""
+    base = f"loan:{loan.number}"
+    periods = len(loan.installments) or loan.term_months
+    return [base, f"{base}:payoff"] + [f"{base}:{period}" for period in range(1, periods + 1)]
+
+
 def record(session, loan: Loan, event: str, actor: str, **detail) -> None:
     session.add(LoanEvent(tenant_id=loan.tenant_id, loan_id=loan.id, event=event, actor=actor, detail=detail))
 
