@@ -1,5 +1,6 @@
 """The loan lifecycle: apply, review, bid, final review, disbursement, repayment, expiry, close of day."""
 import datetime as dt
+import re
 import threading
 
 import pytest
@@ -877,6 +878,9 @@ def test_the_reviewer_sees_the_guarantee_and_records_the_guarantors_answer(db, p
     loan = in_demo(db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, people["borrower"]), {
         **APPLICATION, "loan_type": "guaranteed", "guarantor_id": str(guarantor_id)}))
     officer = staff_client(wsgi_app, db, "g-officer", "risk_officer")
+    dashboard = officer.get("demo.localhost", "/admin?_LOCALE_=en").text
+    assert "Waiting for staff" in dashboard
+    assert re.search(r"Waiting for the guarantor</dt><dd><a [^>]*>1</a>", dashboard)
     page = officer.get("demo.localhost", f"/admin/loans/{loan.id}")
     assert "鼎信融資擔保" in page.text and "Approve and publish" not in page.text
     form = [f for f in page.forms.values() if "stage" in f.fields and f["stage"].value == "guarantee"][0]

@@ -87,11 +87,18 @@ def dashboard(request):
     enabled = request.tenant.enabled_plugin_ids
     count = lambda model, *where: request.dbsession.scalar(  # noqa: E731
         sa.select(sa.func.count()).select_from(model).where(*where))
+    from ..loans.models import Installment, Loan
+
+    waiting_guarantor = sa.and_(Loan.status == "submitted", Loan.type_data["guarantee"].as_string() == "pending")
     return {
         "plugins": [(info, info.id in enabled) for info in plugins.infos()],
         "sms_count": count(SmsMessage),
         "member_count": count(Member),
         "pending_verifications": count(Member, Member.verification == Verification.pending.value),
+        # the work waiting for staff, each with the screen that does it
+        "queues": {"first_review": count(Loan, Loan.status == "submitted") - count(Loan, waiting_guarantor),
+                   "guarantor": count(Loan, waiting_guarantor), "final_review": count(Loan, Loan.status == "full"),
+                   "overdue": count(Installment, Installment.status == "overdue")},
     }
 
 
