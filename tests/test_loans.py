@@ -788,7 +788,9 @@ def test_a_close_of_day_that_crashed_part_way_runs_again_without_doing_anything_
                       initiator="test")
     close_through(db, plugins, due + dt.timedelta(days=1))
     day = in_demo(db, plugins, lambda s, demo, h: demo.business_date)
-    real, calls = loans._close_installment, []
+    from core.loans import closing
+
+    real, calls = closing._close_installment, []
 
     def crash_on_the_second(session, *args):
         calls.append(1)
@@ -796,13 +798,13 @@ def test_a_close_of_day_that_crashed_part_way_runs_again_without_doing_anything_
             raise RuntimeError("power cut")
         return real(session, *args)
 
-    monkeypatch.setattr(loans, "_close_installment", crash_on_the_second)
+    monkeypatch.setattr(closing, "_close_installment", crash_on_the_second)
     with pytest.raises(RuntimeError):
         in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, day, commit_every=1))
     with db.transaction() as session:
         first = session.get(Installment, first_id)
         assert first.penalty == 2 * 44 and first.penalty_through == day  # the first chunk was committed
-    monkeypatch.setattr(loans, "_close_installment", real)
+    monkeypatch.setattr(closing, "_close_installment", real)
     summary = in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, day, commit_every=1))
     assert summary["overdue"] == 0
     with db.transaction() as session:

@@ -1,0 +1,132 @@
+"""Close of day (日終): the batch that moves a tenant's business date on.
+
+Expires fundraising, collects due installments (or what the borrower has),
+marks the unpaid overdue with their late fee and daily penalty interest,
+advances and accelerates per the tenant's thresholds, tells plugins, and
+moves the business date on — once per date, never skipping one, and safe to
+run again after a crash at any point.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ..db import checkpoint
+from ..i18n import _
+from ..ledger import Ledger, Wallet
+from ..money import Money
+from .models import ClosedDay, Installment, Loan
+from .repayment import _first_unpaid, _pay, _settle_if_paid, advance
+from .services import LoanError, _fee, _percent, _refund_all, record
+
+
+def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int | None = None) -> dict:
+    """Expire fundraising, collect due installments, mark the overdue, then move the business date on.
+
+    Runs for the tenant's current business date only (no date is skipped) and
+    once per date: a second run returns the first run's summary. Each step is
+    idempotent — money moves under keys derived from the loan, states only move
+    forward, penalty interest records the day it accrued for — so a run that
+    crashed part-way simply runs again. With ``commit_every`` (jobs and the
+    CLI) the work is committed every that many loans, so a run over many
+    loans holds no long transaction and a crash keeps what was done.
+    """
+    done = session.scalars(sa.select(ClosedDay).where(ClosedDay.business_date == day)).first()
+    if done is not None:
+        return done.summary
+    if day != tenant.business_date:
+        raise LoanError("date", _("The business date is ${date}; close that day first.",
+                                  mapping={"date": tenant.business_date.isoformat()}))
+    tenant_id = tenant.id
+    summary = {"expired": 0, "repaid": 0, "overdue": 0, "advanced": 0, "accelerated": 0, "collected_part": 0}
+
+    def batches(ids):
+        for start in range(0, len(ids), commit_every or len(ids) or 1):
+            yield ids[start:start + (commit_every or len(ids))]
+            if commit_every:
+                checkpoint(session)
+
+    expiring = session.scalars(sa.select(Loan.id).where(Loan.status == "bidding", Loan.deadline <= day)
+                               .order_by(Loan.id)).all()
+    for ids in batches(expiring):
+        for loan in session.scalars(sa.select(Loan).where(Loan.id.in_(ids)).order_by(Loan.id)):
+            _refund_all(session, tenant_id, loan, "fundraising expired")
+            loan.status = "failed"
+            record(session, loan, "expired", "close-of-day")
+            summary["expired"] += 1
+    terms = _overdue_terms(tenant)
+    due = session.scalars(sa.select(Installment.id).where(Installment.status.in_(["due", "overdue"]),
+                                                          Installment.due_date <= day)
+                          .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
+    for ids in batches(due):
+        rows = session.scalars(sa.select(Installment).where(Installment.id.in_(ids))
+                               .options(selectinload(Installment.loan).selectinload(Loan.installments),
+                                        selectinload(Installment.loan).selectinload(Loan.paybacks))
+                               .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
+        for installment in rows:
+            _close_installment(session, tenant, installment, day, terms, summary)
+    tenant = session.get(type(tenant), tenant_id)
+    if hooks is not None:
+        hooks.lendstack_close_of_day(tenant=tenant, business_date=day)
+    session.add(ClosedDay(tenant_id=tenant_id, business_date=day, summary=summary))
+    tenant.business_date = day + dt.timedelta(days=1)
+    return summary
+
+
+@dataclass(frozen=True)
+class _OverdueTerms:
+    penalty_rate: Decimal
+    late_fee: int
+    advance_after: int
+    accelerate_after: int
+    collect_partial: bool
+
+
+def _overdue_terms(tenant) -> _OverdueTerms:
+    lending = tenant.lending or {}
+    return _OverdueTerms(_percent(tenant, "penalty_rate_percent_per_day", "0.05"),
+                         Money.parse(str(lending.get("late_fee", "0")), tenant.currency).minor,
+                         int(_percent(tenant, "advance_after_days", "0")),
+                         int(_percent(tenant, "accelerate_after_days", "90")),
+                         str(lending.get("collect_partial", "true")).lower() in ("true", "1", "yes", "on"))
+
+
+def _close_installment(session, tenant, installment: Installment, day: dt.date, terms: _OverdueTerms,
+                       summary: dict) -> None:
+    """Close of day for one installment due by ``day``: collect it, or mark it overdue and apply the rules."""
+    loan = installment.loan
+    if installment.status in ("paid", "written_off") or loan.status not in ("repaying", "defaulted"):
+        return
+    if _first_unpaid(loan) is installment:
+        available = Wallet(Ledger(session, tenant.id), loan.borrower_id, loan.currency).funds().available
+        if available >= installment.owed:
+            _pay(session, tenant, loan, installment, installment.owed, by="close-of-day", day=day)
+            _settle_if_paid(session, loan, day)
+            summary["repaid"] += 1
+            return
+        if available > 0 and terms.collect_partial:
+            _pay(session, tenant, loan, installment, available, by="close-of-day", day=day)
+            summary["collected_part"] += 1
+    if installment.status == "due":
+        installment.status = "overdue"
+        installment.late_fee = terms.late_fee
+        record(session, loan, "overdue", "close-of-day", period=installment.period, late_fee=terms.late_fee)
+        summary["overdue"] += 1
+    days_late = (day - installment.due_date).days
+    if days_late > 0 and (installment.penalty_through is None or installment.penalty_through < day):
+        installment.penalty += _fee(installment.unpaid_payment, terms.penalty_rate)
+        installment.penalty_through = day
+    if terms.advance_after and days_late >= terms.advance_after and installment.advanced_on is None \
+            and advance(session, tenant, loan, installment, day):
+        summary["advanced"] += 1
+    if loan.status == "repaying" and days_late >= terms.accelerate_after:
+        loan.status = "defaulted"
+        for later in loan.installments:
+            if later.status == "due":
+                later.status = "overdue"
+        record(session, loan, "accelerated", "close-of-day", days_late=days_late)
+        summary["accelerated"] += 1
