@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import json
 from decimal import Decimal
@@ -94,8 +95,15 @@ class SealedJSON(sa.types.TypeDecorator):
         if value is None:
             return None
         if isinstance(value, str) and value.startswith(self.PREFIX):
-            return json.loads(_sealer().decrypt(value[len(self.PREFIX):].encode()))
+            return json.loads(_unseal(value[len(self.PREFIX):]))
         return json.loads(value) if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=4096)
+def _unseal(token: str) -> str:
+    """The plaintext of one sealed value. Every write seals anew (a fresh IV), so a token names one value
+    for good: remembering it saves a decryption per plugin row on every request."""
+    return _sealer().decrypt(token.encode()).decode()
 
 
 _SEALING_KEY: list[bytes] = []
@@ -105,6 +113,7 @@ def configure_sealing(secret: str) -> None:
     """Derive the settings-encryption key from the app secret (done by ``make_config``)."""
     digest = hashlib.sha256(b"lendstack sealed settings\0" + secret.encode()).digest()
     _SEALING_KEY[:] = [base64.urlsafe_b64encode(digest)]
+    _unseal.cache_clear()
 
 
 def _sealer():

@@ -13,6 +13,24 @@ def loan_products(request) -> list:
     return sorted(request.hooks.collect("lendstack_loan_types"), key=lambda t: t.code)
 
 
+_FIGURES: dict[int, tuple[int, dict]] = {}
+
+
+def cached_figures(request) -> dict:
+    """:func:`platform_figures`, kept per tenant for ``lendstack.page_cache_seconds`` (0: read every time):
+    four sums over every loan are the home page's dearest part, and a few seconds' delay does not matter."""
+    import time
+
+    seconds = int(request.registry.settings.get("lendstack.page_cache_seconds", 5))
+    if seconds <= 0:
+        return platform_figures(request.dbsession)
+    now, tenant_id = time.monotonic_ns(), request.tenant.id
+    kept = _FIGURES.get(tenant_id)
+    if kept is None or now - kept[0] > seconds * 1_000_000_000:
+        kept = _FIGURES[tenant_id] = (now, platform_figures(request.dbsession))
+    return kept[1]
+
+
 def platform_figures(session) -> dict:
     """The tenant's figures from its own records: lent, repaid, members, lenders' earnings (minor units)."""
     import sqlalchemy as sa
@@ -43,7 +61,7 @@ def home(request):
     return {
         "banners": content.banners(request.dbsession, locale),
         "news": content.latest(request.dbsession, locale),
-        "figures": platform_figures(request.dbsession),
+        "figures": cached_figures(request),
         "featured": featured,
         "products": loan_products(request),
         "calculators": list(tools.methods(request.hooks).values()),
