@@ -133,3 +133,18 @@ def test_invest_filters_and_sorts(wsgi_app, db, tenants, client):
     assert "高利短期" in text and "低利長期" not in text
     assert "低利長期" not in client.get(DEMO, "/invest?min_rate=10").text  # 6% < 10% as numbers, not as text
     assert "低利長期" in client.get(DEMO, "/invest?min_rate=abc").text  # an unusable filter is ignored
+
+
+def test_the_countdown_counts_on_the_business_calendar():
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from core.loans.views import seconds_left
+
+    tenant = SimpleNamespace(timezone="Asia/Shanghai", business_date=dt.date(2027, 1, 4))
+    loan = SimpleNamespace(deadline=dt.date(2027, 1, 6))
+    ten_am = dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Shanghai, another real date
+    # Bidding closes at the close of the deadline's day: 2 days and 14 hours from 10:00 on the business date.
+    assert seconds_left(tenant, loan, ten_am) == (2 * 24 + 14) * 3600
+    assert seconds_left(tenant, SimpleNamespace(deadline=dt.date(2027, 1, 3)), ten_am) == 0
+    assert seconds_left(tenant, SimpleNamespace(deadline=None), ten_am) is None

@@ -54,7 +54,7 @@ def invest(request):
     rows = request.dbsession.scalars(query.order_by(SORTS.get(params.get("sort"), SORTS["newest"]), Loan.id.desc())
                                      .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     filters = {k: params[k] for k in ("tab", "type", "min_rate", "max_term", "max_amount", "sort") if params.get(k)}
-    ends = {loan.id: fundraising_ends(request.tenant, loan) for loan in rows if loan.status == "bidding"}
+    ends = {loan.id: seconds_left(request.tenant, loan) for loan in rows if loan.status == "bidding"}
     return {"loans": rows, "tab": tab, "types": types, "filters": filters, "page": page, "ends": ends,
             "pages": max(1, -(-total // PER_PAGE))}
 
@@ -74,6 +74,18 @@ def fundraising_ends(tenant, loan: Loan) -> dt.datetime | None:
         return None
     local = dt.datetime.combine(loan.deadline + dt.timedelta(days=1), dt.time(0), zoneinfo.ZoneInfo(tenant.timezone))
     return local.astimezone(dt.timezone.utc)
+
+
+def seconds_left(tenant, loan: Loan, now: dt.datetime | None = None) -> int | None:
+    """Seconds until bidding closes, on the tenant's business calendar (its business date, the local time
+    of day): what the page's countdown counts down from."""
+    ends = fundraising_ends(tenant, loan)
+    if ends is None:
+        return None
+    zone = zoneinfo.ZoneInfo(tenant.timezone)
+    local = (now or dt.datetime.now(dt.timezone.utc)).astimezone(zone)
+    business_now = dt.datetime.combine(tenant.business_date, local.time(), zone)
+    return max(int((ends - business_now).total_seconds()), 0)
 
 
 def _bidders(session, loan: Loan) -> dict[int, str]:
@@ -106,7 +118,7 @@ def loan_page(request):
             "borrower": {"name": loans.mask_name(borrower.legal_name) or borrower.masked_phone,
                          "grade": borrower.credit_grade, "verified": borrower.is_verified,
                          "since": borrower.created_at, **loans.borrower_history(session, borrower.id)},
-            "ends": fundraising_ends(tenant, loan),
+            "ends": fundraising_ends(tenant, loan), "seconds_left": seconds_left(tenant, loan),
             "days_left": (loan.deadline - tenant.business_date).days if loan.deadline else None,
             "schedule": _schedule_rows(request, loan),
             "bidders": _bidders(session, loan), "expected": None}

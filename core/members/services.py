@@ -169,10 +169,19 @@ def register(session, tenant, *, code: str, password: str, phone: str = "", emai
     hashed = _password(password, confirm)
     check_code(session, tenant, address, "register", code)
     member = Member(tenant_id=tenant.id, phone=phone, email=email, password_hash=hashed,
-                    display_name=(display_name or "").strip()[:80] or (phone or email)[-4:], locale=locale)
+                    display_name=(display_name or "").strip()[:80] or masked_address(phone, email), locale=locale)
     session.add(member)
     session.flush()
     return member
+
+
+def masked_address(phone: str | None, email: str | None) -> str:
+    """How a member is named until they choose a name: 138****8000, or a***@example.com."""
+    if phone:
+        national = phone[3:] if phone.startswith("+86") else phone.lstrip("+")
+        return national[:3] + "****" + national[-4:] if len(national) > 7 else national
+    local, _at, domain = (email or "").partition("@")
+    return f"{local[:1]}***@{domain}" if domain else (email or "")
 
 
 def create_member(session, tenant, *, phone: str, password: str, legal_name: str = "", id_number: str = "",
@@ -182,7 +191,7 @@ def create_member(session, tenant, *, phone: str, password: str, legal_name: str
     if find_member(session, tenant, phone) is not None:
         raise MemberError("phone", _("This number is already registered. Sign in or reset your password."))
     member = Member(tenant_id=tenant.id, phone=phone, password_hash=_password(password),
-                    display_name=phone[-4:])
+                    display_name=masked_address(phone, None))
     session.add(member)
     session.flush()
     if legal_name or id_number:

@@ -2,13 +2,17 @@
 (function () {
   "use strict";
 
-  /* Countdowns: <time data-countdown="2027-03-01T16:00:00Z" data-done="…">3 days left</time>.
-     The server's text stays until the first tick; units come from data-units="d h m s". */
+  /* Countdowns: <time data-countdown="259200" data-done="…">3 days</time> — seconds left when the page
+     was made, on the site's business calendar. The server's text stays until the first tick; units come
+     from data-units="d h m s". */
   function pad(n) { return n < 10 ? "0" + n : String(n); }
 
+  var loaded = Date.now();
+
   function tick(el) {
-    var end = Date.parse(el.getAttribute("data-countdown"));
-    if (isNaN(end)) { return false; }
+    var seconds = parseInt(el.getAttribute("data-countdown"), 10);
+    if (isNaN(seconds)) { return false; }
+    var end = loaded + seconds * 1000;
     var left = Math.floor((end - Date.now()) / 1000);
     if (left <= 0) {
       el.textContent = el.getAttribute("data-done") || "0";
