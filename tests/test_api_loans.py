@@ -114,3 +114,29 @@ def test_autoinvest_rule_over_the_api(wsgi_app, db, tenants, client):
     rule = client.app.put_json("/api/v1/me/autoinvest", {"amount_per_loan": "500.00", "preset": "high_credit"},
                                headers={**headers, "Host": DEMO}).json
     assert rule["enabled"] and rule["max_rate"] == "12" and rule["amount_per_loan"] == "500.00"
+
+
+def test_a_guaranteed_loan_waits_for_its_guarantor_over_the_api(wsgi_app, db, tenants, client):
+    from core.accounts.services import create_staff
+    from core.loans import guarantors
+
+    _, borrower_id = member_client(wsgi_app, db, "13800138210")
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        guarantor_id = guarantors.create(session, demo, "鼎信融資擔保", "50000").id
+        secret = create_staff(session, demo, "liaison", PASSWORD, "risk_officer").totp_secret
+    borrower = token(client, "13800138210")
+    staff = token(client, "liaison", staff=True, totp=pyotp.TOTP(secret).now())
+    loan = client.post_json(DEMO, "/api/v1/loans", {"loan_type": "guaranteed", "title": "擔保週轉借款",
+                                                    "amount": "8000.00", "annual_rate_percent": "10",
+                                                    "term_months": 6, "repayment_method": "equal_installment",
+                                                    "guarantor_id": str(guarantor_id)},
+                            headers=borrower, status=201).json
+    url = f"/api/v1/admin/loans/{loan['id']}"
+    early = client.post_json(DEMO, f"{url}/review", {"decision": "approve"}, headers=staff, status=422).json
+    assert early["field"] == "decision"
+    client.post_json(DEMO, f"{url}/guarantee", {"decision": "approve"}, headers=borrower, status=403)
+    missing = client.post_json(DEMO, f"{url}/guarantee", {"decision": "approve"}, headers=staff, status=422).json
+    assert missing["field"] == "reason"
+    client.post_json(DEMO, f"{url}/guarantee", {"decision": "approve", "reason": "GC-2026-010"}, headers=staff)
+    assert client.post_json(DEMO, f"{url}/review", {"decision": "approve"}, headers=staff).json["status"] == "bidding"

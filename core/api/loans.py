@@ -117,16 +117,24 @@ def repay(request):
 
 @view_config(route_name="api.review", request_method="POST", permission="loan.review", **API)
 @view_config(route_name="api.final_review", request_method="POST", permission="loan.review", **API)
+@view_config(route_name="api.guarantee", request_method="POST", permission="loan.guarantee", **API)
 def review(request):
+    """First review, final review (which disburses: ``loan.final_review``), or the guarantor's answer."""
     loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == int(request.matchdict["id"]))
                                      .with_for_update()).first()
     if loan is None:
         raise Problem({"id": _("There is no such loan.")}, status=404, title="Not Found")
     body = request.json_body
-    stage = "final-review" if request.matched_route.name == "api.final_review" else "review"
+    stage = {"api.final_review": "final-review", "api.guarantee": "guarantee"}.get(request.matched_route.name,
+                                                                                 "review")
     before = {"status": loan.status}
     try:
-        if stage == "final-review":
+        if stage == "guarantee":
+            from ..loans import guarantors
+
+            guarantors.decide(request.dbsession, request.tenant, loan, accept=body["decision"] == "approve",
+                              reference=body.get("reason", ""), by=audit.actor_of(request))
+        elif stage == "final-review":
             if not request.has_permission("loan.final_review"):
                 raise HTTPForbidden()
             loans.final_review(request.dbsession, request.tenant, request.hooks, loan,
@@ -236,4 +244,5 @@ def includeme(config):
     route("api.me_paybacks", "/me/paybacks")
     route("api.me_autoinvest", "/me/autoinvest")
     route("api.credit_line", "/admin/members/{id}/credit-line")
+    route("api.guarantee", "/admin/loans/{id}/guarantee")
     config.scan(".loans")
