@@ -37,6 +37,16 @@ def fill(page, values: dict) -> None:
             page.fill(selector, value)
 
 
+def member_page(browser, port, phone, **context):
+    """A member signed in through the sign-in page, in zh-TW (and ``context``: a viewport)."""
+    page = browser.new_context(locale="zh-TW", **context).new_page()
+    page.goto(url(port, "/login"))
+    fill(page, {"#login": phone, "#password": PASSWORD})
+    page.click("form:has(#login) button[type=submit]")
+    page.wait_for_url(url(port, "/account"))
+    return page
+
+
 def staff_page(browser, port, db, login):
     """A signed-in risk officer (two-factor typed in like a person would)."""
     with db.transaction() as session:
@@ -99,12 +109,7 @@ def test_the_demo_story(browser, live_server, db, tenants, artifacts):
         borrower_member = create_member(session, demo, phone="13712345678", password=PASSWORD,
                                         legal_name="林小華", id_number=resident_id(322), verified=True)
         borrower_member.credit_line = 1_000_000  # set by staff after verification
-    borrower = browser.new_context(locale="zh-TW").new_page()
-    borrower.goto(url(port, "/login"))
-    borrower.fill("#login", "13712345678")
-    borrower.fill("#password", PASSWORD)
-    borrower.click("form:has(#login) button[type=submit]")
-    borrower.wait_for_url(url(port, "/account"))
+    borrower = member_page(browser, port, "13712345678")
     borrower.goto(url(port, "/borrow?type=credit"))
     fill(borrower, {"#title": "小店週轉資金", "#amount": "3000.00", "#annual_rate_percent": "12",
                     "#term_months": "3", "#fundraising_days": "5", "#min_bid": "100"})
@@ -178,12 +183,7 @@ def test_a_borrower_applies_for_each_loan_type(browser, live_server, db, tenants
     officer.click("form:has(#quota) button[type=submit]")
     officer.wait_for_selector("td:has-text('鼎信融資擔保')")
 
-    borrower = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-TW").new_page()
-    borrower.goto(url(port, "/login"))
-    borrower.fill("#login", "13612345678")
-    borrower.fill("#password", PASSWORD)
-    borrower.click("form:has(#login) button[type=submit]")
-    borrower.wait_for_url(url(port, "/account"))
+    borrower = member_page(browser, port, "13612345678", viewport={"width": 375, "height": 812})
     borrower.goto(url(port, "/borrow"))
     borrower.screenshot(path=artifacts / "borrow-types-default-theme.png", full_page=True)
     applications = {
