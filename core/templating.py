@@ -45,6 +45,11 @@ class TemplateHelpers:
 
         return STATUS_LABELS.get(status, status)
 
+    def loan_event(self, event: str):
+        from .loans.models import EVENT_LABELS
+
+        return EVENT_LABELS.get(event, event)
+
     def transfer_reason(self, reason: str):
         from .ledger.wallets import REASONS
 

@@ -9,6 +9,7 @@ from .. import audit
 from ..i18n import _
 from ..loans import services as loans
 from ..loans.models import STATUSES, Loan, LoanEvent, Payback
+from ..portal.tools import methods as repayment_methods
 from ..members.models import Member
 from .views import newest_first
 
@@ -69,6 +70,9 @@ def _detail(request, loan, error=None):
         "can_guarantee": bool(request.has_permission("loan.guarantee")),
         "write_off_request": loans.pending_write_off(session, loan),
         "movements": request.ledger.with_refs(loans.ledger_refs(loan)),
+        "method": repayment_methods(request.hooks).get(loan.repayment_method),
+        "lenders": {m.id: m for m in session.scalars(sa.select(Member).where(
+            Member.id.in_({b.member_id for b in loan.bids})))} if loan.bids else {},
         "me": audit.actor_of(request),
     }
 

@@ -175,6 +175,25 @@ def _labels():
 STATUS_LABELS = _labels()
 
 
+def _event_labels():
+    from ..i18n import _
+
+    return {"submitted": _("Applied"), "reviewed": _("First review"), "guarantee_accepted": _("Guarantor accepted"),
+            "guarantee_declined": _("Guarantor declined"), "bid": _("Bid"), "auto_invest": _("Automatic bids"),
+            "full": _("Fully funded"), "accepted_partial": _("Partly funded loan accepted"),
+            "final_reviewed": _("Final review"), "disbursed": _("Disbursed"), "refunded": _("Bids refunded"),
+            "expired": _("Fundraising expired"), "repaid": _("Installment repaid"),
+            "repaid_part": _("Part of an installment repaid"), "paid_off": _("Paid off early"),
+            "overdue": _("Installment overdue"), "advanced": _("Advanced to lenders"),
+            "advance_refused": _("Advance refused: not enough funds"), "accelerated": _("Accelerated: all due"),
+            "write_off_requested": _("Write-off asked for"), "write_off_declined": _("Write-off declined"),
+            "written_off": _("Written off"), "settled": _("Settled"), "collateral_released": _("Collateral released"),
+            "instant_settlement_waiting": _("Instant settlement waiting for the borrower")}
+
+
+EVENT_LABELS = _event_labels()
+
+
 @sa.event.listens_for(Loan.status, "set")
 def _status_set(loan: Loan, new, old, _initiator) -> None:
     """Note each real change (not the first value) for the plugins' ``lendstack_loan_status_changed``."""

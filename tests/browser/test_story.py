@@ -136,6 +136,7 @@ def test_the_demo_story(browser, live_server, db, tenants, artifacts):
 
     # Final review disburses; close of day on the first due date collects the installment.
     officer.goto(url(port, f"/admin/loans/{loan_id}"))
+    officer.screenshot(path=artifacts / "admin-final-review.png", full_page=True)
     officer.click("button[name=decision][value=approve]")
     with db.transaction() as session:
         first_due = session.scalars(sa.select(Installment.due_date).where(Installment.loan_id == loan_id,
