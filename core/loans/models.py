@@ -178,7 +178,7 @@ STATUS_LABELS = _labels()
 def _event_labels():
     from ..i18n import _
 
-    return {"submitted": _("Applied"), "reviewed": _("First review"), "guarantee_accepted": _("Guarantor accepted"),
+    return {"submitted": _("Application submitted"), "reviewed": _("First review"), "guarantee_accepted": _("Guarantor accepted"),
             "guarantee_declined": _("Guarantor declined"), "bid": _("Bid"), "auto_invest": _("Automatic bids"),
             "full": _("Fully funded"), "accepted_partial": _("Partly funded loan accepted"),
             "final_reviewed": _("Final review"), "disbursed": _("Disbursed"), "refunded": _("Bids refunded"),
