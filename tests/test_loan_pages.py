@@ -71,6 +71,12 @@ def test_borrow_review_invest_disburse_repay_through_the_pages(wsgi_app, db, ten
     page = borrower.get(DEMO, "/account/loans")
     repay = [f for f in page.forms.values() if "loan" in f.fields][0]
     repay.submit("loan", extra_environ={"HTTP_HOST": DEMO}, status=303)
+    page = borrower.get(DEMO, "/account/loans")
+    repay = [f for f in page.forms.values() if "installments" in f.fields][0]
+    repay["installments"] = "2"  # several at once
+    repay.submit("loan", extra_environ={"HTTP_HOST": DEMO}, status=303)
+    with db.transaction() as session:
+        assert [i.status for i in session.get(Loan, loan_id).installments].count("paid") == 3
     overview = lender.get(DEMO, "/account").text
     assert "Receivable principal" in overview and "Net assets" in overview
     received = lender.get(DEMO, "/account/bids").text

@@ -216,7 +216,11 @@ def my_loans(request):
             elif request.POST.get("amount"):
                 loans.repay(request.dbsession, request.tenant, loan, request.POST["amount"], by=f"member:{member.id}")
             else:
-                loans.repay_next(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
+                try:
+                    count = int(request.POST.get("installments") or 1)
+                except ValueError:
+                    count = 0  # refused below, by field
+                loans.repay_installments(request.dbsession, request.tenant, loan, count, by=f"member:{member.id}")
         except loans.LoanError as failure:
             error = failure.message
             request.response.status = 400
