@@ -155,13 +155,29 @@ def test_the_demo_story(browser, live_server, db, tenants, artifacts):
     visitor.screenshot(path=artifacts / "paybacks.png", full_page=True)
 
     # The other theme, for the record.
+    with db.transaction() as session:  # a loan open for bids there too
+        acme_tenant = tenant_by_slug(session, "acme")
+        scope_to_tenant(session, acme_tenant.id)
+        acme_borrower = create_member(session, acme_tenant, phone="+12025550188", password=PASSWORD,
+                                      legal_name="Alice Smith", id_number="X7654321", verified=True)
+        acme_borrower.credit_line = 2_000_000
+        hooks = db.registry["plugins"].for_tenant(acme_tenant)
+        acme_loan = loans.apply(session, acme_tenant, hooks, acme_borrower, {
+            "loan_type": "credit", "title": "Bakery equipment", "amount": "8000.00", "annual_rate_percent": "9",
+            "term_months": "12", "repayment_method": "equal_installment", "min_bid": "100"})
+        loans.review(session, acme_tenant, hooks, acme_loan, approve=True, reason="", by="story")
+        acme_number = acme_loan.number
     acme = browser.new_context(locale="en-US").new_page()
-    for path, name in (("/", "home-classic-theme.png"), ("/tools/equal_installment?principal=10000"
-                                                          "&annual_rate_percent=12&term_months=12",
-                                                          "calculator-classic-theme.png")):
+    for path, name in (("/", "home-classic-theme.png"), ("/invest", "invest-classic-theme.png"),
+                       (f"/invest/{acme_number}", "loan-classic-theme.png"), ("/borrow", "borrow-classic-theme.png"),
+                       ("/tools/equal_installment?principal=10000&annual_rate_percent=12&term_months=12",
+                        "calculator-classic-theme.png")):
         acme.goto(url(port, path, host="acme.localhost"))
         acme.screenshot(path=artifacts / name, full_page=True)
+    assert "Bakery equipment" in acme.goto(url(port, "/invest", host="acme.localhost")).text()
+    assert "A**** S****" in acme.goto(url(port, f"/invest/{acme_number}", host="acme.localhost")).text()
     assert (artifacts / "calculator-classic-theme.png").stat().st_size > 0
+
 
 
 def test_a_borrower_applies_for_each_loan_type(browser, live_server, db, tenants, artifacts):
