@@ -935,3 +935,28 @@ def test_a_borrower_may_accept_a_partly_funded_loan_where_the_tenant_allows(db, 
         assert sum(p.principal for p in paybacks if p.member_id == people["lender1"]) == 400_000
         assert verify(session) == []
     assert available(db, people["borrower"])[0] == 600_000 - 6_000  # less the 1% borrower fee
+
+
+def test_a_payment_raced_from_the_same_state_is_refused_not_counted_twice(db, plugins, people):
+    from core.loans import repayment
+
+    loan_id = repaying_loan(db, plugins, people)
+    _recharge(db, people["borrower"], 100_000, "race")
+
+    def race(session, demo, hooks):
+        loan = session.get(Loan, loan_id)
+        due = loan.installments[0]
+        paybacks = repayment._paybacks(session, loan, 1)
+        stale = [(due.paid_interest, due.paid_principal)] + [(p.paid_interest, p.paid_principal) for p in paybacks]
+        repayment._pay(session, demo, loan, due, 5_000, by="member", day=demo.business_date)
+        # another request read the installment before this payment and now pays the same amount
+        (due.paid_interest, due.paid_principal), *rest = stale
+        for payback, (interest, principal) in zip(paybacks, rest):
+            payback.paid_interest, payback.paid_principal = interest, principal
+        repayment._pay(session, demo, loan, due, 5_000, by="member", day=demo.business_date)
+
+    with pytest.raises(loans.LoanError, match="just made"):
+        in_demo(db, plugins, race)
+    with db.transaction() as session:
+        assert session.get(Loan, loan_id).installments[0].paid_interest == 0  # the whole attempt was undone
+        assert verify(session) == []

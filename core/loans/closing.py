@@ -63,6 +63,9 @@ def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int
                                                           Installment.due_date <= day)
                           .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
     for ids in batches(due):
+        # lock the chunk's loans (in id order) against a borrower's payment made meanwhile
+        session.execute(sa.select(Loan.id).where(Loan.id.in_(
+            sa.select(Installment.loan_id).where(Installment.id.in_(ids)))).order_by(Loan.id).with_for_update())
         rows = session.scalars(sa.select(Installment).where(Installment.id.in_(ids))
                                .options(selectinload(Installment.loan).selectinload(Loan.installments),
                                         selectinload(Installment.loan).selectinload(Loan.paybacks))

@@ -85,7 +85,11 @@ def _first_unpaid(loan: Loan) -> Installment | None:
 
 
 def _pay(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str, day: dt.date) -> Allocation:
-    """One ledger post paying ``amount`` (at most what is owed) of ``due``; the paybacks follow."""
+    """One ledger post paying ``amount`` (at most what is owed) of ``due``; the paybacks follow.
+
+    Callers hold the loan's row lock (the pages and the API select it ``FOR UPDATE``, close of day locks
+    each chunk's loans), so the installment's state the key is derived from cannot change under them.
+    """
     ledger = Ledger(session, tenant.id)
     part = allocate(due, amount)
     whole = part.total == due.owed
@@ -102,14 +106,18 @@ def _pay(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str,
         if part.late_fee:
             legs.append(Transfer(borrower, ledger.platform("fee_income", loan.currency),
                                  Money(part.late_fee, loan.currency), "fee", ref))
-        ledger.post(legs, key=key, initiator=by)
+        posted = ledger.post(legs, key=key, initiator=by)
         fees = part.late_fee
     else:
         shares, fees, parts = _lender_shares(tenant, loan, paybacks, penalty=part.penalty, interest=part.interest,
                                              principal=part.principal)
         fees += part.late_fee
-        pay_installment(ledger, borrower_id=loan.borrower_id, shares=shares, key=key, ref=ref, initiator=by,
-                        fee=Money(fees, loan.currency))
+        posted = pay_installment(ledger, borrower_id=loan.borrower_id, shares=shares, key=key, ref=ref,
+                                 initiator=by, fee=Money(fees, loan.currency))
+    if posted.replayed:
+        # The same payment from the same state was already posted (another request or job raced this one
+        # without the loan's lock): counting it again on the installment would credit money never paid.
+        raise LoanError("amount", _("This payment was just made. Reload the page to see the loan as it is."))
     due.paid_charges += part.late_fee + part.penalty
     due.paid_interest += part.interest
     due.paid_principal += part.principal
