@@ -50,6 +50,11 @@ class TemplateHelpers:
 
         return EVENT_LABELS.get(event, event)
 
+    def account_code(self, code: str):
+        from .ledger.posting import ACCOUNT_LABELS
+
+        return ACCOUNT_LABELS.get(code, code)
+
     def transfer_reason(self, reason: str):
         from .ledger.wallets import REASONS
 

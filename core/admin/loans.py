@@ -72,7 +72,7 @@ def _detail(request, loan, error=None):
         "movements": request.ledger.with_refs(loans.ledger_refs(loan)),
         "method": repayment_methods(request.hooks).get(loan.repayment_method),
         "lenders": {m.id: m for m in session.scalars(sa.select(Member).where(
-            Member.id.in_({b.member_id for b in loan.bids})))} if loan.bids else {},
+            Member.id.in_({b.member_id for b in loan.bids} | {loan.borrower_id})))},
         "me": audit.actor_of(request),
     }
 

@@ -110,6 +110,19 @@ ACCOUNT_CODES: dict[str, dict[str, int]] = {
 }
 
 
+def _account_labels():
+    from ..i18n import _
+
+    return {"available": _("Available"), "frozen": _("Frozen"), "escrow": _("Escrow"),
+            "deposit": _("Guarantee deposit"), "gateway_clearing": _("Gateway clearing"),
+            "fee_income": _("Fee income"), "risk_reserve": _("Risk reserve"), "guarantee": _("Guarantees"),
+            "advances": _("Advances"), "suspense": _("Suspense")}
+
+
+ACCOUNT_LABELS = _account_labels()
+"""What an account code is called on staff pages."""
+
+
 class LedgerError(ValueError):
     """A post the ledger refuses; ``field`` names the input at fault. Nothing was written."""
 
