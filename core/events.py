@@ -17,17 +17,25 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 PENDING = "lendstack_loan_status_changes"
+HOOKS = "lendstack_event_hooks"
 
 
 def hooks_for(session: Session, tenant_id: int | None):
-    """The tenant's hooks through the session's plugin registry, or ``None``."""
+    """The tenant's hooks through the session's plugin registry, or ``None``; built once per session and
+    business date (a ledger post fires an event, and close of day posts thousands)."""
     registry = session.info.get("plugins")
     if registry is None or tenant_id is None:
         return None
     from .tenancy.models import Tenant
 
-    tenant = session.get(Tenant, tenant_id)
-    return registry.for_tenant(tenant) if tenant is not None else None
+    tenant = session.get(Tenant, tenant_id)  # from the identity map after the first time
+    if tenant is None:
+        return None
+    built = session.info.setdefault(HOOKS, {})
+    key = (tenant_id, tenant.business_date)
+    if key not in built:
+        built[key] = registry.for_tenant(tenant)
+    return built[key]
 
 
 def fire(session: Session, tenant_id: int | None, hook_name: str, **kwargs) -> None:
@@ -51,3 +59,4 @@ def _fire_status_changes(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_status_changes(session: Session) -> None:
     session.info.pop(PENDING, None)
+    session.info.pop(HOOKS, None)

@@ -49,13 +49,20 @@ WITHDRAWAL_COLUMNS = ["reference", "member_id", "gateway", "amount", "fee", "cur
                       "second_approver", "gateway_ref", "reason", "created_at", "settled_at"]
 
 
+def _listing(request, model, columns, filename):
+    """A page of ``model``'s filtered records (newest first), or all of them as CSV with ``?format=csv``."""
+    query, filters = _filtered(request, model)
+    if request.params.get("format") == "csv":
+        rows = request.dbsession.scalars(query.order_by(model.id.desc()).limit(100_000)).all()
+        return _csv(rows, columns, filename), filters
+    return newest_first(request, query, model.id), filters
+
+
 @view_config(route_name="admin.recharges", renderer="admin/recharges.pt", permission="funds.view")
 def recharges(request):
-    query, filters = _filtered(request, Payment)
-    if request.params.get("format") == "csv":
-        rows = request.dbsession.scalars(query.order_by(Payment.id.desc()).limit(100_000)).all()
-        return _csv(rows, RECHARGE_COLUMNS, "recharges.csv")
-    listing = newest_first(request, query, Payment.id)
+    listing, filters = _listing(request, Payment, RECHARGE_COLUMNS, "recharges.csv")
+    if not isinstance(listing, dict):
+        return listing  # the CSV
     callbacks = request.dbsession.scalars(sa.select(CallbackRecord).where(CallbackRecord.verdict == "rejected")
                                           .order_by(CallbackRecord.id.desc()).limit(20)).all()
     return {**listing, "payments": listing["rows"], "filters": filters, "rejected_callbacks": callbacks,
@@ -101,11 +108,9 @@ def recharge_query(request):
 
 @view_config(route_name="admin.withdrawals", renderer="admin/withdrawals.pt", permission="funds.view")
 def withdrawals(request):
-    query, filters = _filtered(request, Withdrawal)
-    if request.params.get("format") == "csv":
-        rows = request.dbsession.scalars(query.order_by(Withdrawal.id.desc()).limit(100_000)).all()
-        return _csv(rows, WITHDRAWAL_COLUMNS, "withdrawals.csv")
-    listing = newest_first(request, query, Withdrawal.id)
+    listing, filters = _listing(request, Withdrawal, WITHDRAWAL_COLUMNS, "withdrawals.csv")
+    if not isinstance(listing, dict):
+        return listing  # the CSV
     return {**listing, "withdrawals": listing["rows"], "filters": filters,
             "can_approve": bool(request.has_permission("funds.withdraw.approve"))}
 

@@ -11,6 +11,7 @@ from pyramid.view import view_config
 from .. import audit
 from ..i18n import _
 from ..ledger import Wallet
+from ..loans.services import GRADES
 from ..members import conduct, documents
 from ..members.models import Member, MemberDocument, Verification
 from ..members.services import MemberError, review_verification
@@ -41,12 +42,6 @@ def member_or_404(request) -> Member:
     return member
 
 
-def grades() -> tuple[str, ...]:
-    from ..loans.services import GRADES
-
-    return GRADES
-
-
 def detail(request, member: Member, error=None, errors=None) -> dict:
     session = request.dbsession
     may = lambda permission: bool(request.has_permission(permission))  # noqa: E731
@@ -60,7 +55,7 @@ def detail(request, member: Member, error=None, errors=None) -> dict:
         "documents": documents.documents(session, member) if may("member.documents") else [],
         "can_verify": may("member.verify"), "can_violate": may("member.violations"),
         "can_message": may("member.message"), "can_documents": may("member.documents"),
-        "can_points": may("member.points"), "can_credit": may("loan.credit_line"), "grades": grades(),
+        "can_points": may("member.points"), "can_credit": may("loan.credit_line"), "grades": GRADES,
     }
 
 

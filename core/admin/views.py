@@ -89,15 +89,18 @@ def dashboard(request):
         sa.select(sa.func.count()).select_from(model).where(*where))
     from ..loans.models import Installment, Loan
 
-    waiting_guarantor = sa.and_(Loan.status == "submitted", Loan.type_data["guarantee"].as_string() == "pending")
+    loans_by_status = dict(request.dbsession.execute(
+        sa.select(Loan.status, sa.func.count()).where(Loan.status.in_(["submitted", "full"]))
+        .group_by(Loan.status)).all())
+    with_guarantor = count(Loan, Loan.status == "submitted", Loan.type_data["guarantee"].as_string() == "pending")
     return {
         "plugins": [(info, info.id in enabled) for info in plugins.infos()],
         "sms_count": count(SmsMessage),
         "member_count": count(Member),
         "pending_verifications": count(Member, Member.verification == Verification.pending.value),
         # the work waiting for staff, each with the screen that does it
-        "queues": {"first_review": count(Loan, Loan.status == "submitted") - count(Loan, waiting_guarantor),
-                   "guarantor": count(Loan, waiting_guarantor), "final_review": count(Loan, Loan.status == "full"),
+        "queues": {"first_review": loans_by_status.get("submitted", 0) - with_guarantor,
+                   "guarantor": with_guarantor, "final_review": loans_by_status.get("full", 0),
                    "overdue": count(Installment, Installment.status == "overdue")},
     }
 

@@ -45,8 +45,9 @@ def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int
     summary = {"expired": 0, "repaid": 0, "overdue": 0, "advanced": 0, "accelerated": 0, "collected_part": 0}
 
     def batches(ids):
-        for start in range(0, len(ids), commit_every or len(ids) or 1):
-            yield ids[start:start + (commit_every or len(ids))]
+        size = commit_every or max(len(ids), 1)
+        for start in range(0, len(ids), size):
+            yield ids[start:start + size]
             if commit_every:
                 checkpoint(session)
 

@@ -25,6 +25,12 @@ def _split(total: int, weights: list[int]) -> list[int]:
     return split_largest_remainder(total, weights) if total and sum(weights) else [0] * len(weights)
 
 
+def _fee_on(payback: Payback, interest: int, percent) -> int:
+    """The management fee on ``interest`` more of a payback: charged on the interest received so far, so
+    paying in parts costs the lender the same fee as paying at once."""
+    return _fee(payback.paid_interest + interest, percent) - _fee(payback.paid_interest, percent)
+
+
 def _lender_shares(tenant, loan: Loan, paybacks, *, penalty: int, interest: int, principal: int):
     """Lenders' parts of a payment on one period: each its share less the management fee.
 
@@ -40,7 +46,7 @@ def _lender_shares(tenant, loan: Loan, paybacks, *, penalty: int, interest: int,
     penalties = _split(penalty, [p.principal + p.interest for p in paybacks])
     shares, fees, parts = [], 0, []
     for payback, part_interest, part_principal, part_penalty in zip(paybacks, interests, principals, penalties):
-        fee = _fee(payback.paid_interest + part_interest, percent) - _fee(payback.paid_interest, percent)
+        fee = _fee_on(payback, part_interest, percent)
         fees += fee
         shares.append(Share(payback.member_id, Money(part_principal, loan.currency),
                             Money(part_interest - fee + part_penalty, loan.currency)))
@@ -74,7 +80,7 @@ def allocate(installment: Installment, amount: int) -> Allocation:
 
 def _paybacks(session, loan: Loan, period: int) -> list[Payback]:
     """The lenders' shares of one period, in bid order (from the loan's loaded paybacks when they are)."""
-    if "paybacks" in loan.__dict__:  # loaded with the loan (close of day loads them per chunk)
+    if "paybacks" not in sa.inspect(loan).unloaded:  # loaded with the loan (close of day loads them per chunk)
         return [p for p in loan.paybacks if p.period == period]
     return session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id, Payback.period == period)
                            .order_by(Payback.id)).all()
@@ -247,7 +253,7 @@ def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) 
         totals = by_lender.setdefault(payback.member_id, [0, 0, 0])
         totals[0] += payback.principal - payback.paid_principal
         totals[1] += interest
-        totals[2] += _fee(payback.paid_interest + interest, percent) - _fee(payback.paid_interest, percent)
+        totals[2] += _fee_on(payback, interest, percent)
     lender_fees = sum(t[2] for t in by_lender.values())
     penalties = _split(penalty, [t[0] + t[1] for t in by_lender.values()])
     shares = [Share(member_id, Money(principal, loan.currency), Money(interest - fee + extra, loan.currency))

@@ -136,22 +136,10 @@ def borrower_history(session, member_id: int, *, excluding: int | None = None) -
     return {"by_status": by_status, "overdue_now": int(overdue)}
 
 
-def mask_name(name: str) -> str:
-    """王小明 → 王**; Alice Smith → A**** S****: enough to recognise, not to identify."""
-    name = (name or "").strip()
-    if not name:
-        return ""
-    if " " in name:
-        return " ".join(part[0] + "*" * (len(part) - 1) for part in name.split())
-    return name[0] + "*" * max(len(name) - 1, 1)
-
-
-def schedule_for(tenant, hooks, loan: Loan):
-    """The loan's repayment schedule as its method computes it (before disbursement: a projection)."""
-    method = repayment_methods(hooks).get(loan.repayment_method)
-    if method is None:
-        return None
-    start = loan.disbursed_on or loan.deadline or tenant.business_date
+def schedule_for(tenant, method, loan: Loan, start: dt.date | None = None):
+    """The loan's repayment schedule by its ``method`` from ``start`` (by default the disbursement, else a
+    projection from the fundraising deadline). The rate cap was checked when the borrower applied."""
+    start = start or loan.disbursed_on or loan.deadline or tenant.business_date
     return method.schedule(LoanTerms(Money(loan.amount, loan.currency), loan.annual_rate_percent, loan.term_months,
                                      "month", start, max_rate_percent=Decimal(100)))
 
@@ -170,10 +158,9 @@ class ExpectedPayback:
         return self.principal + self.interest - self.fee
 
 
-def expected_payback(tenant, hooks, loan: Loan, amount: int) -> ExpectedPayback | None:
-    """The lender's share of the projected schedule for a bid of ``amount`` (the rest to others),
+def expected_payback(tenant, schedule, loan: Loan, amount: int) -> ExpectedPayback | None:
+    """The lender's share of the loan's projected ``schedule`` for a bid of ``amount`` (the rest to others),
     less the tenant's management fee on interest."""
-    schedule = schedule_for(tenant, hooks, loan)
     if schedule is None or not 0 < amount <= loan.amount:
         return None
     weights = [amount] if amount == loan.amount else [amount, loan.amount - amount]
@@ -459,9 +446,7 @@ def final_review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: s
     method = repayment_methods(hooks).get(loan.repayment_method)
     if method is None:
         raise LoanError("decision", _("The loan's repayment method is no longer enabled."))
-    schedule = method.schedule(LoanTerms(Money(loan.amount, loan.currency), loan.annual_rate_percent,
-                                         loan.term_months, "month", tenant.business_date,
-                                         max_rate_percent=Decimal(100)))
+    schedule = schedule_for(tenant, method, loan, start=tenant.business_date)
     bids = [b for b in loan.bids if b.status == "frozen"]
     fee = _fee(loan.amount, _percent(tenant, "borrower_fee_percent", "0"))
     disburse(Ledger(session, tenant.id), lenders=[(b.member_id, Money(b.amount, loan.currency)) for b in bids],

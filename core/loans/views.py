@@ -92,15 +92,7 @@ def _bidders(session, loan: Loan) -> dict[int, str]:
     """Masked names of the loan's lenders by member id (王**, or 138****8000)."""
     ids = {b.member_id for b in loan.bids}
     members = session.scalars(sa.select(Member).where(Member.id.in_(ids))).all() if ids else []
-    return {m.id: loans.mask_name(m.legal_name) or m.masked_phone for m in members}
-
-
-def _schedule_rows(request, loan: Loan):
-    """The installments once disbursed, else the projected schedule."""
-    if loan.installments:
-        return loan.installments
-    projected = loans.schedule_for(request.tenant, request.hooks, loan)
-    return projected.installments if projected is not None else ()
+    return {m.id: m.masked_name or m.masked_phone for m in members}
 
 
 @view_config(route_name="invest.loan", renderer="portal/loan.pt")
@@ -112,15 +104,17 @@ def loan_page(request):
     borrower = session.get(Member, loan.borrower_id)
     loan_type = loans.loan_types(request.hooks).get(loan.loan_type)
     method = repayment_methods(request.hooks).get(loan.repayment_method)
+    # before disbursement, the schedule the method projects (shown, and shared out for a bid's payback)
+    projected = loans.schedule_for(tenant, method, loan) if method is not None and not loan.installments else None
     data = {"loan": loan, "errors": {}, "form": dict(request.POST),
             "key": request.POST.get("key") or uuid.uuid4().hex, "unit": loans.bid_unit(tenant),
             "percent": loan.funded * 100 // loan.amount, "loan_type": loan_type, "method": method,
-            "borrower": {"name": loans.mask_name(borrower.legal_name) or borrower.masked_phone,
+            "borrower": {"name": borrower.masked_name or borrower.masked_phone,
                          "grade": borrower.credit_grade, "verified": borrower.is_verified,
                          "since": borrower.created_at, **loans.borrower_history(session, borrower.id)},
             "ends": fundraising_ends(tenant, loan), "seconds_left": seconds_left(tenant, loan),
             "days_left": (loan.deadline - tenant.business_date).days if loan.deadline else None,
-            "schedule": _schedule_rows(request, loan),
+            "schedule": loan.installments or (projected.installments if projected is not None else ()),
             "bidders": _bidders(session, loan), "expected": None}
     if request.method == "POST":
         if request.identity is None or request.identity.kind != "member":
@@ -132,7 +126,7 @@ def loan_page(request):
                 data["errors"] = {error.field: error.message}
                 request.response.status = 400
                 return data
-            data["expected"] = loans.expected_payback(tenant, request.hooks, loan, amount)
+            data["expected"] = loans.expected_payback(tenant, projected, loan, amount)
             data["amount"] = amount
             return data
         try:
@@ -150,9 +144,9 @@ def loan_page(request):
 def borrow(request):
     """我要借款: the tenant's loan types, each explaining itself; then the chosen type's form, whose
     "preview" button (and, with the page's script, every change) shows the schedule before applying."""
-    guarantors = _guarantors(request)
-    types = {code: t for code, t in loans.loan_types(request.hooks).items()
-             if not t.staff_only and (guarantors or not t.needs_guarantor)}  # no guarantor yet: not offered
+    offered = {code: t for code, t in loans.loan_types(request.hooks).items() if not t.staff_only}
+    guarantors = _guarantors(request) if any(t.needs_guarantor for t in offered.values()) else []
+    types = {code: t for code, t in offered.items() if guarantors or not t.needs_guarantor}  # none yet: not offered
     form = dict(request.POST) if request.method == "POST" else {}
     chosen = types.get(form.get("loan_type") or request.params.get("type", ""))
     if chosen is None and len(types) == 1:

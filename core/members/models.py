@@ -65,6 +65,16 @@ class Member(TenantOwned, Base):
         return self.phone or self.email or ""
 
     @property
+    def masked_name(self) -> str:
+        """王小明 → 王**; Alice Smith → A**** S****: enough to recognise, not to identify."""
+        name = (self.legal_name or "").strip()
+        if not name:
+            return ""
+        if " " in name:
+            return " ".join(part[0] + "*" * (len(part) - 1) for part in name.split())
+        return name[0] + "*" * max(len(name) - 1, 1)
+
+    @property
     def masked_id_number(self) -> str:
         n = self.id_number
         return n[:3] + "*" * (len(n) - 7) + n[-4:] if len(n) > 7 else n

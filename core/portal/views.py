@@ -8,11 +8,6 @@ from pyramid.view import view_config
 from . import tools
 
 
-def loan_products(request) -> list:
-    """The tenant's enabled loan types, as the home and borrow pages present them."""
-    return sorted(request.hooks.collect("lendstack_loan_types"), key=lambda t: t.code)
-
-
 _FIGURES: dict[int, tuple[int, dict]] = {}
 
 
@@ -51,9 +46,9 @@ def platform_figures(session) -> dict:
 def home(request):
     import sqlalchemy as sa
 
-    from ..loans.models import Loan
-
     from ..content import services as content
+    from ..loans.models import Loan
+    from ..loans.services import loan_types
 
     featured = request.dbsession.scalars(sa.select(Loan).where(Loan.status == "bidding")
                                          .order_by(Loan.id.desc()).limit(4)).all()
@@ -63,7 +58,7 @@ def home(request):
         "news": content.latest(request.dbsession, locale),
         "figures": cached_figures(request),
         "featured": featured,
-        "products": loan_products(request),
+        "products": list(loan_types(request.hooks).values()),
         "calculators": list(tools.methods(request.hooks).values()),
         "gateways": sorted(request.hooks.collect("lendstack_payment_gateways"), key=lambda g: g.code),
     }
