@@ -156,6 +156,22 @@ def scope_to_tenant(session: Session, tenant_id: int | None) -> None:
 
 
 @event.listens_for(Session, "do_orm_execute")
+def _refresh_on_lock(state):
+    """A locking select refreshes the rows it returns.
+
+    ``SELECT … FOR UPDATE`` waits for the row, but an object already in the
+    session's identity map comes back with its old column values unless the
+    query says ``populate_existing``: a check made under the lock would read
+    what the row held before another transaction changed it (concurrent bids
+    over-funded a loan this way). Every locking select in every session gets
+    the refresh, so no caller can forget it. Pending changes are flushed
+    first (autoflush), so nothing of this transaction's own is lost.
+    """
+    if state.is_select and getattr(state.statement, "_for_update_arg", None) is not None:
+        state.update_execution_options(populate_existing=True)
+
+
+@event.listens_for(Session, "do_orm_execute")
 def _filter_by_tenant(state):
     tenant_id = state.session.info.get("tenant_id")
     if tenant_id is None or state.is_column_load or state.is_relationship_load:

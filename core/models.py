@@ -1,4 +1,5 @@
-"""Imports every model module so that ``Base.metadata`` knows all tables (migrations, tests)."""
+"""Imports every model module so that ``Base.metadata`` knows all tables (migrations, tests), and the
+domains' invariants that ``ledger verify`` checks beside the ledger's own."""
 from .sms import SmsMessage  # noqa: F401
 from .tenancy.models import Tenant, TenantHost, TenantPlugin  # noqa: F401
 from .accounts.models import AuditEvent, AuthSession, Operator, OrgUnit, Role, StaffGroup, StaffUser  # noqa: F401
@@ -13,3 +14,5 @@ from .loans.schedule_jobs import ReminderSent  # noqa: F401
 from .loans.autoinvest import AutoInvestRule  # noqa: F401
 from .loans.guarantors import Guarantor  # noqa: F401
 from .content.models import ContentItem  # noqa: F401
+from .numbering import COUNTERS  # noqa: F401
+from .loans import integrity  # noqa: F401 - invariants 5–7 (bids, schedules, disbursements)

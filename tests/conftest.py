@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import uuid
 import warnings
 
@@ -199,6 +200,19 @@ def registered(plugins):
     yield _register
     for plugin_id in added:
         plugins.unregister(plugin_id)
+
+
+@pytest.fixture
+def served(wsgi_app, engine):
+    """The app on a free loopback port (waitress, 12 threads); yields its base URL."""
+    from waitress.server import create_server
+
+    server = create_server(wsgi_app, host="127.0.0.1", port=0, threads=12)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(10)
 
 
 @pytest.fixture

@@ -7,11 +7,17 @@
 4. each account's stored totals equal the sums of its transfers, and every
    transfer's currency is its accounts' currency.
 
+Domains that keep records beside the ledger add their own invariants with
+:func:`register_check` (the loans add bids, schedules and disbursements:
+:mod:`core.loans.integrity`), so ``lendstack ledger verify`` checks them too
+without the ledger knowing about loans.
+
 Each broken rule is reported as one line naming the tenant and the account.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import sqlalchemy as sa
 
@@ -32,8 +38,18 @@ class Breach:
         return f"{self.tenant}: {where}: invariant {self.invariant}: {self.message}"
 
 
+_CHECKS: list[Callable[..., list[Breach]]] = []
+
+
+def register_check(check: Callable[..., list[Breach]]) -> Callable[..., list[Breach]]:
+    """Add ``check(session, tenant_id, slugs)`` (returning breaches) to every :func:`verify`; a decorator."""
+    if check not in _CHECKS:
+        _CHECKS.append(check)
+    return check
+
+
 def verify(session, tenant_id: int | None = None) -> list[Breach]:
-    """Every breach of invariants 1–4, for one tenant or all of them."""
+    """Every breach of invariants 1–4 and of the registered checks, for one tenant or all of them."""
     slugs = dict(session.execute(sa.select(Tenant.id, Tenant.slug)).all())
     accounts = sa.select(ACCOUNTS)
     transfers_filter = sa.true()
@@ -96,4 +112,6 @@ def verify(session, tenant_id: int | None = None) -> list[Breach]:
     for row in mismatched:
         breaches.append(Breach(slugs.get(row.tenant_id, str(row.tenant_id)), row.debit, 4,
                                f"transfer {row.id} in {row.currency} between {row.dcur} and {row.ccur} accounts"))
+    for check in _CHECKS:
+        breaches.extend(check(session, tenant_id, slugs))
     return breaches

@@ -20,6 +20,7 @@ from ..ledger import InsufficientFunds, Ledger, Wallet, disburse
 from ..loan_types import LoanApplication
 from ..members.models import Member
 from ..money import InvalidAmount, Money, parse_positive
+from ..numbering import next_number
 from ..portal.tools import methods as repayment_methods
 from ..schedules import LoanTerms, ScheduleError
 from .models import Bid, Installment, Loan, LoanEvent, Payback
@@ -241,6 +242,9 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
     ``by_staff``: staff submit it for the borrower (the only way for a
     ``staff_only`` type such as instant loans).
     """
+    # The borrower's row lock is held until the loan is saved: two applications at once would both see
+    # room in the credit line (or the net assets) and together pass it.
+    session.execute(sa.select(Member.id).where(Member.id == borrower.id).with_for_update())
     if not borrower.is_verified:
         raise LoanError("amount", _("Complete real-name verification before borrowing."))
     types = loan_types(hooks)
@@ -270,7 +274,6 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
                                                              borrower_profile(session, tenant, borrower)))
     if violations:
         raise LoanError(violations[0].field, violations[0].message)
-    count = session.scalar(sa.select(sa.func.count()).select_from(Loan).where(Loan.tenant_id == tenant.id))
     type_data = {k: str(form[k]).strip()[:500] for k in ("collateral_kind", "collateral_description",
                                                         "appraised_value") if form.get(k)} \
         if loan_type.holds_collateral else {}
@@ -279,7 +282,8 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
 
         type_data["guarantor_id"] = str(check_guarantor(session, tenant, form, amount).id)
         type_data["guarantee"] = "pending"
-    loan = Loan(tenant_id=tenant.id, number=f"L{tenant.business_date:%y%m}{count + 1:05d}", borrower_id=borrower.id,
+    number = f"L{tenant.business_date:%y%m}{next_number(session, tenant.id, 'loan'):05d}"  # last: a short lock
+    loan = Loan(tenant_id=tenant.id, number=number, borrower_id=borrower.id,
                 type_data=type_data,
                 loan_type=loan_type.code, title=title, purpose=(form.get("purpose") or "").strip()[:500],
                 amount=amount.minor, currency=amount.currency, annual_rate_percent=rate, term_months=months,
@@ -446,8 +450,15 @@ def final_review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: s
     method = repayment_methods(hooks).get(loan.repayment_method)
     if method is None:
         raise LoanError("decision", _("The loan's repayment method is no longer enabled."))
-    schedule = schedule_for(tenant, method, loan, start=tenant.business_date)
     bids = [b for b in loan.bids if b.status == "frozen"]
+    frozen = sum(b.amount for b in bids)
+    if frozen != loan.amount or loan.funded != loan.amount:
+        # The borrower gets exactly what the schedules will pay the lenders back: never more, never less.
+        raise LoanError("decision", _("The frozen bids (${frozen}) do not add up to the loan's amount (${amount}); "
+                                      "it cannot be disbursed.",
+                                      mapping={"frozen": str(Money(frozen, loan.currency)),
+                                               "amount": str(Money(loan.amount, loan.currency))}))
+    schedule = schedule_for(tenant, method, loan, start=tenant.business_date)
     fee = _fee(loan.amount, _percent(tenant, "borrower_fee_percent", "0"))
     disburse(Ledger(session, tenant.id), lenders=[(b.member_id, Money(b.amount, loan.currency)) for b in bids],
              borrower_id=loan.borrower_id, key=f"loan:{loan.id}:disburse", ref=f"loan:{loan.number}",

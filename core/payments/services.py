@@ -260,6 +260,9 @@ def request_withdrawal(session, tenant, hooks, member: Member, card_id, amount_t
     rules = withdrawal_rules(tenant)
     if amount.minor < rules["minimum"].minor:
         raise FundsError("amount", _("The smallest withdrawal is ${minimum}.", mapping={"minimum": str(rules["minimum"])}))
+    # The member's row lock is held from summing today's withdrawals to inserting this one: two requests
+    # at once would both see room under the daily limit and together pass it.
+    session.execute(sa.select(Member.id).where(Member.id == member.id).with_for_update())
     local = zoneinfo.ZoneInfo(tenant.timezone)
     since = dt.datetime.combine(dt.datetime.now(local).date(), dt.time(), local)  # today, the tenant's clock
     today = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Withdrawal.amount), 0)).where(
