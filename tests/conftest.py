@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import uuid
 import warnings
 
@@ -205,14 +204,11 @@ def registered(plugins):
 @pytest.fixture
 def served(wsgi_app, engine):
     """The app on a free loopback port (waitress, 12 threads); yields its base URL."""
-    from waitress.server import create_server
+    from webtest.http import StopableWSGIServer
 
-    server = create_server(wsgi_app, host="127.0.0.1", port=0, threads=12)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(10)
+    server = StopableWSGIServer.create(wsgi_app, threads=12, expose_tracebacks=False)
+    yield server.application_url.rstrip("/")
+    server.shutdown()
 
 
 @pytest.fixture
