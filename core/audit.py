@@ -1,4 +1,5 @@
-"""The audit log: every staff and operator action, append-only, searchable in the back office.
+"""The audit log: every staff and operator action — and a member's own security actions (a password
+reset or change) — append-only, searchable in the back office.
 
 ``record(request, action, obj, before, after)`` adds a row in the request's
 transaction, so an action that fails (and is rolled back) leaves no claim that
@@ -16,6 +17,11 @@ def actor_of(request) -> str:
     if identity is None:
         return "anonymous"
     return f"{identity.kind}:{identity.principal_id}:{identity.display_name}"
+
+
+def member_actor(member) -> str:
+    """How a member acting on their own account is named (``member:<id>:<name>``), signed in or not yet."""
+    return f"member:{member.id}:{member.display_name}"
 
 
 def record(request, action: str, object_type: str = "", object_id="", before: dict | None = None,

@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import functools
 import hashlib
+import hmac
 import json
 from decimal import Decimal
 
@@ -114,6 +115,18 @@ def configure_sealing(secret: str) -> None:
     digest = hashlib.sha256(b"lendstack sealed settings\0" + secret.encode()).digest()
     _SEALING_KEY[:] = [base64.urlsafe_b64encode(digest)]
     _unseal.cache_clear()
+
+
+def keyed_hash(purpose: str, text: str) -> str:
+    """HMAC-SHA256 (hex) of ``text`` under a key derived from ``lendstack.secret`` for ``purpose``.
+
+    For values drawn from a small space (six-digit one-time codes): a plain hash
+    of one is found by trying every value, a keyed one only with the secret.
+    """
+    if not _SEALING_KEY:
+        raise RuntimeError("keyed hashes need configure_sealing(lendstack.secret) first")
+    key = hashlib.sha256(b"lendstack keyed hash\0" + purpose.encode() + b"\0" + _SEALING_KEY[0]).digest()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def _sealer():

@@ -31,6 +31,11 @@ class PluginInfo:
     ``settings`` is a colander mapping schema; its defaults fill what a tenant
     manifest leaves out, and a key it does not know is an error (whatever the
     schema's own ``unknown`` policy).
+
+    ``development_only`` marks a plugin fit for development, demos and tests
+    but never for a live site (an outbox that delivers nothing, a sandbox
+    gateway): the operator console and the back office flag it where
+    plugins are listed.
     """
 
     id: str
@@ -41,6 +46,7 @@ class PluginInfo:
     settings: colander.SchemaNode | None = None
     default_enabled: bool = False
     secret_settings: tuple[str, ...] = field(default=())
+    development_only: bool = False
 
     def masked(self, settings: dict) -> dict:
         """Settings fit to show: every ``secret_settings`` value cut to its last 4 characters."""

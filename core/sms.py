@@ -6,6 +6,11 @@ tenant's enabled SMS providers (hook ``lendstack_sms_providers``) in order of
 ``priority`` — when one fails, the next is tried (failover) — and records the
 outcome. Providers that report delivery call ``/callbacks/sms/<code>``. Every
 message a tenant ever sent is in ``sms_messages``, whichever provider carried it.
+
+One-time values (a verification code) are never stored readably: the row's
+``body`` and ``params`` — what the back office's SMS log shows — carry them as
+:data:`MASK`; the text a carrier must send is kept in ``sealed`` (encrypted
+with the install's secret) only until a provider took it or every one refused.
 """
 from __future__ import annotations
 
@@ -18,9 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import jobs
-from .db import Base, TenantOwned, utcnow
+from .db import Base, SealedJSON, TenantOwned, utcnow
 
 PER_NUMBER_PER_HOUR = 10
+MASK = "******"  # how a one-time code reads wherever it is stored or shown
 
 
 class SmsError(ValueError):
@@ -48,6 +54,9 @@ class SmsMessage(TenantOwned, Base):
     error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+    # {"body", "params"} as the carrier must send them, when they hold a one-time code; encrypted, and
+    # cleared as soon as delivery is settled, so no screen, export or database reader ever sees the code.
+    sealed: Mapped[dict | None] = mapped_column(SealedJSON)
 
 
 @dataclass(frozen=True)
@@ -117,8 +126,13 @@ def normalize_phone(phone: str, region: str = "CN") -> str:
 
 
 def queue_sms(session, tenant, phone: str, body: str, purpose: str, *, template: str = "",
-              params: dict | None = None) -> SmsMessage:
-    """Record an SMS for ``tenant`` and deliver it in the background after commit."""
+              params: dict | None = None, sealed: dict | None = None) -> SmsMessage:
+    """Record an SMS for ``tenant`` and deliver it in the background after commit.
+
+    ``body`` and ``params`` are what is kept and shown. A message holding a
+    one-time code passes them masked and gives the real text and parameters as
+    ``sealed`` (``{"body", "params"}``): only the provider receives those.
+    """
     phone = normalize_phone(phone)
     hour_ago = utcnow() - dt.timedelta(hours=1)
     recent = session.scalar(sa.select(sa.func.count()).select_from(SmsMessage).where(
@@ -126,11 +140,34 @@ def queue_sms(session, tenant, phone: str, body: str, purpose: str, *, template:
     if recent >= PER_NUMBER_PER_HOUR:
         raise SmsError(f"more than {PER_NUMBER_PER_HOUR} messages an hour to {phone}")
     message = SmsMessage(tenant_id=tenant.id, phone=phone, body=body, purpose=purpose, template=template,
-                         params={k: str(v) for k, v in (params or {}).items()})
+                         params=_texts(params), sealed=_sealed(sealed))
     session.add(message)
     session.flush()
     jobs.enqueue(session, deliver_sms, tenant.id, message.id)
     return message
+
+
+def _texts(params: dict | None) -> dict:
+    return {k: str(v) for k, v in (params or {}).items()}
+
+
+def _sealed(sealed: dict | None) -> dict | None:
+    if not sealed:
+        return None
+    return {"body": str(sealed["body"]), "params": _texts(sealed.get("params"))}
+
+
+def carried(message: SmsMessage) -> SmsView:
+    """What a provider is given: the sealed text when the message holds a one-time code."""
+    sealed = message.sealed or {}
+    return SmsView(message.id, message.phone, sealed.get("body", message.body), message.purpose,
+                   message.template or "", dict(sealed.get("params") or message.params or {}))
+
+
+def shown(message: SmsMessage) -> SmsView:
+    """What everyone else is given (plugins told of a delivery): the stored, masked text."""
+    return SmsView(message.id, message.phone, message.body, message.purpose, message.template or "",
+                   dict(message.params or {}))
 
 
 def providers(hooks) -> list[SmsProvider]:
@@ -149,10 +186,9 @@ def deliver_sms(tenant_id: int, message_id: int) -> None:
         hooks = jobs.context.plugins.for_tenant(tenant)
         candidates = providers(hooks)
         if not candidates:
-            message.status, message.error = "failed", "no SMS provider is enabled"
+            message.status, message.error, message.sealed = "failed", "no SMS provider is enabled", None
             return
-        view = SmsView(message.id, message.phone, message.body, message.purpose, message.template or "",
-                       dict(message.params or {}))
+        view = carried(message)
         errors = []
         for provider in candidates:
             try:
@@ -163,10 +199,12 @@ def deliver_sms(tenant_id: int, message_id: int) -> None:
                 message.provider, message.provider_ref = provider.code, result.provider_ref[:200]
                 message.status, message.sent_at = "sent", utcnow()
                 message.error = "; ".join(errors) or None
-                hooks.lendstack_sms_delivered(message=view)
+                message.sealed = None
+                hooks.lendstack_sms_delivered(message=shown(message))
                 return
             errors.append(f"{provider.code}: {result.error or 'refused'}")
         message.provider, message.status, message.error = candidates[-1].code, "failed", "; ".join(errors)[:2000]
+        message.sealed = None  # nobody will send it now: the code it held dies with it
 
 
 def apply_status(session, provider_code: str, status: SmsStatus) -> bool:

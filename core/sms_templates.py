@@ -4,6 +4,10 @@ Every message the platform sends by SMS has a template code. The default text
 of each is a translation string (so it exists in every shipped locale); a
 tenant may override any code in any of its locales from the back office.
 Placeholders are ``${name}``; unknown placeholders stay as they are.
+
+A one-time code (``${code}``) is a secret of the member it is sent to: the
+message log keeps the text and parameters with the code masked (see
+:func:`render_masked`), and only the carrier gets the real text.
 """
 from __future__ import annotations
 
@@ -23,7 +27,10 @@ DEFAULTS = {
                         "Please repay ${amount} to stop penalty interest."),
     "loan_funded": _("${site}: your loan ${loan} is fully funded; ${amount} was paid to your account."),
     "payback_received": _("${site}: you received ${amount} from loan ${loan}."),
+    "password_changed": _("${site}: the password of your account was just changed. "
+                          "If you did not do this, reset it now and contact us."),
 }
+ONE_TIME = frozenset({"code"})  # parameters that are one-time secrets: never stored or shown readably
 SAMPLE = {"site": "Lendstack", "code": "123456", "period": "3", "loan": "L1024", "amount": "888.49",
           "due_date": "2027-02-15", "days": "5"}
 
@@ -46,12 +53,31 @@ class TemplateError(ValueError):
 
 
 def queue(session, tenant, phone: str, code: str, localizer, params: dict, purpose: str):
-    """Render template ``code`` and queue it, keeping the code and parameters for template-based carriers."""
+    """Render template ``code`` and queue it, keeping the code and parameters for template-based carriers.
+
+    One-time parameters (:data:`ONE_TIME`) are kept masked; the carrier alone gets them (sealed).
+    """
     from .sms import queue_sms
 
     full = {"site": tenant.brand("site_title", tenant.name), **params}
-    return queue_sms(session, tenant, phone, render(session, tenant, code, localizer, params), purpose,
-                     template=code, params=full)
+    body, sealed_body = render_masked(session, tenant, code, localizer, params)
+    sealed = {"body": sealed_body, "params": full} if sealed_body is not None else None
+    return queue_sms(session, tenant, phone, body, purpose, template=code, params=masked(full), sealed=sealed)
+
+
+def masked(params: dict) -> dict:
+    """``params`` with every one-time value replaced by the mask."""
+    from .sms import MASK
+
+    return {name: MASK if name in ONE_TIME else value for name, value in params.items()}
+
+
+def render_masked(session, tenant, code: str, localizer, params: dict) -> tuple[str, str | None]:
+    """The text to keep (one-time values masked) and, when there are any, the text to deliver."""
+    shown = render(session, tenant, code, localizer, masked(params))
+    if ONE_TIME.isdisjoint(params):
+        return shown, None
+    return shown, render(session, tenant, code, localizer, params)
 
 
 def override(session, tenant_id: int, code: str, locale: str) -> SmsTemplate | None:

@@ -12,6 +12,7 @@ from core.members.models import Member, VerificationCode
 from core.members.services import MemberError
 from core.sms import SmsMessage
 from core.tenancy.services import tenant_by_slug
+from tests.dev_outbox import OUTBOX
 
 DEMO = "demo.localhost"
 ACME = "acme.localhost"
@@ -46,11 +47,14 @@ def submit(client, host, page, values, action=None, status="*"):
     return form.submit(extra_environ={"HTTP_HOST": host}, status=status)
 
 
+@pytest.fixture(autouse=True)
+def fresh_outbox():
+    OUTBOX.clear()
+
+
 def last_code(db, phone=PHONE):
-    with db.transaction() as session:
-        body = session.scalars(sa.select(SmsMessage).where(SmsMessage.phone.like(f"%{phone}"))
-                               .order_by(SmsMessage.id.desc())).first().body
-    return re.search(r"\b(\d{6})\b", body).group(1)
+    """The code the member's phone received (the development outbox's log; the SMS log has it masked)."""
+    return OUTBOX.code_for(phone)
 
 
 def register(client, db, host=DEMO, phone=PHONE, password=PASSWORD):
@@ -176,14 +180,26 @@ def test_idle_sessions_expire_and_sign_out_everywhere_works(member, client, db, 
     client.get(DEMO, "/account", status=302)
 
 
-def test_change_password_needs_the_current_one(member, client):
+def password_notices(db):
+    from core.accounts.models import AuditEvent
+
+    with db.transaction() as session:
+        notices = session.scalars(sa.select(SmsMessage.phone).where(SmsMessage.purpose == "notice.password")).all()
+        actions = session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like("member.password%"))).all()
+    return notices, actions
+
+
+def test_change_password_needs_the_current_one_and_tells_the_member(member, client, db):
     page = client.get(DEMO, "/account/password?_LOCALE_=en")
     response = submit(client, DEMO, page, {"current": "not it at all", "password": "brand new password",
                                            "confirm": "brand new password"}, status=400)
     assert "current password is not correct" in response.text
+    assert password_notices(db) == ([], [])
     page = client.get(DEMO, "/account/password")
     submit(client, DEMO, page, {"current": PASSWORD, "password": "brand new password",
                                 "confirm": "brand new password"}, status=303)
+    assert password_notices(db) == (["+8613800138000"], ["member.password_change"])
+    assert OUTBOX.texts_to(PHONE)[-1].startswith("鼎信網貸")  # the notice reached the member's phone
 
 
 def test_forms_without_csrf_are_refused(member, client, db):
@@ -487,7 +503,7 @@ def test_staff_created_in_the_back_office_enrol_two_factor_at_first_sign_in(admi
     form.submit("active", extra_environ={"HTTP_HOST": DEMO}, status=400)
 
 
-def test_a_group_grants_its_roles(admin, staff, db):
+def test_a_group_grants_its_roles(admin, staff, db, wsgi_app):
     page = admin.get(DEMO, "/admin/groups")
     form = admin_form(page, "/admin/groups")
     form["name"] = "Finance"
@@ -506,7 +522,13 @@ def test_a_group_grants_its_roles(admin, staff, db):
     for field in form.fields["groups"]:
         field.checked = str(field._value) == str(group_id)
     form.submit(extra_environ={"HTTP_HOST": DEMO}, status=303)
-    staff["customer_service"].get(DEMO, "/admin/audit", status=200)
+    staff["customer_service"].get(DEMO, "/admin/audit", status=302)  # a change of groups ended the session
+    from tests.conftest import Client
+
+    again = Client(wsgi_app)
+    page = again.get(DEMO, "/admin/login")
+    submit(again, DEMO, page, {"login": "customer-service", "password": PASSWORD}, status=303)
+    again.get(DEMO, "/admin/audit", status=200)
 
 
 def test_organization_tree(admin):
@@ -526,12 +548,7 @@ def test_organization_tree(admin):
 # -- tenant member rules: email sign-up, ID types ---------------------------------
 
 def last_mail_code(db, address):
-    from core.mail import MailMessage
-
-    with db.transaction() as session:
-        body = session.scalars(sa.select(MailMessage).where(MailMessage.address == address)
-                               .order_by(MailMessage.id.desc())).first().body
-    return re.search(r"\b(\d{6})\b", body).group(1)
+    return OUTBOX.code_for(address)
 
 
 def test_email_sign_up_where_the_tenant_allows_it(client, db, tenants):
@@ -560,6 +577,7 @@ def test_email_sign_up_where_the_tenant_allows_it(client, db, tenants):
     submit(client, ACME, page, {"phone": "ann@example.com", "code": last_mail_code(db, "ann@example.com"),
                                 "password": new, "confirm": new}, "reset", status=303)
     assert sign_in(client, ACME, "ann@example.com", new).status_int == 303
+    assert "password of your account was just changed" in OUTBOX.texts_to("ann@example.com")[-1]
 
 
 def test_id_types_outside_the_tenants_list_are_refused(db, tenants):

@@ -1,5 +1,6 @@
 """SMS: failover between providers, per-number limits, delivery reports, templates."""
 import json
+import re
 
 import httpx
 import pytest
@@ -9,6 +10,7 @@ from core import register_transport
 from core.sms import PER_NUMBER_PER_HOUR, SmsError, SmsMessage, queue_sms
 from core.tenancy.services import tenant_by_slug
 from plugins.sms.sandbox_http import signature
+from tests.dev_outbox import OUTBOX
 from tests.helpers import staff_client, submit
 
 DEMO = "demo.localhost"
@@ -45,6 +47,11 @@ def gateway(apply_manifest, tenants):
     register_transport(ENDPOINT, None)
 
 
+@pytest.fixture(autouse=True)
+def fresh_outbox():
+    OUTBOX.clear()
+
+
 def send(db, phone="13800138000", body="您好"):
     with db.transaction() as session:
         queue_sms(session, tenant_by_slug(session, "demo"), phone, body, "test")
@@ -54,6 +61,32 @@ def messages(db):
     with db.transaction() as session:
         return [(m.provider, m.status, m.provider_ref) for m in session.scalars(sa.select(SmsMessage)
                                                                               .order_by(SmsMessage.id))]
+
+
+def test_a_code_reaches_the_carrier_but_the_sms_log_keeps_it_masked(gateway, db, client):
+    page = client.get(DEMO, "/register")
+    submit(client, DEMO, page, {"phone": "13600136000"}, "send_code", status=200)
+    delivered = gateway.received[-1]["body"]
+    code = re.search(r"(?<!\d)\d{6}(?!\d)", delivered).group()
+    with db.transaction() as session:
+        kept = session.scalars(sa.select(SmsMessage)).one()
+        assert kept.status == "sent" and kept.body == delivered.replace(code, "******")
+        assert kept.params == {"site": "鼎信網貸", "code": "******"} and kept.sealed is None
+    assert OUTBOX.texts_to("13600136000") == []  # a real carrier took it: the development outbox saw nothing
+
+
+def test_a_code_no_provider_took_is_not_kept_either(db, tenants, client):
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        for row in demo.plugins:
+            if row.plugin_id == "sms.outbox":
+                row.enabled = False
+    page = client.get(DEMO, "/register")
+    submit(client, DEMO, page, {"phone": "13600136000"}, "send_code", status=200)
+    with db.transaction() as session:
+        kept = session.scalars(sa.select(SmsMessage)).one()
+        assert (kept.status, kept.error, kept.sealed) == ("failed", "no SMS provider is enabled", None)
+        assert "******" in kept.body
 
 
 def test_the_first_provider_carries_the_message_and_the_outbox_is_the_fallback(gateway, db):
@@ -106,7 +139,8 @@ def test_templates_are_overridden_per_locale_and_used(db, wsgi_app, tenants, cli
     submit(client, DEMO, register, {"phone": "13600136000"}, "send_code", status=200)
     with db.transaction() as session:
         body = session.scalars(sa.select(SmsMessage.body).order_by(SmsMessage.id.desc())).first()
-    assert body.startswith("【鼎信網貸】驗證碼 ") and body.endswith("請勿告知他人。")
+    assert body == "【鼎信網貸】驗證碼 ******，請勿告知他人。"  # the log keeps the code masked
+    assert OUTBOX.texts_to("13600136000")[-1] == f"【鼎信網貸】驗證碼 {OUTBOX.code_for('13600136000')}，請勿告知他人。"
     auditor = staff_client(wsgi_app, db, "tpl-aud", "auditor")
     auditor.get(DEMO, "/admin/sms/templates", status=200)
     auditor.post(DEMO, "/admin/sms/templates", {"code": "verification_code"}, status=403)
@@ -226,7 +260,11 @@ def test_aliyun_sends_approved_templates_and_leaves_free_text_to_the_next_provid
         page = client.get(DEMO, "/register")
         fill(client, DEMO, page, {"phone": "13500135000"}, "send_code", status=200)
         assert fake.sent[0]["TemplateCode"] == "SMS_100001" and fake.sent[0]["PhoneNumbers"] == "13500135000"
-        assert set(json.loads(fake.sent[0]["TemplateParam"])) == {"site", "code"}
+        sent = json.loads(fake.sent[0]["TemplateParam"])
+        assert set(sent) == {"site", "code"} and sent["code"].isdigit() and len(sent["code"]) == 6
+        with db.transaction() as session:
+            kept = session.scalars(sa.select(SmsMessage).order_by(SmsMessage.id)).first()
+            assert kept.params["code"] == "******" and sent["code"] not in kept.body and kept.sealed is None
         send(db, phone="13500135001", body="自由文字")
         assert [m[:2] for m in messages(db)] == [("aliyun", "sent"), ("outbox", "sent")]
     finally:

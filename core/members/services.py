@@ -7,7 +7,6 @@ input, having changed nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import re
 import secrets
@@ -15,7 +14,7 @@ import secrets
 import sqlalchemy as sa
 
 from ..accounts.passwords import MIN_LENGTH, WeakPassword, hash_password, verify_password
-from ..db import utcnow
+from ..db import keyed_hash, utcnow
 from ..i18n import _
 from ..sms import SmsError, normalize_phone
 from .identity import luhn_ok, resident_id_problem
@@ -47,7 +46,7 @@ def clean_phone(tenant, phone: str) -> str:
 
 
 def _code_hash(tenant_id: int, address: str, purpose: str, code: str) -> str:
-    return hashlib.sha256(f"{tenant_id}:{address}:{purpose}:{code}".encode()).hexdigest()
+    return keyed_hash("one-time code", f"{tenant_id}:{address}:{purpose}:{code}")
 
 
 def clean_email(email: str) -> str:
@@ -101,13 +100,14 @@ def send_code(session, tenant, address: str, purpose: str, localizer, channel: s
     session.add(record)
     from .. import sms_templates
 
+    # The code goes to the member alone: the message log keeps it masked (see core.sms_templates).
     if channel == "email":
         from ..mail import queue_mail
 
         site = tenant.brand("site_title", tenant.name)
         subject = localizer.translate(_("${site} verification code", mapping={"site": site}))
-        body = sms_templates.render(session, tenant, "verification_code", localizer, {"code": code})
-        queue_mail(session, tenant, address, subject, body, f"code.{purpose}")
+        body, sealed = sms_templates.render_masked(session, tenant, "verification_code", localizer, {"code": code})
+        queue_mail(session, tenant, address, subject, body, f"code.{purpose}", sealed_body=sealed)
     else:
         sms_templates.queue(session, tenant, address, "verification_code", localizer, {"code": code},
                             f"code.{purpose}")
@@ -244,6 +244,30 @@ def change_password(member: Member, current: str, password: str, confirm: str | 
     if not verify_password(member.password_hash, current or ""):
         raise MemberError("current", _("The current password is not correct."))
     member.password_hash = _password(password, confirm)
+
+
+def tell_password_changed(session, tenant, member: Member, localizer) -> None:
+    """Tell the member, by SMS and by email where they have them, that their password was changed.
+
+    Whoever changed it, the member hears of it on their own phone and mailbox:
+    a taken-over account is noticed. A number past its hourly SMS limit still
+    gets the email (the limit is there against floods; it refuses, not fails).
+    """
+    from .. import sms_templates
+
+    if member.phone:
+        try:
+            sms_templates.queue(session, tenant, member.phone, "password_changed", localizer, {},
+                                "notice.password")
+        except SmsError:
+            pass
+    if member.email:
+        from ..mail import queue_mail
+
+        site = tenant.brand("site_title", tenant.name)
+        subject = localizer.translate(_("${site}: your password was changed", mapping={"site": site}))
+        body = sms_templates.render(session, tenant, "password_changed", localizer, {})
+        queue_mail(session, tenant, member.email, subject, body, "notice.password")
 
 
 def update_profile(session, tenant, member: Member, *, display_name: str, email: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
+from .. import audit
 from ..accounts import sessions
 from ..backoffice import SignInRefused, login_view, logout_view, signed_in, throttle_message
 from ..forms import form_page, refuse
@@ -122,6 +123,10 @@ def forgot(request):
         data["code_sent"] = True
         return refuse(request, data, error)
     sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id)
+    via = "email" if "@" in request.POST.get("phone", "") else "sms"
+    audit.record(request, "member.password_reset", "member", member.id, None, {"via": via},
+                 actor=audit.member_actor(member))
+    services.tell_password_changed(request.dbsession, request.tenant, member, request.localizer)
     return signed_in(request, member, request.route_path("account.home"))  # after a reset
 
 
@@ -193,6 +198,8 @@ def account_password(request):
     # A new password ends every other session.
     sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id,
                         keep=request.identity.auth_session.id)
+    audit.record(request, "member.password_change", "member", member.id)
+    services.tell_password_changed(request.dbsession, request.tenant, member, request.localizer)
     return HTTPSeeOther(request.route_path("account.security", _query={"changed": 1}))
 
 

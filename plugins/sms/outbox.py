@@ -1,14 +1,22 @@
-"""The SMS outbox: messages are kept in the database instead of reaching a carrier.
+"""The SMS outbox: development only — messages are recorded and nothing reaches a phone.
 
-For development, demos and tests: every message is recorded by core already;
-this provider marks it delivered to the outbox so staff (and browser tests)
-can read verification codes from the back office.
+For development, demos and tests. Core records every message already (the
+back office's SMS log, one-time codes masked); this provider marks it
+delivered and hands the text a real phone would have received to its only
+rightful reader in a development install, the developer: it is written to
+the ``lendstack.outbox.sms`` log at INFO (``development.ini`` shows it on the
+console of ``lendstack serve``; ``production.ini`` logs only warnings). No
+back-office page and no staff role can read it.
 """
 from __future__ import annotations
+
+import logging
 
 import colander
 
 from core import PluginInfo, SmsProvider, SmsResult, SmsView, hookimpl
+
+LOG = logging.getLogger("lendstack.outbox.sms")
 
 
 class Settings(colander.MappingSchema):
@@ -20,10 +28,12 @@ PLUGIN = PluginInfo(
     id="sms.outbox",
     kind="sms",
     name="SMS outbox (development)",
-    version="1.0",
-    description="Keeps messages in the database outbox; nothing leaves the platform.",
+    version="1.1",
+    description="Development only: records messages and writes their text to the server's development log; "
+                "nothing reaches a phone.",
     settings=Settings(),
     default_enabled=True,
+    development_only=True,
 )
 
 
@@ -37,6 +47,8 @@ class OutboxProvider(SmsProvider):
         return int(self.settings.get("priority", 1000))
 
     def send(self, message: SmsView) -> SmsResult:
+        LOG.info("SMS to %s: %s", message.phone, message.body,
+                 extra={"outbox_to": message.phone, "outbox_text": message.body})
         return SmsResult(provider_ref=f"outbox-{message.id}")
 
 
