@@ -1,8 +1,10 @@
-"""Every route the app registers: a non-public one refuses an anonymous visitor."""
+"""Every route the app registers: a non-public one refuses an anonymous visitor, and one that
+moves money refuses a sign-in that passed no second factor."""
 import re
 
 import pytest
 
+from core.accounts.permissions import MONEY_PERMISSIONS
 from core.tenancy import HostKindPredicate
 
 # Routes anyone may open: the public portal, sign-in and sign-up, the public API, static files.
@@ -53,3 +55,44 @@ def test_protected_pages_are_not_cached(client, tenants, path):
     host = "operator.localhost" if path.startswith("/operator") else "demo.localhost"
     response = client.get(host, path, status=302)
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def money_views(app):
+    """(route name, request method) of every view whose declared permission moves money."""
+    for view in app.registry.introspector.get_category("views"):
+        permissions = {p["value"] for p in view["related"] if p.category_name == "permissions"}
+        if permissions & MONEY_PERMISSIONS:
+            methods = view["introspectable"]["request_methods"] or ("GET",)
+            for method in [methods] if isinstance(methods, str) else methods:
+                yield view["introspectable"]["route_name"], method
+
+
+def test_routes_that_move_money_refuse_a_sign_in_without_a_second_factor(client, tenants, wsgi_app, db):
+    """An administrator whose session passed no second factor (opened before the role was given,
+    as sessions from before second factors were recorded) holds every permission but money's."""
+    from core.accounts.models import StaffUser
+    from core.accounts.permissions import ensure_default_roles
+    from core.accounts.services import create_staff
+    from core.tenancy.services import tenant_by_slug
+    from tests.helpers import PASSWORD, submit
+
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        staff_id = create_staff(session, demo, "late-admin", PASSWORD, "content_editor").id
+    page = client.get("demo.localhost", "/admin/login")
+    submit(client, "demo.localhost", page, {"login": "late-admin", "password": PASSWORD}, status=303)
+    with db.transaction() as session:
+        staff = session.get(StaffUser, staff_id)
+        staff.roles = [ensure_default_roles(session, staff.tenant_id)["administrator"]]
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("demo.localhost", "/admin/roles").text).group(1)
+    paths = {name: path for name, _, path in routes(wsgi_app)}
+    checked = set()
+    for name, method in money_views(wsgi_app):
+        params = {"csrf_token": csrf} if method == "POST" else None
+        response = client.app.request(paths[name] + "?_LOCALE_=en", method=method, POST=params,
+                                      headers={"Host": "demo.localhost"}, expect_errors=True)
+        assert response.status_int == 403, f"{method} {paths[name]} ({name}) answered {response.status}"
+        assert "second factor" in response.text, name
+        checked.add(name)
+    assert {"admin.withdrawal_decide", "admin.recharge_review", "admin.adjustments", "admin.loan_write_off"} <= checked
+    client.get("demo.localhost", "/admin/roles", status=200)  # what moves no money, the session still does

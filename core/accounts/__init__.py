@@ -7,7 +7,10 @@ from the ``lendstack_auth`` cookie (a server-side, revocable session) or, on
 on the host kind and tenant it was issued for. Permissions are deny by
 default: ``member``, ``staff`` and ``operator`` say who is signed in; every
 other permission is a named staff permission (:mod:`.permissions`) one of the
-staff user's roles must hold.
+staff user's roles must hold. A permission that moves money is granted only
+to a session or token whose sign-in passed a second factor (a TOTP code),
+whatever roles the staff user holds now: roles raised after a sign-in
+without one never move money on it.
 
 The signed cookie session (JSON, never pickle) carries only the CSRF token and
 sign-in steps in progress (two-factor); it is replaced on every sign-in.
@@ -23,10 +26,45 @@ from webob.cookies import make_cookie
 
 from . import sessions
 from .models import AuthSession, Operator, StaffUser
+from .permissions import MONEY_PERMISSIONS
 
 AUTH_COOKIE = "lendstack_auth"
 SESSION_IDLE_SECONDS = int(sessions.IDLE.total_seconds())
 AREAS = frozenset({"member", "staff", "operator"})
+# The last permission check's answer, for a 403 raised by hand after ``request.has_permission``.
+LAST_CHECK = "lendstack.last_permission_check"
+
+
+class SecondFactorRequired(Denied):
+    """A role grants the permission, but it moves money and this sign-in passed no second factor."""
+
+
+def second_factor_refused(request) -> bool:
+    """Whether this request's 403 is for want of a second factor.
+
+    A view's declared permission puts its answer on the exception; a view
+    that checks ``request.has_permission`` and raises ``HTTPForbidden``
+    itself leaves it to the last check made.
+    """
+    result = getattr(getattr(request, "exception", None), "result", None)
+    if result is None:  # (a Denied is falsy: it subclasses int)
+        result = request.environ.get(LAST_CHECK)
+    return isinstance(result, SecondFactorRequired)
+
+
+class SecondFactorRefusedPredicate:
+    """View predicate ``second_factor_refused=True``: a 403 view for the missing second factor."""
+
+    def __init__(self, value, config):
+        self.value = bool(value)
+
+    def text(self):
+        return f"second_factor_refused = {self.value}"
+
+    phash = text
+
+    def __call__(self, context, request):
+        return second_factor_refused(request) == self.value
 
 
 @dataclass
@@ -40,6 +78,8 @@ class Identity:
     user: object
     auth_session: AuthSession
     permissions: frozenset = field(default_factory=frozenset)
+    # money permissions the roles grant but this sign-in may not use (no second factor)
+    withheld: frozenset = field(default_factory=frozenset)
 
 
 def kind_of(user) -> str:
@@ -92,27 +132,38 @@ class SecurityPolicy:
             return None
         name = getattr(user, "display_name", "") or getattr(user, "login", "")
         permissions = user.permissions if found.kind == "staff" else frozenset()
-        return Identity(found.kind, user.id, found.tenant_id, name, user, found, permissions)
+        withheld = frozenset() if found.second_factor_at is not None else permissions & MONEY_PERMISSIONS
+        return Identity(found.kind, user.id, found.tenant_id, name, user, found, permissions - withheld, withheld)
 
     def authenticated_userid(self, request):
         identity = request.identity
         return None if identity is None else f"{identity.kind}:{identity.principal_id}"
 
     def permits(self, request, context, permission):
-        identity = request.identity
+        result = self._permits(request.identity, permission)
+        request.environ[LAST_CHECK] = result
+        return result
+
+    @staticmethod
+    def _permits(identity, permission):
         if identity is None:
             return Denied(f"{permission} needs signing in")
         if permission in AREAS:
             return Allowed(permission) if identity.kind == permission else Denied(f"not a {permission}")
         if identity.kind == "staff" and permission in identity.permissions:
             return Allowed(permission)
+        if identity.kind == "staff" and permission in identity.withheld:
+            return SecondFactorRequired(f"{permission} moves money: sign in with a second factor")
         return Denied(f"no role grants {permission}")
 
-    def remember(self, request, user, **kw):
-        """Open a new server-side session for ``user`` (rotation) and a fresh CSRF token."""
+    def remember(self, request, user, *, second_factor: bool = False, **kw):
+        """Open a new server-side session for ``user`` (rotation) and a fresh CSRF token.
+
+        ``second_factor``: the sign-in passed a TOTP code, so the session may move money.
+        """
         token = sessions.open_session(
             request.dbsession, kind_of(user), user.id, getattr(user, "tenant_id", None),
-            address=request.client_addr or "", user_agent=request.user_agent or "",
+            address=request.client_addr or "", user_agent=request.user_agent or "", second_factor=second_factor,
         )
         request.session.invalidate()
         return [("Set-Cookie", _auth_cookie(request, token))]
@@ -143,6 +194,7 @@ def includeme(config):
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())
+    config.add_view_predicate("second_factor_refused", SecondFactorRefusedPredicate)
     if settings.get("lendstack.argon2") == "cheapest":
         from .passwords import use_cheapest_profile
 

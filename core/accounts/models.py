@@ -123,9 +123,11 @@ class StaffUser(TenantOwned, Base):
 class AuthSession(Base):
     """A server-side sign-in session: the cookie holds a random token, this row its hash.
 
-    Revocable (sign out, "sign out everywhere", staff deactivation), with an
-    idle and an absolute expiry. ``kind`` is ``member``, ``staff`` or
-    ``operator``; ``tenant_id`` is empty for operators.
+    Revocable (sign out, "sign out everywhere", staff deactivation or a change
+    of their roles), with an idle and an absolute expiry. ``kind`` is
+    ``member``, ``staff`` or ``operator``; ``tenant_id`` is empty for
+    operators. ``second_factor_at`` says when the sign-in passed a TOTP code:
+    without it the session never moves money, whatever its roles become.
     """
 
     __tablename__ = "auth_sessions"
@@ -141,6 +143,7 @@ class AuthSession(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
+    second_factor_at: Mapped[dt.datetime | None]
     address: Mapped[str] = mapped_column(sa.String(64), default="")
     user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
 

@@ -6,9 +6,10 @@ import re
 import sqlalchemy as sa
 
 from . import totp
-from .models import Operator, StaffUser
+from .models import Operator, Role, StaffUser, group_roles, staff_groups, staff_roles
 from .passwords import hash_password, verify_password
-from .permissions import DEFAULT_ROLES, ensure_default_roles
+from .permissions import DEFAULT_ROLES, ensure_default_roles, set_role_permissions
+from .sessions import revoke_all
 
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
 STAFF_ROLES = tuple(DEFAULT_ROLES)
@@ -95,8 +96,22 @@ def tenant_roles(session, tenant_id: int) -> dict:
     return ensure_default_roles(session, tenant_id)
 
 
-def set_staff_access(session, staff: StaffUser, *, role_codes, group_ids, org_unit_id, acting: StaffUser) -> None:
-    """Give ``staff`` exactly these roles, groups and organization unit."""
+def end_staff_sessions(session, staff: StaffUser) -> int:
+    """End every live session and token of ``staff``; how many were ended.
+
+    A sign-in was checked against the roles of its moment (a role that moves
+    money asks for a second factor), so a change to what those roles grant
+    ends it: the next sign-in is checked against the new roles.
+    """
+    return revoke_all(session, "staff", staff.id, staff.tenant_id)
+
+
+def set_staff_access(session, staff: StaffUser, *, role_codes, group_ids, org_unit_id, acting: StaffUser) -> int:
+    """Give ``staff`` exactly these roles, groups and organization unit.
+
+    A change of roles or groups ends their sessions and tokens (even the
+    acting user's own); how many were ended.
+    """
     from .models import OrgUnit, StaffGroup
 
     roles = tenant_roles(session, staff.tenant_id)
@@ -112,18 +127,40 @@ def set_staff_access(session, staff: StaffUser, *, role_codes, group_ids, org_un
     if staff.id == acting.id and "system.staff" not in {p for r in new_roles for p in r.permissions} \
             and "system.staff" not in {p for g in groups for r in g.roles for p in r.permissions}:
         raise AccountError("you cannot take away your own right to manage staff", "roles")
+    changed = ({r.id for r in staff.roles} != {r.id for r in new_roles}
+               or {g.id for g in staff.groups} != {g.id for g in groups})
     staff.roles, staff.groups, staff.org_unit_id = new_roles, list(groups), org_unit_id
+    return end_staff_sessions(session, staff) if changed else 0
 
 
-def set_staff_active(session, staff: StaffUser, active: bool, *, acting: StaffUser) -> None:
-    """Deactivate (ending every session at once) or reactivate a staff user; never oneself."""
-    from .sessions import revoke_all
+def set_staff_active(session, staff: StaffUser, active: bool, *, acting: StaffUser) -> int:
+    """Deactivate (ending every session at once) or reactivate a staff user; never oneself.
 
+    How many sessions and tokens were ended.
+    """
     if staff.id == acting.id and not active:
         raise AccountError("you cannot deactivate yourself", "active")
     staff.active = active
-    if not active:
-        revoke_all(session, "staff", staff.id, staff.tenant_id)
+    return 0 if active else end_staff_sessions(session, staff)
+
+
+def role_holders(session, role: Role) -> list[StaffUser]:
+    """Staff users holding ``role`` directly or through one of their groups."""
+    direct = sa.select(staff_roles.c.staff_id).where(staff_roles.c.role_id == role.id)
+    through_groups = (sa.select(staff_groups.c.staff_id)
+                      .join(group_roles, group_roles.c.group_id == staff_groups.c.group_id)
+                      .where(group_roles.c.role_id == role.id))
+    return session.scalars(sa.select(StaffUser).where(StaffUser.id.in_(direct.union(through_groups)))
+                           .order_by(StaffUser.login)).all()
+
+
+def change_role_permissions(session, role: Role, permissions) -> dict[StaffUser, int]:
+    """Grant ``role`` exactly ``permissions`` and end the sessions of everyone holding it.
+
+    Returns, for each holder, how many sessions and tokens were ended.
+    """
+    set_role_permissions(role, permissions)
+    return {staff: end_staff_sessions(session, staff) for staff in role_holders(session, role)}
 
 
 def create_group(session, tenant_id: int, name: str, role_codes) -> "StaffGroup":

@@ -2,9 +2,11 @@
 
 A cookie session expires after ``IDLE`` without a request and ``ABSOLUTE``
 after sign-in, whichever comes first; an API token after ``TOKEN_LIFETIME``.
-Both are revoked by signing out, by "sign out everywhere" and when the
-account is deactivated. Signing in always makes a new session (rotation), so
-a token planted before sign-in is worthless after it.
+Both are revoked by signing out, by "sign out everywhere", when the account
+is deactivated and, for staff, when their roles or groups (or a role's
+permissions) change. Signing in always makes a new session (rotation), so a
+token planted before sign-in is worthless after it. Each session records
+whether its sign-in passed a second factor (``second_factor_at``).
 """
 from __future__ import annotations
 
@@ -28,13 +30,17 @@ def token_hash(token: str) -> str:
 
 
 def open_session(session, kind: str, principal_id: int, tenant_id: int | None, *, via: str = "cookie",
-                 address: str = "", user_agent: str = "") -> str:
-    """Record a new session and return its token (shown once: only its hash is stored)."""
+                 address: str = "", user_agent: str = "", second_factor: bool = False) -> str:
+    """Record a new session and return its token (shown once: only its hash is stored).
+
+    ``second_factor``: the sign-in passed a TOTP code just now.
+    """
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(AuthSession(
         token_hash=token_hash(token), kind=kind, principal_id=principal_id, tenant_id=tenant_id, via=via,
         created_at=now, last_seen_at=now, expires_at=now + (ABSOLUTE if via == "cookie" else TOKEN_LIFETIME),
+        second_factor_at=now if second_factor else None,
         address=(address or "")[:64], user_agent=(user_agent or "")[:200],
     ))
     session.flush()

@@ -20,6 +20,13 @@ from ..accounts.services import (
 )
 
 
+def record_sessions_ended(request, staff: StaffUser, count: int, because: str) -> None:
+    """Audit that ``staff``'s sessions and tokens were ended (when there were any) and why."""
+    if count:
+        audit.record(request, "staff.sessions_ended", "staff", staff.id, None,
+                     {"login": staff.login, "sessions": count, "because": because})
+
+
 def _int_or_none(text):
     try:
         return int(text) if text not in (None, "") else None
@@ -74,17 +81,19 @@ def staff_user(request):
         before = _access(staff)
         try:
             if "active" in request.POST:
-                set_staff_active(session, staff, request.POST["active"] == "1", acting=request.identity.user)
+                ended = set_staff_active(session, staff, request.POST["active"] == "1",
+                                         acting=request.identity.user)
             else:
                 group_ids = [_int_or_none(g) for g in request.POST.getall("groups")]
-                set_staff_access(session, staff, role_codes=request.POST.getall("roles"), group_ids=group_ids,
-                                 org_unit_id=_int_or_none(request.POST.get("org_unit")),
-                                 acting=request.identity.user)
+                ended = set_staff_access(session, staff, role_codes=request.POST.getall("roles"),
+                                         group_ids=group_ids, org_unit_id=_int_or_none(request.POST.get("org_unit")),
+                                         acting=request.identity.user)
         except AccountError as failure:
             error = str(failure)
             request.response.status = 400
         else:
             audit.record(request, "staff.access", "staff", staff.id, before, _access(staff))
+            record_sessions_ended(request, staff, ended, "staff.access")
             return HTTPSeeOther(request.route_path("admin.staff_user", id=staff.id))
     return {"member": staff, "error": error,
             "roles": sorted(tenant_roles(session, request.tenant.id).values(), key=lambda r: r.code),

@@ -3,18 +3,20 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
-from pyramid.view import view_config
+from pyramid.security import remember
+from pyramid.view import forbidden_view_config, view_config
 
 from .. import audit
 from ..accounts import totp
 from ..accounts.models import StaffUser
-from ..accounts.permissions import PERMISSIONS, ensure_default_roles, set_role_permissions
-from ..accounts.services import authenticate_staff
-from ..backoffice import login_view, logout_view, pending_two_factor, signed_in, throttle_message
+from ..accounts.permissions import PERMISSIONS, ensure_default_roles
+from ..accounts.services import authenticate_staff, change_role_permissions
+from ..backoffice import login_view, logout_view, pending_two_factor, throttle_message
 from ..i18n import _
 from ..members.models import Member, Verification
 from ..sms import SmsMessage
 from ..throttle import Throttled
+from .staff import record_sessions_ended
 
 PAGE_SIZE = 50
 
@@ -68,12 +70,27 @@ def two_factor(request):
                 request.session.pop("totp_enroll", None)
                 if enrolling:
                     audit.record(request, "totp_enrolled", "staff", staff.id, actor=f"staff:{staff.id}:{staff.login}")
-                return signed_in(request, staff, target)
+                return _signed_in_with_second_factor(request, staff, target)
             error, request.response.status = _("The code is not correct."), 400
     uri = totp.provisioning_uri(secret, f"{staff.login}@{request.tenant.slug}", request.tenant.name) \
         if enrolling else None
     return {"enrolling": enrolling, "error": error, "secret": secret if enrolling else None,
-            "qr": totp.qr_svg(uri) if uri else None}
+            "qr": totp.qr_svg(uri) if uri else None, "needed": False}
+
+
+def _signed_in_with_second_factor(request, staff: StaffUser, target: str):
+    """Open a session that passed a second factor (it may move money), audit it and go on."""
+    headers = remember(request, staff, second_factor=True)
+    audit.record(request, "sign_in", "staff", staff.id, None, {"second_factor": True},
+                 actor=f"staff:{staff.id}:{staff.login}")
+    return HTTPSeeOther(target, headers=headers)
+
+
+@forbidden_view_config(path_info=r"^/admin/", second_factor_refused=True, renderer="admin/two_factor.pt")
+def second_factor_needed(request):
+    """A back-office action that moves money, refused to a sign-in without a second factor."""
+    request.response.status = 403
+    return {"needed": True, "enrolling": False, "error": None, "secret": None, "qr": None}
 
 
 @view_config(route_name="admin.logout", request_method="POST")
@@ -117,10 +134,12 @@ def roles(request):
             granted = [p for p in PERMISSIONS if request.POST.get(f"{role.code}:{p}") == "on"]
             if sorted(granted) != sorted(role.permissions):
                 before = {"permissions": list(role.permissions)}
-                set_role_permissions(role, granted)
+                ended = change_role_permissions(request.dbsession, role, granted)
                 changes.append(role.code)
                 audit.record(request, "role.permissions", "role", role.code, before,
                              {"permissions": role.permissions, "requires_2fa": role.requires_2fa})
+                for staff, count in ended.items():
+                    record_sessions_ended(request, staff, count, f"role.permissions:{role.code}")
         return HTTPSeeOther(request.route_path("admin.roles", _query={"saved": len(changes)}))
     return {"roles": all_roles, "permissions": PERMISSIONS, "saved": request.params.get("saved")}
 

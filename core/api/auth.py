@@ -1,21 +1,28 @@
 """``/api/v1/auth/token``: bearer tokens for members and staff; ``/api/v1/me``: who the token is.
 
 A member signs in by phone (or email), staff by login (``"as": "staff"``), with
-the TOTP code when their role needs two-factor. The token is shown once; only
-its hash is stored, it expires after 12 hours and ``DELETE`` revokes it.
+the TOTP code (``totp``) when their role needs two-factor. A token asked for
+with a valid code records the second factor; without one it never moves money
+(403, a second factor is needed). A member whose sign-in is frozen gets 403,
+as on the form. The token is shown once; only its hash is stored, it expires
+after 12 hours and ``DELETE`` revokes it.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from pyramid.view import view_config
+from pyramid.view import forbidden_view_config, view_config
 
 from ..accounts import sessions, totp
 from ..accounts.services import authenticate_staff
 from ..i18n import _
+from ..members.conduct import login_freeze_reasons
 from ..members.services import authenticate
 from ..throttle import Throttled
-from . import PREFIX, Problem
+from . import PREFIX, Problem, problem_response
+
+SECOND_FACTOR_NEEDED = _("This moves money, so it needs a second factor: ask for a new token with the code from "
+                         "your authenticator app (totp).")
 
 API = {"renderer": "json", "openapi": True, "require_csrf": False}
 
@@ -38,12 +45,46 @@ def issue_token(request):
         user = authenticate(request.dbsession, request.tenant, login, body["password"])
     if user is None:
         raise Problem({"login": _("The login or password is not correct.")}, status=401, title="Unauthorized")
-    if kind == "staff" and user.requires_2fa and not totp.verify(user, body.get("totp", "")):
-        raise Problem({"totp": _("The code is not correct.")}, status=401, title="Unauthorized")
+    if kind == "staff":
+        second_factor = _second_factor(user, body.get("totp", ""))
+    else:
+        _refuse_frozen(request, user)
+        second_factor = False
     token = sessions.open_session(request.dbsession, kind, user.id, user.tenant_id, via="token",
-                                  address=request.client_addr or "", user_agent=request.user_agent or "")
+                                  address=request.client_addr or "", user_agent=request.user_agent or "",
+                                  second_factor=second_factor)
     expires = dt.datetime.now(dt.timezone.utc) + sessions.TOKEN_LIFETIME
     return {"token": token, "token_type": "Bearer", "expires_at": expires.isoformat(timespec="seconds")}
+
+
+def _second_factor(staff, code: str) -> bool:
+    """Whether the token passes a second factor: required for roles that move money, optional otherwise.
+
+    A code that is given must be right (and unused), whatever the roles.
+    """
+    if not code and not staff.requires_2fa:
+        return False
+    if not staff.totp_secret:
+        raise Problem({"totp": _("Enrol two-factor first: sign in to the back office, which shows how.")},
+                      status=401, title="Unauthorized")
+    if not totp.verify(staff, code):
+        raise Problem({"totp": _("The code is not correct.")}, status=401, title="Unauthorized")
+    return True
+
+
+def _refuse_frozen(request, member) -> None:
+    """A member whose sign-in a violation froze gets no token: 403 with the reasons, as on the form."""
+    reasons = login_freeze_reasons(request.dbsession, member)
+    if reasons is not None:
+        raise Problem({"login": _("Your account is frozen: ${reason}", mapping={"reason": reasons})},
+                      status=403, title="Forbidden")
+
+
+@forbidden_view_config(path_info=r"^/api/", second_factor_refused=True)
+def second_factor_needed(request):
+    """An API call that moves money, refused to a token asked for without a second factor."""
+    message = request.localizer.translate(SECOND_FACTOR_NEEDED)
+    return problem_response(request, 403, "Forbidden", message, [{"field": "Authorization", "message": message}])
 
 
 @view_config(route_name="api.auth.token", request_method="DELETE", **API)

@@ -52,6 +52,17 @@ def violations(session, member: Member, active_only: bool = False) -> list[Viola
     return session.scalars(query.order_by(Violation.id.desc())).all()
 
 
+def login_freeze_reasons(session, member: Member) -> str | None:
+    """Why ``member`` may not sign in (the reasons of the violations freezing it), or ``None``.
+
+    The sign-in form and the API's token request both refuse a frozen member
+    with these reasons, after the password was right.
+    """
+    if not member.login_frozen:
+        return None
+    return "; ".join(v.reason for v in violations(session, member, active_only=True) if v.freeze_login)
+
+
 def _refresh_freezes(session, member: Member) -> None:
     """The member's freeze flags are the union of their active violations."""
     active = violations(session, member, active_only=True)
