@@ -45,8 +45,13 @@ class AppEnv:
     def __enter__(self):
         from pyramid.paster import bootstrap, setup_logging
 
+        from core.settings import SettingsError
+
         setup_logging(self.config_uri)
-        self._env = bootstrap(self.config_uri)
+        try:
+            self._env = bootstrap(self.config_uri)
+        except SettingsError as error:
+            raise BadInput(f"{self.config_uri}: {error}") from None
         self.registry = self._env["registry"]
         self.settings = self.registry.settings
         self.plugins = self.registry["plugins"]

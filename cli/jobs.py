@@ -13,24 +13,60 @@ def jobs():
     """Batch jobs run by the scheduler (and by hand)."""
 
 
+DEFAULT_LISTEN = "127.0.0.1:6543"
+DEFAULT_THREADS = 8
+
+
+def server_options(config_uri: str, host: str | None, port: int | None) -> dict:
+    """waitress's settings: the ini's ``[server:main]`` (``listen``, ``threads`` …), --host/--port first.
+
+    Without a ``[server:main]`` section: 127.0.0.1:6543 with 8 threads.
+    """
+    import plaster
+
+    section = plaster.get_loader(config_uri, protocols=["wsgi"]).get_settings("server:main")  # {} if missing
+    options = {key: value for key, value in section.items() if key not in ("use", "here", "__file__")}
+    if host or port:  # waitress takes either listen or host and port
+        default_host, _, default_port = DEFAULT_LISTEN.rpartition(":")
+        options.pop("listen", None)
+        options["host"] = host or options.get("host", default_host)
+        options["port"] = port or options.get("port", default_port)
+    elif not {"listen", "host", "port"} & set(options):
+        options["listen"] = DEFAULT_LISTEN
+    options.setdefault("threads", DEFAULT_THREADS)
+    return options
+
+
+def _where(options: dict) -> str:
+    if "listen" in options:
+        return " ".join(f"http://{address}" for address in str(options["listen"]).split())
+    return f"http://{options['host']}:{options['port']}"
+
+
 @click.command()
 @config_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=6543, show_default=True, type=int)
+@click.option("--host", default=None, help="Listen on this address instead of the ini's [server:main] listen.")
+@click.option("--port", default=None, type=int, help="Listen on this port instead of the ini's.")
 @click.option("--worker/--no-worker", default=True, show_default=True,
               help="Run a job consumer beside the web server (embedded default).")
 def serve(env, host, port, worker):
-    """Serve the app with waitress, with a job consumer as a child process."""
+    """Serve the app with waitress, as the ini's [server:main] says, with a job consumer as a child process."""
     import waitress
     from pyramid.paster import get_app
+    from waitress.adjustments import Adjustments
 
+    options = server_options(env.config_uri, host, port)
+    try:
+        Adjustments(**options)
+    except ValueError as error:
+        raise BadInput(f"[server:main]: {error}") from None
     app = get_app(env.config_uri)
     child = None
     if worker and env.registry.settings_obj.jobs_backend != "immediate":
         child = subprocess.Popen([python(), "-m", "cli", "worker", "-c", env.config_uri])
-    click.echo(f"serving on http://{host}:{port}")
+    click.echo(f"serving on {_where(options)} with {options['threads']} threads")
     try:
-        waitress.serve(app, host=host, port=port, threads=8)
+        waitress.serve(app, **options)
     finally:
         if child is not None:
             child.terminate()

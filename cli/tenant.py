@@ -47,10 +47,11 @@ def apply(env, files):
     from tenants.manifest import ManifestError, apply_file
 
     try:
+        settings = env.registry.settings_obj
         with env.transaction() as session:
             with click.progressbar(files, label="Applying manifests") as bar:
-                results = [apply_file(session, f, env.plugins, env.registry.settings_obj.operator_hosts)
-                           for f in bar]
+                results = [apply_file(session, f, env.plugins, settings.operator_hosts,
+                                      production=settings.production) for f in bar]
             lines = [f"{'created' if created else 'updated'} tenant {t.slug} ({', '.join(h.host for h in t.hosts)})"
                      for t, created in results]
     except ManifestError as error:

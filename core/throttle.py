@@ -53,6 +53,6 @@ class Throttle:
 
 
 def includeme(config):
-    url = config.get_settings().get("lendstack.throttle.url", "memory://")
+    url = config.registry.settings_obj.throttle_url
     config.registry["throttle"] = Throttle(url)
     config.add_request_method(lambda request: request.registry["throttle"], "throttle", reify=True)

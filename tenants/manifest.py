@@ -4,7 +4,9 @@ A manifest names the tenant's hosts, theme, locales, currency, time zone,
 branding and plugins. Validation reports the file and the field at fault and
 nothing is applied; applying the same manifest twice changes nothing the
 second time. ``business_date`` is used only when the tenant is created: after
-that the close-of-day batch moves it.
+that the close-of-day batch moves it. An install that says it is a production
+one (``lendstack.environment = production``) refuses development-only plugins
+(the sandbox gateway, the SMS outbox).
 """
 from __future__ import annotations
 
@@ -68,7 +70,8 @@ def shipped_manifests() -> list[Path]:
     return sorted(SHIPPED.glob("*.toml"))
 
 
-def load(path: str | Path, plugins: PluginRegistry) -> Manifest:
+def load(path: str | Path, plugins: PluginRegistry, *, production: bool = False) -> Manifest:
+    """Read and validate one manifest file; ``production``: the install says it is a production one."""
     path = Path(path)
     source = str(path)
     try:
@@ -77,10 +80,10 @@ def load(path: str | Path, plugins: PluginRegistry) -> Manifest:
         raise ManifestError(source, "file", "no such file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ManifestError(source, "file", f"not valid TOML ({error})") from None
-    return parse(data, source, plugins)
+    return parse(data, source, plugins, production=production)
 
 
-def parse(data: dict, source: str, plugins: PluginRegistry) -> Manifest:
+def parse(data: dict, source: str, plugins: PluginRegistry, *, production: bool = False) -> Manifest:
     def fail(name, message):
         raise ManifestError(source, name, message)
 
@@ -150,7 +153,7 @@ def parse(data: dict, source: str, plugins: PluginRegistry) -> Manifest:
         source=source, slug=slug, name=name.strip(), theme=theme, default_locale=default_locale,
         locales=locales, currency=currency, timezone=timezone, business_date=business_date,
         hosts=hosts, branding=branding, status=status, lending=lending, vip=vip, members=members, funds=funds,
-        plugins=_parse_plugins(data.get("plugins", {}), source, plugins),
+        plugins=_parse_plugins(data.get("plugins", {}), source, plugins, production),
     )
 
 
@@ -280,7 +283,8 @@ def _parse_vip(table, fail) -> dict:
     return vip
 
 
-def _parse_plugins(table, source: str, plugins: PluginRegistry) -> dict[str, tuple[bool, dict]]:
+def _parse_plugins(table, source: str, plugins: PluginRegistry,
+                   production: bool = False) -> dict[str, tuple[bool, dict]]:
     if not isinstance(table, dict):
         raise ManifestError(source, "plugins", "a table of plugin ids")
     chosen = {}
@@ -293,13 +297,18 @@ def _parse_plugins(table, source: str, plugins: PluginRegistry) -> dict[str, tup
             info = plugins.info(plugin_id)
         except PluginError:
             raise ManifestError(source, f"plugins.{plugin_id}", "unknown plugin (is it installed?)") from None
+        if enabled and production and info.development_only:
+            # plugins that only pretend (a checkout where nobody pays, an outbox that reaches no phone)
+            raise ManifestError(source, f"plugins.{plugin_id}",
+                                "a development-only plugin cannot be enabled on a production install "
+                                "(lendstack.environment = production)")
         try:
             settings = info.stored_settings(entry) if enabled or entry else {}
         except PluginError as error:
             raise ManifestError(source, f"plugins.{plugin_id}.{error.field}", str(error).split(": ", 2)[-1]) from None
         chosen[plugin_id] = (enabled, settings)
     for info in plugins.infos():
-        if info.id not in chosen and info.default_enabled:
+        if info.id not in chosen and info.default_enabled and not (production and info.development_only):
             try:
                 chosen[info.id] = (True, info.stored_settings({}))
             except PluginError:
@@ -356,9 +365,13 @@ def apply(session, manifest: Manifest, operator_hosts=()) -> tuple[Tenant, bool]
     return tenant, created
 
 
-def apply_file(session, path, plugins: PluginRegistry, operator_hosts=()) -> tuple[Tenant, bool]:
-    """Load, validate and apply one manifest, then tell the tenant's plugins."""
-    manifest = load(path, plugins)
+def apply_file(session, path, plugins: PluginRegistry, operator_hosts=(), *,
+               production: bool = False) -> tuple[Tenant, bool]:
+    """Load, validate and apply one manifest, then tell the tenant's plugins.
+
+    ``production`` (``AppSettings.production``) refuses development-only plugins.
+    """
+    manifest = load(path, plugins, production=production)
     tenant, created = apply(session, manifest, operator_hosts)
     plugins.for_tenant(tenant).lendstack_tenant_applied(created=created)
     return tenant, created

@@ -813,25 +813,26 @@ def test_a_close_of_day_that_crashed_part_way_runs_again_without_doing_anything_
         assert verify(session) == []
 
 
-def test_close_of_day_tells_plugins_when_it_ran(db, plugins, people):
+def test_close_of_day_tells_plugins_when_it_ran(db, plugins, people, registered):
+    from core import PluginInfo, hookimpl
+    from core.tenancy.models import TenantPlugin
+
     seen = []
 
     class Listener:
+        PLUGIN = PluginInfo(id="test.close_listener", kind="extension", name="Close-of-day listener")
+
+        @hookimpl
         def lendstack_close_of_day(self, tenant, business_date):
-            seen.append((tenant.slug, business_date))
+            seen.append((tenant.slug, tenant.business_date, business_date))
 
-    class Hooks:
-        def __init__(self, hooks):
-            self._hooks = hooks
-
-        def __getattr__(self, name):
-            if name == "lendstack_close_of_day":
-                return Listener().lendstack_close_of_day
-            return getattr(self._hooks, name)
-
+    registered(Listener())
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        demo.plugins.append(TenantPlugin(plugin_id="test.close_listener", tenant_id=demo.id))
     day = in_demo(db, plugins, lambda s, demo, h: demo.business_date)
-    in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, day, hooks=Hooks(h)))
-    assert seen == [("demo", day)]
+    in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, day, hooks=h))
+    assert seen == [("demo", day, day)]
 
 
 def test_auto_invest_keeps_to_the_lowest_credit_grade_a_lender_accepts(db, plugins, people):

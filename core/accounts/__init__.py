@@ -178,7 +178,7 @@ class SecurityPolicy:
 
 def _auth_cookie(request, token: str | None) -> str:
     """The auth cookie's header value; ``None`` expires it."""
-    secure = request.registry.settings.get("lendstack.secure_cookies", "false") == "true"
+    secure = request.registry.settings_obj.secure_cookies
     return make_cookie(AUTH_COOKIE, token or "", max_age=0 if token is None else None, path="/",
                        secure=secure, httponly=True, samesite="Lax")
 
@@ -189,7 +189,7 @@ def includeme(config):
     config.set_session_factory(SignedCookieSessionFactory(
         secret, cookie_name="lendstack_session", httponly=True, samesite="Lax",
         timeout=SESSION_IDLE_SECONDS, serializer=JSONSerializer(),
-        secure=settings.get("lendstack.secure_cookies", "false") == "true",
+        secure=config.registry.settings_obj.secure_cookies,
     ))
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
     config.set_default_csrf_options(require_csrf=True)

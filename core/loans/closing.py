@@ -27,6 +27,10 @@ from .services import LoanError, _fee, _percent, _refund_all, record
 def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int | None = None) -> dict:
     """Expire fundraising, collect due installments, mark the overdue, then move the business date on.
 
+    ``hooks`` is the tenant's per-tenant caller (``registry.for_tenant(tenant)``,
+    built while ``day`` is the business date): its ``lendstack_close_of_day``
+    reaches the tenant's enabled plugins once the day's own steps are done.
+
     Runs for the tenant's current business date only (no date is skipped) and
     once per date: a second run returns the first run's summary. Each step is
     idempotent — money moves under keys derived from the loan, states only move
@@ -75,7 +79,8 @@ def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int
             _close_installment(session, tenant, installment, day, terms, summary)
     tenant = session.get(type(tenant), tenant_id)
     if hooks is not None:
-        hooks.lendstack_close_of_day(tenant=tenant, business_date=day)
+        # a per-tenant caller (``registry.for_tenant``) passes the tenant's own read-only view itself
+        hooks.lendstack_close_of_day(business_date=day)
     session.add(ClosedDay(tenant_id=tenant_id, business_date=day, summary=summary))
     tenant.business_date = day + dt.timedelta(days=1)
     return summary

@@ -12,6 +12,7 @@ installment and rule, in the borrower's language, never between 21:00 and
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 from decimal import Decimal
 
@@ -30,6 +31,7 @@ from ..tenancy.models import Tenant
 from .models import Installment, Loan
 from .services import LoanError, close_of_day
 
+log = logging.getLogger(__name__)
 QUIET_FROM, QUIET_UNTIL = 21, 9
 COMMIT_EVERY = 500  # close of day commits every that many loans
 
@@ -88,11 +90,17 @@ def send_reminders(session, tenant, now: dt.datetime) -> int:
     return count
 
 
-def catch_up(session, tenant, now: dt.datetime, hooks=None, *, commit_every: int | None = None) -> list[dict]:
-    """Close every business date that has ended on the tenant's clock, oldest first."""
+def catch_up(session, tenant, now: dt.datetime, plugins=None, *, commit_every: int | None = None) -> list[dict]:
+    """Close every business date that has ended on the tenant's clock, oldest first.
+
+    With ``plugins`` (the install's plugin registry) each close tells the
+    tenant's enabled plugins through ``lendstack_close_of_day``; their caller
+    is built afresh for each date, so the tenant they see carries that date.
+    """
     today = now.astimezone(zoneinfo.ZoneInfo(tenant.timezone)).date()
     summaries = []
     while tenant.business_date < today:
+        hooks = plugins.for_tenant(tenant) if plugins is not None else None
         try:
             summaries.append(close_of_day(session, tenant, tenant.business_date, hooks=hooks,
                                           commit_every=commit_every))
@@ -103,12 +111,29 @@ def catch_up(session, tenant, now: dt.datetime, hooks=None, *, commit_every: int
 
 @jobs.huey.periodic_task(crontab(minute="5"))
 def hourly() -> None:
-    """For every active tenant: catch up on close of day, then send the day's reminders."""
+    """For every active tenant: catch up on close of day, then send the day's reminders.
+
+    Each tenant runs in its own transaction; one tenant's failure is logged and
+    does not keep the others from their close of day, and the task then fails
+    naming every tenant that did (the next run retries them).
+    """
     with jobs.task_session(None) as session:
-        tenant_ids = [t.id for t in session.scalars(sa.select(Tenant).where(Tenant.status == "active"))]
+        tenant_ids = [t.id for t in session.scalars(sa.select(Tenant).where(Tenant.status == "active")
+                                                    .order_by(Tenant.id))]
+    failed = []
     for tenant_id in tenant_ids:
-        with jobs.task_session(tenant_id) as session:
-            tenant = session.get(Tenant, tenant_id)
-            now = utcnow()
-            catch_up(session, tenant, now, jobs.context.plugins.for_tenant(tenant), commit_every=COMMIT_EVERY)
-            send_reminders(session, tenant, now)
+        try:
+            run_for_tenant(tenant_id, utcnow())
+        except Exception:  # noqa: BLE001 - logged with its traceback; the other tenants go on
+            log.exception("hourly close of day and reminders failed for tenant %s", tenant_id)
+            failed.append(tenant_id)
+    if failed:
+        raise RuntimeError(f"hourly close of day failed for tenant(s) {', '.join(map(str, failed))}")
+
+
+def run_for_tenant(tenant_id: int, now: dt.datetime) -> None:
+    """One tenant's share of :func:`hourly`, in its own committed transaction."""
+    with jobs.task_session(tenant_id) as session:
+        tenant = session.get(Tenant, tenant_id)
+        catch_up(session, tenant, now, jobs.context.plugins, commit_every=COMMIT_EVERY)
+        send_reminders(session, tenant, now)

@@ -8,12 +8,18 @@ and deliver it through the same verification as the public callback URL
 (``/callbacks/payments/sandbox``), then send the member back to the site's
 return page, which only shows the status. Payouts settle at once; a card
 number ending in 0000 is declined (to try failures).
+
+The gateway signs with the tenant's own ``secret`` (16 characters or more and
+no default: a published one would let anyone forge a "paid" callback). An
+install that says it is a production one (``lendstack.environment =
+production``) refuses to enable this plugin at all (``tenants.manifest``).
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from pathlib import Path
@@ -40,10 +46,19 @@ from core import (
 )
 
 HEADER = "Sandbox-Signature"
+log = logging.getLogger(__name__)
+
+
+# The default this gateway once shipped with: stored for tenants that set no secret, and public.
+PUBLISHED_SECRETS = ("sandbox-demo-secret-0001",)
+SECRET_HELP = "the sandbox's own signing secret, 16 characters or more (there is no default)"
 
 
 class Settings(GatewaySettings):
-    secret = colander.SchemaNode(colander.String(), validator=colander.Length(min=16), missing="sandbox-demo-secret-0001")
+    secret = colander.SchemaNode(
+        colander.String(), missing=colander.required, missing_msg=f"Required: {SECRET_HELP}",
+        validator=colander.All(colander.Length(min=16, min_err=f"Too short: {SECRET_HELP}"),
+                               colander.NoneOf(PUBLISHED_SECRETS, msg_err=f"A published secret: {SECRET_HELP}")))
     tolerance_seconds = colander.SchemaNode(colander.Int(), missing=300, validator=colander.Range(30, 3600))
 
 
@@ -56,6 +71,7 @@ PLUGIN = PluginInfo(
     settings=Settings(),
     default_enabled=False,
     secret_settings=('secret',),
+    development_only=True,
 )
 
 
@@ -68,10 +84,21 @@ def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> 
     return f"t={timestamp},v1={sign(secret, timestamp, body)}"
 
 
+class SandboxNotConfigured(ValueError):
+    """The tenant's sandbox settings hold no usable secret: signing with a guessable one would be worse."""
+
+
 class SandboxGateway(PaymentGateway):
     code = "sandbox"
     name = _("Sandbox payment")
     online = True
+
+    def __init__(self, settings: dict):
+        secret = str(settings.get("secret") or "")
+        if len(secret) < 16 or secret in PUBLISHED_SECRETS:
+            raise SandboxNotConfigured(f'{PLUGIN.id}: secret: {SECRET_HELP}; set [plugins."{PLUGIN.id}"] '
+                                       "secret in the tenant's manifest and apply it")
+        super().__init__(settings)
 
     def _query_signature(self, reference: str, amount: str, currency: str, return_url: str) -> str:
         message = f"{reference}|{amount}|{currency}|{return_url}".encode()
@@ -129,7 +156,11 @@ class SandboxGateway(PaymentGateway):
 
 
 def _gateway(request) -> SandboxGateway:
-    return SandboxGateway(request.tenant.plugin_settings(PLUGIN.id))
+    try:
+        return SandboxGateway(request.tenant.plugin_settings(PLUGIN.id))
+    except SandboxNotConfigured as error:
+        log.error("%s: %s", request.tenant.slug, error)
+        raise HTTPNotFound() from None
 
 
 def checkout_page(request):
@@ -162,4 +193,9 @@ def lendstack_includeme(config):
 
 @hookimpl
 def lendstack_payment_gateways(tenant):
-    return SandboxGateway(tenant.plugin_settings(PLUGIN.id))
+    """The sandbox gateway, or none (and the reason in the log) while the tenant's secret is missing."""
+    try:
+        return SandboxGateway(tenant.plugin_settings(PLUGIN.id))
+    except ValueError as error:  # settings the schema refuses, or no usable secret: never sign with a guess
+        log.error("%s: %s", tenant.slug, error)
+        return None
