@@ -77,6 +77,7 @@ def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Config
     config.include(".headers")
     config.include(".page_cache")
     config.include(".plugin_views")
+    config.include(".inputs")
     config.include(".errors")
     config.include(".ledger")
     config.include(".api")

@@ -66,7 +66,10 @@ def negotiate(request) -> str:
 
 def _remember_locale(event):
     request = event.request
-    chosen = normalize_locale(request.params.get(LOCALE_PARAM))
+    try:
+        chosen = normalize_locale(request.params.get(LOCALE_PARAM))
+    except UnicodeDecodeError:  # an undecodable query was refused already; nothing to remember
+        return
     if chosen and chosen == request.locale_name:
         event.response.set_cookie(
             LOCALE_COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True, samesite="Lax"

@@ -6,12 +6,13 @@ functions below name; a rounding residue is never dropped.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import get_currency_precision, format_currency
 
-from .i18n import region_locale
+from .i18n import _, region_locale
 
 
 MAX_MINOR = 10**15  # 10 trillion major units: far above any loan, well inside BIGINT
@@ -47,7 +48,15 @@ class Money:
 
     @classmethod
     def parse(cls, text: str | Decimal | int, currency: str) -> "Money":
-        """Money from a major-unit amount; more decimals than the currency has is an error."""
+        """Money from a trusted major-unit amount (settings, a gateway's signed notice).
+
+        More decimals than the currency has is an error. A string must be plain
+        ASCII without ``_`` (never full-width or Arabic-Indic digits); what a
+        person typed goes through :func:`parse_amount` instead, which also
+        refuses signs, exponents and spaces.
+        """
+        if isinstance(text, str) and (not text.isascii() or "_" in text):
+            raise MoneyError(f"{text!r} is not an amount")
         try:
             amount = Decimal(str(text).strip())
         except (InvalidOperation, ValueError):
@@ -63,6 +72,12 @@ class Money:
         if abs(scaled) > MAX_MINOR:
             raise MoneyError(f"{text} is beyond the largest amount the platform handles")
         return cls(int(scaled), currency)
+
+    @classmethod
+    def from_input(cls, text, currency: str, *, form: bool = False) -> "Money":
+        """:func:`parse_amount` — what a person gave, under the input contract — for plugins,
+        which reach core's money through :class:`Money`. Raises :class:`InvalidAmount`."""
+        return parse_amount(text, currency, form=form)
 
     @classmethod
     def from_decimal(cls, amount: Decimal, currency: str) -> "Money":
@@ -100,25 +115,111 @@ class Money:
         return format_currency(self.amount, self.currency, locale=region_locale(locale))
 
 
-class InvalidAmount(MoneyError):
-    """An amount a person typed that cannot be used; ``message`` tells them why (translatable)."""
+class InvalidNumber(MoneyError):
+    """A number a person typed that cannot be used; ``message`` tells them why (translatable)."""
 
     def __init__(self, message):
         super().__init__(str(message))
         self.message = message
 
 
-def parse_positive(text, currency: str) -> Money:
-    """A positive amount as a person types it (``1,234.50``), or :class:`InvalidAmount`."""
-    from .i18n import _
+class InvalidAmount(InvalidNumber):
+    """An amount a person typed that cannot be used."""
 
-    try:
-        amount = Money.parse(str(text or "").replace(",", "").strip(), currency)
-    except MoneyError:
-        raise InvalidAmount(_("Enter an amount such as 100.00.")) from None
+
+class InvalidRate(InvalidNumber):
+    """A rate (percent) a person typed that cannot be used."""
+
+
+# The one shape of a number a person gives us, in the API and in forms alike: ASCII digits with an
+# optional fraction. No sign, exponent, "_", spaces, NaN/Infinity, nor full-width or other scripts'
+# digits (Python's Decimal and int would take all of those). The OpenAPI document carries the same
+# pattern on every amount and rate.
+NUMBER_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# A form may group thousands with ASCII commas, in groups of three ("12,345.50"): "1,5" is refused
+# rather than read as 15. The full-width comma is not a separator: refused like full-width digits.
+_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+MAX_AMOUNT_CHARS = 32  # longer than the largest amount with its decimals and separators
+MAX_RATE_PERCENT = Decimal(1000)
+RATE_DECIMALS = 4  # the stored rates' precision; the message below says 4
+
+
+def _form_number(text) -> str:
+    """What a form field holds, with ASCII spaces dropped and thousands commas undone (nothing else)."""
+    text = str(text if text is not None else "").strip(" \t\r\n").replace(" ", "")
+    if "," in text and _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    return text
+
+
+def _plain_decimal(text: str) -> Decimal | None:
+    """``text`` as a Decimal when it matches :data:`NUMBER_PATTERN`, else ``None``."""
+    if len(text) > MAX_AMOUNT_CHARS or not _NUMBER.fullmatch(text):
+        return None
+    return Decimal(text)
+
+
+def parse_amount(text, currency: str, *, form: bool = False) -> Money:
+    """An amount as a person gives it, zero or more, or :class:`InvalidAmount` saying why.
+
+    The text must match :data:`NUMBER_PATTERN` with at most the currency's
+    decimals. ``form=True``: ASCII spaces and thousands commas are dropped
+    first (``"12,345.50"``); the API sends the plain pattern.
+    """
+    amount = _plain_decimal(_form_number(text) if form else str(text if text is not None else ""))
+    if amount is None:
+        raise InvalidAmount(_("Enter an amount such as 100.00."))
+    exponent = currency_exponent(currency)
+    if amount.as_tuple().exponent < -exponent:
+        raise InvalidAmount(_("Enter an amount with at most ${decimals} decimals.", mapping={"decimals": exponent}))
+    if amount.scaleb(exponent) > MAX_MINOR:
+        raise InvalidAmount(_("This amount is larger than the platform handles."))
+    return Money.parse(amount, currency)
+
+
+def parse_positive(text, currency: str) -> Money:
+    """A positive amount as a person types it in a form (``1,234.50``), or :class:`InvalidAmount`.
+
+    The services call it for both doors: the API's document already holds its
+    amounts to the plain pattern, which this accepts too.
+    """
+    amount = parse_amount(text, currency, form=True)
     if amount.minor <= 0:
         raise InvalidAmount(_("Enter an amount greater than zero."))
     return amount
+
+
+def parse_rate(text, *, maximum: Decimal = MAX_RATE_PERCENT) -> Decimal:
+    """A rate in percent as a person gives it (``"12.5"``), or :class:`InvalidRate` saying why.
+
+    The text must match :data:`NUMBER_PATTERN` (leading and trailing spaces
+    aside) with at most :data:`RATE_DECIMALS` decimals, and lie within 0 … ``maximum``.
+    ``NaN``, ``Infinity``, ``1e2`` and signs are refused. The exact ``Decimal``
+    typed is returned (``"12.50"`` stays ``12.50``).
+    """
+    rate = _plain_decimal(str(text if text is not None else "").strip(" \t\r\n"))
+    if rate is None:
+        raise InvalidRate(_("Enter an annual rate in percent, such as 12."))
+    if rate > maximum:
+        raise InvalidRate(_("The annual rate may not exceed ${limit}%.", mapping={"limit": str(maximum)}))
+    if rate.as_tuple().exponent < -RATE_DECIMALS:
+        raise InvalidRate(_("The annual rate has at most 4 decimals."))
+    return rate
+
+
+_WHOLE = re.compile(r"[0-9]{1,9}")
+
+
+def whole_number(value) -> int | None:
+    """A count as a form or JSON gives it (``12``, ``"12"``): ASCII digits only, else ``None``.
+
+    ``int()`` alone would take ``"１２"``, ``"+12"`` and ``"1_2"``; bounds are the caller's.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value if value is not None else "").strip(" \t\r\n")
+    return int(text) if _WHOLE.fullmatch(text) else None
 
 
 def split_largest_remainder(total: int, weights: list[int | Decimal]) -> list[int]:

@@ -25,6 +25,10 @@ DAY = "day"
 MAX_RATE_PERCENT = Decimal(36)
 MAX_TERM_MONTHS = 600
 MAX_TERM_DAYS = 3650
+# A schedule starts within these dates: wide enough for any real loan (and back-dated examples), and
+# with the longest term the last due date stays a valid date (``datetime`` ends at 9999-12-31).
+FIRST_START_DATE = dt.date(1900, 1, 1)
+LAST_START_DATE = dt.date(2200, 12, 31)
 
 
 class ScheduleError(ValueError):
@@ -84,6 +88,10 @@ class LoanTerms:
                        if self.term_unit == MONTH else
                        _("The term must be between 1 and ${limit} days.", mapping={"limit": limit}))
             raise ScheduleError(message, field)
+        if not FIRST_START_DATE <= self.start_date <= LAST_START_DATE:
+            raise ScheduleError(_("Choose a start date from ${first} to ${last}.",
+                                  mapping={"first": FIRST_START_DATE.isoformat(),
+                                           "last": LAST_START_DATE.isoformat()}), "start_date")
 
     @property
     def monthly_rate(self) -> Decimal:

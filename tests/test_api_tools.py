@@ -54,10 +54,11 @@ def test_day_term_and_default_start_date(api):
 
 
 @pytest.mark.parametrize("change, field", [
-    ({"principal": "-5"}, "principal"),
     ({"principal": "0"}, "principal"),
-    ({"principal": "ten"}, "principal"),
     ({"principal": "1.001"}, "principal"),
+    ({"principal": "10000000000000.01"}, "principal"),
+    ({"annual_rate_percent": "1000.5"}, "annual_rate_percent"),
+    ({"start_date": "2201-01-01"}, "start_date"),
     ({"annual_rate_percent": "36.01"}, "annual_rate_percent"),
     ({"annual_rate_percent": "12.00001"}, "annual_rate_percent"),
     ({"term_months": 0}, "term_months"),
@@ -95,6 +96,23 @@ def test_a_method_the_tenant_disabled_is_refused(api):
     ({k: v for k, v in LOAN.items() if k != "method"}, "method"),
     ({**LOAN, "colour": "red"}, "colour"),
     ({**LOAN, "start_date": "2027-02-30"}, "start_date"),
+    ({**LOAN, "start_date": "20270115"}, "start_date"),
+    ({**LOAN, "principal": "-5"}, "principal"),
+    ({**LOAN, "principal": "ten"}, "principal"),
+    ({**LOAN, "principal": "１００００"}, "principal"),
+    ({**LOAN, "principal": "١٠٠٠٠"}, "principal"),
+    ({**LOAN, "principal": "10_000"}, "principal"),
+    ({**LOAN, "principal": "+10000"}, "principal"),
+    ({**LOAN, "principal": "1e4"}, "principal"),
+    ({**LOAN, "principal": " 10000"}, "principal"),
+    ({**LOAN, "principal": "10,000"}, "principal"),
+    ({**LOAN, "principal": "1" * 33}, "principal"),
+    ({**LOAN, "annual_rate_percent": "NaN"}, "annual_rate_percent"),
+    ({**LOAN, "annual_rate_percent": "Infinity"}, "annual_rate_percent"),
+    ({**LOAN, "annual_rate_percent": "1e999999999"}, "annual_rate_percent"),
+    ({**LOAN, "annual_rate_percent": "0e999999999"}, "annual_rate_percent"),
+    ({**LOAN, "annual_rate_percent": "1e1"}, "annual_rate_percent"),
+    ({**LOAN, "method": "m" * 41}, "method"),
 ])
 def test_a_request_outside_the_document_is_400(api, body, field):
     answer = problem(api.post_json(DEMO, "/api/v1/tools/schedule", body, status=400), 400)

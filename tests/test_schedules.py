@@ -45,11 +45,23 @@ def test_zero_rate_pays_principal_in_equal_parts_the_last_evens_out():
     ({"rate": "12.00001"}, "annual_rate_percent"),
     ({"months": 0}, "term_months"),
     ({"months": 601}, "term_months"),
+    ({"start": dt.date(9999, 12, 31)}, "start_date"),
+    ({"start": dt.date(2201, 1, 1)}, "start_date"),
+    ({"start": dt.date(1899, 12, 31)}, "start_date"),
+    ({"start": dt.date(1, 1, 1)}, "start_date"),
 ])
 def test_bad_terms_name_the_field(kwargs, field):
     with pytest.raises(ScheduleError) as error:
         EqualInstallment().schedule(terms(**kwargs))
     assert error.value.field == field
+
+
+def test_the_longest_schedule_from_the_last_start_date_ends_on_a_date():
+    """600 months from 2200-12-31 ends on 2250-12-31; from 1900-01-01, the first due date is 1900-02-01."""
+    last = EqualInstallment().schedule(terms(months=600, start=dt.date(2200, 12, 31))).installments[-1]
+    assert last.due_date == dt.date(2250, 12, 31)
+    first = EqualInstallment().schedule(terms(start=dt.date(1900, 1, 1))).installments[0]
+    assert first.due_date == dt.date(1900, 2, 1)
 
 
 @given(

@@ -168,7 +168,7 @@ def guarantor_list(request):
                     from pyramid.httpexceptions import HTTPForbidden
 
                     raise HTTPForbidden()
-                guarantor = session.get(guarantors.Guarantor, int(request.POST["fund"]))
+                guarantor = guarantors.find(session, request.POST["fund"])
                 if guarantor is None:
                     raise HTTPNotFound()
                 guarantors.fund(session, request.tenant, guarantor, request.POST.get("amount", ""),

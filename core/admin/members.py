@@ -14,6 +14,7 @@ from ..ledger import Wallet
 from ..loans.services import GRADES
 from ..members import conduct, documents
 from ..members.models import Member, MemberDocument, Verification
+from ..money import whole_number
 from ..members.services import MemberError, review_verification
 from .views import newest_first
 
@@ -122,10 +123,11 @@ def member_points(request):
     """A manual points adjustment (a promotion, a correction), with its reason."""
     member = member_or_404(request)
     try:
-        try:
-            points = int(request.POST.get("points", ""))
-        except ValueError:
-            raise MemberError("points", _("Enter a whole number of points (negative to take away).")) from None
+        typed = str(request.POST.get("points", "")).strip()
+        points = whole_number(typed.removeprefix("-"))
+        if points is None or points > 10**9:
+            raise MemberError("points", _("Enter a whole number of points (negative to take away)."))
+        points = -points if typed.startswith("-") else points
         reason = request.POST.get("reason", "").strip()
         if not reason:
             raise MemberError("reason", _("Give the member a reason."))

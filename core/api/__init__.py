@@ -54,9 +54,29 @@ def _problem_view(context: Problem, request):
     return problem_response(request, context.status, context.title, detail, errors)
 
 
+def _plain_messages(errors) -> None:
+    """Say what a refused string should be, not what it was.
+
+    jsonschema echoes the value sent (however long) and the raw pattern; an
+    over-long string or a malformed number gets a short message instead.
+    """
+    from ..money import NUMBER_PATTERN
+
+    for error in errors:
+        for schema_error in getattr(error.__cause__, "schema_errors", None) or ():
+            if schema_error.validator == "maxLength":
+                schema_error.message = f"at most {schema_error.validator_value} characters"
+            elif schema_error.validator == "pattern" and schema_error.validator_value == NUMBER_PATTERN:
+                schema_error.message = ("ASCII digits with an optional decimal point, such as 100.00 "
+                                        f"(no sign, exponent, spaces or separators): {NUMBER_PATTERN}")
+            elif schema_error.validator == "pattern":
+                schema_error.message = f"does not match {schema_error.validator_value}"
+
+
 def _request_invalid_view(context, request):
     """A request the OpenAPI document refuses: 400, each error with its field."""
     extract = request.registry.settings["pyramid_openapi3_extract_errors"]
+    _plain_messages(context.errors)
     errors = []
     for error in extract(request, context.errors):
         message = error.get("message", "invalid")

@@ -225,7 +225,8 @@ def put_autoinvest(request):
     body = dict(request.json_body)
     body["enabled"] = "on" if body.get("enabled", True) else "off"
     try:
-        rule = save_rule(request.dbsession, request.tenant, request.identity.user, body)
+        rule = save_rule(request.dbsession, request.tenant, request.identity.user, body,
+                         offered_types=loans.loan_types(request.hooks))
     except loans.LoanError as error:
         raise _lifecycle(error) from None
     return _rule_json(rule, request.tenant.currency)

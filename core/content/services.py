@@ -30,6 +30,14 @@ class ContentError(ValueError):
         self.field, self.message = field, message
 
 
+
+def _bounded(form: dict, field: str, limit: int) -> str:
+    """A text field as typed (trimmed), refused (never cut) past ``limit`` characters."""
+    text = str(form.get(field) or "").strip()
+    if len(text) > limit:
+        raise ContentError(field, _("Use at most ${n} characters.", mapping={"n": limit}))
+    return text
+
 def images_dir(settings) -> Path:
     return Path(settings.get("lendstack.var_dir", "var")) / "content"
 
@@ -100,8 +108,7 @@ def save(session, tenant, settings, form: dict, *, image=None, item: ContentItem
         item = ContentItem(tenant_id=tenant.id, kind=kind)
         session.add(item)
     item.kind, item.title, item.locale, item.body, item.link_url = kind, title, locale, body, link
-    item.summary = (form.get("summary") or "").strip()[:300]
-    item.source = (form.get("source") or "").strip()[:120]
+    item.summary, item.source = _bounded(form, "summary", 300), _bounded(form, "source", 120)
     item.position, item.author = position, by
     if stored is not None:
         item.image_key, item.image_type = stored

@@ -11,7 +11,7 @@ Auto bids are ordinary bids marked ``auto``.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,7 +20,7 @@ from ..db import Base, TenantOwned, utcnow
 from ..i18n import _
 from ..ledger import Ledger, Wallet
 from ..members.models import Member
-from ..money import Money, MoneyError
+from ..money import InvalidAmount, InvalidRate, Money, parse_amount, parse_rate, whole_number
 from .models import Loan
 from .services import GRADES, LoanError, bid_unit, grade_at_least, place_bid, record
 
@@ -50,17 +50,13 @@ class AutoInvestRule(TenantOwned, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-def save_rule(session, tenant, member: Member, form: dict) -> AutoInvestRule:
-    """Create or change the member's rule from form or JSON values; refuses bad input by field."""
-    def money(field, default="0"):
-        try:
-            value = Money.parse(str(form.get(field) or default).strip(), tenant.currency)
-        except MoneyError:
-            raise LoanError(field, _("Enter an amount such as 100.00.")) from None
-        if value.minor < 0:
-            raise LoanError(field, _("Enter an amount greater than zero."))
-        return value.minor
+def save_rule(session, tenant, member: Member, form: dict, *, offered_types=()) -> AutoInvestRule:
+    """Create or change the member's rule from form or JSON values; refuses bad input by field.
 
+    ``offered_types``: the codes of the tenant's loan types; a rule may name
+    only those (it names none to take every type). Amounts and rates follow
+    the input contract of :mod:`core.money`.
+    """
     preset = form.get("preset") or ""
     if preset and preset not in PRESETS:
         raise LoanError("preset", _("Choose one of the presets."))
@@ -68,31 +64,60 @@ def save_rule(session, tenant, member: Member, form: dict) -> AutoInvestRule:
                                                       form.get("max_term") or 36, form.get("min_grade") or ""))
     if grade and grade not in GRADES:
         raise LoanError("min_grade", _("Choose a credit grade from AA to HR."))
-    try:
-        min_rate, max_rate = Decimal(str(low)), Decimal(str(high))
-        min_term, max_term = int(form.get("min_term") or 1), int(longest)
-    except (InvalidOperation, ValueError):
-        raise LoanError("min_rate", _("Enter the rates and terms as numbers.")) from None
-    if not (0 <= min_rate <= max_rate <= 100) or not (1 <= min_term <= max_term <= 600):
+    min_rate, max_rate = _rate("min_rate", low), _rate("max_rate", high)
+    min_term, max_term = _term("min_term", form.get("min_term") or 1), _term("max_term", longest)
+    if not min_rate <= max_rate or not min_term <= max_term:
         raise LoanError("min_rate", _("Give a rate range and a term range from the lower to the higher."))
-    amount = money("amount_per_loan")
+    amount = _amount("amount_per_loan", form.get("amount_per_loan"), tenant.currency)
     if amount < bid_unit(tenant):
         raise LoanError("amount_per_loan", _("Bid at least ${unit} per loan.",
                                              mapping={"unit": str(Money(bid_unit(tenant), tenant.currency))}))
-    types = form.get("loan_types") or []
-    if isinstance(types, str):
-        types = [types]
+    keep_balance = _amount("keep_balance", form.get("keep_balance") or "0", tenant.currency)
+    types = _loan_types(form.get("loan_types"), offered_types)
     rule = session.scalars(sa.select(AutoInvestRule).where(AutoInvestRule.member_id == member.id)).first()
     if rule is None:
         rule = AutoInvestRule(tenant_id=tenant.id, member_id=member.id)
         session.add(rule)
     rule.enabled = str(form.get("enabled", "on")).lower() in ("on", "true", "1", "yes")
-    rule.amount_per_loan, rule.keep_balance = amount, money("keep_balance")
+    rule.amount_per_loan, rule.keep_balance = amount, keep_balance
     rule.min_rate, rule.max_rate, rule.min_term, rule.max_term = min_rate, max_rate, min_term, max_term
-    rule.loan_types = list(types)
+    rule.loan_types = types
     rule.min_grade = grade or None
     session.flush()
     return rule
+
+
+MAX_RULE_RATE = Decimal(100)  # a rule's rate range lies within 0–100 percent
+MAX_RULE_TERM = 600
+
+
+def _amount(field: str, text, currency: str) -> int:
+    try:
+        return parse_amount(text, currency, form=True).minor
+    except InvalidAmount as invalid:
+        raise LoanError(field, invalid.message) from None
+
+
+def _rate(field: str, text) -> Decimal:
+    try:
+        return parse_rate(text, maximum=MAX_RULE_RATE)
+    except InvalidRate as invalid:
+        raise LoanError(field, invalid.message) from None
+
+
+def _term(field: str, value) -> int:
+    months = whole_number(value)
+    if months is None or not 1 <= months <= MAX_RULE_TERM:
+        raise LoanError(field, _("The term must be between 1 and ${limit} months.", mapping={"limit": MAX_RULE_TERM}))
+    return months
+
+
+def _loan_types(value, offered) -> list[str]:
+    """The loan types a rule names, each one the tenant offers (none: every type)."""
+    types = [value] if isinstance(value, str) else list(value or [])
+    if any(not isinstance(code, str) or code not in offered for code in types):
+        raise LoanError("loan_types", _("Choose one of the loan types offered."))
+    return list(dict.fromkeys(types))
 
 
 def run_for_loan(session, tenant, hooks, loan: Loan) -> int:

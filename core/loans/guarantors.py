@@ -19,8 +19,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..db import Base, TenantOwned, utcnow
 from ..i18n import _
 from ..ledger import GUARANTOR, Ledger, Transfer
-from ..money import InvalidAmount, Money, parse_positive
+from ..money import InvalidAmount, Money, parse_positive, whole_number
 from .models import Loan
+
+
+MAX_ID = 2**31 - 1
 
 
 class Guarantor(TenantOwned, Base):
@@ -32,6 +35,19 @@ class Guarantor(TenantOwned, Base):
     quota: Mapped[int] = mapped_column(sa.BigInteger)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+def find(session, given) -> Guarantor | None:
+    """The guarantor whose id a form or JSON gives (``"12"`` or ``12``); ``None`` for anything else.
+
+    An unusable id (``"abc"``, ``"１２"``, one past the column's range, which
+    PostgreSQL would answer with an error) finds nothing rather than failing.
+    """
+    guarantor_id = whole_number(given)
+    if guarantor_id is None or not 1 <= guarantor_id <= MAX_ID:
+        return None
+    # a select, not session.get: the session's tenant filter applies to queries, not to identity-map hits
+    return session.scalars(sa.select(Guarantor).where(Guarantor.id == guarantor_id)).first()
 
 
 def deposit_account(ledger: Ledger, guarantor_id: int, currency: str) -> int:
@@ -78,6 +94,7 @@ def fund(session, tenant, guarantor: Guarantor, amount_text: str, *, by: str) ->
 
 
 GUARANTEE_STATES = ("pending", "accepted", "declined")
+MAX_REFERENCE = 120  # within the loan's review note (300) and the event's detail
 
 
 def guarantee_state(loan: Loan) -> str | None:
@@ -98,9 +115,11 @@ def decide(session, tenant, loan: Loan, *, accept: bool, reference: str, by: str
 
     if loan.status != "submitted" or guarantee_state(loan) != "pending":
         raise LoanError("decision", _("This loan is not waiting for a guarantor's decision."))
-    reference = (reference or "").strip()[:120]
+    reference = (reference or "").strip()
     if not reference:
         raise LoanError("reason", _("Give the guarantee's reference, or the guarantor's reason to decline."))
+    if len(reference) > MAX_REFERENCE:  # refused, not cut short: a cut contract number names another
+        raise LoanError("reason", _("Use at most ${n} characters.", mapping={"n": MAX_REFERENCE}))
     guarantor_id = int(loan.type_data["guarantor_id"])
     if accept:
         check(session, tenant, {"guarantor_id": guarantor_id},
@@ -110,7 +129,7 @@ def decide(session, tenant, loan: Loan, *, accept: bool, reference: str, by: str
     else:
         loan.type_data = {**loan.type_data, "guarantee": "declined", "guarantee_reference": reference,
                           "guarantee_recorded_by": by}
-        loan.status, loan.review_note = "rejected", reference[:300]
+        loan.status, loan.review_note = "rejected", reference
     record(session, loan, "guarantee_accepted" if accept else "guarantee_declined", by, guarantor=guarantor_id,
            reference=reference)
 
@@ -119,10 +138,7 @@ def check(session, tenant, data: dict, amount: Money, *, excluding: int | None =
     """The guarantor a guaranteed application names, checked: exists, active, quota left."""
     from .services import LoanError
 
-    try:
-        guarantor = session.get(Guarantor, int(data.get("guarantor_id") or 0))
-    except (TypeError, ValueError):
-        guarantor = None
+    guarantor = find(session, data.get("guarantor_id"))
     if guarantor is None or guarantor.tenant_id != tenant.id or not guarantor.active:
         raise LoanError("guarantor_id", _("Choose one of the guarantors offered."))
     used = quota_used(session, guarantor.id)

@@ -19,7 +19,7 @@ from ..i18n import _
 from ..ledger import InsufficientFunds, Ledger, Wallet, disburse
 from ..loan_types import LoanApplication
 from ..members.models import Member
-from ..money import InvalidAmount, Money, parse_positive
+from ..money import InvalidAmount, InvalidRate, Money, parse_amount, parse_positive, parse_rate, whole_number
 from ..numbering import next_number
 from ..portal.tools import methods as repayment_methods
 from ..schedules import LoanTerms, ScheduleError
@@ -193,9 +193,10 @@ def grade_at_least(grade: str | None, minimum: str | None) -> bool:
 
 def set_credit_line(member: Member, amount_text: str, currency: str, grade: str | None = None) -> None:
     """Staff set a verified member's credit line and, when given, credit grade (AA best … HR)."""
-    amount = Money.parse(str(amount_text or "").strip(), currency) if str(amount_text or "").strip() else None
-    if amount is None or amount.minor < 0:
-        raise LoanError("amount", _("Enter an amount such as 100.00."))
+    try:
+        amount = parse_amount(amount_text, currency, form=True)
+    except InvalidAmount as error:
+        raise LoanError("amount", error.message) from None
     if not member.is_verified:
         raise LoanError("amount", _("A credit line needs a verified member."))
     if grade and grade not in GRADES:
@@ -211,12 +212,21 @@ def _terms(tenant, form: dict) -> tuple[Money, Decimal, int]:
     """An application's amount, annual rate and term in months, parsed (not yet bounded)."""
     amount = _money(form.get("amount"), tenant.currency, "amount")
     try:
-        rate = Decimal(str(form.get("annual_rate_percent", "")).strip())
-        months = int(str(form.get("term_months", "")).strip())
-    except (ArithmeticError, ValueError):
-        raise LoanError("annual_rate_percent", _("Enter the rate, the term and the fundraising days as numbers.")) \
-            from None
+        rate = parse_rate(form.get("annual_rate_percent"))
+    except InvalidRate as error:
+        raise LoanError("annual_rate_percent", error.message) from None
+    months = whole_number(form.get("term_months"))
+    if months is None:
+        raise LoanError("term_months", _("Enter a whole number."))
     return amount, rate, months
+
+
+def _text(form: dict, field: str, limit: int) -> str:
+    """A text field as typed (trimmed), refused — never cut short — past ``limit`` characters."""
+    text = str(form.get(field) or "").strip()
+    if len(text) > limit:
+        raise LoanError(field, _("Use at most ${n} characters.", mapping={"n": limit}))
+    return text
 
 
 def _schedule(tenant, method, amount: Money, rate: Decimal, months: int):
@@ -251,14 +261,13 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
     loan_type = types.get(form.get("loan_type", ""))
     if loan_type is None or (loan_type.staff_only and not by_staff):
         raise LoanError("loan_type", _("Choose one of the loan types offered."))
-    title = (form.get("title") or "").strip()
+    title = str(form.get("title") or "").strip()
     if not 4 <= len(title) <= 120:
         raise LoanError("title", _("Give the loan a title of 4 to 120 characters."))
     amount, rate, months = _terms(tenant, form)
-    try:
-        days = int(str(form.get("fundraising_days", "7")).strip())
-    except ValueError:
-        raise LoanError("fundraising_days", _("Raise the money in 1 to 60 days.")) from None
+    days = whole_number(form.get("fundraising_days") or "7")
+    if days is None:
+        raise LoanError("fundraising_days", _("Raise the money in 1 to 60 days."))
     enabled = list(repayment_methods(hooks))
     method_code = form.get("repayment_method", "")
     if method_code not in loan_type.allowed_methods(enabled):
@@ -274,9 +283,10 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
                                                              borrower_profile(session, tenant, borrower)))
     if violations:
         raise LoanError(violations[0].field, violations[0].message)
-    type_data = {k: str(form[k]).strip()[:500] for k in ("collateral_kind", "collateral_description",
-                                                        "appraised_value") if form.get(k)} \
+    type_data = {k: _text(form, k, 500) for k in ("collateral_kind", "collateral_description",
+                                                 "appraised_value") if form.get(k)} \
         if loan_type.holds_collateral else {}
+    purpose = _text(form, "purpose", 500)
     if loan_type.needs_guarantor:
         from .guarantors import check as check_guarantor
 
@@ -285,7 +295,7 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
     number = f"L{tenant.business_date:%y%m}{next_number(session, tenant.id, 'loan'):05d}"  # last: a short lock
     loan = Loan(tenant_id=tenant.id, number=number, borrower_id=borrower.id,
                 type_data=type_data,
-                loan_type=loan_type.code, title=title, purpose=(form.get("purpose") or "").strip()[:500],
+                loan_type=loan_type.code, title=title, purpose=purpose,
                 amount=amount.minor, currency=amount.currency, annual_rate_percent=rate, term_months=months,
                 repayment_method=method_code, min_bid=min_bid.minor,
                 max_bid=max_bid.minor if max_bid else None, fundraising_days=days)
@@ -293,6 +303,14 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
     session.flush()
     record(session, loan, "submitted", f"member:{borrower.id}", amount=loan.amount)
     return loan
+
+
+def _rejection(reason) -> str:
+    """The reason a borrower is given for a rejection: required, at most 300 characters (never cut)."""
+    note = _text({"reason": reason}, "reason", 300)
+    if not note:
+        raise LoanError("reason", _("Give the borrower a reason."))
+    return note
 
 
 def review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: str, by: str) -> None:
@@ -310,9 +328,7 @@ def review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: str, by
         run_for_loan(session, tenant, hooks, loan)
         return
     else:
-        if not (reason or "").strip():
-            raise LoanError("reason", _("Give the borrower a reason."))
-        loan.status, loan.review_note = "rejected", reason.strip()[:300]
+        loan.status, loan.review_note = "rejected", _rejection(reason)
     record(session, loan, "reviewed", by, approve=approve, reason=reason)
 
 
@@ -441,10 +457,9 @@ def final_review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: s
     if loan.status != "full":
         raise LoanError("decision", _("This loan is not waiting for a final review."))
     if not approve:
-        if not (reason or "").strip():
-            raise LoanError("reason", _("Give the borrower a reason."))
+        note = _rejection(reason)
         _refund_all(session, tenant.id, loan, "final review rejected")
-        loan.status, loan.review_note = "rejected", reason.strip()[:300]
+        loan.status, loan.review_note = "rejected", note
         record(session, loan, "final_reviewed", by, approve=False, reason=reason)
         return
     method = repayment_methods(hooks).get(loan.repayment_method)

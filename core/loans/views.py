@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 import zoneinfo
 
@@ -10,8 +11,9 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from ..i18n import _
-from ..money import Money, MoneyError
+from ..money import InvalidAmount, InvalidRate, parse_amount, parse_rate, whole_number
 from ..portal.tools import methods as repayment_methods
+from ..schedules import FIRST_START_DATE, LAST_START_DATE, MAX_TERM_MONTHS
 from . import services as loans
 from ..members.models import Member
 from .models import Bid, Loan, Payback
@@ -29,27 +31,14 @@ SORTS = {"newest": Loan.id.desc(), "rate": RATE.desc(), "term": Loan.term_months
 @view_config(route_name="invest.index", renderer="portal/invest.pt")
 def invest(request):
     """The four tabs of 我要投資 with filters (type, rate, term, amount), sorting and pages."""
-    from decimal import Decimal, InvalidOperation
-
     params = request.params
     tab = params.get("tab", "bidding") if params.get("tab") in TABS else "bidding"
     query = sa.select(Loan).where(Loan.status.in_(TABS[tab]))
     types = loans.loan_types(request.hooks)
     if params.get("type") in types:
         query = query.where(Loan.loan_type == params["type"])
-    try:
-        if params.get("min_rate"):
-            query = query.where(RATE >= Decimal(params["min_rate"]))
-        if params.get("max_term"):
-            query = query.where(Loan.term_months <= int(params["max_term"]))
-        if params.get("max_amount"):
-            query = query.where(Loan.amount <= Money.parse(params["max_amount"], request.tenant.currency).minor)
-    except (InvalidOperation, ValueError, MoneyError):
-        pass  # an unusable filter is ignored, the list stays
-    try:
-        page = max(1, int(params.get("page", 1)))
-    except ValueError:
-        page = 1
+    query = query.where(*_filters(params, request.tenant.currency))
+    page = page_number(params)
     total = request.dbsession.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = request.dbsession.scalars(query.order_by(SORTS.get(params.get("sort"), SORTS["newest"]), Loan.id.desc())
                                      .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
@@ -57,6 +46,35 @@ def invest(request):
     ends = {loan.id: seconds_left(request.tenant, loan) for loan in rows if loan.status == "bidding"}
     return {"loans": rows, "tab": tab, "types": types, "filters": filters, "page": page, "ends": ends,
             "pages": max(1, -(-total // PER_PAGE))}
+
+
+MAX_PAGE = 10_000
+
+
+def page_number(params) -> int:
+    """The list page asked for: 1 unless ``page`` is a whole number from 1 to :data:`MAX_PAGE`."""
+    page = whole_number(params.get("page"))
+    return page if page is not None and 1 <= page <= MAX_PAGE else 1
+
+
+def _filters(params, currency: str) -> list:
+    """The invest list's filters that parse under the input contract; an unusable one is ignored
+    (the list stays whole rather than answering with an error page for a hand-edited address)."""
+    conditions = []
+    if params.get("min_rate"):
+        try:
+            conditions.append(RATE >= parse_rate(params["min_rate"]))
+        except InvalidRate:
+            pass
+    max_term = whole_number(params.get("max_term"))
+    if max_term is not None and max_term <= MAX_TERM_MONTHS:
+        conditions.append(Loan.term_months <= max_term)
+    if params.get("max_amount"):
+        try:
+            conditions.append(Loan.amount <= parse_amount(params["max_amount"], currency, form=True).minor)
+        except InvalidAmount:
+            pass
+    return conditions
 
 
 def _loan_by_number(request) -> Loan:
@@ -245,11 +263,7 @@ def payback_calendar(request):
     import calendar
 
     member, session, today = request.identity.user, request.dbsession, request.tenant.business_date
-    try:
-        year, month = (int(x) for x in request.params.get("month", "").split("-"))
-        first = dt.date(year, month, 1)
-    except ValueError:
-        first = today.replace(day=1)
+    first = _calendar_month(request.params.get("month", "")) or today.replace(day=1)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     expected = dict(session.execute(
         sa.select(Payback.due_date, sa.func.sum(Payback.principal - Payback.paid_principal
@@ -277,6 +291,16 @@ def payback_calendar(request):
             "previous": f"{previous:%Y-%m}", "following": f"{following:%Y-%m}"}
 
 
+def _calendar_month(text: str) -> dt.date | None:
+    """The first day of a month written ``YYYY-MM`` within the schedules' dates, else ``None``
+    (the months before and after must be dates too: the page links to them)."""
+    written = re.fullmatch(r"([0-9]{4})-(0[1-9]|1[0-2])", text)
+    if written is None:
+        return None
+    first = dt.date(int(written.group(1)), int(written.group(2)), 1)
+    return first if FIRST_START_DATE <= first <= LAST_START_DATE else None
+
+
 @view_config(route_name="account.autoinvest", renderer="account/autoinvest.pt", permission="member")
 def autoinvest(request):
     from .autoinvest import PRESETS, AutoInvestRule, save_rule
@@ -291,7 +315,7 @@ def autoinvest(request):
         form["loan_types"] = request.POST.getall("loan_types")
         form["enabled"] = request.POST.get("enabled", "off")
         try:
-            save_rule(request.dbsession, request.tenant, member, form)
+            save_rule(request.dbsession, request.tenant, member, form, offered_types=data["types"])
         except loans.LoanError as error:
             data["errors"] = {error.field: error.message}
             request.response.status = 400

@@ -25,7 +25,9 @@ def record_violation(session, member: Member, *, reason: str, freeze_login=False
     reason = (reason or "").strip()
     if not reason:
         raise MemberError("reason", _("Give the member a reason."))
-    violation = Violation(tenant_id=member.tenant_id, member_id=member.id, reason=reason[:300],
+    if len(reason) > 300:
+        raise MemberError("reason", _("Use at most ${n} characters.", mapping={"n": 300}))
+    violation = Violation(tenant_id=member.tenant_id, member_id=member.id, reason=reason,
                           freeze_login=bool(freeze_login), freeze_bidding=bool(freeze_bidding),
                           freeze_withdrawal=bool(freeze_withdrawal), recorded_by=by)
     session.add(violation)

@@ -49,6 +49,14 @@ def _code_hash(tenant_id: int, address: str, purpose: str, code: str) -> str:
     return keyed_hash("one-time code", f"{tenant_id}:{address}:{purpose}:{code}")
 
 
+def _display_name(text) -> str:
+    """The name a member chose: trimmed, refused (never cut) past 80 characters."""
+    name = str(text or "").strip()
+    if len(name) > 80:
+        raise MemberError("display_name", _("Use at most ${n} characters.", mapping={"n": 80}))
+    return name
+
+
 def clean_email(email: str) -> str:
     email = (email or "").strip().lower()
     if not EMAIL.match(email) or len(email) > 254:
@@ -169,7 +177,7 @@ def register(session, tenant, *, code: str, password: str, phone: str = "", emai
     hashed = _password(password, confirm)
     check_code(session, tenant, address, "register", code)
     member = Member(tenant_id=tenant.id, phone=phone, email=email, password_hash=hashed,
-                    display_name=(display_name or "").strip()[:80] or masked_address(phone, email), locale=locale)
+                    display_name=_display_name(display_name) or masked_address(phone, email), locale=locale)
     session.add(member)
     session.flush()
     return member
@@ -325,7 +333,9 @@ def review_verification(member: Member, *, approve: bool, reason: str = "") -> N
         reason = (reason or "").strip()
         if not reason:
             raise MemberError("reason", _("Give the member a reason."))
-        member.verification, member.verification_note = Verification.rejected.value, reason[:300]
+        if len(reason) > 300:
+            raise MemberError("reason", _("Use at most ${n} characters.", mapping={"n": 300}))
+        member.verification, member.verification_note = Verification.rejected.value, reason
 
 
 def add_card(session, tenant, member: Member, *, bank_name: str, holder_name: str, number: str) -> BankCard:

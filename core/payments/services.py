@@ -26,7 +26,7 @@ from ..db import scope_to_tenant, tm_session, utcnow
 from ..i18n import _
 from ..ledger import InsufficientFunds, Ledger, Transfer, Wallet
 from ..members.models import BankCard, Member
-from ..money import InvalidAmount, Money, parse_positive
+from ..money import InvalidAmount, Money, parse_positive, whole_number
 from . import Callback, CallbackRejected, GatewayUnavailable, PaymentRequest, PayoutRequest
 from .models import Adjustment, CallbackRecord, Payment, Withdrawal
 
@@ -46,6 +46,16 @@ def gateways(hooks) -> dict:
 
 def _reference(prefix: str) -> str:
     return f"{prefix}{utcnow():%y%m%d}{secrets.token_hex(5).upper()}"
+
+
+def _staff_reason(reason, field: str = "reason", *, required: bool = True) -> str:
+    """A reason staff typed: trimmed, required unless said otherwise, refused (never cut) past 300 characters."""
+    text = str(reason or "").strip()
+    if required and not text:
+        raise FundsError(field, _("Give the member a reason."))
+    if len(text) > 300:
+        raise FundsError(field, _("Use at most ${n} characters.", mapping={"n": 300}))
+    return text
 
 
 def _amount(text, currency: str, field: str = "amount") -> Money:
@@ -134,9 +144,7 @@ def review_offline(session, tenant_id: int, payment: Payment, *, approve: bool, 
     if approve:
         _settle_payment(session, tenant_id, payment, True, payment.declared_ref, by)
     else:
-        if not (reason or "").strip():
-            raise FundsError("reason", _("Give the member a reason."))
-        payment.status, payment.note, payment.settled_at = "rejected", reason.strip()[:300], utcnow()
+        payment.status, payment.note, payment.settled_at = "rejected", _staff_reason(reason), utcnow()
     payment.reviewed_by = by
 
 
@@ -243,6 +251,14 @@ def payout_gateway(tenant, hooks):
     return online[0] if online else available.get("offline")
 
 
+def _card_id(value) -> int:
+    """A bank card's id from the form: a whole number in the id column's range, else ValueError."""
+    number = whole_number(value)
+    if number is None or not 1 <= number < 2**31:
+        raise ValueError(value)
+    return number
+
+
 def request_withdrawal(session, tenant, hooks, member: Member, card_id, amount_text: str) -> Withdrawal:
     """Freeze the amount and queue the withdrawal for a cashier."""
     if not member.is_verified:
@@ -250,7 +266,7 @@ def request_withdrawal(session, tenant, hooks, member: Member, card_id, amount_t
     if member.withdrawal_frozen:
         raise FundsError("amount", _("Withdrawals are frozen on your account. See your account page."))
     try:
-        card = session.scalars(sa.select(BankCard).where(BankCard.id == int(card_id),
+        card = session.scalars(sa.select(BankCard).where(BankCard.id == _card_id(card_id),
                                                          BankCard.member_id == member.id)).first()
     except (TypeError, ValueError):
         card = None
@@ -350,19 +366,18 @@ def approve_withdrawal(session, tenant, hooks, withdrawal: Withdrawal, *, by: st
 def reject_withdrawal(session, tenant_id: int, withdrawal: Withdrawal, *, reason: str, by: str) -> None:
     if withdrawal.status not in ("requested", "first_approved"):
         raise FundsError("decision", _("This withdrawal is not waiting for approval."))
-    if not (reason or "").strip():
-        raise FundsError("reason", _("Give the member a reason."))
-    _release(session, tenant_id, withdrawal, "rejected", reason.strip(), by)
+    _release(session, tenant_id, withdrawal, "rejected", _staff_reason(reason), by)
 
 
 def settle_offline_payout(session, tenant_id: int, withdrawal: Withdrawal, *, paid: bool, note: str, by: str) -> None:
     """A cashier records the outcome of a payout made by hand (the offline gateway)."""
     if withdrawal.status != "processing" or withdrawal.gateway != "offline":
         raise FundsError("decision", _("This withdrawal is not waiting for a manual payout."))
+    note = _staff_reason(note, "note", required=False)
     if paid:
-        _pay(session, tenant_id, withdrawal, (note or "").strip(), by)
+        _pay(session, tenant_id, withdrawal, note, by)
     else:
-        _release(session, tenant_id, withdrawal, "failed", (note or "").strip() or "payout failed", by)
+        _release(session, tenant_id, withdrawal, "failed", note or "payout failed", by)
 
 
 def apply_payout_callback(session, tenant, callback: Callback, gateway_code: str) -> tuple[str, str]:
@@ -391,7 +406,7 @@ def request_adjustment(session, tenant, member: Member, amount_text: str, reason
         raise FundsError("reason", _("A reason is required."))
     adjustment = Adjustment(tenant_id=tenant.id, member_id=member.id,
                             amount=-amount.minor if negative else amount.minor, currency=amount.currency,
-                            reason=reason.strip()[:300], requested_by=by)
+                            reason=_staff_reason(reason), requested_by=by)
     session.add(adjustment)
     session.flush()
     return adjustment

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+import re
 
 from ..i18n import _
-from ..money import Money, MoneyError
+from ..money import InvalidAmount, InvalidRate, parse_positive, parse_rate, whole_number
 from ..schedules import DAY, MONTH, LoanTerms, RepaymentMethod, Schedule, ScheduleError
 
 
@@ -32,40 +32,48 @@ def term_unit(method: RepaymentMethod, form: dict) -> str:
 def parse_terms(form: dict, tenant, term_unit: str = MONTH) -> LoanTerms:
     """Loan terms from form or JSON values, or :class:`CalculatorInput` naming each bad field.
 
-    The tenant gives the currency, the default start date (its business date)
-    and the rate cap of its lending policy.
+    Amounts and rates follow the one input contract of :mod:`core.money`
+    (a form may group thousands with commas); the tenant gives the currency,
+    the default start date (its business date) and the rate cap of its
+    lending policy, which :meth:`LoanTerms.check` applies with the start
+    date's bounds.
     """
     currency, today = tenant.currency, tenant.business_date
     errors: dict[str, str] = {}
     principal = rate = None
-    term = 0
     try:
-        principal = Money.parse(str(form.get("principal", "")).replace(",", ""), currency)
-        if principal.minor <= 0:
-            errors["principal"] = _("Enter an amount greater than zero.")
-    except MoneyError:
-        errors["principal"] = _("Enter an amount such as 10000.00.")
+        principal = parse_positive(form.get("principal"), currency)
+    except InvalidAmount as invalid:
+        errors["principal"] = invalid.message
     try:
-        rate = Decimal(str(form.get("annual_rate_percent", "")).strip())
-        if not rate.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        errors["annual_rate_percent"] = _("Enter an annual rate in percent, such as 12.")
+        rate = parse_rate(form.get("annual_rate_percent"))
+    except InvalidRate as invalid:
+        errors["annual_rate_percent"] = invalid.message
     term_field = "term_days" if term_unit == DAY else "term_months"
-    try:
-        term = int(str(form.get(term_field, "")).strip())
-    except ValueError:
+    term = whole_number(form.get(term_field))
+    if term is None:
         errors[term_field] = _("Enter a whole number.")
     start_text = str(form.get("start_date") or "").strip()
-    try:
-        start = dt.date.fromisoformat(start_text) if start_text else today
-    except ValueError:
+    start = parse_date(start_text) if start_text else today
+    if start is None:
         errors["start_date"] = _("Enter a date as YYYY-MM-DD.")
-        start = today
     if errors:
         raise CalculatorInput(errors)
     return LoanTerms(principal, rate, term, term_unit, start,
                      max_rate_percent=tenant.max_annual_rate_percent)
+
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_date(text: str) -> dt.date | None:
+    """A date written ``YYYY-MM-DD`` (not the other ISO 8601 forms Python reads), else ``None``."""
+    if not _DATE.fullmatch(text):
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def calculate(method: RepaymentMethod, terms: LoanTerms) -> Schedule:

@@ -13,6 +13,8 @@ class TenantNotFound(LookupError):
 def normalize_host(host: str) -> str:
     """``Demo.LocalHost:6543`` → ``demo.localhost`` (ports and case do not name a site)."""
     host = (host or "").strip().lower().rstrip(".")
+    if any(ord(c) < 32 or ord(c) == 127 for c in host):
+        return ""  # names no site (and PostgreSQL refuses a NUL)
     if host.startswith("["):
         return host.split("]")[0] + "]"
     return host.split(":")[0]

@@ -50,7 +50,7 @@ class MortgageLoan(LoanType):
         if not 4 <= len((data.get("collateral_description") or "").strip()) <= 500:
             problems.append(RuleViolation("collateral_description", _("Describe the collateral.")))
         try:
-            value = Money.parse(str(data.get("appraised_value") or "").strip(), application.amount.currency)
+            value = Money.from_input(data.get("appraised_value"), application.amount.currency, form=True)
         except MoneyError:
             problems.append(RuleViolation("appraised_value", _("Enter the appraised value, such as 500000.00.")))
             return problems
