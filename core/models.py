@@ -15,4 +15,6 @@ from .loans.autoinvest import AutoInvestRule  # noqa: F401
 from .loans.guarantors import Guarantor  # noqa: F401
 from .content.models import ContentItem  # noqa: F401
 from .numbering import COUNTERS  # noqa: F401
+from .payments.reserve import ReserveRequest  # noqa: F401
+from .idempotency import IdempotencyKey  # noqa: F401
 from .loans import integrity  # noqa: F401 - invariants 5–7 (bids, schedules, disbursements)

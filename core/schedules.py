@@ -137,23 +137,26 @@ class Schedule:
     def share(self, weights: list[int]) -> list["Schedule"]:
         """Each lender's payback schedule for bids of ``weights``; rows sum exactly.
 
-        Principal is split on the *cumulative* amount repaid (largest remainder),
-        so each lender's rows add up to their share of the loan and, for every
-        period, the lenders' rows add up to the borrower's. Interest is split
-        row by row.
+        Principal and interest are both split on the *cumulative* amount paid so
+        far (largest remainder of the running total; each row pays the
+        difference), so each lender's rows add up to their pro-rata share of
+        the loan's whole principal and whole interest — within a cent, where
+        rounding each row on its own would drift by up to half a cent a row —
+        and, for every period, the lenders' rows add up to the borrower's.
         """
         columns = [[] for _ in weights]
-        repaid_before = [0] * len(weights)
-        cumulative = 0
+        principal_before = interest_before = [0] * len(weights)
+        principal_so_far = interest_so_far = 0
         owed = split_largest_remainder(self.total_principal, weights)
         for row in self.installments:
-            cumulative += row.principal
-            repaid = split_largest_remainder(cumulative, weights)
-            interest = split_largest_remainder(row.interest, weights)
+            principal_so_far += row.principal
+            interest_so_far += row.interest
+            principal_paid = split_largest_remainder(principal_so_far, weights)
+            interest_paid = split_largest_remainder(interest_so_far, weights)
             for i, column in enumerate(columns):
-                principal = repaid[i] - repaid_before[i]
-                column.append(Installment(row.period, row.due_date, principal, interest[i], owed[i] - repaid[i]))
-            repaid_before = repaid
+                column.append(Installment(row.period, row.due_date, principal_paid[i] - principal_before[i],
+                                          interest_paid[i] - interest_before[i], owed[i] - principal_paid[i]))
+            principal_before, interest_before = principal_paid, interest_paid
         return [Schedule(self.method, self.currency, tuple(c)) for c in columns]
 
 

@@ -161,14 +161,22 @@ LENDING_NUMBERS = {"bid_unit": None, "borrower_fee_percent": Decimal(20), "lende
                    "reminder_days": Decimal(30), "penalty_rate_percent_per_day": Decimal(1),
                    "advance_after_days": Decimal(365), "accelerate_after_days": Decimal(3650),
                    "auto_invest_max_percent": Decimal(100), "prepayment_fee_percent": Decimal(10),
-                   "late_fee": None}
+                   "late_fee": None, "partial_funding_min_percent": Decimal(100),
+                   "overdue_charges_cap_percent": Decimal(100)}
+LENDING_FLAGS = ("collect_partial", "allow_partial_funding", "reserve_advances")
+# borrower_fee_mode "deducted" (the fee taken off the principal at disbursement) is an opt-in for tenants outside
+# China: the 2017 notice 整治辦函〔2017〕141號 bans deducting interest or fees from the principal there, and
+# under Civil Code art. 670 the loan is only what the borrower actually received (docs/operators.md).
+LENDING_CHOICES = {"penalty_base": ("principal", "principal_and_interest"),
+                   "borrower_fee_mode": ("installments", "upfront", "deducted")}
+LENDING_KEYS = {"max_annual_rate_percent", *LENDING_NUMBERS, *LENDING_FLAGS, *LENDING_CHOICES}
 
 
 def _parse_lending(table, fail) -> dict:
-    """The tenant's lending policy: the rate cap, the bid unit, borrower and lender fee percents."""
+    """The tenant's lending policy: rate cap, bid unit, fees, overdue rules, partial funding (docs/operators.md)."""
     if not isinstance(table, dict):
         fail("lending", "a table")
-    for key in sorted(set(table) - {"max_annual_rate_percent"} - set(LENDING_NUMBERS)):
+    for key in sorted(set(table) - LENDING_KEYS):
         fail(f"lending.{key}", "unknown key")
     lending = {}
     for key, ceiling in LENDING_NUMBERS.items():
@@ -184,6 +192,16 @@ def _parse_lending(table, fail) -> dict:
             except InvalidOperation:
                 fail(f"lending.{key}", 'a number as a string such as "50"' + (f", at most {ceiling}" if ceiling else ""))
             lending[key] = str(number)
+    for key in LENDING_FLAGS:
+        if key in table:
+            if not isinstance(table[key], bool):
+                fail(f"lending.{key}", "true or false")
+            lending[key] = table[key]
+    for key, choices in LENDING_CHOICES.items():
+        if key in table:
+            if table[key] not in choices:
+                fail(f"lending.{key}", " or ".join(f'"{c}"' for c in choices))
+            lending[key] = table[key]
     if "max_annual_rate_percent" in table:
         value = table["max_annual_rate_percent"]
         try:
@@ -201,14 +219,14 @@ def _parse_lending(table, fail) -> dict:
 
 ID_TYPES = ("cn_resident", "passport")
 FUNDS_AMOUNTS = ("withdrawal_min", "withdrawal_daily_limit", "withdrawal_fee_fixed", "two_person_threshold")
+FUNDS_KEYS = {*FUNDS_AMOUNTS, "withdrawal_fee_percent", "payout_gateway"}
 
 
 def _parse_funds(table, fail) -> dict:
     """Withdrawal rules: amounts as decimal strings, a fee percent, and the payout gateway's code."""
     if not isinstance(table, dict):
         fail("funds", "a table")
-    known = set(FUNDS_AMOUNTS) | {"withdrawal_fee_percent", "payout_gateway"}
-    for key in sorted(set(table) - known):
+    for key in sorted(set(table) - FUNDS_KEYS):
         fail(f"funds.{key}", "unknown key")
     funds = {}
     for key in FUNDS_AMOUNTS + ("withdrawal_fee_percent",):

@@ -1,4 +1,7 @@
 """The loans API: apply, review, bid with an Idempotency-Key, final review, repay, my account."""
+import datetime as dt
+from decimal import Decimal
+
 import pyotp
 import sqlalchemy as sa
 
@@ -71,14 +74,18 @@ def test_the_lifecycle_over_the_api(wsgi_app, db, tenants, client):
     assert done["status"] == "repaying"
     detail = client.get(DEMO, f"/api/v1/loans/{loan['id']}").json
     assert len(detail["installments"]) == 6
+    assert float(detail["apr_percent"]) > 10  # the fees make it cost more than its 10% rate
     account = client.get(DEMO, "/api/v1/me/account", headers=lender).json
     assert account["receivable_principal"] == "5000.00" and account["available"] == "5000.00"
     paybacks = client.get(DEMO, "/api/v1/me/paybacks", headers=lender).json["paybacks"]
     assert len(paybacks) == 6
-    paid = client.post_json(DEMO, f"/api/v1/loans/{loan['id']}/repayments", {}, headers=borrower).json
+    repay_once = {**borrower, "Idempotency-Key": "repay-0001-abc"}
+    paid = client.post_json(DEMO, f"/api/v1/loans/{loan['id']}/repayments", {}, headers=repay_once).json
+    assert client.post_json(DEMO, f"/api/v1/loans/{loan['id']}/repayments", {}, headers=repay_once).json == paid
     first_installment = detail["installments"][0]
     assert paid["amount"] == str(Money.parse(first_installment["principal"], "CNY")
-                                 + Money.parse(first_installment["interest"], "CNY"))
+                                 + Money.parse(first_installment["interest"], "CNY")
+                                 + Money.parse(first_installment["service_fee"], "CNY"))
     assert [i["status"] for i in paid["loan"]["installments"][:2]] == ["paid", "due"]
     url = f"/api/v1/loans/{loan['id']}/repayments"
     for body, field in (({"installments": 0}, "installments"), ({"amount": "-1"}, "amount"),
@@ -89,7 +96,8 @@ def test_the_lifecycle_over_the_api(wsgi_app, db, tenants, client):
     second = part["loan"]["installments"][1]
     assert part["amount"] == "10.00" and second["status"] == "due"
     assert Money.parse(second["owed"], "CNY") == (Money.parse(second["principal"], "CNY")
-                                                 + Money.parse(second["interest"], "CNY") - Money.parse("10.00", "CNY"))
+                                                 + Money.parse(second["interest"], "CNY")
+                                                 + Money.parse(second["service_fee"], "CNY") - Money.parse("10.00", "CNY"))
     two = client.post_json(DEMO, url, {"installments": 2}, headers=borrower).json
     assert [i["status"] for i in two["loan"]["installments"]].count("paid") == 3
     with db.transaction() as session:
@@ -140,3 +148,45 @@ def test_a_guaranteed_loan_waits_for_its_guarantor_over_the_api(wsgi_app, db, te
     assert missing["field"] == "reason"
     client.post_json(DEMO, f"{url}/guarantee", {"decision": "approve", "reason": "GC-2026-010"}, headers=staff)
     assert client.post_json(DEMO, f"{url}/review", {"decision": "approve"}, headers=staff).json["status"] == "bidding"
+
+
+def test_installments_show_the_late_fee_apart_from_penalty_interest(wsgi_app, db, tenants, client):
+    from core.loans.models import Installment, Loan
+
+    _, borrower_id = member_client(wsgi_app, db, "13800138220")
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        loan = Loan(tenant_id=demo.id, number="L270100001", borrower_id=borrower_id, loan_type="credit",
+                    title="逾期借款", purpose="", amount=100_000, currency="CNY", annual_rate_percent=Decimal("12"),
+                    term_months=1, repayment_method="one_time", min_bid=10_000, fundraising_days=7,
+                    status="repaying", funded=100_000, disbursed_on=dt.date(2026, 12, 1))
+        session.add(loan)
+        session.flush()
+        session.add(Installment(tenant_id=demo.id, loan_id=loan.id, period=1, due_date=dt.date(2027, 1, 1),
+                                principal=100_000, interest=1_000, service_fee=300, status="overdue",
+                                late_fee=2_000, penalty=123))
+        loan_id = loan.id
+    row = client.get(DEMO, f"/api/v1/loans/{loan_id}").json["installments"][0]
+    assert (row["principal"], row["interest"], row["service_fee"]) == ("1000.00", "10.00", "3.00")
+    assert (row["late_fee"], row["penalty"]) == ("20.00", "1.23")
+    assert row["owed"] == "1034.23"  # 1,000.00 + 10.00 + 3.00 + 20.00 + 1.23
+    # received 1,000.00 on 2026-12-01, paid 1,013.00 (with the service fee) a month later: 1.3% a month
+    assert client.get(DEMO, f"/api/v1/loans/{loan_id}").json["apr_percent"] == "15.60"
+
+
+def test_the_schedule_tool_states_the_annual_cost(client, tenants):
+
+    url = "/api/v1/tools/schedule"
+    body = {"method": "one_time", "principal": "10000.00", "annual_rate_percent": "12", "term_days": 30,
+            "start_date": "2027-01-15"}
+    answer = client.post_json(DEMO, url, body).json
+    assert answer["total_interest"] == "98.63"  # 10,000.00 × 12% × 30 / 365, half-up
+    # monthly compounding over 30 days = 30 × 12 / 365 months: (1 + 98.63 / 10,000)^(365 / 360) − 1, × 1200
+    expected = ((1 + 98.63 / 10000) ** (365 / 360) - 1) * 1200
+    assert answer["apr_percent"] == str(Decimal(repr(expected)).quantize(Decimal("0.01")))
+    free = client.post_json(DEMO, url, {**body, "annual_rate_percent": "0"}).json
+    assert free["apr_percent"] == "0.00"  # paying back what was received costs nothing
+    monthly = client.post_json(DEMO, url, {"method": "equal_installment", "principal": "10000.00",
+                                           "annual_rate_percent": "12", "term_months": 12,
+                                           "start_date": "2027-01-15"}).json
+    assert monthly["apr_percent"] == "12.00"  # no fee: the nominal rate, compounded monthly as quoted

@@ -80,11 +80,13 @@ def test_a_credit_loan_from_application_to_settlement(db, plugins, people):
     bid(db, plugins, loan_id, people["lender2"], "4000.00", "k2")
     in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
                                                                reason="", by="staff:2"))
-    assert available(db, people["borrower"]) == (990_000, 0)  # 1% borrower fee
+    # The 1% borrower fee is not deducted: by default it is spread over the installments as service fees.
+    assert available(db, people["borrower"]) == (1_000_000, 0)
     assert available(db, people["lender1"]) == (1_400_000, 0)
     with db.transaction() as session:
         rows = session.scalars(sa.select(Installment).where(Installment.loan_id == loan_id)).all()
-        assert [r.payment for r in rows[:-1]] == [88849] * 11
+        assert [r.principal + r.interest for r in rows[:-1]] == [88849] * 11
+        assert sum(r.service_fee for r in rows) == 10000
         for period in range(1, 13):
             shares = session.scalars(sa.select(Payback).where(Payback.loan_id == loan_id,
                                                               Payback.period == period)).all()
@@ -118,7 +120,7 @@ def test_a_credit_loan_from_application_to_settlement(db, plugins, people):
         assert loan.status == "settled"
         assert verify(session) == []
     # Lenders got back all principal and interest less the 10% management fee on their interest;
-    # the platform kept the 1% borrower fee and those management fees.
+    # the platform kept the 1% borrower fee (as service fees) and those management fees.
     fees = _lender_fees(db, loan_id)
     lenders_now = available(db, people["lender1"])[0] + available(db, people["lender2"])[0]
     assert lenders_now == 2 * 2_000_000 + 66186 - fees
@@ -129,11 +131,12 @@ def test_a_credit_loan_from_application_to_settlement(db, plugins, people):
 
 
 def _lender_fees(db, loan_id):
-    from decimal import ROUND_HALF_UP, Decimal
-
+    """10% of each bid's total interest, rounded half-up once per bid (the fee is cumulative over the loan)."""
     with db.transaction() as session:
-        shares = session.scalars(sa.select(Payback).where(Payback.loan_id == loan_id)).all()
-        return sum(int((Decimal(p.interest) / 10).quantize(Decimal(1), rounding=ROUND_HALF_UP)) for p in shares)
+        by_bid = {}
+        for p in session.scalars(sa.select(Payback).where(Payback.loan_id == loan_id)):
+            by_bid[p.bid_id] = by_bid.get(p.bid_id, 0) + p.interest
+        return sum((interest + 5) // 10 for interest in by_bid.values())
 
 
 @pytest.mark.parametrize("amount, key, text", [
@@ -242,6 +245,10 @@ def test_concurrent_bids_never_over_fund(db, plugins, people, backend):
 
 
 def repaying_loan(db, plugins, people):
+    """10,000.00 at 12% over 12 months from lender1 alone, without a borrower fee (installments of 888.49)."""
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        demo.lending = {**demo.lending, "borrower_fee_percent": "0"}
     loan_id = open_loan(db, plugins, people)
     bid(db, plugins, loan_id, people["lender1"], "10000.00", "all")
     in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
@@ -320,15 +327,17 @@ def test_penalty_interest_accrues_daily_and_goes_to_the_lender(db, plugins, peop
     with db.transaction() as session:
         first = session.get(Installment, first_id)
         assert first.status == "overdue"
-        assert first.penalty == 4 * 44  # 0.05% of 888.49 is 0.44, four full days late
+        # Paid on due + 5: five days counted, on the 788.49 principal, 0.394245 a day summed exactly:
+        # 1.971225 → 1.97 (rounding each day would have given 5 × 0.39 = 1.95).
+        assert first.penalty == 197
     lender_before = available(db, people["lender1"])[0]
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
         Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(Money(100_000, "CNY"), key="pay", ref="t",
                                                                          initiator="test")
     in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
-    # Principal + interest less the 10% fee on 100.00 interest, plus the 1.76 penalty.
-    assert available(db, people["lender1"])[0] - lender_before == 88849 - 1000 + 176
+    # Principal + interest less the 10% fee on 100.00 interest, plus the 1.97 penalty.
+    assert available(db, people["lender1"])[0] - lender_before == 88849 - 1000 + 197
     with db.transaction() as session:
         assert verify(session) == []
 
@@ -336,15 +345,20 @@ def test_penalty_interest_accrues_daily_and_goes_to_the_lender(db, plugins, peop
 def test_the_risk_reserve_advances_and_is_repaid(db, plugins, people):
     from core.ledger import Transfer
 
-    loan_id, first_id, due = overdue_setup(db, plugins, people, advance_after_days="2")
+    loan_id, first_id, due = overdue_setup(db, plugins, people, advance_after_days="2", reserve_advances=True)
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
         ledger = Ledger(session, demo)
         ledger.post([Transfer(ledger.platform("suspense", "CNY"), ledger.platform("risk_reserve", "CNY"),
                               Money(1_000_000, "CNY"), "adjustment")], key="fund-reserve", initiator="test")
+        income_before = ledger.balance(ledger.platform("fee_income", "CNY")).minor
     lender_before = available(db, people["lender1"])[0]
     close_through(db, plugins, due + dt.timedelta(days=2))
     assert available(db, people["lender1"])[0] - lender_before == 88849 - 1000
+    with db.transaction() as session:
+        ledger = Ledger(session, tenant_by_slug(session, "demo").id)
+        # the lender's 10% fee on the 100.00 interest goes to fee income, as on any payment
+        assert ledger.balance(ledger.platform("fee_income", "CNY")).minor - income_before == 1000
     with db.transaction() as session:
         assert session.get(Installment, first_id).advanced_on == due + dt.timedelta(days=2)
         demo = tenant_by_slug(session, "demo").id
@@ -356,8 +370,9 @@ def test_the_risk_reserve_advances_and_is_repaid(db, plugins, people):
         demo = tenant_by_slug(session, "demo").id
         ledger = Ledger(session, demo)
         penalty = session.get(Installment, first_id).penalty
-        # The reserve got back what it advanced, plus the fee share it kept and the penalty.
-        assert ledger.balance(ledger.platform("risk_reserve", "CNY")).minor == 1_000_000 + 1000 + penalty
+        # The reserve got back what it advanced (888.49, the fee included) and the penalty.
+        assert ledger.balance(ledger.platform("risk_reserve", "CNY")).minor == 1_000_000 + penalty
+        assert penalty > 0
         assert verify(session) == []
 
 
@@ -620,7 +635,7 @@ def test_a_guaranteed_loan_uses_the_guarantors_quota_and_deposit(db, plugins, pe
         demo = tenant_by_slug(session, "demo").id
         ledger = Ledger(session, demo)
         deposit = ledger.balance(guarantors.deposit_account(ledger, guarantor_id, "CNY")).minor
-        assert deposit == 2_000_000 - (88849 - 1000)
+        assert deposit == 2_000_000 - 88849  # the lender's 878.49 and its 10.00 fee to fee income
         assert verify(session) == []
 
 
@@ -666,11 +681,15 @@ def test_paying_a_loan_off_early(db, plugins, people):
 
 
 def test_a_late_fee_is_charged_once_and_goes_to_the_platform(db, plugins, people):
-    loan_id, first_id, due = overdue_setup(db, plugins, people, late_fee="20", penalty_rate_percent_per_day="0")
+    loan_id, first_id, due = overdue_setup(db, plugins, people, late_fee="1", penalty_rate_percent_per_day="0")
+    close_through(db, plugins, due)
+    with db.transaction() as session:
+        # within the default 24% cap: one day of 788.49 allows 788.49 × 24% / 365 = 0.518 → 0.52
+        assert session.get(Installment, first_id).late_fee == 52
     close_through(db, plugins, due + dt.timedelta(days=3))
     with db.transaction() as session:
         first = session.get(Installment, first_id)
-        assert first.status == "overdue" and first.late_fee == 2000 and first.owed == 88849 + 2000
+        assert first.status == "overdue" and first.late_fee == 100 and first.owed == 88849 + 100
         demo = tenant_by_slug(session, "demo").id
         ledger = Ledger(session, demo)
         income_before = ledger.balance(ledger.platform("fee_income", "CNY")).minor
@@ -679,7 +698,7 @@ def test_a_late_fee_is_charged_once_and_goes_to_the_platform(db, plugins, people
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
         ledger = Ledger(session, demo)
-        assert ledger.balance(ledger.platform("fee_income", "CNY")).minor - income_before == 2000 + 1000
+        assert ledger.balance(ledger.platform("fee_income", "CNY")).minor - income_before == 100 + 1000
         assert verify(session) == []
 
 
@@ -717,12 +736,15 @@ def _recharge(db, member_id, minor, key):
 
 
 def test_a_partial_payment_goes_to_penalty_then_interest_then_principal(db, plugins, people):
-    loan_id, first_id, due = overdue_setup(db, plugins, people, late_fee="20", penalty_rate_percent_per_day="0.05")
+    loan_id, first_id, due = overdue_setup(db, plugins, people, late_fee="1", penalty_rate_percent_per_day="0.05",
+                                           overdue_charges_cap_percent="100")
     close_through(db, plugins, due + dt.timedelta(days=2))
     with db.transaction() as session:
         first = session.get(Installment, first_id)
-        charges, interest, principal = first.penalty + first.late_fee, first.interest, first.principal
-        assert (first.penalty, first.late_fee, interest) == (2 * 44, 2000, 10000)
+        interest, principal = first.interest, first.principal
+        # three days counted on 788.49: 3 × 0.394245 = 1.182735 → 1.18; with the 1.00 late fee 2.18,
+        # within the cap (3 × 788.49 × 100% / 365 = 6.48)
+        assert (first.penalty, first.late_fee, interest, principal) == (118, 100, 10000, 78849)
     _recharge(db, people["borrower"], 50_000, "part")
     lender_before = available(db, people["lender1"])[0]
     with pytest.raises(loans.LoanError) as refused:  # more than is due now
@@ -733,18 +755,20 @@ def test_a_partial_payment_goes_to_penalty_then_interest_then_principal(db, plug
     in_demo(db, plugins, lambda s, demo, h: loans.repay(s, demo, s.get(Loan, loan_id), "150.00", by="member"))
     with db.transaction() as session:
         first = session.get(Installment, first_id)
-        # 20.00 late fee and 0.88 penalty first, then 100.00 interest, then 29.12 of principal
-        assert (first.paid_charges, first.paid_interest, first.paid_principal) == (charges, interest,
-                                                                                  15000 - charges - interest)
-        assert first.status == "overdue" and first.owed == principal - first.paid_principal
+        # 1.00 late fee and 1.18 penalty first, then 100.00 interest, then 47.82 of principal
+        assert (first.paid_late_fee, first.paid_charges, first.paid_interest, first.paid_principal) == (
+            100, 218, 10000, 4782)
+        assert first.status == "overdue" and first.owed == 78849 - 4782
         assert verify(session) == []
     # The only lender got the penalty and the interest less the 10% fee, and the principal part.
-    assert available(db, people["lender1"])[0] - lender_before == 88 + 10000 - 1000 + 15000 - charges - interest
+    assert available(db, people["lender1"])[0] - lender_before == 118 + 10000 - 1000 + 4782
     close_through(db, plugins, due + dt.timedelta(days=3))
     with db.transaction() as session:
         first = session.get(Installment, first_id)
-        # the next day's penalty accrues on the unpaid principal only
-        assert first.penalty == 88 + (principal - first.paid_principal) * 5 // 10000
+        # close of day collected the 350.00 left (principal: 788.49 − 47.82 − 350.00 = 390.67 unpaid), and the
+        # fourth day accrues on the unpaid principal only: 390.67 × 0.05% = 0.195335; 1.182735 + 0.195335
+        # = 1.37807 → 1.38
+        assert first.paid_principal == 4782 + 35000 and first.penalty == 138
     _recharge(db, people["borrower"], 100_000, "rest")
     in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
     with db.transaction() as session:
@@ -754,7 +778,7 @@ def test_a_partial_payment_goes_to_penalty_then_interest_then_principal(db, plug
         assert [(p.status, p.paid_principal, p.paid_interest) for p in paybacks] == [("paid", principal, interest)]
         assert verify(session) == []
     # Paid in parts, the lender's fee is still 10% of the installment's interest.
-    assert available(db, people["lender1"])[0] - lender_before == principal + interest - 1000 + first.penalty
+    assert available(db, people["lender1"])[0] - lender_before == principal + interest - 1000 + 138
 
 
 def test_close_of_day_collects_what_the_borrower_has_on_the_due_date(db, plugins, people):
@@ -776,7 +800,7 @@ def test_close_of_day_collects_what_the_borrower_has_on_the_due_date(db, plugins
 def test_a_close_of_day_that_crashed_part_way_runs_again_without_doing_anything_twice(db, plugins, people,
                                                                                      monkeypatch):
     loan_id, first_id, due = overdue_setup(db, plugins, people, penalty_rate_percent_per_day="0.05",
-                                           late_fee="20")
+                                           late_fee="1", overdue_charges_cap_percent="100")
     second_id = open_loan(db, plugins, people, title="第二筆借款")
     bid(db, plugins, second_id, people["lender2"], "10000.00", "k-second")
     in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, second_id), approve=True,
@@ -803,12 +827,13 @@ def test_a_close_of_day_that_crashed_part_way_runs_again_without_doing_anything_
         in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, day, commit_every=1))
     with db.transaction() as session:
         first = session.get(Installment, first_id)
-        assert first.penalty == 2 * 44 and first.penalty_through == day  # the first chunk was committed
+        # the first chunk was committed: three days counted (through day + 1), 3 × 0.394245 → 1.18
+        assert first.penalty == 118 and first.penalty_through == day + dt.timedelta(days=1)
     monkeypatch.setattr(closing, "_close_installment", real)
     summary = in_demo(db, plugins, lambda s, demo, h: loans.close_of_day(s, demo, day, commit_every=1))
     assert summary["overdue"] == 0
     with db.transaction() as session:
-        assert session.get(Installment, first_id).penalty == 2 * 44  # not accrued twice
+        assert session.get(Installment, first_id).penalty == 118  # not accrued twice
         assert tenant_by_slug(session, "demo").business_date == day + dt.timedelta(days=1)
         assert verify(session) == []
 
@@ -935,7 +960,9 @@ def test_a_borrower_may_accept_a_partly_funded_loan_where_the_tenant_allows(db, 
         paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan_id)).all()
         assert sum(p.principal for p in paybacks if p.member_id == people["lender1"]) == 400_000
         assert verify(session) == []
-    assert available(db, people["borrower"])[0] == 600_000 - 6_000  # less the 1% borrower fee
+    with db.transaction() as session:  # the 1% borrower fee is spread over the installments, not deducted
+        assert sum(i.service_fee for i in session.get(Loan, loan_id).installments) == 6_000
+    assert available(db, people["borrower"])[0] == 600_000
 
 
 def test_a_payment_raced_from_the_same_state_is_refused_not_counted_twice(db, plugins, people):
@@ -952,6 +979,7 @@ def test_a_payment_raced_from_the_same_state_is_refused_not_counted_twice(db, pl
         repayment._pay(session, demo, loan, due, 5_000, by="member", day=demo.business_date)
         # another request read the installment before this payment and now pays the same amount
         (due.paid_interest, due.paid_principal), *rest = stale
+        loan.bids[0].lender_fees = 0
         for payback, (interest, principal) in zip(paybacks, rest):
             payback.paid_interest, payback.paid_principal = interest, principal
         repayment._pay(session, demo, loan, due, 5_000, by="member", day=demo.business_date)

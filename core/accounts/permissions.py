@@ -25,10 +25,12 @@ PERMISSIONS = {
     "loan.credit_line": _("Set members' credit lines"),
     "loan.guarantee": _("Record a guarantor's acceptance of a guaranteed loan"),
     "loan.write_off": _("Write off defaulted loans"),
+    "loan.close_of_day": _("Run close of day (collect due installments, mark the overdue)"),
     "funds.view": _("See recharges, withdrawals and the ledger"),
     "funds.recharge.confirm": _("Confirm offline recharges"),
     "funds.withdraw.approve": _("Approve withdrawals"),
     "funds.adjust": _("Adjust member balances"),
+    "reserve.manage": _("Fund and withdraw from the risk reserve"),
     "content.publish": _("Publish news, banners and help pages"),
     "system.staff": _("Manage staff users"),
     "system.roles": _("Manage roles and permissions"),
@@ -39,7 +41,8 @@ PERMISSIONS = {
 
 # Permissions that move money: a role holding any of them requires two-factor sign-in.
 MONEY_PERMISSIONS = frozenset({"loan.final_review", "funds.recharge.confirm", "funds.withdraw.approve",
-                               "funds.adjust", "loan.write_off"})
+                               "funds.adjust", "loan.write_off", "reserve.manage",
+                               "loan.close_of_day"})
 
 DEFAULT_ROLES = {
     "administrator": (_("Administrator"), sorted(PERMISSIONS)),

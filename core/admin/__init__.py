@@ -45,6 +45,9 @@ def includeme(config):
     route("admin.adjustments", "/admin/funds/adjustments")
     route("admin.adjustment_decide", "/admin/funds/adjustments/{id:\\d+}")
     route("admin.reconciliation", "/admin/funds/reconciliation")
+    route("admin.reserve", "/admin/funds/reserve")
+    route("admin.reserve_requests", "/admin/funds/reserve/requests")
+    route("admin.reserve_decide", "/admin/funds/reserve/requests/{id:\\d+}")
     route("admin.roles", "/admin/roles")
     route("admin.audit", "/admin/audit")
     route("admin.sms", "/admin/sms")
@@ -66,6 +69,8 @@ def includeme(config):
                    visible=_may("funds.adjust"))
     config.add_nav("admin.reconciliation", _("Reconciliation"), "admin.reconciliation", order=23, area="admin",
                    visible=_may("funds.view"))
+    config.add_nav("admin.reserve", _("Risk reserve"), "admin.reserve", order=24, area="admin",
+                   visible=_may("funds.view"))
     config.add_nav("admin.staff", _("Staff"), "admin.staff", order=70, area="admin", visible=_may("system.staff"))
     config.add_nav("admin.roles", _("Roles and permissions"), "admin.roles", order=72, area="admin",
                    visible=_may("system.roles"))
@@ -83,4 +88,5 @@ def includeme(config):
     config.scan(".members")
     config.scan(".staff")
     config.scan(".funds")
+    config.scan(".reserve")
     config.scan(".loans")

@@ -38,6 +38,53 @@ class Problem(Exception):
         self.errors, self.status, self.title = errors, status, title
 
 
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+def once(request, operation: str, act, *, resource=None, required: bool = True):
+    """Answer a request that moves money once per ``Idempotency-Key`` (``core.idempotency``).
+
+    ``act(claim_id)`` does the work and returns the body (setting
+    ``request.response.status`` as it likes); ``claim_id`` is the key's row, a
+    unique name for what it makes; ``resource(body)`` names what it made
+    (``bid:7``), kept with the key for staff. The same key with the same request answers
+    the first answer again (``Idempotent-Replayed: true``) and does nothing
+    more; with another request it is a 422 naming ``Idempotency-Key``. Keys
+    are the caller's own per operation across the tenant. Without a key,
+    ``required=False`` runs ``act(None)`` as before.
+    """
+    from .. import idempotency
+    from ..i18n import _
+
+    key = request.headers.get(IDEMPOTENCY_KEY)
+    if key is None and not required:
+        return act(None)
+    key = (key or "").strip()
+    low, high = idempotency.KEY_LENGTH
+    if not low <= len(key) <= high:
+        raise Problem({IDEMPOTENCY_KEY: _("Send an Idempotency-Key header of 8 to 80 characters.")},
+                      status=400, title="Bad request")
+    identity = request.identity
+    try:
+        claimed = idempotency.claim(request.dbsession, request.tenant.id, f"{identity.kind}:{identity.principal_id}",
+                                    operation, key,
+                                    idempotency.fingerprint(request.method, request.path_qs, request.body))
+    except idempotency.KeyReused:
+        raise Problem({IDEMPOTENCY_KEY: _("This Idempotency-Key was used for another request: "
+                                          "use a new key for a new request.")}) from None
+    except idempotency.KeyInFlight:
+        raise Problem({IDEMPOTENCY_KEY: _("The first request with this Idempotency-Key has no answer to "
+                                          "repeat: use a new key.")}, status=409, title="Conflict") from None
+    if not claimed.fresh:
+        request.response.status = claimed.status
+        request.response.headers["Idempotent-Replayed"] = "true"
+        return claimed.answer
+    body = act(claimed.id)
+    idempotency.answer(request.dbsession, claimed, request.response.status_code, body,
+                       resource=resource(body) if resource is not None else "")
+    return body
+
+
 def problem_response(request, status: int, title: str, detail: str, errors: list[dict] = ()) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
             "errors": list(errors)}
@@ -119,3 +166,5 @@ def includeme(config):
     config.include(".tools")
     config.include(".auth")
     config.include(".loans")
+    config.include(".me")
+    config.include(".reserve")

@@ -4,13 +4,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPForbidden
 from pyramid.view import view_config
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..i18n import _
 from ..loans import services as loans
 from ..loans.models import STATUSES, Bid, Loan, Payback
 from ..money import Money
-from . import PREFIX, Problem
+from ..portal.tools import methods as repayment_methods
+from . import PREFIX, Problem, once
 
 API = {"renderer": "json", "openapi": True, "require_csrf": False}
 
@@ -19,19 +21,41 @@ def _money(minor: int, currency: str) -> str:
     return str(Money(minor, currency))
 
 
-def loan_json(loan: Loan, with_schedule: bool = False) -> dict:
+def loan_json(request, loan: Loan, with_schedule: bool = False) -> dict:
+    """A loan as the API shows it, with its annual cost to the borrower (``apr_percent``) and, asked for,
+    its installments."""
     body = {"id": loan.id, "number": loan.number, "title": loan.title, "loan_type": loan.loan_type,
             "status": loan.status, "amount": _money(loan.amount, loan.currency),
             "funded": _money(loan.funded, loan.currency), "currency": loan.currency,
             "annual_rate_percent": str(loan.annual_rate_percent), "term_months": loan.term_months,
             "repayment_method": loan.repayment_method,
-            "deadline": loan.deadline.isoformat() if loan.deadline else None}
+            "deadline": loan.deadline.isoformat() if loan.deadline else None,
+            "apr_percent": _apr_percent(request, loan)}
     if with_schedule:
-        body["installments"] = [
-            {"period": i.period, "due_date": i.due_date.isoformat(), "principal": _money(i.principal, loan.currency),
-             "interest": _money(i.interest, loan.currency), "penalty": _money(i.charges, loan.currency),
-             "owed": _money(i.owed, loan.currency), "status": i.status} for i in loan.installments]
+        body["installments"] = [_installment_json(i, loan.currency) for i in loan.installments]
     return body
+
+
+def _apr_percent(request, loan: Loan) -> str | None:
+    """The loan's APR in percent with 2 decimals: from its installments once disbursed, before that from
+    the schedule its method projects; ``None`` when there is none (or the method is no longer enabled)."""
+    schedule = None
+    if not loan.installments:
+        method = repayment_methods(request.hooks).get(loan.repayment_method)
+        if method is None:
+            return None
+        schedule = loans.schedule_for(request.tenant, method, loan)
+    rate = loans.loan_apr(request.tenant, loan, schedule)
+    return None if rate is None else f"{rate:.2f}"
+
+
+def _installment_json(row, currency: str) -> dict:
+    """One installment: what it asks (principal, interest, service fee), its overdue charges apart
+    (the late fee once, penalty interest as it accrues), and what is owed now."""
+    return {"period": row.period, "due_date": row.due_date.isoformat(), "principal": _money(row.principal, currency),
+            "interest": _money(row.interest, currency), "service_fee": _money(row.service_fee, currency),
+            "late_fee": _money(row.late_fee, currency), "penalty": _money(row.penalty, currency),
+            "owed": _money(row.owed, currency), "status": row.status}
 
 
 def _visible(request, loan_id: int) -> Loan:
@@ -57,8 +81,8 @@ def list_loans(request):
         raise Problem({"status": _("Choose bidding, full, repaying, settled or failed.")}, status=400,
                       title="Bad request")
     rows = request.dbsession.scalars(sa.select(Loan).where(Loan.status == status).order_by(Loan.id.desc())
-                                     .limit(200)).all()
-    return {"loans": [loan_json(loan) for loan in rows]}
+                                     .options(selectinload(Loan.installments)).limit(200)).all()
+    return {"loans": [loan_json(request, loan) for loan in rows]}
 
 
 @view_config(route_name="api.loans", request_method="POST", permission="member", **API)
@@ -69,24 +93,26 @@ def apply(request):
     except loans.LoanError as error:
         raise _lifecycle(error) from None
     request.response.status = 201
-    return loan_json(loan)
+    return loan_json(request, loan)
 
 
 @view_config(route_name="api.loan", request_method="GET", **API)
 def get_loan(request):
-    return loan_json(_visible(request, int(request.matchdict["id"])), with_schedule=True)
+    return loan_json(request, _visible(request, int(request.matchdict["id"])), with_schedule=True)
 
 
 @view_config(route_name="api.loan_bids", request_method="POST", permission="member", **API)
 def bid(request):
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not 8 <= len(key) <= 80:
-        raise Problem({"Idempotency-Key": _("Send an Idempotency-Key header of 8 to 80 characters.")},
-                      status=400, title="Bad request")
+    """A bid, once per the member's Idempotency-Key (the same key on another loan is another request)."""
+    return once(request, "bid", lambda claim_id: _place_bid(request, claim_id), resource=lambda b: f"bid:{b['id']}")
+
+
+def _place_bid(request, claim_id: int) -> dict:
     loan = _visible(request, int(request.matchdict["id"]))
     try:
+        # the bid's own key names the member's Idempotency-Key row: unique however many members share a key
         placed = loans.place_bid(request.dbsession, request.tenant, request.hooks, loan.id, request.identity.user,
-                                 request.json_body["amount"], key=key)
+                                 request.json_body["amount"], key=f"api:{claim_id}")
     except loans.LoanError as error:
         raise _lifecycle(error) from None
     request.response.status = 201
@@ -96,6 +122,12 @@ def bid(request):
 
 @view_config(route_name="api.loan_repayments", request_method="POST", permission="member", **API)
 def repay(request):
+    """The borrower repays; with an Idempotency-Key a retry pays once and answers the first answer."""
+    return once(request, "repayment", lambda _claim_id: _repay(request), required=False,
+                resource=lambda body: f"loan:{body['loan']['number']}")
+
+
+def _repay(request) -> dict:
     loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == int(request.matchdict["id"]))
                                      .with_for_update()).first()
     if loan is None or loan.borrower_id != request.identity.principal_id:
@@ -112,7 +144,7 @@ def repay(request):
                                             by=by)
     except loans.LoanError as error:
         raise _lifecycle(error) from None
-    return {"amount": _money(paid, loan.currency), "loan": loan_json(loan, with_schedule=True)}
+    return {"amount": _money(paid, loan.currency), "loan": loan_json(request, loan, with_schedule=True)}
 
 
 @view_config(route_name="api.review", request_method="POST", permission="loan.review", **API)
@@ -146,7 +178,7 @@ def review(request):
     except loans.LoanError as error:
         raise _lifecycle(error) from None
     audit.record(request, f"loan.{stage}.{body['decision']}", "loan", loan.number, before, {"status": loan.status})
-    return loan_json(loan)
+    return loan_json(request, loan)
 
 
 @view_config(route_name="api.me_account", request_method="GET", permission="member", **API)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
+from ..apr import annual_percentage_rate
 from ..i18n import _
 from ..portal import tools as calc
 from ..schedules import DAY, MONTH
@@ -40,10 +41,20 @@ def schedule(request):
                        else _("This method takes a term in days.")})
     form = {k: body[k] for k in body}
     try:
-        result = calc.calculate(method, calc.parse_terms(form, request.tenant, unit))
+        terms = calc.parse_terms(form, request.tenant, unit)
+        result = calc.calculate(method, terms)
     except calc.CalculatorInput as invalid:
         raise Problem(invalid.errors) from None
-    return calc.schedule_json(result)
+    return {**calc.schedule_json(result), "apr_percent": _apr_percent(terms, result)}
+
+
+def _apr_percent(terms, schedule) -> str | None:
+    """The schedule's annual cost to the borrower (percent, 2 decimals): the principal received at the
+    start, each installment's principal and interest paid on its due date; ``None`` when there is none."""
+    flows = [(terms.start_date, terms.principal.minor)]
+    flows += [(row.due_date, -(row.principal + row.interest)) for row in schedule.installments]
+    rate = annual_percentage_rate(terms.start_date, flows)
+    return None if rate is None else f"{rate:.2f}"
 
 
 def includeme(config):

@@ -1,16 +1,15 @@
 """Close of day (日終): the batch that moves a tenant's business date on.
 
 Expires fundraising, collects due installments (or what the borrower has),
-marks the unpaid overdue with their late fee and daily penalty interest,
-advances and accelerates per the tenant's thresholds, tells plugins, and
+marks the unpaid overdue with their late fee and penalty interest within the
+overdue charges' cap (:mod:`.overdue`), advances and accelerates per the
+tenant's thresholds, tells plugins, and
 moves the business date on — once per date, never skipping one, and safe to
 run again after a crash at any point.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -18,10 +17,10 @@ from sqlalchemy.orm import selectinload
 from ..db import checkpoint
 from ..i18n import _
 from ..ledger import Ledger, Wallet
-from ..money import Money
 from .models import ClosedDay, Installment, Loan
+from .overdue import OverdueTerms, accelerate, accrue_charges, overdue_terms
 from .repayment import _first_unpaid, _pay, _settle_if_paid, advance
-from .services import LoanError, _fee, _percent, _refund_all, record
+from .services import LoanError, _refund_all, record
 
 
 def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int | None = None) -> dict:
@@ -63,7 +62,7 @@ def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int
             loan.status = "failed"
             record(session, loan, "expired", "close-of-day")
             summary["expired"] += 1
-    terms = _overdue_terms(tenant)
+    terms = overdue_terms(tenant)
     due = session.scalars(sa.select(Installment.id).where(Installment.status.in_(["due", "overdue"]),
                                                           Installment.due_date <= day)
                           .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
@@ -73,7 +72,8 @@ def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int
             sa.select(Installment.loan_id).where(Installment.id.in_(ids)))).order_by(Loan.id).with_for_update())
         rows = session.scalars(sa.select(Installment).where(Installment.id.in_(ids))
                                .options(selectinload(Installment.loan).selectinload(Loan.installments),
-                                        selectinload(Installment.loan).selectinload(Loan.paybacks))
+                                        selectinload(Installment.loan).selectinload(Loan.paybacks),
+                                        selectinload(Installment.loan).selectinload(Loan.bids))
                                .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
         for installment in rows:
             _close_installment(session, tenant, installment, day, terms, summary)
@@ -86,25 +86,7 @@ def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int
     return summary
 
 
-@dataclass(frozen=True)
-class _OverdueTerms:
-    penalty_rate: Decimal
-    late_fee: int
-    advance_after: int
-    accelerate_after: int
-    collect_partial: bool
-
-
-def _overdue_terms(tenant) -> _OverdueTerms:
-    lending = tenant.lending or {}
-    return _OverdueTerms(_percent(tenant, "penalty_rate_percent_per_day", "0.05"),
-                         Money.parse(str(lending.get("late_fee", "0")), tenant.currency).minor,
-                         int(_percent(tenant, "advance_after_days", "0")),
-                         int(_percent(tenant, "accelerate_after_days", "90")),
-                         str(lending.get("collect_partial", "true")).lower() in ("true", "1", "yes", "on"))
-
-
-def _close_installment(session, tenant, installment: Installment, day: dt.date, terms: _OverdueTerms,
+def _close_installment(session, tenant, installment: Installment, day: dt.date, terms: OverdueTerms,
                        summary: dict) -> None:
     """Close of day for one installment due by ``day``: collect it, or mark it overdue and apply the rules."""
     loan = installment.loan
@@ -122,20 +104,19 @@ def _close_installment(session, tenant, installment: Installment, day: dt.date, 
             summary["collected_part"] += 1
     if installment.status == "due":
         installment.status = "overdue"
-        installment.late_fee = terms.late_fee
+        installment.late_fee_set = terms.late_fee
         record(session, loan, "overdue", "close-of-day", period=installment.period, late_fee=terms.late_fee)
         summary["overdue"] += 1
+    if installment.penalty_through is None or installment.penalty_through <= day:
+        accrue_charges(installment, day, terms)
     days_late = (day - installment.due_date).days
-    if days_late > 0 and (installment.penalty_through is None or installment.penalty_through < day):
-        installment.penalty += _fee(installment.unpaid_payment, terms.penalty_rate)
-        installment.penalty_through = day
-    if terms.advance_after and days_late >= terms.advance_after and installment.advanced_on is None \
+    # 墊付: a guarantor advances after advance_after_days; the platform's own reserve only where the tenant turns
+    # it on (reserve_advances): paying lenders from it guarantees their money in disguise, which the 2016 interim
+    # measures for online lending intermediaries (art. 10) forbid
+    advancer = loan.type_data.get("guarantor_id") or terms.reserve_advances
+    if advancer and terms.advance_after and days_late >= terms.advance_after and installment.advanced_on is None \
             and advance(session, tenant, loan, installment, day):
         summary["advanced"] += 1
-    if loan.status == "repaying" and days_late >= terms.accelerate_after:
-        loan.status = "defaulted"
-        for later in loan.installments:
-            if later.status == "due":
-                later.status = "overdue"
-        record(session, loan, "accelerated", "close-of-day", days_late=days_late)
+    if loan.status == "repaying" and terms.accelerate_after and days_late >= terms.accelerate_after:
+        accelerate(session, tenant, loan, day, terms, days_late=days_late)
         summary["accelerated"] += 1

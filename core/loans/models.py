@@ -42,6 +42,9 @@ class Loan(TenantOwned, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     disbursed_on: Mapped[dt.date | None] = mapped_column(sa.Date)
     settled_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    # the borrower fee as charged at disbursement: installments (spread as service fees) | upfront | deducted
+    borrower_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    fee_mode: Mapped[str | None] = mapped_column(sa.String(12))
 
     bids: Mapped[list["Bid"]] = relationship(order_by="Bid.id", back_populates="loan")
     installments: Mapped[list["Installment"]] = relationship(order_by="Installment.period", back_populates="loan")
@@ -66,6 +69,9 @@ class Bid(TenantOwned, Base):
     auto: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(sa.String(12), default="frozen")  # frozen | accepted | refunded
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # management fees charged on this bid's interest so far: each payment charges round(fee% × all interest
+    # received) less this, so over the loan the lender pays round(fee% × total interest) exactly
+    lender_fees: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     loan: Mapped[Loan] = relationship(back_populates="bids")
 
 
@@ -84,32 +90,64 @@ class Installment(TenantOwned, Base):
     interest: Mapped[int] = mapped_column(sa.BigInteger)
     status: Mapped[str] = mapped_column(sa.String(12), default="due")  # due | overdue | paid | written_off
     paid_on: Mapped[dt.date | None] = mapped_column(sa.Date)
-    penalty: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # 罰息 accrued while overdue
-    late_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # charged once when it falls overdue
-    advanced_on: Mapped[dt.date | None] = mapped_column(sa.Date)  # 墊付: lenders paid from the risk reserve
+    service_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # the platform's fee spread over the periods
+    # Overdue charges (docs/loans.md, "Overdue"): penalty interest (罰息) accrues exactly and is rounded once;
+    # with the late fee it stays within the tenant's cap (an annual percent of the overdue principal).
+    penalty: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # 罰息 charged: within the cap, rounded half-up
+    late_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # the late fee charged: within the cap
+    late_fee_set: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # the tenant's late fee when it fell overdue
+    penalty_accrued: Mapped[Decimal] = mapped_column(default=Decimal(0))  # exact minor units, before the cap
+    principal_days: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # Σ overdue principal per day: the cap's base
+    advanced_on: Mapped[dt.date | None] = mapped_column(sa.Date)  # 墊付: lenders paid by the guarantor or reserve
     penalty_through: Mapped[dt.date | None] = mapped_column(sa.Date)  # the last day penalty interest accrued for
-    # what partial payments already settled (罰息 and late fee first, then interest, then principal)
-    paid_charges: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # what payments already settled: late fee, penalty, service fee, interest, principal, in that order
+    paid_charges: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # late fee and penalty
+    paid_late_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # of which the late fee
+    paid_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # service fee
     paid_interest: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     paid_principal: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     loan: Mapped[Loan] = relationship(back_populates="installments")
 
     @property
     def payment(self) -> int:
-        return self.principal + self.interest
+        """What the period asks of the borrower: principal, interest and the service fee."""
+        return self.principal + self.interest + self.service_fee
+
+    @property
+    def unpaid_principal(self) -> int:
+        """Principal not yet paid: the base of penalty interest and of the overdue charges' cap."""
+        return self.principal - self.paid_principal
+
+    @property
+    def unpaid_interest(self) -> int:
+        return self.interest - self.paid_interest
+
+    @property
+    def unpaid_fee(self) -> int:
+        """The service fee not yet paid."""
+        return self.service_fee - self.paid_fee
 
     @property
     def unpaid_payment(self) -> int:
-        """Principal and interest not yet paid: what penalty interest accrues on."""
-        return self.principal - self.paid_principal + self.interest - self.paid_interest
+        """Principal, interest and service fee not yet paid."""
+        return self.unpaid_principal + self.unpaid_interest + self.unpaid_fee
 
     @property
     def charges(self) -> int:
+        """Overdue charges: the late fee and penalty interest charged so far."""
         return self.penalty + self.late_fee
 
     @property
+    def unpaid_late_fee(self) -> int:
+        return self.late_fee - self.paid_late_fee
+
+    @property
+    def unpaid_penalty(self) -> int:
+        return self.penalty - (self.paid_charges - self.paid_late_fee)
+
+    @property
     def owed(self) -> int:
-        """What the borrower must pay now: the rest of the installment, its penalty interest and late fee."""
+        """What the borrower must pay now: the rest of the installment, its service fee and overdue charges."""
         return self.unpaid_payment + self.charges - self.paid_charges
 
 

@@ -1,93 +1,45 @@
 """Repayment (還款): whole installments, partial payments, early payoff; advances; write-offs; the overdue list.
 
 A payment on an installment goes to its late fee and penalty interest, then
-its interest, then its principal (:func:`allocate`); lenders get their parts
-of each at once, less the management fee on the interest received so far.
-Every payment is one ledger post under a key derived from the loan and the
-installment's state, so a retried payment never moves money twice.
+its service fee, then its interest, then its principal (:func:`allocate`);
+lenders get their parts of each at once, less the management fee, which is
+cumulative over each bid's loan (:mod:`.allocation`). Every payment is one
+ledger post under a key derived from the loan and the installment's state, so
+a retried payment never moves money twice.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from ..i18n import _
-from ..ledger import InsufficientFunds, Ledger, Share, Transfer, Wallet, pay_installment
+from ..ledger import InsufficientFunds, Ledger, Wallet
 from ..members.models import Member
-from ..money import Money, split_largest_remainder
+from ..money import Money
+from .allocation import (Allocation, Payment, allocate, charge_lender_fees, lender_fees, lender_parts,
+                         paybacks_of as _paybacks, settle)
 from .models import Installment, Loan, LoanEvent, Payback
 from .services import LoanError, _fee, _money, _percent, record
 
 
-def _split(total: int, weights: list[int]) -> list[int]:
-    return split_largest_remainder(total, weights) if total and sum(weights) else [0] * len(weights)
-
-
-def _fee_on(payback: Payback, interest: int, percent) -> int:
-    """The management fee on ``interest`` more of a payback: charged on the interest received so far, so
-    paying in parts costs the lender the same fee as paying at once."""
-    return _fee(payback.paid_interest + interest, percent) - _fee(payback.paid_interest, percent)
-
-
-def _lender_shares(tenant, loan: Loan, paybacks, *, penalty: int, interest: int, principal: int):
-    """Lenders' parts of a payment on one period: each its share less the management fee.
-
-    ``interest`` and ``principal`` are split over what each payback still has
-    to receive (so paying it all pays each exactly), ``penalty`` pro rata to
-    the paybacks. The fee is charged on the interest received so far, so
-    paying in parts costs lenders the same fee as paying at once. Returns the
-    ledger shares, the fees, and the ``(payback, interest, principal)`` parts.
-    """
-    percent = _percent(tenant, "lender_fee_percent", "0")
-    interests = _split(interest, [p.interest - p.paid_interest for p in paybacks])
-    principals = _split(principal, [p.principal - p.paid_principal for p in paybacks])
-    penalties = _split(penalty, [p.principal + p.interest for p in paybacks])
-    shares, fees, parts = [], 0, []
-    for payback, part_interest, part_principal, part_penalty in zip(paybacks, interests, principals, penalties):
-        fee = _fee_on(payback, part_interest, percent)
-        fees += fee
-        shares.append(Share(payback.member_id, Money(part_principal, loan.currency),
-                            Money(part_interest - fee + part_penalty, loan.currency)))
-        parts.append((payback, part_interest, part_principal))
-    return shares, fees, parts
-
-
-@dataclass(frozen=True)
-class Allocation:
-    """How a payment on one installment divides: charges first (late fee, then penalty), interest, principal."""
-
-    late_fee: int
-    penalty: int
-    interest: int
-    principal: int
-
-    @property
-    def total(self) -> int:
-        return self.late_fee + self.penalty + self.interest + self.principal
-
-
-def allocate(installment: Installment, amount: int) -> Allocation:
-    """Apply ``amount`` to an installment in the order penalty, interest, principal (部分還款)."""
-    late_paid = min(installment.paid_charges, installment.late_fee)
-    late = min(amount, installment.late_fee - late_paid)
-    penalty = min(amount - late, installment.charges - installment.paid_charges - late)
-    interest = min(amount - late - penalty, installment.interest - installment.paid_interest)
-    principal = min(amount - late - penalty - interest, installment.principal - installment.paid_principal)
-    return Allocation(late, penalty, interest, principal)
-
-
-def _paybacks(session, loan: Loan, period: int) -> list[Payback]:
-    """The lenders' shares of one period, in bid order (from the loan's loaded paybacks when they are)."""
-    if "paybacks" not in sa.inspect(loan).unloaded:  # loaded with the loan (close of day loads them per chunk)
-        return [p for p in loan.paybacks if p.period == period]
-    return session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id, Payback.period == period)
-                           .order_by(Payback.id)).all()
-
-
 def _first_unpaid(loan: Loan) -> Installment | None:
     return next((i for i in loan.installments if i.status not in ("paid", "written_off")), None)
+
+
+def _add_part(session, tenant, loan: Loan, payment: Payment, due: Installment, part: Allocation):
+    """Add one installment's ``part`` to ``payment``: the late and service fees to fee income, the rest to the
+    lenders (less their fee) or, once advanced, to the advancer. Returns the lenders' parts and fees."""
+    payment.fee += part.late_fee + part.service_fee
+    if due.advanced_on is not None:
+        # the lenders were paid by the guarantor (or the reserve): the borrower repays the advancer
+        payment.to_advancer(_advancer(payment.ledger, loan), part.penalty + part.interest + part.principal)
+        return [], {}
+    parts = lender_parts(_paybacks(session, loan, due.period), penalty=part.penalty, interest=part.interest,
+                         principal=part.principal)
+    fees = lender_fees(tenant, loan, parts)
+    payment.to_lenders(parts, fees)
+    return parts, fees
 
 
 def _pay(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str, day: dt.date) -> Allocation:
@@ -99,45 +51,28 @@ def _pay(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str,
     ledger = Ledger(session, tenant.id)
     part = allocate(due, amount)
     whole = part.total == due.owed
-    paid_before = due.paid_charges + due.paid_interest + due.paid_principal
+    paid_before = due.paid_charges + due.paid_fee + due.paid_interest + due.paid_principal
     key = f"loan:{loan.id}:repay:{due.period}" + ("" if whole and not paid_before else f":from:{paid_before}")
-    ref = f"loan:{loan.number}:{due.period}"
-    paybacks = _paybacks(session, loan, due.period)
-    parts = []
-    if due.advanced_on is not None:
-        # the lenders were paid from the reserve (or the guarantor): the borrower repays the advancer
-        borrower = Wallet(ledger, loan.borrower_id, loan.currency).available
-        legs = [Transfer(borrower, _advancer(ledger, loan), Money(part.total - part.late_fee, loan.currency),
-                         "advance_recovery", ref)] if part.total - part.late_fee else []
-        if part.late_fee:
-            legs.append(Transfer(borrower, ledger.platform("fee_income", loan.currency),
-                                 Money(part.late_fee, loan.currency), "fee", ref))
-        posted = ledger.post(legs, key=key, initiator=by)
-        fees = part.late_fee
-    else:
-        shares, fees, parts = _lender_shares(tenant, loan, paybacks, penalty=part.penalty, interest=part.interest,
-                                             principal=part.principal)
-        fees += part.late_fee
-        posted = pay_installment(ledger, borrower_id=loan.borrower_id, shares=shares, key=key, ref=ref,
-                                 initiator=by, fee=Money(fees, loan.currency))
-    if posted.replayed:
+    payment = Payment(ledger, loan, Wallet(ledger, loan.borrower_id, loan.currency).available,
+                      f"loan:{loan.number}:{due.period}")
+    parts, fees = _add_part(session, tenant, loan, payment, due, part)
+    legs = payment.legs()
+    if legs and ledger.post(legs, key=key, initiator=by).replayed:
         # The same payment from the same state was already posted (another request or job raced this one
         # without the loan's lock): counting it again on the installment would credit money never paid.
         raise LoanError("amount", _("This payment was just made. Reload the page to see the loan as it is."))
-    due.paid_charges += part.late_fee + part.penalty
-    due.paid_interest += part.interest
-    due.paid_principal += part.principal
-    for payback, interest, principal in parts:
-        payback.paid_interest += interest
-        payback.paid_principal += principal
+    settle(due, part)
+    for lender_part in parts:
+        lender_part.settle()
+    charge_lender_fees(loan, fees)
     if whole:
         due.status, due.paid_on = "paid", day
-        for payback in paybacks:
+        for payback in _paybacks(session, loan, due.period):
             if payback.status == "due":
                 payback.status, payback.paid_on = "paid", day
     record(session, loan, "repaid" if whole else "repaid_part", by, period=due.period, amount=part.total,
-           penalty=part.penalty + part.late_fee, interest=part.interest, principal=part.principal,
-           lender_fees=fees, advanced=due.advanced_on is not None)
+           late_fee=part.late_fee, penalty=part.penalty, service_fee=part.service_fee, interest=part.interest,
+           principal=part.principal, lender_fees=sum(fees.values()), advanced=due.advanced_on is not None)
     return part
 
 
@@ -160,11 +95,10 @@ def _check_repaying(loan: Loan) -> Installment:
 
 
 def repay_next(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) -> Installment:
-    """The borrower pays the rest of the earliest unpaid installment with its penalty interest and late fee.
+    """The borrower pays the rest of the earliest unpaid installment with its overdue charges and service fee.
 
     Lenders get their shares less the management fee (and the penalty, pro
-    rata); an installment the risk reserve already advanced goes back to the
-    reserve instead.
+    rata); an installment already advanced goes back to its advancer instead.
     """
     due = _check_repaying(loan)
     try:
@@ -193,7 +127,7 @@ def repay_installments(session, tenant, loan: Loan, count, *, by: str) -> int:
 
 def repay(session, tenant, loan: Loan, amount_text, *, by: str, on: dt.date | None = None) -> int:
     """部分還款: pay ``amount_text`` towards the loan, earliest installment first, each installment's
-    penalty and late fee before its interest before its principal. Refuses more than the loan owes
+    late fee, penalty and service fee before its interest before its principal. Refuses more than the loan owes
     now (early payoff has its own rule). Returns what was paid, in minor units."""
     due = _check_repaying(loan)
     amount = _money(amount_text, loan.currency, "amount").minor
@@ -223,93 +157,97 @@ def _advancer(ledger: Ledger, loan: Loan) -> int:
     return ledger.platform("risk_reserve", loan.currency)
 
 
-def _payoff_charges(installments) -> tuple[int, int]:
-    """Late fees and penalty interest still unpaid on ``installments``."""
-    late = penalty = 0
-    for i in installments:
-        late_left = i.late_fee - min(i.paid_charges, i.late_fee)
-        late += late_left
-        penalty += i.charges - i.paid_charges - late_left
-    return late, penalty
+def _payoff_part(installment: Installment, charged: bool) -> Allocation:
+    """What paying off settles of one installment: all of it when its period is charged (due by the payoff
+    date, or the current one), else its principal (and any charges) without interest or service fee."""
+    if charged:
+        return allocate(installment, installment.owed)
+    return Allocation(installment.unpaid_late_fee, installment.unpaid_penalty, 0, 0, installment.unpaid_principal)
 
 
 def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) -> int:
-    """提前還款: all remaining principal at once, with the interest and penalty due so far (the current
-    period's and any overdue one's), plus the tenant's ``prepayment_fee_percent`` of the remaining
-    principal (to the platform). Later periods' interest is not due. Returns what the borrower paid."""
-    current = _check_repaying(loan)
+    """提前還款: all remaining principal at once, with what is due so far — overdue installments whole
+    (late fees, penalty, service fees, interest), the current period's interest and service fee — plus the
+    tenant's ``prepayment_fee_percent`` of the principal paid before its due date (to the platform). Later
+    periods' interest and service fees are not due. An accelerated loan (everything already due) pays what it
+    owes, with no prepayment fee; advanced installments go back to their advancer. Returns what was paid."""
+    _check_repaying(loan)
     day = on or tenant.business_date
     unpaid = [i for i in loan.installments if i.status not in ("paid", "written_off")]
-    if any(i.advanced_on is not None for i in unpaid):
-        raise LoanError("loan", _("This loan cannot be paid off early now."))
+    current = next((i for i in unpaid if i.due_date > day), None)  # the period running on ``day``
     charged = {i.period for i in unpaid if i is current or i.due_date <= day}
-    paybacks = session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id, Payback.status == "due")
-                               .order_by(Payback.id)).all()
-    late_fees, penalty = _payoff_charges(unpaid)
-    percent = _percent(tenant, "lender_fee_percent", "0")
-    by_lender: dict[int, list[int]] = {}  # member → [principal, interest, fee]
-    for payback in paybacks:
-        interest = payback.interest - payback.paid_interest if payback.period in charged else 0
-        totals = by_lender.setdefault(payback.member_id, [0, 0, 0])
-        totals[0] += payback.principal - payback.paid_principal
-        totals[1] += interest
-        totals[2] += _fee_on(payback, interest, percent)
-    lender_fees = sum(t[2] for t in by_lender.values())
-    penalties = _split(penalty, [t[0] + t[1] for t in by_lender.values()])
-    shares = [Share(member_id, Money(principal, loan.currency), Money(interest - fee + extra, loan.currency))
-              for (member_id, (principal, interest, fee)), extra in zip(by_lender.items(), penalties)]
-    remaining = sum(i.principal - i.paid_principal for i in unpaid)
-    interest_due = sum(i.interest - i.paid_interest for i in unpaid if i.period in charged)
-    prepayment_fee = _fee(remaining, _percent(tenant, "prepayment_fee_percent", "0"))
+    prepayment_fee = _fee(sum(i.unpaid_principal for i in unpaid if i.due_date > day),
+                          _percent(tenant, "prepayment_fee_percent", "0"))
+    ledger = Ledger(session, tenant.id)
+    payment = Payment(ledger, loan, Wallet(ledger, loan.borrower_id, loan.currency).available,
+                      f"loan:{loan.number}:payoff")
+    pieces, all_parts, all_fees = [], [], {}
+    for installment in unpaid:
+        part = _payoff_part(installment, installment.period in charged)
+        pieces.append((installment, part))
+        if installment.advanced_on is not None:
+            _add_part(session, tenant, loan, payment, installment, part)
+            continue
+        payment.fee += part.late_fee + part.service_fee
+        all_parts += lender_parts(_paybacks(session, loan, installment.period), penalty=part.penalty,
+                                  interest=part.interest, principal=part.principal)
+    all_fees = lender_fees(tenant, loan, all_parts)  # once per bid over every period paid off
+    payment.to_lenders(all_parts, all_fees)
+    payment.fee += prepayment_fee
     try:
-        pay_installment(Ledger(session, tenant.id), borrower_id=loan.borrower_id, shares=shares,
-                        key=f"loan:{loan.id}:payoff", ref=f"loan:{loan.number}:payoff", initiator=by,
-                        fee=Money(lender_fees + prepayment_fee + late_fees, loan.currency))
+        ledger.post(payment.legs(), key=f"loan:{loan.id}:payoff", initiator=by)
     except InsufficientFunds:
         raise LoanError("amount", _("The available balance does not cover paying the loan off.")) from None
-    for installment in unpaid:
-        if installment.period not in charged:
-            installment.interest = installment.paid_interest  # not due: the loan ended early
+    for installment, part in pieces:
+        settle(installment, part)
+        if installment.period not in charged:  # not due: the loan ended early
+            installment.interest, installment.service_fee = installment.paid_interest, installment.paid_fee
         installment.status, installment.paid_on = "paid", day
-        installment.paid_principal, installment.paid_interest = installment.principal, installment.interest
-        installment.paid_charges = installment.charges
-    for payback in paybacks:
-        if payback.period not in charged:
-            payback.interest = payback.paid_interest
-        payback.paid_principal, payback.paid_interest = payback.principal, payback.interest
-        payback.status, payback.paid_on = "paid", day
-    paid = remaining + interest_due + penalty + prepayment_fee + late_fees
+    for lender_part in all_parts:
+        lender_part.settle()
+    charge_lender_fees(loan, all_fees)
+    for installment, _part in pieces:
+        for payback in _paybacks(session, loan, installment.period):
+            if installment.period not in charged:
+                payback.interest = payback.paid_interest
+            if payback.status == "due":
+                payback.status, payback.paid_on = "paid", day
+    totals = {name: sum(getattr(part, name) for _i, part in pieces)
+              for name in ("late_fee", "penalty", "service_fee", "interest", "principal")}
     loan.status, loan.settled_on = "settled", day
-    record(session, loan, "paid_off", by, principal=remaining, interest=interest_due, penalty=penalty,
-           prepayment_fee=prepayment_fee)
+    record(session, loan, "paid_off", by, prepayment_fee=prepayment_fee, lender_fees=sum(all_fees.values()),
+           **totals)
     record(session, loan, "settled", "system")
-    return paid
+    return sum(totals.values()) + prepayment_fee
 
 
 def advance(session, tenant, loan: Loan, installment: Installment, day: dt.date) -> bool:
-    """墊付: the risk reserve (or the guarantor) pays the lenders what an overdue installment still owes
-    them; the borrower then owes the advancer."""
+    """墊付: the guarantor (or, where the tenant allows it, the risk reserve) pays the lenders what an overdue
+    installment still owes them, less their management fee, which goes to fee income as on any payment; the
+    borrower then owes the advancer the installment's principal, interest and penalty."""
     paybacks = _paybacks(session, loan, installment.period)
     ledger = Ledger(session, tenant.id)
-    shares, _fees, parts = _lender_shares(
-        tenant, loan, paybacks, penalty=0, interest=sum(p.interest - p.paid_interest for p in paybacks),
-        principal=sum(p.principal - p.paid_principal for p in paybacks))
-    reserve = _advancer(ledger, loan)
-    legs = [Transfer(reserve, Wallet(ledger, share.member_id, loan.currency).available, share.principal + share.interest,
-                     "advance", f"loan:{loan.number}:{installment.period}")
-            for share in shares if (share.principal + share.interest).minor]
+    parts = lender_parts(paybacks, penalty=0, interest=sum(p.interest - p.paid_interest for p in paybacks),
+                         principal=sum(p.principal - p.paid_principal for p in paybacks))
+    fees = lender_fees(tenant, loan, parts)
+    payment = Payment(ledger, loan, _advancer(ledger, loan), f"loan:{loan.number}:{installment.period}",
+                      reason="advance")
+    payment.to_lenders(parts, fees)
+    legs = payment.legs()
     try:
-        ledger.post(legs, key=f"loan:{loan.id}:advance:{installment.period}", initiator="close-of-day")
+        if legs:
+            ledger.post(legs, key=f"loan:{loan.id}:advance:{installment.period}", initiator="close-of-day")
     except InsufficientFunds:
         record(session, loan, "advance_refused", "close-of-day", period=installment.period,
                why="the advancer's funds are not enough")
         return False
     installment.advanced_on = day
-    for payback, interest, principal in parts:
-        payback.paid_interest += interest
-        payback.paid_principal += principal
+    for part in parts:
+        part.settle()
+    charge_lender_fees(loan, fees)
+    for payback in paybacks:
         payback.status, payback.paid_on = "paid", day
-    record(session, loan, "advanced", "close-of-day", period=installment.period)
+    record(session, loan, "advanced", "close-of-day", period=installment.period, lender_fees=sum(fees.values()))
     return True
 
 

@@ -16,13 +16,14 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 
 from ..i18n import _
-from ..ledger import InsufficientFunds, Ledger, Wallet, disburse
+from ..ledger import InsufficientFunds, Ledger, Transfer, Wallet, disburse
 from ..loan_types import LoanApplication
 from ..members.models import Member
 from ..money import InvalidAmount, InvalidRate, Money, parse_amount, parse_positive, parse_rate, whole_number
 from ..numbering import next_number
 from ..portal.tools import methods as repayment_methods
 from ..schedules import LoanTerms, ScheduleError
+from . import cost
 from .models import Bid, Installment, Loan, LoanEvent, Payback
 
 
@@ -97,7 +98,7 @@ class Position:
     receivable_principal: int
     receivable_interest: int
     payable_principal: int
-    payable_interest: int  # with penalty interest
+    payable_interest: int  # with penalty interest, late fees and service fees
 
     @property
     def total(self) -> int:
@@ -117,7 +118,8 @@ def position(session, tenant, member_id: int) -> Position:
     payable = session.execute(sa.select(
         sa.func.coalesce(sa.func.sum(Installment.principal - Installment.paid_principal), 0),
         sa.func.coalesce(sa.func.sum(Installment.interest - Installment.paid_interest + Installment.penalty
-                                     + Installment.late_fee - Installment.paid_charges), 0))
+                                     + Installment.late_fee - Installment.paid_charges
+                                     + Installment.service_fee - Installment.paid_fee), 0))
                               .join(Loan).where(Loan.borrower_id == member_id,
                                                 Installment.status.in_(["due", "overdue"]))).one()
     return Position(funds.available, funds.frozen, *(int(x) for x in (*receivable, *payable)))
@@ -167,8 +169,9 @@ def expected_payback(tenant, schedule, loan: Loan, amount: int) -> ExpectedPayba
     weights = [amount] if amount == loan.amount else [amount, loan.amount - amount]
     mine = schedule.share(weights)[0]
     percent = _percent(tenant, "lender_fee_percent", "0")
-    return ExpectedPayback(mine.total_principal, mine.total_interest,
-                           sum(_fee(r.interest, percent) for r in mine.installments), mine.installments)
+    # the fee is charged on the interest received so far (cumulative), so over the loan it is this, exactly
+    return ExpectedPayback(mine.total_principal, mine.total_interest, _fee(mine.total_interest, percent),
+                           mine.installments)
 
 
 def borrower_profile(session, tenant, borrower: Member):
@@ -237,13 +240,61 @@ def _schedule(tenant, method, amount: Money, rate: Decimal, months: int):
         raise LoanError(error.field, error.message) from None
 
 
-def preview_schedule(tenant, hooks, form: dict):
-    """The schedule an application's amount, rate, term and method would have (nothing is saved)."""
+@dataclass(frozen=True)
+class Preview:
+    """What an application would cost: its schedule, the fee as the tenant charges it, and the APR."""
+
+    schedule: object
+    charges: cost.Charges
+    apr: Decimal | None
+
+    @property
+    def rows(self):
+        """(installment, service fee) per period."""
+        return tuple(zip(self.schedule.installments, self.charges.per_period))
+
+    @property
+    def total_payment(self) -> int:
+        return self.schedule.total_payment + sum(self.charges.per_period) + self.charges.at_start
+
+
+def _costed(tenant, amount: Money, schedule) -> Preview:
+    """The schedule with the tenant's fee and its APR; refused when the APR passes the tenant's cap."""
+    charged = cost.charges(tenant, amount.minor, len(schedule.installments))
+    apr = cost.apr_percent(tenant.business_date, schedule.installments, charged)
+    cap = tenant.max_annual_rate_percent
+    if apr is None or apr > cap:
+        raise LoanError("annual_rate_percent", _(
+            "With the platform's fee the annual cost (APR) would be ${apr}%, above this site's cap of ${cap}%.",
+            mapping={"apr": str(apr) if apr is not None else "—", "cap": str(cap)}))
+    return Preview(schedule, charged, apr)
+
+
+def preview_schedule(tenant, hooks, form: dict) -> Preview:
+    """The schedule, fee and APR an application's amount, rate, term and method would have (nothing is
+    saved); refused like the application when the rate or the APR passes the tenant's cap."""
     amount, rate, months = _terms(tenant, form)
     method = repayment_methods(hooks).get(form.get("repayment_method", ""))
     if method is None:
         raise LoanError("repayment_method", _("Choose one of the repayment methods offered for this loan type."))
-    return _schedule(tenant, method, amount, rate, months)
+    return _costed(tenant, amount, _schedule(tenant, method, amount, rate, months))
+
+
+def loan_apr(tenant, loan: Loan, schedule=None) -> Decimal | None:
+    """A loan's APR: from its installments and the fee it was disbursed with, or — before disbursement —
+    from the projected ``schedule`` and the tenant's fee as it stands."""
+    if loan.installments:
+        rows = sorted(loan.installments, key=lambda i: i.period)
+        charged = cost.Charges(loan.fee_mode or cost.DEFAULT_FEE_MODE, loan.borrower_fee,
+                               0 if loan.fee_mode == "installments" else loan.borrower_fee,
+                               tuple(i.service_fee for i in rows),
+                               loan.amount - (loan.borrower_fee if loan.fee_mode == "deducted" else 0))
+        return cost.apr_percent(loan.disbursed_on, rows, charged)
+    if schedule is None:
+        return None
+    charged = cost.charges(tenant, loan.amount, len(schedule.installments))
+    start = loan.deadline or tenant.business_date  # where schedule_for starts a projection
+    return cost.apr_percent(start, schedule.installments, charged)
 
 
 def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: bool = False) -> Loan:
@@ -272,7 +323,7 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
     method_code = form.get("repayment_method", "")
     if method_code not in loan_type.allowed_methods(enabled):
         raise LoanError("repayment_method", _("Choose one of the repayment methods offered for this loan type."))
-    _schedule(tenant, repayment_methods(hooks)[method_code], amount, rate, months)
+    _costed(tenant, amount, _schedule(tenant, repayment_methods(hooks)[method_code], amount, rate, months))
     if not 1 <= days <= 60:
         raise LoanError("fundraising_days", _("Raise the money in 1 to 60 days."))
     min_bid = _money(form.get("min_bid") or "50", tenant.currency, "min_bid")
@@ -474,13 +525,24 @@ def final_review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: s
                                       mapping={"frozen": str(Money(frozen, loan.currency)),
                                                "amount": str(Money(loan.amount, loan.currency))}))
     schedule = schedule_for(tenant, method, loan, start=tenant.business_date)
-    fee = _fee(loan.amount, _percent(tenant, "borrower_fee_percent", "0"))
-    disburse(Ledger(session, tenant.id), lenders=[(b.member_id, Money(b.amount, loan.currency)) for b in bids],
+    charged = cost.charges(tenant, loan.amount, len(schedule.installments))
+    ledger = Ledger(session, tenant.id)
+    borrower = Wallet(ledger, loan.borrower_id, loan.currency)
+    if charged.mode == "upfront" and borrower.funds().available < charged.fee:
+        raise LoanError("decision", _("The borrower's balance does not cover the fee of ${fee}, paid at "
+                                      "disbursement; they must recharge first.",
+                                      mapping={"fee": str(Money(charged.fee, loan.currency))}))
+    disburse(ledger, lenders=[(b.member_id, Money(b.amount, loan.currency)) for b in bids],
              borrower_id=loan.borrower_id, key=f"loan:{loan.id}:disburse", ref=f"loan:{loan.number}",
-             initiator=by, fee=Money(fee, loan.currency))
-    for row in schedule.installments:
+             initiator=by, fee=Money(charged.fee if charged.mode == "deducted" else 0, loan.currency))
+    if charged.mode == "upfront" and charged.fee:
+        # its own payment, from what the borrower held before the loan arrived (checked above)
+        ledger.post([Transfer(borrower.available, ledger.platform("fee_income", loan.currency),
+                              Money(charged.fee, loan.currency), "fee", f"loan:{loan.number}")],
+                    key=f"loan:{loan.id}:fee", initiator=by)
+    for row, service_fee in zip(schedule.installments, charged.per_period):
         session.add(Installment(tenant_id=tenant.id, loan_id=loan.id, period=row.period, due_date=row.due_date,
-                                principal=row.principal, interest=row.interest))
+                                principal=row.principal, interest=row.interest, service_fee=service_fee))
     for bid, share in zip(bids, schedule.share([b.amount for b in bids])):
         bid.status = "accepted"
         for row in share.installments:
@@ -488,7 +550,9 @@ def final_review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: s
                                 period=row.period, due_date=row.due_date, principal=row.principal,
                                 interest=row.interest))
     loan.status, loan.disbursed_on = "repaying", tenant.business_date
-    record(session, loan, "disbursed", by, amount=loan.amount, fee=fee, periods=len(schedule.installments))
+    loan.borrower_fee, loan.fee_mode = charged.fee, charged.mode
+    record(session, loan, "disbursed", by, amount=loan.amount, fee=charged.fee, fee_mode=charged.mode,
+           periods=len(schedule.installments))
 
 
 # The rest of the lifecycle, reachable from here too so callers keep one entry point (PEP 562: loaded on

@@ -14,7 +14,7 @@ from ..i18n import _
 from ..money import InvalidAmount, InvalidRate, parse_amount, parse_rate, whole_number
 from ..portal.tools import methods as repayment_methods
 from ..schedules import FIRST_START_DATE, LAST_START_DATE, MAX_TERM_MONTHS
-from . import services as loans
+from . import cost, services as loans
 from ..members.models import Member
 from .models import Bid, Loan, Payback
 
@@ -113,6 +113,17 @@ def _bidders(session, loan: Loan) -> dict[int, str]:
     return {m.id: m.masked_name or m.masked_phone for m in members}
 
 
+def _service_fees(tenant, loan, projected) -> tuple[int, ...]:
+    """The service fee of each period shown (empty when the loan charges none per installment)."""
+    if loan.installments:
+        fees = tuple(i.service_fee for i in sorted(loan.installments, key=lambda i: i.period))
+    elif projected is not None:
+        fees = cost.charges(tenant, loan.amount, len(projected.installments)).per_period
+    else:
+        fees = ()
+    return fees if any(fees) else ()
+
+
 @view_config(route_name="invest.loan", renderer="portal/loan.pt")
 def loan_page(request):
     """A loan's page: terms, borrower summary (masked), progress and countdown, schedule, bids, and the bid
@@ -133,7 +144,8 @@ def loan_page(request):
             "ends": fundraising_ends(tenant, loan), "seconds_left": seconds_left(tenant, loan),
             "days_left": (loan.deadline - tenant.business_date).days if loan.deadline else None,
             "schedule": loan.installments or (projected.installments if projected is not None else ()),
-            "bidders": _bidders(session, loan), "expected": None}
+            "bidders": _bidders(session, loan), "expected": None,
+            "apr": loans.loan_apr(tenant, loan, projected), "fees": _service_fees(tenant, loan, projected)}
     if request.method == "POST":
         if request.identity is None or request.identity.kind != "member":
             return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))

@@ -15,6 +15,10 @@ from .models import Payment, Withdrawal
 from .services import FundsError
 
 
+def recharge_return_path(request) -> str:
+    """Where a gateway sends the member back after paying: the recharge's status page, which only shows
+    the status (``REFERENCE`` stands for the recharge's reference)."""
+    return request.route_path("account.recharge_status", reference="REFERENCE")
 
 
 def _recharge_page(request, **extra):
@@ -36,8 +40,7 @@ def recharge(request):
     try:
         payment, instruction = services.start_recharge(
             request.dbsession, request.tenant, request.hooks, request.identity.user,
-            request.POST.get("gateway", ""), request.POST.get("amount", ""),
-            request.route_path("account.recharge_status", reference="REFERENCE"))
+            request.POST.get("gateway", ""), request.POST.get("amount", ""), recharge_return_path(request))
     except FundsError as error:
         return refuse(request, data, error)
     if instruction.kind == "redirect":
