@@ -204,7 +204,7 @@ def test_close_of_day_by_staff_with_a_second_factor_answers_the_clis_summary(wsg
     with db.transaction() as session:
         role = session.scalars(sa.select(Role).where(Role.code == "customer_service")).one()
         role.permissions = [*role.permissions, "loan.close_of_day"]
-    refused = client.post_json(DEMO, url, {"date": "2027-01-04"}, headers=no_code, status=403).json
+    refused = client.post_json(DEMO, url + "?_LOCALE_=en", {"date": "2027-01-04"}, headers=no_code, status=403).json
     assert refused["field"] == "Authorization" and "second factor" in refused["detail"]
     admin = staff_token(client, db, "admin-cod", "administrator")
     skipped = client.post_json(DEMO, url, {"date": "2027-01-05"}, headers=admin, status=422).json

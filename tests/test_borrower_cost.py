@@ -191,3 +191,24 @@ def test_the_borrow_preview_shows_the_fee_column_and_the_apr(wsgi_app, db, tenan
     with db.transaction() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Loan)) == 0
         assert session.get(Member, member_id).credit_line == 10_000_000
+
+
+def test_the_schedule_tool_charges_the_sites_fee_when_asked_as_the_borrow_page_does(client, db, tenants):
+    set_lending(db, borrower_fee_percent="1", borrower_fee_mode="installments")
+    body = {"method": "equal_installment", "principal": "30000.00", "annual_rate_percent": "12", "term_months": 6,
+            "start_date": "2027-01-04"}
+    plain = client.post_json(DEMO, "/api/v1/tools/schedule", body).json
+    assert plain["apr_percent"] == "12.00" and "fee" not in plain
+    costed = client.post_json(DEMO, "/api/v1/tools/schedule", {**body, "with_fees": True}).json
+    rows = costed["installments"]
+    assert [r["service_fee"] for r in rows] == ["50.00"] * 6
+    assert [r["payment"] for r in rows[:5]] == ["5226.45"] * 5  # 5,176.45 + 50.00
+    payments = [int(r["payment"].replace(".", "")) for r in rows]
+    assert (costed["fee"], costed["fee_mode"], costed["fee_at_start"]) == ("300.00", "installments", "0.00")
+    assert costed["total_payment"] == f"{sum(payments) / 100:.2f}"
+    assert costed["apr_percent"] == str(reference_apr(3_000_000, payments))
+    set_lending(db, borrower_fee_mode="upfront")
+    upfront = client.post_json(DEMO, "/api/v1/tools/schedule", {**body, "with_fees": True}).json
+    assert upfront["fee_at_start"] == "300.00" and upfront["installments"][0]["service_fee"] == "0.00"
+    assert upfront["apr_percent"] == str(reference_apr(2_970_000, [int(r["payment"].replace(".", ""))
+                                                                   for r in upfront["installments"]]))

@@ -247,8 +247,8 @@ def test_a_token_without_a_second_factor_cannot_move_money_and_one_with_it_can(w
 
     me = client.get(DEMO, "/api/v1/me", headers=old_token).json
     assert "loan.review" in me["permissions"] and "loan.final_review" not in me["permissions"]
-    refused = client.post_json(DEMO, f"/api/v1/admin/loans/{loan_id}/final-review", {"decision": "approve"},
-                               headers=old_token, status=403)
+    refused = client.post_json(DEMO, f"/api/v1/admin/loans/{loan_id}/final-review?_LOCALE_=en",
+                               {"decision": "approve"}, headers=old_token, status=403)
     assert refused.content_type == "application/problem+json"
     assert refused.json["field"] == "Authorization" and "second factor" in refused.json["detail"]
     assert loan_status(db, loan_id) == "full"

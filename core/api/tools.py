@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
-from ..apr import annual_percentage_rate
+from ..loans import cost
 from ..i18n import _
 from ..portal import tools as calc
 from ..schedules import DAY, MONTH
@@ -45,16 +45,19 @@ def schedule(request):
         result = calc.calculate(method, terms)
     except calc.CalculatorInput as invalid:
         raise Problem(invalid.errors) from None
-    return {**calc.schedule_json(result), "apr_percent": _apr_percent(terms, result)}
-
-
-def _apr_percent(terms, schedule) -> str | None:
-    """The schedule's annual cost to the borrower (percent, 2 decimals): the principal received at the
-    start, each installment's principal and interest paid on its due date; ``None`` when there is none."""
-    flows = [(terms.start_date, terms.principal.minor)]
-    flows += [(row.due_date, -(row.principal + row.interest)) for row in schedule.installments]
-    rate = annual_percentage_rate(terms.start_date, flows)
-    return None if rate is None else f"{rate:.2f}"
+    answer = calc.schedule_json(result)
+    periods = len(result.installments)
+    if body.get("with_fees"):  # the borrow page's preview: the site's fee as a loan would charge it
+        charged = cost.charges(request.tenant, terms.principal.minor, periods)
+        money = result.money
+        for row, installment, fee in zip(answer["installments"], result.installments, charged.per_period):
+            row.update(service_fee=str(money(fee)), payment=str(money(installment.payment + fee)))
+        answer.update(fee=str(money(charged.fee)), fee_mode=charged.mode, fee_at_start=str(money(charged.at_start)),
+                      total_payment=str(money(result.total_payment + charged.fee)))
+    else:  # the calculator: the schedule alone
+        charged = cost.Charges("installments", 0, 0, (0,) * periods, terms.principal.minor)
+    apr = cost.apr_percent(terms.start_date, result.installments, charged)
+    return {**answer, "apr_percent": None if apr is None else f"{apr:.2f}"}
 
 
 def includeme(config):

@@ -48,22 +48,30 @@
     }
     function render(data) {
       var body = out.querySelector("tbody");
+      var feeHead = out.querySelector("[data-fee-column]");
+      var withFee = !!(feeHead && data.installments.length && data.installments[0].service_fee &&
+                       data.installments.some(function (r) { return r.service_fee !== "0.00"; }));
+      if (feeHead) { feeHead.hidden = !withFee; }
       body.textContent = "";
       data.installments.forEach(function (r) {
         var tr = document.createElement("tr");
         cell(tr, r.period); cell(tr, r.due_date); cell(tr, r.principal, true); cell(tr, r.interest, true);
+        if (withFee) { cell(tr, r.service_fee, true); }
         cell(tr, r.payment, true);
         body.appendChild(tr);
       });
       out.querySelector("[data-total-interest]").textContent = data.total_interest;
       out.querySelector("[data-total-payment]").textContent = data.total_payment;
+      var apr = out.querySelector("[data-apr]");
+      if (apr) { apr.textContent = data.apr_percent ? data.apr_percent + "%" : "—"; }
       out.hidden = false;
       out.removeAttribute("data-error");
     }
     function update() {
       var body = {
         method: field("repayment_method"), principal: field("amount"),
-        annual_rate_percent: field("annual_rate_percent"), term_months: parseInt(field("term_months"), 10)
+        annual_rate_percent: field("annual_rate_percent"), term_months: parseInt(field("term_months"), 10),
+        with_fees: true
       };
       if (!body.method || !body.principal || !body.annual_rate_percent || !(body.term_months > 0)) { return; }
       fetch(form.getAttribute("data-preview"), {
