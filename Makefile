@@ -1,17 +1,21 @@
 # make demo — set up and serve the demo tenants on http://127.0.0.1:6543
 # make test — set up and run the whole test suite
+# make dist — build the sdist and the wheel into dist/
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= development.ini
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install catalogs migrate tenants accounts browser clean
+.PHONY: demo test install catalogs migrate tenants accounts browser dist clean
 
+# setuptools notes on every editable install that the checkout is imported in place:
+# expected with -e, so it stays off the screen like the rest of pip's output.
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip>=24" "setuptools<82" wheel
-	$(BIN)/pip install --quiet -e ".[test,postgres,redis]" -e examples/lendstack-flatrate
+	PYTHONWARNINGS="ignore:Editable installation" \
+	  $(BIN)/pip install --quiet -e ".[test,postgres,redis]" -e examples/lendstack-flatrate
 	touch $(STAMP)
 
 install: $(STAMP) catalogs
@@ -63,5 +67,9 @@ test: install browser
 	$(BIN)/lint-imports --config pyproject.toml
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The wheel carries the compiled catalogs; tests/test_wheel.py builds and boots one.
+dist: catalogs
+	$(BIN)/python -m build --no-isolation --outdir dist .
+
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) var build dist *.egg-info
