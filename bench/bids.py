@@ -45,7 +45,7 @@ from webtest.http import StopableWSGIServer  # noqa: E402
 from core import make_config  # noqa: E402
 from core.db import make_engine, scope_to_tenant, tm_session  # noqa: E402
 from core.ledger import Ledger, Wallet, verify  # noqa: E402
-from core.loans import services as loans  # noqa: E402
+import core.loans as loans  # noqa: E402
 from core.loans.models import Loan  # noqa: E402
 from core.members.models import Member  # noqa: E402
 from core.members.services import create_member  # noqa: E402

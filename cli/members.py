@@ -37,7 +37,7 @@ def create_member(env, slug, phone, legal_name, id_number, verified, credit_line
                 created = create(session, tenant, phone=phone, password=_password(), legal_name=legal_name,
                                  id_number=id_number, verified=verified)
                 if credit_line:
-                    from core.loans.services import LoanError, set_credit_line
+                    from core.loans import LoanError, set_credit_line
 
                     try:
                         set_credit_line(created, credit_line, tenant.currency, grade or None)

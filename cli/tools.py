@@ -25,6 +25,7 @@ def schedule(env, slug, method, principal, rate, months, days, start, as_json):
     """Print the repayment schedule of a loan."""
     from core.i18n import english
     from core.portal import tools as calc
+    from core.schedules import repayment_methods
     from core.tenancy.services import TenantNotFound, tenant_by_slug
 
     form = {"principal": principal, "annual_rate_percent": rate, "term_months": months,
@@ -32,7 +33,7 @@ def schedule(env, slug, method, principal, rate, months, days, start, as_json):
     try:
         with env.transaction() as session:
             tenant = tenant_by_slug(session, slug)
-            available = calc.methods(env.plugins.for_tenant(tenant))
+            available = repayment_methods(env.plugins.for_tenant(tenant))
             if method not in available:
                 raise BadInput(f"method: {method!r} is not enabled for {slug} "
                                f"(enabled: {', '.join(available) or 'none'})")

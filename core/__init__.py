@@ -85,7 +85,7 @@ def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Config
     config.include(".members")
     config.include(".payments.views")
     config.include(".sms")
-    config.include(".loans.views")
+    config.include(".loans")
     config.include(".content.views")
     config.include(".portal")
     config.include(".admin")

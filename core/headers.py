@@ -42,7 +42,7 @@ def add_security_headers(request, response, hsts: bool = False):
 
 
 def security_headers_tween_factory(handler, registry):
-    hsts = registry.settings.get("lendstack.secure_cookies", "false") == "true"
+    hsts = registry.settings_obj.secure_cookies  # an install behind HTTPS says so once, for cookies and HSTS
 
     def tween(request):
         try:

@@ -79,15 +79,22 @@ def lendstack_sms_providers(tenant):
 
 @hookspec
 def lendstack_tenant_applied(tenant, created):
-    """A tenant manifest was applied (``created`` is true the first time).
+    """A tenant manifest was applied (``lendstack tenant apply``, ``make demo``).
 
-    Runs inside the applying transaction; raising aborts the whole apply.
+    :param tenant: the tenant as the manifest left it (its enabled plugins only are told).
+    :param created: true the first time the tenant is applied, false on every update.
+    :returns: nothing. Runs inside the applying transaction; raising aborts the whole apply.
     """
 
 
 @hookspec
 def lendstack_sms_delivered(tenant, message):
-    """An SMS left through a provider; ``message`` is a :class:`core.sms.SmsView`."""
+    """An SMS left through a provider (a sign-up or reset code, a reminder …).
+
+    :param tenant: the tenant the text was sent for (its enabled plugins only are told).
+    :param message: a :class:`core.sms.SmsView` of the stored text: one-time codes in it are masked.
+    :returns: nothing. Runs in the delivery job's transaction, after the provider accepted the text.
+    """
 
 
 @hookspec

@@ -6,7 +6,9 @@ Hant mean Traditional; CN/SG, Hans and a bare ``zh`` mean Simplified.
 """
 from __future__ import annotations
 
+from pyramid.events import NewResponse
 from pyramid.i18n import TranslationStringFactory
+from pyramid.path import AssetResolver
 
 SUPPORTED_LOCALES = ("zh_Hant", "zh_Hans", "en")
 LOCALE_PARAM = "_LOCALE_"
@@ -76,11 +78,14 @@ def _remember_locale(event):
         )
 
 
+def catalog_paths(specs) -> list[str]:
+    """The folders of the catalogues ``specs`` name (``themes:default/locale`` or a path), for ``make_localizer``."""
+    resolver = AssetResolver()
+    return [resolver.resolve(spec).abspath() for spec in specs]
+
+
 def includeme(config):
-    from pyramid.events import NewResponse
-
-    from .themes import THEMES_DIR
-
+    """Locale negotiation, the catalogues named by ``lendstack.catalog_dirs``, and the remembered choice."""
     config.set_locale_negotiator(negotiate)
-    config.add_translation_dirs(str(THEMES_DIR / "default" / "locale"))
+    config.add_translation_dirs(*config.registry.settings_obj.catalog_dirs)
     config.add_subscriber(_remember_locale, NewResponse)

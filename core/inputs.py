@@ -314,10 +314,9 @@ def check_route_ids(request) -> None:
 def check_request(event) -> None:
     """The ``NewRequest`` subscriber: every check above, cheapest first."""
     request = event.request
-    settings = request.registry.settings
+    settings = request.registry.settings_obj
     check_address(request)
-    check_body(request, int(settings.get("lendstack.max_body_bytes", MAX_BODY_BYTES)),
-               int(settings.get("lendstack.max_json_bytes", MAX_JSON_BYTES)))
+    check_body(request, settings.max_body_bytes, settings.max_json_bytes)
     check_page(request)
     check_route_ids(request)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .money import Money
+from .plugin_registry import collect_by_code
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,8 @@ class LoanType:
         Core has already checked the repayment method against :meth:`allowed_methods`.
         """
         return []
+
+
+def loan_types(hooks) -> dict[str, LoanType]:
+    """The tenant's enabled loan types by code, in a stable order."""
+    return collect_by_code(hooks, "lendstack_loan_types")

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from . import jobs
 from .db import Base, SealedJSON, TenantOwned, utcnow
+from .settings import MailSettings
 
 OUTBOX_LOG = logging.getLogger("lendstack.outbox.mail")
 
@@ -75,22 +76,21 @@ def deliver_mail(tenant_id: int, message_id: int) -> None:
         message = session.get(MailMessage, message_id)
         if tenant is None or message is None or message.status in ("sent", "outbox"):
             return
-        settings = jobs.context.settings
-        host = settings.get("lendstack.mail.smtp_host")
-        if not host:
+        settings = MailSettings.from_ini(jobs.context.settings)
+        if not settings.smtp_host:
             OUTBOX_LOG.info("email to %s: %s\n%s", message.address, message.subject, message.delivered_body,
                             extra={"outbox_to": message.address, "outbox_text": message.delivered_body})
             message.status, message.sealed = "outbox", None
             return
         mail = EmailMessage()
-        mail["From"] = settings.get("lendstack.mail.sender", f"no-reply@{tenant.slug}.invalid")
+        mail["From"] = settings.sender_for(tenant.slug)
         mail["To"], mail["Subject"] = message.address, message.subject
         mail.set_content(message.delivered_body)
         # A failure raises: the transaction rolls back (the row stays queued) and huey retries.
-        with smtplib.SMTP(host, int(settings.get("lendstack.mail.smtp_port", 25)), timeout=20) as smtp:
-            if settings.get("lendstack.mail.smtp_starttls") == "true":
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
+            if settings.smtp_starttls:
                 smtp.starttls()
-            if settings.get("lendstack.mail.smtp_user"):
-                smtp.login(settings["lendstack.mail.smtp_user"], settings.get("lendstack.mail.smtp_password", ""))
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password)
             smtp.send_message(mail)
         message.status, message.sent_at, message.error, message.sealed = "sent", utcnow(), None, None

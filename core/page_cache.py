@@ -33,8 +33,10 @@ MAX_ENTRIES = 1024
 
 
 class PageCache:
-    def __init__(self, seconds: int, max_entries: int = MAX_ENTRIES):
-        self.lifetime_ns, self.max_entries = seconds * 1_000_000_000, max_entries
+    """Kept pages by key, each for ``seconds`` by ``clock`` (monotonic nanoseconds; tests pass their own)."""
+
+    def __init__(self, seconds: int, max_entries: int = MAX_ENTRIES, clock=time.monotonic_ns):
+        self.lifetime_ns, self.max_entries, self.clock = seconds * 1_000_000_000, max_entries, clock
         self._pages: OrderedDict[tuple, tuple[int, str, list, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -53,7 +55,7 @@ class PageCache:
             if entry is None:
                 return None
             stored, status, headers, body = entry
-            age = time.monotonic_ns() - stored
+            age = self.clock() - stored
             if age > self.lifetime_ns:
                 del self._pages[key]
                 return None
@@ -69,14 +71,14 @@ class PageCache:
             return
         headers = [(k, v) for k, v in response.headerlist if k.lower() != "content-length"]
         with self._lock:
-            self._pages[key] = (time.monotonic_ns(), response.status, headers, response.body)
+            self._pages[key] = (self.clock(), response.status, headers, response.body)
             self._pages.move_to_end(key)
             while len(self._pages) > self.max_entries:
                 self._pages.popitem(last=False)
 
 
 def page_cache_tween_factory(handler, registry):
-    seconds = int(registry.settings.get("lendstack.page_cache_seconds", 5))
+    seconds = registry.settings_obj.page_cache_seconds
     if seconds <= 0:
         return handler
     cache = registry["page_cache"] = PageCache(seconds)

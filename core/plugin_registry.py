@@ -197,3 +197,9 @@ class TenantHooks:
 
     def is_enabled(self, plugin_id: str) -> bool:
         return plugin_id in self.enabled
+
+
+def collect_by_code(hooks, hook_name: str) -> dict:
+    """The providers the tenant's enabled plugins return for ``hook_name`` (loan types, repayment methods,
+    gateways, SMS providers) by their ``code``, in code order: the one collector every provider type uses."""
+    return {provider.code: provider for provider in sorted(hooks.collect(hook_name), key=lambda p: p.code)}

@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .i18n import _, english
 from .money import Money, split_largest_remainder
+from .plugin_registry import collect_by_code
 
 MONTH = "month"
 DAY = "day"
@@ -190,3 +191,8 @@ class RepaymentMethod(abc.ABC):
     @abc.abstractmethod
     def rows(self, terms: LoanTerms):
         """Yield the :class:`Installment` rows for valid ``terms``."""
+
+
+def repayment_methods(hooks) -> dict[str, RepaymentMethod]:
+    """The tenant's enabled repayment methods by code, in a stable order."""
+    return collect_by_code(hooks, "lendstack_repayment_methods")

@@ -20,10 +20,12 @@ from dataclasses import dataclass
 
 import phonenumbers
 import sqlalchemy as sa
+from pyramid.response import Response
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import jobs
 from .db import Base, SealedJSON, TenantOwned, utcnow
+from .plugin_registry import collect_by_code
 
 PER_NUMBER_PER_HOUR = 10
 MASK = "******"  # how a one-time code reads wherever it is stored or shown
@@ -172,7 +174,8 @@ def shown(message: SmsMessage) -> SmsView:
 
 def providers(hooks) -> list[SmsProvider]:
     """The tenant's enabled providers in failover order."""
-    return sorted(hooks.collect("lendstack_sms_providers"), key=lambda p: (p.priority, p.code))
+    # by priority; a stable sort keeps code order among equals
+    return sorted(collect_by_code(hooks, "lendstack_sms_providers").values(), key=lambda p: p.priority)
 
 
 @jobs.huey.task(retries=3, retry_delay=30)
@@ -223,8 +226,6 @@ def apply_status(session, provider_code: str, status: SmsStatus) -> bool:
 
 def status_callback(request):
     """``POST /callbacks/sms/<provider>``: a provider's delivery report, checked by the provider."""
-    from pyramid.response import Response
-
     code = request.matchdict["provider"]
     provider = next((p for p in providers(request.hooks) if p.code == code), None)
     try:

@@ -1,10 +1,17 @@
-"""Helpers every template gets as ``h``: money, dates, navigation, locale links, assets."""
+"""Helpers every template gets as ``h``: money, dates, labels, navigation, locale links, assets.
+
+Shared layers never import a domain: each domain registers the label tables its
+templates show (``config.add_labels(loan_status=STATUS_LABELS)`` in its
+``includeme``) and the helpers here read them from the registry.
+"""
 from __future__ import annotations
 
-from babel.dates import format_date, format_datetime, get_timezone
+from collections.abc import Callable, Mapping
+
+from babel.dates import format_date, format_datetime, format_skeleton, get_day_names, get_timezone
 from babel.numbers import format_decimal
 
-from .i18n import LOCALE_PARAM, region_locale
+from .i18n import LOCALE_PARAM, _, region_locale
 from .money import Money
 
 LOCALE_NAMES = {"zh_Hant": "繁體中文", "zh_Hans": "简体中文", "en": "English"}
@@ -23,6 +30,44 @@ def add_nav(config, key, title, route_name, order=100, visible=None, area="porta
     )
 
 
+LABELS = "labels"
+"""The registry key of the label tables: ``{kind: {value: label}}``."""
+
+
+def add_labels(config, **tables: Mapping | Callable[[], Mapping] | str) -> None:
+    """Directive: register label tables by kind, ``config.add_labels(loan_status=STATUS_LABELS)``.
+
+    Each table maps a stored value (a status, a reason code) to its
+    translatable label; it may also be a callable returning such a mapping, or
+    a dotted name of either (``".models:STATUS_LABELS"``, resolved against the
+    calling package). Callables are called once, when the configuration is
+    committed. Two registrations of one kind are a configuration conflict,
+    reported at start-up.
+    """
+    for kind, table in tables.items():
+        config.action(("lendstack.labels", kind), _registration(config.registry, kind, config.maybe_dotted(table)))
+
+
+def _registration(registry, kind: str, table):
+    def register():
+        registry.setdefault(LABELS, {})[kind] = dict(table() if callable(table) else table)
+
+    return register
+
+
+def label(registry, kind: str, value: str):
+    """The label registered for ``value`` of ``kind``; the value itself when there is none.
+
+    A page shows a raw code rather than failing; tests/test_label_registry.py
+    checks that every kind the helpers below read is registered.
+    """
+    return registry.get(LABELS, {}).get(kind, {}).get(value, value)
+
+
+HELPER_KINDS = ("verification", "loan_status", "loan_event", "account_code", "transfer_reason", "funds_status")
+"""The kinds :class:`TemplateHelpers` reads by name; a domain registers each."""
+
+
 class TemplateHelpers:
     def __init__(self, request):
         self.request = request
@@ -35,41 +80,33 @@ class TemplateHelpers:
         """Translate a message (a ``_("…")`` TranslationString) into the request's locale."""
         return self.request.localizer.translate(message)
 
-    def verification_label(self, status: str):
-        from .members.models import VERIFICATION_LABELS
+    def label(self, kind: str, value: str):
+        """The label a domain registered for ``value`` of ``kind`` (see :func:`add_labels`)."""
+        return label(self.request.registry, kind, value)
 
-        return VERIFICATION_LABELS.get(status, status)
+    def verification_label(self, status: str):
+        return self.label("verification", status)
 
     def loan_status(self, status: str):
-        from .loans.models import STATUS_LABELS
-
-        return STATUS_LABELS.get(status, status)
+        """A loan's, bid's or installment's status as the portal names it."""
+        return self.label("loan_status", status)
 
     def loan_event(self, event: str):
-        from .loans.models import EVENT_LABELS
-
-        return EVENT_LABELS.get(event, event)
+        return self.label("loan_event", event)
 
     def account_code(self, code: str):
-        from .ledger.posting import ACCOUNT_LABELS
-
-        return ACCOUNT_LABELS.get(code, code)
+        return self.label("account_code", code)
 
     def transfer_reason(self, reason: str):
-        from .ledger.wallets import REASONS
-
-        return REASONS.get(reason, reason)
+        return self.label("transfer_reason", reason)
 
     def countdown_units(self):
         """The units a countdown ticks in, as a translated "d h m s" (days, hours, minutes, seconds)."""
-        from .i18n import _
-
         return _("d h m s")
 
     def funds_status(self, status: str):
-        from .payments.models import STATUS_LABELS
-
-        return STATUS_LABELS.get(status, status)
+        """A recharge's or withdrawal's status."""
+        return self.label("funds_status", status)
 
     def money_plain(self, minor: int, currency: str | None = None) -> str:
         """An amount as a form value: ``1234.50``, no symbol or grouping."""
@@ -84,14 +121,10 @@ class TemplateHelpers:
 
     def month_title(self, value) -> str:
         """A month as its locale writes it: 2027年1月, January 2027."""
-        from babel.dates import format_skeleton
-
         return format_skeleton("yMMMM", value, locale=region_locale(self.locale))
 
     def weekdays(self) -> list[str]:
         """Short weekday names, Monday first."""
-        from babel.dates import get_day_names
-
         names = get_day_names("abbreviated", locale=region_locale(self.locale))
         return [names[i] for i in range(7)]
 
@@ -165,3 +198,8 @@ class TemplateHelpers:
             "--brand-accent": self.tenant.brand("accent_color"),
         }
         return ";".join(f"{k}:{v}" for k, v in pairs.items() if v)
+
+
+def includeme(config):
+    """The ``add_labels`` directive every domain registers its label tables with."""
+    config.add_directive("add_labels", add_labels)

@@ -21,6 +21,8 @@ from pyramid.response import FileResponse
 
 import themes as _themes_package
 
+from .templating import TemplateHelpers
+
 THEMES_DIR = Path(_themes_package.__file__).parent
 DEFAULT_THEME = "default"
 STATIC_MAX_AGE = 3600
@@ -102,8 +104,6 @@ class ThemeRenderer:
 
 
 def template_globals(request, loader) -> dict:
-    from .templating import TemplateHelpers
-
     return {"theme": loader, "h": TemplateHelpers(request), "tenant": request.tenant}
 
 
@@ -133,7 +133,9 @@ def add_theme_static(config, path) -> None:
 
 
 def includeme(config):
+    """The ``.pt`` renderer through the tenant's theme chain, ``/static/``, and the template helpers' directives."""
     settings = config.registry.settings_obj
+    config.include(".templating")  # add_labels: domains included after this register the labels pages show
     config.registry["themes"] = ThemeSet(auto_reload=settings.reload_templates)
     config.add_renderer(".pt", ThemeRenderer)
     config.add_directive("add_theme_templates", add_theme_templates)

@@ -51,3 +51,35 @@ def test_plugins_use_only_the_public_core_api():
                 offences += [f"{path.relative_to(ROOT)} imports core.{a.name}"
                              for a in node.names if a.name not in core.__all__]
     assert offences == []
+
+
+def _module_level_functions(path):
+    return [node.name for node in ast.parse(path.read_text()).body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def test_no_module_in_core_answers_attributes_dynamically():
+    """A module-level ``__getattr__`` (PEP 562) hides where a name lives: import it from its module."""
+    offences = [str(path.relative_to(ROOT)) for path in (ROOT / "core").rglob("*.py")
+                if "__getattr__" in _module_level_functions(path)]
+    assert offences == []
+
+
+def test_no_core_module_imports_another_modules_private_names():
+    """A helper two modules need is public in a module both import (``_`` is the translation function)."""
+    offences = []
+    for path in (ROOT / "core").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                offences += [f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}.{a.name}"
+                             for a in node.names if a.name.startswith("_") and a.name != "_"
+                             and not a.name.startswith("__")]
+    assert offences == []
+
+
+def test_views_take_no_row_locks():
+    """State-changing services lock what they change (``core.loans.locked_loan`` and the like); views do not."""
+    views = [p for p in (ROOT / "core").rglob("*.py")
+             if p.name == "views.py" or p.parent.name in {"api", "admin", "portal", "operator"}]
+    offences = [str(path.relative_to(ROOT)) for path in views if "with_for_update" in path.read_text()]
+    assert offences == []

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.ledger import Ledger, Wallet, verify
-from core.loans import services as loans
+import core.loans as loans
 from core.loans.models import Bid, Installment, Loan, Payback
 from core.members.models import Member
 from core.money import Money

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from core.accounts.services import create_staff
 from core.db import scope_to_tenant
 from core.ledger import Ledger, Wallet, verify
-from core.loans import services as loans
+import core.loans as loans
 from core.loans.models import Installment, Loan
 from core.members.models import Member
 from core.members.services import create_member

@@ -9,7 +9,7 @@ from cli import main
 from core.accounts.services import create_staff
 from core.db import scope_to_tenant
 from core.ledger import Ledger, Wallet
-from core.loans import services as loans
+import core.loans as loans
 from core.loans.models import Bid, Installment, Loan, Payback
 from core.members.services import create_member
 from core.money import Money

@@ -6,44 +6,33 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+import core.loans as loans
+from core.db import scope_to_tenant
 from core.ledger import Ledger, Wallet, verify
-from core.loans import services as loans
 from core.loans.models import Installment, Loan, Payback
 from core.members.models import Member
 from core.money import Money
 from core.tenancy.services import tenant_by_slug
-from tests.helpers import PASSWORD, resident_id
+from tests import factories
+from tests.helpers import resident_id
 
-APPLICATION = {"loan_type": "credit", "title": "週轉資金借款", "amount": "10000.00", "annual_rate_percent": "12",
-               "term_months": "12", "repayment_method": "equal_installment", "fundraising_days": "5",
-               "min_bid": "100"}
+APPLICATION = factories.APPLICATION
 
 
 @pytest.fixture
 def people(db, tenants, plugins):
-    """A borrower and three lenders, verified, the lenders with 20,000.00 each."""
-    from core.members.services import create_member
-
-    ids = {}
+    """A borrower with a 50,000.00 credit line and three lenders with 20,000.00 each, all verified."""
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
-        for n, name in enumerate(("borrower", "lender1", "lender2", "lender3")):
-            member = create_member(session, demo, phone=f"1380013{n:04d}", password=PASSWORD, legal_name="王小明",
-                                   id_number=resident_id(100 + n), verified=True)
-            ids[name] = member.id
-            if name == "borrower":
-                member.credit_line = 5_000_000  # 50,000.00
-            else:
-                Wallet(Ledger(session, demo.id), member.id, "CNY").recharge(
-                    Money(2_000_000, "CNY"), key=f"seed:{name}", ref="test", initiator="test")
-    return ids
+        lenders = {f"lender{n}": factories.member(session, demo, f"1380013{n:04d}", id_number=resident_id(100 + n),
+                                                  balance=2_000_000).id for n in (1, 2, 3)}
+        borrower = factories.member(session, demo, "13800130000", id_number=resident_id(100), credit_line=5_000_000)
+        return {"borrower": borrower.id, **lenders}
 
 
 def in_demo(db, plugins, work):
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
-        from core.db import scope_to_tenant
-
         scope_to_tenant(session, demo.id)
         return work(session, demo, plugins.for_tenant(demo))
 
@@ -60,12 +49,9 @@ def available(db, member_id):
 
 
 def open_loan(db, plugins, people, **change):
-    def work(session, demo, hooks):
-        loan = loans.apply(session, demo, hooks, member(session, people["borrower"]), {**APPLICATION, **change})
-        loans.review(session, demo, hooks, loan, approve=True, reason="", by="staff:1")
-        return loan.id
-
-    return in_demo(db, plugins, work)
+    """The borrower's loan (:data:`APPLICATION` with ``change``), reviewed and open for bids; its id."""
+    return in_demo(db, plugins, lambda s, demo, h: factories.loan(s, demo, h, member(s, people["borrower"]),
+                                                                  "bidding", **change).id)
 
 
 def bid(db, plugins, loan_id, lender_id, amount, key):
@@ -213,7 +199,7 @@ def test_concurrent_bids_never_over_fund(db, plugins, people, backend):
     def worker(i):
         import transaction
 
-        from core.db import scope_to_tenant, tm_session
+        from core.db import tm_session
 
         barrier.wait()
         manager = transaction.TransactionManager(explicit=True)

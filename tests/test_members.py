@@ -13,38 +13,21 @@ from core.members.services import MemberError
 from core.sms import SmsMessage
 from core.tenancy.services import tenant_by_slug
 from tests.dev_outbox import OUTBOX
+from tests.helpers import PASSWORD, luhn_card, staff_client, submit
 
 DEMO = "demo.localhost"
 ACME = "acme.localhost"
-PASSWORD = "a long enough password"
 PHONE = "13800138000"
 
 
 def resident_id(prefix="11010519491231002"):
+    """``prefix`` (17 digits, any birth date) with its check digit: tests/helpers.py's ``resident_id`` picks the date."""
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     return prefix + "10X98765432"[sum(int(d) * w for d, w in zip(prefix, weights)) % 11]
 
 
 VALID_ID = resident_id()
-def luhn_complete(prefix):
-    """``prefix`` with the Luhn check digit appended."""
-    for digit in "0123456789":
-        if luhn_ok(prefix + digit):
-            return prefix + digit
-
-
-VALID_CARD = luhn_complete("622202100112345678")
-
-
-def submit(client, host, page, values, action=None, status="*"):
-    """Fill the page's main form and press its button (``action``: the value of the pressed button)."""
-    form = [f for f in page.forms.values() if f.method.lower() == "post" and "csrf_token" in f.fields
-            and not f.action.endswith("logout") and all(name in f.fields for name in values)][-1]
-    for key, value in values.items():
-        form[key] = value
-    if action:
-        return form.submit("action", value=action, extra_environ={"HTTP_HOST": host}, status=status)
-    return form.submit(extra_environ={"HTTP_HOST": host}, status=status)
+VALID_CARD = luhn_card("622202100112345678")
 
 
 @pytest.fixture(autouse=True)
@@ -222,25 +205,9 @@ def test_resident_id_and_card_checks():
 
 @pytest.fixture
 def staff(db, tenants, wsgi_app):
-    """Signed-in staff clients by role: administrator (with 2FA) and customer service."""
-    import pyotp
-
-    from tests.conftest import Client
-
-    clients = {}
-    with db.transaction() as session:
-        demo = tenant_by_slug(session, "demo")
-        secrets = {role: create_staff(session, demo, role.replace("_", "-"), PASSWORD, role).totp_secret
-                   for role in ("risk_officer", "customer_service", "auditor")}
-    for role, secret in secrets.items():
-        c = Client(wsgi_app)
-        page = c.get(DEMO, "/admin/login")
-        response = submit(c, DEMO, page, {"login": role.replace("_", "-"), "password": PASSWORD}, status=303)
-        if response.location.endswith("/verify"):
-            page = c.get(DEMO, "/admin/login/verify")
-            submit(c, DEMO, page, {"code": pyotp.TOTP(secret).now()}, status=303)
-        clients[role] = c
-    return clients
+    """Signed-in staff clients by role: risk officer, customer service and auditor."""
+    return {role: staff_client(wsgi_app, db, role.replace("_", "-"), role)
+            for role in ("risk_officer", "customer_service", "auditor")}
 
 
 def member_id(db, phone=PHONE):
@@ -456,18 +423,8 @@ def test_documents_are_checked_stored_privately_and_shown_to_permitted_staff(mem
 
 @pytest.fixture
 def admin(db, tenants, wsgi_app):
-    import pyotp
-
-    from tests.conftest import Client
-
-    with db.transaction() as session:
-        secret = create_staff(session, tenant_by_slug(session, "demo"), "boss", PASSWORD, "administrator").totp_secret
-    c = Client(wsgi_app)
-    page = c.get(DEMO, "/admin/login")
-    submit(c, DEMO, page, {"login": "boss", "password": PASSWORD}, status=303)
-    page = c.get(DEMO, "/admin/login/verify")
-    submit(c, DEMO, page, {"code": pyotp.TOTP(secret).now()}, status=303)
-    return c
+    """A signed-in administrator (password and code)."""
+    return staff_client(wsgi_app, db, "boss", "administrator")
 
 
 def test_staff_created_in_the_back_office_enrol_two_factor_at_first_sign_in(admin, wsgi_app, db):

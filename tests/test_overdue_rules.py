@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from core.db import scope_to_tenant
 from core.ledger import Ledger, Transfer, Wallet, verify
 from core.ledger.posting import TRANSFERS
-from core.loans import services as loans
+import core.loans as loans
 from core.loans.models import Loan, LoanEvent, Payback
 from core.members.models import Member
 from core.money import Money

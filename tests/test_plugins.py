@@ -162,12 +162,9 @@ def test_plugins_hear_of_loan_status_changes_and_posted_transfers(db, tenants, p
                                                                   apply_manifest, wsgi_app):
     import tomllib
 
-    from core.ledger import Ledger, Wallet
-    from core.loans import services as loans
-    from core.members.services import create_member
-    from core.money import Money
     from tenants.manifest import SHIPPED
-    from tests.helpers import PASSWORD, resident_id
+    from tests import factories
+    from tests.helpers import resident_id
 
     listener = registered(Listener())
     data = tomllib.loads((SHIPPED / "demo.toml").read_text())
@@ -176,22 +173,15 @@ def test_plugins_hear_of_loan_status_changes_and_posted_transfers(db, tenants, p
     assert wsgi_app.registry["plugins"] is plugins
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
-        borrower = create_member(session, demo, phone="13800137001", password=PASSWORD, legal_name="王小明",
-                                 id_number=resident_id(701), verified=True)
-        borrower.credit_line = 1_000_000
-        Wallet(Ledger(session, demo.id), borrower.id, "CNY").recharge(Money(100, "CNY"), key="seed", ref="t",
-                                                                      initiator="t")
-        hooks = plugins.for_tenant(demo)
-        loan = loans.apply(session, demo, hooks, borrower, {
-            "loan_type": "credit", "title": "聽事件的借款", "amount": "1000.00", "annual_rate_percent": "9",
-            "term_months": "3", "repayment_method": "equal_installment", "min_bid": "100"})
-        loans.review(session, demo, hooks, loan, approve=True, reason="", by="staff")
+        borrower = factories.member(session, demo, "13800137001", id_number=resident_id(701), credit_line=1_000_000,
+                                    balance=100)
+        loan = factories.loan(session, demo, plugins.for_tenant(demo), borrower, "bidding", title="聽事件的借款",
+                              amount="1000.00", annual_rate_percent="9", term_months="3")
         number = loan.number
         assert listener.statuses == []  # told when the transaction commits, with the change complete
     assert listener.statuses == [("demo", number, "submitted", "bidding", True)]
     assert listener.reasons == [("demo", ["recharge"])]
     with db.transaction() as session:  # acme has not enabled the listener
         acme = tenant_by_slug(session, "acme")
-        other = create_member(session, acme, phone="+12025550143", password=PASSWORD)
-        Wallet(Ledger(session, acme.id), other.id, "USD").recharge(Money(100, "USD"), key="seed", ref="t", initiator="t")
+        factories.member(session, acme, "+12025550143", verified=False, balance=100)
     assert len(listener.reasons) == 1

@@ -11,7 +11,7 @@ from core.accounts.models import AuditEvent, AuthSession, StaffUser
 from core.accounts.permissions import ensure_default_roles
 from core.accounts.services import create_group, create_staff
 from core.ledger import Ledger, Wallet
-from core.loans import services as loans
+import core.loans as loans
 from core.loans.models import Loan
 from core.members.models import Member
 from core.money import Money

@@ -165,10 +165,10 @@ def test_installed_wheel_is_what_python_imports(installed, tmp_path):
     python, site_packages, env = installed
     probe = succeeded(run([python, "-c", textwrap.dedent("""
         import json, sys
-        import cli, core, core.loans.services, plugins, tenants, themes
+        import cli, core, core.loans, plugins, tenants, themes
         from importlib.metadata import distribution
         print(json.dumps({
-            "files": [m.__file__ for m in (cli, core, core.loans.services, plugins, tenants, themes)],
+            "files": [m.__file__ for m in (cli, core, core.loans, plugins, tenants, themes)],
             "editable": [p for p in sys.path + list(sys.modules) if "__editable__" in p],
             "direct_url": distribution("lendstack").read_text("direct_url.json"),
         }))

@@ -184,18 +184,18 @@ def _auth_cookie(request, token: str | None) -> str:
 
 
 def includeme(config):
-    settings = config.get_settings()
-    secret = config.registry.settings_obj.secret
+    settings = config.registry.settings_obj
+    secret = settings.secret
     config.set_session_factory(SignedCookieSessionFactory(
         secret, cookie_name="lendstack_session", httponly=True, samesite="Lax",
         timeout=SESSION_IDLE_SECONDS, serializer=JSONSerializer(),
-        secure=config.registry.settings_obj.secure_cookies,
+        secure=settings.secure_cookies,
     ))
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())
     config.add_view_predicate("second_factor_refused", SecondFactorRefusedPredicate)
-    if settings.get("lendstack.argon2") == "cheapest":
+    if settings.argon2_cheapest:
         from .passwords import use_cheapest_profile
 
         use_cheapest_profile()

@@ -71,8 +71,7 @@ def recharges(request):
 
 @view_config(route_name="admin.recharge_review", request_method="POST", permission="funds.recharge.confirm")
 def recharge_review(request):
-    payment = request.dbsession.scalars(sa.select(Payment).where(Payment.id == int(request.matchdict["id"]))
-                                        .with_for_update()).first()
+    payment = services.locked_payment(request.dbsession, int(request.matchdict["id"]))
     if payment is None:
         raise HTTPNotFound()
     before = {"status": payment.status}
@@ -91,8 +90,7 @@ def recharge_review(request):
 @view_config(route_name="admin.recharge_query", request_method="POST", permission="funds.recharge.confirm")
 def recharge_query(request):
     """Ask the gateway about a pending recharge whose callback never came."""
-    payment = request.dbsession.scalars(sa.select(Payment).where(Payment.id == int(request.matchdict["id"]))
-                                        .with_for_update()).first()
+    payment = services.locked_payment(request.dbsession, int(request.matchdict["id"]))
     if payment is None:
         raise HTTPNotFound()
     try:
@@ -118,8 +116,7 @@ def withdrawals(request):
 @view_config(route_name="admin.withdrawal_decide", request_method="POST", permission="funds.withdraw.approve")
 def withdrawal_decide(request):
     session = request.dbsession
-    withdrawal = session.scalars(sa.select(Withdrawal).where(Withdrawal.id == int(request.matchdict["id"]))
-                                 .with_for_update()).first()
+    withdrawal = services.locked_withdrawal(session, int(request.matchdict["id"]))
     if withdrawal is None:
         raise HTTPNotFound()
     before = {"status": withdrawal.status}
@@ -178,8 +175,7 @@ def adjustments(request):
 @view_config(route_name="admin.adjustment_decide", request_method="POST", permission="funds.adjust")
 def adjustment_decide(request):
     session = request.dbsession
-    adjustment = session.scalars(sa.select(Adjustment).where(Adjustment.id == int(request.matchdict["id"]))
-                                 .with_for_update()).first()
+    adjustment = services.locked_adjustment(session, int(request.matchdict["id"]))
     if adjustment is None:
         raise HTTPNotFound()
     decision = request.POST.get("decision")

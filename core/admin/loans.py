@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from .. import audit
 from ..i18n import _
-from ..loans import services as loans
+from .. import loans
+from ..ledger import Ledger
+from ..loans import guarantors
 from ..loans.models import STATUSES, Loan, LoanEvent, Payback
-from ..portal.tools import methods as repayment_methods
 from ..members.models import Member
-from .views import newest_first
+from ..members.services import MemberError, clean_phone
+from ..schedules import repayment_methods
+from .views import PAGE_SIZE, newest_first, page_number
 
 
 @view_config(route_name="admin.loans", renderer="admin/loans.pt", permission="member.view")
@@ -35,8 +38,6 @@ def loan_or_404(request) -> Loan:
 
 def _reviewer_facts(request, loan: Loan, borrower: Member) -> dict:
     """What a reviewer weighs: the borrower's credit, their loans so far, the guarantor, the collateral."""
-    from ..loans import guarantors
-
     session = request.dbsession
     record = loans.borrower_history(session, borrower.id, excluding=loan.id)
     guarantor = None
@@ -86,8 +87,7 @@ def loan_detail(request):
              permission="loan.review")
 def loan_decide(request):
     """First review needs ``loan.review``; final review (which disburses) needs ``loan.final_review``."""
-    loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == int(request.matchdict["id"]))
-                                     .with_for_update()).first()
+    loan = loans.locked_loan(request.dbsession, int(request.matchdict["id"]))
     if loan is None:
         raise HTTPNotFound()
     stage, decision = request.POST.get("stage"), request.POST.get("decision")
@@ -95,17 +95,11 @@ def loan_decide(request):
     try:
         if stage == "guarantee":
             if not request.has_permission("loan.guarantee"):
-                from pyramid.httpexceptions import HTTPForbidden
-
                 raise HTTPForbidden()
-            from ..loans import guarantors
-
             guarantors.decide(request.dbsession, request.tenant, loan, accept=decision == "approve",
                               reference=request.POST.get("reason", ""), by=audit.actor_of(request))
         elif stage == "final":
             if not request.has_permission("loan.final_review"):
-                from pyramid.httpexceptions import HTTPForbidden
-
                 raise HTTPForbidden()
             loans.final_review(request.dbsession, request.tenant, request.hooks, loan, approve=decision == "approve",
                                reason=request.POST.get("reason", ""), by=audit.actor_of(request))
@@ -123,8 +117,7 @@ def loan_decide(request):
 @view_config(route_name="admin.loan_write_off", request_method="POST", renderer="admin/loan.pt",
              permission="loan.write_off")
 def loan_write_off(request):
-    loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == int(request.matchdict["id"]))
-                                     .with_for_update()).first()
+    loan = loans.locked_loan(request.dbsession, int(request.matchdict["id"]))
     if loan is None:
         raise HTTPNotFound()
     step, by = request.POST.get("step", "request"), audit.actor_of(request)
@@ -146,8 +139,6 @@ def loan_write_off(request):
 @view_config(route_name="admin.overdue", renderer="admin/overdue.pt", permission="member.view")
 def overdue_list(request):
     """逾期列表: every overdue installment, longest past due first, with what it owes and who advanced it."""
-    from .views import PAGE_SIZE, page_number
-
     page = page_number(request)
     rows = loans.overdue_rows(request.dbsession, request.tenant, limit=PAGE_SIZE + 1,
                               offset=(page - 1) * PAGE_SIZE)
@@ -157,16 +148,11 @@ def overdue_list(request):
 @view_config(route_name="admin.guarantors", renderer="admin/guarantors.pt", permission="loan.review")
 def guarantor_list(request):
     """Guarantor institutions with their quota used and deposit; create (loan.review) and fund (funds.adjust)."""
-    from ..ledger import Ledger
-    from ..loans import guarantors
-
     session, error = request.dbsession, None
     if request.method == "POST":
         try:
             if request.POST.get("fund"):
                 if not request.has_permission("funds.adjust"):
-                    from pyramid.httpexceptions import HTTPForbidden
-
                     raise HTTPForbidden()
                 guarantor = guarantors.find(session, request.POST["fund"])
                 if guarantor is None:
@@ -194,9 +180,6 @@ def guarantor_list(request):
 @view_config(route_name="admin.loan_new", renderer="admin/loan_new.pt", permission="loan.review")
 def loan_new(request):
     """Staff publish a loan for a member — the way instant loans (秒標) are offered as promotions."""
-    from ..members.services import MemberError, clean_phone
-    from ..portal.tools import methods as repayment_methods
-
     types = loans.loan_types(request.hooks)
     data = {"types": list(types.values()), "methods": repayment_methods(request.hooks), "errors": {},
             "form": dict(request.POST)}

@@ -11,7 +11,7 @@ from pyramid.view import view_config
 from .. import audit
 from ..i18n import _
 from ..ledger import Wallet
-from ..loans.services import GRADES
+from ..loans import GRADES, LoanError, set_credit_line
 from ..members import conduct, documents
 from ..members.models import Member, MemberDocument, Verification
 from ..money import whole_number
@@ -143,8 +143,6 @@ def member_points(request):
 @view_config(route_name="admin.member_credit_line", request_method="POST", renderer="admin/member.pt",
              permission="loan.credit_line")
 def member_credit_line(request):
-    from ..loans.services import LoanError, set_credit_line
-
     member = member_or_404(request)
     before = {"credit_line": member.credit_line, "credit_grade": member.credit_grade}
     try:
@@ -182,7 +180,7 @@ def member_document(request):
         MemberDocument.id == int(request.matchdict["doc"]), MemberDocument.member_id == member.id)).first()
     if document is None:
         raise HTTPNotFound()
-    path = documents.path_of(request.registry.settings, document)
+    path = documents.path_of(request.registry.settings_obj, document)
     if not path.is_file():
         raise HTTPNotFound()
     audit.record(request, "member.document.open", "member_document", document.id)

@@ -11,6 +11,7 @@ from ..accounts import totp
 from ..accounts.models import StaffUser
 from ..accounts.permissions import PERMISSIONS, ensure_default_roles
 from ..accounts.services import authenticate_staff, change_role_permissions
+from ..i18n import catalog_paths
 from ..backoffice import login_view, logout_view, pending_two_factor, throttle_message
 from ..i18n import _
 from ..members.models import Member, Verification
@@ -174,8 +175,6 @@ def sms_templates(request):
     from pyramid.i18n import make_localizer
 
     from .. import sms_templates as templates
-    from ..themes import THEMES_DIR
-
     error = None
     if request.method == "POST":
         if not request.has_permission("system.settings"):
@@ -194,7 +193,7 @@ def sms_templates(request):
             audit.record(request, "sms_template.save", "sms_template", f"{code}/{locale}", before,
                          {"body": saved.body} if saved is not None else None)
             return HTTPSeeOther(request.route_path("admin.sms_templates", _query={"saved": 1}))
-    translation_dirs = [str(THEMES_DIR / "default" / "locale")]
+    translation_dirs = catalog_paths(request.registry.settings_obj.catalog_dirs)
     rows = []
     for code in templates.DEFAULTS:
         for locale in request.tenant.locales:

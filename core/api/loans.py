@@ -8,10 +8,13 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..i18n import _
-from ..loans import services as loans
-from ..loans.models import STATUSES, Bid, Loan, Payback
+from .. import loans
+from ..loans import guarantors
+from ..loans.autoinvest import AutoInvestRule, save_rule
+from ..loans.models import Bid, Loan, Payback
+from ..members.models import Member
 from ..money import Money
-from ..portal.tools import methods as repayment_methods
+from ..schedules import repayment_methods
 from . import PREFIX, Problem, once
 
 API = {"renderer": "json", "openapi": True, "require_csrf": False}
@@ -59,15 +62,19 @@ def _installment_json(row, currency: str) -> dict:
 
 
 def _visible(request, loan_id: int) -> Loan:
-    """A published loan of this tenant (or the caller's own application); else 404."""
+    """A public loan of this tenant (or the caller's own application, or any loan for staff); else 404."""
     loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == loan_id)).first()
     identity = request.identity
     own = identity is not None and identity.kind == "member" and loan is not None \
         and loan.borrower_id == identity.principal_id
     staff = identity is not None and identity.kind == "staff"
-    if loan is None or (loan.status in ("submitted", "rejected") and not (own or staff)):
-        raise Problem({"id": _("There is no such loan.")}, status=404, title="Not Found")
+    if loan is None or not (loans.is_public(loan) or own or staff):
+        raise _no_such_loan()
     return loan
+
+
+def _no_such_loan() -> Problem:
+    return Problem({"id": _("There is no such loan.")}, status=404, title="Not Found")
 
 
 def _lifecycle(error: loans.LoanError):
@@ -77,10 +84,10 @@ def _lifecycle(error: loans.LoanError):
 @view_config(route_name="api.loans", request_method="GET", **API)
 def list_loans(request):
     status = request.params.get("status", "bidding")
-    if status not in STATUSES or status in ("submitted", "rejected"):
+    if status not in loans.PUBLIC_STATUSES:
         raise Problem({"status": _("Choose bidding, full, repaying, settled or failed.")}, status=400,
                       title="Bad request")
-    rows = request.dbsession.scalars(sa.select(Loan).where(Loan.status == status).order_by(Loan.id.desc())
+    rows = request.dbsession.scalars(loans.public_loans(Loan.status == status).order_by(Loan.id.desc())
                                      .options(selectinload(Loan.installments)).limit(200)).all()
     return {"loans": [loan_json(request, loan) for loan in rows]}
 
@@ -128,10 +135,9 @@ def repay(request):
 
 
 def _repay(request) -> dict:
-    loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == int(request.matchdict["id"]))
-                                     .with_for_update()).first()
+    loan = loans.locked_loan(request.dbsession, int(request.matchdict["id"]))
     if loan is None or loan.borrower_id != request.identity.principal_id:
-        raise Problem({"id": _("There is no such loan.")}, status=404, title="Not Found")
+        raise _no_such_loan()
     body = request.json_body if request.body else {}
     by = f"member:{loan.borrower_id}"
     try:
@@ -152,18 +158,15 @@ def _repay(request) -> dict:
 @view_config(route_name="api.guarantee", request_method="POST", permission="loan.guarantee", **API)
 def review(request):
     """First review, final review (which disburses: ``loan.final_review``), or the guarantor's answer."""
-    loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == int(request.matchdict["id"]))
-                                     .with_for_update()).first()
+    loan = loans.locked_loan(request.dbsession, int(request.matchdict["id"]))
     if loan is None:
-        raise Problem({"id": _("There is no such loan.")}, status=404, title="Not Found")
+        raise _no_such_loan()
     body = request.json_body
     stage = {"api.final_review": "final-review", "api.guarantee": "guarantee"}.get(request.matched_route.name,
                                                                                  "review")
     before = {"status": loan.status}
     try:
         if stage == "guarantee":
-            from ..loans import guarantors
-
             guarantors.decide(request.dbsession, request.tenant, loan, accept=body["decision"] == "approve",
                               reference=body.get("reason", ""), by=audit.actor_of(request))
         elif stage == "final-review":
@@ -213,8 +216,6 @@ def my_paybacks(request):
 
 @view_config(route_name="api.credit_line", request_method="PUT", permission="loan.credit_line", **API)
 def put_credit_line(request):
-    from ..members.models import Member
-
     member = request.dbsession.scalars(sa.select(Member).where(Member.id == int(request.matchdict["id"]))).first()
     if member is None:
         raise Problem({"id": _("There is no such member.")}, status=404, title="Not Found")
@@ -243,8 +244,6 @@ def _rule_json(rule, currency: str) -> dict:
 
 @view_config(route_name="api.me_autoinvest", request_method="GET", permission="member", **API)
 def get_autoinvest(request):
-    from ..loans.autoinvest import AutoInvestRule
-
     rule = request.dbsession.scalars(sa.select(AutoInvestRule).where(
         AutoInvestRule.member_id == request.identity.principal_id)).first()
     return _rule_json(rule, request.tenant.currency)
@@ -252,8 +251,6 @@ def get_autoinvest(request):
 
 @view_config(route_name="api.me_autoinvest", request_method="PUT", permission="member", **API)
 def put_autoinvest(request):
-    from ..loans.autoinvest import save_rule
-
     body = dict(request.json_body)
     body["enabled"] = "on" if body.get("enabled", True) else "off"
     try:

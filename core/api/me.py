@@ -2,12 +2,14 @@
 ``/api/v1/admin/close-of-day``: the same services as the site's pages and the ``lendstack`` command."""
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
+from .. import loans
 from ..ledger import Wallet
-from ..loans import services as loans
 from ..loans.models import Loan
 from ..members.models import BankCard
 from ..money import Money
@@ -136,8 +138,6 @@ def close_of_day(request):
 
 
 def _close(request) -> dict:
-    import datetime as dt
-
     day = dt.date.fromisoformat(request.json_body["date"])  # the document holds it to YYYY-MM-DD
     tenant = request.tenant
     try:

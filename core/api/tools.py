@@ -6,7 +6,7 @@ from pyramid.view import view_config
 from ..loans import cost
 from ..i18n import _
 from ..portal import tools as calc
-from ..schedules import DAY, MONTH
+from ..schedules import DAY, MONTH, repayment_methods
 from . import PREFIX, Problem
 
 API = {"renderer": "json", "openapi": True, "require_csrf": False}
@@ -21,7 +21,7 @@ def list_tools(request):
         "methods": [
             {"code": m.code, "name": translate(m.name), "description": translate(m.description or ""),
              "term_units": list(m.term_units)}
-            for m in calc.methods(request.hooks).values()
+            for m in repayment_methods(request.hooks).values()
         ],
     }
 
@@ -29,7 +29,7 @@ def list_tools(request):
 @view_config(route_name="api.tools.schedule", request_method="POST", **API)
 def schedule(request):
     body = request.json_body
-    method = calc.methods(request.hooks).get(body["method"])
+    method = repayment_methods(request.hooks).get(body["method"])
     if method is None:
         raise Problem({"method": _("Unknown or disabled repayment method.")})
     given = [f for f in ("term_months", "term_days") if body.get(f) is not None]

@@ -39,7 +39,8 @@ def _bounded(form: dict, field: str, limit: int) -> str:
     return text
 
 def images_dir(settings) -> Path:
-    return Path(settings.get("lendstack.var_dir", "var")) / "content"
+    """Where content images are kept, outside the web root (``settings``: the install's ``AppSettings``)."""
+    return settings.var_dir / "content"
 
 
 def image_path(settings, item: ContentItem) -> Path:

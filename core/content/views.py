@@ -48,7 +48,7 @@ def content_edit(request):
         return HTTPSeeOther(request.route_path("admin.content"))
     image = request.POST.get("image")
     try:
-        saved = services.save(request.dbsession, request.tenant, request.registry.settings, dict(request.POST),
+        saved = services.save(request.dbsession, request.tenant, request.registry.settings_obj, dict(request.POST),
                               image=image if hasattr(image, "file") else None, item=item,
                               by=audit.actor_of(request))
     except services.ContentError as error:
@@ -74,7 +74,7 @@ def content_image(request):
     item = _item_or_404(request)
     if not item.image_key or not (item.published or request.has_permission("content.publish")):
         raise HTTPNotFound()
-    path = services.image_path(request.registry.settings, item)
+    path = services.image_path(request.registry.settings_obj, item)
     if not path.is_file():
         raise HTTPNotFound()
     response = FileResponse(str(path), request=request, content_type=item.image_type)
@@ -84,6 +84,7 @@ def content_image(request):
 
 
 def includeme(config):
+    config.add_labels(content_kind=KIND_LABELS)
     route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
     route("admin.content", "/admin/content")
     route("admin.content_new", "/admin/content/new")

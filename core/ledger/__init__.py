@@ -13,6 +13,7 @@ from .models import (
 )
 from .posting import (
     ACCOUNT_CODES,
+    ACCOUNT_LABELS,
     GUARANTOR,
     LOAN,
     MEMBER,
@@ -30,7 +31,7 @@ from .verify import Breach, verify
 from .wallets import REASONS, Funds, Movement, Share, Wallet, disburse, pay_installment, shares_of
 
 __all__ = [
-    "ACCOUNT_CODES", "CREDITS_MUST_NOT_EXCEED_DEBITS", "DEBITS_MUST_NOT_EXCEED_CREDITS", "GUARANTOR", "LOAN",
+    "ACCOUNT_CODES", "ACCOUNT_LABELS", "CREDITS_MUST_NOT_EXCEED_DEBITS", "DEBITS_MUST_NOT_EXCEED_CREDITS", "GUARANTOR", "LOAN",
     "MEMBER",
     "PLATFORM", "Breach", "Entry", "Funds", "IdempotencyConflict", "InsufficientFunds", "InvalidTransfer",
     "Ledger", "LedgerAccount", "LedgerError", "LedgerTransfer", "Movement", "Posted", "REASONS", "Share",
@@ -39,7 +40,8 @@ __all__ = [
 
 
 def includeme(config):
-    """``request.ledger``: the request tenant's ledger in the request's transaction."""
+    """``request.ledger``: the request tenant's ledger in the request's transaction; account and reason labels."""
+    config.add_labels(account_code=ACCOUNT_LABELS, transfer_reason=REASONS)
 
     def ledger(request):
         if request.tenant is None:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from ..ledger import Ledger, Transfer, Wallet
 from ..money import Money, split_largest_remainder
 from .models import Installment, Loan, Payback
-from .services import _fee, _percent
+from .rules import lending_number, percent_of
 
 
 def _split(total: int, weights: list[int]) -> list[int]:
@@ -97,7 +97,7 @@ def lender_fees(tenant, loan: Loan, parts: list[LenderPart]) -> dict[int, int]:
     lender never pays more than it receives, whatever the tenant's percent
     did meanwhile). Call before the parts are settled.
     """
-    percent = _percent(tenant, "lender_fee_percent", "0")
+    percent = lending_number(tenant, "lender_fee_percent", "0")
     now: dict[int, int] = {}
     for part in parts:
         now[part.payback.bid_id] = now.get(part.payback.bid_id, 0) + part.interest
@@ -106,7 +106,7 @@ def lender_fees(tenant, loan: Loan, parts: list[LenderPart]) -> dict[int, int]:
         if payback.bid_id in received:
             received[payback.bid_id] += payback.paid_interest
     charged = {bid.id: bid.lender_fees for bid in loan.bids if bid.id in now}
-    return {bid_id: min(max(_fee(received[bid_id] + interest, percent) - charged[bid_id], 0), interest)
+    return {bid_id: min(max(percent_of(received[bid_id] + interest, percent) - charged[bid_id], 0), interest)
             for bid_id, interest in now.items()}
 
 

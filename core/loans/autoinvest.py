@@ -22,7 +22,10 @@ from ..ledger import Ledger, Wallet
 from ..members.models import Member
 from ..money import InvalidAmount, InvalidRate, Money, parse_amount, parse_rate, whole_number
 from .models import Loan
-from .services import GRADES, LoanError, bid_unit, grade_at_least, place_bid, record
+from .bidding import place_bid
+from .errors import LoanError
+from .records import record
+from .rules import GRADES, bid_unit, grade_at_least
 
 PRESETS = {
     # risk preference presets: (min rate, max rate, max term months, lowest borrower credit grade)

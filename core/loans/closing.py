@@ -19,8 +19,10 @@ from ..i18n import _
 from ..ledger import Ledger, Wallet
 from .models import ClosedDay, Installment, Loan
 from .overdue import OverdueTerms, accelerate, accrue_charges, overdue_terms
-from .repayment import _first_unpaid, _pay, _settle_if_paid, advance
-from .services import LoanError, _refund_all, record
+from .disbursement import refund_bids
+from .errors import LoanError
+from .records import record
+from .repayment import advance, first_unpaid, pay_installment
 
 
 def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int | None = None) -> dict:
@@ -58,7 +60,7 @@ def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int
                                .order_by(Loan.id)).all()
     for ids in batches(expiring):
         for loan in session.scalars(sa.select(Loan).where(Loan.id.in_(ids)).order_by(Loan.id)):
-            _refund_all(session, tenant_id, loan, "fundraising expired")
+            refund_bids(session, tenant_id, loan, "fundraising expired")
             loan.status = "failed"
             record(session, loan, "expired", "close-of-day")
             summary["expired"] += 1
@@ -92,15 +94,14 @@ def _close_installment(session, tenant, installment: Installment, day: dt.date, 
     loan = installment.loan
     if installment.status in ("paid", "written_off") or loan.status not in ("repaying", "defaulted"):
         return
-    if _first_unpaid(loan) is installment:
+    if first_unpaid(loan) is installment:
         available = Wallet(Ledger(session, tenant.id), loan.borrower_id, loan.currency).funds().available
         if available >= installment.owed:
-            _pay(session, tenant, loan, installment, installment.owed, by="close-of-day", day=day)
-            _settle_if_paid(session, loan, day)
+            pay_installment(session, tenant, loan, installment, installment.owed, by="close-of-day", day=day)
             summary["repaid"] += 1
             return
         if available > 0 and terms.collect_partial:
-            _pay(session, tenant, loan, installment, available, by="close-of-day", day=day)
+            pay_installment(session, tenant, loan, installment, available, by="close-of-day", day=day)
             summary["collected_part"] += 1
     if installment.status == "due":
         installment.status = "overdue"

@@ -20,7 +20,10 @@ from ..db import Base, TenantOwned, utcnow
 from ..i18n import _
 from ..ledger import GUARANTOR, Ledger, Transfer
 from ..money import InvalidAmount, Money, parse_positive, whole_number
+from .errors import LoanError
 from .models import Loan
+from .records import record
+from .standing import outstanding_principal
 
 
 MAX_ID = 2**31 - 1
@@ -56,15 +59,12 @@ def deposit_account(ledger: Ledger, guarantor_id: int, currency: str) -> int:
 
 def quota_used(session, guarantor_id: int) -> int:
     """Principal of the guarantor's active loans not yet repaid."""
-    from .services import outstanding_principal
-
     return outstanding_principal(session, Loan.loan_type == "guaranteed",
                                  Loan.type_data["guarantor_id"].as_string() == str(guarantor_id))
 
 
 def create(session, tenant, name: str, quota_text: str) -> Guarantor:
-    from .services import LoanError
-
+    """A new guarantor with its quota (the most principal it guarantees at once)."""
     name = (name or "").strip()
     if not 2 <= len(name) <= 120:
         raise LoanError("name", _("Give the guarantor's name."))
@@ -80,8 +80,6 @@ def create(session, tenant, name: str, quota_text: str) -> Guarantor:
 
 def fund(session, tenant, guarantor: Guarantor, amount_text: str, *, by: str) -> None:
     """Record money the guarantor deposited (received through the platform's bank, into clearing)."""
-    from .services import LoanError
-
     try:
         amount = parse_positive(amount_text, tenant.currency)
     except InvalidAmount as error:
@@ -111,8 +109,6 @@ def decide(session, tenant, loan: Loan, *, accept: bool, reference: str, by: str
     application) and needs the guarantee's reference (contract number);
     declining rejects the loan with the reason the borrower sees.
     """
-    from .services import LoanError, record
-
     if loan.status != "submitted" or guarantee_state(loan) != "pending":
         raise LoanError("decision", _("This loan is not waiting for a guarantor's decision."))
     reference = (reference or "").strip()
@@ -136,8 +132,6 @@ def decide(session, tenant, loan: Loan, *, accept: bool, reference: str, by: str
 
 def check(session, tenant, data: dict, amount: Money, *, excluding: int | None = None):
     """The guarantor a guaranteed application names, checked: exists, active, quota left."""
-    from .services import LoanError
-
     guarantor = find(session, data.get("guarantor_id"))
     if guarantor is None or guarantor.tenant_id != tenant.id or not guarantor.active:
         raise LoanError("guarantor_id", _("Choose one of the guarantors offered."))

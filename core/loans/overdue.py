@@ -23,7 +23,8 @@ from ..money import Money
 from ..schedules import round_minor
 from .allocation import lender_parts, paybacks_of
 from .models import Installment, Loan
-from .services import _percent, record
+from .records import record
+from .rules import lending_number
 
 ONE_DAY = dt.timedelta(days=1)
 DEFAULT_CAP_PERCENT = "24"
@@ -49,13 +50,13 @@ class OverdueTerms:
 
 def overdue_terms(tenant) -> OverdueTerms:
     lending = tenant.lending or {}
-    return OverdueTerms(_percent(tenant, "penalty_rate_percent_per_day", "0.05"),
+    return OverdueTerms(lending_number(tenant, "penalty_rate_percent_per_day", "0.05"),
                         lending.get("penalty_base", "principal"),
-                        _percent(tenant, "overdue_charges_cap_percent", DEFAULT_CAP_PERCENT),
+                        lending_number(tenant, "overdue_charges_cap_percent", DEFAULT_CAP_PERCENT),
                         Money.parse(str(lending.get("late_fee", "0")), tenant.currency).minor,
-                        int(_percent(tenant, "advance_after_days", "0")),
+                        int(lending_number(tenant, "advance_after_days", "0")),
                         _flag(lending, "reserve_advances", False),
-                        int(_percent(tenant, "accelerate_after_days", "90")),
+                        int(lending_number(tenant, "accelerate_after_days", "90")),
                         _flag(lending, "collect_partial", True))
 
 

@@ -20,10 +20,14 @@ from ..money import Money
 from .allocation import (Allocation, Payment, allocate, charge_lender_fees, lender_fees, lender_parts,
                          paybacks_of as _paybacks, settle)
 from .models import Installment, Loan, LoanEvent, Payback
-from .services import LoanError, _fee, _money, _percent, record
+from .errors import LoanError, positive_amount
+from .guarantors import deposit_account
+from .records import record
+from .rules import lending_number, percent_of
 
 
-def _first_unpaid(loan: Loan) -> Installment | None:
+def first_unpaid(loan: Loan) -> Installment | None:
+    """The loan's earliest installment neither paid nor written off (``None``: none is left)."""
     return next((i for i in loan.installments if i.status not in ("paid", "written_off")), None)
 
 
@@ -45,8 +49,9 @@ def _add_part(session, tenant, loan: Loan, payment: Payment, due: Installment, p
 def _pay(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str, day: dt.date) -> Allocation:
     """One ledger post paying ``amount`` (at most what is owed) of ``due``; the paybacks follow.
 
-    Callers hold the loan's row lock (the pages and the API select it ``FOR UPDATE``, close of day locks
-    each chunk's loans), so the installment's state the key is derived from cannot change under them.
+    Callers hold the loan's row lock (the pages and the API take it with :func:`~.records.locked_loan`,
+    close of day locks each chunk's loans), so the installment's state the key is derived from cannot
+    change under them.
     """
     ledger = Ledger(session, tenant.id)
     part = allocate(due, amount)
@@ -76,6 +81,15 @@ def _pay(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str,
     return part
 
 
+def pay_installment(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str,
+                    day: dt.date) -> Allocation:
+    """Pay ``amount`` (at most what it owes) of the installment ``due`` from the borrower's balance, and settle
+    the loan once every installment is paid (close of day's collection). The caller holds the loan's lock."""
+    part = _pay(session, tenant, loan, due, amount, by=by, day=day)
+    _settle_if_paid(session, loan, day)
+    return part
+
+
 def _settle_if_paid(session, loan: Loan, day: dt.date) -> None:
     if all(i.status == "paid" for i in loan.installments):
         loan.status, loan.settled_on = "settled", day
@@ -88,7 +102,7 @@ def _settle_if_paid(session, loan: Loan, day: dt.date) -> None:
 def _check_repaying(loan: Loan) -> Installment:
     if loan.status not in ("repaying", "defaulted"):
         raise LoanError("loan", _("This loan is not being repaid."))
-    due = _first_unpaid(loan)
+    due = first_unpaid(loan)
     if due is None:
         raise LoanError("loan", _("Every installment is paid."))
     return due
@@ -130,7 +144,7 @@ def repay(session, tenant, loan: Loan, amount_text, *, by: str, on: dt.date | No
     late fee, penalty and service fee before its interest before its principal. Refuses more than the loan owes
     now (early payoff has its own rule). Returns what was paid, in minor units."""
     due = _check_repaying(loan)
-    amount = _money(amount_text, loan.currency, "amount").minor
+    amount = positive_amount(amount_text, loan.currency, "amount").minor
     day = on or tenant.business_date
     owed_now = sum(i.owed for i in loan.installments if i.status not in ("paid", "written_off")
                    and (i is due or i.due_date <= day))
@@ -142,7 +156,7 @@ def repay(session, tenant, loan: Loan, amount_text, *, by: str, on: dt.date | No
         raise LoanError("amount", _("Your available balance is not enough."))
     left = amount
     while left:
-        due = _first_unpaid(loan)
+        due = first_unpaid(loan)
         left -= _pay(session, tenant, loan, due, min(left, due.owed), by=by, day=day).total
     _settle_if_paid(session, loan, day)
     return amount
@@ -151,8 +165,6 @@ def repay(session, tenant, loan: Loan, amount_text, *, by: str, on: dt.date | No
 def _advancer(ledger: Ledger, loan: Loan) -> int:
     """Who advances an overdue installment: the loan's guarantor, else the platform's risk reserve."""
     if loan.type_data.get("guarantor_id"):
-        from .guarantors import deposit_account
-
         return deposit_account(ledger, int(loan.type_data["guarantor_id"]), loan.currency)
     return ledger.platform("risk_reserve", loan.currency)
 
@@ -176,8 +188,8 @@ def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) 
     unpaid = [i for i in loan.installments if i.status not in ("paid", "written_off")]
     current = next((i for i in unpaid if i.due_date > day), None)  # the period running on ``day``
     charged = {i.period for i in unpaid if i is current or i.due_date <= day}
-    prepayment_fee = _fee(sum(i.unpaid_principal for i in unpaid if i.due_date > day),
-                          _percent(tenant, "prepayment_fee_percent", "0"))
+    prepayment_fee = percent_of(sum(i.unpaid_principal for i in unpaid if i.due_date > day),
+                                lending_number(tenant, "prepayment_fee_percent", "0"))
     ledger = Ledger(session, tenant.id)
     payment = Payment(ledger, loan, Wallet(ledger, loan.borrower_id, loan.currency).available,
                       f"loan:{loan.number}:payoff")

@@ -23,13 +23,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import jobs
 from ..db import Base, TenantOwned, utcnow
+from ..i18n import catalog_paths
 from ..members.models import Member
 from ..money import Money
+from ..settings import DEFAULT_CATALOG_DIRS, split_list
 from ..sms import SmsError
 from ..sms_templates import queue
 from ..tenancy.models import Tenant
 from .models import Installment, Loan
-from .services import LoanError, close_of_day
+from .closing import close_of_day
+from .errors import LoanError
 
 log = logging.getLogger(__name__)
 QUIET_FROM, QUIET_UNTIL = 21, 9
@@ -49,9 +52,9 @@ class ReminderSent(TenantOwned, Base):
 
 
 def _localizer(locale: str):
-    from ..themes import THEMES_DIR
-
-    return make_localizer(locale, [str(THEMES_DIR / "default" / "locale")])
+    """A localizer for ``locale`` from the catalogues the install's settings name (jobs have no request)."""
+    return make_localizer(locale, catalog_paths(split_list(jobs.context.settings.get("lendstack.catalog_dirs"))
+                                                or DEFAULT_CATALOG_DIRS))
 
 
 def send_reminders(session, tenant, now: dt.datetime) -> int:

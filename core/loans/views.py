@@ -1,6 +1,7 @@
 """Portal pages of the lifecycle: invest (我要投資), borrow (我要借款), my loans and my bids."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 import uuid
@@ -10,13 +11,22 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
-from ..i18n import _
-from ..money import InvalidAmount, InvalidRate, parse_amount, parse_rate, whole_number
-from ..portal.tools import methods as repayment_methods
-from ..schedules import FIRST_START_DATE, LAST_START_DATE, MAX_TERM_MONTHS
-from . import cost, services as loans
+from ..loan_types import loan_types
 from ..members.models import Member
+from ..money import InvalidAmount, InvalidRate, parse_amount, parse_rate, whole_number
+from ..schedules import FIRST_START_DATE, LAST_START_DATE, MAX_TERM_MONTHS, repayment_methods
+from . import cost
+from .application import apply, preview_schedule
+from .autoinvest import PRESETS, AutoInvestRule, save_rule
+from .bidding import accept_partial, parse_bid, place_bid
+from .errors import LoanError
+from .guarantors import Guarantor
 from .models import Bid, Loan, Payback
+from .projection import expected_payback, loan_apr, schedule_for
+from .records import locked_loan
+from .repayment import pay_off, repay, repay_installments
+from .rules import GRADES, bid_unit, partial_funding, public_loans
+from .standing import borrower_history, borrower_profile
 
 TABS = {"bidding": ("bidding",), "review": ("full",), "repaying": ("repaying",), "settled": ("settled",)}
 PER_PAGE = 20
@@ -33,8 +43,8 @@ def invest(request):
     """The four tabs of 我要投資 with filters (type, rate, term, amount), sorting and pages."""
     params = request.params
     tab = params.get("tab", "bidding") if params.get("tab") in TABS else "bidding"
-    query = sa.select(Loan).where(Loan.status.in_(TABS[tab]))
-    types = loans.loan_types(request.hooks)
+    query = public_loans(Loan.status.in_(TABS[tab]))
+    types = loan_types(request.hooks)
     if params.get("type") in types:
         query = query.where(Loan.loan_type == params["type"])
     query = query.where(*_filters(params, request.tenant.currency))
@@ -78,9 +88,7 @@ def _filters(params, currency: str) -> list:
 
 
 def _loan_by_number(request) -> Loan:
-    loan = request.dbsession.scalars(sa.select(Loan).where(Loan.number == request.matchdict["number"],
-                                                           Loan.status != "submitted",
-                                                           Loan.status != "rejected")).first()
+    loan = request.dbsession.scalars(public_loans(Loan.number == request.matchdict["number"])).first()
     if loan is None:
         raise HTTPNotFound()
     return loan
@@ -131,38 +139,38 @@ def loan_page(request):
     loan = _loan_by_number(request)
     session, tenant = request.dbsession, request.tenant
     borrower = session.get(Member, loan.borrower_id)
-    loan_type = loans.loan_types(request.hooks).get(loan.loan_type)
+    loan_type = loan_types(request.hooks).get(loan.loan_type)
     method = repayment_methods(request.hooks).get(loan.repayment_method)
     # before disbursement, the schedule the method projects (shown, and shared out for a bid's payback)
-    projected = loans.schedule_for(tenant, method, loan) if method is not None and not loan.installments else None
+    projected = schedule_for(tenant, method, loan) if method is not None and not loan.installments else None
     data = {"loan": loan, "errors": {}, "form": dict(request.POST),
-            "key": request.POST.get("key") or uuid.uuid4().hex, "unit": loans.bid_unit(tenant),
+            "key": request.POST.get("key") or uuid.uuid4().hex, "unit": bid_unit(tenant),
             "percent": loan.funded * 100 // loan.amount, "loan_type": loan_type, "method": method,
             "borrower": {"name": borrower.masked_name or borrower.masked_phone,
                          "grade": borrower.credit_grade, "verified": borrower.is_verified,
-                         "since": borrower.created_at, **loans.borrower_history(session, borrower.id)},
+                         "since": borrower.created_at, **borrower_history(session, borrower.id)},
             "ends": fundraising_ends(tenant, loan), "seconds_left": seconds_left(tenant, loan),
             "days_left": (loan.deadline - tenant.business_date).days if loan.deadline else None,
             "schedule": loan.installments or (projected.installments if projected is not None else ()),
             "bidders": _bidders(session, loan), "expected": None,
-            "apr": loans.loan_apr(tenant, loan, projected), "fees": _service_fees(tenant, loan, projected)}
+            "apr": loan_apr(tenant, loan, projected), "fees": _service_fees(tenant, loan, projected)}
     if request.method == "POST":
         if request.identity is None or request.identity.kind != "member":
             return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))
         if not request.POST.get("confirm"):  # first step: show what the bid would bring
             try:
-                amount = loans.parse_bid(tenant, loan, request.POST.get("amount", ""))
-            except loans.LoanError as error:
+                amount = parse_bid(tenant, loan, request.POST.get("amount", ""))
+            except LoanError as error:
                 data["errors"] = {error.field: error.message}
                 request.response.status = 400
                 return data
-            data["expected"] = loans.expected_payback(tenant, projected, loan, amount)
+            data["expected"] = expected_payback(tenant, projected, loan, amount)
             data["amount"] = amount
             return data
         try:
-            loans.place_bid(request.dbsession, request.tenant, request.hooks, loan.id, request.identity.user,
+            place_bid(request.dbsession, request.tenant, request.hooks, loan.id, request.identity.user,
                             request.POST.get("amount", ""), key=request.POST.get("key") or uuid.uuid4().hex)
-        except loans.LoanError as error:
+        except LoanError as error:
             data["errors"] = {error.field: error.message}
             request.response.status = 400
             return data
@@ -174,7 +182,7 @@ def loan_page(request):
 def borrow(request):
     """我要借款: the tenant's loan types, each explaining itself; then the chosen type's form, whose
     "preview" button (and, with the page's script, every change) shows the schedule before applying."""
-    offered = {code: t for code, t in loans.loan_types(request.hooks).items() if not t.staff_only}
+    offered = {code: t for code, t in loan_types(request.hooks).items() if not t.staff_only}
     guarantors = _guarantors(request) if any(t.needs_guarantor for t in offered.values()) else []
     types = {code: t for code, t in offered.items() if guarantors or not t.needs_guarantor}  # none yet: not offered
     form = dict(request.POST) if request.method == "POST" else {}
@@ -185,7 +193,7 @@ def borrow(request):
     data = {"types": list(types.values()), "chosen": chosen, "methods": _methods_for(request, chosen),
             "errors": {}, "guarantors": guarantors if chosen and chosen.needs_guarantor else [],
             "form": form or {"fundraising_days": "7", "min_bid": "50"}, "preview": None,
-            "profile": loans.borrower_profile(request.dbsession, request.tenant, member)
+            "profile": borrower_profile(request.dbsession, request.tenant, member)
             if member is not None and member.is_verified else None}
     if request.method != "POST" or chosen is None:
         return data
@@ -193,14 +201,14 @@ def borrow(request):
         return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))
     if request.POST.get("preview"):
         try:
-            data["preview"] = loans.preview_schedule(request.tenant, request.hooks, form)
-        except loans.LoanError as error:
+            data["preview"] = preview_schedule(request.tenant, request.hooks, form)
+        except LoanError as error:
             data["errors"] = {error.field: error.message}
             request.response.status = 400
         return data
     try:
-        loan = loans.apply(request.dbsession, request.tenant, request.hooks, member, form)
-    except loans.LoanError as error:
+        loan = apply(request.dbsession, request.tenant, request.hooks, member, form)
+    except LoanError as error:
         data["errors"] = {error.field: error.message}
         request.response.status = 400
         return data
@@ -216,8 +224,6 @@ def _methods_for(request, loan_type) -> dict:
 
 
 def _guarantors(request):
-    from .guarantors import Guarantor
-
     return request.dbsession.scalars(sa.select(Guarantor).where(Guarantor.active.is_(True))
                                      .order_by(Guarantor.name)).all()
 
@@ -227,25 +233,23 @@ def my_loans(request):
     member = request.identity.user
     error = None
     if request.method == "POST":
-        loan = request.dbsession.scalars(sa.select(Loan).where(Loan.number == request.POST.get("loan", ""),
-                                                               Loan.borrower_id == member.id)
-                                         .with_for_update()).first()
+        loan = locked_loan(request.dbsession, number=request.POST.get("loan", ""), borrower_id=member.id)
         if loan is None:
             raise HTTPNotFound()
         try:
             if request.POST.get("accept_partial"):
-                loans.accept_partial(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
+                accept_partial(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
             elif request.POST.get("payoff"):
-                loans.pay_off(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
+                pay_off(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
             elif request.POST.get("amount"):
-                loans.repay(request.dbsession, request.tenant, loan, request.POST["amount"], by=f"member:{member.id}")
+                repay(request.dbsession, request.tenant, loan, request.POST["amount"], by=f"member:{member.id}")
             else:
                 try:
                     count = int(request.POST.get("installments") or 1)
                 except ValueError:
                     count = 0  # refused below, by field
-                loans.repay_installments(request.dbsession, request.tenant, loan, count, by=f"member:{member.id}")
-        except loans.LoanError as failure:
+                repay_installments(request.dbsession, request.tenant, loan, count, by=f"member:{member.id}")
+        except LoanError as failure:
             error = failure.message
             request.response.status = 400
         else:
@@ -253,7 +257,7 @@ def my_loans(request):
     rows = request.dbsession.scalars(sa.select(Loan).where(Loan.borrower_id == member.id)
                                      .order_by(Loan.id.desc())).all()
     return {"loans": rows, "error": error, "applied": request.params.get("applied"),
-            "partial_minimum": loans.partial_funding(request.tenant)}
+            "partial_minimum": partial_funding(request.tenant)}
 
 
 @view_config(route_name="account.bids", renderer="account/bids.pt", permission="member")
@@ -272,8 +276,6 @@ def my_bids(request):
 @view_config(route_name="account.calendar", renderer="account/calendar.pt", permission="member")
 def payback_calendar(request):
     """回款日曆: a month of expected and received paybacks, day by day, and the months ahead."""
-    import calendar
-
     member, session, today = request.identity.user, request.dbsession, request.tenant.business_date
     first = _calendar_month(request.params.get("month", "")) or today.replace(day=1)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
@@ -315,12 +317,10 @@ def _calendar_month(text: str) -> dt.date | None:
 
 @view_config(route_name="account.autoinvest", renderer="account/autoinvest.pt", permission="member")
 def autoinvest(request):
-    from .autoinvest import PRESETS, AutoInvestRule, save_rule
-
     member = request.identity.user
     rule = request.dbsession.scalars(sa.select(AutoInvestRule).where(AutoInvestRule.member_id == member.id)).first()
-    data = {"rule": rule, "errors": {}, "presets": PRESETS, "types": loans.loan_types(request.hooks),
-            "grades": loans.GRADES,
+    data = {"rule": rule, "errors": {}, "presets": PRESETS, "types": loan_types(request.hooks),
+            "grades": GRADES,
             "saved": request.params.get("saved"), "form": dict(request.POST)}
     if request.method == "POST":
         form = dict(request.POST)
@@ -328,29 +328,10 @@ def autoinvest(request):
         form["enabled"] = request.POST.get("enabled", "off")
         try:
             save_rule(request.dbsession, request.tenant, member, form, offered_types=data["types"])
-        except loans.LoanError as error:
+        except LoanError as error:
             data["errors"] = {error.field: error.message}
             request.response.status = 400
             return data
         return HTTPSeeOther(request.route_path("account.autoinvest", _query={"saved": 1}))
     return data
 
-
-def includeme(config):
-    from . import schedule_jobs  # noqa: F401 - registers the hourly close-of-day and reminder task
-
-    route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
-    route("invest.index", "/invest")
-    route("invest.loan", "/invest/{number}")
-    route("borrow.index", "/borrow")
-    route("account.loans", "/account/loans")
-    route("account.bids", "/account/bids")
-    route("account.autoinvest", "/account/autoinvest")
-    route("account.calendar", "/account/calendar")
-    config.add_nav("invest", _("Invest"), "invest.index", order=20)
-    config.add_nav("borrow", _("Borrow"), "borrow.index", order=30)
-    config.add_nav("account.loans", _("My loans"), "account.loans", order=7, area="account")
-    config.add_nav("account.bids", _("My investments"), "account.bids", order=8, area="account")
-    config.add_nav("account.calendar", _("Payback calendar"), "account.calendar", order=9, area="account")
-    config.add_nav("account.autoinvest", _("Auto-invest"), "account.autoinvest", order=10, area="account")
-    config.scan(".views")

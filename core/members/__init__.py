@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..i18n import _
+from .models import VERIFICATION_LABELS
 
 
 def _is_member(request) -> bool:
@@ -9,6 +10,7 @@ def _is_member(request) -> bool:
 
 
 def includeme(config):
+    config.add_labels(verification=VERIFICATION_LABELS)
     route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
     route("member.register", "/register")
     route("member.login", "/login")

@@ -26,7 +26,8 @@ SIGNATURES = {
 
 
 def documents_dir(settings) -> Path:
-    return Path(settings.get("lendstack.var_dir", "var")) / "documents"
+    """Where identity documents are kept, outside the web root (``settings``: the install's ``AppSettings``)."""
+    return settings.var_dir / "documents"
 
 
 def store(session, settings, member: Member, *, kind: str, filename: str, content_type: str,

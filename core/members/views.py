@@ -141,7 +141,7 @@ def account_home(request):
     member = _member(request)
     wallet = Wallet(request.ledger, member.id, request.tenant.currency)
     movements, _total = wallet.movements(page=1, per_page=5)
-    from ..loans.services import position
+    from ..loans import position
 
     standing = position(request.dbsession, request.tenant, member.id)
     receivable = [standing.receivable_principal, standing.receivable_interest]
@@ -216,7 +216,7 @@ def account_verification(request):
         try:
             if not hasattr(upload, "file"):
                 raise MemberError("file", _("Choose a file to upload."))
-            documents.store(request.dbsession, request.registry.settings, member,
+            documents.store(request.dbsession, request.registry.settings_obj, member,
                             kind=request.POST.get("kind", ""), filename=upload.filename,
                             content_type=upload.type or "", stream=upload.file)
         except MemberError as error:

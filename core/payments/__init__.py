@@ -15,6 +15,7 @@ from decimal import Decimal
 import colander
 
 from ..money import Money
+from ..plugin_registry import collect_by_code
 
 
 class GatewaySettings(colander.MappingSchema):
@@ -144,3 +145,8 @@ class PaymentGateway(abc.ABC):
     def acknowledge(self, verdict: str) -> tuple[str, str] | None:
         """The (content type, body) the gateway expects back for a callback; ``None``: JSON."""
         return None
+
+
+def gateways(hooks) -> dict[str, PaymentGateway]:
+    """The tenant's enabled gateways by code, in a stable order."""
+    return collect_by_code(hooks, "lendstack_payment_gateways")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import zoneinfo
+from decimal import Decimal
 
 import sqlalchemy as sa
 import transaction
@@ -25,9 +26,11 @@ import transaction
 from ..db import scope_to_tenant, tm_session, utcnow
 from ..i18n import _
 from ..ledger import InsufficientFunds, Ledger, Transfer, Wallet
+from ..ledger.posting import TRANSFERS
+from ..loans.standing import net_assets, net_worth_floor
 from ..members.models import BankCard, Member
 from ..money import InvalidAmount, Money, parse_positive, whole_number
-from . import Callback, CallbackRejected, GatewayUnavailable, PaymentRequest, PayoutRequest
+from . import Callback, CallbackRejected, GatewayUnavailable, PaymentRequest, PayoutRequest, gateways
 from .models import Adjustment, CallbackRecord, Payment, Withdrawal
 
 
@@ -37,11 +40,6 @@ class FundsError(ValueError):
     def __init__(self, field: str, message):
         super().__init__(f"{field}: {message}")
         self.field, self.message = field, message
-
-
-def gateways(hooks) -> dict:
-    """The tenant's enabled gateways by code, in a stable order."""
-    return {g.code: g for g in sorted(hooks.collect("lendstack_payment_gateways"), key=lambda g: g.code)}
 
 
 def _reference(prefix: str) -> str:
@@ -148,6 +146,26 @@ def review_offline(session, tenant_id: int, payment: Payment, *, approve: bool, 
     payment.reviewed_by = by
 
 
+def _locked_by_id(session, model, record_id: int):
+    return session.scalars(sa.select(model).where(model.id == record_id).with_for_update()).first()
+
+
+def locked_payment(session, payment_id: int) -> Payment | None:
+    """The recharge with ``payment_id``, its row locked until the transaction ends (``None``: none), so a
+    cashier's decision and a gateway's callback apply one after the other."""
+    return _locked_by_id(session, Payment, payment_id)
+
+
+def locked_withdrawal(session, withdrawal_id: int) -> Withdrawal | None:
+    """The withdrawal with ``withdrawal_id``, its row locked until the transaction ends (``None``: none)."""
+    return _locked_by_id(session, Withdrawal, withdrawal_id)
+
+
+def locked_adjustment(session, adjustment_id: int) -> Adjustment | None:
+    """The adjustment with ``adjustment_id``, its row locked until the transaction ends (``None``: none)."""
+    return _locked_by_id(session, Adjustment, adjustment_id)
+
+
 def _locked(session, model, tenant_id: int, reference: str):
     return session.scalars(sa.select(model).where(model.tenant_id == tenant_id, model.reference == reference)
                            .with_for_update()).first()
@@ -234,8 +252,6 @@ def withdrawal_rules(tenant) -> dict:
 
 
 def withdrawal_fee(tenant, amount: Money) -> Money:
-    from decimal import Decimal
-
     rules = withdrawal_rules(tenant)
     return Money.from_decimal(amount.amount * Decimal(rules["fee_percent"]) / 100, amount.currency) \
         + rules["fee_fixed"]
@@ -290,8 +306,6 @@ def request_withdrawal(session, tenant, hooks, member: Member, card_id, amount_t
     fee = withdrawal_fee(tenant, amount)
     if fee.minor >= amount.minor:
         raise FundsError("amount", _("The amount does not cover the fee of ${fee}.", mapping={"fee": str(fee)}))
-    from ..loans.services import net_assets, net_worth_floor
-
     floor = net_worth_floor(session, member.id)
     if floor and net_assets(session, tenant, member.id) - amount.minor < floor:
         raise FundsError("amount", _("Your net-worth loan needs ${floor} of net assets to stay on the site.",
@@ -445,8 +459,6 @@ def reconcile(session, tenant_id: int, day: dt.date) -> list[dict]:
     A mismatch is a succeeded payment without its ledger credit (or with another
     amount), or a ledger credit whose payment is not succeeded.
     """
-    from ..ledger.posting import TRANSFERS
-
     start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
     end = start + dt.timedelta(days=1)
     payments = session.scalars(sa.select(Payment).where(

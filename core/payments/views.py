@@ -7,10 +7,11 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from ..forms import form_page, refuse
+from ..i18n import _
 from ..ledger import Wallet
 from ..members.models import BankCard
 from ..money import Money
-from . import services
+from . import PaymentRequest, gateways, services
 from .models import Payment, Withdrawal
 from .services import FundsError
 
@@ -23,7 +24,7 @@ def recharge_return_path(request) -> str:
 
 def _recharge_page(request, **extra):
     member = request.identity.user
-    available = services.gateways(request.hooks)
+    available = gateways(request.hooks)
     recent = request.dbsession.scalars(sa.select(Payment).where(Payment.member_id == member.id)
                                        .order_by(Payment.id.desc()).limit(20)).all()
     currency = request.tenant.currency
@@ -60,11 +61,9 @@ def _my_payment(request) -> Payment:
 def recharge_status(request):
     """Where the member lands after paying: it shows the status and never credits anything."""
     payment = _my_payment(request)
-    gateway = services.gateways(request.hooks).get(payment.gateway)
+    gateway = gateways(request.hooks).get(payment.gateway)
     instruction = None
     if gateway is not None and not gateway.online and payment.status == "pending":
-        from . import PaymentRequest
-
         instruction = gateway.create_payment(PaymentRequest(payment.reference, Money(payment.amount, payment.currency)))
     data = form_page(request, payment=payment, instruction=instruction)
     if request.method == "POST":
@@ -111,7 +110,7 @@ def _callback(request, kind: str):
     code = request.matchdict["gateway"]
     status, verdict, reason = services.receive_callback(request, code, request.body, dict(request.headers),
                                                         kind=kind)
-    gateway = services.gateways(request.hooks).get(code)
+    gateway = gateways(request.hooks).get(code)
     answer = gateway.acknowledge(verdict) if gateway is not None else None
     if answer is not None:
         content_type, body = answer
@@ -131,14 +130,13 @@ def payout_callback(request):
 
 
 def includeme(config):
+    config.add_labels(funds_status=".models:STATUS_LABELS")
     route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
     route("account.recharge", "/account/recharge")
     route("account.recharge_status", "/account/recharge/{reference}")
     route("account.withdraw", "/account/withdraw")
     route("payments.callback", "/callbacks/payments/{gateway}")
     route("payments.payout_callback", "/callbacks/payouts/{gateway}")
-    from ..i18n import _
-
     config.add_nav("account.recharge", _("Recharge"), "account.recharge", order=5, area="account")
     config.add_nav("account.withdraw", _("Withdraw"), "account.withdraw", order=6, area="account")
     config.scan(".views")

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from ..i18n import _
+from ..schedules import repayment_methods
 
 
 def _has_calculators(request) -> bool:
-    from .tools import methods
-
-    return request.hooks is not None and bool(methods(request.hooks))
+    return request.hooks is not None and bool(repayment_methods(request.hooks))
 
 
 def includeme(config):

@@ -1,7 +1,9 @@
 """The calculators (網貸工具): form parsing and schedules from the tenant's repayment methods."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 
 from ..i18n import _
@@ -15,11 +17,6 @@ class CalculatorInput(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
-
-
-def methods(hooks) -> dict[str, RepaymentMethod]:
-    """The tenant's enabled repayment methods by code, in a stable order."""
-    return {m.code: m for m in sorted(hooks.collect("lendstack_repayment_methods"), key=lambda m: m.code)}
 
 
 def term_unit(method: RepaymentMethod, form: dict) -> str:
@@ -103,9 +100,6 @@ def schedule_json(schedule: Schedule) -> dict:
 
 def schedule_csv(schedule: Schedule) -> str:
     """The schedule as CSV: one row per period, amounts as decimal strings in major units."""
-    import csv
-    import io
-
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["period", "due_date", "principal", "interest", "payment", "balance"])

@@ -1,10 +1,20 @@
 """Portal views: thin — parse, call a service, choose a response."""
 from __future__ import annotations
 
+import time
+
+import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from ..content import services as content
+from ..loan_types import loan_types
+from ..loans import public_loans
+from ..loans.models import Installment, Loan, Payback
+from ..members.models import Member
+from ..payments import gateways
+from ..schedules import repayment_methods
 from . import tools
 
 
@@ -14,9 +24,7 @@ _FIGURES: dict[int, tuple[int, dict]] = {}
 def cached_figures(request) -> dict:
     """:func:`platform_figures`, kept per tenant for ``lendstack.page_cache_seconds`` (0: read every time):
     four sums over every loan are the home page's dearest part, and a few seconds' delay does not matter."""
-    import time
-
-    seconds = int(request.registry.settings.get("lendstack.page_cache_seconds", 5))
+    seconds = request.registry.settings_obj.page_cache_seconds
     if seconds <= 0:
         return platform_figures(request.dbsession)
     now, tenant_id = time.monotonic_ns(), request.tenant.id
@@ -28,11 +36,6 @@ def cached_figures(request) -> dict:
 
 def platform_figures(session) -> dict:
     """The tenant's figures from its own records: lent, repaid, members, lenders' earnings (minor units)."""
-    import sqlalchemy as sa
-
-    from ..loans.models import Installment, Loan, Payback
-    from ..members.models import Member
-
     lent = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(
         Loan.disbursed_on.is_not(None)))
     repaid = session.scalar(sa.select(sa.func.coalesce(
@@ -44,13 +47,7 @@ def platform_figures(session) -> dict:
 
 @view_config(route_name="portal.home", renderer="portal/home.pt")
 def home(request):
-    import sqlalchemy as sa
-
-    from ..content import services as content
-    from ..loans.models import Loan
-    from ..loans.services import loan_types
-
-    featured = request.dbsession.scalars(sa.select(Loan).where(Loan.status == "bidding")
+    featured = request.dbsession.scalars(public_loans(Loan.status == "bidding")
                                          .order_by(Loan.id.desc()).limit(4)).all()
     locale = request.localizer.locale_name
     return {
@@ -59,14 +56,14 @@ def home(request):
         "figures": cached_figures(request),
         "featured": featured,
         "products": list(loan_types(request.hooks).values()),
-        "calculators": list(tools.methods(request.hooks).values()),
-        "gateways": sorted(request.hooks.collect("lendstack_payment_gateways"), key=lambda g: g.code),
+        "calculators": list(repayment_methods(request.hooks).values()),
+        "gateways": list(gateways(request.hooks).values()),
     }
 
 
 @view_config(route_name="tools.index")
 def tools_index(request):
-    available = tools.methods(request.hooks)
+    available = repayment_methods(request.hooks)
     if not available:
         raise HTTPNotFound()
     return HTTPFound(request.route_path("tools.method", code=next(iter(available))))
@@ -74,7 +71,7 @@ def tools_index(request):
 
 @view_config(route_name="tools.method", renderer="portal/calculator.pt")
 def calculator(request):
-    available = tools.methods(request.hooks)
+    available = repayment_methods(request.hooks)
     method = available.get(request.matchdict["code"])
     if method is None:
         raise HTTPNotFound()

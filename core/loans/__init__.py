@@ -1,0 +1,90 @@
+"""Loans (借款項目): the lifecycle over the ledger, from application to close of day.
+
+The package's modules, each depending only on those listed after it
+(the ``layers`` contract in ``pyproject.toml`` holds them to it):
+
+- ``views`` (portal pages), ``schedule_jobs`` (the hourly close of day and reminders);
+- ``application`` (apply, preview), ``review`` (first review), ``closing`` (close of day);
+- ``autoinvest`` (lenders' standing rules bid when a loan opens);
+- ``bidding`` (bids, partial funding, instant loans);
+- ``disbursement`` (final review: disburse or refund);
+- ``repayment`` (payments, payoff, advances, write-offs);
+- ``overdue`` (penalty interest, acceleration), ``guarantors``;
+- ``allocation`` (how a payment divides), ``projection`` (schedules, expected payback, APR),
+  ``standing`` (a member's position, credit line);
+- ``cost`` (the borrower's fee and APR), ``integrity`` (invariants 5–7), ``records`` (the row lock,
+  the loan's events), ``rules`` (the tenant's lending rules, which loans are public);
+- ``errors`` (:class:`LoanError`), ``models``.
+
+Callers use the names re-exported here (``import core.loans as loans``).
+"""
+from __future__ import annotations
+
+from ..i18n import _
+from ..loan_types import loan_types
+from . import schedule_jobs  # noqa: F401 - registers the hourly close-of-day and reminder task
+from .application import Preview, apply, preview_schedule
+from .bidding import accept_partial, parse_bid, place_bid
+from .closing import close_of_day
+from .disbursement import final_review, refund_bids
+from .errors import LoanError
+from .models import STATUSES, Bid, ClosedDay, Installment, Loan, LoanEvent, Payback
+from .projection import ExpectedPayback, expected_payback, loan_apr, schedule_for
+from .records import ledger_refs, locked_loan, record
+from .repayment import (
+    Allocation,
+    allocate,
+    decline_write_off,
+    overdue_rows,
+    pay_off,
+    pending_write_off,
+    repay,
+    repay_installments,
+    repay_next,
+    request_write_off,
+    write_off,
+)
+from .review import review
+from .rules import GRADES, PUBLIC_STATUSES, bid_unit, grade_at_least, is_public, partial_funding, public_loans
+from .standing import (
+    Position,
+    borrower_history,
+    borrower_profile,
+    credit_used,
+    net_assets,
+    net_worth_floor,
+    outstanding_principal,
+    position,
+    set_credit_line,
+)
+
+__all__ = [
+    "accept_partial", "allocate", "Allocation", "apply", "Bid", "bid_unit", "borrower_history", "borrower_profile",
+    "close_of_day", "ClosedDay", "credit_used", "decline_write_off", "ExpectedPayback", "expected_payback",
+    "final_review", "grade_at_least", "GRADES", "includeme", "Installment", "is_public", "ledger_refs", "Loan",
+    "loan_apr", "loan_types", "LoanError", "LoanEvent", "locked_loan", "net_assets", "net_worth_floor",
+    "outstanding_principal", "overdue_rows", "parse_bid", "partial_funding", "pay_off", "Payback",
+    "pending_write_off", "place_bid", "Position", "position", "Preview", "preview_schedule", "PUBLIC_STATUSES",
+    "public_loans", "record", "refund_bids", "repay", "repay_installments", "repay_next", "request_write_off",
+    "review", "schedule_for", "set_credit_line", "STATUSES", "write_off",
+]
+
+
+def includeme(config):
+    """The loans domain's labels, portal pages and their navigation."""
+    route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
+    config.add_labels(loan_status=".models:STATUS_LABELS", loan_event=".models:EVENT_LABELS")
+    route("invest.index", "/invest")
+    route("invest.loan", "/invest/{number}")
+    route("borrow.index", "/borrow")
+    route("account.loans", "/account/loans")
+    route("account.bids", "/account/bids")
+    route("account.autoinvest", "/account/autoinvest")
+    route("account.calendar", "/account/calendar")
+    config.add_nav("invest", _("Invest"), "invest.index", order=20)
+    config.add_nav("borrow", _("Borrow"), "borrow.index", order=30)
+    config.add_nav("account.loans", _("My loans"), "account.loans", order=7, area="account")
+    config.add_nav("account.bids", _("My investments"), "account.bids", order=8, area="account")
+    config.add_nav("account.calendar", _("Payback calendar"), "account.calendar", order=9, area="account")
+    config.add_nav("account.autoinvest", _("Auto-invest"), "account.autoinvest", order=10, area="account")
+    config.scan(".views")
