@@ -31,7 +31,7 @@ HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9
 COLOUR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 KEYS = {"slug", "name", "theme", "default_locale", "locales", "currency", "timezone",
         "business_date", "hosts", "branding", "lending", "vip", "members", "funds", "plugins", "status"}
-BRANDING_KEYS = {"site_title", "logo", "primary_color", "accent_color", "footer_text",
+BRANDING_KEYS = {"site_title", "logo", "favicon", "primary_color", "accent_color", "footer_text",
                  "tagline", "promo"}
 MAX_RATE_CEILING = Decimal(100)
 SHIPPED = Path(__file__).parent
@@ -140,8 +140,8 @@ def parse(data: dict, source: str, plugins: PluginRegistry, *, production: bool 
             fail(f"branding.{key}", "text")
         if key.endswith("_color") and not COLOUR.match(value):
             fail(f"branding.{key}", "a colour such as #1a5fb4")
-        if key == "logo" and not (value.startswith("/") or value.startswith("https://")):
-            fail("branding.logo", "a path such as /static/img/logo.svg or an https:// URL")
+        if key in ("logo", "favicon") and not (value.startswith("/") or value.startswith("https://")):
+            fail(f"branding.{key}", "a path such as /static/img/logo.svg or an https:// URL")
     lending = _parse_lending(data.get("lending", {}), fail)
     vip = _parse_vip(data.get("vip", {}), fail)
     members = _parse_members(data.get("members", {}), fail)

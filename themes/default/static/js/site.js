@@ -91,5 +91,16 @@
     form.addEventListener("change", update);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { countdowns(); preview(); });
+  /* The header menu is a <details> that wide screens always show through ::details-content; a browser
+     without that selector gets the menu opened for it on wide screens, so it never hides the links there. */
+  function menu() {
+    var details = document.querySelector("details.menu");
+    if (!details || !window.CSS || !CSS.supports || CSS.supports("selector(::details-content)")) { return; }
+    var wide = window.matchMedia("(min-width: 641px)");
+    function follow() { if (wide.matches) { details.open = true; } }
+    follow();
+    if (wide.addEventListener) { wide.addEventListener("change", follow); }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { countdowns(); preview(); menu(); });
 }());
