@@ -43,11 +43,16 @@ accounts: tenants
 	LENDSTACK_PASSWORD=$(DEMO_PASSWORD) $(BIN)/lendstack member create -c $(CONFIG) --tenant demo --phone 13800138000 \
 	  --name 王小明 --id-number 11010519491231002X --verified --credit-line 50000 --grade A --if-missing
 
+# Sample members, money, loans in every state, news and a banner (once: a second run changes nothing).
 demo: accounts
+	for slug in demo acme; do \
+	  LENDSTACK_PASSWORD=$(DEMO_PASSWORD) $(BIN)/lendstack demo seed -c $(CONFIG) --tenant $$slug || exit 1; \
+	done
 	@echo "Open http://demo.localhost:6543 (zh_Hant, CNY) and http://acme.localhost:6543 (en, USD)."
 	@echo "Back office: /admin on either host; operator console: http://operator.localhost:6543/operator"
 	@echo "Demo sign-ins (password $(DEMO_PASSWORD)): member 13800138000 on demo; back office auditor (read-only)"
 	@echo "or admin (two-factor: add the otpauth URI printed above to an authenticator); console: operator"
+	@echo "The sample loans' close of day ran a month on: each demo tenant's business date is past its manifest's."
 	$(BIN)/lendstack serve -c $(CONFIG)
 
 # Browser tests drive Debian's chromium (never a downloaded browser); install it when missing and allowed.

@@ -107,7 +107,7 @@ def close_of_day(env, slug, day):
             tenant = tenant_by_slug(session, slug)
             scope_to_tenant(session, tenant.id)
             summary = close(session, tenant, on, hooks=env.plugins.for_tenant(tenant), commit_every=COMMIT_EVERY)
-            next_day = tenant.business_date
+            next_day = tenant_by_slug(session, slug).business_date  # the run may have committed part-way
     except TenantNotFound as error:
         raise BadInput(f"tenant: {error}") from None
     except LoanError as error:

@@ -156,7 +156,8 @@ def test_plugin_settings_are_encrypted_at_rest_and_masked_when_shown(ini, db, te
 
     with engine.connect() as conn:
         stored = conn.execute(sa.text(
-            "SELECT settings FROM tenant_plugins WHERE plugin_id = 'payments.sandbox'")).scalar_one()
+            "SELECT settings FROM tenant_plugins WHERE plugin_id = 'payments.sandbox' "
+            "AND tenant_id = (SELECT id FROM tenants WHERE slug = 'demo')")).scalar_one()
     assert stored.startswith("fernet:") and "demo-sandbox-signing-secret" not in stored
     shown = json.loads(run("tenant", "show", "demo", "-c", ini, "--json").output)
     assert shown["plugins"]["payments.sandbox"]["settings"]["secret"] == "••••cret"

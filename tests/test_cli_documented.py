@@ -322,17 +322,23 @@ def test_every_documented_command_runs_on_a_fresh_database(ini, tmp_path, watch,
         output = run(*args, env=env).output
         if args[:2] == ["staff", "create"] and "--role" not in args:
             assert "otpauth://" in output  # an administrator moves money: two-factor sign-in
+        if args[:2] == ["demo", "seed"]:  # the sample site, its close of day run through five weeks
+            assert "business date now 2027-02-09" in output and "settled" in output, output
     assert "latest:" in run("db", "current", "-c", ini).output
     for args, env in demo:  # make demo twice: every step is idempotent
         if args[0] != "serve":
-            run(*args, env=env)
+            output = run(*args, env=env).output
+            if args[:2] == ["demo", "seed"]:
+                assert "already seeded" in output
+    assert "no tenant 'ghost'" in run("demo", "seed", "-c", ini, "--tenant", "ghost", expect=2).output
     assert served["serve"][-1][1] == {"listen": "127.0.0.1:6599 [::1]:6599", "threads": "3"}
     assert served["children"][-1][-4:] == ["cli", "worker", "-c", ini]
 
     # tenants
     assert [t["slug"] for t in run.json("tenant", "list", "-c", ini)] == ["acme", "demo"]
     assert "demo" in run("tenant", "list", "-c", ini).output
-    assert "2027-01-04" in run("tenant", "show", "demo", "-c", ini).output
+    # the seed closed 2027-01-04 through the overdue installment's due date (2027-02-04) and four days more
+    assert "2027-02-09" in run("tenant", "show", "demo", "-c", ini).output
     run("tenant", "suspend", "acme", "-c", ini)
     assert tenant_field(run, "acme", "status") == "suspended"
     run("tenant", "resume", "acme", "-c", ini)
@@ -356,13 +362,15 @@ def test_every_documented_command_runs_on_a_fresh_database(ini, tmp_path, watch,
                "--principal", "10000", "--rate", "12", "--days", "30", "--start", "2027-01-15")
     assert money(Decimal(10000) * Decimal("0.12") * 30 / 365) in days.output  # 98.63, 365-day basis
 
-    # money: an operator's adjustments, then the ledger
-    credit = run("funds", "adjust", "-c", ini, "--tenant", "demo", "--member", "13800138000",
+    # money: an operator's adjustments on a new member (the demo member holds the seed's money), then the ledger
+    run("member", "create", "-c", ini, "--tenant", "demo", "--phone", "13700137000",
+        env={"LENDSTACK_PASSWORD": "a long enough password"})
+    credit = run("funds", "adjust", "-c", ini, "--tenant", "demo", "--member", "13700137000",
                  "--amount", "100.00", "--reason", "goodwill credit")
     member_id = int(re.search(r"adjusted member (\d+)", credit.output).group(1))
-    run("funds", "adjust", "--tenant", "demo", "--member", "13800138000", "--amount", "-20.00",
+    run("funds", "adjust", "--tenant", "demo", "--member", "13700137000", "--amount", "-20.00",
         "--reason", "refund of a duplicate fee", "-c", ini)
-    run("funds", "adjust", "-c", ini, "--tenant", "demo", "--member", "13800138000", "--amount", "-500.00",
+    run("funds", "adjust", "-c", ini, "--tenant", "demo", "--member", "13700137000", "--amount", "-500.00",
         "--reason", "too much", expect=2)  # would overdraw: refused, nothing changes
     accounts = run.json("ledger", "balance", "-c", ini, "--tenant", "demo", "--owner", f"member:{member_id}")
     available = next(a for a in accounts if a["code"] == "available")
@@ -379,20 +387,20 @@ def test_every_documented_command_runs_on_a_fresh_database(ini, tmp_path, watch,
     assert run.json("ledger", "verify", "-c", ini, "--tenant", "demo")["ok"] is True
 
     # close of day, two consecutive dates: the business date moves on, plugins hear of it
-    closed = run("jobs", "close-of-day", "-c", ini, "--tenant", "demo", "--date", "2027-01-04")
-    assert "business date now 2027-01-05" in closed.output
-    assert tenant_field(run, "demo", "business_date") == "2027-01-05"
-    closed = run("jobs", "close-of-day", "-c", ini, "--tenant", "demo", "--date", "2027-01-05")
-    assert "business date now 2027-01-06" in closed.output
-    skipped = run("jobs", "close-of-day", "-c", ini, "--tenant", "demo", "--date", "2027-01-08", expect=2)
-    assert "2027-01-06" in skipped.output  # the date to close first
-    run("jobs", "close-of-day", "-c", ini, "--tenant", "demo", "--date", "2027-01-05")  # again: the first summary
-    run("jobs", "close-of-day", "-c", ini, "--tenant", "demo", "--date", "05/01/2027", expect=2)
-    run("jobs", "close-of-day", "-c", ini, "--tenant", "ghost", "--date", "2027-01-06", expect=2)
-    assert tenant_field(run, "demo", "business_date") == "2027-01-06"
-    assert tenant_field(run, "acme", "business_date") == "2027-01-04"  # acme's own batch has not run
-    assert watch.seen == [("demo", dt.date(2027, 1, 4), dt.date(2027, 1, 4)),
-                          ("demo", dt.date(2027, 1, 5), dt.date(2027, 1, 5))]
+    closed = run("jobs", "close-of-day", "-c", ini, "--tenant", "demo", "--date", "2027-02-09")
+    assert "closed 2027-02-09 for demo" in closed.output
+    assert tenant_field(run, "demo", "business_date") == "2027-02-10"
+    closed = run("jobs", "close-of-day", "-c", ini, "--tenant", "demo", "--date", "2027-02-10")
+    assert "closed 2027-02-10 for demo" in closed.output
+    skipped = run("jobs", "close-of-day", "-c", ini, "--tenant", "demo", "--date", "2027-02-13", expect=2)
+    assert "2027-02-11" in skipped.output  # the date to close first
+    run("jobs", "close-of-day", "-c", ini, "--tenant", "demo", "--date", "2027-02-10")  # again: the first summary
+    run("jobs", "close-of-day", "-c", ini, "--tenant", "demo", "--date", "10/02/2027", expect=2)
+    run("jobs", "close-of-day", "-c", ini, "--tenant", "ghost", "--date", "2027-02-11", expect=2)
+    assert tenant_field(run, "demo", "business_date") == "2027-02-11"
+    assert tenant_field(run, "acme", "business_date") == "2027-02-09"  # acme's own batch has not run
+    assert watch.seen == [("demo", dt.date(2027, 2, 9), dt.date(2027, 2, 9)),
+                          ("demo", dt.date(2027, 2, 10), dt.date(2027, 2, 10))]
     assert "ledger ok" in run("ledger", "verify", "-c", ini).output
 
     # the server and the consumer, as far as they go without running forever
