@@ -3,13 +3,20 @@
 A session knows the plugin registry (``info["plugins"]``, set on the session
 factory by :func:`core.make_config`), so code deep in the ledger or the loan
 lifecycle can tell the tenant's plugins what happened without every caller
-passing hooks down. Sessions without a registry (bare scripts) fire nothing.
+passing hooks down. Sessions without a registry (bare scripts) tell no plugin (core listeners still hear).
 
 - ``lendstack_transfers_posted``: fired by :meth:`core.ledger.Ledger.post` for
   each batch that moved money (not for a replayed key).
 - ``lendstack_loan_status_changed``: each change of ``Loan.status`` is noted as
   it happens and fired just before the transaction commits, when the change
   is complete (dates, notes and schedules set), in the order they happened.
+
+Core listens too: :func:`listen` registers a function of core (notifications,
+VIP points) that is called with the session before the tenant's plugins, for
+every event, whether or not the session knows a plugin registry; and
+:func:`before_commit` registers a step run once the status changes are fired,
+just before the transaction commits (where a listener finishes what it
+collected). A transaction that aborts runs neither.
 """
 from __future__ import annotations
 
@@ -18,6 +25,24 @@ from sqlalchemy.orm import Session
 
 PENDING = "lendstack_loan_status_changes"
 HOOKS = "lendstack_event_hooks"
+_LISTENERS: dict[str, list] = {}
+_STEPS: list = []
+
+
+def listen(hook_name: str):
+    """Decorator: call ``listener(session, tenant_id, **kwargs)`` whenever core fires ``hook_name``."""
+    def register(listener):
+        if listener not in _LISTENERS.setdefault(hook_name, []):
+            _LISTENERS[hook_name].append(listener)
+        return listener
+    return register
+
+
+def before_commit(step):
+    """Decorator: run ``step(session)`` just before each commit, after the loan status changes are fired."""
+    if step not in _STEPS:
+        _STEPS.append(step)
+    return step
 
 
 def hooks_for(session: Session, tenant_id: int | None):
@@ -39,13 +64,16 @@ def hooks_for(session: Session, tenant_id: int | None):
 
 
 def fire(session: Session, tenant_id: int | None, hook_name: str, **kwargs) -> None:
+    """Tell core's listeners, then the tenant's enabled plugins, that ``hook_name`` happened."""
+    for listener in _LISTENERS.get(hook_name, ()):
+        listener(session, tenant_id, **kwargs)
     hooks = hooks_for(session, tenant_id)
     if hooks is not None:
         getattr(hooks, hook_name)(**kwargs)
 
 
 def note_status_change(session: Session | None, loan, old: str, new: str) -> None:
-    if session is not None and old != new and session.info.get("plugins") is not None:
+    if session is not None and old != new:
         session.info.setdefault(PENDING, []).append((loan, old, new))
 
 
@@ -54,6 +82,8 @@ def _fire_status_changes(session: Session) -> None:
     while session.info.get(PENDING):
         loan, old, new = session.info[PENDING].pop(0)
         fire(session, loan.tenant_id, "lendstack_loan_status_changed", loan=loan, old_status=old, new_status=new)
+    for step in _STEPS:
+        step(session)
 
 
 @event.listens_for(Session, "after_rollback")

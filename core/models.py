@@ -18,3 +18,4 @@ from .numbering import COUNTERS  # noqa: F401
 from .payments.reserve import ReserveRequest  # noqa: F401
 from .idempotency import IdempotencyKey  # noqa: F401
 from .loans import integrity  # noqa: F401 - invariants 5–7 (bids, schedules, disbursements)
+from . import notification_triggers  # noqa: F401 - members told of loan and money events; VIP points

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, TenantOwned, utcnow
+from .domain import DomainError
 from .i18n import _
 
 DEFAULTS = {
@@ -29,10 +30,26 @@ DEFAULTS = {
     "payback_received": _("${site}: you received ${amount} from loan ${loan}."),
     "password_changed": _("${site}: the password of your account was just changed. "
                           "If you did not do this, reset it now and contact us."),
+    # notifications (core.notifications): what a member hears of their money and loans
+    "loan_full": _("${site}: loan ${loan}, in which you invested ${amount}, is fully funded and waits for its "
+                   "final review."),
+    "loan_disbursed": _("${site}: loan ${loan} was disbursed; your ${amount} is invested and paybacks follow "
+                        "its schedule."),
+    "loan_failed": _("${site}: loan ${loan} did not go ahead; your bid of ${amount} was refunded to your "
+                     "available balance."),
+    "borrower_loan_funded": _("${site}: your loan ${loan} of ${amount} is fully funded and waits for its final "
+                              "review."),
+    "recharge_credited": _("${site}: your recharge of ${amount} was credited to your available balance."),
+    "withdrawal_paid": _("${site}: your withdrawal of ${amount} was paid to your bank card."),
+    "withdrawal_refused": _("${site}: your withdrawal of ${amount} was refused (${reason}); the money is back in "
+                            "your available balance."),
+    "verification_approved": _("${site}: your real-name verification was approved."),
+    "verification_refused": _("${site}: your real-name verification was refused: ${reason}. "
+                              "Correct it and submit again."),
 }
 ONE_TIME = frozenset({"code"})  # parameters that are one-time secrets: never stored or shown readably
 SAMPLE = {"site": "Lendstack", "code": "123456", "period": "3", "loan": "L1024", "amount": "888.49",
-          "due_date": "2027-02-15", "days": "5"}
+          "due_date": "2027-02-15", "days": "5", "reason": "…"}
 
 
 class SmsTemplate(TenantOwned, Base):
@@ -46,10 +63,8 @@ class SmsTemplate(TenantOwned, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class TemplateError(ValueError):
-    def __init__(self, field: str, message):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
+class TemplateError(DomainError):
+    """An SMS template override refused; ``field`` names it and ``message`` is a translation string."""
 
 
 def queue(session, tenant, phone: str, code: str, localizer, params: dict, purpose: str):

@@ -7,7 +7,9 @@ that was down catches up without skipping a date), and sends repayment
 reminders during the day: ``reminder_days`` before a due date (``[lending]``,
 default 3) and once an installment is overdue — each at most once per
 installment and rule, in the borrower's language, never between 21:00 and
-9:00 in the tenant's time zone.
+9:00 in the tenant's time zone. A reminder is a notification
+(:func:`core.notifications.notify`): always in the borrower's inbox, by SMS
+and email as they chose.
 """
 from __future__ import annotations
 
@@ -18,17 +20,13 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from huey import crontab
-from pyramid.i18n import make_localizer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import jobs
 from ..db import Base, TenantOwned, utcnow
-from ..i18n import catalog_paths
 from ..members.models import Member
 from ..money import Money
-from ..settings import DEFAULT_CATALOG_DIRS, split_list
-from ..sms import SmsError
-from ..sms_templates import queue
+from ..notifications import member_locale, notify
 from ..tenancy.models import Tenant
 from .models import Installment, Loan
 from .closing import close_of_day
@@ -51,12 +49,6 @@ class ReminderSent(TenantOwned, Base):
     sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-def _localizer(locale: str):
-    """A localizer for ``locale`` from the catalogues the install's settings name (jobs have no request)."""
-    return make_localizer(locale, catalog_paths(split_list(jobs.context.settings.get("lendstack.catalog_dirs"))
-                                                or DEFAULT_CATALOG_DIRS))
-
-
 def send_reminders(session, tenant, now: dt.datetime) -> int:
     """Queue the reminders due at ``now`` (aware); how many were queued. Nothing at night."""
     local = now.astimezone(zoneinfo.ZoneInfo(tenant.timezone))
@@ -76,18 +68,16 @@ def send_reminders(session, tenant, now: dt.datetime) -> int:
             continue
         loan = installment.loan
         borrower = session.get(Member, loan.borrower_id)
-        if borrower is None or not borrower.phone:
+        if borrower is None:
             continue
-        locale = borrower.locale if borrower.locale in tenant.locales else tenant.default_locale
+        locale = member_locale(tenant, borrower)
         params = {"loan": loan.number, "period": str(installment.period),
-                  "amount": str(Money(installment.payment, loan.currency)),
+                  "amount": Money(installment.payment, loan.currency).format(locale),
                   "due_date": installment.due_date.isoformat(),
                   "days": str((tenant.business_date - installment.due_date).days)}
-        code = "overdue_notice" if rule == "overdue" else "repayment_reminder"
-        try:
-            queue(session, tenant, borrower.phone, code, _localizer(locale), params, f"reminder.{rule}")
-        except SmsError:
-            continue  # the number's hourly limit: the next run tries again
+        # the inbox always, SMS and email as the borrower chose (core.notifications)
+        notify(session, tenant, borrower.id, "installment_overdue" if rule == "overdue" else "installment_due",
+               params, key=f"{installment.id}:{rule}")
         session.add(ReminderSent(tenant_id=tenant.id, installment_id=installment.id, rule=rule))
         count += 1
     return count

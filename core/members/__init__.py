@@ -4,14 +4,16 @@ from __future__ import annotations
 from ..i18n import _
 from .models import VERIFICATION_LABELS
 
+POINTS_REASONS = {"invested": _("Invested in a loan that was disbursed")}
+
 
 def _is_member(request) -> bool:
     return request.identity is not None and request.identity.kind == "member"
 
 
 def includeme(config):
-    config.add_labels(verification=VERIFICATION_LABELS)
-    route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
+    config.add_labels(verification=VERIFICATION_LABELS, points_reason=POINTS_REASONS)
+    route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")
     route("member.register", "/register")
     route("member.login", "/login")
     route("member.logout", "/logout")
@@ -25,6 +27,7 @@ def includeme(config):
     route("account.security", "/account/security")
     route("account.messages", "/account/messages")
     route("account.points", "/account/points")
+    route("account.notifications", "/account/notifications")
     config.add_nav("account", _("My account"), "account.home", order=80, visible=_is_member)
     for key, title, name, order in (
         ("account.home", _("Overview"), "account.home", 0),
@@ -32,6 +35,7 @@ def includeme(config):
         ("account.verification", _("Real-name verification"), "account.verification", 20),
         ("account.cards", _("Bank cards"), "account.cards", 30),
         ("account.messages", _("Messages"), "account.messages", 35),
+        ("account.notifications", _("Notifications"), "account.notifications", 36),
         ("account.points", _("VIP points"), "account.points", 38),
         ("account.profile", _("Profile"), "account.profile", 40),
         ("account.password", _("Password"), "account.password", 50),
@@ -39,3 +43,4 @@ def includeme(config):
     ):
         config.add_nav(key, title, name, order=order, area="account")
     config.scan(".views")
+    config.scan(".notifications_views")

@@ -47,6 +47,9 @@ class Member(TenantOwned, Base):
     login_frozen: Mapped[bool] = mapped_column(default=False)
     bidding_frozen: Mapped[bool] = mapped_column(default=False)
     withdrawal_frozen: Mapped[bool] = mapped_column(default=False)
+    # Which notification groups reach the member by SMS and by email ({"sms": {"money": true, …}, "email": …});
+    # ``None`` or a missing group means the default (core.notifications.preferences).
+    notification_preferences: Mapped[dict | None] = mapped_column(sa.JSON)
 
     cards: Mapped[list["BankCard"]] = relationship(back_populates="member", order_by="BankCard.id")
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from ..accounts.passwords import MIN_LENGTH, WeakPassword, hash_password, verify_password
 from ..db import keyed_hash, utcnow
+from ..domain import DomainError
 from ..i18n import _
 from ..sms import SmsError, normalize_phone
 from .identity import luhn_ok, resident_id_problem
@@ -28,10 +29,8 @@ ID_TYPES = ("cn_resident", "passport")
 _REGIONS = {"CNY": "CN", "USD": "US", "TWD": "TW", "HKD": "HK", "MOP": "MO", "SGD": "SG"}
 
 
-class MemberError(ValueError):
-    def __init__(self, field: str, message):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
+class MemberError(DomainError):
+    """Input a member's account refuses; ``field`` names it and ``message`` is a translation string."""
 
 
 def phone_region(tenant) -> str:
@@ -206,7 +205,7 @@ def create_member(session, tenant, *, phone: str, password: str, legal_name: str
         submit_verification(session, tenant, member, legal_name=legal_name, id_type=tenant.id_types[0],
                             id_number=id_number)
         if verified:
-            review_verification(member, approve=True)
+            review_verification(member, approve=True, tell=False)
     elif verified:
         raise MemberError("verified", _("A verified member needs a legal name and an ID number."))
     return member
@@ -322,8 +321,12 @@ def submit_verification(session, tenant, member: Member, *, legal_name: str, id_
     member.verification, member.verification_note = Verification.pending.value, ""
 
 
-def review_verification(member: Member, *, approve: bool, reason: str = "") -> None:
-    """Staff decision on a pending verification; a rejection needs a reason the member sees."""
+def review_verification(member: Member, *, approve: bool, reason: str = "", tell: bool = True) -> None:
+    """Staff decision on a pending verification; a rejection needs a reason the member sees.
+
+    The member is told (site message, and SMS or email as they chose) unless ``tell`` is false (an
+    operator creating an already verified member).
+    """
     if member.verification != Verification.pending.value:
         raise MemberError("decision", _("There is no pending verification to review."))
     if approve:
@@ -336,6 +339,21 @@ def review_verification(member: Member, *, approve: bool, reason: str = "") -> N
         if len(reason) > 300:
             raise MemberError("reason", _("Use at most ${n} characters.", mapping={"n": 300}))
         member.verification, member.verification_note = Verification.rejected.value, reason
+    if tell:
+        _tell_verification(member, approve, reason)
+
+
+def _tell_verification(member: Member, approved: bool, reason: str) -> None:
+    from sqlalchemy.orm import object_session
+
+    from ..notifications import notify
+    from ..tenancy.models import Tenant
+
+    session = object_session(member)
+    tenant = session.get(Tenant, member.tenant_id) if session is not None else None
+    if tenant is not None:
+        notify(session, tenant, member.id, "verification_approved" if approved else "verification_refused",
+               {} if approved else {"reason": reason}, key=str(member.id))
 
 
 def add_card(session, tenant, member: Member, *, bank_name: str, holder_name: str, number: str) -> BankCard:

@@ -11,7 +11,7 @@ from pyramid.view import view_config
 from .. import audit
 from ..accounts import sessions
 from ..backoffice import SignInRefused, login_view, logout_view, signed_in, throttle_message
-from ..forms import form_page, refuse
+from ..forms import by_field, form_page, on_refusal, refuse
 from ..i18n import _
 from ..ledger import REASONS, Wallet
 from ..throttle import Throttled
@@ -36,10 +36,8 @@ def _send_code(request, data, purpose: str, channel: str = "sms", field: str | N
         request.throttle.hit("code.phone.burst", request.tenant.slug, purpose, address)
         request.throttle.hit("code.phone", request.tenant.slug, address)
         services.send_code(request.dbsession, request.tenant, address, purpose, request.localizer, channel)
-    except Throttled as throttled:
+    except Throttled as throttled:  # a throttle is not a service's refusal: it answers 429 here
         return refuse(request, data, MemberError(field, throttle_message(throttled)), 429)
-    except MemberError as error:
-        return refuse(request, data, error)
     data["notice"] = (_("We sent a code by email. It expires in 10 minutes.") if channel == "email"
                       else _("We sent a code by SMS. It expires in 10 minutes."))
     data["code_sent"] = True
@@ -66,18 +64,17 @@ def register(request):
     refused = _check_code_throttle(request, data)
     if refused:
         return refused
+    # a refused registration shows the code field again (the code was sent)
+    on_refusal(request, lambda error: by_field({**data, "code_sent": True}, error))
     try:
         request.throttle.hit("register.address", request.client_addr or "-")
-        member = services.register(
-            request.dbsession, request.tenant, phone=request.POST.get("phone", ""),
-            code=request.POST.get("code", ""), password=request.POST.get("password", ""),
-            confirm=request.POST.get("confirm", ""), display_name=request.POST.get("display_name", ""),
-            email=request.POST.get("email", ""), locale=request.locale_name, channel=channel)
-    except Throttled as throttled:
+    except Throttled as throttled:  # counted before the service runs; answers 429
         return refuse(request, data, MemberError("phone", throttle_message(throttled)), 429)
-    except MemberError as error:
-        data["code_sent"] = True
-        return refuse(request, data, error)
+    member = services.register(
+        request.dbsession, request.tenant, phone=request.POST.get("phone", ""),
+        code=request.POST.get("code", ""), password=request.POST.get("password", ""),
+        confirm=request.POST.get("confirm", ""), display_name=request.POST.get("display_name", ""),
+        email=request.POST.get("email", ""), locale=request.locale_name, channel=channel)
     return signed_in(request, member, request.route_path("account.home"))
 
 
@@ -114,14 +111,12 @@ def forgot(request):
     refused = _check_code_throttle(request, data)
     if refused:
         return refused
-    try:
-        member = services.reset_password(
-            request.dbsession, request.tenant, phone=request.POST.get("phone", ""),
-            code=request.POST.get("code", ""), password=request.POST.get("password", ""),
-            confirm=request.POST.get("confirm", ""))
-    except MemberError as error:
-        data["code_sent"] = True
-        return refuse(request, data, error)
+    # a refused reset shows the code field again (the code was sent)
+    on_refusal(request, lambda error: by_field({**data, "code_sent": True}, error))
+    member = services.reset_password(
+        request.dbsession, request.tenant, phone=request.POST.get("phone", ""),
+        code=request.POST.get("code", ""), password=request.POST.get("password", ""),
+        confirm=request.POST.get("confirm", ""))
     sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id)
     via = "email" if "@" in request.POST.get("phone", "") else "sms"
     audit.record(request, "member.password_reset", "member", member.id, None, {"via": via},
@@ -175,12 +170,9 @@ def account_profile(request):
     if request.method != "POST":
         data["form"] = {"display_name": member.display_name, "email": member.email or ""}
         return data
-    try:
-        services.update_profile(request.dbsession, request.tenant, member,
-                                display_name=request.POST.get("display_name", ""),
-                                email=request.POST.get("email", ""))
-    except MemberError as error:
-        return refuse(request, data, error)
+    services.update_profile(request.dbsession, request.tenant, member,
+                            display_name=request.POST.get("display_name", ""),
+                            email=request.POST.get("email", ""))
     return HTTPSeeOther(request.route_path("account.profile", _query={"saved": 1}))
 
 
@@ -190,11 +182,8 @@ def account_password(request):
     data = form_page(request)
     if request.method != "POST":
         return data
-    try:
-        services.change_password(member, request.POST.get("current", ""), request.POST.get("password", ""),
-                                 request.POST.get("confirm", ""))
-    except MemberError as error:
-        return refuse(request, data, error)
+    services.change_password(member, request.POST.get("current", ""), request.POST.get("password", ""),
+                             request.POST.get("confirm", ""))
     # A new password ends every other session.
     sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id,
                         keep=request.identity.auth_session.id)
@@ -213,22 +202,16 @@ def account_verification(request):
         return data
     if "file" in request.POST:
         upload = request.POST["file"]
-        try:
-            if not hasattr(upload, "file"):
-                raise MemberError("file", _("Choose a file to upload."))
-            documents.store(request.dbsession, request.registry.settings_obj, member,
-                            kind=request.POST.get("kind", ""), filename=upload.filename,
-                            content_type=upload.type or "", stream=upload.file)
-        except MemberError as error:
-            return refuse(request, data, error)
+        if not hasattr(upload, "file"):
+            raise MemberError("file", _("Choose a file to upload."))
+        documents.store(request.dbsession, request.registry.settings_obj, member,
+                        kind=request.POST.get("kind", ""), filename=upload.filename,
+                        content_type=upload.type or "", stream=upload.file)
         return HTTPSeeOther(request.route_path("account.verification", _query={"uploaded": 1}))
-    try:
-        services.submit_verification(request.dbsession, request.tenant, member,
-                                     legal_name=request.POST.get("legal_name", ""),
-                                     id_type=request.POST.get("id_type", request.tenant.id_types[0]),
-                                     id_number=request.POST.get("id_number", ""))
-    except MemberError as error:
-        return refuse(request, data, error)
+    services.submit_verification(request.dbsession, request.tenant, member,
+                                 legal_name=request.POST.get("legal_name", ""),
+                                 id_type=request.POST.get("id_type", request.tenant.id_types[0]),
+                                 id_number=request.POST.get("id_number", ""))
     return HTTPSeeOther(request.route_path("account.verification"))
 
 
@@ -238,11 +221,8 @@ def account_cards(request):
     data = form_page(request, member=member)
     if request.method != "POST":
         return data
-    try:
-        services.add_card(request.dbsession, request.tenant, member, bank_name=request.POST.get("bank_name", ""),
-                          holder_name=request.POST.get("holder_name", ""), number=request.POST.get("number", ""))
-    except MemberError as error:
-        return refuse(request, data, error)
+    services.add_card(request.dbsession, request.tenant, member, bank_name=request.POST.get("bank_name", ""),
+                      holder_name=request.POST.get("holder_name", ""), number=request.POST.get("number", ""))
     return HTTPSeeOther(request.route_path("account.cards"))
 
 
@@ -252,13 +232,15 @@ def account_messages(request):
     member = _member(request)
     data = form_page(request, member=member)
     if request.method == "POST":
-        try:
-            conduct.send_message(request.dbsession, member, subject=request.POST.get("subject", ""),
-                                 body=request.POST.get("body", ""), sender="member", to_staff=True)
-        except MemberError as error:
-            data = refuse(request, data, error)
-        else:
-            return HTTPSeeOther(request.route_path("account.messages", _query={"sent": 1}))
+        on_refusal(request, lambda error: _conversation(request, member, by_field(data, error)))
+        conduct.send_message(request.dbsession, member, subject=request.POST.get("subject", ""),
+                             body=request.POST.get("body", ""), sender="member", to_staff=True)
+        return HTTPSeeOther(request.route_path("account.messages", _query={"sent": 1}))
+    return _conversation(request, member, data)
+
+
+def _conversation(request, member, data: dict) -> dict:
+    """The messages page's data with the conversation, marked read as the member sees it."""
     data["messages"] = conduct.conversation(request.dbsession, member)
     conduct.mark_read(request.dbsession, member, "to_member")
     return data
