@@ -2,6 +2,13 @@
 
 - 404: :func:`not_found`; 403 for a bad CSRF token: :func:`bad_csrf`.
 - 400/413/414 for input the layer refused (``core.inputs.BadInput``): :func:`bad_input`.
+- A service's refusal (``core.domain.DomainError``): :func:`refused` — a problem
+  detail under /api (the error's ``status``, 422 unless it says otherwise), else
+  the view's own page again with the message by its field (400): the data the
+  view declared with ``core.forms.on_refusal`` drawn by the view's renderer
+  (:func:`page_renderer` keeps it on the request). A view that declared no page
+  answers the message as plain text (400). Either way the answer is 4xx, so
+  pyramid_tm's commit veto aborts the transaction: a refusal changes nothing.
 - Anything else a view raised: :func:`internal_error`, one catch-all that logs
   the error once (the path escaped with ``repr``) and answers a themed 500
   page or a problem detail — never the traceback.
@@ -23,9 +30,11 @@ from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPNotFound
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
-from pyramid.view import notfound_view_config, view_config
+from pyramid.view import exception_view_config, notfound_view_config, view_config
 from pyramid_retry import is_error_retryable
 
+from .domain import DomainError
+from .forms import refusal_page
 from .inputs import BadInput
 from .tenancy import TENANT, UNKNOWN_HOST_PAGE
 
@@ -106,6 +115,41 @@ def bad_input(context: BadInput, request):
                     charset="utf-8")
 
 
+PROBLEM_TITLES = {400: "Bad request", 404: "Not Found", 409: "Conflict", 422: "Unprocessable request"}
+
+
+@exception_view_config(DomainError)
+def refused(context: DomainError, request):
+    """A service refused the input: a problem detail naming the field (API), else the view's page again."""
+    message = request.localizer.translate(context.message)
+    if _is_api(request):
+        from .api import api_field, problem_response
+
+        field = api_field(request, context.field)
+        return problem_response(request, context.status, PROBLEM_TITLES.get(context.status, "Unprocessable request"),
+                                f"{field}: {message}", [{"field": field, "message": message}])
+    declared, renderer = refusal_page(request), getattr(request, "page_renderer", None)
+    if declared is None or renderer is None:  # a form-less action (a back-office button): the message alone
+        return Response(message, status=400, content_type="text/plain", charset="utf-8")
+    page, status = declared
+    response = renderer.render_to_response(page(context), None, request=request)
+    response.status = status
+    return response
+
+
+def page_renderer(view, info):
+    """View deriver: keep the view's renderer on the request, for :func:`refused` to draw its page again."""
+    renderer = info.options.get("renderer")
+    if renderer is None or info.exception_only:
+        return view
+
+    def keeping_renderer(context, request):
+        request.page_renderer = renderer
+        return view(context, request)
+
+    return keeping_renderer
+
+
 class RetryPendingPredicate:
     """View predicate ``retry_pending``: True when pyramid_retry will try the request again for this error."""
 
@@ -182,6 +226,7 @@ def last_resort(request, exc_info) -> Response:
 
 def includeme(config):
     config.add_view_predicate("retry_pending", RetryPendingPredicate)
+    config.add_view_deriver(page_renderer)
     config.add_exception_view(internal_error, context=Exception, retry_pending=False)
     config.scan(".errors")
 

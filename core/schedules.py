@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from .domain import DomainError
 from .i18n import _, english
 from .money import Money, split_largest_remainder
 from .plugin_registry import collect_by_code
@@ -32,17 +33,15 @@ FIRST_START_DATE = dt.date(1900, 1, 1)
 LAST_START_DATE = dt.date(2200, 12, 31)
 
 
-class ScheduleError(ValueError):
-    """Terms a repayment method cannot schedule; ``field`` names the input at fault.
+class ScheduleError(DomainError):
+    """Terms a repayment method cannot schedule: ``ScheduleError(field, message)``, ``field`` the input at fault.
 
     ``message`` is a translation string (``_("…", mapping=…)``); ``str()`` of the
     error is its English text.
     """
 
-    def __init__(self, message, field: str):
-        super().__init__(english(message))
-        self.message = message
-        self.field = field
+    def __str__(self) -> str:
+        return english(self.message)
 
 
 def round_minor(value: Decimal) -> int:
@@ -73,26 +72,26 @@ class LoanTerms:
     def check(self) -> None:
         """Raise :class:`ScheduleError` naming the first invalid input."""
         if self.principal.minor <= 0:
-            raise ScheduleError(_("Enter an amount greater than zero."), "principal")
+            raise ScheduleError("principal", _("Enter an amount greater than zero."))
         rate = self.annual_rate_percent
         if not isinstance(rate, Decimal) or not rate.is_finite() or rate < 0:
-            raise ScheduleError(_("The annual rate must be zero or more."), "annual_rate_percent")
+            raise ScheduleError("annual_rate_percent", _("The annual rate must be zero or more."))
         if rate > self.max_rate_percent:
-            raise ScheduleError(_("The annual rate may not exceed ${limit}%.",
-                                  mapping={"limit": str(self.max_rate_percent)}), "annual_rate_percent")
+            raise ScheduleError("annual_rate_percent", _("The annual rate may not exceed ${limit}%.",
+                                                         mapping={"limit": str(self.max_rate_percent)}))
         if rate.as_tuple().exponent < -4:
-            raise ScheduleError(_("The annual rate has at most 4 decimals."), "annual_rate_percent")
+            raise ScheduleError("annual_rate_percent", _("The annual rate has at most 4 decimals."))
         limit = MAX_TERM_MONTHS if self.term_unit == MONTH else MAX_TERM_DAYS
         field = "term_months" if self.term_unit == MONTH else "term_days"
         if not 1 <= self.term <= limit:
             message = (_("The term must be between 1 and ${limit} months.", mapping={"limit": limit})
                        if self.term_unit == MONTH else
                        _("The term must be between 1 and ${limit} days.", mapping={"limit": limit}))
-            raise ScheduleError(message, field)
+            raise ScheduleError(field, message)
         if not FIRST_START_DATE <= self.start_date <= LAST_START_DATE:
-            raise ScheduleError(_("Choose a start date from ${first} to ${last}.",
-                                  mapping={"first": FIRST_START_DATE.isoformat(),
-                                           "last": LAST_START_DATE.isoformat()}), "start_date")
+            raise ScheduleError("start_date", _("Choose a start date from ${first} to ${last}.",
+                                                mapping={"first": FIRST_START_DATE.isoformat(),
+                                                         "last": LAST_START_DATE.isoformat()}))
 
     @property
     def monthly_rate(self) -> Decimal:
@@ -177,9 +176,9 @@ class RepaymentMethod(abc.ABC):
         terms.check()
         if terms.term_unit not in self.term_units:
             raise ScheduleError(
+                "term_days" if terms.term_unit == DAY else "term_months",
                 _("This method takes a term in months.") if MONTH in self.term_units
                 else _("This method takes a term in days."),
-                "term_days" if terms.term_unit == DAY else "term_months",
             )
 
     def schedule(self, terms: LoanTerms) -> Schedule:

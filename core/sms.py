@@ -25,16 +25,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from . import jobs
 from .db import Base, SealedJSON, TenantOwned, utcnow
+from .domain import DomainError
 from .plugin_registry import collect_by_code
 
 PER_NUMBER_PER_HOUR = 10
 MASK = "******"  # how a one-time code reads wherever it is stored or shown
 
 
-class SmsError(ValueError):
-    def __init__(self, message: str, field: str = "phone"):
-        super().__init__(message)
-        self.field = field
+class SmsError(DomainError):
+    """A number or a message the SMS layer refuses; ``field`` is ``phone`` unless said, ``str()`` the message."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class SmsMessage(TenantOwned, Base):
@@ -121,9 +123,9 @@ def normalize_phone(phone: str, region: str = "CN") -> str:
     try:
         parsed = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:
-        raise SmsError(f"{phone!r} is not a phone number") from None
+        raise SmsError("phone", f"{phone!r} is not a phone number") from None
     if not phonenumbers.is_valid_number(parsed):
-        raise SmsError(f"{phone!r} is not a valid phone number")
+        raise SmsError("phone", f"{phone!r} is not a valid phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -140,7 +142,7 @@ def queue_sms(session, tenant, phone: str, body: str, purpose: str, *, template:
     recent = session.scalar(sa.select(sa.func.count()).select_from(SmsMessage).where(
         SmsMessage.tenant_id == tenant.id, SmsMessage.phone == phone, SmsMessage.created_at >= hour_ago))
     if recent >= PER_NUMBER_PER_HOUR:
-        raise SmsError(f"more than {PER_NUMBER_PER_HOUR} messages an hour to {phone}")
+        raise SmsError("phone", f"more than {PER_NUMBER_PER_HOUR} messages an hour to {phone}")
     message = SmsMessage(tenant_id=tenant.id, phone=phone, body=body, purpose=purpose, template=template,
                          params=_texts(params), sealed=_sealed(sealed))
     session.add(message)

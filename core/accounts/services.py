@@ -5,6 +5,7 @@ import re
 
 import sqlalchemy as sa
 
+from ..domain import DomainError
 from . import totp
 from .models import Operator, Role, StaffUser, group_roles, staff_groups, staff_roles
 from .passwords import hash_password, verify_password
@@ -17,23 +18,24 @@ STAFF_ROLES = tuple(DEFAULT_ROLES)
 _DUMMY_HASH = None
 
 
-class AccountError(ValueError):
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
-        self.field = field
+class AccountError(DomainError):
+    """A staff or operator account refused; ``field`` names the input, ``message`` (English) is also ``str()``."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _check_login(login: str) -> str:
     login = (login or "").strip().lower()
     if not LOGIN.match(login):
-        raise AccountError("a login is 3–80 lowercase letters, digits, dots, dashes or underscores", "login")
+        raise AccountError("login", "a login is 3–80 lowercase letters, digits, dots, dashes or underscores")
     return login
 
 
 def create_operator(session, login: str, password: str) -> Operator:
     login = _check_login(login)
     if session.scalars(sa.select(Operator).where(Operator.login == login)).first():
-        raise AccountError(f"operator {login} already exists", "login")
+        raise AccountError("login", f"operator {login} already exists")
     operator = Operator(login=login, password_hash=hash_password(password))
     session.add(operator)
     session.flush()
@@ -47,12 +49,12 @@ def create_staff(session, tenant, login: str, password: str, role: str, display_
     login = _check_login(login)
     roles = ensure_default_roles(session, tenant.id)
     if role not in roles:
-        raise AccountError(f"unknown role {role!r} (one of {', '.join(sorted(roles))})", "role")
+        raise AccountError("role", f"unknown role {role!r} (one of {', '.join(sorted(roles))})")
     exists = session.scalars(
         sa.select(StaffUser).where(StaffUser.tenant_id == tenant.id, StaffUser.login == login)
     ).first()
     if exists:
-        raise AccountError(f"staff {login} already exists at {tenant.slug}", "login")
+        raise AccountError("login", f"staff {login} already exists at {tenant.slug}")
     staff = StaffUser(tenant_id=tenant.id, login=login, display_name=display_name or login,
                       password_hash=hash_password(password), roles=[roles[role]])
     if staff.requires_2fa and not enrol_at_sign_in:
@@ -117,16 +119,16 @@ def set_staff_access(session, staff: StaffUser, *, role_codes, group_ids, org_un
     roles = tenant_roles(session, staff.tenant_id)
     unknown = [code for code in role_codes if code not in roles]
     if unknown:
-        raise AccountError(f"unknown role {unknown[0]!r}", "roles")
+        raise AccountError("roles", f"unknown role {unknown[0]!r}")
     groups = session.scalars(sa.select(StaffGroup).where(StaffGroup.id.in_(group_ids))).all() if group_ids else []
     if len(groups) != len(set(group_ids)):
-        raise AccountError("unknown group", "groups")
+        raise AccountError("groups", "unknown group")
     if org_unit_id is not None and session.get(OrgUnit, org_unit_id) is None:
-        raise AccountError("unknown organization unit", "org_unit")
+        raise AccountError("org_unit", "unknown organization unit")
     new_roles = [roles[code] for code in sorted(set(role_codes))]
     if staff.id == acting.id and "system.staff" not in {p for r in new_roles for p in r.permissions} \
             and "system.staff" not in {p for g in groups for r in g.roles for p in r.permissions}:
-        raise AccountError("you cannot take away your own right to manage staff", "roles")
+        raise AccountError("roles", "you cannot take away your own right to manage staff")
     changed = ({r.id for r in staff.roles} != {r.id for r in new_roles}
                or {g.id for g in staff.groups} != {g.id for g in groups})
     staff.roles, staff.groups, staff.org_unit_id = new_roles, list(groups), org_unit_id
@@ -139,7 +141,7 @@ def set_staff_active(session, staff: StaffUser, active: bool, *, acting: StaffUs
     How many sessions and tokens were ended.
     """
     if staff.id == acting.id and not active:
-        raise AccountError("you cannot deactivate yourself", "active")
+        raise AccountError("active", "you cannot deactivate yourself")
     staff.active = active
     return 0 if active else end_staff_sessions(session, staff)
 
@@ -168,10 +170,10 @@ def create_group(session, tenant_id: int, name: str, role_codes) -> "StaffGroup"
 
     name = (name or "").strip()
     if not name or len(name) > 120:
-        raise AccountError("a group needs a name of up to 120 characters", "name")
+        raise AccountError("name", "a group needs a name of up to 120 characters")
     if session.scalars(sa.select(StaffGroup).where(StaffGroup.tenant_id == tenant_id,
                                                    StaffGroup.name == name)).first():
-        raise AccountError(f"group {name} already exists", "name")
+        raise AccountError("name", f"group {name} already exists")
     roles = tenant_roles(session, tenant_id)
     group = StaffGroup(tenant_id=tenant_id, name=name, roles=[roles[c] for c in role_codes if c in roles])
     session.add(group)
@@ -184,14 +186,14 @@ def create_org_unit(session, tenant_id: int, name: str, parent_id: int | None) -
 
     name = (name or "").strip()
     if not name or len(name) > 120:
-        raise AccountError("a unit needs a name of up to 120 characters", "name")
+        raise AccountError("name", "a unit needs a name of up to 120 characters")
     if parent_id is not None and session.get(OrgUnit, parent_id) is None:
-        raise AccountError("unknown parent unit", "parent")
+        raise AccountError("parent", "unknown parent unit")
     exists = session.scalars(sa.select(OrgUnit).where(OrgUnit.tenant_id == tenant_id, OrgUnit.name == name,
                                                       OrgUnit.parent_id.is_(None) if parent_id is None
                                                       else OrgUnit.parent_id == parent_id)).first()
     if exists:
-        raise AccountError(f"{name} already exists there", "name")
+        raise AccountError("name", f"{name} already exists there")
     unit = OrgUnit(tenant_id=tenant_id, name=name, parent_id=parent_id)
     session.add(unit)
     session.flush()

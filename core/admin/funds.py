@@ -11,6 +11,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from .. import audit
+from ..forms import on_refusal
 from ..members.models import Member
 from ..members.services import MemberError, clean_phone
 from ..money import Money
@@ -76,13 +77,8 @@ def recharge_review(request):
         raise HTTPNotFound()
     before = {"status": payment.status}
     decision = request.POST.get("decision")
-    try:
-        services.review_offline(request.dbsession, request.tenant.id, payment, approve=decision == "approve",
-                                reason=request.POST.get("reason", ""), by=audit.actor_of(request))
-    except FundsError as error:
-        request.response.status = 400
-        request.response.text = request.localizer.translate(error.message)
-        return request.response
+    services.review_offline(request.dbsession, request.tenant.id, payment, approve=decision == "approve",
+                            reason=request.POST.get("reason", ""), by=audit.actor_of(request))
     audit.record(request, f"recharge.{decision}", "payment", payment.reference, before, {"status": payment.status})
     return HTTPSeeOther(request.route_path("admin.recharges", _query={"status": "declared"}))
 
@@ -93,12 +89,7 @@ def recharge_query(request):
     payment = services.locked_payment(request.dbsession, int(request.matchdict["id"]))
     if payment is None:
         raise HTTPNotFound()
-    try:
-        verdict = services.query_payment(request, payment)
-    except FundsError as error:
-        request.response.status = 400
-        request.response.text = request.localizer.translate(error.message)
-        return request.response
+    verdict = services.query_payment(request, payment)
     audit.record(request, "recharge.query", "payment", payment.reference, None, {"verdict": verdict,
                                                                                  "status": payment.status})
     return HTTPSeeOther(request.route_path("admin.recharges", _query={"q": payment.reference}))
@@ -121,21 +112,16 @@ def withdrawal_decide(request):
         raise HTTPNotFound()
     before = {"status": withdrawal.status}
     decision, by = request.POST.get("decision"), audit.actor_of(request)
-    try:
-        if decision == "approve":
-            services.approve_withdrawal(session, request.tenant, request.hooks, withdrawal, by=by)
-        elif decision == "reject":
-            services.reject_withdrawal(session, request.tenant.id, withdrawal, reason=request.POST.get("reason", ""),
-                                       by=by)
-        elif decision in ("paid", "failed"):
-            services.settle_offline_payout(session, request.tenant.id, withdrawal, paid=decision == "paid",
-                                           note=request.POST.get("reason", ""), by=by)
-        else:
-            raise FundsError("decision", "approve, reject, paid or failed")
-    except FundsError as error:
-        request.response.status = 400
-        request.response.text = request.localizer.translate(error.message)
-        return request.response
+    if decision == "approve":
+        services.approve_withdrawal(session, request.tenant, request.hooks, withdrawal, by=by)
+    elif decision == "reject":
+        services.reject_withdrawal(session, request.tenant.id, withdrawal, reason=request.POST.get("reason", ""),
+                                   by=by)
+    elif decision in ("paid", "failed"):
+        services.settle_offline_payout(session, request.tenant.id, withdrawal, paid=decision == "paid",
+                                       note=request.POST.get("reason", ""), by=by)
+    else:
+        raise FundsError("decision", "approve, reject, paid or failed")
     audit.record(request, f"withdrawal.{decision}", "withdrawal", withdrawal.reference, before,
                  {"status": withdrawal.status})
     return HTTPSeeOther(request.route_path("admin.withdrawals"))
@@ -143,33 +129,35 @@ def withdrawal_decide(request):
 
 @view_config(route_name="admin.adjustments", renderer="admin/adjustments.pt", permission="funds.adjust")
 def adjustments(request):
-    session = request.dbsession
-    error = None
     if request.method == "POST":
-        try:
-            member_key = request.POST.get("member", "").strip()
-            member = None
-            if member_key.isdigit() and len(member_key) < 9:
-                member = session.scalars(sa.select(Member).where(Member.id == int(member_key))).first()
-            else:
-                try:
-                    phone = clean_phone(request.tenant, member_key)
-                    member = session.scalars(sa.select(Member).where(Member.phone == phone)).first()
-                except MemberError:
-                    member = None
-            if member is None:
-                raise FundsError("member", "no such member (give the member's id or mobile number)")
-            adjustment = services.request_adjustment(session, request.tenant, member, request.POST.get("amount"),
-                                                     request.POST.get("reason", ""), by=audit.actor_of(request))
-        except FundsError as failure:
-            error = failure.message
-            request.response.status = 400
-        else:
-            audit.record(request, "adjustment.request", "adjustment", adjustment.id, None,
-                         {"member": adjustment.member_id, "amount": adjustment.amount, "reason": adjustment.reason})
-            return HTTPSeeOther(request.path)
-    rows = session.scalars(sa.select(Adjustment).order_by(Adjustment.id.desc()).limit(100)).all()
+        on_refusal(request, lambda error: _adjustments_page(request, error.message))
+        member = _member_by_id_or_phone(request, request.POST.get("member", "").strip())
+        if member is None:
+            raise FundsError("member", "no such member (give the member's id or mobile number)")
+        adjustment = services.request_adjustment(request.dbsession, request.tenant, member,
+                                                 request.POST.get("amount"), request.POST.get("reason", ""),
+                                                 by=audit.actor_of(request))
+        audit.record(request, "adjustment.request", "adjustment", adjustment.id, None,
+                     {"member": adjustment.member_id, "amount": adjustment.amount, "reason": adjustment.reason})
+        return HTTPSeeOther(request.path)
+    return _adjustments_page(request)
+
+
+def _adjustments_page(request, error=None) -> dict:
+    rows = request.dbsession.scalars(sa.select(Adjustment).order_by(Adjustment.id.desc()).limit(100)).all()
     return {"adjustments": rows, "error": error, "me": audit.actor_of(request)}
+
+
+def _member_by_id_or_phone(request, key: str) -> Member | None:
+    """The member staff named by id or mobile number, or ``None``."""
+    session = request.dbsession
+    if key.isdigit() and len(key) < 9:
+        return session.scalars(sa.select(Member).where(Member.id == int(key))).first()
+    try:
+        phone = clean_phone(request.tenant, key)
+    except MemberError:  # not a mobile number: no such member (refused by the caller, on its own field)
+        return None
+    return session.scalars(sa.select(Member).where(Member.phone == phone)).first()
 
 
 @view_config(route_name="admin.adjustment_decide", request_method="POST", permission="funds.adjust")
@@ -179,13 +167,8 @@ def adjustment_decide(request):
     if adjustment is None:
         raise HTTPNotFound()
     decision = request.POST.get("decision")
-    try:
-        services.decide_adjustment(session, request.tenant.id, adjustment, approve=decision == "approve",
-                                   by=audit.actor_of(request))
-    except FundsError as error:
-        request.response.status = 400
-        request.response.text = request.localizer.translate(error.message)
-        return request.response
+    services.decide_adjustment(session, request.tenant.id, adjustment, approve=decision == "approve",
+                               by=audit.actor_of(request))
     audit.record(request, f"adjustment.{decision}", "adjustment", adjustment.id, {"status": "pending"},
                  {"status": adjustment.status, "amount": adjustment.amount})
     return HTTPSeeOther(request.route_path("admin.adjustments"))

@@ -6,6 +6,7 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from .. import audit
+from ..forms import by_field, on_refusal
 from ..i18n import _
 from .. import loans
 from ..ledger import Ledger
@@ -92,23 +93,20 @@ def loan_decide(request):
         raise HTTPNotFound()
     stage, decision = request.POST.get("stage"), request.POST.get("decision")
     before = {"status": loan.status}
-    try:
-        if stage == "guarantee":
-            if not request.has_permission("loan.guarantee"):
-                raise HTTPForbidden()
-            guarantors.decide(request.dbsession, request.tenant, loan, accept=decision == "approve",
-                              reference=request.POST.get("reason", ""), by=audit.actor_of(request))
-        elif stage == "final":
-            if not request.has_permission("loan.final_review"):
-                raise HTTPForbidden()
-            loans.final_review(request.dbsession, request.tenant, request.hooks, loan, approve=decision == "approve",
-                               reason=request.POST.get("reason", ""), by=audit.actor_of(request))
-        else:
-            loans.review(request.dbsession, request.tenant, request.hooks, loan, approve=decision == "approve",
-                         reason=request.POST.get("reason", ""), by=audit.actor_of(request))
-    except loans.LoanError as error:
-        request.response.status = 400
-        return _detail(request, loan, error.message)
+    on_refusal(request, lambda error: _detail(request, loan, error.message))
+    if stage == "guarantee":
+        if not request.has_permission("loan.guarantee"):
+            raise HTTPForbidden()
+        guarantors.decide(request.dbsession, request.tenant, loan, accept=decision == "approve",
+                          reference=request.POST.get("reason", ""), by=audit.actor_of(request))
+    elif stage == "final":
+        if not request.has_permission("loan.final_review"):
+            raise HTTPForbidden()
+        loans.final_review(request.dbsession, request.tenant, request.hooks, loan, approve=decision == "approve",
+                           reason=request.POST.get("reason", ""), by=audit.actor_of(request))
+    else:
+        loans.review(request.dbsession, request.tenant, request.hooks, loan, approve=decision == "approve",
+                     reason=request.POST.get("reason", ""), by=audit.actor_of(request))
     audit.record(request, f"loan.{stage or 'first'}_review.{decision}", "loan", loan.number, before,
                  {"status": loan.status})
     return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))
@@ -121,16 +119,13 @@ def loan_write_off(request):
     if loan is None:
         raise HTTPNotFound()
     step, by = request.POST.get("step", "request"), audit.actor_of(request)
-    try:
-        if step == "approve":
-            loans.write_off(request.dbsession, loan, by=by)
-        elif step == "decline":
-            loans.decline_write_off(request.dbsession, loan, by=by)
-        else:
-            loans.request_write_off(request.dbsession, loan, reason=request.POST.get("reason", ""), by=by)
-    except loans.LoanError as error:
-        request.response.status = 400
-        return _detail(request, loan, error.message)
+    on_refusal(request, lambda error: _detail(request, loan, error.message))
+    if step == "approve":
+        loans.write_off(request.dbsession, loan, by=by)
+    elif step == "decline":
+        loans.decline_write_off(request.dbsession, loan, by=by)
+    else:
+        loans.request_write_off(request.dbsession, loan, reason=request.POST.get("reason", ""), by=by)
     audit.record(request, f"loan.write_off.{step}", "loan", loan.number, {"status": "defaulted"},
                  {"status": loan.status, "reason": loan.review_note})
     return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))
@@ -148,28 +143,30 @@ def overdue_list(request):
 @view_config(route_name="admin.guarantors", renderer="admin/guarantors.pt", permission="loan.review")
 def guarantor_list(request):
     """Guarantor institutions with their quota used and deposit; create (loan.review) and fund (funds.adjust)."""
-    session, error = request.dbsession, None
+    session = request.dbsession
     if request.method == "POST":
-        try:
-            if request.POST.get("fund"):
-                if not request.has_permission("funds.adjust"):
-                    raise HTTPForbidden()
-                guarantor = guarantors.find(session, request.POST["fund"])
-                if guarantor is None:
-                    raise HTTPNotFound()
-                guarantors.fund(session, request.tenant, guarantor, request.POST.get("amount", ""),
-                                by=audit.actor_of(request))
-                audit.record(request, "guarantor.fund", "guarantor", guarantor.id, None,
-                             {"amount": request.POST.get("amount", "")})
-            else:
-                guarantor = guarantors.create(session, request.tenant, request.POST.get("name", ""),
-                                              request.POST.get("quota", ""))
-                audit.record(request, "guarantor.create", "guarantor", guarantor.id, None,
-                             {"name": guarantor.name, "quota": guarantor.quota})
-        except loans.LoanError as failure:
-            error, request.response.status = failure.message, 400
+        on_refusal(request, lambda error: _guarantors_page(request, error.message))
+        if request.POST.get("fund"):
+            if not request.has_permission("funds.adjust"):
+                raise HTTPForbidden()
+            guarantor = guarantors.find(session, request.POST["fund"])
+            if guarantor is None:
+                raise HTTPNotFound()
+            guarantors.fund(session, request.tenant, guarantor, request.POST.get("amount", ""),
+                            by=audit.actor_of(request))
+            audit.record(request, "guarantor.fund", "guarantor", guarantor.id, None,
+                         {"amount": request.POST.get("amount", "")})
         else:
-            return HTTPSeeOther(request.path)
+            guarantor = guarantors.create(session, request.tenant, request.POST.get("name", ""),
+                                          request.POST.get("quota", ""))
+            audit.record(request, "guarantor.create", "guarantor", guarantor.id, None,
+                         {"name": guarantor.name, "quota": guarantor.quota})
+        return HTTPSeeOther(request.path)
+    return _guarantors_page(request)
+
+
+def _guarantors_page(request, error=None) -> dict:
+    session = request.dbsession
     ledger = Ledger(session, request.tenant.id)
     rows = [{"guarantor": g, "used": guarantors.quota_used(session, g.id),
              "deposit": ledger.balance(guarantors.deposit_account(ledger, g.id, request.tenant.currency)).minor}
@@ -187,19 +184,15 @@ def loan_new(request):
         return data
     session = request.dbsession
     key = request.POST.get("borrower", "").strip()
+    on_refusal(request, lambda error: by_field(data, error))
     try:
         phone = clean_phone(request.tenant, key)
         borrower = session.scalars(sa.select(Member).where(Member.phone == phone)).first()
-    except MemberError:
+    except MemberError:  # not a mobile number: no such member, refused below on the borrower field
         borrower = None
-    try:
-        if borrower is None:
-            raise loans.LoanError("borrower", _("There is no such member."))
-        loan = loans.apply(session, request.tenant, request.hooks, borrower, dict(request.POST), by_staff=True)
-        loans.review(session, request.tenant, request.hooks, loan, approve=True, reason="", by=audit.actor_of(request))
-    except loans.LoanError as error:
-        data["errors"] = {error.field: error.message}
-        request.response.status = 400
-        return data
+    if borrower is None:
+        raise loans.LoanError("borrower", _("There is no such member."))
+    loan = loans.apply(session, request.tenant, request.hooks, borrower, dict(request.POST), by_staff=True)
+    loans.review(session, request.tenant, request.hooks, loan, approve=True, reason="", by=audit.actor_of(request))
     audit.record(request, "loan.publish", "loan", loan.number, None, {"type": loan.loan_type, "amount": loan.amount})
     return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))

@@ -9,9 +9,10 @@ from pyramid.response import FileResponse
 from pyramid.view import view_config
 
 from .. import audit
+from ..forms import on_refusal
 from ..i18n import _
 from ..ledger import Wallet
-from ..loans import GRADES, LoanError, set_credit_line
+from ..loans import GRADES, set_credit_line
 from ..members import conduct, documents
 from ..members.models import Member, MemberDocument, Verification
 from ..money import whole_number
@@ -60,9 +61,14 @@ def detail(request, member: Member, error=None, errors=None) -> dict:
     }
 
 
-def _refused(request, member, error: MemberError):
-    request.response.status = 400
-    return detail(request, member, error=error.message, errors={error.field: error.message})
+def _refusal_shown(request, member, fields: dict[str, str] | None = None) -> None:
+    """A refusal shows the member's page with the message on top and by its field (``fields`` renames the
+    service's field to the form's)."""
+    def page(error):
+        field = (fields or {}).get(error.field, error.field)
+        return detail(request, member, error=error.message, errors={field: error.message})
+
+    on_refusal(request, page)
 
 
 @view_config(route_name="admin.member", renderer="admin/member.pt", permission="member.view")
@@ -76,17 +82,12 @@ def member_review(request):
     member = member_or_404(request)
     decision = request.POST.get("decision")
     before = {"verification": member.verification}
-    try:
-        if decision not in ("approve", "reject"):
-            raise MemberError("decision", _("Choose approve or reject."))
-        review_verification(member, approve=decision == "approve", reason=request.POST.get("reason", ""))
-    except MemberError as error:
-        return _refused(request, member, error)
+    _refusal_shown(request, member)
+    if decision not in ("approve", "reject"):
+        raise MemberError("decision", _("Choose approve or reject."))
+    review_verification(member, approve=decision == "approve", reason=request.POST.get("reason", ""))
     audit.record(request, f"member.verification.{decision}", "member", member.id, before,
                  {"verification": member.verification, "note": member.verification_note})
-    if decision == "approve":
-        conduct.notify(request.dbsession, member, request.localizer.translate(_("Verification approved")),
-                       request.localizer.translate(_("Your real-name verification was approved.")))
     return HTTPSeeOther(request.route_path("admin.member", id=member.id))
 
 
@@ -95,26 +96,30 @@ def member_review(request):
 def member_violation(request):
     member = member_or_404(request)
     before = {"login": member.login_frozen, "bidding": member.bidding_frozen, "withdrawal": member.withdrawal_frozen}
-    try:
-        if request.POST.get("lift"):
-            violation = conduct.lift_violation(request.dbsession, member, int(request.POST["lift"]),
-                                               by=audit.actor_of(request))
-            action = "member.violation.lift"
-        else:
-            violation = conduct.record_violation(
-                request.dbsession, member, reason=request.POST.get("reason", ""),
-                freeze_login=request.POST.get("freeze_login") == "on",
-                freeze_bidding=request.POST.get("freeze_bidding") == "on",
-                freeze_withdrawal=request.POST.get("freeze_withdrawal") == "on", by=audit.actor_of(request))
-            action = "member.violation.record"
-    except (MemberError, ValueError) as error:
-        if not isinstance(error, MemberError):
-            error = MemberError("lift", _("There is no such active violation."))
-        return _refused(request, member, error)
+    _refusal_shown(request, member)
+    if request.POST.get("lift"):
+        violation = conduct.lift_violation(request.dbsession, member, _violation_id(request.POST["lift"]),
+                                           by=audit.actor_of(request))
+        action = "member.violation.lift"
+    else:
+        violation = conduct.record_violation(
+            request.dbsession, member, reason=request.POST.get("reason", ""),
+            freeze_login=request.POST.get("freeze_login") == "on",
+            freeze_bidding=request.POST.get("freeze_bidding") == "on",
+            freeze_withdrawal=request.POST.get("freeze_withdrawal") == "on", by=audit.actor_of(request))
+        action = "member.violation.record"
     audit.record(request, action, "member", member.id, before,
                  {"violation": violation.id, "reason": violation.reason, "login": member.login_frozen,
                   "bidding": member.bidding_frozen, "withdrawal": member.withdrawal_frozen})
     return HTTPSeeOther(request.route_path("admin.member", id=member.id))
+
+
+def _violation_id(text: str) -> int:
+    """The violation id a lift form sends, or a refusal on ``lift``."""
+    try:
+        return int(text)
+    except ValueError:
+        raise MemberError("lift", _("There is no such active violation.")) from None
 
 
 @view_config(route_name="admin.member_points", request_method="POST", renderer="admin/member.pt",
@@ -122,19 +127,17 @@ def member_violation(request):
 def member_points(request):
     """A manual points adjustment (a promotion, a correction), with its reason."""
     member = member_or_404(request)
-    try:
-        typed = str(request.POST.get("points", "")).strip()
-        points = whole_number(typed.removeprefix("-"))
-        if points is None or points > 10**9:
-            raise MemberError("points", _("Enter a whole number of points (negative to take away)."))
-        points = -points if typed.startswith("-") else points
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            raise MemberError("reason", _("Give the member a reason."))
-        before = member.vip_points
-        conduct.award_points(request.dbsession, member, points, reason=reason, ref=f"manual:{uuid.uuid4().hex}")
-    except MemberError as error:
-        return _refused(request, member, error)
+    _refusal_shown(request, member)
+    typed = str(request.POST.get("points", "")).strip()
+    points = whole_number(typed.removeprefix("-"))
+    if points is None or points > 10**9:
+        raise MemberError("points", _("Enter a whole number of points (negative to take away)."))
+    points = -points if typed.startswith("-") else points
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        raise MemberError("reason", _("Give the member a reason."))
+    before = member.vip_points
+    conduct.award_points(request.dbsession, member, points, reason=reason, ref=f"manual:{uuid.uuid4().hex}")
     audit.record(request, "member.points", "member", member.id, {"points": before},
                  {"points": member.vip_points, "reason": reason})
     return HTTPSeeOther(request.route_path("admin.member", id=member.id))
@@ -145,13 +148,9 @@ def member_points(request):
 def member_credit_line(request):
     member = member_or_404(request)
     before = {"credit_line": member.credit_line, "credit_grade": member.credit_grade}
-    try:
-        set_credit_line(member, request.POST.get("credit_line", ""), request.tenant.currency,
-                        request.POST.get("credit_grade") or None)
-    except (LoanError, ValueError) as error:
-        message = error.message if isinstance(error, LoanError) else _("Enter an amount such as 100.00.")
-        field = "credit_grade" if isinstance(error, LoanError) and error.field == "grade" else "credit_line"
-        return _refused(request, member, MemberError(field, message))
+    _refusal_shown(request, member, fields={"amount": "credit_line", "grade": "credit_grade"})
+    set_credit_line(member, request.POST.get("credit_line", ""), request.tenant.currency,
+                    request.POST.get("credit_grade") or None)
     audit.record(request, "member.credit_line", "member", member.id, before,
                  {"credit_line": member.credit_line, "credit_grade": member.credit_grade})
     return HTTPSeeOther(request.route_path("admin.member", id=member.id))
@@ -161,11 +160,9 @@ def member_credit_line(request):
              permission="member.message")
 def member_message(request):
     member = member_or_404(request)
-    try:
-        message = conduct.send_message(request.dbsession, member, subject=request.POST.get("subject", ""),
-                                       body=request.POST.get("body", ""), sender=audit.actor_of(request))
-    except MemberError as error:
-        return _refused(request, member, error)
+    _refusal_shown(request, member)
+    message = conduct.send_message(request.dbsession, member, subject=request.POST.get("subject", ""),
+                                   body=request.POST.get("body", ""), sender=audit.actor_of(request))
     conduct.mark_read(request.dbsession, member, "to_staff")
     audit.record(request, "member.message", "member", member.id, None, {"message": message.id,
                                                                        "subject": message.subject})

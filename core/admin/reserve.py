@@ -10,6 +10,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from .. import audit
+from ..forms import on_refusal
 from ..i18n import _
 from ..payments import reserve
 from ..payments.services import FundsError
@@ -43,13 +44,10 @@ def reserve_page(request):
 def reserve_request(request):
     """Ask for a top-up or a withdrawal; a second person decides."""
     form = {k: request.POST.get(k, "") for k in ("direction", "account", "amount", "reason")}
-    try:
-        move = reserve.request_move(request.dbsession, request.tenant, direction=form["direction"],
-                                    account=form["account"], amount_text=form["amount"], reason=form["reason"],
-                                    by=audit.actor_of(request))
-    except FundsError as failure:
-        request.response.status = 400
-        return _page(request, error=failure.message, form=form)
+    on_refusal(request, lambda error: _page(request, error=error.message, form=form))
+    move = reserve.request_move(request.dbsession, request.tenant, direction=form["direction"],
+                                account=form["account"], amount_text=form["amount"], reason=form["reason"],
+                                by=audit.actor_of(request))
     audit.record(request, f"reserve.request_{move.direction}", "reserve_request", move.id, None,
                  {"direction": move.direction, "account": move.account, "amount": move.amount,
                   "currency": move.currency, "reason": move.reason})
@@ -64,14 +62,11 @@ def reserve_decide(request):
     if move is None:
         raise HTTPNotFound()
     decision = request.POST.get("decision")
-    try:
-        if decision not in ("approve", "reject"):
-            raise FundsError("decision", _("Choose approve or reject."))
-        reserve.decide(request.dbsession, request.tenant.id, move, approve=decision == "approve",
-                       by=audit.actor_of(request))
-    except FundsError as failure:
-        request.response.status = 400
-        return _page(request, error=failure.message)
+    on_refusal(request, lambda error: _page(request, error=error.message))
+    if decision not in ("approve", "reject"):
+        raise FundsError("decision", _("Choose approve or reject."))
+    reserve.decide(request.dbsession, request.tenant.id, move, approve=decision == "approve",
+                   by=audit.actor_of(request))
     after = {"status": move.status, "amount": move.amount, "currency": move.currency}
     if move.status == reserve.ReserveStatus.applied.value:
         after.update(key=move.key, reserve_balance=reserve.balance(request.ledger, move.currency))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import remember
 from pyramid.view import forbidden_view_config, view_config
 
@@ -11,6 +11,7 @@ from ..accounts import totp
 from ..accounts.models import StaffUser
 from ..accounts.permissions import PERMISSIONS, ensure_default_roles
 from ..accounts.services import authenticate_staff, change_role_permissions
+from ..forms import on_refusal
 from ..i18n import catalog_paths
 from ..backoffice import login_view, logout_view, pending_two_factor, throttle_message
 from ..i18n import _
@@ -172,10 +173,8 @@ def sms_outbox(request):
 @view_config(route_name="admin.sms_templates", renderer="admin/sms_templates.pt", permission="sms.view")
 def sms_templates(request):
     """Each template in each of the tenant's languages: the text in use, an override, a preview."""
-    from pyramid.i18n import make_localizer
-
     from .. import sms_templates as templates
-    error = None
+
     if request.method == "POST":
         if not request.has_permission("system.settings"):
             from pyramid.httpexceptions import HTTPForbidden
@@ -184,15 +183,19 @@ def sms_templates(request):
         code, locale = request.POST.get("code", ""), request.POST.get("locale", "")
         before = templates.override(request.dbsession, request.tenant.id, code, locale)
         before = {"body": before.body} if before is not None else None
-        try:
-            saved = templates.save(request.dbsession, request.tenant, code, locale, request.POST.get("body", ""))
-        except templates.TemplateError as failure:
-            error = failure.message
-            request.response.status = 400
-        else:
-            audit.record(request, "sms_template.save", "sms_template", f"{code}/{locale}", before,
-                         {"body": saved.body} if saved is not None else None)
-            return HTTPSeeOther(request.route_path("admin.sms_templates", _query={"saved": 1}))
+        on_refusal(request, lambda failure: _sms_templates_page(request, failure.message))
+        saved = templates.save(request.dbsession, request.tenant, code, locale, request.POST.get("body", ""))
+        audit.record(request, "sms_template.save", "sms_template", f"{code}/{locale}", before,
+                     {"body": saved.body} if saved is not None else None)
+        return HTTPSeeOther(request.route_path("admin.sms_templates", _query={"saved": 1}))
+    return _sms_templates_page(request)
+
+
+def _sms_templates_page(request, error=None) -> dict:
+    """Each template in each of the tenant's languages, with ``error`` (a refused save) on top."""
+    from pyramid.i18n import make_localizer
+
+    from .. import sms_templates as templates
     translation_dirs = catalog_paths(request.registry.settings_obj.catalog_dirs)
     rows = []
     for code in templates.DEFAULTS:

@@ -38,6 +38,17 @@ class Problem(Exception):
         self.errors, self.status, self.title = errors, status, title
 
 
+def refusals_name(request, fields: dict[str, str]) -> None:
+    """Where the API names a service's field otherwise (``{"card": "card_id"}``): a refusal
+    (``core.domain.DomainError``, rendered by ``core.errors.refused``) names the field as the API does."""
+    request.api_field_names = fields
+
+
+def api_field(request, field: str) -> str:
+    """``field`` of a service's refusal as this request's API names it (:func:`refusals_name`)."""
+    return getattr(request, "api_field_names", {}).get(field, field)
+
+
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
 

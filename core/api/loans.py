@@ -77,10 +77,6 @@ def _no_such_loan() -> Problem:
     return Problem({"id": _("There is no such loan.")}, status=404, title="Not Found")
 
 
-def _lifecycle(error: loans.LoanError):
-    return Problem({error.field: error.message})
-
-
 @view_config(route_name="api.loans", request_method="GET", **API)
 def list_loans(request):
     status = request.params.get("status", "bidding")
@@ -94,11 +90,8 @@ def list_loans(request):
 
 @view_config(route_name="api.loans", request_method="POST", permission="member", **API)
 def apply(request):
-    try:
-        loan = loans.apply(request.dbsession, request.tenant, request.hooks, request.identity.user,
-                           {k: str(v) for k, v in request.json_body.items()})
-    except loans.LoanError as error:
-        raise _lifecycle(error) from None
+    loan = loans.apply(request.dbsession, request.tenant, request.hooks, request.identity.user,
+                       {k: str(v) for k, v in request.json_body.items()})
     request.response.status = 201
     return loan_json(request, loan)
 
@@ -116,12 +109,9 @@ def bid(request):
 
 def _place_bid(request, claim_id: int) -> dict:
     loan = _visible(request, int(request.matchdict["id"]))
-    try:
-        # the bid's own key names the member's Idempotency-Key row: unique however many members share a key
-        placed = loans.place_bid(request.dbsession, request.tenant, request.hooks, loan.id, request.identity.user,
-                                 request.json_body["amount"], key=f"api:{claim_id}")
-    except loans.LoanError as error:
-        raise _lifecycle(error) from None
+    # the bid's own key names the member's Idempotency-Key row: unique however many members share a key
+    placed = loans.place_bid(request.dbsession, request.tenant, request.hooks, loan.id, request.identity.user,
+                             request.json_body["amount"], key=f"api:{claim_id}")
     request.response.status = 201
     return {"id": placed.id, "loan": loan.number, "amount": _money(placed.amount, loan.currency),
             "status": placed.status}
@@ -140,16 +130,13 @@ def _repay(request) -> dict:
         raise _no_such_loan()
     body = request.json_body if request.body else {}
     by = f"member:{loan.borrower_id}"
-    try:
-        if body.get("payoff"):
-            paid = loans.pay_off(request.dbsession, request.tenant, loan, by=by)
-        elif body.get("amount") is not None:
-            paid = loans.repay(request.dbsession, request.tenant, loan, body["amount"], by=by)
-        else:
-            paid = loans.repay_installments(request.dbsession, request.tenant, loan, body.get("installments", 1),
-                                            by=by)
-    except loans.LoanError as error:
-        raise _lifecycle(error) from None
+    if body.get("payoff"):
+        paid = loans.pay_off(request.dbsession, request.tenant, loan, by=by)
+    elif body.get("amount") is not None:
+        paid = loans.repay(request.dbsession, request.tenant, loan, body["amount"], by=by)
+    else:
+        paid = loans.repay_installments(request.dbsession, request.tenant, loan, body.get("installments", 1),
+                                        by=by)
     return {"amount": _money(paid, loan.currency), "loan": loan_json(request, loan, with_schedule=True)}
 
 
@@ -165,21 +152,18 @@ def review(request):
     stage = {"api.final_review": "final-review", "api.guarantee": "guarantee"}.get(request.matched_route.name,
                                                                                  "review")
     before = {"status": loan.status}
-    try:
-        if stage == "guarantee":
-            guarantors.decide(request.dbsession, request.tenant, loan, accept=body["decision"] == "approve",
-                              reference=body.get("reason", ""), by=audit.actor_of(request))
-        elif stage == "final-review":
-            if not request.has_permission("loan.final_review"):
-                raise HTTPForbidden()
-            loans.final_review(request.dbsession, request.tenant, request.hooks, loan,
-                               approve=body["decision"] == "approve", reason=body.get("reason", ""),
-                               by=audit.actor_of(request))
-        else:
-            loans.review(request.dbsession, request.tenant, request.hooks, loan, approve=body["decision"] == "approve",
-                         reason=body.get("reason", ""), by=audit.actor_of(request))
-    except loans.LoanError as error:
-        raise _lifecycle(error) from None
+    if stage == "guarantee":
+        guarantors.decide(request.dbsession, request.tenant, loan, accept=body["decision"] == "approve",
+                          reference=body.get("reason", ""), by=audit.actor_of(request))
+    elif stage == "final-review":
+        if not request.has_permission("loan.final_review"):
+            raise HTTPForbidden()
+        loans.final_review(request.dbsession, request.tenant, request.hooks, loan,
+                           approve=body["decision"] == "approve", reason=body.get("reason", ""),
+                           by=audit.actor_of(request))
+    else:
+        loans.review(request.dbsession, request.tenant, request.hooks, loan, approve=body["decision"] == "approve",
+                     reason=body.get("reason", ""), by=audit.actor_of(request))
     audit.record(request, f"loan.{stage}.{body['decision']}", "loan", loan.number, before, {"status": loan.status})
     return loan_json(request, loan)
 
@@ -220,13 +204,8 @@ def put_credit_line(request):
     if member is None:
         raise Problem({"id": _("There is no such member.")}, status=404, title="Not Found")
     before = {"credit_line": member.credit_line, "credit_grade": member.credit_grade}
-    try:
-        loans.set_credit_line(member, request.json_body["amount"], request.tenant.currency,
-                              request.json_body.get("grade"))
-    except loans.LoanError as error:
-        raise _lifecycle(error) from None
-    except ValueError:
-        raise Problem({"amount": _("Enter an amount such as 100.00.")}) from None
+    loans.set_credit_line(member, request.json_body["amount"], request.tenant.currency,
+                          request.json_body.get("grade"))
     audit.record(request, "member.credit_line", "member", member.id, before,
                  {"credit_line": member.credit_line, "credit_grade": member.credit_grade})
     return {"id": member.id, "credit_line": _money(member.credit_line, request.tenant.currency),
@@ -253,11 +232,8 @@ def get_autoinvest(request):
 def put_autoinvest(request):
     body = dict(request.json_body)
     body["enabled"] = "on" if body.get("enabled", True) else "off"
-    try:
-        rule = save_rule(request.dbsession, request.tenant, request.identity.user, body,
-                         offered_types=loans.loan_types(request.hooks))
-    except loans.LoanError as error:
-        raise _lifecycle(error) from None
+    rule = save_rule(request.dbsession, request.tenant, request.identity.user, body,
+                     offered_types=loans.loan_types(request.hooks))
     return _rule_json(rule, request.tenant.currency)
 
 

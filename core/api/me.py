@@ -15,7 +15,7 @@ from ..members.models import BankCard
 from ..money import Money
 from ..payments import services as funds
 from ..payments.views import recharge_return_path
-from . import PREFIX, Problem, once
+from . import PREFIX, once, refusals_name
 from .loans import loan_json
 
 API = {"renderer": "json", "openapi": True, "require_csrf": False}
@@ -28,8 +28,6 @@ def _money(minor: int, currency: str) -> str:
     return str(Money(minor, currency))
 
 
-def _refused(error: funds.FundsError) -> Problem:
-    return Problem({_FUNDS_FIELDS.get(error.field, error.field): error.message})
 
 
 @view_config(route_name="api.me_loans", request_method="GET", permission="member", **API)
@@ -76,12 +74,10 @@ def recharge(request):
 
 def _start_recharge(request) -> dict:
     body = request.json_body
-    try:
-        payment, instruction = funds.start_recharge(request.dbsession, request.tenant, request.hooks,
-                                                    request.identity.user, body["gateway"], body["amount"],
-                                                    recharge_return_path(request))
-    except funds.FundsError as error:
-        raise _refused(error) from None
+    refusals_name(request, _FUNDS_FIELDS)
+    payment, instruction = funds.start_recharge(request.dbsession, request.tenant, request.hooks,
+                                                request.identity.user, body["gateway"], body["amount"],
+                                                recharge_return_path(request))
     request.response.status = 201
     currency = payment.currency
     return {"reference": payment.reference, "gateway": payment.gateway, "amount": _money(payment.amount, currency),
@@ -117,11 +113,9 @@ def withdraw(request):
 
 def _request_withdrawal(request) -> dict:
     body = request.json_body
-    try:
-        withdrawal = funds.request_withdrawal(request.dbsession, request.tenant, request.hooks, request.identity.user,
-                                              body["card_id"], body["amount"])
-    except funds.FundsError as error:
-        raise _refused(error) from None
+    refusals_name(request, _FUNDS_FIELDS)
+    withdrawal = funds.request_withdrawal(request.dbsession, request.tenant, request.hooks, request.identity.user,
+                                          body["card_id"], body["amount"])
     request.response.status = 201
     currency = withdrawal.currency
     return {"reference": withdrawal.reference, "card_id": withdrawal.card_id,
@@ -140,10 +134,7 @@ def close_of_day(request):
 def _close(request) -> dict:
     day = dt.date.fromisoformat(request.json_body["date"])  # the document holds it to YYYY-MM-DD
     tenant = request.tenant
-    try:
-        summary = loans.close_of_day(request.dbsession, tenant, day, hooks=request.hooks, commit_every=None)
-    except loans.LoanError as error:
-        raise Problem({error.field: error.message}) from None
+    summary = loans.close_of_day(request.dbsession, tenant, day, hooks=request.hooks, commit_every=None)
     return {"date": day.isoformat(), "business_date": tenant.business_date.isoformat(),
             "summary": {name: int(count) for name, count in summary.items()}}
 

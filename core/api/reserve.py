@@ -13,7 +13,6 @@ from .. import audit
 from ..i18n import _
 from ..money import Money
 from ..payments import reserve
-from ..payments.services import FundsError
 from . import PREFIX, Problem
 
 API = {"renderer": "json", "openapi": True, "require_csrf": False}
@@ -64,12 +63,9 @@ def get_reserve(request):
 def post_request(request):
     """Ask for a top-up or a withdrawal: 201 with the pending request."""
     body = request.json_body
-    try:
-        move = reserve.request_move(request.dbsession, request.tenant, direction=body["direction"],
-                                    account=body["account"], amount_text=body["amount"], reason=body["reason"],
-                                    by=audit.actor_of(request))
-    except FundsError as failure:
-        raise Problem({failure.field: failure.message}) from None
+    move = reserve.request_move(request.dbsession, request.tenant, direction=body["direction"],
+                                account=body["account"], amount_text=body["amount"], reason=body["reason"],
+                                by=audit.actor_of(request))
     audit.record(request, f"reserve.request_{move.direction}", "reserve_request", move.id, None,
                  {"direction": move.direction, "account": move.account, "amount": move.amount,
                   "currency": move.currency, "reason": move.reason})
@@ -84,11 +80,8 @@ def post_decision(request):
     if move is None:
         raise Problem({"id": _("There is no such request.")}, status=404, title="Not Found")
     decision = request.json_body["decision"]
-    try:
-        reserve.decide(request.dbsession, request.tenant.id, move, approve=decision == "approve",
-                       by=audit.actor_of(request))
-    except FundsError as failure:
-        raise Problem({failure.field: failure.message}) from None
+    reserve.decide(request.dbsession, request.tenant.id, move, approve=decision == "approve",
+                   by=audit.actor_of(request))
     after = {"status": move.status, "amount": move.amount, "currency": move.currency}
     held = reserve.balance(request.ledger, move.currency)
     if move.status == reserve.ReserveStatus.applied.value:

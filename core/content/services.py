@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from ..db import utcnow
+from ..domain import DomainError
 from ..i18n import _
 from .models import KINDS, ContentItem
 
@@ -24,10 +25,8 @@ IMAGE_SIGNATURES = {
 }
 
 
-class ContentError(ValueError):
-    def __init__(self, field: str, message):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
+class ContentError(DomainError):
+    """Content staff cannot save as typed; ``field`` names it and ``message`` is a translation string."""
 
 
 

@@ -7,6 +7,7 @@ from pyramid.response import FileResponse
 from pyramid.view import view_config
 
 from .. import audit
+from ..forms import by_field, on_refusal
 from ..i18n import _
 from . import services
 from .models import KIND_LABELS, KINDS, ContentItem
@@ -47,14 +48,9 @@ def content_edit(request):
         request.dbsession.delete(item)
         return HTTPSeeOther(request.route_path("admin.content"))
     image = request.POST.get("image")
-    try:
-        saved = services.save(request.dbsession, request.tenant, request.registry.settings_obj, dict(request.POST),
-                              image=image if hasattr(image, "file") else None, item=item,
-                              by=audit.actor_of(request))
-    except services.ContentError as error:
-        data["errors"] = {error.field: error.message}
-        request.response.status = 400
-        return data
+    on_refusal(request, lambda error: by_field(data, error))
+    saved = services.save(request.dbsession, request.tenant, request.registry.settings_obj, dict(request.POST),
+                          image=image if hasattr(image, "file") else None, item=item, by=audit.actor_of(request))
     audit.record(request, "content.save", "content_item", saved.id, None,
                  {"kind": saved.kind, "title": saved.title, "published": saved.published})
     return HTTPSeeOther(request.route_path("admin.content", _query={"kind": saved.kind}))

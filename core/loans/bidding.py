@@ -16,7 +16,7 @@ from ..members.models import Member
 from ..money import Money
 from .disbursement import final_review
 from .errors import LoanError, positive_amount
-from .models import Bid, Loan
+from .models import LOANS, Bid, BidStatus, Loan, LoanStatus
 from .records import locked_loan, record
 from .repayment import repay_next
 from .rules import bid_unit, partial_funding
@@ -49,7 +49,7 @@ def place_bid(session, tenant, hooks, loan_id: int, lender: Member, amount_text:
         if (existing.member_id, existing.amount) != (lender.id, amount.minor):
             raise LoanError("key", _("This Idempotency-Key was used for another bid."))
         return existing
-    if loan.status != "bidding":
+    if loan.status != LoanStatus.BIDDING:
         raise LoanError("loan", _("This loan is not open for bids."))
     if lender.id == loan.borrower_id:
         raise LoanError("amount", _("You cannot bid on your own loan."))
@@ -60,7 +60,7 @@ def place_bid(session, tenant, hooks, loan_id: int, lender: Member, amount_text:
     parse_bid(tenant, loan, amount_text)
     if loan.max_bid is not None:
         mine = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Bid.amount), 0)).where(
-            Bid.loan_id == loan.id, Bid.member_id == lender.id, Bid.status != "refunded"))
+            Bid.loan_id == loan.id, Bid.member_id == lender.id, Bid.status != BidStatus.REFUNDED))
         if mine + amount.minor > loan.max_bid:
             raise LoanError("amount", _("One lender may bid at most ${maximum} on this loan.",
                                         mapping={"maximum": str(Money(loan.max_bid, loan.currency))}))
@@ -76,7 +76,7 @@ def place_bid(session, tenant, hooks, loan_id: int, lender: Member, amount_text:
     loan.funded += amount.minor
     record(session, loan, "bid", f"member:{lender.id}", bid=bid.id, amount=amount.minor, auto=auto)
     if loan.funded == loan.amount:
-        loan.status = "full"
+        LOANS.move(loan, LoanStatus.FULL)
         record(session, loan, "full", "system")
         _settle_if_instant(session, tenant, hooks, loan)
     return bid
@@ -89,14 +89,15 @@ def accept_partial(session, tenant, loan: Loan, *, by: str) -> None:
     minimum = partial_funding(tenant)
     if minimum is None:
         raise LoanError("loan", _("This site does not lend less than the amount asked for."))
-    if loan.status != "bidding":
+    if loan.status != LoanStatus.BIDDING:
         raise LoanError("loan", _("This loan is not open for bids."))
     if loan.funded <= 0 or loan.funded * 100 < loan.amount * minimum:
         raise LoanError("loan", _("To accept it, at least ${percent}% must be raised.",
                                   mapping={"percent": minimum}))
     requested = loan.amount
     loan.type_data = {**loan.type_data, "requested_amount": requested}
-    loan.amount, loan.status = loan.funded, "full"
+    loan.amount = loan.funded
+    LOANS.move(loan, LoanStatus.FULL)
     record(session, loan, "accepted_partial", by, requested=requested, funded=loan.funded)
 
 
@@ -107,7 +108,7 @@ def _settle_if_instant(session, tenant, hooks, loan: Loan) -> None:
         return
     final_review(session, tenant, hooks, loan, approve=True, reason="", by="system")
     try:
-        while loan.status == "repaying":
+        while loan.status == LoanStatus.REPAYING:
             repay_next(session, tenant, loan, by="system")
     except LoanError:
         record(session, loan, "instant_settlement_waiting", "system",

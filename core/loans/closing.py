@@ -17,7 +17,8 @@ from sqlalchemy.orm import selectinload
 from ..db import checkpoint
 from ..i18n import _
 from ..ledger import Ledger, Wallet
-from .models import ClosedDay, Installment, Loan
+from .models import (INSTALLMENT_ENDED, INSTALLMENTS, LOANS, ClosedDay, Installment, InstallmentStatus, Loan,
+                     LoanStatus)
 from .overdue import OverdueTerms, accelerate, accrue_charges, overdue_terms
 from .disbursement import refund_bids
 from .errors import LoanError
@@ -56,16 +57,17 @@ def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int
             if commit_every:
                 checkpoint(session)
 
-    expiring = session.scalars(sa.select(Loan.id).where(Loan.status == "bidding", Loan.deadline <= day)
+    expiring = session.scalars(sa.select(Loan.id).where(Loan.status == LoanStatus.BIDDING, Loan.deadline <= day)
                                .order_by(Loan.id)).all()
     for ids in batches(expiring):
         for loan in session.scalars(sa.select(Loan).where(Loan.id.in_(ids)).order_by(Loan.id)):
             refund_bids(session, tenant_id, loan, "fundraising expired")
-            loan.status = "failed"
+            LOANS.move(loan, LoanStatus.FAILED)
             record(session, loan, "expired", "close-of-day")
             summary["expired"] += 1
     terms = overdue_terms(tenant)
-    due = session.scalars(sa.select(Installment.id).where(Installment.status.in_(["due", "overdue"]),
+    unfinished = [InstallmentStatus.DUE, InstallmentStatus.OVERDUE]
+    due = session.scalars(sa.select(Installment.id).where(Installment.status.in_(unfinished),
                                                           Installment.due_date <= day)
                           .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
     for ids in batches(due):
@@ -92,7 +94,7 @@ def _close_installment(session, tenant, installment: Installment, day: dt.date, 
                        summary: dict) -> None:
     """Close of day for one installment due by ``day``: collect it, or mark it overdue and apply the rules."""
     loan = installment.loan
-    if installment.status in ("paid", "written_off") or loan.status not in ("repaying", "defaulted"):
+    if installment.status in INSTALLMENT_ENDED or loan.status not in (LoanStatus.REPAYING, LoanStatus.DEFAULTED):
         return
     if first_unpaid(loan) is installment:
         available = Wallet(Ledger(session, tenant.id), loan.borrower_id, loan.currency).funds().available
@@ -103,8 +105,8 @@ def _close_installment(session, tenant, installment: Installment, day: dt.date, 
         if available > 0 and terms.collect_partial:
             pay_installment(session, tenant, loan, installment, available, by="close-of-day", day=day)
             summary["collected_part"] += 1
-    if installment.status == "due":
-        installment.status = "overdue"
+    if installment.status == InstallmentStatus.DUE:
+        INSTALLMENTS.move(installment, InstallmentStatus.OVERDUE)
         installment.late_fee_set = terms.late_fee
         record(session, loan, "overdue", "close-of-day", period=installment.period, late_fee=terms.late_fee)
         summary["overdue"] += 1
@@ -118,6 +120,6 @@ def _close_installment(session, tenant, installment: Installment, day: dt.date, 
     if advancer and terms.advance_after and days_late >= terms.advance_after and installment.advanced_on is None \
             and advance(session, tenant, loan, installment, day):
         summary["advanced"] += 1
-    if loan.status == "repaying" and terms.accelerate_after and days_late >= terms.accelerate_after:
+    if loan.status == LoanStatus.REPAYING and terms.accelerate_after and days_late >= terms.accelerate_after:
         accelerate(session, tenant, loan, day, terms, days_late=days_late)
         summary["accelerated"] += 1

@@ -13,7 +13,7 @@ from ..money import Money
 from ..schedules import repayment_methods
 from . import cost
 from .errors import LoanError, rejection_reason
-from .models import Installment, Loan, Payback
+from .models import BIDS, LOANS, BidStatus, Installment, Loan, LoanStatus, Payback
 from .projection import schedule_for
 from .records import record
 
@@ -22,28 +22,29 @@ def refund_bids(session, tenant_id: int, loan: Loan, why: str) -> None:
     """Unfreeze every bid still frozen on a loan that does not go ahead (rejected, or fundraising expired)."""
     ledger = Ledger(session, tenant_id)
     for bid in loan.bids:
-        if bid.status == "frozen":
+        if bid.status == BidStatus.FROZEN:
             Wallet(ledger, bid.member_id, loan.currency).unfreeze(
                 Money(bid.amount, loan.currency), reason="bid_unfreeze", key=f"bid:{bid.id}:refund",
                 ref=f"loan:{loan.number}", initiator="system")
-            bid.status = "refunded"
+            BIDS.move(bid, BidStatus.REFUNDED)
     record(session, loan, "refunded", "system", why=why)
 
 
 def final_review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: str, by: str) -> None:
     """Final review (復審): disburse to the borrower and set every schedule, or refund every bid."""
-    if loan.status != "full":
+    if loan.status != LoanStatus.FULL:
         raise LoanError("decision", _("This loan is not waiting for a final review."))
     if not approve:
         note = rejection_reason(reason)
         refund_bids(session, tenant.id, loan, "final review rejected")
-        loan.status, loan.review_note = "rejected", note
+        LOANS.move(loan, LoanStatus.REJECTED)
+        loan.review_note = note
         record(session, loan, "final_reviewed", by, approve=False, reason=reason)
         return
     method = repayment_methods(hooks).get(loan.repayment_method)
     if method is None:
         raise LoanError("decision", _("The loan's repayment method is no longer enabled."))
-    bids = [b for b in loan.bids if b.status == "frozen"]
+    bids = [b for b in loan.bids if b.status == BidStatus.FROZEN]
     frozen = sum(b.amount for b in bids)
     if frozen != loan.amount or loan.funded != loan.amount:
         # The borrower gets exactly what the schedules will pay the lenders back: never more, never less.
@@ -71,12 +72,13 @@ def final_review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: s
         session.add(Installment(tenant_id=tenant.id, loan_id=loan.id, period=row.period, due_date=row.due_date,
                                 principal=row.principal, interest=row.interest, service_fee=service_fee))
     for bid, share in zip(bids, schedule.share([b.amount for b in bids])):
-        bid.status = "accepted"
+        BIDS.move(bid, BidStatus.ACCEPTED)
         for row in share.installments:
             session.add(Payback(tenant_id=tenant.id, loan_id=loan.id, bid_id=bid.id, member_id=bid.member_id,
                                 period=row.period, due_date=row.due_date, principal=row.principal,
                                 interest=row.interest))
-    loan.status, loan.disbursed_on = "repaying", tenant.business_date
+    LOANS.move(loan, LoanStatus.REPAYING)
+    loan.disbursed_on = tenant.business_date
     loan.borrower_fee, loan.fee_mode = charged.fee, charged.mode
     record(session, loan, "disbursed", by, amount=loan.amount, fee=charged.fee, fee_mode=charged.mode,
            periods=len(schedule.installments))

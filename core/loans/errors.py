@@ -1,16 +1,13 @@
 """The loan lifecycle's refusals: :class:`LoanError`, and the checks of typed-in values that raise it."""
 from __future__ import annotations
 
+from ..domain import DomainError
 from ..i18n import _
 from ..money import InvalidAmount, Money, parse_positive
 
 
-class LoanError(ValueError):
+class LoanError(DomainError):
     """Input the lifecycle refuses; ``field`` and a translation-string ``message``. Nothing changed."""
-
-    def __init__(self, field: str, message):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
 
 
 def positive_amount(text, currency: str, field: str) -> Money:

@@ -21,7 +21,7 @@ from ..i18n import _
 from ..ledger import GUARANTOR, Ledger, Transfer
 from ..money import InvalidAmount, Money, parse_positive, whole_number
 from .errors import LoanError
-from .models import Loan
+from .models import LOANS, Loan, LoanStatus
 from .records import record
 from .standing import outstanding_principal
 
@@ -109,7 +109,7 @@ def decide(session, tenant, loan: Loan, *, accept: bool, reference: str, by: str
     application) and needs the guarantee's reference (contract number);
     declining rejects the loan with the reason the borrower sees.
     """
-    if loan.status != "submitted" or guarantee_state(loan) != "pending":
+    if loan.status != LoanStatus.SUBMITTED or guarantee_state(loan) != "pending":
         raise LoanError("decision", _("This loan is not waiting for a guarantor's decision."))
     reference = (reference or "").strip()
     if not reference:
@@ -125,7 +125,8 @@ def decide(session, tenant, loan: Loan, *, accept: bool, reference: str, by: str
     else:
         loan.type_data = {**loan.type_data, "guarantee": "declined", "guarantee_reference": reference,
                           "guarantee_recorded_by": by}
-        loan.status, loan.review_note = "rejected", reference
+        LOANS.move(loan, LoanStatus.REJECTED)
+        loan.review_note = reference
     record(session, loan, "guarantee_accepted" if accept else "guarantee_declined", by, guarantor=guarantor_id,
            reference=reference)
 

@@ -3,16 +3,81 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, TenantOwned, utcnow
+from ..states import StateMachine
 
-# submitted → bidding → full → repaying → settled; rejected; failed (流標, refunded); cancelled;
-# repaying → defaulted (accelerated) → settled | written_off
-STATUSES = ("submitted", "rejected", "bidding", "full", "repaying", "settled", "failed", "cancelled",
-            "defaulted", "written_off")
+
+class LoanStatus(StrEnum):
+    """A loan listing's lifecycle (docs/architecture.md, "State machines")."""
+
+    SUBMITTED = "submitted"  # waiting for the first review (初審), or for its guarantor
+    REJECTED = "rejected"  # by the first or final review, or declined by the guarantor (bids refunded)
+    BIDDING = "bidding"  # 招標中 until its deadline
+    FULL = "full"  # 滿標: waiting for the final review (復審)
+    REPAYING = "repaying"  # 還款中: disbursed
+    SETTLED = "settled"  # 已完成: every installment paid
+    FAILED = "failed"  # 流標: the deadline passed, every frozen bid refunded
+    CANCELLED = "cancelled"  # kept for records that have it; no path leads here today
+    DEFAULTED = "defaulted"  # accelerated: everything fell due
+    WRITTEN_OFF = "written_off"  # 核銷: closed with what is unpaid left unpaid
+
+
+LOANS = StateMachine("loan", LoanStatus, {
+    LoanStatus.SUBMITTED: {LoanStatus.BIDDING, LoanStatus.REJECTED},
+    LoanStatus.BIDDING: {LoanStatus.FULL, LoanStatus.FAILED},
+    LoanStatus.FULL: {LoanStatus.REPAYING, LoanStatus.REJECTED},
+    LoanStatus.REPAYING: {LoanStatus.SETTLED, LoanStatus.DEFAULTED},
+    LoanStatus.DEFAULTED: {LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF},
+}, initial=LoanStatus.SUBMITTED)
+
+STATUSES = tuple(LoanStatus)
+
+
+class BidStatus(StrEnum):
+    """A bid: frozen while the loan raises money, then accepted (disbursed) or refunded."""
+
+    FROZEN = "frozen"
+    ACCEPTED = "accepted"
+    REFUNDED = "refunded"
+
+
+BIDS = StateMachine("bid", BidStatus, {
+    BidStatus.FROZEN: {BidStatus.ACCEPTED, BidStatus.REFUNDED},
+}, initial=BidStatus.FROZEN)
+
+
+class InstallmentStatus(StrEnum):
+    """One period of the borrower's schedule."""
+
+    DUE = "due"
+    OVERDUE = "overdue"  # 逾期: past its due date unpaid (or accelerated)
+    PAID = "paid"
+    WRITTEN_OFF = "written_off"
+
+
+INSTALLMENTS = StateMachine("installment", InstallmentStatus, {
+    InstallmentStatus.DUE: {InstallmentStatus.OVERDUE, InstallmentStatus.PAID, InstallmentStatus.WRITTEN_OFF},
+    InstallmentStatus.OVERDUE: {InstallmentStatus.PAID, InstallmentStatus.WRITTEN_OFF},
+}, initial=InstallmentStatus.DUE)
+INSTALLMENT_ENDED = INSTALLMENTS.final_states()  # paid or written off: nothing more is collected
+
+
+class PaybackStatus(StrEnum):
+    """One lender's share of one installment: paid by the borrower or an advance (墊付), or written off."""
+
+    DUE = "due"
+    PAID = "paid"
+    WRITTEN_OFF = "written_off"
+
+
+PAYBACKS = StateMachine("payback", PaybackStatus, {
+    PaybackStatus.DUE: {PaybackStatus.PAID, PaybackStatus.WRITTEN_OFF},
+}, initial=PaybackStatus.DUE)
 
 
 class Loan(TenantOwned, Base):
@@ -35,7 +100,7 @@ class Loan(TenantOwned, Base):
     max_bid: Mapped[int | None] = mapped_column(sa.BigInteger)
     fundraising_days: Mapped[int]
     funded: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    status: Mapped[str] = mapped_column(sa.String(12), default="submitted")
+    status: Mapped[str] = mapped_column(sa.String(12), default=LOANS.initial.value)  # LoanStatus
     review_note: Mapped[str] = mapped_column(sa.String(300), default="")
     type_data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     deadline: Mapped[dt.date | None] = mapped_column(sa.Date)
@@ -67,7 +132,7 @@ class Bid(TenantOwned, Base):
     amount: Mapped[int] = mapped_column(sa.BigInteger)
     key: Mapped[str] = mapped_column(sa.String(80))
     auto: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(sa.String(12), default="frozen")  # frozen | accepted | refunded
+    status: Mapped[str] = mapped_column(sa.String(12), default=BIDS.initial.value)  # BidStatus
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # management fees charged on this bid's interest so far: each payment charges round(fee% × all interest
     # received) less this, so over the loan the lender pays round(fee% × total interest) exactly
@@ -88,7 +153,7 @@ class Installment(TenantOwned, Base):
     due_date: Mapped[dt.date] = mapped_column(sa.Date)
     principal: Mapped[int] = mapped_column(sa.BigInteger)
     interest: Mapped[int] = mapped_column(sa.BigInteger)
-    status: Mapped[str] = mapped_column(sa.String(12), default="due")  # due | overdue | paid | written_off
+    status: Mapped[str] = mapped_column(sa.String(12), default=INSTALLMENTS.initial.value)  # InstallmentStatus
     paid_on: Mapped[dt.date | None] = mapped_column(sa.Date)
     service_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # the platform's fee spread over the periods
     # Overdue charges (docs/loans.md, "Overdue"): penalty interest (罰息) accrues exactly and is rounded once;
@@ -166,7 +231,7 @@ class Payback(TenantOwned, Base):
     due_date: Mapped[dt.date] = mapped_column(sa.Date)
     principal: Mapped[int] = mapped_column(sa.BigInteger)
     interest: Mapped[int] = mapped_column(sa.BigInteger)
-    status: Mapped[str] = mapped_column(sa.String(12), default="due")  # due | paid | written_off
+    status: Mapped[str] = mapped_column(sa.String(12), default=PAYBACKS.initial.value)  # PaybackStatus
     paid_on: Mapped[dt.date | None] = mapped_column(sa.Date)
     paid_principal: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # received from partial payments
     paid_interest: Mapped[int] = mapped_column(sa.BigInteger, default=0)

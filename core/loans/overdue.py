@@ -22,7 +22,7 @@ from decimal import Decimal
 from ..money import Money
 from ..schedules import round_minor
 from .allocation import lender_parts, paybacks_of
-from .models import Installment, Loan
+from .models import INSTALLMENT_ENDED, INSTALLMENTS, LOANS, Installment, InstallmentStatus, Loan, LoanStatus
 from .records import record
 from .rules import lending_number
 
@@ -104,7 +104,7 @@ def accelerate(session, tenant, loan: Loan, day: dt.date, terms: OverdueTerms, *
     rows = list(loan.installments)
     moved = []
     for index, installment in enumerate(rows):
-        if installment.status in ("paid", "written_off") or installment.due_date <= day:
+        if installment.status in INSTALLMENT_ENDED or installment.due_date <= day:
             continue
         start = rows[index - 1].due_date if index else loan.disbursed_on or day
         elapsed, length = (day - start).days, (installment.due_date - start).days
@@ -115,10 +115,10 @@ def accelerate(session, tenant, loan: Loan, day: dt.date, terms: OverdueTerms, *
         forgone += installment.interest - interest + installment.service_fee - service_fee
         _cut_paybacks(paybacks_of(session, loan, installment.period), interest, day)
         installment.interest, installment.service_fee, installment.due_date = interest, service_fee, day
-        installment.status = "overdue"
+        INSTALLMENTS.move(installment, InstallmentStatus.OVERDUE)
         accrue_charges(installment, day, terms)
-    loan.status = "defaulted"
-    unpaid = [i for i in rows if i.status not in ("paid", "written_off")]
+    LOANS.move(loan, LoanStatus.DEFAULTED)
+    unpaid = [i for i in rows if i.status not in INSTALLMENT_ENDED]
     record(session, loan, "accelerated", "close-of-day", days_late=days_late, on=day.isoformat(),
            periods=[i.period for i, _interest, _fee in moved],
            principal=sum(i.unpaid_principal for i in unpaid), interest=sum(i.unpaid_interest for i in unpaid),

@@ -19,7 +19,8 @@ from ..members.models import Member
 from ..money import Money
 from .allocation import (Allocation, Payment, allocate, charge_lender_fees, lender_fees, lender_parts,
                          paybacks_of as _paybacks, settle)
-from .models import Installment, Loan, LoanEvent, Payback
+from .models import (INSTALLMENT_ENDED, INSTALLMENTS, LOANS, PAYBACKS, Installment, InstallmentStatus, Loan,
+                     LoanEvent, LoanStatus, Payback, PaybackStatus)
 from .errors import LoanError, positive_amount
 from .guarantors import deposit_account
 from .records import record
@@ -28,7 +29,7 @@ from .rules import lending_number, percent_of
 
 def first_unpaid(loan: Loan) -> Installment | None:
     """The loan's earliest installment neither paid nor written off (``None``: none is left)."""
-    return next((i for i in loan.installments if i.status not in ("paid", "written_off")), None)
+    return next((i for i in loan.installments if i.status not in INSTALLMENT_ENDED), None)
 
 
 def _add_part(session, tenant, loan: Loan, payment: Payment, due: Installment, part: Allocation):
@@ -71,10 +72,12 @@ def _pay(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str,
         lender_part.settle()
     charge_lender_fees(loan, fees)
     if whole:
-        due.status, due.paid_on = "paid", day
+        INSTALLMENTS.move(due, InstallmentStatus.PAID)
+        due.paid_on = day
         for payback in _paybacks(session, loan, due.period):
-            if payback.status == "due":
-                payback.status, payback.paid_on = "paid", day
+            if payback.status == PaybackStatus.DUE:
+                PAYBACKS.move(payback, PaybackStatus.PAID)
+                payback.paid_on = day
     record(session, loan, "repaid" if whole else "repaid_part", by, period=due.period, amount=part.total,
            late_fee=part.late_fee, penalty=part.penalty, service_fee=part.service_fee, interest=part.interest,
            principal=part.principal, lender_fees=sum(fees.values()), advanced=due.advanced_on is not None)
@@ -91,8 +94,9 @@ def pay_installment(session, tenant, loan: Loan, due: Installment, amount: int, 
 
 
 def _settle_if_paid(session, loan: Loan, day: dt.date) -> None:
-    if all(i.status == "paid" for i in loan.installments):
-        loan.status, loan.settled_on = "settled", day
+    if all(i.status == InstallmentStatus.PAID for i in loan.installments):
+        LOANS.move(loan, LoanStatus.SETTLED)
+        loan.settled_on = day
         record(session, loan, "settled", "system")
         if loan.type_data.get("collateral_kind"):
             loan.type_data = {**loan.type_data, "released_on": day.isoformat()}
@@ -100,7 +104,7 @@ def _settle_if_paid(session, loan: Loan, day: dt.date) -> None:
 
 
 def _check_repaying(loan: Loan) -> Installment:
-    if loan.status not in ("repaying", "defaulted"):
+    if loan.status not in (LoanStatus.REPAYING, LoanStatus.DEFAULTED):
         raise LoanError("loan", _("This loan is not being repaid."))
     due = first_unpaid(loan)
     if due is None:
@@ -131,7 +135,7 @@ def repay_installments(session, tenant, loan: Loan, count, *, by: str) -> int:
         raise LoanError("installments", _("Give the number of installments to pay, 1 or more."))
     paid = 0
     for _n in range(count):
-        if loan.status == "settled":
+        if loan.status == LoanStatus.SETTLED:
             break
         due = _check_repaying(loan)
         paid += due.owed
@@ -146,7 +150,7 @@ def repay(session, tenant, loan: Loan, amount_text, *, by: str, on: dt.date | No
     due = _check_repaying(loan)
     amount = positive_amount(amount_text, loan.currency, "amount").minor
     day = on or tenant.business_date
-    owed_now = sum(i.owed for i in loan.installments if i.status not in ("paid", "written_off")
+    owed_now = sum(i.owed for i in loan.installments if i.status not in INSTALLMENT_ENDED
                    and (i is due or i.due_date <= day))
     if amount > owed_now:
         raise LoanError("amount", _("At most ${owed} is due now; to repay more, pay the loan off.",
@@ -185,7 +189,7 @@ def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) 
     owes, with no prepayment fee; advanced installments go back to their advancer. Returns what was paid."""
     _check_repaying(loan)
     day = on or tenant.business_date
-    unpaid = [i for i in loan.installments if i.status not in ("paid", "written_off")]
+    unpaid = [i for i in loan.installments if i.status not in INSTALLMENT_ENDED]
     current = next((i for i in unpaid if i.due_date > day), None)  # the period running on ``day``
     charged = {i.period for i in unpaid if i is current or i.due_date <= day}
     prepayment_fee = percent_of(sum(i.unpaid_principal for i in unpaid if i.due_date > day),
@@ -214,7 +218,8 @@ def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) 
         settle(installment, part)
         if installment.period not in charged:  # not due: the loan ended early
             installment.interest, installment.service_fee = installment.paid_interest, installment.paid_fee
-        installment.status, installment.paid_on = "paid", day
+        INSTALLMENTS.move(installment, InstallmentStatus.PAID)
+        installment.paid_on = day
     for lender_part in all_parts:
         lender_part.settle()
     charge_lender_fees(loan, all_fees)
@@ -222,11 +227,13 @@ def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) 
         for payback in _paybacks(session, loan, installment.period):
             if installment.period not in charged:
                 payback.interest = payback.paid_interest
-            if payback.status == "due":
-                payback.status, payback.paid_on = "paid", day
+            if payback.status == PaybackStatus.DUE:
+                PAYBACKS.move(payback, PaybackStatus.PAID)
+                payback.paid_on = day
     totals = {name: sum(getattr(part, name) for _i, part in pieces)
               for name in ("late_fee", "penalty", "service_fee", "interest", "principal")}
-    loan.status, loan.settled_on = "settled", day
+    LOANS.move(loan, LoanStatus.SETTLED)
+    loan.settled_on = day
     record(session, loan, "paid_off", by, prepayment_fee=prepayment_fee, lender_fees=sum(all_fees.values()),
            **totals)
     record(session, loan, "settled", "system")
@@ -258,7 +265,8 @@ def advance(session, tenant, loan: Loan, installment: Installment, day: dt.date)
         part.settle()
     charge_lender_fees(loan, fees)
     for payback in paybacks:
-        payback.status, payback.paid_on = "paid", day
+        PAYBACKS.move(payback, PaybackStatus.PAID)
+        payback.paid_on = day
     record(session, loan, "advanced", "close-of-day", period=installment.period, lender_fees=sum(fees.values()))
     return True
 
@@ -273,7 +281,7 @@ def pending_write_off(session, loan: Loan) -> LoanEvent | None:
 
 def request_write_off(session, loan: Loan, *, reason: str, by: str) -> None:
     """核銷, first step: one staff member asks, with the reason; another approves (:func:`write_off`)."""
-    if loan.status != "defaulted":
+    if loan.status != LoanStatus.DEFAULTED:
         raise LoanError("decision", _("Only a defaulted loan can be written off."))
     if not (reason or "").strip():
         raise LoanError("reason", _("Give a reason for the write-off."))
@@ -294,17 +302,20 @@ def write_off(session, loan: Loan, *, by: str) -> None:
     """核銷, second step: a different staff member approves the request; the loan closes and what is unpaid
     stays unpaid (lenders bear it unless advanced)."""
     requested = pending_write_off(session, loan)
-    if loan.status != "defaulted" or requested is None:
+    if loan.status != LoanStatus.DEFAULTED or requested is None:
         raise LoanError("decision", _("No write-off of this loan is waiting for approval."))
     if requested.actor == by:
         raise LoanError("decision", _("Another staff member must approve a write-off you asked for."))
     reason = requested.detail.get("reason", "")
     for installment in loan.installments:
-        if installment.status != "paid":
-            installment.status = "written_off"
-    session.execute(sa.update(Payback).where(Payback.loan_id == loan.id, Payback.status == "due")
-                    .values(status="written_off"))
-    loan.status, loan.review_note = "written_off", reason[:300]
+        if installment.status != InstallmentStatus.PAID:
+            INSTALLMENTS.move(installment, InstallmentStatus.WRITTEN_OFF)
+    # one statement for every lender's share: only rows the table lets become written off (those still due)
+    session.execute(sa.update(Payback).where(
+        Payback.loan_id == loan.id, Payback.status.in_(sorted(PAYBACKS.sources_of(PaybackStatus.WRITTEN_OFF))))
+        .values(status=PaybackStatus.WRITTEN_OFF))
+    LOANS.move(loan, LoanStatus.WRITTEN_OFF)
+    loan.review_note = reason[:300]
     record(session, loan, "written_off", by, reason=reason, requested_by=requested.actor)
 
 
@@ -312,7 +323,7 @@ def overdue_rows(session, tenant, *, limit: int, offset: int = 0):
     """Overdue installments, longest past due first: ``(installment, loan, borrower, days past due)``."""
     rows = session.execute(sa.select(Installment, Loan, Member).join(Loan, Loan.id == Installment.loan_id)
                            .join(Member, Member.id == Loan.borrower_id)
-                           .where(Installment.status == "overdue")
+                           .where(Installment.status == InstallmentStatus.OVERDUE)
                            .order_by(Installment.due_date, Installment.loan_id, Installment.period)
                            .limit(limit).offset(offset)).all()
     return [(i, loan, member, (tenant.business_date - i.due_date).days) for i, loan, member in rows]

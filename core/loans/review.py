@@ -6,21 +6,23 @@ import datetime as dt
 from ..i18n import _
 from .autoinvest import run_for_loan
 from .errors import LoanError, rejection_reason
-from .models import Loan
+from .models import LOANS, Loan, LoanStatus
 from .records import record
 
 
 def review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: str, by: str) -> None:
     """First review (初審): publish for bidding until the deadline, or reject with a reason."""
-    if loan.status != "submitted":
+    if loan.status != LoanStatus.SUBMITTED:
         raise LoanError("decision", _("This loan is not waiting for a first review."))
     if approve and loan.type_data.get("guarantor_id") and loan.type_data.get("guarantee") != "accepted":
         raise LoanError("decision", _("The guarantor has not accepted this loan yet."))
     if approve:
-        loan.status = "bidding"
+        LOANS.move(loan, LoanStatus.BIDDING)
         loan.deadline = tenant.business_date + dt.timedelta(days=loan.fundraising_days)
         record(session, loan, "reviewed", by, approve=True, reason=reason)
         run_for_loan(session, tenant, hooks, loan)
         return
-    loan.status, loan.review_note = "rejected", rejection_reason(reason)
+    note = rejection_reason(reason)
+    LOANS.move(loan, LoanStatus.REJECTED)
+    loan.review_note = note
     record(session, loan, "reviewed", by, approve=approve, reason=reason)

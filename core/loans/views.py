@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
+from ..forms import by_field, on_refusal
 from ..loan_types import loan_types
 from ..members.models import Member
 from ..money import InvalidAmount, InvalidRate, parse_amount, parse_rate, whole_number
@@ -19,7 +20,6 @@ from . import cost
 from .application import apply, preview_schedule
 from .autoinvest import PRESETS, AutoInvestRule, save_rule
 from .bidding import accept_partial, parse_bid, place_bid
-from .errors import LoanError
 from .guarantors import Guarantor
 from .models import Bid, Loan, Payback
 from .projection import expected_payback, loan_apr, schedule_for
@@ -157,23 +157,14 @@ def loan_page(request):
     if request.method == "POST":
         if request.identity is None or request.identity.kind != "member":
             return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))
+        on_refusal(request, lambda error: by_field(data, error))
         if not request.POST.get("confirm"):  # first step: show what the bid would bring
-            try:
-                amount = parse_bid(tenant, loan, request.POST.get("amount", ""))
-            except LoanError as error:
-                data["errors"] = {error.field: error.message}
-                request.response.status = 400
-                return data
+            amount = parse_bid(tenant, loan, request.POST.get("amount", ""))
             data["expected"] = expected_payback(tenant, projected, loan, amount)
             data["amount"] = amount
             return data
-        try:
-            place_bid(request.dbsession, request.tenant, request.hooks, loan.id, request.identity.user,
-                            request.POST.get("amount", ""), key=request.POST.get("key") or uuid.uuid4().hex)
-        except LoanError as error:
-            data["errors"] = {error.field: error.message}
-            request.response.status = 400
-            return data
+        place_bid(request.dbsession, request.tenant, request.hooks, loan.id, request.identity.user,
+                  request.POST.get("amount", ""), key=request.POST.get("key") or uuid.uuid4().hex)
         return HTTPSeeOther(request.route_path("account.bids", _query={"placed": loan.number}))
     return data
 
@@ -199,19 +190,11 @@ def borrow(request):
         return data
     if request.identity is None or request.identity.kind != "member":
         return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))
+    on_refusal(request, lambda error: by_field(data, error))
     if request.POST.get("preview"):
-        try:
-            data["preview"] = preview_schedule(request.tenant, request.hooks, form)
-        except LoanError as error:
-            data["errors"] = {error.field: error.message}
-            request.response.status = 400
+        data["preview"] = preview_schedule(request.tenant, request.hooks, form)
         return data
-    try:
-        loan = apply(request.dbsession, request.tenant, request.hooks, member, form)
-    except LoanError as error:
-        data["errors"] = {error.field: error.message}
-        request.response.status = 400
-        return data
+    loan = apply(request.dbsession, request.tenant, request.hooks, member, form)
     return HTTPSeeOther(request.route_path("account.loans", _query={"applied": loan.number}))
 
 
@@ -231,29 +214,28 @@ def _guarantors(request):
 @view_config(route_name="account.loans", renderer="account/loans.pt", permission="member")
 def my_loans(request):
     member = request.identity.user
-    error = None
     if request.method == "POST":
         loan = locked_loan(request.dbsession, number=request.POST.get("loan", ""), borrower_id=member.id)
         if loan is None:
             raise HTTPNotFound()
-        try:
-            if request.POST.get("accept_partial"):
-                accept_partial(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
-            elif request.POST.get("payoff"):
-                pay_off(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
-            elif request.POST.get("amount"):
-                repay(request.dbsession, request.tenant, loan, request.POST["amount"], by=f"member:{member.id}")
-            else:
-                try:
-                    count = int(request.POST.get("installments") or 1)
-                except ValueError:
-                    count = 0  # refused below, by field
-                repay_installments(request.dbsession, request.tenant, loan, count, by=f"member:{member.id}")
-        except LoanError as failure:
-            error = failure.message
-            request.response.status = 400
+        on_refusal(request, lambda error: _my_loans_page(request, member, error.message))
+        if request.POST.get("accept_partial"):
+            accept_partial(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
+        elif request.POST.get("payoff"):
+            pay_off(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
+        elif request.POST.get("amount"):
+            repay(request.dbsession, request.tenant, loan, request.POST["amount"], by=f"member:{member.id}")
         else:
-            return HTTPSeeOther(request.path)
+            try:
+                count = int(request.POST.get("installments") or 1)
+            except ValueError:
+                count = 0  # refused by the service, by field
+            repay_installments(request.dbsession, request.tenant, loan, count, by=f"member:{member.id}")
+        return HTTPSeeOther(request.path)
+    return _my_loans_page(request, member)
+
+
+def _my_loans_page(request, member, error=None) -> dict:
     rows = request.dbsession.scalars(sa.select(Loan).where(Loan.borrower_id == member.id)
                                      .order_by(Loan.id.desc())).all()
     return {"loans": rows, "error": error, "applied": request.params.get("applied"),
@@ -326,12 +308,8 @@ def autoinvest(request):
         form = dict(request.POST)
         form["loan_types"] = request.POST.getall("loan_types")
         form["enabled"] = request.POST.get("enabled", "off")
-        try:
-            save_rule(request.dbsession, request.tenant, member, form, offered_types=data["types"])
-        except LoanError as error:
-            data["errors"] = {error.field: error.message}
-            request.response.status = 400
-            return data
+        on_refusal(request, lambda error: by_field(data, error))
+        save_rule(request.dbsession, request.tenant, member, form, offered_types=data["types"])
         return HTTPSeeOther(request.route_path("account.autoinvest", _query={"saved": 1}))
     return data
 

@@ -2,11 +2,64 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, TenantOwned, utcnow
+from ..states import StateMachine
+
+
+class PaymentStatus(StrEnum):
+    """A recharge: its gateway (or, offline, a cashier) settles it."""
+
+    PENDING = "pending"
+    DECLARED = "declared"  # offline: the member says they transferred; a cashier checks
+    SUCCEEDED = "succeeded"  # credited
+    FAILED = "failed"  # the gateway said so; a later success callback still credits it
+    REJECTED = "rejected"  # offline: a cashier refused it
+
+
+PAYMENTS = StateMachine("recharge", PaymentStatus, {
+    PaymentStatus.PENDING: {PaymentStatus.DECLARED, PaymentStatus.SUCCEEDED, PaymentStatus.FAILED,
+                            PaymentStatus.REJECTED},
+    PaymentStatus.DECLARED: {PaymentStatus.SUCCEEDED, PaymentStatus.REJECTED},
+    PaymentStatus.FAILED: {PaymentStatus.SUCCEEDED},
+}, initial=PaymentStatus.PENDING)
+
+
+class WithdrawalStatus(StrEnum):
+    """A withdrawal: the amount stays frozen until it is paid out or released."""
+
+    REQUESTED = "requested"
+    FIRST_APPROVED = "first_approved"  # above the two-person threshold: a second cashier must approve
+    PROCESSING = "processing"  # sent to the payout gateway (or a cashier paying by hand)
+    PAID = "paid"
+    FAILED = "failed"  # the payout failed: the amount is released
+    REJECTED = "rejected"  # by a cashier: released
+    CANCELLED = "cancelled"  # by the member before any approval: released
+
+
+WITHDRAWALS = StateMachine("withdrawal", WithdrawalStatus, {
+    WithdrawalStatus.REQUESTED: {WithdrawalStatus.FIRST_APPROVED, WithdrawalStatus.PROCESSING,
+                                 WithdrawalStatus.REJECTED, WithdrawalStatus.CANCELLED},
+    WithdrawalStatus.FIRST_APPROVED: {WithdrawalStatus.PROCESSING, WithdrawalStatus.REJECTED},
+    WithdrawalStatus.PROCESSING: {WithdrawalStatus.PAID, WithdrawalStatus.FAILED},
+}, initial=WithdrawalStatus.REQUESTED)
+
+
+class AdjustmentStatus(StrEnum):
+    """A manual balance adjustment: a second person applies or rejects it."""
+
+    PENDING = "pending"
+    APPLIED = "applied"
+    REJECTED = "rejected"
+
+
+ADJUSTMENTS = StateMachine("adjustment", AdjustmentStatus, {
+    AdjustmentStatus.PENDING: {AdjustmentStatus.APPLIED, AdjustmentStatus.REJECTED},
+}, initial=AdjustmentStatus.PENDING)
 
 
 class Payment(TenantOwned, Base):
@@ -23,8 +76,7 @@ class Payment(TenantOwned, Base):
     amount: Mapped[int] = mapped_column(sa.BigInteger)
     fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     currency: Mapped[str] = mapped_column(sa.String(3))
-    # pending → succeeded | failed; offline: pending → declared → succeeded | rejected
-    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(12), default=PAYMENTS.initial.value)  # PaymentStatus
     gateway_ref: Mapped[str] = mapped_column(sa.String(120), default="")
     declared_ref: Mapped[str] = mapped_column(sa.String(120), default="")
     note: Mapped[str] = mapped_column(sa.String(300), default="")
@@ -48,8 +100,7 @@ class Withdrawal(TenantOwned, Base):
     amount: Mapped[int] = mapped_column(sa.BigInteger)
     fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     currency: Mapped[str] = mapped_column(sa.String(3))
-    # requested → (first_approved →) processing → paid | failed; rejected; cancelled
-    status: Mapped[str] = mapped_column(sa.String(16), default="requested")
+    status: Mapped[str] = mapped_column(sa.String(16), default=WITHDRAWALS.initial.value)  # WithdrawalStatus
     first_approver: Mapped[str] = mapped_column(sa.String(120), default="")
     second_approver: Mapped[str] = mapped_column(sa.String(120), default="")
     gateway_ref: Mapped[str] = mapped_column(sa.String(120), default="")
@@ -68,7 +119,7 @@ class Adjustment(TenantOwned, Base):
     amount: Mapped[int] = mapped_column(sa.BigInteger)  # positive credits the member, negative debits
     currency: Mapped[str] = mapped_column(sa.String(3))
     reason: Mapped[str] = mapped_column(sa.String(300))
-    status: Mapped[str] = mapped_column(sa.String(12), default="pending")  # pending | applied | rejected
+    status: Mapped[str] = mapped_column(sa.String(12), default=ADJUSTMENTS.initial.value)  # AdjustmentStatus
     requested_by: Mapped[str] = mapped_column(sa.String(120))
     approved_by: Mapped[str] = mapped_column(sa.String(120), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

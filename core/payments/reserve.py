@@ -30,6 +30,7 @@ from ..ledger import PLATFORM, Entry, InsufficientFunds, Ledger, Transfer
 from ..ledger.posting import ACCOUNTS, TRANSFERS
 from ..ledger.verify import Breach, register_check
 from ..money import InvalidAmount, Money, parse_positive, whole_number
+from ..states import StateMachine
 from .services import FundsError
 
 RESERVE = "risk_reserve"
@@ -43,12 +44,17 @@ class ReserveDirection(str, enum.Enum):
     withdrawal = "withdrawal"  # out of the reserve
 
 
-class ReserveStatus(str, enum.Enum):
+class ReserveStatus(enum.StrEnum):
     """pending → applied (approved: the ledger moved the money) or rejected (nothing moved); both final."""
 
     pending = "pending"
     applied = "applied"
     rejected = "rejected"
+
+
+RESERVE_REQUESTS = StateMachine("risk reserve request", ReserveStatus, {
+    ReserveStatus.pending: {ReserveStatus.applied, ReserveStatus.rejected},
+}, initial=ReserveStatus.pending)
 
 
 # The platform accounts the reserve is funded from and withdrawn to.
@@ -82,7 +88,7 @@ class ReserveRequest(TenantOwned, Base):
     amount: Mapped[int] = mapped_column(sa.BigInteger)  # minor units, always positive
     currency: Mapped[str] = mapped_column(sa.String(3))
     reason: Mapped[str] = mapped_column(sa.String(MAX_REASON))
-    status: Mapped[str] = mapped_column(sa.String(12), default=ReserveStatus.pending.value)
+    status: Mapped[str] = mapped_column(sa.String(12), default=RESERVE_REQUESTS.initial.value)
     requested_by: Mapped[str] = mapped_column(sa.String(120))
     decided_by: Mapped[str] = mapped_column(sa.String(120), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -188,13 +194,13 @@ def decide(session, tenant_id: int, move: ReserveRequest, *, approve: bool, by: 
     ``move`` must be locked (:func:`find_locked`). The requester cannot decide
     their own request; a decided request cannot be decided again.
     """
-    if move.status != ReserveStatus.pending.value:
+    if move.status != ReserveStatus.pending:
         raise FundsError("decision", _("This request was already decided."))
     if same_person(by, move.requested_by):
         raise FundsError("decision", _("Another person must approve a risk reserve request."))
     move.decided_by, move.decided_at = by, utcnow()
     if not approve:
-        move.status = ReserveStatus.rejected.value
+        RESERVE_REQUESTS.move(move, ReserveStatus.rejected)
         return
     ledger = Ledger(session, tenant_id)
     reserve, other = ledger.platform(RESERVE, move.currency), ledger.platform(move.account, move.currency)
@@ -209,7 +215,7 @@ def decide(session, tenant_id: int, move: ReserveRequest, *, approve: bool, by: 
             raise FundsError("amount", _not_enough(held, move.currency)) from None
         raise FundsError("amount", _("Fee income holds only ${held}.",
                                      mapping={"held": str(Money(held, move.currency))})) from None
-    move.status = ReserveStatus.applied.value
+    RESERVE_REQUESTS.move(move, ReserveStatus.applied)
 
 
 def same_person(actor: str, other: str) -> bool:

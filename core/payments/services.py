@@ -24,6 +24,7 @@ import sqlalchemy as sa
 import transaction
 
 from ..db import scope_to_tenant, tm_session, utcnow
+from ..domain import DomainError
 from ..i18n import _
 from ..ledger import InsufficientFunds, Ledger, Transfer, Wallet
 from ..ledger.posting import TRANSFERS
@@ -31,15 +32,12 @@ from ..loans.standing import net_assets, net_worth_floor
 from ..members.models import BankCard, Member
 from ..money import InvalidAmount, Money, parse_positive, whole_number
 from . import Callback, CallbackRejected, GatewayUnavailable, PaymentRequest, PayoutRequest, gateways
-from .models import Adjustment, CallbackRecord, Payment, Withdrawal
+from .models import (ADJUSTMENTS, PAYMENTS, WITHDRAWALS, Adjustment, AdjustmentStatus, CallbackRecord, Payment,
+                     PaymentStatus, Withdrawal, WithdrawalStatus)
 
 
-class FundsError(ValueError):
+class FundsError(DomainError):
     """Input a funds flow refuses; ``field`` names it and ``message`` is a translation string."""
-
-    def __init__(self, field: str, message):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
 
 
 def _reference(prefix: str) -> str:
@@ -96,7 +94,7 @@ def start_recharge(session, tenant, hooks, member: Member, gateway_code: str, am
 def query_payment(request, payment: Payment) -> str:
     """Ask the gateway about a pending payment and apply what it says, as a callback would; the verdict."""
     gateway = gateways(request.hooks).get(payment.gateway)
-    if gateway is None or not gateway.online or payment.status != "pending":
+    if gateway is None or not gateway.online or payment.status != PaymentStatus.PENDING:
         raise FundsError("decision", _("This payment cannot be checked with its gateway."))
     try:
         answer = gateway.query_payment(payment.reference, payment.gateway_ref)
@@ -116,11 +114,12 @@ def query_payment(request, payment: Payment) -> str:
 def declare_offline(payment: Payment, bank_reference: str) -> None:
     """The member says they made the bank transfer (with the bank's reference); a cashier checks."""
     bank_reference = (bank_reference or "").strip()
-    if payment.gateway != "offline" or payment.status != "pending":
+    if payment.gateway != "offline" or payment.status != PaymentStatus.PENDING:
         raise FundsError("reference", _("This recharge is not waiting for a transfer."))
     if not 4 <= len(bank_reference) <= 120:
         raise FundsError("reference", _("Enter the bank's reference for your transfer."))
-    payment.declared_ref, payment.status = bank_reference, "declared"
+    payment.declared_ref = bank_reference
+    PAYMENTS.move(payment, PaymentStatus.DECLARED)
 
 
 def _settle_payment(session, tenant_id: int, payment: Payment, succeeded: bool, gateway_ref: str, by: str) -> None:
@@ -128,21 +127,23 @@ def _settle_payment(session, tenant_id: int, payment: Payment, succeeded: bool, 
         Wallet(Ledger(session, tenant_id), payment.member_id, payment.currency).recharge(
             Money(payment.amount, payment.currency), fee=Money(payment.fee, payment.currency),
             key=f"recharge:{payment.id}", ref=f"payment:{payment.reference}", initiator=by)
-        payment.status = "succeeded"
+        PAYMENTS.move(payment, PaymentStatus.SUCCEEDED)
     else:
-        payment.status = "failed"
+        PAYMENTS.move(payment, PaymentStatus.FAILED)
     payment.gateway_ref = gateway_ref[:120] or payment.gateway_ref
     payment.settled_at = utcnow()
 
 
 def review_offline(session, tenant_id: int, payment: Payment, *, approve: bool, reason: str, by: str) -> None:
     """A cashier confirms (credits) or rejects a declared offline recharge."""
-    if payment.gateway != "offline" or payment.status not in ("pending", "declared"):
+    if payment.gateway != "offline" or payment.status not in (PaymentStatus.PENDING, PaymentStatus.DECLARED):
         raise FundsError("decision", _("This recharge is not waiting for review."))
     if approve:
         _settle_payment(session, tenant_id, payment, True, payment.declared_ref, by)
     else:
-        payment.status, payment.note, payment.settled_at = "rejected", _staff_reason(reason), utcnow()
+        note = _staff_reason(reason)
+        PAYMENTS.move(payment, PaymentStatus.REJECTED)
+        payment.note, payment.settled_at = note, utcnow()
     payment.reviewed_by = by
 
 
@@ -179,12 +180,12 @@ def apply_payment_callback(session, tenant, callback: Callback, gateway_code: st
     if (callback.amount.minor, callback.amount.currency) != (payment.amount, payment.currency):
         raise CallbackRejected(f"amount mismatch: {callback.amount} for a payment of "
                                f"{Money(payment.amount, payment.currency)}")
-    if payment.status == "succeeded":
+    if payment.status == PaymentStatus.SUCCEEDED:
         return ("duplicate", "already credited") if callback.succeeded else \
             ("ignored", "a failure after the payment succeeded")
-    if payment.status not in ("pending", "failed"):
+    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
         return "ignored", f"payment is {payment.status}"
-    if not callback.succeeded and payment.status == "failed":
+    if not callback.succeeded and payment.status == PaymentStatus.FAILED:
         return "duplicate", "already failed"
     _settle_payment(session, tenant.id, payment, callback.succeeded, callback.gateway_ref, f"gateway:{gateway_code}")
     return "applied", "credited" if callback.succeeded else "failed"
@@ -299,7 +300,8 @@ def request_withdrawal(session, tenant, hooks, member: Member, card_id, amount_t
     since = dt.datetime.combine(dt.datetime.now(local).date(), dt.time(), local)  # today, the tenant's clock
     today = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Withdrawal.amount), 0)).where(
         Withdrawal.member_id == member.id, Withdrawal.created_at >= since,
-        Withdrawal.status.not_in(["rejected", "cancelled", "failed"])))
+        Withdrawal.status.not_in([WithdrawalStatus.REJECTED, WithdrawalStatus.CANCELLED,
+                                  WithdrawalStatus.FAILED])))
     if today + amount.minor > rules["daily_limit"].minor:
         raise FundsError("amount", _("This would pass your daily limit of ${limit}.",
                                      mapping={"limit": str(rules["daily_limit"])}))
@@ -326,42 +328,46 @@ def request_withdrawal(session, tenant, hooks, member: Member, card_id, amount_t
     return withdrawal
 
 
-def _release(session, tenant_id: int, withdrawal: Withdrawal, status: str, reason: str, by: str) -> None:
+def _release(session, tenant_id: int, withdrawal: Withdrawal, status: WithdrawalStatus, reason: str,
+             by: str) -> None:
     Wallet(Ledger(session, tenant_id), withdrawal.member_id, withdrawal.currency).unfreeze(
         Money(withdrawal.amount, withdrawal.currency), reason="withdraw_unfreeze",
         key=f"withdraw:{withdrawal.id}:release", ref=f"withdrawal:{withdrawal.reference}", initiator=by)
-    withdrawal.status, withdrawal.reason, withdrawal.settled_at = status, reason[:300], utcnow()
+    WITHDRAWALS.move(withdrawal, status)
+    withdrawal.reason, withdrawal.settled_at = reason[:300], utcnow()
 
 
 def _pay(session, tenant_id: int, withdrawal: Withdrawal, gateway_ref: str, by: str) -> None:
     Wallet(Ledger(session, tenant_id), withdrawal.member_id, withdrawal.currency).withdraw(
         Money(withdrawal.amount, withdrawal.currency), fee=Money(withdrawal.fee, withdrawal.currency),
         key=f"withdraw:{withdrawal.id}:paid", ref=f"withdrawal:{withdrawal.reference}", initiator=by)
-    withdrawal.status, withdrawal.settled_at = "paid", utcnow()
+    WITHDRAWALS.move(withdrawal, WithdrawalStatus.PAID)
+    withdrawal.settled_at = utcnow()
     withdrawal.gateway_ref = gateway_ref[:120] or withdrawal.gateway_ref
 
 
 def cancel_withdrawal(session, tenant_id: int, member: Member, withdrawal: Withdrawal) -> None:
-    if withdrawal.member_id != member.id or withdrawal.status != "requested":
+    if withdrawal.member_id != member.id or withdrawal.status != WithdrawalStatus.REQUESTED:
         raise FundsError("withdrawal", _("This withdrawal can no longer be cancelled."))
-    _release(session, tenant_id, withdrawal, "cancelled", "cancelled by the member", f"member:{member.id}")
+    _release(session, tenant_id, withdrawal, WithdrawalStatus.CANCELLED, "cancelled by the member",
+             f"member:{member.id}")
 
 
 def approve_withdrawal(session, tenant, hooks, withdrawal: Withdrawal, *, by: str) -> None:
     """Approve; above the two-person threshold a second, different approver is needed before payout."""
-    if withdrawal.status not in ("requested", "first_approved"):
+    if withdrawal.status not in (WithdrawalStatus.REQUESTED, WithdrawalStatus.FIRST_APPROVED):
         raise FundsError("decision", _("This withdrawal is not waiting for approval."))
     threshold = withdrawal_rules(tenant)["two_person_threshold"]
-    if withdrawal.status == "requested":
+    if withdrawal.status == WithdrawalStatus.REQUESTED:
         withdrawal.first_approver = by
         if withdrawal.amount >= threshold.minor:
-            withdrawal.status = "first_approved"
+            WITHDRAWALS.move(withdrawal, WithdrawalStatus.FIRST_APPROVED)
             return
     else:
         if by == withdrawal.first_approver:
             raise FundsError("decision", _("A second cashier must approve this withdrawal."))
         withdrawal.second_approver = by
-    withdrawal.status = "processing"
+    WITHDRAWALS.move(withdrawal, WithdrawalStatus.PROCESSING)
     gateway = gateways(hooks).get(withdrawal.gateway)
     if gateway is None:
         raise FundsError("decision", _("The payout gateway is no longer enabled."))
@@ -374,24 +380,25 @@ def approve_withdrawal(session, tenant, hooks, withdrawal: Withdrawal, *, by: st
         if result.succeeded:
             _pay(session, tenant.id, withdrawal, result.gateway_ref, f"gateway:{gateway.code}")
         else:
-            _release(session, tenant.id, withdrawal, "failed", result.error or "payout failed", f"gateway:{gateway.code}")
+            _release(session, tenant.id, withdrawal, WithdrawalStatus.FAILED, result.error or "payout failed",
+                     f"gateway:{gateway.code}")
 
 
 def reject_withdrawal(session, tenant_id: int, withdrawal: Withdrawal, *, reason: str, by: str) -> None:
-    if withdrawal.status not in ("requested", "first_approved"):
+    if withdrawal.status not in (WithdrawalStatus.REQUESTED, WithdrawalStatus.FIRST_APPROVED):
         raise FundsError("decision", _("This withdrawal is not waiting for approval."))
-    _release(session, tenant_id, withdrawal, "rejected", _staff_reason(reason), by)
+    _release(session, tenant_id, withdrawal, WithdrawalStatus.REJECTED, _staff_reason(reason), by)
 
 
 def settle_offline_payout(session, tenant_id: int, withdrawal: Withdrawal, *, paid: bool, note: str, by: str) -> None:
     """A cashier records the outcome of a payout made by hand (the offline gateway)."""
-    if withdrawal.status != "processing" or withdrawal.gateway != "offline":
+    if withdrawal.status != WithdrawalStatus.PROCESSING or withdrawal.gateway != "offline":
         raise FundsError("decision", _("This withdrawal is not waiting for a manual payout."))
     note = _staff_reason(note, "note", required=False)
     if paid:
         _pay(session, tenant_id, withdrawal, note, by)
     else:
-        _release(session, tenant_id, withdrawal, "failed", note or "payout failed", by)
+        _release(session, tenant_id, withdrawal, WithdrawalStatus.FAILED, note or "payout failed", by)
 
 
 def apply_payout_callback(session, tenant, callback: Callback, gateway_code: str) -> tuple[str, str]:
@@ -400,13 +407,13 @@ def apply_payout_callback(session, tenant, callback: Callback, gateway_code: str
         raise CallbackRejected("unknown withdrawal")
     if (callback.amount.minor, callback.amount.currency) != (withdrawal.amount - withdrawal.fee, withdrawal.currency):
         raise CallbackRejected("amount mismatch")
-    if withdrawal.status != "processing":
-        return ("duplicate" if (withdrawal.status == "paid") == callback.succeeded else "ignored",
+    if withdrawal.status != WithdrawalStatus.PROCESSING:
+        return ("duplicate" if (withdrawal.status == WithdrawalStatus.PAID) == callback.succeeded else "ignored",
                 f"withdrawal is {withdrawal.status}")
     if callback.succeeded:
         _pay(session, tenant.id, withdrawal, callback.gateway_ref, f"gateway:{gateway_code}")
         return "applied", "paid"
-    _release(session, tenant.id, withdrawal, "failed", "payout failed", f"gateway:{gateway_code}")
+    _release(session, tenant.id, withdrawal, WithdrawalStatus.FAILED, "payout failed", f"gateway:{gateway_code}")
     return "applied", "failed"
 
 
@@ -429,13 +436,13 @@ def request_adjustment(session, tenant, member: Member, amount_text: str, reason
 def decide_adjustment(session, tenant_id: int, adjustment: Adjustment, *, approve: bool, by: str,
                       allow_self: bool = False) -> None:
     """A second person applies or rejects an adjustment; applying posts against the suspense account."""
-    if adjustment.status != "pending":
+    if adjustment.status != AdjustmentStatus.PENDING:
         raise FundsError("decision", _("This adjustment was already decided."))
     if by == adjustment.requested_by and not allow_self:
         raise FundsError("decision", _("Another person must approve an adjustment."))
     adjustment.approved_by, adjustment.decided_at = by, utcnow()
     if not approve:
-        adjustment.status = "rejected"
+        ADJUSTMENTS.move(adjustment, AdjustmentStatus.REJECTED)
         return
     ledger = Ledger(session, tenant_id)
     wallet = Wallet(ledger, adjustment.member_id, adjustment.currency)
@@ -448,7 +455,7 @@ def decide_adjustment(session, tenant_id: int, adjustment: Adjustment, *, approv
         ledger.post(legs, key=f"adjust:{adjustment.id}", initiator=by)
     except InsufficientFunds:
         raise FundsError("amount", _("The member's available balance is not enough.")) from None
-    adjustment.status = "applied"
+    ADJUSTMENTS.move(adjustment, AdjustmentStatus.APPLIED)
 
 
 # -- reconciliation ---------------------------------------------------------------
@@ -462,7 +469,7 @@ def reconcile(session, tenant_id: int, day: dt.date) -> list[dict]:
     start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
     end = start + dt.timedelta(days=1)
     payments = session.scalars(sa.select(Payment).where(
-        Payment.settled_at >= start, Payment.settled_at < end, Payment.status == "succeeded")).all()
+        Payment.settled_at >= start, Payment.settled_at < end, Payment.status == PaymentStatus.SUCCEEDED)).all()
     credited = {row.key: row.amount for row in session.execute(sa.select(TRANSFERS.c.key, TRANSFERS.c.amount).where(
         TRANSFERS.c.tenant_id == tenant_id, TRANSFERS.c.reason == "recharge",
         TRANSFERS.c.posted_at >= start, TRANSFERS.c.posted_at < end))}

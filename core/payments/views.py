@@ -6,14 +6,13 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from ..forms import form_page, refuse
+from ..forms import by_field, form_page, on_refusal
 from ..i18n import _
 from ..ledger import Wallet
 from ..members.models import BankCard
 from ..money import Money
 from . import PaymentRequest, gateways, services
 from .models import Payment, Withdrawal
-from .services import FundsError
 
 
 def recharge_return_path(request) -> str:
@@ -38,12 +37,9 @@ def recharge(request):
     data = _recharge_page(request)
     if request.method != "POST":
         return data
-    try:
-        payment, instruction = services.start_recharge(
-            request.dbsession, request.tenant, request.hooks, request.identity.user,
-            request.POST.get("gateway", ""), request.POST.get("amount", ""), recharge_return_path(request))
-    except FundsError as error:
-        return refuse(request, data, error)
+    payment, instruction = services.start_recharge(
+        request.dbsession, request.tenant, request.hooks, request.identity.user,
+        request.POST.get("gateway", ""), request.POST.get("amount", ""), recharge_return_path(request))
     if instruction.kind == "redirect":
         return HTTPSeeOther(instruction.url)
     return HTTPSeeOther(request.route_path("account.recharge_status", reference=payment.reference))
@@ -67,10 +63,7 @@ def recharge_status(request):
         instruction = gateway.create_payment(PaymentRequest(payment.reference, Money(payment.amount, payment.currency)))
     data = form_page(request, payment=payment, instruction=instruction)
     if request.method == "POST":
-        try:
-            services.declare_offline(payment, request.POST.get("bank_reference", ""))
-        except FundsError as error:
-            return refuse(request, data, error)
+        services.declare_offline(payment, request.POST.get("bank_reference", ""))
         return HTTPSeeOther(request.path)
     return data
 
@@ -83,19 +76,16 @@ def withdraw(request):
                  funds=Wallet(request.ledger, member.id, request.tenant.currency).funds(),
                  cards=session.scalars(sa.select(BankCard).where(BankCard.member_id == member.id)).all())
     if request.method == "POST":
-        try:
-            if request.POST.get("cancel"):
-                withdrawal = session.scalars(sa.select(Withdrawal).where(
-                    Withdrawal.reference == request.POST["cancel"], Withdrawal.member_id == member.id)).first()
-                if withdrawal is None:
-                    raise HTTPNotFound()
-                services.cancel_withdrawal(session, request.tenant.id, member, withdrawal)
-            else:
-                services.request_withdrawal(session, request.tenant, request.hooks, member,
-                                            request.POST.get("card"), request.POST.get("amount", ""))
-        except FundsError as error:
-            data["withdrawals"] = _my_withdrawals(request)
-            return refuse(request, data, error)
+        on_refusal(request, lambda error: by_field({**data, "withdrawals": _my_withdrawals(request)}, error))
+        if request.POST.get("cancel"):
+            withdrawal = session.scalars(sa.select(Withdrawal).where(
+                Withdrawal.reference == request.POST["cancel"], Withdrawal.member_id == member.id)).first()
+            if withdrawal is None:
+                raise HTTPNotFound()
+            services.cancel_withdrawal(session, request.tenant.id, member, withdrawal)
+        else:
+            services.request_withdrawal(session, request.tenant, request.hooks, member,
+                                        request.POST.get("card"), request.POST.get("amount", ""))
         return HTTPSeeOther(request.path)
     data["withdrawals"] = _my_withdrawals(request)
     return data

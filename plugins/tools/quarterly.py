@@ -26,7 +26,7 @@ class Quarterly(RepaymentMethod):
     def validate(self, terms: LoanTerms) -> None:
         super().validate(terms)
         if terms.term % 3:
-            raise ScheduleError(_("The term must be a multiple of 3 months."), "term_months")
+            raise ScheduleError("term_months", _("The term must be a multiple of 3 months."))
 
     def rows(self, terms: LoanTerms):
         principal = terms.principal.minor
