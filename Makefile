@@ -69,6 +69,8 @@ browser:
 	fi
 
 test: install browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --config pyproject.toml
 	$(BIN)/pytest $(PYTEST_ARGS)
 

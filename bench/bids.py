@@ -23,7 +23,6 @@ ratios api ÷ raw and api ÷ service.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import itertools
 import logging
 import sys
@@ -40,19 +39,19 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 import transaction  # noqa: E402
+from ledger import in_threads, postgres_url  # noqa: E402 - bench/ledger.py
 from webtest.http import StopableWSGIServer  # noqa: E402
 
+import core.loans as loans  # noqa: E402
 from core import make_config  # noqa: E402
 from core.db import make_engine, scope_to_tenant, tm_session  # noqa: E402
 from core.ledger import Ledger, Wallet, verify  # noqa: E402
-import core.loans as loans  # noqa: E402
 from core.loans.models import Loan  # noqa: E402
 from core.members.models import Member  # noqa: E402
 from core.members.services import create_member  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.money import Money  # noqa: E402
 from core.tenancy.services import tenant_by_slug  # noqa: E402
-from ledger import in_threads, postgres_url  # noqa: E402 - bench/ledger.py
 from tenants.manifest import SHIPPED, apply_file  # noqa: E402
 
 PASSWORD = "a bench password, long enough"

@@ -46,8 +46,8 @@ import transaction  # noqa: E402
 from core.db import make_engine, make_session_factory, scope_to_tenant, tm_session  # noqa: E402
 from core.ledger import Ledger, Wallet  # noqa: E402
 from core.ledger.models import DEBITS_MUST_NOT_EXCEED_CREDITS, LedgerAccount, LedgerTransfer  # noqa: E402
-from core.loans.models import Bid, Installment, Loan, Payback  # noqa: E402
 from core.loans import close_of_day  # noqa: E402
+from core.loans.models import Bid, Installment, Loan, Payback  # noqa: E402
 from core.members.models import Member  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.money import Money  # noqa: E402

@@ -33,10 +33,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 
-import sqlalchemy as sa  # noqa: E402
-import transaction  # noqa: E402
 import logging  # noqa: E402
 
+import sqlalchemy as sa  # noqa: E402
+import transaction  # noqa: E402
 import waitress  # noqa: E402
 from chameleon import PageTemplate  # noqa: E402
 from pyramid.config import Configurator  # noqa: E402

@@ -94,8 +94,9 @@ def close_of_day(env, slug, day):
 
     from core.db import scope_to_tenant
     from core.i18n import english
+    from core.loans import LoanError
+    from core.loans import close_of_day as close
     from core.loans.schedule_jobs import COMMIT_EVERY
-    from core.loans import LoanError, close_of_day as close
     from core.tenancy.services import TenantNotFound, tenant_by_slug
 
     try:

@@ -26,7 +26,8 @@ def create_member(env, slug, phone, legal_name, id_number, verified, credit_line
     """Create a member (password from a prompt or LENDSTACK_PASSWORD)."""
     from core import audit
     from core.i18n import english
-    from core.members.services import MemberError, create_member as create
+    from core.members.services import MemberError
+    from core.members.services import create_member as create
 
     with _account_errors(False, ""):
         try:

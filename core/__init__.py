@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pyramid.config import Configurator
 
-from .http import HttpError, client as http_client, register_transport
+from .http import HttpError, register_transport
+from .http import client as http_client
 from .i18n import _
 from .loan_types import BorrowerProfile, LoanApplication, LoanType, RuleViolation
 from .money import Money, MoneyError, split_largest_remainder

@@ -19,7 +19,6 @@ from decimal import Decimal
 import sqlalchemy as sa
 import zope.sqlalchemy
 from sqlalchemy import event
-from transaction._transaction import Status as TransactionStatus
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -29,6 +28,7 @@ from sqlalchemy.orm import (
     sessionmaker,
     with_loader_criteria,
 )
+from transaction._transaction import Status as TransactionStatus
 from zope.sqlalchemy.datamanager import STATUS_ACTIVE, join_transaction
 
 NAMING_CONVENTION = {

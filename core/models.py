@@ -1,21 +1,20 @@
 """Imports every model module so that ``Base.metadata`` knows all tables (migrations, tests), and the
 domains' invariants that ``ledger verify`` checks beside the ledger's own."""
-from .sms import SmsMessage  # noqa: F401
-from .tenancy.models import Tenant, TenantHost, TenantPlugin  # noqa: F401
+from . import notification_triggers  # noqa: F401 - members told of loan and money events; VIP points
 from .accounts.models import AuditEvent, AuthSession, Operator, OrgUnit, Role, StaffGroup, StaffUser  # noqa: F401
+from .content.models import ContentItem  # noqa: F401
+from .idempotency import IdempotencyKey  # noqa: F401
 from .ledger.models import LedgerAccount, LedgerTransfer  # noqa: F401
-from .members.models import (  # noqa: F401
-    BankCard, Member, MemberDocument, Message, PointsEntry, VerificationCode, Violation)
-from .mail import MailMessage  # noqa: F401
-from .payments.models import Adjustment, CallbackRecord, Payment, Withdrawal  # noqa: F401
-from .sms_templates import SmsTemplate  # noqa: F401
-from .loans.models import Bid, ClosedDay, Installment, Loan, LoanEvent, Payback  # noqa: F401
-from .loans.schedule_jobs import ReminderSent  # noqa: F401
+from .loans import integrity  # noqa: F401 - invariants 5–7 (bids, schedules, disbursements)
 from .loans.autoinvest import AutoInvestRule  # noqa: F401
 from .loans.guarantors import Guarantor  # noqa: F401
-from .content.models import ContentItem  # noqa: F401
+from .loans.models import Bid, ClosedDay, Installment, Loan, LoanEvent, Payback  # noqa: F401
+from .loans.schedule_jobs import ReminderSent  # noqa: F401
+from .mail import MailMessage  # noqa: F401
+from .members.models import BankCard, Member, MemberDocument, Message, PointsEntry, VerificationCode, Violation  # noqa: F401
 from .numbering import COUNTERS  # noqa: F401
+from .payments.models import Adjustment, CallbackRecord, Payment, Withdrawal  # noqa: F401
 from .payments.reserve import ReserveRequest  # noqa: F401
-from .idempotency import IdempotencyKey  # noqa: F401
-from .loans import integrity  # noqa: F401 - invariants 5–7 (bids, schedules, disbursements)
-from . import notification_triggers  # noqa: F401 - members told of loan and money events; VIP points
+from .sms import SmsMessage  # noqa: F401
+from .sms_templates import SmsTemplate  # noqa: F401
+from .tenancy.models import Tenant, TenantHost, TenantPlugin  # noqa: F401

@@ -10,10 +10,9 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.numbers import get_currency_precision, format_currency
+from babel.numbers import format_currency, get_currency_precision
 
 from .i18n import _, region_locale
-
 
 MAX_MINOR = 10**15  # 10 trillion major units: far above any loan, well inside BIGINT
 

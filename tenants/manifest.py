@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from decimal import Decimal, InvalidOperation
 import zoneinfo
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import sqlalchemy as sa

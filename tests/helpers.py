@@ -2,7 +2,7 @@
 import pyotp
 
 from core.accounts.services import create_staff
-from core.members.services import create_member, add_card
+from core.members.services import add_card, create_member
 from core.tenancy.services import tenant_by_slug
 
 PASSWORD = "a long enough password"

@@ -121,6 +121,7 @@ def test_a_request_outside_the_document_is_400(api, body, field):
 
 def test_rate_cap_is_the_tenants_policy(api, apply_manifest):
     import tomllib
+
     from tenants.manifest import shipped_manifests
 
     demo = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "demo").read_text())

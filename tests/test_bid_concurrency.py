@@ -12,8 +12,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from core.ledger import Ledger, Wallet, verify
 import core.loans as loans
+from core.ledger import Ledger, Wallet, verify
 from core.loans.models import Bid, Installment, Loan, Payback
 from core.members.models import Member
 from core.money import Money

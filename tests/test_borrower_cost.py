@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from core.accounts.services import create_staff
 from core.db import scope_to_tenant
 from core.ledger import Ledger, Wallet, verify
-import core.loans as loans
 from core.loans.models import Installment, Loan
 from core.members.models import Member
 from core.members.services import create_member

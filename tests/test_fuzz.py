@@ -15,7 +15,6 @@ from urllib.parse import quote
 
 import pyotp
 import pytest
-
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from core.accounts.services import create_operator, create_staff
@@ -193,7 +192,8 @@ def _api_schema(wsgi_app):
 
 def _exercise(schema, headers) -> tuple[list[str], dict[str, int]]:
     """Run every operation, positive and negative cases; (server errors, conformance failures by check name)."""
-    from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
     from schemathesis.generation import GenerationMode
 
     errors, conformance = [], {}

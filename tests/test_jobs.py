@@ -1,5 +1,6 @@
 """Jobs: enqueued after commit only; SMS delivery through the tenant's provider; Redis storage."""
 import sqlalchemy as sa
+
 from core import jobs
 from core.sms import SmsMessage, deliver_sms, queue_sms
 from core.tenancy.services import tenant_by_slug
@@ -46,6 +47,7 @@ def test_enqueue_waits_for_the_commit(db, tenants):
 
 def test_without_an_enabled_provider_the_message_fails_visibly(db, tenants, apply_manifest):
     import tomllib
+
     from tenants.manifest import SHIPPED
 
     data = tomllib.loads((SHIPPED / "acme.toml").read_text())

@@ -5,11 +5,11 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+import core.loans as loans
 from cli import main
 from core.accounts.services import create_staff
 from core.db import scope_to_tenant
 from core.ledger import Ledger, Wallet
-import core.loans as loans
 from core.loans.models import Bid, Installment, Loan, Payback
 from core.members.services import create_member
 from core.money import Money

@@ -117,8 +117,8 @@ def test_the_home_page_shows_real_figures_and_open_loans(wsgi_app, db, tenants, 
 
 
 def test_invest_filters_and_sorts(wsgi_app, db, tenants, client):
-    from core.db import scope_to_tenant
     import core.loans as loans
+    from core.db import scope_to_tenant
     from core.members.models import Member
 
     _, borrower_id = member_client(wsgi_app, db, "13800138160", credit_line=10_000_000)

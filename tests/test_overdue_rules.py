@@ -11,10 +11,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 import sqlalchemy as sa
 
+import core.loans as loans
 from core.db import scope_to_tenant
 from core.ledger import Ledger, Transfer, Wallet, verify
 from core.ledger.posting import TRANSFERS
-import core.loans as loans
 from core.loans.models import Loan, LoanEvent, Payback
 from core.members.models import Member
 from core.money import Money

@@ -48,6 +48,7 @@ def test_settings_reach_the_plugin_deserialized(db, tenants, plugins):
 def test_enabling_a_plugin_changes_what_that_tenant_shows_and_only_that_tenant(
         client, tenants, apply_manifest):
     import tomllib
+
     from tenants.manifest import SHIPPED
 
     assert "flat_rate" not in client.get("acme.localhost", "/").text
@@ -61,6 +62,7 @@ def test_enabling_a_plugin_changes_what_that_tenant_shows_and_only_that_tenant(
 
 def test_per_tenant_callers_follow_changes_to_the_enabled_set(db, tenants, plugins, apply_manifest):
     import tomllib
+
     from tenants.manifest import SHIPPED
 
     data = tomllib.loads((SHIPPED / "demo.toml").read_text())
@@ -96,6 +98,7 @@ class Method(RepaymentMethod):
 def test_a_plugin_registered_in_a_test_is_called_only_where_enabled(db, tenants, plugins, registered,
                                                                      apply_manifest):
     import tomllib
+
     from tenants.manifest import SHIPPED
 
     registered(Doubler())

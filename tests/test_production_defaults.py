@@ -163,8 +163,8 @@ def test_the_sandbox_gateway_has_no_default_secret(settings, tmp_path, engine, s
 
 
 def test_a_tenant_whose_stored_sandbox_secret_is_the_old_default_is_not_offered_it(client, db, tenants, caplog):
-    from plugins.payments.sandbox import SandboxGateway, SandboxNotConfigured
     from core.tenancy.services import tenant_by_slug
+    from plugins.payments.sandbox import SandboxGateway, SandboxNotConfigured
 
     with pytest.raises(SandboxNotConfigured, match="set \\[plugins.\"payments.sandbox\"\\] secret"):
         SandboxGateway({})

@@ -5,7 +5,6 @@ import re
 import threading
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from core.ledger import Ledger, Wallet, verify

@@ -7,11 +7,11 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
+import core.loans as loans
 from core.accounts.models import AuditEvent, AuthSession, StaffUser
 from core.accounts.permissions import ensure_default_roles
 from core.accounts.services import create_group, create_staff
 from core.ledger import Ledger, Wallet
-import core.loans as loans
 from core.loans.models import Loan
 from core.members.models import Member
 from core.money import Money

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from ..domain import DomainError
 from . import totp
-from .models import Operator, Role, StaffUser, group_roles, staff_groups, staff_roles
+from .models import Operator, OrgUnit, Role, StaffGroup, StaffUser, group_roles, staff_groups, staff_roles
 from .passwords import hash_password, verify_password
 from .permissions import DEFAULT_ROLES, ensure_default_roles, set_role_permissions
 from .sessions import revoke_all
@@ -166,8 +166,6 @@ def change_role_permissions(session, role: Role, permissions) -> dict[StaffUser,
 
 
 def create_group(session, tenant_id: int, name: str, role_codes) -> "StaffGroup":
-    from .models import StaffGroup
-
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise AccountError("name", "a group needs a name of up to 120 characters")
@@ -182,8 +180,6 @@ def create_group(session, tenant_id: int, name: str, role_codes) -> "StaffGroup"
 
 
 def create_org_unit(session, tenant_id: int, name: str, parent_id: int | None) -> "OrgUnit":
-    from .models import OrgUnit
-
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise AccountError("name", "a unit needs a name of up to 120 characters")
@@ -202,7 +198,6 @@ def create_org_unit(session, tenant_id: int, name: str, parent_id: int | None) -
 
 def org_tree(session) -> list[tuple[int, "OrgUnit"]]:
     """The organization units depth first, each with its depth."""
-    from .models import OrgUnit
 
     units = session.scalars(sa.select(OrgUnit).order_by(OrgUnit.name)).all()
     children: dict = {}

@@ -5,10 +5,9 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
-from .. import audit
+from .. import audit, loans
 from ..forms import by_field, on_refusal
 from ..i18n import _
-from .. import loans
 from ..ledger import Ledger
 from ..loans import guarantors
 from ..loans.models import STATUSES, Loan, LoanEvent, Payback

@@ -15,8 +15,8 @@ from ..ledger import Wallet
 from ..loans import GRADES, set_credit_line
 from ..members import conduct, documents
 from ..members.models import Member, MemberDocument, Verification
-from ..money import whole_number
 from ..members.services import MemberError, review_verification
+from ..money import whole_number
 from .views import newest_first
 
 

@@ -8,7 +8,6 @@ from pyramid.view import view_config
 from .. import audit
 from ..accounts.models import StaffGroup, StaffUser
 from ..accounts.passwords import WeakPassword
-from ..forms import on_refusal
 from ..accounts.services import (
     create_group,
     create_org_unit,
@@ -18,6 +17,7 @@ from ..accounts.services import (
     set_staff_active,
     tenant_roles,
 )
+from ..forms import on_refusal
 
 
 def record_sessions_ended(request, staff: StaffUser, count: int, because: str) -> None:

@@ -11,10 +11,9 @@ from ..accounts import totp
 from ..accounts.models import StaffUser
 from ..accounts.permissions import PERMISSIONS, ensure_default_roles
 from ..accounts.services import authenticate_staff, change_role_permissions
-from ..forms import on_refusal
-from ..i18n import catalog_paths
 from ..backoffice import login_view, logout_view, pending_two_factor, throttle_message
-from ..i18n import _
+from ..forms import on_refusal
+from ..i18n import _, catalog_paths
 from ..members.models import Member, Verification
 from ..sms import SmsMessage
 from ..throttle import Throttled

@@ -6,9 +6,8 @@ from pyramid.httpexceptions import HTTPForbidden
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, loans
 from ..i18n import _
-from .. import loans
 from ..loans import guarantors
 from ..loans.autoinvest import AutoInvestRule, save_rule
 from ..loans.models import Bid, Loan, Payback

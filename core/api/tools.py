@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
-from ..loans import cost
 from ..i18n import _
+from ..loans import cost
 from ..portal import tools as calc
 from ..schedules import DAY, MONTH, repayment_methods
 from . import PREFIX, Problem

@@ -21,9 +21,9 @@ from ..i18n import _
 from ..ledger import Ledger, Wallet
 from ..members.models import Member
 from ..money import InvalidAmount, InvalidRate, Money, parse_amount, parse_rate, whole_number
-from .models import Loan
 from .bidding import place_bid
 from .errors import LoanError
+from .models import Loan
 from .records import record
 from .rules import GRADES, bid_unit, grade_at_least
 

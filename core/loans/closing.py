@@ -17,11 +17,10 @@ from sqlalchemy.orm import selectinload
 from ..db import checkpoint
 from ..i18n import _
 from ..ledger import Ledger, Wallet
-from .models import (INSTALLMENT_ENDED, INSTALLMENTS, LOANS, ClosedDay, Installment, InstallmentStatus, Loan,
-                     LoanStatus)
-from .overdue import OverdueTerms, accelerate, accrue_charges, overdue_terms
 from .disbursement import refund_bids
 from .errors import LoanError
+from .models import INSTALLMENT_ENDED, INSTALLMENTS, LOANS, ClosedDay, Installment, InstallmentStatus, Loan, LoanStatus
+from .overdue import OverdueTerms, accelerate, accrue_charges, overdue_terms
 from .records import record
 from .repayment import advance, first_unpaid, pay_installment
 

@@ -25,7 +25,6 @@ from .models import LOANS, Loan, LoanStatus
 from .records import record
 from .standing import outstanding_principal
 
-
 MAX_ID = 2**31 - 1
 
 

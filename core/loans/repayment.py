@@ -17,12 +17,23 @@ from ..i18n import _
 from ..ledger import InsufficientFunds, Ledger, Wallet
 from ..members.models import Member
 from ..money import Money
-from .allocation import (Allocation, Payment, allocate, charge_lender_fees, lender_fees, lender_parts,
-                         paybacks_of as _paybacks, settle)
-from .models import (INSTALLMENT_ENDED, INSTALLMENTS, LOANS, PAYBACKS, Installment, InstallmentStatus, Loan,
-                     LoanEvent, LoanStatus, Payback, PaybackStatus)
+from .allocation import Allocation, Payment, allocate, charge_lender_fees, lender_fees, lender_parts, settle
+from .allocation import paybacks_of as _paybacks
 from .errors import LoanError, positive_amount
 from .guarantors import deposit_account
+from .models import (
+    INSTALLMENT_ENDED,
+    INSTALLMENTS,
+    LOANS,
+    PAYBACKS,
+    Installment,
+    InstallmentStatus,
+    Loan,
+    LoanEvent,
+    LoanStatus,
+    Payback,
+    PaybackStatus,
+)
 from .records import record
 from .rules import lending_number, percent_of
 

@@ -28,9 +28,9 @@ from ..members.models import Member
 from ..money import Money
 from ..notifications import member_locale, notify
 from ..tenancy.models import Tenant
-from .models import Installment, Loan
 from .closing import close_of_day
 from .errors import LoanError
+from .models import Installment, Loan
 
 log = logging.getLogger(__name__)
 QUIET_FROM, QUIET_UNTIL = 21, 9

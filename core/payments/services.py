@@ -32,8 +32,18 @@ from ..loans.standing import net_assets, net_worth_floor
 from ..members.models import BankCard, Member
 from ..money import InvalidAmount, Money, parse_positive, whole_number
 from . import Callback, CallbackRejected, GatewayUnavailable, PaymentRequest, PayoutRequest, gateways
-from .models import (ADJUSTMENTS, PAYMENTS, WITHDRAWALS, Adjustment, AdjustmentStatus, CallbackRecord, Payment,
-                     PaymentStatus, Withdrawal, WithdrawalStatus)
+from .models import (
+    ADJUSTMENTS,
+    PAYMENTS,
+    WITHDRAWALS,
+    Adjustment,
+    AdjustmentStatus,
+    CallbackRecord,
+    Payment,
+    PaymentStatus,
+    Withdrawal,
+    WithdrawalStatus,
+)
 
 
 class FundsError(DomainError):

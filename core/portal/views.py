@@ -17,7 +17,6 @@ from ..payments import gateways
 from ..schedules import repayment_methods
 from . import tools
 
-
 _FIGURES: dict[int, tuple[int, dict]] = {}
 
 

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, SealedJSON, TenantOwned, utcnow
 
-
 DEFAULT_MAX_RATE_PERCENT = "36"
 DEFAULT_ID_TYPES = ("cn_resident", "passport")
 

@@ -26,9 +26,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from core import (
-    GatewaySettings,
     Callback,
     CallbackRejected,
+    GatewaySettings,
     GatewayUnavailable,
     Money,
     MoneyError,

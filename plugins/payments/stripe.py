@@ -23,9 +23,9 @@ import time
 import colander
 
 from core import (
-    GatewaySettings,
     Callback,
     CallbackRejected,
+    GatewaySettings,
     GatewayUnavailable,
     HttpError,
     Money,

@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core import Installment, LoanTerms, PluginInfo, RepaymentMethod, ScheduleError, _, add_months, hookimpl, round_minor
+from core import (
+    Installment,
+    LoanTerms,
+    PluginInfo,
+    RepaymentMethod,
+    ScheduleError,
+    _,
+    add_months,
+    hookimpl,
+    round_minor,
+)
 
 PLUGIN = PluginInfo(
     id="tools.quarterly",

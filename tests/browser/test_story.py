@@ -6,9 +6,9 @@ disburse; close of day collects the installment and the lender sees the payback 
 import pyotp
 import sqlalchemy as sa
 
+import core.loans as loans
 from core.accounts.services import create_staff
 from core.db import scope_to_tenant
-import core.loans as loans
 from core.loans.models import Installment, Loan
 from core.members.models import Member
 from core.members.services import create_member

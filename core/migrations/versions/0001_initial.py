@@ -1,13 +1,13 @@
 """initial schema: tenants, hosts, plugins, sms
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0001'
 down_revision = None

@@ -4,10 +4,10 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-29 03:40:50.264252
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0009'
 down_revision = '0008'

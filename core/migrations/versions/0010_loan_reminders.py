@@ -4,10 +4,10 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-29 03:53:37.435030
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0010'
 down_revision = '0009'

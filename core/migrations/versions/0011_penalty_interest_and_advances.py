@@ -4,10 +4,10 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-29 04:01:29.527556
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0011'
 down_revision = '0010'

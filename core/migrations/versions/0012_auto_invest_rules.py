@@ -4,10 +4,10 @@ Revision ID: 0012
 Revises: 0011
 Create Date: 2026-11-29 04:03:48.599622
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0012'
 down_revision = '0011'

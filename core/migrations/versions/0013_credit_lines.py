@@ -4,10 +4,10 @@ Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-29 04:07:47.532573
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0013'
 down_revision = '0012'

@@ -4,10 +4,10 @@ Revision ID: 0015
 Revises: 0014
 Create Date: 2026-11-29 04:23:21.571219
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0015'
 down_revision = '0014'

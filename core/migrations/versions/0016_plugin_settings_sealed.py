@@ -4,8 +4,9 @@ Revision ID: 0016
 Revises: 0015
 Create Date: 2026-11-29 04:26:51.281854
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import core.db
 
 revision = '0016'

@@ -4,10 +4,10 @@ Revision ID: 0017
 Revises: 0016
 Create Date: 2026-11-29 04:34:57.884828
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0017'
 down_revision = '0016'

@@ -4,10 +4,10 @@ Revision ID: 0018
 Revises: 0017
 Create Date: 2026-11-29 05:08:44.399084
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0018'
 down_revision = '0017'

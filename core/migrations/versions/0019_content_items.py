@@ -4,10 +4,10 @@ Revision ID: 0019
 Revises: 0018
 Create Date: 2026-11-29 05:35:37.181005
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0019'
 down_revision = '0018'

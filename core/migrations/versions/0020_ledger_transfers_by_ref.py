@@ -4,10 +4,10 @@ Revision ID: 0020
 Revises: 0019
 Create Date: 2026-11-29 05:51:32.850310
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0020'
 down_revision = '0019'

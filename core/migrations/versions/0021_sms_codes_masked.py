@@ -13,10 +13,10 @@ A message still queued loses its code — it expired within ten minutes anyway.
 import json
 import re
 
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0021'
 down_revision = '0020'

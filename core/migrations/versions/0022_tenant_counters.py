@@ -3,10 +3,10 @@
 Revision ID: 0022
 Revises: 0021
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0022'
 down_revision = '0021'

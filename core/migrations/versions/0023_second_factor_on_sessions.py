@@ -7,10 +7,10 @@ with the authenticator code.
 Revision ID: 0023
 Revises: 0022
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0023'
 down_revision = '0022'

@@ -3,10 +3,10 @@
 Revision ID: 0024
 Revises: 0023
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0024'
 down_revision = '0023'

@@ -5,10 +5,10 @@ Revises: 0024
 """
 from decimal import ROUND_HALF_UP, Decimal
 
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0025'
 down_revision = '0024'

@@ -3,10 +3,10 @@
 Revision ID: 0026
 Revises: 0025
 """
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = '0026'
 down_revision = '0025'

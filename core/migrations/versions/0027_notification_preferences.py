@@ -3,9 +3,8 @@
 Revision ID: 0027
 Revises: 0026
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0027'
 down_revision = '0026'

@@ -29,9 +29,9 @@ import colander
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 
 from core import (
-    GatewaySettings,
     Callback,
     CallbackRejected,
+    GatewaySettings,
     Money,
     MoneyError,
     PaymentGateway,
