@@ -20,6 +20,7 @@ ratios api ÷ raw and api ÷ service.
 
     .venv/bin/python bench/bids.py [--bids N] [--clients N] [--postgres URL | --no-postgres]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,10 +64,16 @@ class Bench:
     """The app on a scratch database with the demo tenant, a borrower and one funded lender per client."""
 
     def __init__(self, url: str, folder: str, clients: int):
-        settings = {"sqlalchemy.url": url, "lendstack.secret": "bench-" + "x" * 40,
-                    "lendstack.operator_hosts": "operator.localhost", "lendstack.jobs.backend": "immediate",
-                    "lendstack.var_dir": folder, "pyramid.default_locale_name": "en",
-                    "lendstack.argon2": "cheapest", "lendstack.page_cache_seconds": "0"}
+        settings = {
+            "sqlalchemy.url": url,
+            "lendstack.secret": "bench-" + "x" * 40,
+            "lendstack.operator_hosts": "operator.localhost",
+            "lendstack.jobs.backend": "immediate",
+            "lendstack.var_dir": folder,
+            "pyramid.default_locale_name": "en",
+            "lendstack.argon2": "cheapest",
+            "lendstack.page_cache_seconds": "0",
+        }
         config = make_config(settings)
         self.registry = config.registry
         self.engine = config.registry["db_engine"]
@@ -78,16 +85,31 @@ class Bench:
             apply_file(session, SHIPPED / "demo.toml", self.plugins, ("operator.localhost",))
         with self.session(tenant=True) as session:
             demo = tenant_by_slug(session, "demo")
-            borrower = create_member(session, demo, phone="13900000000", password=PASSWORD, legal_name="王小明",
-                                     id_number="11010519491231002X", verified=True)
+            borrower = create_member(
+                session,
+                demo,
+                phone="13900000000",
+                password=PASSWORD,
+                legal_name="王小明",
+                id_number="11010519491231002X",
+                verified=True,
+            )
             borrower.credit_line = 10**10
             self.borrower_id = borrower.id
             self.lenders = []
             for n in range(clients):
-                lender = create_member(session, demo, phone=f"1390000{n + 1:04d}", password=PASSWORD,
-                                       legal_name="王小明", id_number=_resident_id(n), verified=True)
+                lender = create_member(
+                    session,
+                    demo,
+                    phone=f"1390000{n + 1:04d}",
+                    password=PASSWORD,
+                    legal_name="王小明",
+                    id_number=_resident_id(n),
+                    verified=True,
+                )
                 Wallet(Ledger(session, demo.id), lender.id, "CNY").recharge(
-                    Money(10**11, "CNY"), key=f"seed:{n}", ref="bench", initiator="bench")
+                    Money(10**11, "CNY"), key=f"seed:{n}", ref="bench", initiator="bench"
+                )
                 self.lenders.append((lender.id, lender.phone))
 
     def session(self, tenant=False):
@@ -111,10 +133,22 @@ class Bench:
         with self.session(tenant=True) as session:
             demo = tenant_by_slug(session, "demo")
             hooks = self.plugins.for_tenant(demo)
-            loan = loans.apply(session, demo, hooks, session.get(Member, self.borrower_id), {
-                "loan_type": "credit", "title": "bench loan", "amount": str(Money(amount_minor, "CNY").amount),
-                "annual_rate_percent": "12", "term_months": "12", "repayment_method": "equal_installment",
-                "fundraising_days": "30", "min_bid": "50"})
+            loan = loans.apply(
+                session,
+                demo,
+                hooks,
+                session.get(Member, self.borrower_id),
+                {
+                    "loan_type": "credit",
+                    "title": "bench loan",
+                    "amount": str(Money(amount_minor, "CNY").amount),
+                    "annual_rate_percent": "12",
+                    "term_months": "12",
+                    "repayment_method": "equal_installment",
+                    "fundraising_days": "30",
+                    "min_bid": "50",
+                },
+            )
             loans.review(session, demo, hooks, loan, approve=True, reason="", by="staff:bench")
             return loan.id
 
@@ -122,8 +156,10 @@ class Bench:
         with self.session() as session:
             loan = session.get(Loan, loan_id)
             if (loan.funded, loan.status) != (expected, "full"):
-                raise SystemExit(f"loan {loan.number}: funded {loan.funded} of {loan.amount} ({loan.status}), "
-                                 f"expected {expected}, full")
+                raise SystemExit(
+                    f"loan {loan.number}: funded {loan.funded} of {loan.amount} ({loan.status}), "
+                    f"expected {expected}, full"
+                )
             breaches = verify(session)
         if breaches:
             raise SystemExit(f"ledger verify failed after the run: {breaches[0]}")
@@ -166,8 +202,15 @@ def service_rate(bench: Bench, clients: int, ops: int) -> float:
                 session = tm_session(bench.factory, manager)
                 demo = tenant_by_slug(session, "demo")
                 scope_to_tenant(session, demo.id)
-                loans.place_bid(session, demo, bench.plugins.for_tenant(demo), loan_id,
-                                session.get(Member, bench.lenders[client][0]), BID, key=f"svc-{next(keys)}")
+                loans.place_bid(
+                    session,
+                    demo,
+                    bench.plugins.for_tenant(demo),
+                    loan_id,
+                    session.get(Member, bench.lenders[client][0]),
+                    BID,
+                    key=f"svc-{next(keys)}",
+                )
 
     rate = in_threads(clients, ops, work)
     bench.check(loan_id, ops * 10_000)
@@ -190,16 +233,22 @@ def api_rate(bench: Bench, clients: int, ops: int) -> float:
     def work(client, i):
         if not hasattr(local, "http"):
             local.http = httpx.Client(base_url=base, headers={"Host": HOST, **tokens[client]}, timeout=120)
-        answer = local.http.post(f"/api/v1/loans/{loan_id}/bids", json={"amount": BID},
-                                 headers={"Idempotency-Key": f"api-bid-{next(keys):08d}"})
+        answer = local.http.post(
+            f"/api/v1/loans/{loan_id}/bids",
+            json={"amount": BID},
+            headers={"Idempotency-Key": f"api-bid-{next(keys):08d}"},
+        )
         if answer.status_code != 201:
             raise RuntimeError(f"bid refused: {answer.status_code} {answer.text[:200]}")
 
     try:
         rate = in_threads(clients, ops, work)
         with httpx.Client(base_url=base, headers={"Host": HOST, **tokens[0]}) as http:
-            late = http.post(f"/api/v1/loans/{loan_id}/bids", json={"amount": BID},
-                             headers={"Idempotency-Key": "api-bid-one-too-many"})
+            late = http.post(
+                f"/api/v1/loans/{loan_id}/bids",
+                json={"amount": BID},
+                headers={"Idempotency-Key": "api-bid-one-too-many"},
+            )
         if late.status_code != 422:
             raise SystemExit(f"a bid on a full loan answered {late.status_code}, not 422")
     finally:
@@ -239,8 +288,12 @@ def main(argv=None) -> int:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         try:
-            results.append(("postgresql", *measure(admin.url.set(database=name).render_as_string(
-                hide_password=False), args.clients, ops)))
+            results.append(
+                (
+                    "postgresql",
+                    *measure(admin.url.set(database=name).render_as_string(hide_password=False), args.clients, ops),
+                )
+            )
         finally:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -248,8 +301,10 @@ def main(argv=None) -> int:
     else:
         print("PostgreSQL not reachable: measured SQLite only")
     print(f"{ops} bids of {BID} on one loan, {args.clients} clients; every loan funded exactly, verify clean")
-    print(f"{'engine':<11} {'raw locked tx/s':>16} {'service bids/s':>15} {'api bids/s':>11} {'api÷raw':>8} "
-          f"{'api÷service':>12}")
+    print(
+        f"{'engine':<11} {'raw locked tx/s':>16} {'service bids/s':>15} {'api bids/s':>11} {'api÷raw':>8} "
+        f"{'api÷service':>12}"
+    )
     for engine_name, raw, service, api in results:
         print(f"{engine_name:<11} {raw:>16.0f} {service:>15.0f} {api:>11.0f} {api / raw:>8.2f} {api / service:>12.2f}")
     return 0

@@ -25,6 +25,7 @@ ratio baseline ÷ close of day. Target: 100,000 loans in under 2 minutes.
 
     .venv/bin/python bench/close_of_day.py [--loans N] [--postgres URL]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,9 +84,17 @@ def seed(engine, factory, loans: int) -> int:
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         session = tm_session(factory, manager)
-        tenant = Tenant(slug="bench-cod", name="Bench", default_locale="en", locales=["en"], currency="CNY",
-                        timezone="UTC", business_date=DAY, branding={},
-                        lending={"lender_fee_percent": "10", "penalty_rate_percent_per_day": "0.05"})
+        tenant = Tenant(
+            slug="bench-cod",
+            name="Bench",
+            default_locale="en",
+            locales=["en"],
+            currency="CNY",
+            timezone="UTC",
+            business_date=DAY,
+            branding={},
+            lending={"lender_fee_percent": "10", "penalty_rate_percent_per_day": "0.05"},
+        )
         session.add(tenant)
         session.flush()
         tenant_id = tenant.id
@@ -104,69 +113,170 @@ def seed(engine, factory, loans: int) -> int:
     g = sa.func.generate_series(1, loans).table_valued("value").render_derived(name="g")
     i = g.c.value
     with engine.begin() as conn:
-        insert_select(conn, Member, {
-            "tenant_id": sa.literal(tenant_id), "phone": sa.literal("138") + sa.func.lpad(sa.cast(i, sa.Text), 8, "0"),
-            "password_hash": sa.literal("x"), "verification": sa.literal("verified")}, g)
-        members = sa.select(Member.id.label("id"), Member.phone.label("phone")).where(
-            Member.tenant_id == tenant_id, Member.id != lender_id).subquery("m")
+        insert_select(
+            conn,
+            Member,
+            {
+                "tenant_id": sa.literal(tenant_id),
+                "phone": sa.literal("138") + sa.func.lpad(sa.cast(i, sa.Text), 8, "0"),
+                "password_hash": sa.literal("x"),
+                "verification": sa.literal("verified"),
+            },
+            g,
+        )
+        members = (
+            sa.select(Member.id.label("id"), Member.phone.label("phone"))
+            .where(Member.tenant_id == tenant_id, Member.id != lender_id)
+            .subquery("m")
+        )
         for code in ("available", "frozen"):
-            insert_select(conn, LedgerAccount, {
-                "tenant_id": sa.literal(tenant_id), "owner_kind": sa.literal("member"), "owner_id": members.c.id,
-                "code": sa.literal(code), "currency": sa.literal("CNY"),
-                "flags": sa.literal(DEBITS_MUST_NOT_EXCEED_CREDITS)}, members)
-        insert_select(conn, Loan, {
-            "tenant_id": sa.literal(tenant_id), "number": sa.literal("B") + sa.func.substr(members.c.phone, 4),
-            "borrower_id": members.c.id, "loan_type": sa.literal("credit"), "title": sa.literal("Bench loan"),
-            "amount": sa.literal(AMOUNT), "currency": sa.literal("CNY"), "annual_rate_percent": sa.literal(12),
-            "term_months": sa.literal(MONTHS), "repayment_method": sa.literal("equal_installment"),
-            "min_bid": sa.literal(5000), "fundraising_days": sa.literal(5), "funded": sa.literal(AMOUNT),
-            "status": sa.literal("repaying"), "type_data": sa.literal({}, sa.JSON),
-            "disbursed_on": sa.literal(DAY - dt.timedelta(days=30))}, members)
-        loan_rows = sa.select(Loan.id.label("id"), sa.cast(sa.func.substr(Loan.number, 2), sa.Integer).label("n")) \
-            .where(Loan.tenant_id == tenant_id).subquery("l")
-        insert_select(conn, Bid, {
-            "tenant_id": sa.literal(tenant_id), "loan_id": loan_rows.c.id, "member_id": sa.literal(lender_id),
-            "amount": sa.literal(AMOUNT), "key": sa.literal("seed"), "status": sa.literal("accepted")}, loan_rows)
-        periods = sa.values(sa.column("period", sa.Integer), sa.column("principal", sa.BigInteger),
-                            sa.column("interest", sa.BigInteger), name="s").data(rows)
+            insert_select(
+                conn,
+                LedgerAccount,
+                {
+                    "tenant_id": sa.literal(tenant_id),
+                    "owner_kind": sa.literal("member"),
+                    "owner_id": members.c.id,
+                    "code": sa.literal(code),
+                    "currency": sa.literal("CNY"),
+                    "flags": sa.literal(DEBITS_MUST_NOT_EXCEED_CREDITS),
+                },
+                members,
+            )
+        insert_select(
+            conn,
+            Loan,
+            {
+                "tenant_id": sa.literal(tenant_id),
+                "number": sa.literal("B") + sa.func.substr(members.c.phone, 4),
+                "borrower_id": members.c.id,
+                "loan_type": sa.literal("credit"),
+                "title": sa.literal("Bench loan"),
+                "amount": sa.literal(AMOUNT),
+                "currency": sa.literal("CNY"),
+                "annual_rate_percent": sa.literal(12),
+                "term_months": sa.literal(MONTHS),
+                "repayment_method": sa.literal("equal_installment"),
+                "min_bid": sa.literal(5000),
+                "fundraising_days": sa.literal(5),
+                "funded": sa.literal(AMOUNT),
+                "status": sa.literal("repaying"),
+                "type_data": sa.literal({}, sa.JSON),
+                "disbursed_on": sa.literal(DAY - dt.timedelta(days=30)),
+            },
+            members,
+        )
+        loan_rows = (
+            sa.select(Loan.id.label("id"), sa.cast(sa.func.substr(Loan.number, 2), sa.Integer).label("n"))
+            .where(Loan.tenant_id == tenant_id)
+            .subquery("l")
+        )
+        insert_select(
+            conn,
+            Bid,
+            {
+                "tenant_id": sa.literal(tenant_id),
+                "loan_id": loan_rows.c.id,
+                "member_id": sa.literal(lender_id),
+                "amount": sa.literal(AMOUNT),
+                "key": sa.literal("seed"),
+                "status": sa.literal("accepted"),
+            },
+            loan_rows,
+        )
+        periods = sa.values(
+            sa.column("period", sa.Integer),
+            sa.column("principal", sa.BigInteger),
+            sa.column("interest", sa.BigInteger),
+            name="s",
+        ).data(rows)
         first_due = sa.literal(DAY) + sa.case((loan_rows.c.n % 50 == 7, -10), else_=loan_rows.c.n % 5)
         due = sa.cast(first_due + sa.func.make_interval(0, periods.c.period - 1), sa.Date)
         overdue = sa.and_(loan_rows.c.n % 50 == 7, periods.c.period == 1)
-        insert_select(conn, Installment, {
-            "tenant_id": sa.literal(tenant_id), "loan_id": loan_rows.c.id, "period": periods.c.period,
-            "due_date": due, "principal": periods.c.principal, "interest": periods.c.interest,
-            "status": sa.case((overdue, "overdue"), else_="due"),
-            "penalty_through": sa.case((overdue, sa.literal(DAY - dt.timedelta(days=1))), else_=None)},
-            sa.join(loan_rows, periods, sa.true()))
-        bids = sa.select(Bid.id.label("bid_id"), Bid.loan_id.label("loan_id")).where(
-            Bid.tenant_id == tenant_id).subquery("b")
-        insert_select(conn, Payback, {
-            "tenant_id": sa.literal(tenant_id), "loan_id": Installment.loan_id, "bid_id": bids.c.bid_id,
-            "member_id": sa.literal(lender_id), "period": Installment.period, "due_date": Installment.due_date,
-            "principal": Installment.principal, "interest": Installment.interest},
-            sa.join(Installment, bids, sa.and_(bids.c.loan_id == Installment.loan_id,
-                                               Installment.tenant_id == tenant_id)))
+        insert_select(
+            conn,
+            Installment,
+            {
+                "tenant_id": sa.literal(tenant_id),
+                "loan_id": loan_rows.c.id,
+                "period": periods.c.period,
+                "due_date": due,
+                "principal": periods.c.principal,
+                "interest": periods.c.interest,
+                "status": sa.case((overdue, "overdue"), else_="due"),
+                "penalty_through": sa.case((overdue, sa.literal(DAY - dt.timedelta(days=1))), else_=None),
+            },
+            sa.join(loan_rows, periods, sa.true()),
+        )
+        bids = (
+            sa.select(Bid.id.label("bid_id"), Bid.loan_id.label("loan_id"))
+            .where(Bid.tenant_id == tenant_id)
+            .subquery("b")
+        )
+        insert_select(
+            conn,
+            Payback,
+            {
+                "tenant_id": sa.literal(tenant_id),
+                "loan_id": Installment.loan_id,
+                "bid_id": bids.c.bid_id,
+                "member_id": sa.literal(lender_id),
+                "period": Installment.period,
+                "due_date": Installment.due_date,
+                "principal": Installment.principal,
+                "interest": Installment.interest,
+            },
+            sa.join(
+                Installment, bids, sa.and_(bids.c.loan_id == Installment.loan_id, Installment.tenant_id == tenant_id)
+            ),
+        )
         # Borrowers due today hold the installment (one in twenty only half); the others a little.
-        funded = sa.select(LedgerAccount.id.label("account"), loan_rows.c.n.label("n")).select_from(
-            sa.join(LedgerAccount, Loan, sa.and_(Loan.borrower_id == LedgerAccount.owner_id,
-                                                Loan.tenant_id == tenant_id))
-            .join(loan_rows, loan_rows.c.id == Loan.id)).where(
-            LedgerAccount.tenant_id == tenant_id, LedgerAccount.code == "available",
-            loan_rows.c.n % 50 != 7).subquery("f")
-        amount = sa.case((funded.c.n % 100 == 5, payment // 2), (funded.c.n % 5 == 0, payment + 10_000),
-                         else_=10_000)
-        insert_select(conn, LedgerTransfer, {
-            "tenant_id": sa.literal(tenant_id), "key": sa.literal("seed:") + sa.cast(funded.c.account, sa.Text),
-            "leg": sa.literal(0), "debit_account_id": sa.literal(clearing), "credit_account_id": funded.c.account,
-            "amount": amount, "currency": sa.literal("CNY"), "reason": sa.literal("recharge"),
-            "ref": sa.literal("bench"), "initiator": sa.literal("bench"), "debit_balance_after": sa.literal(0),
-            "credit_balance_after": amount}, funded)
-        conn.execute(sa.text(
-            "UPDATE ledger_accounts a SET credits_posted = t.amount FROM ledger_transfers t "
-            "WHERE t.tenant_id = :t AND t.credit_account_id = a.id AND t.key LIKE 'seed:%'"), {"t": tenant_id})
-        conn.execute(sa.text(
-            "UPDATE ledger_accounts SET debits_posted = (SELECT sum(amount) FROM ledger_transfers "
-            "WHERE tenant_id = :t AND key LIKE 'seed:%') WHERE id = :clearing"), {"t": tenant_id, "clearing": clearing})
+        funded = (
+            sa.select(LedgerAccount.id.label("account"), loan_rows.c.n.label("n"))
+            .select_from(
+                sa.join(
+                    LedgerAccount,
+                    Loan,
+                    sa.and_(Loan.borrower_id == LedgerAccount.owner_id, Loan.tenant_id == tenant_id),
+                ).join(loan_rows, loan_rows.c.id == Loan.id)
+            )
+            .where(LedgerAccount.tenant_id == tenant_id, LedgerAccount.code == "available", loan_rows.c.n % 50 != 7)
+            .subquery("f")
+        )
+        amount = sa.case((funded.c.n % 100 == 5, payment // 2), (funded.c.n % 5 == 0, payment + 10_000), else_=10_000)
+        insert_select(
+            conn,
+            LedgerTransfer,
+            {
+                "tenant_id": sa.literal(tenant_id),
+                "key": sa.literal("seed:") + sa.cast(funded.c.account, sa.Text),
+                "leg": sa.literal(0),
+                "debit_account_id": sa.literal(clearing),
+                "credit_account_id": funded.c.account,
+                "amount": amount,
+                "currency": sa.literal("CNY"),
+                "reason": sa.literal("recharge"),
+                "ref": sa.literal("bench"),
+                "initiator": sa.literal("bench"),
+                "debit_balance_after": sa.literal(0),
+                "credit_balance_after": amount,
+            },
+            funded,
+        )
+        conn.execute(
+            sa.text(
+                "UPDATE ledger_accounts a SET credits_posted = t.amount FROM ledger_transfers t "
+                "WHERE t.tenant_id = :t AND t.credit_account_id = a.id AND t.key LIKE 'seed:%'"
+            ),
+            {"t": tenant_id},
+        )
+        conn.execute(
+            sa.text(
+                "UPDATE ledger_accounts SET debits_posted = (SELECT sum(amount) FROM ledger_transfers "
+                "WHERE tenant_id = :t AND key LIKE 'seed:%') WHERE id = :clearing"
+            ),
+            {"t": tenant_id, "clearing": clearing},
+        )
         conn.exec_driver_sql("ANALYZE")
     return tenant_id
 
@@ -176,11 +286,17 @@ def baseline(engine, tenant_id: int) -> tuple[float, int]:
     with engine.connect() as conn:
         with conn.begin() as tx:
             start = time.perf_counter()
-            touched = conn.execute(sa.update(Installment).where(
-                Installment.tenant_id == tenant_id, Installment.status.in_(["due", "overdue"]),
-                Installment.due_date <= DAY).values(status="paid", paid_on=DAY,
-                                                    paid_principal=Installment.principal,
-                                                    paid_interest=Installment.interest)).rowcount
+            touched = conn.execute(
+                sa.update(Installment)
+                .where(
+                    Installment.tenant_id == tenant_id,
+                    Installment.status.in_(["due", "overdue"]),
+                    Installment.due_date <= DAY,
+                )
+                .values(
+                    status="paid", paid_on=DAY, paid_principal=Installment.principal, paid_interest=Installment.interest
+                )
+            ).rowcount
             elapsed = time.perf_counter() - start
             tx.rollback()
     return elapsed, touched
@@ -232,11 +348,15 @@ def main() -> None:
     seconds, summary = run_close(factory, tenant_id, args.commit_every)
     acted = summary["repaid"] + summary["overdue"] + summary["collected_part"]
     print(f"set-based UPDATE of the {touched:,} installments due: {base_seconds:.2f} s")
-    print(f"close of day: {seconds:.1f} s — {args.loans / seconds:,.0f} loans/s over {args.loans:,} loans, "
-          f"{touched / seconds:,.0f} due installments/s ({summary})")
-    print(f"ratio set-based UPDATE ÷ close of day: {base_seconds / seconds:.4f}; "
-          f"target 100,000 loans in under 120 s: {'met' if seconds * 100_000 / args.loans < 120 else 'NOT met'}"
-          f" ({acted:,} installments acted on)")
+    print(
+        f"close of day: {seconds:.1f} s — {args.loans / seconds:,.0f} loans/s over {args.loans:,} loans, "
+        f"{touched / seconds:,.0f} due installments/s ({summary})"
+    )
+    print(
+        f"ratio set-based UPDATE ÷ close of day: {base_seconds / seconds:.4f}; "
+        f"target 100,000 loans in under 120 s: {'met' if seconds * 100_000 / args.loans < 120 else 'NOT met'}"
+        f" ({acted:,} installments acted on)"
+    )
     engine.dispose()
 
 

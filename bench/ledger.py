@@ -14,6 +14,7 @@ Prints postings/s and the ratio ledger ÷ raw (target: at least 0.5).
 
     .venv/bin/python bench/ledger.py [--ops N] [--postgres URL | --no-postgres]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,15 +50,25 @@ def setup(engine, clients: int) -> tuple[int, list[tuple[int, int]]]:
     upgrade(engine)
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS bench_raw")
-        conn.exec_driver_sql("CREATE TABLE bench_raw (id BIGINT PRIMARY KEY, value BIGINT NOT NULL)"
-                             if engine.dialect.name == "postgresql" else
-                             "CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, value BIGINT NOT NULL)")
+        conn.exec_driver_sql(
+            "CREATE TABLE bench_raw (id BIGINT PRIMARY KEY, value BIGINT NOT NULL)"
+            if engine.dialect.name == "postgresql"
+            else "CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, value BIGINT NOT NULL)"
+        )
     factory = make_session_factory(engine)
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         session = tm_session(factory, manager)
-        tenant = Tenant(slug=f"bench-{uuid.uuid4().hex[:8]}", name="Bench", default_locale="en", locales=["en"],
-                        currency="CNY", timezone="UTC", business_date=dt.date(2027, 1, 1), branding={})
+        tenant = Tenant(
+            slug=f"bench-{uuid.uuid4().hex[:8]}",
+            name="Bench",
+            default_locale="en",
+            locales=["en"],
+            currency="CNY",
+            timezone="UTC",
+            business_date=dt.date(2027, 1, 1),
+            branding={},
+        )
         session.add(tenant)
         session.flush()
         tenant_id = tenant.id
@@ -117,8 +128,11 @@ def measure(engine, clients: int, ops: int) -> tuple[float, float]:
             with attempt:
                 session = tm_session(factory, manager)
                 scope_to_tenant(session, tenant_id)
-                Ledger(session, tenant_id).post([Transfer(debit, credit, Money(1, "CNY"), "bench")],
-                                                key=f"bench:{client}:{next(keys)}", initiator="bench")
+                Ledger(session, tenant_id).post(
+                    [Transfer(debit, credit, Money(1, "CNY"), "bench")],
+                    key=f"bench:{client}:{next(keys)}",
+                    initiator="bench",
+                )
 
     in_threads(clients, min(ops, 200), raw)  # warm up connections and caches
     raw_rate = in_threads(clients, ops, raw)

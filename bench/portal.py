@@ -16,6 +16,7 @@ throughput as a share of the bare page's (target: at least 0.30).
 
     .venv/bin/python bench/portal.py [--loans N] [--clients N] [--seconds S] [--postgres URL]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,10 +57,16 @@ HOST = "demo.localhost"
 def portal_app(database_url: str, var_dir: str, page_cache_seconds: float = 5):
     plugins = PluginRegistry()
     plugins.load_entry_points()
-    settings = {"sqlalchemy.url": database_url, "lendstack.secret": "bench-" + "x" * 40,
-                "lendstack.operator_hosts": "operator.localhost", "lendstack.jobs.backend": "immediate",
-                "lendstack.var_dir": var_dir, "pyramid.default_locale_name": "en", "lendstack.argon2": "cheapest",
-                "lendstack.page_cache_seconds": str(page_cache_seconds)}
+    settings = {
+        "sqlalchemy.url": database_url,
+        "lendstack.secret": "bench-" + "x" * 40,
+        "lendstack.operator_hosts": "operator.localhost",
+        "lendstack.jobs.backend": "immediate",
+        "lendstack.var_dir": var_dir,
+        "pyramid.default_locale_name": "en",
+        "lendstack.argon2": "cheapest",
+        "lendstack.page_cache_seconds": str(page_cache_seconds),
+    }
     config = make_config(settings, plugins)
     upgrade(config.registry["db_engine"])
     return config.make_wsgi_app(), config.registry, plugins
@@ -74,34 +81,73 @@ def seed(registry, plugins, loans: int) -> str:
         tenant, _ = apply_file(session, SHIPPED / "demo.toml", plugins, ("operator.localhost",))
         tenant_id, today = tenant.id, tenant.business_date
         scope_to_tenant(session, tenant_id)
-        borrower = Member(tenant_id=tenant_id, phone="+8613800000001", password_hash="x", legal_name="王小明",
-                          verification="verified", credit_grade="A")
-        lender = Member(tenant_id=tenant_id, phone="+8613800000002", password_hash="x", legal_name="陳大文",
-                        verification="verified")
+        borrower = Member(
+            tenant_id=tenant_id,
+            phone="+8613800000001",
+            password_hash="x",
+            legal_name="王小明",
+            verification="verified",
+            credit_grade="A",
+        )
+        lender = Member(
+            tenant_id=tenant_id, phone="+8613800000002", password_hash="x", legal_name="陳大文", verification="verified"
+        )
         session.add_all([borrower, lender])
         session.flush()
         borrower_id, lender_id = borrower.id, lender.id
-    rows = [{"tenant_id": tenant_id, "number": f"B{n:07d}", "borrower_id": borrower_id, "loan_type": "credit",
-             "title": f"週轉資金借款 {n}", "purpose": "店面週轉", "amount": 1_000_000 + n * 100, "currency": "CNY",
-             "annual_rate_percent": Decimal(6 + n % 12), "term_months": 3 + n % 22,
-             "repayment_method": "equal_installment", "min_bid": 5000, "fundraising_days": 7,
-             "funded": 500_000, "status": "bidding", "type_data": {}, "deadline": today + dt.timedelta(days=7),
-             "created_at": dt.datetime.now(dt.timezone.utc)} for n in range(loans)]
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "number": f"B{n:07d}",
+            "borrower_id": borrower_id,
+            "loan_type": "credit",
+            "title": f"週轉資金借款 {n}",
+            "purpose": "店面週轉",
+            "amount": 1_000_000 + n * 100,
+            "currency": "CNY",
+            "annual_rate_percent": Decimal(6 + n % 12),
+            "term_months": 3 + n % 22,
+            "repayment_method": "equal_installment",
+            "min_bid": 5000,
+            "fundraising_days": 7,
+            "funded": 500_000,
+            "status": "bidding",
+            "type_data": {},
+            "deadline": today + dt.timedelta(days=7),
+            "created_at": dt.datetime.now(dt.timezone.utc),
+        }
+        for n in range(loans)
+    ]
     engine = registry["db_engine"]
     with engine.begin() as conn:
         conn.execute(sa.insert(Loan), rows)
         ids = conn.execute(sa.select(Loan.id).where(Loan.tenant_id == tenant_id)).scalars().all()
-        conn.execute(sa.insert(Bid), [{"tenant_id": tenant_id, "loan_id": i, "member_id": lender_id,
-                                       "amount": 500_000, "key": "seed", "auto": False, "status": "frozen",
-                                       "created_at": dt.datetime.now(dt.timezone.utc)} for i in ids])
+        conn.execute(
+            sa.insert(Bid),
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "loan_id": i,
+                    "member_id": lender_id,
+                    "amount": 500_000,
+                    "key": "seed",
+                    "auto": False,
+                    "status": "frozen",
+                    "created_at": dt.datetime.now(dt.timezone.utc),
+                }
+                for i in ids
+            ],
+        )
     return rows[len(rows) // 2]["number"]
 
 
 def bare_app(size: int):
     """One view rendering a static Chameleon page of ``size`` characters."""
     filler = "<p>Lendstack — a static paragraph of the bare page, as long as the home page.</p>\n"
-    template = PageTemplate("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'/><title>${title}</title>"
-                            "</head><body><main>" + filler * max(1, size // len(filler)) + "</main></body></html>")
+    template = PageTemplate(
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'/><title>${title}</title>"
+        "</head><body><main>" + filler * max(1, size // len(filler)) + "</main></body></html>"
+    )
 
     def view(request):
         return Response(template(title="Bare"), content_type="text/html", charset="utf-8")
@@ -160,8 +206,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="waitress worker threads")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--postgres", help="run the portal on this PostgreSQL database (emptied first)")
-    parser.add_argument("--page-cache", type=int, default=5,
-                        help="lendstack.page_cache_seconds for the portal (0: every request renders its page)")
+    parser.add_argument(
+        "--page-cache",
+        type=int,
+        default=5,
+        help="lendstack.page_cache_seconds for the portal (0: every request renders its page)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         if args.postgres:
@@ -175,9 +225,11 @@ def main() -> None:
         app, registry, plugins = portal_app(url, scratch, args.page_cache)
         start = time.perf_counter()
         number = seed(registry, plugins, args.loans)
-        print(f"{registry['db_engine'].dialect.name}: {args.loans:,} loans open for bids, seeded in "
-              f"{time.perf_counter() - start:.1f} s; {args.clients} clients, waitress with {args.threads} threads, "
-              f"{args.seconds:.0f} s a page, page cache {args.page_cache:g} s")
+        print(
+            f"{registry['db_engine'].dialect.name}: {args.loans:,} loans open for bids, seeded in "
+            f"{time.perf_counter() - start:.1f} s; {args.clients} clients, waitress with {args.threads} threads, "
+            f"{args.seconds:.0f} s a page, page cache {args.page_cache:g} s"
+        )
         portal = serve(app, args.threads)
         pages = {"home": "/", "invest list": "/invest", "loan detail": f"/invest/{number}"}
         for path in pages.values():  # warm up templates and caches

@@ -9,6 +9,7 @@ ratio shows what exactness costs; the target is a 360-period schedule in under
 
     .venv/bin/python bench/schedules.py [--loans N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,13 @@ from plugins.tools.equal_installment import EqualInstallment  # noqa: E402
 def loans(count: int, months: int) -> list[LoanTerms]:
     """A deterministic spread of principals (1,000–1,000,000) and rates (3–24%)."""
     return [
-        LoanTerms(Money(100_000 + (i * 7_919_933) % 99_900_000, "CNY"),
-                  Decimal(300 + (i * 37) % 2100) / 100, months, "month", dt.date(2027, 1, 31))
+        LoanTerms(
+            Money(100_000 + (i * 7_919_933) % 99_900_000, "CNY"),
+            Decimal(300 + (i * 37) % 2100) / 100,
+            months,
+            "month",
+            dt.date(2027, 1, 31),
+        )
         for i in range(count)
     ]
 
@@ -71,8 +77,10 @@ def main(argv=None) -> int:
         each_ms = exact / len(batch) * 1000
         if months == 360:
             worst_360 = each_ms
-        print(f"{months:>7} {len(batch) / exact:>10.0f} {each_ms:>8.3f} {len(batch) / reference:>10.0f} "
-              f"{reference / exact:>11.3f}")
+        print(
+            f"{months:>7} {len(batch) / exact:>10.0f} {each_ms:>8.3f} {len(batch) / reference:>10.0f} "
+            f"{reference / exact:>11.3f}"
+        )
     verdict = "meets" if worst_360 < 2 else "misses"
     print(f"360-period schedule: {worst_360:.3f} ms each — {verdict} the 2 ms target")
     return 0 if worst_360 < 2 else 1

@@ -1,4 +1,5 @@
 """The ``lendstack`` command."""
+
 from __future__ import annotations
 
 import warnings

@@ -4,6 +4,7 @@ Passwords come from a prompt or the ``LENDSTACK_PASSWORD`` environment
 variable, never from the command line (it would sit in shell history and
 process lists).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -86,8 +87,11 @@ def create_staff(env, slug, login, role, display_name, if_missing):
         with env.transaction() as session:
             tenant = tenant_by_slug(session, slug)
             staff = create_staff(session, tenant, login, _password(), role, display_name)
-            uri = (totp.provisioning_uri(staff.totp_secret, f"{staff.login}@{slug}", tenant.name)
-                   if staff.totp_secret else None)
+            uri = (
+                totp.provisioning_uri(staff.totp_secret, f"{staff.login}@{slug}", tenant.name)
+                if staff.totp_secret
+                else None
+            )
         click.echo(f"created staff {login} ({role}) at {slug}")
         if uri:
             click.echo(f"two-factor sign-in is required for {role}; add this to an authenticator app:")

@@ -1,4 +1,5 @@
 """What every command shares: ``-c/--config``, bootstrapping the app, transactions, errors."""
+
 from __future__ import annotations
 
 import contextlib
@@ -23,9 +24,16 @@ class BadInput(click.ClickException):
 def config_option(command):
     """Add ``-c/--config INI`` (default ``$LENDSTACK_CONFIG``, else ``development.ini``)."""
 
-    @click.option("-c", "--config", "config_uri", envvar="LENDSTACK_CONFIG",
-                  default=DEFAULT_CONFIG, show_default=True, metavar="INI",
-                  help="The app's ini file.")
+    @click.option(
+        "-c",
+        "--config",
+        "config_uri",
+        envvar="LENDSTACK_CONFIG",
+        default=DEFAULT_CONFIG,
+        show_default=True,
+        metavar="INI",
+        help="The app's ini file.",
+    )
     @functools.wraps(command)
     def wrapper(*args, config_uri, **kwargs):
         if not Path(config_uri).is_file():

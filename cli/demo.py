@@ -1,4 +1,5 @@
 """``lendstack demo seed``: fill a demo tenant with a believable sample site."""
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,13 @@ def seed(env, slug):
         with env.transaction() as session:
             tenant = tenant_by_slug(session, slug)
             scope_to_tenant(session, tenant.id)
-            summary = seed_tenant(session, tenant, env.plugins, env.registry.settings_obj,
-                                  password=os.environ.get("LENDSTACK_PASSWORD") or None)
+            summary = seed_tenant(
+                session,
+                tenant,
+                env.plugins,
+                env.registry.settings_obj,
+                password=os.environ.get("LENDSTACK_PASSWORD") or None,
+            )
     except TenantNotFound as error:
         raise BadInput(f"tenant: {error}") from None
     except SeedRefused as error:
@@ -49,5 +55,7 @@ def seed(env, slug):
         click.echo(f"demo data already seeded at {slug} (business date {summary['business_date']})")
         return
     states = ", ".join(f"{key} {status}" for key, status in summary["loans"].items())
-    click.echo(f"seeded {slug}: {summary['members']} members, loans: {states}; closed {summary['closed_days']} "
-               f"days from {summary['from']}, business date now {summary['business_date']}")
+    click.echo(
+        f"seeded {slug}: {summary['members']} members, loans: {states}; closed {summary['closed_days']} "
+        f"days from {summary['from']}, business date now {summary['business_date']}"
+    )

@@ -1,4 +1,5 @@
 """``lendstack funds adjust``: an operator's balance adjustment (調賬), audited as such."""
+
 from __future__ import annotations
 
 import click
@@ -35,9 +36,16 @@ def adjust(env, slug, phone, amount, reason, operator):
                 raise BadInput(f"member: no member with phone {phone} at {slug}")
             adjustment = request_adjustment(session, tenant, member, amount, reason, by=actor)
             decide_adjustment(session, tenant.id, adjustment, approve=True, by=actor, allow_self=True)
-            audit.record_cli(session, "adjustment.apply", "adjustment", adjustment.id, None,
-                             {"member": member.id, "amount": adjustment.amount, "reason": adjustment.reason},
-                             tenant_id=tenant.id, actor=actor)
+            audit.record_cli(
+                session,
+                "adjustment.apply",
+                "adjustment",
+                adjustment.id,
+                None,
+                {"member": member.id, "amount": adjustment.amount, "reason": adjustment.reason},
+                tenant_id=tenant.id,
+                actor=actor,
+            )
             summary = f"adjusted member {member.id} by {amount} {tenant.currency} (adjustment {adjustment.id})"
     except TenantNotFound as error:
         raise BadInput(f"tenant: {error}") from None

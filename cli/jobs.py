@@ -1,4 +1,5 @@
 """``lendstack serve``, ``lendstack worker`` and ``lendstack jobs …``: the server, the consumer, batches."""
+
 from __future__ import annotations
 
 import subprocess
@@ -47,8 +48,12 @@ def _where(options: dict) -> str:
 @config_option
 @click.option("--host", default=None, help="Listen on this address instead of the ini's [server:main] listen.")
 @click.option("--port", default=None, type=int, help="Listen on this port instead of the ini's.")
-@click.option("--worker/--no-worker", default=True, show_default=True,
-              help="Run a job consumer beside the web server (embedded default).")
+@click.option(
+    "--worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Run a job consumer beside the web server (embedded default).",
+)
 def serve(env, host, port, worker):
     """Serve the app with waitress, as the ini's [server:main] says, with a job consumer as a child process."""
     import waitress
@@ -113,6 +118,8 @@ def close_of_day(env, slug, day):
         raise BadInput(f"tenant: {error}") from None
     except LoanError as error:
         raise BadInput(f"{error.field}: {english(error.message)}") from None
-    click.echo(f"closed {day} for {slug}: {summary['expired']} expired, {summary['repaid']} repaid, "
-               f"{summary['overdue']} overdue, {summary.get('advanced', 0)} advanced, "
-               f"{summary.get('accelerated', 0)} accelerated; business date now {next_day}")
+    click.echo(
+        f"closed {day} for {slug}: {summary['expired']} expired, {summary['repaid']} repaid, "
+        f"{summary['overdue']} overdue, {summary.get('advanced', 0)} advanced, "
+        f"{summary.get('accelerated', 0)} accelerated; business date now {next_day}"
+    )

@@ -1,4 +1,5 @@
 """``lendstack ledger``: verify the invariants, show balances and an account's history."""
+
 from __future__ import annotations
 
 import sys
@@ -36,15 +37,18 @@ def verify(env, slug, as_json):
     with env.transaction() as session:
         tenant_id, _ = _tenant_id(session, slug)
         breaches = check(session, tenant_id)
-    data = {"ok": not breaches, "breaches": [
-        {"tenant": b.tenant, "account_id": b.account_id, "invariant": b.invariant, "message": b.message}
-        for b in breaches]}
+    data = {
+        "ok": not breaches,
+        "breaches": [
+            {"tenant": b.tenant, "account_id": b.account_id, "invariant": b.invariant, "message": b.message}
+            for b in breaches
+        ],
+    }
 
     def human(d):
         for b in breaches:
             click.echo(str(b), err=True)
-        click.echo(f"ledger ok{f' for {slug}' if slug else ''}" if d["ok"]
-                   else f"{len(breaches)} breach(es) found")
+        click.echo(f"ledger ok{f' for {slug}' if slug else ''}" if d["ok"] else f"{len(breaches)} breach(es) found")
 
     emit(data, as_json, human)
     if breaches:
@@ -74,14 +78,24 @@ def balance(env, slug, owner, as_json):
     with env.transaction() as session:
         tenant_id, _ = _tenant_id(session, slug)
         rows = Ledger(session, tenant_id).accounts(kind, owner_id)
-    data = [{"id": r.id, "owner": f"{r.owner_kind}:{r.owner_id}" if r.owner_kind != "platform" else "platform",
-             "code": r.code, "currency": r.currency,
-             "debits": str(Money(r.debits_posted, r.currency)), "credits": str(Money(r.credits_posted, r.currency)),
-             "balance": str(Money(r.credits_posted - r.debits_posted, r.currency))} for r in rows]
+    data = [
+        {
+            "id": r.id,
+            "owner": f"{r.owner_kind}:{r.owner_id}" if r.owner_kind != "platform" else "platform",
+            "code": r.code,
+            "currency": r.currency,
+            "debits": str(Money(r.debits_posted, r.currency)),
+            "credits": str(Money(r.credits_posted, r.currency)),
+            "balance": str(Money(r.credits_posted - r.debits_posted, r.currency)),
+        }
+        for r in rows
+    ]
 
     def human(d):
-        table([[r["id"], r["owner"], r["code"], r["currency"], r["debits"], r["credits"], r["balance"]] for r in d],
-              ["id", "owner", "code", "currency", "debits", "credits", "balance (credits − debits)"])
+        table(
+            [[r["id"], r["owner"], r["code"], r["currency"], r["debits"], r["credits"], r["balance"]] for r in d],
+            ["id", "owner", "code", "currency", "debits", "credits", "balance (credits − debits)"],
+        )
 
     emit(data, as_json, human)
 
@@ -106,15 +120,38 @@ def history(env, slug, account_id, limit, before, as_json):
         except InvalidTransfer:
             raise BadInput(f"account: no account {account_id} in tenant {slug}") from None
         entries = book.history(account_id, limit=limit, before=before)
-    data = [{"transfer": e.transfer_id, "posted_at": e.posted_at.isoformat(timespec="seconds"),
-             "reason": e.reason, "ref": e.ref, "key": e.key, "counter_account": e.counter_account_id,
-             "change": str(Money(e.change, currency)), "balance": str(Money(e.balance_after, currency)),
-             "initiator": e.initiator} for e in entries]
+    data = [
+        {
+            "transfer": e.transfer_id,
+            "posted_at": e.posted_at.isoformat(timespec="seconds"),
+            "reason": e.reason,
+            "ref": e.ref,
+            "key": e.key,
+            "counter_account": e.counter_account_id,
+            "change": str(Money(e.change, currency)),
+            "balance": str(Money(e.balance_after, currency)),
+            "initiator": e.initiator,
+        }
+        for e in entries
+    ]
 
     def human(d):
-        table([[r["transfer"], r["posted_at"], r["reason"], r["ref"], r["counter_account"], r["change"],
-                r["balance"], r["initiator"]] for r in d],
-              ["transfer", "posted at", "reason", "ref", "counter", "change", "balance", "by"])
+        table(
+            [
+                [
+                    r["transfer"],
+                    r["posted_at"],
+                    r["reason"],
+                    r["ref"],
+                    r["counter_account"],
+                    r["change"],
+                    r["balance"],
+                    r["initiator"],
+                ]
+                for r in d
+            ],
+            ["transfer", "posted at", "reason", "ref", "counter", "change", "balance", "by"],
+        )
         if len(d) == limit:
             click.echo(f"(more: --before {d[-1]['transfer']})")
 

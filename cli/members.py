@@ -1,4 +1,5 @@
 """``lendstack member create``: a member made by an operator (imports, support cases, demos)."""
+
 from __future__ import annotations
 
 import click
@@ -35,8 +36,15 @@ def create_member(env, slug, phone, legal_name, id_number, verified, credit_line
                 from core.tenancy.services import tenant_by_slug
 
                 tenant = tenant_by_slug(session, slug)
-                created = create(session, tenant, phone=phone, password=_password(), legal_name=legal_name,
-                                 id_number=id_number, verified=verified)
+                created = create(
+                    session,
+                    tenant,
+                    phone=phone,
+                    password=_password(),
+                    legal_name=legal_name,
+                    id_number=id_number,
+                    verified=verified,
+                )
                 if credit_line:
                     from core.loans import LoanError, set_credit_line
 
@@ -47,9 +55,15 @@ def create_member(env, slug, phone, legal_name, id_number, verified, credit_line
                         raise BadInput(f"{field}: {english(error.message)}") from None
                     except ValueError:
                         raise BadInput("credit-line: a verified member and an amount such as 50000.00") from None
-                audit.record_cli(session, "member.create", "member", created.id, None,
-                                 {"phone": created.phone, "verification": created.verification},
-                                 tenant_id=tenant.id)
+                audit.record_cli(
+                    session,
+                    "member.create",
+                    "member",
+                    created.id,
+                    None,
+                    {"phone": created.phone, "verification": created.verification},
+                    tenant_id=tenant.id,
+                )
                 summary = f"created member {created.id} ({created.phone}, {created.verification}) at {slug}"
         except MemberError as error:
             if if_missing and "already registered" in english(error.message):

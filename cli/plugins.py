@@ -1,4 +1,5 @@
 """``lendstack plugins``: what is installed, and what a tenant enabled."""
+
 from __future__ import annotations
 
 import click
@@ -27,11 +28,15 @@ def list_(env, slug, as_json):
         except TenantNotFound as error:
             raise BadInput(str(error)) from None
     data = [
-        {"id": i.id, "kind": i.kind, "name": i.name, "version": i.version,
-         "default_enabled": i.default_enabled}
+        {"id": i.id, "kind": i.kind, "name": i.name, "version": i.version, "default_enabled": i.default_enabled}
         for i in env.plugins.infos()
         if enabled is None or i.id in enabled
     ]
-    emit(data, as_json, lambda rows: table(
-        [[r["id"], r["kind"], r["version"], "yes" if r["default_enabled"] else "no", r["name"]] for r in rows],
-        ["id", "kind", "version", "default", "name"]))
+    emit(
+        data,
+        as_json,
+        lambda rows: table(
+            [[r["id"], r["kind"], r["version"], "yes" if r["default_enabled"] else "no", r["name"]] for r in rows],
+            ["id", "kind", "version", "default", "name"],
+        ),
+    )

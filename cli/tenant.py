@@ -1,4 +1,5 @@
 """``lendstack tenant``: provision tenants from manifests and change their status."""
+
 from __future__ import annotations
 
 import click
@@ -29,8 +30,10 @@ def describe(tenant, plugins) -> dict:
         "timezone": tenant.timezone,
         "business_date": tenant.business_date.isoformat(),
         "branding": dict(tenant.branding or {}),
-        "plugins": {p.plugin_id: {"enabled": p.enabled, "settings": _masked(plugins, p.plugin_id, p.settings)}
-                    for p in tenant.plugins},
+        "plugins": {
+            p.plugin_id: {"enabled": p.enabled, "settings": _masked(plugins, p.plugin_id, p.settings)}
+            for p in tenant.plugins
+        },
     }
 
 
@@ -50,10 +53,14 @@ def apply(env, files):
         settings = env.registry.settings_obj
         with env.transaction() as session:
             with click.progressbar(files, label="Applying manifests") as bar:
-                results = [apply_file(session, f, env.plugins, settings.operator_hosts,
-                                      production=settings.production) for f in bar]
-            lines = [f"{'created' if created else 'updated'} tenant {t.slug} ({', '.join(h.host for h in t.hosts)})"
-                     for t, created in results]
+                results = [
+                    apply_file(session, f, env.plugins, settings.operator_hosts, production=settings.production)
+                    for f in bar
+                ]
+            lines = [
+                f"{'created' if created else 'updated'} tenant {t.slug} ({', '.join(h.host for h in t.hosts)})"
+                for t, created in results
+            ]
     except ManifestError as error:
         raise BadInput(f"{error}; nothing was applied") from None
     for line in lines:
@@ -69,10 +76,25 @@ def list_(env, as_json):
 
     with env.transaction() as session:
         data = [describe(t, env.plugins) for t in all_tenants(session)]
-    emit(data, as_json, lambda rows: table(
-        [[r["slug"], r["name"], r["status"], r["currency"], r["default_locale"], r["theme"],
-          " ".join(r["hosts"])] for r in rows],
-        ["slug", "name", "status", "currency", "locale", "theme", "hosts"]))
+    emit(
+        data,
+        as_json,
+        lambda rows: table(
+            [
+                [
+                    r["slug"],
+                    r["name"],
+                    r["status"],
+                    r["currency"],
+                    r["default_locale"],
+                    r["theme"],
+                    " ".join(r["hosts"]),
+                ]
+                for r in rows
+            ],
+            ["slug", "name", "status", "currency", "locale", "theme", "hosts"],
+        ),
+    )
 
 
 @tenant.command()

@@ -1,4 +1,5 @@
 """``lendstack tools schedule``: a repayment schedule from a tenant's calculators."""
+
 from __future__ import annotations
 
 import click
@@ -28,15 +29,21 @@ def schedule(env, slug, method, principal, rate, months, days, start, as_json):
     from core.schedules import repayment_methods
     from core.tenancy.services import TenantNotFound, tenant_by_slug
 
-    form = {"principal": principal, "annual_rate_percent": rate, "term_months": months,
-            "term_days": days, "start_date": start}
+    form = {
+        "principal": principal,
+        "annual_rate_percent": rate,
+        "term_months": months,
+        "term_days": days,
+        "start_date": start,
+    }
     try:
         with env.transaction() as session:
             tenant = tenant_by_slug(session, slug)
             available = repayment_methods(env.plugins.for_tenant(tenant))
             if method not in available:
-                raise BadInput(f"method: {method!r} is not enabled for {slug} "
-                               f"(enabled: {', '.join(available) or 'none'})")
+                raise BadInput(
+                    f"method: {method!r} is not enabled for {slug} (enabled: {', '.join(available) or 'none'})"
+                )
             chosen = available[method]
             terms = calc.parse_terms(form, tenant, calc.term_unit(chosen, form))
             result = calc.calculate(chosen, terms)
@@ -48,10 +55,16 @@ def schedule(env, slug, method, principal, rate, months, days, start, as_json):
     data = calc.schedule_json(result)
 
     def human(d):
-        table([[r["period"], r["due_date"], r["principal"], r["interest"], r["payment"], r["balance"]]
-               for r in d["installments"]],
-              ["period", "due date", "principal", "interest", "payment", "balance"])
-        click.echo(f"total {d['total_payment']} {d['currency']} "
-                   f"(principal {d['total_principal']}, interest {d['total_interest']})")
+        table(
+            [
+                [r["period"], r["due_date"], r["principal"], r["interest"], r["payment"], r["balance"]]
+                for r in d["installments"]
+            ],
+            ["period", "due date", "principal", "interest", "payment", "balance"],
+        )
+        click.echo(
+            f"total {d['total_payment']} {d['currency']} "
+            f"(principal {d['total_principal']}, interest {d['total_interest']})"
+        )
 
     emit(data, as_json, human)

@@ -3,6 +3,7 @@
 Plugins import only what is listed in ``__all__`` here (and the documented
 modules it names); everything else in ``core`` is internal.
 """
+
 from __future__ import annotations
 
 from pyramid.config import Configurator
@@ -39,11 +40,42 @@ from .schedules import (
 from .sms import SmsProvider, SmsResult, SmsStatus, SmsView
 
 __all__ = [
-    "_", "add_months", "BorrowerProfile", "Callback", "CallbackRejected", "DAY", "GatewaySettings", "GatewayUnavailable",
-    "hookimpl", "http_client", "HttpError", "Installment", "LoanApplication", "LoanTerms", "LoanType", "main",
-    "Money", "MoneyError", "MONTH", "PaymentGateway", "PaymentInstruction", "PaymentRequest", "PayoutRequest",
-    "PayoutResult", "PluginInfo", "receive_callback", "register_transport", "RepaymentMethod", "round_minor",
-    "RuleViolation", "Schedule", "ScheduleError", "SmsProvider", "SmsResult", "SmsStatus", "SmsView",
+    "_",
+    "add_months",
+    "BorrowerProfile",
+    "Callback",
+    "CallbackRejected",
+    "DAY",
+    "GatewaySettings",
+    "GatewayUnavailable",
+    "hookimpl",
+    "http_client",
+    "HttpError",
+    "Installment",
+    "LoanApplication",
+    "LoanTerms",
+    "LoanType",
+    "main",
+    "Money",
+    "MoneyError",
+    "MONTH",
+    "PaymentGateway",
+    "PaymentInstruction",
+    "PaymentRequest",
+    "PayoutRequest",
+    "PayoutResult",
+    "PluginInfo",
+    "receive_callback",
+    "register_transport",
+    "RepaymentMethod",
+    "round_minor",
+    "RuleViolation",
+    "Schedule",
+    "ScheduleError",
+    "SmsProvider",
+    "SmsResult",
+    "SmsStatus",
+    "SmsView",
     "split_largest_remainder",
 ]
 

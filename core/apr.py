@@ -13,6 +13,7 @@ The rate is solved by bisection in ``Decimal`` (no float touches money code)
 to well below a hundredth of a percent, then rounded half-up to two decimals of
 a percent.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,7 +34,7 @@ def _months_between(start: dt.date, day: dt.date) -> int | Decimal:
 
 def _npv(monthly: Decimal, flows) -> Decimal:
     base = 1 + monthly
-    return sum((Decimal(amount) / base ** months for months, amount in flows), Decimal(0))
+    return sum((Decimal(amount) / base**months for months, amount in flows), Decimal(0))
 
 
 def annual_percentage_rate(start: dt.date, flows: list[tuple[dt.date, int]]) -> Decimal | None:

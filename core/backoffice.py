@@ -1,6 +1,7 @@
 """What the back office (/admin), the operator console (/operator) and the portal share:
 signing in and out (throttled, audited, two-factor for staff who need it) and the
 403 page."""
+
 from __future__ import annotations
 
 import math
@@ -33,16 +34,19 @@ def safe_next(request, target: str | None, home_route: str) -> str:
 
 
 def throttle_message(throttled: Throttled):
-    return _("Too many attempts. Try again in ${minutes} minutes.",
-             mapping={"minutes": max(1, math.ceil(throttled.retry_after / 60))})
+    return _(
+        "Too many attempts. Try again in ${minutes} minutes.",
+        mapping={"minutes": max(1, math.ceil(throttled.retry_after / 60))},
+    )
 
 
 def signed_in(request, user, target: str):
     """Remember ``user`` (a new server-side session), audit the sign-in and go to ``target``."""
     headers = remember(request, user)
     if kind_of(user) != "member":
-        audit.record(request, "sign_in", kind_of(user), user.id,
-                     actor=f"{kind_of(user)}:{user.id}:{getattr(user, 'login', '')}")
+        audit.record(
+            request, "sign_in", kind_of(user), user.id, actor=f"{kind_of(user)}:{user.id}:{getattr(user, 'login', '')}"
+        )
     return HTTPSeeOther(target, headers=headers)
 
 
@@ -63,8 +67,13 @@ def login_view(request, area: str, authenticate, home_route: str, layout: str, t
                 who = authenticate(login, request.POST.get("password", ""))
             except SignInRefused as refused:
                 request.response.status = 403
-                return {"area": area, "layout": layout, "login": login, "error": refused.message,
-                        "next": request.params.get("next", "")}
+                return {
+                    "area": area,
+                    "layout": layout,
+                    "login": login,
+                    "error": refused.message,
+                    "next": request.params.get("next", ""),
+                }
             target = safe_next(request, request.params.get("next"), home_route)
             if who is not None:
                 request.throttle.clear("login.account", area, tenant, login.strip().lower())
@@ -74,8 +83,7 @@ def login_view(request, area: str, authenticate, home_route: str, layout: str, t
                 return signed_in(request, who, target)
             error = _("The login or password is not correct.")
             request.response.status = 400
-    return {"area": area, "layout": layout, "login": login, "error": error,
-            "next": request.params.get("next", "")}
+    return {"area": area, "layout": layout, "login": login, "error": error, "next": request.params.get("next", "")}
 
 
 def pending_two_factor(request) -> tuple[int, str] | None:
@@ -107,9 +115,12 @@ def forbidden(request):
         from .api import problem_response
 
         status = 401 if request.identity is None else 403
-        return problem_response(request, status, "Unauthorized" if status == 401 else "Forbidden",
-                                "Sign in (a bearer token) first." if status == 401
-                                else "You do not have permission for this.")
+        return problem_response(
+            request,
+            status,
+            "Unauthorized" if status == 401 else "Forbidden",
+            "Sign in (a bearer token) first." if status == 401 else "You do not have permission for this.",
+        )
     if request.tenant is not None and request.host_kind == "tenant":
         response = render_to_response("errors/403.pt", {}, request=request)
         response.status = 403

@@ -6,6 +6,7 @@ for a tenant) sees and writes only that tenant's rows: reads get a
 ``with_loader_criteria`` filter, flushes refuse rows of another tenant.
 Raw SQL is not filtered and must name the tenant itself.
 """
+
 from __future__ import annotations
 
 import base64
@@ -96,7 +97,7 @@ class SealedJSON(sa.types.TypeDecorator):
         if value is None:
             return None
         if isinstance(value, str) and value.startswith(self.PREFIX):
-            return json.loads(_unseal(value[len(self.PREFIX):]))
+            return json.loads(_unseal(value[len(self.PREFIX) :]))
         return json.loads(value) if isinstance(value, str) else value
 
 
@@ -151,9 +152,7 @@ class TenantOwned:
 
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:
-        return mapped_column(
-            sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False
-        )
+        return mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
 
 
 class CrossTenantWrite(RuntimeError):
@@ -211,8 +210,7 @@ def _stamp_tenant(session, flush_context, instances):
             obj.tenant_id = tenant_id
         elif obj.tenant_id != tenant_id:
             raise CrossTenantWrite(
-                f"{type(obj).__name__} of tenant {obj.tenant_id} "
-                f"in a session scoped to tenant {tenant_id}"
+                f"{type(obj).__name__} of tenant {obj.tenant_id} in a session scoped to tenant {tenant_id}"
             )
 
 
@@ -244,7 +242,7 @@ def _sqlite_setup(engine: sa.Engine) -> None:
 def make_engine(url: str, **kwargs) -> sa.Engine:
     """An engine for ``url``; SQLite gets the embedded-mode set-up, others are left as is."""
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine)
@@ -282,8 +280,8 @@ class _JoinTransactionManager:
 
     def before_commit(self, session):
         manager = self._manager(session)
-        assert manager is None or session.in_nested_transaction() or (
-            manager.get().status == TransactionStatus.COMMITTING
+        assert (
+            manager is None or session.in_nested_transaction() or (manager.get().status == TransactionStatus.COMMITTING)
         ), "Transaction must be committed using the transaction manager"
 
     def do_orm_execute(self, state):
@@ -302,8 +300,15 @@ def make_session_factory(engine: sa.Engine, plugins=None) -> sessionmaker:
     """Sessions on ``engine``; ``plugins`` (the registry) lets core fire lifecycle events (core.events)."""
     factory = sessionmaker(bind=engine, expire_on_commit=False, info={"plugins": plugins} if plugins else {})
     events = _JoinTransactionManager()
-    for name in ("after_begin", "after_attach", "after_flush", "after_bulk_update", "after_bulk_delete",
-                 "before_commit", "do_orm_execute"):
+    for name in (
+        "after_begin",
+        "after_attach",
+        "after_flush",
+        "after_bulk_update",
+        "after_bulk_delete",
+        "before_commit",
+        "do_orm_execute",
+    ):
         event.listen(factory, name, getattr(events, name))
     return factory
 

@@ -7,6 +7,7 @@ on; nothing it did is kept (the request's transaction is aborted). Views and
 the API turn it into a form message by the field or a problem detail in one
 place (:mod:`core.errors`).
 """
+
 from __future__ import annotations
 
 

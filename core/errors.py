@@ -22,6 +22,7 @@ travels up to pyramid_tm (abort) and pyramid_retry (another attempt). On the
 last attempt it is rendered like any other error. Every answer from here goes
 back up through ``core.headers``, which adds the security headers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -72,8 +73,9 @@ def not_found(request):
 
         return problem_response(request, 404, "Not Found", "No such resource.")
     if not _themed(request):
-        return HTTPNotFound(body=UNKNOWN_HOST_PAGE.replace("Site not found", "Page not found"),
-                            content_type="text/html")
+        return HTTPNotFound(
+            body=UNKNOWN_HOST_PAGE.replace("Site not found", "Page not found"), content_type="text/html"
+        )
     response = render_to_response("errors/404.pt", {}, request=request)
     response.status = 404
     return response
@@ -85,8 +87,13 @@ def bad_csrf(request):
     if _is_api(request):
         from .api import problem_response
 
-        return problem_response(request, 403, "Forbidden", "Missing or invalid CSRF token.",
-                                [{"field": "csrf_token", "message": "missing or invalid"}])
+        return problem_response(
+            request,
+            403,
+            "Forbidden",
+            "Missing or invalid CSRF token.",
+            [{"field": "csrf_token", "message": "missing or invalid"}],
+        )
     response = request.response
     response.status = 403
     response.content_type = "text/plain"
@@ -104,15 +111,19 @@ def bad_input(context: BadInput, request):
     if _is_api(request):
         from .api import problem_response
 
-        return problem_response(request, context.status, TITLES.get(context.status, "Bad request"),
-                                f"{context.field}: {message}", [{"field": context.field, "message": message}])
+        return problem_response(
+            request,
+            context.status,
+            TITLES.get(context.status, "Bad request"),
+            f"{context.field}: {message}",
+            [{"field": context.field, "message": message}],
+        )
     if _themed(request):
         response = _render_or_none("errors/400.pt", {"field": context.field, "message": message}, request)
         if response is not None:
             response.status = context.status
             return response
-    return Response(f"{context.field}: {message}", status=context.status, content_type="text/plain",
-                    charset="utf-8")
+    return Response(f"{context.field}: {message}", status=context.status, content_type="text/plain", charset="utf-8")
 
 
 PROBLEM_TITLES = {400: "Bad request", 404: "Not Found", 409: "Conflict", 422: "Unprocessable request"}
@@ -126,8 +137,13 @@ def refused(context: DomainError, request):
         from .api import api_field, problem_response
 
         field = api_field(request, context.field)
-        return problem_response(request, context.status, PROBLEM_TITLES.get(context.status, "Unprocessable request"),
-                                f"{field}: {message}", [{"field": field, "message": message}])
+        return problem_response(
+            request,
+            context.status,
+            PROBLEM_TITLES.get(context.status, "Unprocessable request"),
+            f"{field}: {message}",
+            [{"field": field, "message": message}],
+        )
     declared, renderer = refusal_page(request), getattr(request, "page_renderer", None)
     if declared is None or renderer is None:  # a form-less action (a back-office button): the message alone
         return Response(message, status=400, content_type="text/plain", charset="utf-8")
@@ -180,8 +196,13 @@ def internal_error(context, request):
     """The catch-all: log once, answer 500 without internals; HTTP exceptions answer as themselves."""
     if isinstance(context, HTTPException):
         return context
-    log.error("Unhandled %s on %s %r", type(context).__name__, request.method, _escaped_path(request),
-              exc_info=(type(context), context, context.__traceback__))
+    log.error(
+        "Unhandled %s on %s %r",
+        type(context).__name__,
+        request.method,
+        _escaped_path(request),
+        exc_info=(type(context), context, context.__traceback__),
+    )
     return error_page(request)
 
 
@@ -229,4 +250,3 @@ def includeme(config):
     config.add_view_deriver(page_renderer)
     config.add_exception_view(internal_error, context=Exception, retry_pending=False)
     config.scan(".errors")
-

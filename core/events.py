@@ -18,6 +18,7 @@ every event, whether or not the session knows a plugin registry; and
 just before the transaction commits (where a listener finishes what it
 collected). A transaction that aborts runs neither.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import event
@@ -31,10 +32,12 @@ _STEPS: list = []
 
 def listen(hook_name: str):
     """Decorator: call ``listener(session, tenant_id, **kwargs)`` whenever core fires ``hook_name``."""
+
     def register(listener):
         if listener not in _LISTENERS.setdefault(hook_name, []):
             _LISTENERS[hook_name].append(listener)
         return listener
+
     return register
 
 

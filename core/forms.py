@@ -7,6 +7,7 @@ exception view (``core.errors.refused``) renders the view's own renderer with
 that data, the message placed by its field, and answers 400 — so the view
 holds no ``except`` for it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -19,8 +20,12 @@ def form_page(request, **extra) -> dict:
 
     Shown again with a refusal's message by its field (:func:`by_field`) if a service refuses.
     """
-    data = {"form": dict(request.POST) if request.method == "POST" else dict(request.GET),
-            "errors": {}, "notice": None, **extra}
+    data = {
+        "form": dict(request.POST) if request.method == "POST" else dict(request.GET),
+        "errors": {},
+        "notice": None,
+        **extra,
+    }
     on_refusal(request, lambda error: by_field(data, error))
     return data
 

@@ -11,14 +11,17 @@ them — raised above the exception-view tween, or by the commit — is answered
 here by the same catch-all (:func:`core.errors.last_resort`), so even that
 answer carries the headers; an error pyramid_retry will retry is let through.
 """
+
 from __future__ import annotations
 
 import sys
 
 from pyramid_retry import is_error_retryable
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
-       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",

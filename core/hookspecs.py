@@ -13,6 +13,7 @@ the caller collects every enabled plugin's answer. Event hooks return nothing.
 ``tenant`` is read-only for plugins: ``tenant.slug``, ``tenant.currency``,
 ``tenant.business_date``, ``tenant.plugin_settings(plugin_id)``.
 """
+
 from __future__ import annotations
 
 import pluggy

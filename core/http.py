@@ -5,6 +5,7 @@ demos without internet) point a base URL at an in-process fake with
 ``register_transport(base_url, httpx.WSGITransport(app=fake))``; nothing else
 in a plugin changes.
 """
+
 from __future__ import annotations
 
 import httpx

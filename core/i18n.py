@@ -4,6 +4,7 @@ Shipped locales are ``zh_Hant``, ``zh_Hans`` and ``en``. Babel does not map
 ``zh-TW`` to ``zh_Hant``, so the script is chosen here: TW/HK/MO and an explicit
 Hant mean Traditional; CN/SG, Hans and a bare ``zh`` mean Simplified.
 """
+
 from __future__ import annotations
 
 from pyramid.events import NewResponse
@@ -73,9 +74,7 @@ def _remember_locale(event):
     except UnicodeDecodeError:  # an undecodable query was refused already; nothing to remember
         return
     if chosen and chosen == request.locale_name:
-        event.response.set_cookie(
-            LOCALE_COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True, samesite="Lax"
-        )
+        event.response.set_cookie(LOCALE_COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
 
 
 def catalog_paths(specs) -> list[str]:

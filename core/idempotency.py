@@ -16,6 +16,7 @@ stores nothing, so the client may correct it and send the same key again).
 SQLite takes its write lock when a transaction begins, so there the second
 request simply finds the first one's row.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -86,14 +87,20 @@ def claim(session, tenant_id: int, principal: str, operation: str, key: str, pri
     where = {"tenant_id": tenant_id, "principal": principal, "operation": operation, "key": key}
     connection = session.connection()
     dialect = {"postgresql": postgresql, "sqlite": sqlite}[connection.dialect.name]
-    inserted = connection.execute(dialect.insert(table).values(
-        **where, fingerprint=print_, resource="", created_at=utcnow()).on_conflict_do_nothing()
-        .returning(table.c.id)).first()
+    inserted = connection.execute(
+        dialect.insert(table)
+        .values(**where, fingerprint=print_, resource="", created_at=utcnow())
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+    ).first()
     fresh = inserted is not None
     if fresh:
         mark_changed(session)
-    row = connection.execute(sa.select(table.c.id, table.c.fingerprint, table.c.status, table.c.answer)
-                             .where(*(table.c[name] == value for name, value in where.items()))).one()
+    row = connection.execute(
+        sa.select(table.c.id, table.c.fingerprint, table.c.status, table.c.answer).where(
+            *(table.c[name] == value for name, value in where.items())
+        )
+    ).one()
     if row.fingerprint != print_:
         raise KeyReused(key)
     if fresh:
@@ -106,6 +113,7 @@ def claim(session, tenant_id: int, principal: str, operation: str, key: str, pri
 def answer(session, claimed: Claim, status: int, body: dict, resource: str = "") -> None:
     """Keep the answer given to a fresh claim, to give it again to the same request."""
     table = IdempotencyKey.__table__
-    session.connection().execute(table.update().where(table.c.id == claimed.id)
-                                 .values(status=status, answer=body, resource=resource[:80]))
+    session.connection().execute(
+        table.update().where(table.c.id == claimed.id).values(status=status, answer=body, resource=resource[:80])
+    )
     mark_changed(session)

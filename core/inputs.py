@@ -37,6 +37,7 @@ microseconds).
 A refusal raises :class:`BadInput`; ``core.errors`` answers it with a themed
 page or, under ``/api/``, a problem detail naming the field.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -106,8 +107,13 @@ def check_date(field: str, value: str) -> None:
     except ValueError:
         in_range = False
     if not in_range:
-        raise BadInput(field, _("Enter a real date from ${first} to ${last}.",
-                                mapping={"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}))
+        raise BadInput(
+            field,
+            _(
+                "Enter a real date from ${first} to ${last}.",
+                mapping={"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+            ),
+        )
 
 
 def check_text(field: str, value: str, *, line_breaks: bool = True) -> None:
@@ -166,8 +172,9 @@ def _parse_decimal(text: str):
 def check_json(body: bytes) -> None:
     """Refuse a JSON body too deep, not strict JSON, or holding unusable numbers or characters."""
     if json_depth(body) > MAX_JSON_DEPTH:
-        raise BadInput("body", _("The JSON body is nested more than ${depth} levels deep.",
-                                 mapping={"depth": MAX_JSON_DEPTH}))
+        raise BadInput(
+            "body", _("The JSON body is nested more than ${depth} levels deep.", mapping={"depth": MAX_JSON_DEPTH})
+        )
     try:
         document = json.loads(body, parse_constant=_parse_constant, parse_float=_parse_decimal)
     except (ValueError, RecursionError):  # not UTF-8, not JSON, or an integer of thousands of digits
@@ -230,8 +237,9 @@ def address_tween_factory(handler, registry):
         if request.environ.get("PATH_INFO", "").startswith("/api/"):
             from .api import problem_response
 
-            return problem_response(request, 400, "Bad request", detail,
-                                    [{"field": field, "message": "not valid UTF-8"}])
+            return problem_response(
+                request, 400, "Bad request", detail, [{"field": field, "message": "not valid UTF-8"}]
+            )
         return Response(detail, status=400, content_type="text/plain", charset="utf-8")
 
     return tween

@@ -12,6 +12,7 @@ Tasks are enqueued only after the current transaction commits (:func:`enqueue`),
 take ids and ``tenant_id`` as arguments, never ORM objects, and open their own
 transaction with :func:`task_session`.
 """
+
 from __future__ import annotations
 
 import contextlib

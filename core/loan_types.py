@@ -3,6 +3,7 @@
 A loan type is a plugin's provider (hook ``lendstack_loan_types``). Core owns
 the lifecycle; a loan type only answers questions about its own rules.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

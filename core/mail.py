@@ -13,6 +13,7 @@ reader but the developer: it writes the delivered text to the
 ``lendstack.outbox.mail`` log at INFO — shown by ``development.ini``'s
 console, not by ``production.ini`` (whose root logger is at WARN).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,16 +53,18 @@ class MailMessage(TenantOwned, Base):
         return (self.sealed or {}).get("body", self.body)
 
 
-def queue_mail(session, tenant, address: str, subject: str, body: str, purpose: str, *,
-               sealed_body: str | None = None) -> MailMessage:
+def queue_mail(
+    session, tenant, address: str, subject: str, body: str, purpose: str, *, sealed_body: str | None = None
+) -> MailMessage:
     """Record an email and deliver it after commit.
 
     ``body`` is what is kept and listed; a message holding a one-time code
     passes it masked and gives the real text as ``sealed_body``.
     """
     sealed = {"body": sealed_body} if sealed_body is not None else None
-    message = MailMessage(tenant_id=tenant.id, address=address, subject=subject[:200], body=body, purpose=purpose,
-                          sealed=sealed)
+    message = MailMessage(
+        tenant_id=tenant.id, address=address, subject=subject[:200], body=body, purpose=purpose, sealed=sealed
+    )
     session.add(message)
     session.flush()
     jobs.enqueue(session, deliver_mail, tenant.id, message.id)
@@ -78,8 +81,13 @@ def deliver_mail(tenant_id: int, message_id: int) -> None:
             return
         settings = MailSettings.from_ini(jobs.context.settings)
         if not settings.smtp_host:
-            OUTBOX_LOG.info("email to %s: %s\n%s", message.address, message.subject, message.delivered_body,
-                            extra={"outbox_to": message.address, "outbox_text": message.delivered_body})
+            OUTBOX_LOG.info(
+                "email to %s: %s\n%s",
+                message.address,
+                message.subject,
+                message.delivered_body,
+                extra={"outbox_to": message.address, "outbox_text": message.delivered_body},
+            )
             message.status, message.sealed = "outbox", None
             return
         mail = EmailMessage()

@@ -1,4 +1,5 @@
 """Alembic migrations, run programmatically (``lendstack db upgrade``)."""
+
 from __future__ import annotations
 
 from pathlib import Path

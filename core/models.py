@@ -1,5 +1,6 @@
 """Imports every model module so that ``Base.metadata`` knows all tables (migrations, tests), and the
 domains' invariants that ``ledger verify`` checks beside the ledger's own."""
+
 from . import notification_triggers  # noqa: F401 - members told of loan and money events; VIP points
 from .accounts.models import AuditEvent, AuthSession, Operator, OrgUnit, Role, StaffGroup, StaffUser  # noqa: F401
 from .content.models import ContentItem  # noqa: F401

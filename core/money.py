@@ -4,6 +4,7 @@ Money at rest is always an integer of minor units. Conversions from major
 units and every division round half-up (``ROUND_HALF_UP``) at the points the
 functions below name; a rounding residue is never dropped.
 """
+
 from __future__ import annotations
 
 import re

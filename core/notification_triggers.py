@@ -18,6 +18,7 @@ are told where they are final:
 
 Verification decisions are told by :func:`core.members.services.review_verification`.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -57,6 +58,7 @@ def _money(tenant, member_id: int, session, minor: int, currency: str) -> str:
 
 # -- loan status changes ------------------------------------------------------------
 
+
 @events.listen("lendstack_loan_status_changed")
 def loan_status_changed(session, tenant_id, loan, old_status, new_status) -> None:
     """Tell bidders and the borrower of a loan that filled, was disbursed, or failed."""
@@ -66,15 +68,25 @@ def loan_status_changed(session, tenant_id, loan, old_status, new_status) -> Non
     old, new = _code(old_status), _code(new_status)
     if new == "full":
         _tell_lenders(session, tenant, loan, "loan_full", ("frozen",))
-        notify(session, tenant, loan.borrower_id, "borrower_loan_funded",
-               {"loan": loan.number, "amount": _money(tenant, loan.borrower_id, session, loan.amount, loan.currency)},
-               key=loan.number)
+        notify(
+            session,
+            tenant,
+            loan.borrower_id,
+            "borrower_loan_funded",
+            {"loan": loan.number, "amount": _money(tenant, loan.borrower_id, session, loan.amount, loan.currency)},
+            key=loan.number,
+        )
     elif old == "full" and new == "repaying":
         invested = _tell_lenders(session, tenant, loan, "loan_disbursed", ("accepted",))
         paid = loan.amount - (loan.borrower_fee if loan.fee_mode == "deducted" else 0)
-        notify(session, tenant, loan.borrower_id, "borrower_loan_disbursed",
-               {"loan": loan.number, "amount": _money(tenant, loan.borrower_id, session, paid, loan.currency)},
-               key=loan.number)
+        notify(
+            session,
+            tenant,
+            loan.borrower_id,
+            "borrower_loan_disbursed",
+            {"loan": loan.number, "amount": _money(tenant, loan.borrower_id, session, paid, loan.currency)},
+            key=loan.number,
+        )
         award_investment_points(session, tenant, loan, invested)
     elif new in FAILED and old in ("bidding", "full"):
         _tell_lenders(session, tenant, loan, "loan_failed", ("refunded",))
@@ -87,9 +99,14 @@ def _tell_lenders(session, tenant, loan, event: str, bid_statuses) -> dict[int, 
         if _code(bid.status) in bid_statuses:
             totals[bid.member_id] = totals.get(bid.member_id, 0) + bid.amount
     for member_id, amount in totals.items():
-        notify(session, tenant, member_id, event,
-               {"loan": loan.number, "amount": _money(tenant, member_id, session, amount, loan.currency)},
-               key=loan.number)
+        notify(
+            session,
+            tenant,
+            member_id,
+            event,
+            {"loan": loan.number, "amount": _money(tenant, member_id, session, amount, loan.currency)},
+            key=loan.number,
+        )
     return totals
 
 
@@ -108,6 +125,7 @@ def award_investment_points(session, tenant, loan, invested: dict[int, int]) -> 
 
 
 # -- ledger transfers -----------------------------------------------------------------
+
 
 @events.listen("lendstack_transfers_posted")
 def transfers_posted(session, tenant_id, transfers) -> None:
@@ -138,9 +156,11 @@ def _owners(session, tenant_id: int, transfers) -> dict[int, tuple[int, str]]:
     from .ledger.models import LedgerAccount
 
     ids = {t.credit for t in transfers} | {t.debit for t in transfers}
-    rows = session.execute(sa.select(LedgerAccount.id, LedgerAccount.owner_id, LedgerAccount.code).where(
-        LedgerAccount.tenant_id == tenant_id, LedgerAccount.owner_kind == "member",
-        LedgerAccount.id.in_(ids))).all()
+    rows = session.execute(
+        sa.select(LedgerAccount.id, LedgerAccount.owner_id, LedgerAccount.code).where(
+            LedgerAccount.tenant_id == tenant_id, LedgerAccount.owner_kind == "member", LedgerAccount.id.in_(ids)
+        )
+    ).all()
     return {row.id: (row.owner_id, row.code) for row in rows}
 
 
@@ -184,8 +204,7 @@ def _refused_withdrawal(session, ref: str):
     """The withdrawal ``ref`` names when staff or the gateway refused it (not when its member cancelled)."""
     from .payments.models import Withdrawal
 
-    withdrawal = session.scalars(sa.select(Withdrawal).where(
-        Withdrawal.reference == ref.split(":", 1)[1])).first()
+    withdrawal = session.scalars(sa.select(Withdrawal).where(Withdrawal.reference == ref.split(":", 1)[1])).first()
     if withdrawal is None or _code(withdrawal.status) not in ("rejected", "failed"):
         return None
     return withdrawal

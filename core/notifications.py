@@ -16,6 +16,7 @@ member has an address. One-time codes never go through here.
 
 Which facts trigger which event is :mod:`core.notification_triggers`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -65,10 +66,12 @@ EVENTS = {
     "payback_received": Event("money", "payback_received", _("Payback received from loan ${loan}")),
     "borrower_loan_funded": Event("loans", "borrower_loan_funded", _("Your loan ${loan} is fully funded")),
     "borrower_loan_disbursed": Event("loans", "loan_funded", _("Your loan ${loan} was disbursed")),
-    "installment_due": Event("loans", "repayment_reminder", _("Installment ${period} of loan ${loan} is due soon"),
-                             "reminder.before"),
-    "installment_overdue": Event("loans", "overdue_notice", _("Installment ${period} of loan ${loan} is overdue"),
-                                 "reminder.overdue"),
+    "installment_due": Event(
+        "loans", "repayment_reminder", _("Installment ${period} of loan ${loan} is due soon"), "reminder.before"
+    ),
+    "installment_overdue": Event(
+        "loans", "overdue_notice", _("Installment ${period} of loan ${loan} is overdue"), "reminder.overdue"
+    ),
     "recharge_credited": Event("money", "recharge_credited", _("Recharge credited")),
     "withdrawal_paid": Event("money", "withdrawal_paid", _("Withdrawal paid")),
     "withdrawal_refused": Event("money", "withdrawal_refused", _("Withdrawal refused")),
@@ -79,10 +82,13 @@ EVENTS = {
 
 # -- preferences ------------------------------------------------------------------
 
+
 def default_preferences(member: Member) -> dict[str, dict[str, bool]]:
     """What a member who never chose hears by SMS and email."""
-    return {"sms": {group: group in DEFAULT_SMS for group in GROUPS},
-            "email": {group: bool(member.email) for group in GROUPS}}
+    return {
+        "sms": {group: group in DEFAULT_SMS for group in GROUPS},
+        "email": {group: bool(member.email) for group in GROUPS},
+    }
 
 
 def preferences(member: Member) -> dict[str, dict[str, bool]]:
@@ -109,6 +115,7 @@ def set_preferences(member: Member, chosen: dict[str, set[str] | list[str]]) -> 
 
 
 # -- telling -----------------------------------------------------------------------
+
 
 def member_locale(tenant, member: Member) -> str:
     """The member's language where the tenant offers it, else the tenant's default."""
@@ -155,8 +162,14 @@ def notify(session, tenant, member_id: int, event: str, params: dict, *, key: st
     params = {name: str(value) for name, value in params.items()}
     body = sms_templates.render(session, tenant, spec.template, localizer, params)
     subject = localizer.translate(_(spec.subject, mapping=params))
-    message = Message(tenant_id=tenant.id, member_id=member.id, direction="to_member", sender="system",
-                      subject=subject[:200], body=body)
+    message = Message(
+        tenant_id=tenant.id,
+        member_id=member.id,
+        direction="to_member",
+        sender="system",
+        subject=subject[:200],
+        body=body,
+    )
     session.add(message)
     chosen = preferences(member)
     if chosen["sms"][spec.group] and member.phone:
@@ -177,9 +190,15 @@ def _queue_sms(session, tenant, member: Member, spec: Event, event: str, localiz
         phone = normalize_phone(member.phone)
     except SmsError:
         return
-    recent = session.scalar(sa.select(sa.func.count()).select_from(SmsMessage).where(
-        SmsMessage.tenant_id == tenant.id, SmsMessage.phone == phone,
-        SmsMessage.created_at >= utcnow() - dt.timedelta(hours=1)))
+    recent = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(SmsMessage)
+        .where(
+            SmsMessage.tenant_id == tenant.id,
+            SmsMessage.phone == phone,
+            SmsMessage.created_at >= utcnow() - dt.timedelta(hours=1),
+        )
+    )
     if recent >= PER_NUMBER_PER_HOUR - SMS_ROOM:
         log.info("notice %s to member %s not sent by SMS: the number is near its hourly limit", event, member.id)
         return

@@ -8,6 +8,7 @@ locked until the transaction ends, so numbers are handed out one at a time
 and never twice. A transaction that rolls back gives its number back (the
 next one reuses it), so a series has no gaps from refused applications.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -16,7 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from .db import Base, mark_changed
 
 COUNTERS = sa.Table(
-    "tenant_counters", Base.metadata,
+    "tenant_counters",
+    Base.metadata,
     sa.Column("tenant_id", sa.ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("series", sa.String(20), primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
@@ -32,8 +34,9 @@ def next_number(session, tenant_id: int, series: str) -> int:
     value = session.execute(bump).scalar()
     if value is None:  # the series' first number: create its row (once, however many ask at once)
         dialect = _DIALECTS[session.get_bind().dialect.name]
-        session.execute(dialect.insert(COUNTERS).values(tenant_id=tenant_id, series=series, value=0)
-                        .on_conflict_do_nothing())
+        session.execute(
+            dialect.insert(COUNTERS).values(tenant_id=tenant_id, series=series, value=0).on_conflict_do_nothing()
+        )
         value = session.execute(bump).scalar_one()
     mark_changed(session)
     return int(value)

@@ -15,6 +15,7 @@ host, the path with its query, and the raw inputs of the language choice
 a fresh page. At most ``MAX_ENTRIES`` pages are kept per process (least
 recently used go first).
 """
+
 from __future__ import annotations
 
 import re
@@ -46,8 +47,12 @@ class PageCache:
             return None
         if "Authorization" in request.headers or any(name in request.cookies for name in PRIVATE_COOKIES):
             return None
-        return (request.host.lower(), request.path_qs, request.cookies.get(LOCALE_COOKIE, ""),
-                request.headers.get("Accept-Language", ""))
+        return (
+            request.host.lower(),
+            request.path_qs,
+            request.cookies.get(LOCALE_COOKIE, ""),
+            request.headers.get("Accept-Language", ""),
+        )
 
     def get(self, key) -> Response | None:
         with self._lock:

@@ -1,4 +1,5 @@
 """The plugin manager: discovery, metadata, settings validation, per-tenant callers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -116,9 +117,7 @@ class PluginRegistry:
     # -- metadata -------------------------------------------------------------
 
     def infos(self) -> list[PluginInfo]:
-        return sorted(
-            (p.PLUGIN for _n, p in self.pm.list_name_plugin()), key=lambda i: (i.kind, i.id)
-        )
+        return sorted((p.PLUGIN for _n, p in self.pm.list_name_plugin()), key=lambda i: (i.kind, i.id))
 
     def info(self, plugin_id: str) -> PluginInfo:
         plugin = self.pm.get_plugin(plugin_id)
@@ -153,8 +152,17 @@ class TenantView:
         self._registry = registry
         self._tenant = tenant
         self._settings: dict[str, dict] = {}
-        for name in ("id", "slug", "name", "currency", "timezone", "business_date",
-                     "default_locale", "locales", "theme"):
+        for name in (
+            "id",
+            "slug",
+            "name",
+            "currency",
+            "timezone",
+            "business_date",
+            "default_locale",
+            "locales",
+            "theme",
+        ):
             setattr(self, name, getattr(tenant, name))
 
     def plugin_settings(self, plugin_id: str) -> dict:

@@ -1,4 +1,5 @@
 """Per-request plugin access: ``request.hooks`` and the ``plugin=ID`` view predicate."""
+
 from __future__ import annotations
 
 

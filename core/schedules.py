@@ -9,6 +9,7 @@ rounded half-up to the minor unit row by row (``round_minor``); principal
 always sums exactly to the loan amount because the last row takes the
 remaining balance.
 """
+
 from __future__ import annotations
 
 import abc
@@ -77,21 +78,29 @@ class LoanTerms:
         if not isinstance(rate, Decimal) or not rate.is_finite() or rate < 0:
             raise ScheduleError("annual_rate_percent", _("The annual rate must be zero or more."))
         if rate > self.max_rate_percent:
-            raise ScheduleError("annual_rate_percent", _("The annual rate may not exceed ${limit}%.",
-                                                         mapping={"limit": str(self.max_rate_percent)}))
+            raise ScheduleError(
+                "annual_rate_percent",
+                _("The annual rate may not exceed ${limit}%.", mapping={"limit": str(self.max_rate_percent)}),
+            )
         if rate.as_tuple().exponent < -4:
             raise ScheduleError("annual_rate_percent", _("The annual rate has at most 4 decimals."))
         limit = MAX_TERM_MONTHS if self.term_unit == MONTH else MAX_TERM_DAYS
         field = "term_months" if self.term_unit == MONTH else "term_days"
         if not 1 <= self.term <= limit:
-            message = (_("The term must be between 1 and ${limit} months.", mapping={"limit": limit})
-                       if self.term_unit == MONTH else
-                       _("The term must be between 1 and ${limit} days.", mapping={"limit": limit}))
+            message = (
+                _("The term must be between 1 and ${limit} months.", mapping={"limit": limit})
+                if self.term_unit == MONTH
+                else _("The term must be between 1 and ${limit} days.", mapping={"limit": limit})
+            )
             raise ScheduleError(field, message)
         if not FIRST_START_DATE <= self.start_date <= LAST_START_DATE:
-            raise ScheduleError("start_date", _("Choose a start date from ${first} to ${last}.",
-                                                mapping={"first": FIRST_START_DATE.isoformat(),
-                                                         "last": LAST_START_DATE.isoformat()}))
+            raise ScheduleError(
+                "start_date",
+                _(
+                    "Choose a start date from ${first} to ${last}.",
+                    mapping={"first": FIRST_START_DATE.isoformat(), "last": LAST_START_DATE.isoformat()},
+                ),
+            )
 
     @property
     def monthly_rate(self) -> Decimal:
@@ -154,8 +163,15 @@ class Schedule:
             principal_paid = split_largest_remainder(principal_so_far, weights)
             interest_paid = split_largest_remainder(interest_so_far, weights)
             for i, column in enumerate(columns):
-                column.append(Installment(row.period, row.due_date, principal_paid[i] - principal_before[i],
-                                          interest_paid[i] - interest_before[i], owed[i] - principal_paid[i]))
+                column.append(
+                    Installment(
+                        row.period,
+                        row.due_date,
+                        principal_paid[i] - principal_before[i],
+                        interest_paid[i] - interest_before[i],
+                        owed[i] - principal_paid[i],
+                    )
+                )
             principal_before, interest_before = principal_paid, interest_paid
         return [Schedule(self.method, self.currency, tuple(c)) for c in columns]
 
@@ -177,7 +193,8 @@ class RepaymentMethod(abc.ABC):
         if terms.term_unit not in self.term_units:
             raise ScheduleError(
                 "term_days" if terms.term_unit == DAY else "term_months",
-                _("This method takes a term in months.") if MONTH in self.term_units
+                _("This method takes a term in months.")
+                if MONTH in self.term_units
                 else _("This method takes a term in days."),
             )
 

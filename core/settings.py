@@ -4,6 +4,7 @@ Modules read ``registry.settings_obj`` (an :class:`AppSettings`), never the raw
 ini dictionary: a key is parsed, defaulted and checked here, once, and a bad
 value stops the start-up naming the key.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,10 +19,12 @@ class SettingsError(ValueError):
 
 ENVIRONMENTS = ("development", "production")
 # Secrets printed in the shipped ini files: anyone can read them, so a production install refuses them.
-PUBLISHED_SECRETS = frozenset({
-    "development-only-secret-change-me-0123456789",
-    "replace-with-64-random-characters-from-a-secret-store-000000000",
-})
+PUBLISHED_SECRETS = frozenset(
+    {
+        "development-only-secret-change-me-0123456789",
+        "replace-with-64-random-characters-from-a-secret-store-000000000",
+    }
+)
 
 
 def split_list(value) -> tuple[str, ...]:
@@ -122,7 +125,9 @@ class AppSettings:
             raise SettingsError("lendstack.jobs.redis_url is not set (lendstack.jobs.backend = redis)")
         return cls(
             database_url=url,
-            operator_hosts=tuple(h.lower() for h in split_list(settings.get("lendstack.operator_hosts", "operator.localhost"))),
+            operator_hosts=tuple(
+                h.lower() for h in split_list(settings.get("lendstack.operator_hosts", "operator.localhost"))
+            ),
             jobs_backend=backend,
             secret=secret,
             var_dir=Path(settings.get("lendstack.var_dir", "var")),
@@ -145,8 +150,11 @@ class AppSettings:
 def _check_production(secret: str, backend: str) -> None:
     """What a production install refuses to start with: a published secret, jobs run in-process."""
     if secret in PUBLISHED_SECRETS:
-        raise SettingsError("lendstack.secret is the example from the shipped ini file; "
-                            "set a random secret of your own (lendstack.environment = production)")
+        raise SettingsError(
+            "lendstack.secret is the example from the shipped ini file; "
+            "set a random secret of your own (lendstack.environment = production)"
+        )
     if backend == "immediate":
-        raise SettingsError("lendstack.jobs.backend = immediate is for tests; "
-                            "use redis or sqlite (lendstack.environment = production)")
+        raise SettingsError(
+            "lendstack.jobs.backend = immediate is for tests; use redis or sqlite (lendstack.environment = production)"
+        )

@@ -12,6 +12,7 @@ One-time values (a verification code) are never stored readably: the row's
 :data:`MASK`; the text a carrier must send is kept in ``sealed`` (encrypted
 with the install's secret) only until a provider took it or every one refused.
 """
+
 from __future__ import annotations
 
 import abc
@@ -129,8 +130,17 @@ def normalize_phone(phone: str, region: str = "CN") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def queue_sms(session, tenant, phone: str, body: str, purpose: str, *, template: str = "",
-              params: dict | None = None, sealed: dict | None = None) -> SmsMessage:
+def queue_sms(
+    session,
+    tenant,
+    phone: str,
+    body: str,
+    purpose: str,
+    *,
+    template: str = "",
+    params: dict | None = None,
+    sealed: dict | None = None,
+) -> SmsMessage:
     """Record an SMS for ``tenant`` and deliver it in the background after commit.
 
     ``body`` and ``params`` are what is kept and shown. A message holding a
@@ -139,12 +149,22 @@ def queue_sms(session, tenant, phone: str, body: str, purpose: str, *, template:
     """
     phone = normalize_phone(phone)
     hour_ago = utcnow() - dt.timedelta(hours=1)
-    recent = session.scalar(sa.select(sa.func.count()).select_from(SmsMessage).where(
-        SmsMessage.tenant_id == tenant.id, SmsMessage.phone == phone, SmsMessage.created_at >= hour_ago))
+    recent = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(SmsMessage)
+        .where(SmsMessage.tenant_id == tenant.id, SmsMessage.phone == phone, SmsMessage.created_at >= hour_ago)
+    )
     if recent >= PER_NUMBER_PER_HOUR:
         raise SmsError("phone", f"more than {PER_NUMBER_PER_HOUR} messages an hour to {phone}")
-    message = SmsMessage(tenant_id=tenant.id, phone=phone, body=body, purpose=purpose, template=template,
-                         params=_texts(params), sealed=_sealed(sealed))
+    message = SmsMessage(
+        tenant_id=tenant.id,
+        phone=phone,
+        body=body,
+        purpose=purpose,
+        template=template,
+        params=_texts(params),
+        sealed=_sealed(sealed),
+    )
     session.add(message)
     session.flush()
     jobs.enqueue(session, deliver_sms, tenant.id, message.id)
@@ -164,14 +184,21 @@ def _sealed(sealed: dict | None) -> dict | None:
 def carried(message: SmsMessage) -> SmsView:
     """What a provider is given: the sealed text when the message holds a one-time code."""
     sealed = message.sealed or {}
-    return SmsView(message.id, message.phone, sealed.get("body", message.body), message.purpose,
-                   message.template or "", dict(sealed.get("params") or message.params or {}))
+    return SmsView(
+        message.id,
+        message.phone,
+        sealed.get("body", message.body),
+        message.purpose,
+        message.template or "",
+        dict(sealed.get("params") or message.params or {}),
+    )
 
 
 def shown(message: SmsMessage) -> SmsView:
     """What everyone else is given (plugins told of a delivery): the stored, masked text."""
-    return SmsView(message.id, message.phone, message.body, message.purpose, message.template or "",
-                   dict(message.params or {}))
+    return SmsView(
+        message.id, message.phone, message.body, message.purpose, message.template or "", dict(message.params or {})
+    )
 
 
 def providers(hooks) -> list[SmsProvider]:
@@ -214,8 +241,11 @@ def deliver_sms(tenant_id: int, message_id: int) -> None:
 
 def apply_status(session, provider_code: str, status: SmsStatus) -> bool:
     """Record a provider's delivery report on the message it names; whether one was found."""
-    message = session.scalars(sa.select(SmsMessage).where(
-        SmsMessage.provider == provider_code, SmsMessage.provider_ref == status.provider_ref)).first()
+    message = session.scalars(
+        sa.select(SmsMessage).where(
+            SmsMessage.provider == provider_code, SmsMessage.provider_ref == status.provider_ref
+        )
+    ).first()
     if message is None:
         return False
     if not status.final:

@@ -9,6 +9,7 @@ A one-time code (``${code}``) is a secret of the member it is sent to: the
 message log keeps the text and parameters with the code masked (see
 :func:`render_masked`), and only the carrier gets the real text.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,32 +25,49 @@ from .i18n import _
 DEFAULTS = {
     "verification_code": _("${site}: your verification code is ${code}. It expires in 10 minutes."),
     "repayment_reminder": _("${site}: installment ${period} of your loan ${loan}, ${amount}, is due on ${due_date}."),
-    "overdue_notice": _("${site}: installment ${period} of your loan ${loan} is ${days} days overdue. "
-                        "Please repay ${amount} to stop penalty interest."),
+    "overdue_notice": _(
+        "${site}: installment ${period} of your loan ${loan} is ${days} days overdue. "
+        "Please repay ${amount} to stop penalty interest."
+    ),
     "loan_funded": _("${site}: your loan ${loan} is fully funded; ${amount} was paid to your account."),
     "payback_received": _("${site}: you received ${amount} from loan ${loan}."),
-    "password_changed": _("${site}: the password of your account was just changed. "
-                          "If you did not do this, reset it now and contact us."),
+    "password_changed": _(
+        "${site}: the password of your account was just changed. If you did not do this, reset it now and contact us."
+    ),
     # notifications (core.notifications): what a member hears of their money and loans
-    "loan_full": _("${site}: loan ${loan}, in which you invested ${amount}, is fully funded and waits for its "
-                   "final review."),
-    "loan_disbursed": _("${site}: loan ${loan} was disbursed; your ${amount} is invested and paybacks follow "
-                        "its schedule."),
-    "loan_failed": _("${site}: loan ${loan} did not go ahead; your bid of ${amount} was refunded to your "
-                     "available balance."),
-    "borrower_loan_funded": _("${site}: your loan ${loan} of ${amount} is fully funded and waits for its final "
-                              "review."),
+    "loan_full": _(
+        "${site}: loan ${loan}, in which you invested ${amount}, is fully funded and waits for its final review."
+    ),
+    "loan_disbursed": _(
+        "${site}: loan ${loan} was disbursed; your ${amount} is invested and paybacks follow its schedule."
+    ),
+    "loan_failed": _(
+        "${site}: loan ${loan} did not go ahead; your bid of ${amount} was refunded to your available balance."
+    ),
+    "borrower_loan_funded": _(
+        "${site}: your loan ${loan} of ${amount} is fully funded and waits for its final review."
+    ),
     "recharge_credited": _("${site}: your recharge of ${amount} was credited to your available balance."),
     "withdrawal_paid": _("${site}: your withdrawal of ${amount} was paid to your bank card."),
-    "withdrawal_refused": _("${site}: your withdrawal of ${amount} was refused (${reason}); the money is back in "
-                            "your available balance."),
+    "withdrawal_refused": _(
+        "${site}: your withdrawal of ${amount} was refused (${reason}); the money is back in your available balance."
+    ),
     "verification_approved": _("${site}: your real-name verification was approved."),
-    "verification_refused": _("${site}: your real-name verification was refused: ${reason}. "
-                              "Correct it and submit again."),
+    "verification_refused": _(
+        "${site}: your real-name verification was refused: ${reason}. Correct it and submit again."
+    ),
 }
 ONE_TIME = frozenset({"code"})  # parameters that are one-time secrets: never stored or shown readably
-SAMPLE = {"site": "Lendstack", "code": "123456", "period": "3", "loan": "L1024", "amount": "888.49",
-          "due_date": "2027-02-15", "days": "5", "reason": "…"}
+SAMPLE = {
+    "site": "Lendstack",
+    "code": "123456",
+    "period": "3",
+    "loan": "L1024",
+    "amount": "888.49",
+    "due_date": "2027-02-15",
+    "days": "5",
+    "reason": "…",
+}
 
 
 class SmsTemplate(TenantOwned, Base):
@@ -96,9 +114,11 @@ def render_masked(session, tenant, code: str, localizer, params: dict) -> tuple[
 
 
 def override(session, tenant_id: int, code: str, locale: str) -> SmsTemplate | None:
-    return session.scalars(sa.select(SmsTemplate).where(SmsTemplate.tenant_id == tenant_id,
-                                                        SmsTemplate.code == code,
-                                                        SmsTemplate.locale == locale)).first()
+    return session.scalars(
+        sa.select(SmsTemplate).where(
+            SmsTemplate.tenant_id == tenant_id, SmsTemplate.code == code, SmsTemplate.locale == locale
+        )
+    ).first()
 
 
 def render(session, tenant, code: str, localizer, params: dict) -> str:

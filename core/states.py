@@ -25,6 +25,7 @@ state. Services still check their own preconditions first and refuse with
 the message a person can act on; the table is the last word, so a path that
 forgets a check cannot reach a state the lifecycle does not have.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -84,14 +85,17 @@ class StateMachine(Generic[S]):
         current = getattr(obj, attribute)
         if not self.allows(current, to):
             # ``machine`` is for logs and tests: the message a person reads names the two states only
-            raise InvalidTransition(attribute, _(
-                "This is ${current} now and cannot become ${target}.",
-                mapping={"machine": self.name, "current": str(current), "target": str(to)}))
+            raise InvalidTransition(
+                attribute,
+                _(
+                    "This is ${current} now and cannot become ${target}.",
+                    mapping={"machine": self.name, "current": str(current), "target": str(to)},
+                ),
+            )
         target = self.states(to)
         setattr(obj, attribute, target)
         return target
 
     def table(self) -> dict[str, list[str]]:
         """The transition table as plain strings, sources in the enum's order and targets sorted (for docs)."""
-        return {str(source): sorted(str(target) for target in targets)
-                for source, targets in self.transitions.items()}
+        return {str(source): sorted(str(target) for target in targets) for source, targets in self.transitions.items()}

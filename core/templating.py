@@ -4,6 +4,7 @@ Shared layers never import a domain: each domain registers the label tables its
 templates show (``config.add_labels(loan_status=STATUS_LABELS)`` in its
 ``includeme``) and the helpers here read them from the registry.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -25,9 +26,7 @@ class NavEntry:
 
 def add_nav(config, key, title, route_name, order=100, visible=None, area="portal"):
     """Directive: add a navigation entry shown only where ``visible(request)`` is true."""
-    config.registry.setdefault("nav", []).append(
-        NavEntry(key, title, route_name, order, visible, area)
-    )
+    config.registry.setdefault("nav", []).append(NavEntry(key, title, route_name, order, visible, area))
 
 
 LABELS = "labels"
@@ -131,8 +130,7 @@ class TemplateHelpers:
     def datetime(self, value) -> str:
         """A timestamp in the tenant's time zone (UTC on the operator console)."""
         zone = self.tenant.timezone if self.tenant is not None else "UTC"
-        return format_datetime(value, format="short", tzinfo=get_timezone(zone),
-                               locale=region_locale(self.locale))
+        return format_datetime(value, format="short", tzinfo=get_timezone(zone), locale=region_locale(self.locale))
 
     def number(self, value) -> str:
         return format_decimal(value, locale=region_locale(self.locale))

@@ -8,6 +8,7 @@ tenant's chain finds it. Templates use macros through the ``theme`` loader
 they are given (``theme['layout.pt'].macros['page']``), never by a relative
 ``load:``, so a theme's own ``layout.pt`` always wins.
 """
+
 from __future__ import annotations
 
 import mimetypes
@@ -30,8 +31,7 @@ STATIC_MAX_AGE = 3600
 
 def available_themes() -> list[str]:
     return sorted(
-        p.name for p in THEMES_DIR.iterdir()
-        if p.is_dir() and ((p / "templates").is_dir() or (p / "static").is_dir())
+        p.name for p in THEMES_DIR.iterdir() if p.is_dir() and ((p / "templates").is_dir() or (p / "static").is_dir())
     )
 
 
@@ -98,9 +98,7 @@ class ThemeRenderer:
         values = dict(system)
         values.update(template_globals(request, loader))
         values.update(value or {})
-        return template.render(
-            translate=translator(request), target_language=request.locale_name, **values
-        )
+        return template.render(translate=translator(request), target_language=request.locale_name, **values)
 
 
 def template_globals(request, loader) -> dict:

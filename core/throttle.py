@@ -5,6 +5,7 @@ rolled back by pyramid_tm and would take a database counter with it.
 ``lendstack.throttle.url`` chooses the storage (``memory://`` by default,
 ``redis://…`` for several processes).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

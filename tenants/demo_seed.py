@@ -17,6 +17,7 @@ Seeding is one transaction, recorded as a ``demo.seed`` entry in the audit
 log: a second run finds it and changes nothing. A tenant holding loans the
 seed did not make is refused, so a real site is never filled with samples.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -81,31 +82,86 @@ def _luhn(prefix: str) -> str:
 
 # The same story on both sites, in each site's language, currency and identity papers. Amounts are in the
 # site's currency and fit both sites' credit-loan bounds (demo 1,000–300,000; acme 500–50,000, 24 months).
-_FUNDING = {"lender1": "60000", "lender2": "40000", "lender3": "20000", "member": "20000",
-            "borrower2": "500"}  # borrower2 tops up for the interest and fee of its one-month loan
+_FUNDING = {
+    "lender1": "60000",
+    "lender2": "40000",
+    "lender3": "20000",
+    "member": "20000",
+    "borrower2": "500",
+}  # borrower2 tops up for the interest and fee of its one-month loan
 _CREDIT_LINE = "60000"
 
 
 def _plans(t: dict) -> dict[str, tuple[LoanPlan, ...]]:
     """The loans, by when they are made: ``start`` (then closed through days) and ``end`` (left open)."""
     start = (
-        LoanPlan("repaying", "borrower1", t["repaying"], t["repaying_why"], "30000", "9.6", 12,
-                 (("lender1", "15000"), ("lender2", "10000"), ("lender3", "5000"))),
-        LoanPlan("settled", "borrower2", t["settled"], t["settled_why"], "6000", "8.4", 1,
-                 (("lender1", "3000"), ("lender2", "3000"))),
-        LoanPlan("overdue", "borrower3", t["overdue"], t["overdue_why"], "8000", "12", 6,
-                 (("lender1", "5000"), ("lender3", "3000"))),
-        LoanPlan("failed", "borrower4", t["failed"], t["failed_why"], "10000", "10.8", 12,
-                 (("lender2", "3000"),), fundraising_days=5),
+        LoanPlan(
+            "repaying",
+            "borrower1",
+            t["repaying"],
+            t["repaying_why"],
+            "30000",
+            "9.6",
+            12,
+            (("lender1", "15000"), ("lender2", "10000"), ("lender3", "5000")),
+        ),
+        LoanPlan(
+            "settled",
+            "borrower2",
+            t["settled"],
+            t["settled_why"],
+            "6000",
+            "8.4",
+            1,
+            (("lender1", "3000"), ("lender2", "3000")),
+        ),
+        LoanPlan(
+            "overdue",
+            "borrower3",
+            t["overdue"],
+            t["overdue_why"],
+            "8000",
+            "12",
+            6,
+            (("lender1", "5000"), ("lender3", "3000")),
+        ),
+        LoanPlan(
+            "failed",
+            "borrower4",
+            t["failed"],
+            t["failed_why"],
+            "10000",
+            "10.8",
+            12,
+            (("lender2", "3000"),),
+            fundraising_days=5,
+        ),
     )
     end = (
         LoanPlan("open_new", "borrower4", t["open_new"], t["open_new_why"], "20000", "10.2", 12),
-        LoanPlan("open_part", "borrower2", t["open_part"], t["open_part_why"], "15000", "9", 6,
-                 (("lender1", "4000"), ("lender3", "2000"))),
-        LoanPlan("open_most", "borrower1", t["open_most"], t["open_most_why"], "10000", "11.4", 9,
-                 (("lender1", "3000"), ("lender2", "3500"), ("member", "2000"))),
-        LoanPlan("full", "borrower4", t["full"], t["full_why"], "8000", "9.6", 6,
-                 (("lender2", "5000"), ("lender1", "3000"))),
+        LoanPlan(
+            "open_part",
+            "borrower2",
+            t["open_part"],
+            t["open_part_why"],
+            "15000",
+            "9",
+            6,
+            (("lender1", "4000"), ("lender3", "2000")),
+        ),
+        LoanPlan(
+            "open_most",
+            "borrower1",
+            t["open_most"],
+            t["open_most_why"],
+            "10000",
+            "11.4",
+            9,
+            (("lender1", "3000"), ("lender2", "3500"), ("member", "2000")),
+        ),
+        LoanPlan(
+            "full", "borrower4", t["full"], t["full_why"], "8000", "9.6", 6, (("lender2", "5000"), ("lender1", "3000"))
+        ),
         LoanPlan("submitted", "borrower2", t["submitted"], t["submitted_why"], "12000", "10.8", 12),
     )
     return {"start": start, "end": end}
@@ -124,25 +180,44 @@ _DEMO_MEMBER = Person("member", "13800138000", "王小明", "11010519491231002X"
 _DEMO_PENDING = Person("pending", "13900000021", "蔡宜君", _resident_id("35020319950803", 88))
 
 _DEMO_TEXT = {
-    "repaying": "餐廳廚房設備更新借款", "repaying_why": "更換冷藏櫃與爐具，提升出餐效率。",
-    "settled": "網店年貨備貨週轉", "settled_why": "農曆年前備貨，一個月內以銷貨款還清。",
-    "overdue": "貨車維修週轉金", "overdue_why": "物流車輛大修與換胎。",
-    "failed": "手作工坊擴充資金", "failed_why": "增購陶藝窯爐。",
-    "open_new": "咖啡門市擴點資金", "open_new_why": "第二家門市裝修與設備。",
-    "open_part": "花店春季備貨週轉", "open_part_why": "春季花材與包材採購。",
-    "open_most": "職業培訓學費借款", "open_most_why": "報讀一年期的電工證照課程。",
-    "full": "民宿客房翻新借款", "full_why": "三間客房更換寢具與空調。",
-    "submitted": "烘焙坊設備採購", "submitted_why": "購置商用烤箱與攪拌機。",
+    "repaying": "餐廳廚房設備更新借款",
+    "repaying_why": "更換冷藏櫃與爐具，提升出餐效率。",
+    "settled": "網店年貨備貨週轉",
+    "settled_why": "農曆年前備貨，一個月內以銷貨款還清。",
+    "overdue": "貨車維修週轉金",
+    "overdue_why": "物流車輛大修與換胎。",
+    "failed": "手作工坊擴充資金",
+    "failed_why": "增購陶藝窯爐。",
+    "open_new": "咖啡門市擴點資金",
+    "open_new_why": "第二家門市裝修與設備。",
+    "open_part": "花店春季備貨週轉",
+    "open_part_why": "春季花材與包材採購。",
+    "open_most": "職業培訓學費借款",
+    "open_most_why": "報讀一年期的電工證照課程。",
+    "full": "民宿客房翻新借款",
+    "full_why": "三間客房更換寢具與空調。",
+    "submitted": "烘焙坊設備採購",
+    "submitted_why": "購置商用烤箱與攪拌機。",
 }
 _DEMO_SITE = SiteText(
-    news=(("示範站上線：歡迎體驗鼎信網貸",
-           "這是一個示範網站：所有會員、借款與金額均為示範資料。",
-           ("這是 Lendstack 的示範網站，所有會員、借款項目與金額都是示範資料，不涉及真實資金。\n\n"
-            "您可以註冊或使用示範會員登入，透過沙盒支付充值、出借、提現，體驗完整流程。")),
-          ("出借前請先了解風險",
-           "出借有風險：借款人可能逾期或無法還款。",
-           ("每個借款項目都會標示利率、期限與還款方式。借款人可能逾期或無法還款，"
-            "請分散出借，只使用可承受損失的資金。"))),
+    news=(
+        (
+            "示範站上線：歡迎體驗鼎信網貸",
+            "這是一個示範網站：所有會員、借款與金額均為示範資料。",
+            (
+                "這是 Lendstack 的示範網站，所有會員、借款項目與金額都是示範資料，不涉及真實資金。\n\n"
+                "您可以註冊或使用示範會員登入，透過沙盒支付充值、出借、提現，體驗完整流程。"
+            ),
+        ),
+        (
+            "出借前請先了解風險",
+            "出借有風險：借款人可能逾期或無法還款。",
+            (
+                "每個借款項目都會標示利率、期限與還款方式。借款人可能逾期或無法還款，"
+                "請分散出借，只使用可承受損失的資金。"
+            ),
+        ),
+    ),
     banner_title="安心出借，輕鬆借款",
     banner="demo-banner.png",
 )
@@ -159,34 +234,63 @@ _ACME_PEOPLE = (
 _ACME_PENDING = Person("pending", "+12025550121", "Grace Turner", "X10000121")
 
 _ACME_TEXT = {
-    "repaying": "Restaurant kitchen refit", "repaying_why": "New refrigeration and a range for a family diner.",
-    "settled": "Holiday stock for an online shop", "settled_why": "Seasonal stock, repaid from its sales in a month.",
-    "overdue": "Delivery van repair", "overdue_why": "Engine overhaul and new tyres.",
-    "failed": "Pottery studio kiln", "failed_why": "A second kiln for a pottery studio.",
-    "open_new": "Second coffee shop fit-out", "open_new_why": "Fit-out and equipment for a second location.",
-    "open_part": "Florist spring stock", "open_part_why": "Spring flowers and packaging.",
-    "open_most": "Electrician training course", "open_most_why": "Tuition for a one-year licence course.",
-    "full": "Guest house room refresh", "full_why": "Bedding and air conditioning for three rooms.",
-    "submitted": "Bakery equipment", "submitted_why": "A commercial oven and a mixer.",
+    "repaying": "Restaurant kitchen refit",
+    "repaying_why": "New refrigeration and a range for a family diner.",
+    "settled": "Holiday stock for an online shop",
+    "settled_why": "Seasonal stock, repaid from its sales in a month.",
+    "overdue": "Delivery van repair",
+    "overdue_why": "Engine overhaul and new tyres.",
+    "failed": "Pottery studio kiln",
+    "failed_why": "A second kiln for a pottery studio.",
+    "open_new": "Second coffee shop fit-out",
+    "open_new_why": "Fit-out and equipment for a second location.",
+    "open_part": "Florist spring stock",
+    "open_part_why": "Spring flowers and packaging.",
+    "open_most": "Electrician training course",
+    "open_most_why": "Tuition for a one-year licence course.",
+    "full": "Guest house room refresh",
+    "full_why": "Bedding and air conditioning for three rooms.",
+    "submitted": "Bakery equipment",
+    "submitted_why": "A commercial oven and a mixer.",
 }
 _ACME_SITE = SiteText(
-    news=(("Welcome to the Acme Lending demo",
-           "This is a demo site: every member, loan and amount is sample data.",
-           ("This is a Lendstack demo site. Every member, loan and amount here is sample data; no real money "
-            "moves.\n\nSign up, recharge through the sandbox gateway, invest and withdraw to try the whole story.")),
-          ("Know the risks before you invest",
-           "Borrowers may pay late or not at all.",
-           ("Each loan shows its rate, term and repayment method. Borrowers may pay late or not at all: spread "
-            "your money over several loans and invest only what you can afford to lose."))),
+    news=(
+        (
+            "Welcome to the Acme Lending demo",
+            "This is a demo site: every member, loan and amount is sample data.",
+            (
+                "This is a Lendstack demo site. Every member, loan and amount here is sample data; no real money "
+                "moves.\n\nSign up, recharge through the sandbox gateway, invest and withdraw to try the whole story."
+            ),
+        ),
+        (
+            "Know the risks before you invest",
+            "Borrowers may pay late or not at all.",
+            (
+                "Each loan shows its rate, term and repayment method. Borrowers may pay late or not at all: spread "
+                "your money over several loans and invest only what you can afford to lose."
+            ),
+        ),
+    ),
     banner_title="Fair loans, funded by people",
     banner="acme-banner.png",
 )
 
 SEEDS = {
-    "demo": {"people": _DEMO_PEOPLE, "member": _DEMO_MEMBER, "pending": _DEMO_PENDING,
-             "loans": _plans(_DEMO_TEXT), "site": _DEMO_SITE},
-    "acme": {"people": _ACME_PEOPLE, "member": None, "pending": _ACME_PENDING,
-             "loans": _plans(_ACME_TEXT), "site": _ACME_SITE},
+    "demo": {
+        "people": _DEMO_PEOPLE,
+        "member": _DEMO_MEMBER,
+        "pending": _DEMO_PENDING,
+        "loans": _plans(_DEMO_TEXT),
+        "site": _DEMO_SITE,
+    },
+    "acme": {
+        "people": _ACME_PEOPLE,
+        "member": None,
+        "pending": _ACME_PENDING,
+        "loans": _plans(_ACME_TEXT),
+        "site": _ACME_SITE,
+    },
 }
 DAYS_PAST_DUE = 4  # how late the overdue installment is when the seed ends
 
@@ -195,8 +299,14 @@ def seeded(session, tenant) -> bool:
     """Whether the demo seed already ran for ``tenant`` (its ``demo.seed`` audit entry)."""
     from core.accounts.models import AuditEvent
 
-    return session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.tenant_id == tenant.id, AuditEvent.action == ACTION)) > 0
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.tenant_id == tenant.id, AuditEvent.action == ACTION)
+        )
+        > 0
+    )
 
 
 class _Seeder:
@@ -232,13 +342,21 @@ class _Seeder:
                 raise SeedRefused(f"member {person.phone} exists and is not verified")
             self.people[person.key] = existing
             return existing
-        member = create_member(self.session, self.tenant, phone=person.phone, password=self.password,
-                               legal_name=person.name, id_number=person.id_number, verified=verified)
+        member = create_member(
+            self.session,
+            self.tenant,
+            phone=person.phone,
+            password=self.password,
+            legal_name=person.name,
+            id_number=person.id_number,
+            verified=verified,
+        )
         if verified and person.key.startswith("borrower"):
             set_credit_line(member, _CREDIT_LINE, self.tenant.currency, "A")
         if person.card:
-            self.cards[member.id] = add_card(self.session, self.tenant, member, bank_name=self._bank(),
-                                             holder_name=person.name, number=person.card).id
+            self.cards[member.id] = add_card(
+                self.session, self.tenant, member, bank_name=self._bank(), holder_name=person.name, number=person.card
+            ).id
         self.people[person.key] = member
         return member
 
@@ -256,14 +374,25 @@ class _Seeder:
         gateway = gateways(self.hooks).get("sandbox")
         if gateway is None:
             raise SeedRefused("the sandbox gateway is not enabled (with its secret) in the tenant's manifest")
-        payment, _instruction = start_recharge(self.session, self.tenant, self.hooks, member, "sandbox", amount,
-                                               "/account/recharge/REFERENCE")
+        payment, _instruction = start_recharge(
+            self.session, self.tenant, self.hooks, member, "sandbox", amount, "/account/recharge/REFERENCE"
+        )
         body, headers = gateway.callback_body(payment.reference, True, amount, self.tenant.currency)
-        verdict, reason = apply_payment_callback(self.session, self.tenant, gateway.verify_callback(body, headers),
-                                                 "sandbox")
-        self.session.add(CallbackRecord(tenant_id=self.tenant.id, gateway="sandbox", kind="payment",
-                                        reference=payment.reference, verdict=verdict, reason=reason,
-                                        body=body.decode(), address="console"))
+        verdict, reason = apply_payment_callback(
+            self.session, self.tenant, gateway.verify_callback(body, headers), "sandbox"
+        )
+        self.session.add(
+            CallbackRecord(
+                tenant_id=self.tenant.id,
+                gateway="sandbox",
+                kind="payment",
+                reference=payment.reference,
+                verdict=verdict,
+                reason=reason,
+                body=body.decode(),
+                address="console",
+            )
+        )
 
     def withdraw_everything(self, member) -> None:
         """The member withdraws their whole available balance to their card; a cashier approves the payout."""
@@ -272,8 +401,14 @@ class _Seeder:
         from core.payments.services import approve_withdrawal, request_withdrawal
 
         available = Wallet(Ledger(self.session, self.tenant.id), member.id, self.tenant.currency).funds().available
-        withdrawal = request_withdrawal(self.session, self.tenant, self.hooks, member, self.cards[member.id],
-                                        str(Money(available, self.tenant.currency).amount))
+        withdrawal = request_withdrawal(
+            self.session,
+            self.tenant,
+            self.hooks,
+            member,
+            self.cards[member.id],
+            str(Money(available, self.tenant.currency).amount),
+        )
         approve_withdrawal(self.session, self.tenant, self.hooks, withdrawal, by=ACTOR)
 
     # -- loans -------------------------------------------------------------------
@@ -282,24 +417,37 @@ class _Seeder:
         """Apply, pass the first review, and place the plan's bids (a loan bid to its amount becomes full)."""
         from core import loans
 
-        form = {"loan_type": "credit", "title": plan.title, "purpose": plan.purpose, "amount": plan.amount,
-                "annual_rate_percent": plan.rate, "term_months": str(plan.months),
-                "repayment_method": "equal_installment", "fundraising_days": str(plan.fundraising_days)}
+        form = {
+            "loan_type": "credit",
+            "title": plan.title,
+            "purpose": plan.purpose,
+            "amount": plan.amount,
+            "annual_rate_percent": plan.rate,
+            "term_months": str(plan.months),
+            "repayment_method": "equal_installment",
+            "fundraising_days": str(plan.fundraising_days),
+        }
         loan = loans.apply(self.session, self.tenant, self.hooks, self.people[plan.borrower], form)
         self.loans[plan.key] = loan
         if plan.key == "submitted":
             return loan
         loans.review(self.session, self.tenant, self.hooks, loan, approve=True, reason="", by=ACTOR)
         for n, (lender, amount) in enumerate(plan.bids):
-            loans.place_bid(self.session, self.tenant, self.hooks, loan.id, self.people[lender], amount,
-                            key=f"demo:{loan.number}:{n}")
+            loans.place_bid(
+                self.session,
+                self.tenant,
+                self.hooks,
+                loan.id,
+                self.people[lender],
+                amount,
+                key=f"demo:{loan.number}:{n}",
+            )
         return loan
 
     def disburse(self, key: str) -> None:
         from core import loans
 
-        loans.final_review(self.session, self.tenant, self.hooks, self.loans[key], approve=True, reason="",
-                           by=ACTOR)
+        loans.final_review(self.session, self.tenant, self.hooks, self.loans[key], approve=True, reason="", by=ACTOR)
 
     def close_days_through(self, last: dt.date) -> int:
         """Close of day for every business date up to ``last``, as ``lendstack jobs close-of-day`` does."""
@@ -319,13 +467,36 @@ class _Seeder:
 
         locale = self.tenant.default_locale
         for position, (title, summary, body) in enumerate(site.news):
-            save(self.session, self.tenant, self.settings, {"kind": "news", "title": title, "summary": summary,
-                                                           "body": body, "locale": locale, "published": "on",
-                                                           "position": str(position)}, by=ACTOR)
+            save(
+                self.session,
+                self.tenant,
+                self.settings,
+                {
+                    "kind": "news",
+                    "title": title,
+                    "summary": summary,
+                    "body": body,
+                    "locale": locale,
+                    "published": "on",
+                    "position": str(position),
+                },
+                by=ACTOR,
+            )
         with (ASSETS / site.banner).open("rb") as picture:
-            save(self.session, self.tenant, self.settings,
-                 {"kind": "banner", "title": site.banner_title, "link_url": "/invest", "locale": locale,
-                  "published": "on"}, image=SimpleNamespace(file=picture, type="image/png"), by=ACTOR)
+            save(
+                self.session,
+                self.tenant,
+                self.settings,
+                {
+                    "kind": "banner",
+                    "title": site.banner_title,
+                    "link_url": "/invest",
+                    "locale": locale,
+                    "published": "on",
+                },
+                image=SimpleNamespace(file=picture, type="image/png"),
+                by=ACTOR,
+            )
 
 
 def seed(session, tenant, plugins, settings, *, password: str | None = None) -> dict:
@@ -370,8 +541,13 @@ def seed(session, tenant, plugins, settings, *, password: str | None = None) -> 
     request_withdrawal(session, tenant, seeder.hooks, lender, seeder.cards[lender.id], "1000")  # waits for a cashier
     seeder.content(story["site"])
 
-    summary = {"seeded": True, "members": len(seeder.people), "closed_days": closed,
-               "from": started.isoformat(), "business_date": tenant.business_date.isoformat(),
-               "loans": {key: str(loan.status) for key, loan in seeder.loans.items()}}
+    summary = {
+        "seeded": True,
+        "members": len(seeder.people),
+        "closed_days": closed,
+        "from": started.isoformat(),
+        "business_date": tenant.business_date.isoformat(),
+        "loans": {key: str(loan.status) for key, loan in seeder.loans.items()},
+    }
     audit.record_cli(session, ACTION, "tenant", tenant.id, None, summary, tenant_id=tenant.id, actor=ACTOR)
     return summary

@@ -8,6 +8,7 @@ that the close-of-day batch moves it. An install that says it is a production
 one (``lendstack.environment = production``) refuses development-only plugins
 (the sandbox gateway, the SMS outbox).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,10 +30,25 @@ from core.themes import available_themes
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 COLOUR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-KEYS = {"slug", "name", "theme", "default_locale", "locales", "currency", "timezone",
-        "business_date", "hosts", "branding", "lending", "vip", "members", "funds", "plugins", "status"}
-BRANDING_KEYS = {"site_title", "logo", "favicon", "primary_color", "accent_color", "footer_text",
-                 "tagline", "promo"}
+KEYS = {
+    "slug",
+    "name",
+    "theme",
+    "default_locale",
+    "locales",
+    "currency",
+    "timezone",
+    "business_date",
+    "hosts",
+    "branding",
+    "lending",
+    "vip",
+    "members",
+    "funds",
+    "plugins",
+    "status",
+}
+BRANDING_KEYS = {"site_title", "logo", "favicon", "primary_color", "accent_color", "footer_text", "tagline", "promo"}
 MAX_RATE_CEILING = Decimal(100)
 SHIPPED = Path(__file__).parent
 
@@ -150,25 +166,48 @@ def parse(data: dict, source: str, plugins: PluginRegistry, *, production: bool 
     if status not in {s.value for s in TenantStatus}:
         fail("status", "active or suspended")
     return Manifest(
-        source=source, slug=slug, name=name.strip(), theme=theme, default_locale=default_locale,
-        locales=locales, currency=currency, timezone=timezone, business_date=business_date,
-        hosts=hosts, branding=branding, status=status, lending=lending, vip=vip, members=members, funds=funds,
+        source=source,
+        slug=slug,
+        name=name.strip(),
+        theme=theme,
+        default_locale=default_locale,
+        locales=locales,
+        currency=currency,
+        timezone=timezone,
+        business_date=business_date,
+        hosts=hosts,
+        branding=branding,
+        status=status,
+        lending=lending,
+        vip=vip,
+        members=members,
+        funds=funds,
         plugins=_parse_plugins(data.get("plugins", {}), source, plugins, production),
     )
 
 
-LENDING_NUMBERS = {"bid_unit": None, "borrower_fee_percent": Decimal(20), "lender_fee_percent": Decimal(50),
-                   "reminder_days": Decimal(30), "penalty_rate_percent_per_day": Decimal(1),
-                   "advance_after_days": Decimal(365), "accelerate_after_days": Decimal(3650),
-                   "auto_invest_max_percent": Decimal(100), "prepayment_fee_percent": Decimal(10),
-                   "late_fee": None, "partial_funding_min_percent": Decimal(100),
-                   "overdue_charges_cap_percent": Decimal(100)}
+LENDING_NUMBERS = {
+    "bid_unit": None,
+    "borrower_fee_percent": Decimal(20),
+    "lender_fee_percent": Decimal(50),
+    "reminder_days": Decimal(30),
+    "penalty_rate_percent_per_day": Decimal(1),
+    "advance_after_days": Decimal(365),
+    "accelerate_after_days": Decimal(3650),
+    "auto_invest_max_percent": Decimal(100),
+    "prepayment_fee_percent": Decimal(10),
+    "late_fee": None,
+    "partial_funding_min_percent": Decimal(100),
+    "overdue_charges_cap_percent": Decimal(100),
+}
 LENDING_FLAGS = ("collect_partial", "allow_partial_funding", "reserve_advances")
 # borrower_fee_mode "deducted" (the fee taken off the principal at disbursement) is an opt-in for tenants outside
 # China: the 2017 notice 整治辦函〔2017〕141號 bans deducting interest or fees from the principal there, and
 # under Civil Code art. 670 the loan is only what the borrower actually received (docs/operators.md).
-LENDING_CHOICES = {"penalty_base": ("principal", "principal_and_interest"),
-                   "borrower_fee_mode": ("installments", "upfront", "deducted")}
+LENDING_CHOICES = {
+    "penalty_base": ("principal", "principal_and_interest"),
+    "borrower_fee_mode": ("installments", "upfront", "deducted"),
+}
 LENDING_KEYS = {"max_annual_rate_percent", *LENDING_NUMBERS, *LENDING_FLAGS, *LENDING_CHOICES}
 
 
@@ -186,11 +225,18 @@ def _parse_lending(table, fail) -> dict:
                 if isinstance(value, (bool, float)):
                     raise InvalidOperation
                 number = Decimal(str(value))
-                if not number.is_finite() or number < 0 or (ceiling is not None and number > ceiling) \
-                        or number.as_tuple().exponent < -4 or (key == "bid_unit" and number <= 0):
+                if (
+                    not number.is_finite()
+                    or number < 0
+                    or (ceiling is not None and number > ceiling)
+                    or number.as_tuple().exponent < -4
+                    or (key == "bid_unit" and number <= 0)
+                ):
                     raise InvalidOperation
             except InvalidOperation:
-                fail(f"lending.{key}", 'a number as a string such as "50"' + (f", at most {ceiling}" if ceiling else ""))
+                fail(
+                    f"lending.{key}", 'a number as a string such as "50"' + (f", at most {ceiling}" if ceiling else "")
+                )
             lending[key] = str(number)
     for key in LENDING_FLAGS:
         if key in table:
@@ -211,8 +257,10 @@ def _parse_lending(table, fail) -> dict:
             if not rate.is_finite() or not 0 < rate <= MAX_RATE_CEILING or rate.as_tuple().exponent < -4:
                 raise InvalidOperation
         except InvalidOperation:
-            fail("lending.max_annual_rate_percent",
-                 'a percentage above 0 and at most 100 with up to 4 decimals, as a string such as "24"')
+            fail(
+                "lending.max_annual_rate_percent",
+                'a percentage above 0 and at most 100 with up to 4 decimals, as a string such as "24"',
+            )
         lending["max_annual_rate_percent"] = str(rate)
     return lending
 
@@ -263,8 +311,12 @@ def _parse_members(table, fail) -> dict:
         members["email_sign_up"] = table["email_sign_up"]
     if "id_types" in table:
         types = table["id_types"]
-        if not isinstance(types, list) or not types or any(t not in ID_TYPES for t in types) \
-                or len(set(types)) != len(types):
+        if (
+            not isinstance(types, list)
+            or not types
+            or any(t not in ID_TYPES for t in types)
+            or len(set(types)) != len(types)
+        ):
             fail("members.id_types", f"a list of {', '.join(ID_TYPES)}, each once")
         members["id_types"] = types
     return members
@@ -289,8 +341,13 @@ def _parse_vip(table, fail) -> dict:
         parsed = []
         for i, level in enumerate(levels):
             name, points = (level.get("name"), level.get("points")) if isinstance(level, dict) else (None, None)
-            if not isinstance(name, str) or not name.strip() or isinstance(points, bool) \
-                    or not isinstance(points, int) or points < 0:
+            if (
+                not isinstance(name, str)
+                or not name.strip()
+                or isinstance(points, bool)
+                or not isinstance(points, int)
+                or points < 0
+            ):
                 fail(f"vip.levels[{i}]", "a name and a whole number of points (0 or more)")
             parsed.append([name.strip(), points])
         if len({p for _, p in parsed}) != len(parsed):
@@ -301,8 +358,9 @@ def _parse_vip(table, fail) -> dict:
     return vip
 
 
-def _parse_plugins(table, source: str, plugins: PluginRegistry,
-                   production: bool = False) -> dict[str, tuple[bool, dict]]:
+def _parse_plugins(
+    table, source: str, plugins: PluginRegistry, production: bool = False
+) -> dict[str, tuple[bool, dict]]:
     if not isinstance(table, dict):
         raise ManifestError(source, "plugins", "a table of plugin ids")
     chosen = {}
@@ -317,9 +375,12 @@ def _parse_plugins(table, source: str, plugins: PluginRegistry,
             raise ManifestError(source, f"plugins.{plugin_id}", "unknown plugin (is it installed?)") from None
         if enabled and production and info.development_only:
             # plugins that only pretend (a checkout where nobody pays, an outbox that reaches no phone)
-            raise ManifestError(source, f"plugins.{plugin_id}",
-                                "a development-only plugin cannot be enabled on a production install "
-                                "(lendstack.environment = production)")
+            raise ManifestError(
+                source,
+                f"plugins.{plugin_id}",
+                "a development-only plugin cannot be enabled on a production install "
+                "(lendstack.environment = production)",
+            )
         try:
             settings = info.stored_settings(entry) if enabled or entry else {}
         except PluginError as error:
@@ -355,8 +416,20 @@ def apply(session, manifest: Manifest, operator_hosts=()) -> tuple[Tenant, bool]
     if created:
         tenant = Tenant(slug=manifest.slug, business_date=manifest.business_date)
         session.add(tenant)
-    for attr in ("name", "theme", "default_locale", "locales", "currency", "timezone",
-                 "branding", "lending", "vip", "members", "funds", "status"):
+    for attr in (
+        "name",
+        "theme",
+        "default_locale",
+        "locales",
+        "currency",
+        "timezone",
+        "branding",
+        "lending",
+        "vip",
+        "members",
+        "funds",
+        "status",
+    ):
         if getattr(tenant, attr) != getattr(manifest, attr):
             setattr(tenant, attr, getattr(manifest, attr))
     existing_hosts = {h.host: h for h in tenant.hosts}
@@ -372,8 +445,9 @@ def apply(session, manifest: Manifest, operator_hosts=()) -> tuple[Tenant, bool]
     for plugin_id, (enabled, settings) in manifest.plugins.items():
         row = rows.get(plugin_id)
         if row is None:
-            tenant.plugins.append(TenantPlugin(plugin_id=plugin_id, enabled=enabled,
-                                               settings=settings, tenant_id=tenant.id))
+            tenant.plugins.append(
+                TenantPlugin(plugin_id=plugin_id, enabled=enabled, settings=settings, tenant_id=tenant.id)
+            )
         else:
             if row.enabled != enabled:
                 row.enabled = enabled
@@ -383,8 +457,9 @@ def apply(session, manifest: Manifest, operator_hosts=()) -> tuple[Tenant, bool]
     return tenant, created
 
 
-def apply_file(session, path, plugins: PluginRegistry, operator_hosts=(), *,
-               production: bool = False) -> tuple[Tenant, bool]:
+def apply_file(
+    session, path, plugins: PluginRegistry, operator_hosts=(), *, production: bool = False
+) -> tuple[Tenant, bool]:
     """Load, validate and apply one manifest, then tell the tenant's plugins.
 
     ``production`` (``AppSettings.production``) refuses development-only plugins.

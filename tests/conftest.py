@@ -5,6 +5,7 @@ runs on SQLite and again on PostgreSQL when ``LENDSTACK_TEST_DATABASE_URL``
 names a server; without it the PostgreSQL run is skipped with that reason.
 Each PostgreSQL run creates a scratch database and drops it at the end.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -52,9 +53,7 @@ def database_url(backend, tmp_path_factory):
     admin, name, url = _scratch_postgres()
     yield url
     with admin.connect() as conn:
-        conn.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-        )
+        conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
     admin.dispose()
 
@@ -165,12 +164,12 @@ class Client:
         return env
 
     def get(self, host, path, status=None, headers=None, extra_environ=None, **kw):
-        return self.app.get(path, status=status, headers=headers,
-                            extra_environ=self._env(host, extra_environ), **kw)
+        return self.app.get(path, status=status, headers=headers, extra_environ=self._env(host, extra_environ), **kw)
 
     def post(self, host, path, params=None, status=None, headers=None, extra_environ=None, **kw):
-        return self.app.post(path, params=params, status=status, headers=headers,
-                             extra_environ=self._env(host, extra_environ), **kw)
+        return self.app.post(
+            path, params=params, status=status, headers=headers, extra_environ=self._env(host, extra_environ), **kw
+        )
 
     def post_json(self, host, path, body, status=None, headers=None, **kw):
         """POST a JSON body (a dict, or a str sent as it is, for malformed JSON)."""
@@ -178,8 +177,14 @@ class Client:
 
         data = body if isinstance(body, (str, bytes)) else json.dumps(body)
         headers = {"Content-Type": "application/json", **(headers or {})}
-        return self.app.post(path, params=data, status=status, headers=headers,
-                             extra_environ=self._env(host, kw.pop("extra_environ", None)), **kw)
+        return self.app.post(
+            path,
+            params=data,
+            status=status,
+            headers=headers,
+            extra_environ=self._env(host, kw.pop("extra_environ", None)),
+            **kw,
+        )
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ The SMS outbox plugin and the email outbox write each delivered text to the
 ``lendstack.outbox`` log (never to a page staff can read); tests read one-time
 codes from there, as a developer reads them on the console of ``lendstack serve``.
 """
+
 import logging
 import re
 

@@ -6,6 +6,7 @@ opened (``with db.transaction(tenant) as session``), so what they build is
 what a person would have built through the pages. They compute nothing a test
 asserts: figures the test checks are worked out in the test.
 """
+
 from __future__ import annotations
 
 import core.loans as loans
@@ -16,17 +17,34 @@ from core.members.services import add_card, create_member
 from core.money import Money
 from tests.helpers import PASSWORD, resident_id
 
-APPLICATION = {"loan_type": "credit", "title": "週轉資金借款", "amount": "10000.00", "annual_rate_percent": "12",
-               "term_months": "12", "repayment_method": "equal_installment", "fundraising_days": "5",
-               "min_bid": "100"}
+APPLICATION = {
+    "loan_type": "credit",
+    "title": "週轉資金借款",
+    "amount": "10000.00",
+    "annual_rate_percent": "12",
+    "term_months": "12",
+    "repayment_method": "equal_installment",
+    "fundraising_days": "5",
+    "min_bid": "100",
+}
 """A credit loan of 10,000.00 at 12% over 12 months, equal installments; change any field per call."""
 
 STATES = ("submitted", "bidding", "full", "repaying", "settled")
 """The points of the lifecycle :func:`loan` can stop at, in order."""
 
 
-def member(session, tenant, phone: str, *, verified: bool = True, name: str = "王小明", id_number: str | None = None,
-           credit_line: int = 0, balance: int = 0, card: str | None = None) -> Member:
+def member(
+    session,
+    tenant,
+    phone: str,
+    *,
+    verified: bool = True,
+    name: str = "王小明",
+    id_number: str | None = None,
+    credit_line: int = 0,
+    balance: int = 0,
+    card: str | None = None,
+) -> Member:
     """A member who signed up with ``phone`` (and :data:`~tests.helpers.PASSWORD`).
 
     Verified (real name and a resident ID derived from the phone) unless told
@@ -34,8 +52,15 @@ def member(session, tenant, phone: str, *, verified: bool = True, name: str = "�
     recharged through the ledger; ``card`` adds a bank card with that number.
     """
     verified_id = id_number or resident_id(int(phone[-3:]))
-    person = create_member(session, tenant, phone=phone, password=PASSWORD, legal_name=name if verified else "",
-                           id_number=verified_id if verified else "", verified=verified)
+    person = create_member(
+        session,
+        tenant,
+        phone=phone,
+        password=PASSWORD,
+        legal_name=name if verified else "",
+        id_number=verified_id if verified else "",
+        verified=verified,
+    )
     person.credit_line = credit_line
     if card:
         add_card(session, tenant, person, bank_name="工商銀行", holder_name=name, number=card)
@@ -48,7 +73,8 @@ def member(session, tenant, phone: str, *, verified: bool = True, name: str = "�
 def recharge(session, tenant, person: Member, minor: int, *, key: str) -> None:
     """Put ``minor`` into the member's available funds, as a gateway's recharge would."""
     Wallet(Ledger(session, tenant.id), person.id, tenant.currency).recharge(
-        Money(minor, tenant.currency), key=key, ref="test", initiator="test")
+        Money(minor, tenant.currency), key=key, ref="test", initiator="test"
+    )
 
 
 def staff(session, tenant, login: str, role: str) -> str:
@@ -90,5 +116,12 @@ def _fill(session, tenant, hooks, made, lenders) -> None:
     part, rest = divmod(made.amount, len(lenders))
     for n, lender in enumerate(lenders):
         minor = part + (rest if n == 0 else 0)
-        loans.place_bid(session, tenant, hooks, made.id, lender, str(Money(minor, tenant.currency)),
-                        key=f"bid:{made.id}:{lender.id}")
+        loans.place_bid(
+            session,
+            tenant,
+            hooks,
+            made.id,
+            lender,
+            str(Money(minor, tenant.currency)),
+            key=f"bid:{made.id}:{lender.id}",
+        )

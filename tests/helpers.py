@@ -1,4 +1,5 @@
 """Test helpers: signed-in clients for members and staff, form submission."""
+
 import pyotp
 
 from core.accounts.services import create_staff
@@ -10,9 +11,15 @@ PASSWORD = "a long enough password"
 
 def submit(client, host, page, values, action=None, status="*", action_suffix=None):
     """Fill the page's form holding these fields and press its button (``action``: the pressed value)."""
-    forms = [f for f in page.forms.values() if f.method.lower() == "post" and "csrf_token" in f.fields
-             and not f.action.endswith("logout") and all(name in f.fields for name in values)
-             and (action_suffix is None or f.action.split("?")[0].endswith(action_suffix))]
+    forms = [
+        f
+        for f in page.forms.values()
+        if f.method.lower() == "post"
+        and "csrf_token" in f.fields
+        and not f.action.endswith("logout")
+        and all(name in f.fields for name in values)
+        and (action_suffix is None or f.action.split("?")[0].endswith(action_suffix))
+    ]
     form = forms[-1]
     for key, value in values.items():
         form[key] = value
@@ -50,16 +57,34 @@ def luhn_card(prefix: str = "622202100112345678") -> str:
     return next(prefix + d for d in "0123456789" if luhn_ok(prefix + d))
 
 
-def member_client(wsgi_app, db, phone, *, slug="demo", host="demo.localhost", verified=True, card=None,
-                  name="王小明", id_number=None, credit_line=0):
+def member_client(
+    wsgi_app,
+    db,
+    phone,
+    *,
+    slug="demo",
+    host="demo.localhost",
+    verified=True,
+    card=None,
+    name="王小明",
+    id_number=None,
+    credit_line=0,
+):
     """A signed-in member (verified by default, optionally with a bank card); (client, member id)."""
     from tests.conftest import Client
 
     with db.transaction() as session:
         tenant = tenant_by_slug(session, slug)
         id_number = id_number or resident_id(int(phone[-3:]))
-        member = create_member(session, tenant, phone=phone, password=PASSWORD, legal_name=name if verified else "",
-                               id_number=id_number if verified else "", verified=verified)
+        member = create_member(
+            session,
+            tenant,
+            phone=phone,
+            password=PASSWORD,
+            legal_name=name if verified else "",
+            id_number=id_number if verified else "",
+            verified=verified,
+        )
         if card:
             add_card(session, tenant, member, bank_name="工商銀行", holder_name=name, number=card)
         member.credit_line = credit_line

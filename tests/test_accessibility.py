@@ -1,14 +1,35 @@
 """Every portal page: labelled inputs, images with alt text, a language, and nothing loaded from elsewhere."""
+
 import pytest
 from bs4 import BeautifulSoup
 
 from tests.helpers import member_client
 
-PAGES = ["/", "/invest", "/borrow", "/borrow?type=credit", "/tools/equal_installment?principal=10000"
-         "&annual_rate_percent=12&term_months=12", "/login", "/register", "/forgot",
-         "/account", "/account/recharge", "/account/withdraw", "/account/cards", "/account/verification",
-         "/account/funds", "/account/bids", "/account/calendar", "/account/loans", "/account/autoinvest",
-         "/account/messages", "/account/security", "/account/password", "/account/profile", "/account/points"]
+PAGES = [
+    "/",
+    "/invest",
+    "/borrow",
+    "/borrow?type=credit",
+    "/tools/equal_installment?principal=10000&annual_rate_percent=12&term_months=12",
+    "/login",
+    "/register",
+    "/forgot",
+    "/account",
+    "/account/recharge",
+    "/account/withdraw",
+    "/account/cards",
+    "/account/verification",
+    "/account/funds",
+    "/account/bids",
+    "/account/calendar",
+    "/account/loans",
+    "/account/autoinvest",
+    "/account/messages",
+    "/account/security",
+    "/account/password",
+    "/account/profile",
+    "/account/points",
+]
 
 
 def problems(html: str) -> list[str]:
@@ -20,8 +41,12 @@ def problems(html: str) -> list[str]:
     for field in soup.find_all(["input", "select", "textarea"]):
         if field.name == "input" and field.get("type") in ("hidden", "submit", "button"):
             continue
-        if field.get("id") in labelled or field.get("aria-label") or field.get("aria-labelledby") \
-                or field.find_parent("label") is not None:
+        if (
+            field.get("id") in labelled
+            or field.get("aria-label")
+            or field.get("aria-labelledby")
+            or field.find_parent("label") is not None
+        ):
             continue
         found.append(f"unlabelled <{field.name} name={field.get('name')!r}>")
     for image in soup.find_all("img"):
@@ -39,12 +64,22 @@ def problems(html: str) -> list[str]:
 def test_portal_pages_are_accessible_and_self_contained(wsgi_app, db, tenants, client, host):
     slug = host.split(".")[0]
     phone = "13800138900" if slug == "demo" else "+12025550177"
-    member, _ = member_client(wsgi_app, db, phone, slug=slug, host=host, credit_line=1_000_000,
-                              id_number=None if slug == "demo" else "X1234567")
+    member, _ = member_client(
+        wsgi_app,
+        db,
+        phone,
+        slug=slug,
+        host=host,
+        credit_line=1_000_000,
+        id_number=None if slug == "demo" else "X1234567",
+    )
     checked = 0
     for path in PAGES:
-        page = member.app.get(path, headers={"Host": host}, expect_errors=True) if path.startswith("/account") \
+        page = (
+            member.app.get(path, headers={"Host": host}, expect_errors=True)
+            if path.startswith("/account")
             else client.app.get(path, headers={"Host": host}, expect_errors=True)
+        )
         if page.status_int == 404:
             continue  # a module the tenant does not offer
         assert page.status_int == 200, (path, page.status)

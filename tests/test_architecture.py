@@ -1,4 +1,5 @@
 """Rules of the code base that a reviewer should not have to check by eye."""
+
 import ast
 import pathlib
 
@@ -34,8 +35,11 @@ def test_core_never_imports_plugins_cli_or_tenants():
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 names = [node.module or ""]
-            offences += [f"{path.relative_to(ROOT)} imports {n}" for n in names
-                         if n.split(".")[0] in {"plugins", "cli", "tenants"}]
+            offences += [
+                f"{path.relative_to(ROOT)} imports {n}"
+                for n in names
+                if n.split(".")[0] in {"plugins", "cli", "tenants"}
+            ]
     assert offences == []
 
 
@@ -48,20 +52,27 @@ def test_plugins_use_only_the_public_core_api():
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("core"):
                 if node.module != "core":
                     offences.append(f"{path.relative_to(ROOT)} imports {node.module}")
-                offences += [f"{path.relative_to(ROOT)} imports core.{a.name}"
-                             for a in node.names if a.name not in core.__all__]
+                offences += [
+                    f"{path.relative_to(ROOT)} imports core.{a.name}" for a in node.names if a.name not in core.__all__
+                ]
     assert offences == []
 
 
 def _module_level_functions(path):
-    return [node.name for node in ast.parse(path.read_text()).body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return [
+        node.name
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
 
 
 def test_no_module_in_core_answers_attributes_dynamically():
     """A module-level ``__getattr__`` (PEP 562) hides where a name lives: import it from its module."""
-    offences = [str(path.relative_to(ROOT)) for path in (ROOT / "core").rglob("*.py")
-                if "__getattr__" in _module_level_functions(path)]
+    offences = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "core").rglob("*.py")
+        if "__getattr__" in _module_level_functions(path)
+    ]
     assert offences == []
 
 
@@ -71,16 +82,21 @@ def test_no_core_module_imports_another_modules_private_names():
     for path in (ROOT / "core").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom):
-                offences += [f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}.{a.name}"
-                             for a in node.names if a.name.startswith("_") and a.name != "_"
-                             and not a.name.startswith("__")]
+                offences += [
+                    f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}.{a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and a.name != "_" and not a.name.startswith("__")
+                ]
     assert offences == []
 
 
 def test_views_take_no_row_locks():
     """State-changing services lock what they change (``core.loans.locked_loan`` and the like); views do not."""
-    views = [p for p in (ROOT / "core").rglob("*.py")
-             if p.name == "views.py" or p.parent.name in {"api", "admin", "portal", "operator"}]
+    views = [
+        p
+        for p in (ROOT / "core").rglob("*.py")
+        if p.name == "views.py" or p.parent.name in {"api", "admin", "portal", "operator"}
+    ]
     offences = [str(path.relative_to(ROOT)) for path in views if "with_for_update" in path.read_text()]
     assert offences == []
 
@@ -92,6 +108,7 @@ STATUS_LITERALS_ALLOWED = {"core/sms.py", "core/mail.py"}
 def _status_literals(tree):
     """Line numbers where a string literal is written to a ``status``: ``x.status = "…"`` (also in a tuple
     assignment), ``setattr(x, "status", "…")`` or a ``status="…"`` keyword (``update().values(status="…")``)."""
+
     def literal(node):
         return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
@@ -105,11 +122,18 @@ def _status_literals(tree):
                 if to_status(target) and literal(node.value):
                     yield node.lineno
                 if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
-                    yield from (node.lineno for t, v in zip(target.elts, node.value.elts)
-                                if to_status(t) and literal(v))
+                    yield from (
+                        node.lineno for t, v in zip(target.elts, node.value.elts) if to_status(t) and literal(v)
+                    )
         elif isinstance(node, ast.Call):
-            if isinstance(node.func, ast.Name) and node.func.id == "setattr" and len(node.args) == 3 \
-                    and literal(node.args[1]) and node.args[1].value == "status" and literal(node.args[2]):
+            if (
+                isinstance(node.func, ast.Name)
+                and node.func.id == "setattr"
+                and len(node.args) == 3
+                and literal(node.args[1])
+                and node.args[1].value == "status"
+                and literal(node.args[2])
+            ):
                 yield node.lineno
             yield from (node.lineno for k in node.keywords if k.arg == "status" and literal(k.value))
 
@@ -121,12 +145,16 @@ def test_statuses_change_only_through_their_state_machine():
         name = str(path.relative_to(ROOT))
         if name in STATUS_LITERALS_ALLOWED or "/migrations/" in name:
             continue
-        offences += [f"{name}:{line} writes a string literal to a status"
-                     for line in _status_literals(ast.parse(path.read_text()))]
+        offences += [
+            f"{name}:{line} writes a string literal to a status"
+            for line in _status_literals(ast.parse(path.read_text()))
+        ]
     assert offences == []
 
 
 def test_the_status_literal_check_finds_each_form():
-    code = ('loan.status = "full"\nloan.status, loan.note = "rejected", note\nsetattr(bid, "status", "accepted")\n'
-            'sa.update(Payback).values(status="written_off")\nLOANS.move(loan, LoanStatus.FULL)\n')
+    code = (
+        'loan.status = "full"\nloan.status, loan.note = "rejected", note\nsetattr(bid, "status", "accepted")\n'
+        'sa.update(Payback).values(status="written_off")\nLOANS.move(loan, LoanStatus.FULL)\n'
+    )
     assert list(_status_literals(ast.parse(code))) == [1, 2, 3, 4]

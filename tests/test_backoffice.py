@@ -1,4 +1,5 @@
 """Signing in to the back office and the operator console; nobody crosses tenants or areas."""
+
 import re
 
 import pytest
@@ -14,10 +15,12 @@ def accounts(db, tenants, client):
     secrets = {}
     with db.transaction() as session:
         create_operator(session, "root", PASSWORD)
-        secrets["alice"] = create_staff(session, tenant_by_slug(session, "demo"), "alice", PASSWORD,
-                                        "administrator").totp_secret
-        secrets["bob"] = create_staff(session, tenant_by_slug(session, "acme"), "bob", PASSWORD,
-                                      "administrator").totp_secret
+        secrets["alice"] = create_staff(
+            session, tenant_by_slug(session, "demo"), "alice", PASSWORD, "administrator"
+        ).totp_secret
+        secrets["bob"] = create_staff(
+            session, tenant_by_slug(session, "acme"), "bob", PASSWORD, "administrator"
+        ).totp_secret
     client.db_secret = secrets.get
     return secrets
 
@@ -91,7 +94,8 @@ def test_operator_console_lives_on_the_operator_host_only(client, accounts):
     client.get("demo.localhost", "/operator", status=404)
     client.get("operator.localhost", "/", status=404)
     assert client.get("operator.localhost", "/operator", status=302).location.endswith(
-        "/operator/login?next=%2Foperator")
+        "/operator/login?next=%2Foperator"
+    )
 
 
 def test_operator_suspends_and_resumes_a_tenant(client, accounts):

@@ -5,6 +5,7 @@ The app is served by waitress on a loopback port; every client is its own
 thread with its own connection, so each bid is a request with its own
 database session and transaction — the door the lenders use.
 """
+
 import concurrent.futures
 import threading
 
@@ -34,15 +35,30 @@ def _people(db):
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
         scope_to_tenant(session, demo.id)
-        borrower = create_member(session, demo, phone="13900000000", password=PASSWORD, legal_name="王小明",
-                                 id_number=resident_id(500), verified=True)
+        borrower = create_member(
+            session,
+            demo,
+            phone="13900000000",
+            password=PASSWORD,
+            legal_name="王小明",
+            id_number=resident_id(500),
+            verified=True,
+        )
         borrower.credit_line = 5_000_000
         lenders = []
         for n in range(LENDERS):
-            lender = create_member(session, demo, phone=f"1390000{n + 1:04d}", password=PASSWORD,
-                                   legal_name="王小明", id_number=resident_id(501 + n), verified=True)
+            lender = create_member(
+                session,
+                demo,
+                phone=f"1390000{n + 1:04d}",
+                password=PASSWORD,
+                legal_name="王小明",
+                id_number=resident_id(501 + n),
+                verified=True,
+            )
             Wallet(Ledger(session, demo.id), lender.id, "CNY").recharge(
-                Money(1_000_000, "CNY"), key=f"seed:{n}", ref="test", initiator="test")
+                Money(1_000_000, "CNY"), key=f"seed:{n}", ref="test", initiator="test"
+            )
             lenders.append(lender.phone)
         session.flush()
         return borrower.id, lenders
@@ -55,10 +71,22 @@ def _open_loan(db, plugins, borrower_id):
         demo = tenant_by_slug(session, "demo")
         scope_to_tenant(session, demo.id)
         hooks = plugins.for_tenant(demo)
-        loan = loans.apply(session, demo, hooks, session.get(Member, borrower_id),
-                           {"loan_type": "credit", "title": "週轉資金借款", "amount": AMOUNT,
-                            "annual_rate_percent": "12", "term_months": "6",
-                            "repayment_method": "equal_installment", "fundraising_days": "5", "min_bid": "100"})
+        loan = loans.apply(
+            session,
+            demo,
+            hooks,
+            session.get(Member, borrower_id),
+            {
+                "loan_type": "credit",
+                "title": "週轉資金借款",
+                "amount": AMOUNT,
+                "annual_rate_percent": "12",
+                "term_months": "6",
+                "repayment_method": "equal_installment",
+                "fundraising_days": "5",
+                "min_bid": "100",
+            },
+        )
         loans.review(session, demo, hooks, loan, approve=True, reason="", by="staff:1")
         return loan.id
 
@@ -84,8 +112,11 @@ def test_two_hundred_bids_raced_through_the_api_fund_the_loan_exactly(served, db
         with httpx.Client(base_url=served, headers={"Host": "demo.localhost"}, timeout=120) as http:
             if i < 32:
                 barrier.wait()
-            answer = http.post(f"/api/v1/loans/{loan_id}/bids", json={"amount": BID},
-                               headers={**tokens[i % LENDERS], "Idempotency-Key": f"race-bid-{i:04d}"})
+            answer = http.post(
+                f"/api/v1/loans/{loan_id}/bids",
+                json={"amount": BID},
+                headers={**tokens[i % LENDERS], "Idempotency-Key": f"race-bid-{i:04d}"},
+            )
             return answer.status_code, answer.json()
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
@@ -97,11 +128,12 @@ def test_two_hundred_bids_raced_through_the_api_fund_the_loan_exactly(served, db
     assert accepted == 100  # 20,000.00 / 200.00: exactly the amount, not one bid more
     with db.transaction() as session:
         loan = session.get(Loan, loan_id)
-        live = session.scalar(sa.select(sa.func.sum(Bid.amount)).where(Bid.loan_id == loan_id,
-                                                                        Bid.status == "frozen"))
+        live = session.scalar(sa.select(sa.func.sum(Bid.amount)).where(Bid.loan_id == loan_id, Bid.status == "frozen"))
         assert (loan.status, loan.funded, int(live)) == ("full", 2_000_000, 2_000_000)
-        frozen = sum(Wallet(Ledger(session, loan.tenant_id), m.id, "CNY").funds().frozen
-                     for m in session.scalars(sa.select(Member).where(Member.phone.in_(phones))))
+        frozen = sum(
+            Wallet(Ledger(session, loan.tenant_id), m.id, "CNY").funds().frozen
+            for m in session.scalars(sa.select(Member).where(Member.phone.in_(phones)))
+        )
         assert frozen == 2_000_000
         assert verify(session) == []
 
@@ -112,31 +144,39 @@ def test_two_hundred_bids_raced_through_the_api_fund_the_loan_exactly(served, db
     from core.accounts.services import create_staff
 
     with db.transaction() as session:
-        secret = create_staff(session, tenant_by_slug(session, "demo"), "race-reviewer", PASSWORD,
-                              "risk_officer").totp_secret
+        secret = create_staff(
+            session, tenant_by_slug(session, "demo"), "race-reviewer", PASSWORD, "risk_officer"
+        ).totp_secret
     with httpx.Client(base_url=served, headers={"Host": "demo.localhost"}, timeout=60) as http:
-        answer = http.post("/api/v1/auth/token", json={"login": "race-reviewer", "password": PASSWORD,
-                                                       "as": "staff", "totp": pyotp.TOTP(secret).now()})
+        answer = http.post(
+            "/api/v1/auth/token",
+            json={"login": "race-reviewer", "password": PASSWORD, "as": "staff", "totp": pyotp.TOTP(secret).now()},
+        )
         assert answer.status_code == 200, answer.text
         staff = {"Authorization": "Bearer " + answer.json()["token"]}
-        done = http.post(f"/api/v1/admin/loans/{loan_id}/final-review", json={"decision": "approve"},
-                         headers=staff)
+        done = http.post(f"/api/v1/admin/loans/{loan_id}/final-review", json={"decision": "approve"}, headers=staff)
         assert done.status_code == 200, done.text
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
         loan = session.get(Loan, loan_id)
         assert loan.status == "repaying"
         ledger = Ledger(session, demo.id)
-        frozen = sum(Wallet(ledger, m.id, "CNY").funds().frozen
-                     for m in session.scalars(sa.select(Member).where(Member.phone.in_(phones))))
+        frozen = sum(
+            Wallet(ledger, m.id, "CNY").funds().frozen
+            for m in session.scalars(sa.select(Member).where(Member.phone.in_(phones)))
+        )
         assert frozen == 0
-        assert session.scalar(sa.select(sa.func.sum(Installment.principal))
-                              .where(Installment.loan_id == loan_id)) == 2_000_000
-        assert session.scalar(sa.select(sa.func.sum(Payback.principal)).where(Payback.loan_id == loan_id)) \
+        assert (
+            session.scalar(sa.select(sa.func.sum(Installment.principal)).where(Installment.loan_id == loan_id))
             == 2_000_000
+        )
+        assert session.scalar(sa.select(sa.func.sum(Payback.principal)).where(Payback.loan_id == loan_id)) == 2_000_000
         from core.ledger.posting import TRANSFERS
 
-        moved = session.scalar(sa.select(sa.func.sum(TRANSFERS.c.amount)).where(
-            TRANSFERS.c.key == f"loan:{loan_id}:disburse", TRANSFERS.c.reason == "disbursement"))
+        moved = session.scalar(
+            sa.select(sa.func.sum(TRANSFERS.c.amount)).where(
+                TRANSFERS.c.key == f"loan:{loan_id}:disburse", TRANSFERS.c.reason == "disbursement"
+            )
+        )
         assert int(moved) == 2_000_000
         assert verify(session) == []

@@ -1,4 +1,5 @@
 """The lendstack command: config convention, exit codes, JSON output."""
+
 import json
 import shutil
 
@@ -62,8 +63,11 @@ def test_a_bad_manifest_applies_nothing_even_beside_a_good_one(ini, tmp_path):
 
 
 def test_unknown_tenant_is_bad_input(ini):
-    for command in (["tenant", "show", "ghost"], ["tenant", "suspend", "ghost"],
-                    ["plugins", "list", "--tenant", "ghost"]):
+    for command in (
+        ["tenant", "show", "ghost"],
+        ["tenant", "suspend", "ghost"],
+        ["plugins", "list", "--tenant", "ghost"],
+    ):
         result = run(*command, "-c", ini)
         assert result.exit_code == 2 and "ghost" in result.output
 
@@ -95,25 +99,62 @@ def test_accounts_take_passwords_from_the_environment_never_argv(ini):
     assert made.exit_code == 0, made.output
     bad_role = run("staff", "create", "--tenant", "demo", "--login", "bob", "--role", "king", "-c", ini, env=env)
     assert bad_role.exit_code == 2 and "role" in bad_role.output
-    weak = run("staff", "create", "--tenant", "demo", "--login", "carol", "-c", ini,
-               env={"LENDSTACK_PASSWORD": "short"})
+    weak = run(
+        "staff", "create", "--tenant", "demo", "--login", "carol", "-c", ini, env={"LENDSTACK_PASSWORD": "short"}
+    )
     assert weak.exit_code == 2 and "password" in weak.output
 
 
 def test_tools_schedule_prints_the_table_and_refuses_bad_input(ini):
     run("tenant", "apply", "-c", ini, str(SHIPPED / "demo.toml"), str(SHIPPED / "acme.toml"))
-    base = ["tools", "schedule", "-c", ini, "--tenant", "demo", "--method", "equal_installment",
-            "--principal", "10000", "--rate", "12", "--months", "12", "--start", "2027-01-15"]
+    base = [
+        "tools",
+        "schedule",
+        "-c",
+        ini,
+        "--tenant",
+        "demo",
+        "--method",
+        "equal_installment",
+        "--principal",
+        "10000",
+        "--rate",
+        "12",
+        "--months",
+        "12",
+        "--start",
+        "2027-01-15",
+    ]
     result = run(*base)
     assert result.exit_code == 0, result.output
     assert "888.49" in result.output and "total 10661.86 CNY" in result.output
     data = json.loads(run(*base, "--json").output)
-    assert data["installments"][0] == {"period": 1, "due_date": "2027-02-15", "principal": "788.49",
-                                       "interest": "100.00", "payment": "888.49", "balance": "9211.51"}
+    assert data["installments"][0] == {
+        "period": 1,
+        "due_date": "2027-02-15",
+        "principal": "788.49",
+        "interest": "100.00",
+        "payment": "888.49",
+        "balance": "9211.51",
+    }
     bad = run(*base[:-6], "--rate", "50", "--months", "12")
     assert bad.exit_code == 2 and "annual_rate_percent" in bad.output
-    off = run("tools", "schedule", "-c", ini, "--tenant", "acme", "--method", "quarterly",
-              "--principal", "1000", "--rate", "12", "--months", "12")
+    off = run(
+        "tools",
+        "schedule",
+        "-c",
+        ini,
+        "--tenant",
+        "acme",
+        "--method",
+        "quarterly",
+        "--principal",
+        "1000",
+        "--rate",
+        "12",
+        "--months",
+        "12",
+    )
     assert off.exit_code == 2 and "not enabled for acme" in off.output
 
 
@@ -131,8 +172,9 @@ def test_ledger_verify_balance_and_history(ini, db, tenants):
         available = wallet.available
     result = run("ledger", "verify", "-c", ini)
     assert result.exit_code == 0 and "ledger ok" in result.output
-    listing = json.loads(run("ledger", "balance", "-c", ini, "--tenant", "demo", "--owner", "member:5",
-                             "--json").output)
+    listing = json.loads(
+        run("ledger", "balance", "-c", ini, "--tenant", "demo", "--owner", "member:5", "--json").output
+    )
     assert [(a["code"], a["balance"]) for a in listing] == [("available", "60.00")]
     page = run("ledger", "history", "-c", ini, "--tenant", "demo", "--account", str(available), "--limit", "2")
     assert page.exit_code == 0
@@ -142,9 +184,11 @@ def test_ledger_verify_balance_and_history(ini, db, tenants):
     assert run("ledger", "verify", "-c", ini, "--tenant", "nope").exit_code == 2
 
     with db.transaction() as session:
-        session.execute(sa.text("UPDATE ledger_accounts SET credits_posted = credits_posted + 7 WHERE id = :id"),
-                        {"id": available})
+        session.execute(
+            sa.text("UPDATE ledger_accounts SET credits_posted = credits_posted + 7 WHERE id = :id"), {"id": available}
+        )
         from core.db import mark_changed
+
         mark_changed(session)
     broken = run("ledger", "verify", "-c", ini, "--tenant", "demo")
     assert broken.exit_code == 1
@@ -155,9 +199,12 @@ def test_plugin_settings_are_encrypted_at_rest_and_masked_when_shown(ini, db, te
     import sqlalchemy as sa
 
     with engine.connect() as conn:
-        stored = conn.execute(sa.text(
-            "SELECT settings FROM tenant_plugins WHERE plugin_id = 'payments.sandbox' "
-            "AND tenant_id = (SELECT id FROM tenants WHERE slug = 'demo')")).scalar_one()
+        stored = conn.execute(
+            sa.text(
+                "SELECT settings FROM tenant_plugins WHERE plugin_id = 'payments.sandbox' "
+                "AND tenant_id = (SELECT id FROM tenants WHERE slug = 'demo')"
+            )
+        ).scalar_one()
     assert stored.startswith("fernet:") and "demo-sandbox-signing-secret" not in stored
     shown = json.loads(run("tenant", "show", "demo", "-c", ini, "--json").output)
     assert shown["plugins"]["payments.sandbox"]["settings"]["secret"] == "••••cret"

@@ -15,6 +15,7 @@ close-of-day job runs inside ``lendstack worker`` as its consumer would:
 the periodic task read from the schedule, enqueued on the configured
 storage, dequeued and executed by a consumer worker.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,6 +45,7 @@ ALWAYS = {"-c", "--config", "-h", "--help"}
 
 
 # -- what the documents show ----------------------------------------------------
+
 
 def _snippets(text: str) -> list[str]:
     """Code as the documents show it: fenced and indented lines, and inline spans (even across a line break)."""
@@ -96,7 +98,7 @@ def documented_commands() -> dict[tuple[str, ...], set[str]]:
     for document in DOCUMENTS:
         for snippet in _snippets(document.read_text(encoding="utf-8")):
             for found in INVOCATION.finditer(snippet):
-                rest = re.split(r"\s#", snippet[found.end():])[0]
+                rest = re.split(r"\s#", snippet[found.end() :])[0]
                 parent: tuple[str, ...] = ()
                 for n, segment in enumerate(re.split(r"\s\|\s", rest)):
                     group = _command(parent) if n else main
@@ -144,12 +146,15 @@ def make_demo_commands(ini: str) -> list[tuple[list[str], dict]]:
                         continue
                     for name, value in loop_vars.items():
                         part = part.replace(f"$${name}", value)
-                    part = re.sub(r"\$\((\w+)\)", lambda m: ini if m.group(1) == "CONFIG"
-                                  else variables.get(m.group(1), m.group(0)), part)
+                    part = re.sub(
+                        r"\$\((\w+)\)",
+                        lambda m: ini if m.group(1) == "CONFIG" else variables.get(m.group(1), m.group(0)),
+                        part,
+                    )
                     words = _words(part.strip())
                     binary = next(i for i, w in enumerate(words) if w.endswith("/lendstack"))
                     env = dict(w.split("=", 1) for w in words[:binary])  # VAR=value before the command
-                    args = words[binary + 1:]
+                    args = words[binary + 1 :]
                     expanded = []
                     for word in args:  # the shell expands globs from the repository root
                         expanded += sorted(str(p) for p in ROOT.glob(word)) if "*" in word else [word]
@@ -158,6 +163,7 @@ def make_demo_commands(ini: str) -> list[tuple[list[str], dict]]:
 
 
 # -- a fresh install -------------------------------------------------------------
+
 
 class CloseWatch:
     """A plugin that notes every close of day it is told of (enabled per tenant in its manifest)."""
@@ -226,9 +232,13 @@ def restore_jobs():
 @pytest.fixture
 def ini(tmp_path, settings, fresh_database_url, restore_jobs):
     """A real ini file as an install has: the fresh database, jobs queued in SQLite, a [server:main]."""
-    app = {**settings, "sqlalchemy.url": fresh_database_url, "lendstack.jobs.backend": "sqlite",
-           "lendstack.jobs.sqlite_path": str(tmp_path / "var" / "jobs.sqlite"),
-           "lendstack.var_dir": str(tmp_path / "var")}
+    app = {
+        **settings,
+        "sqlalchemy.url": fresh_database_url,
+        "lendstack.jobs.backend": "sqlite",
+        "lendstack.jobs.sqlite_path": str(tmp_path / "var" / "jobs.sqlite"),
+        "lendstack.var_dir": str(tmp_path / "var"),
+    }
     lines = ["[app:main]", "use = egg:lendstack"]
     lines += [f"{key} = {str(value).replace('%', '%%')}" for key, value in app.items()]
     lines += ["", "[server:main]", "use = egg:waitress#main", "listen = 127.0.0.1:6599 [::1]:6599", "threads = 3"]
@@ -301,6 +311,7 @@ def money(value) -> str:
 
 # -- the tests -------------------------------------------------------------------
 
+
 def test_the_docs_show_only_commands_and_options_that_exist():
     shown = documented_commands()
     assert ("jobs", "close-of-day") in shown and ("ledger", "history") in shown and ("tenant", "resume") in shown
@@ -344,8 +355,10 @@ def test_every_documented_command_runs_on_a_fresh_database(ini, tmp_path, watch,
     run("tenant", "resume", "acme", "-c", ini)
     assert tenant_field(run, "acme", "status") == "active"
     watched = tmp_path / "demo.toml"
-    watched.write_text((ROOT / "tenants" / "demo.toml").read_text(encoding="utf-8")
-                       + '\n[plugins."test.close_watch"]\n', encoding="utf-8")
+    watched.write_text(
+        (ROOT / "tenants" / "demo.toml").read_text(encoding="utf-8") + '\n[plugins."test.close_watch"]\n',
+        encoding="utf-8",
+    )
     assert "updated tenant demo" in run("tenant", "apply", "-c", ini, str(watched)).output
 
     # plugins and the calculators
@@ -353,35 +366,113 @@ def test_every_documented_command_runs_on_a_fresh_database(ini, tmp_path, watch,
     acme = {p["id"] for p in run.json("plugins", "list", "--tenant", "acme", "-c", ini)}
     assert "payments.offline" in every and "payments.offline" not in acme and acme <= every
     assert "tools.equal_installment" in run("plugins", "list", "--tenant", "demo", "-c", ini).output
-    monthly = run.json("tools", "schedule", "-c", ini, "--tenant", "demo", "--method", "equal_installment",
-                       "--principal", "10000", "--rate", "12", "--months", "12", "--start", "2027-01-15")
+    monthly = run.json(
+        "tools",
+        "schedule",
+        "-c",
+        ini,
+        "--tenant",
+        "demo",
+        "--method",
+        "equal_installment",
+        "--principal",
+        "10000",
+        "--rate",
+        "12",
+        "--months",
+        "12",
+        "--start",
+        "2027-01-15",
+    )
     r = Decimal("0.01")  # 12% a year, a month's rate
     assert monthly["installments"][0]["payment"] == money(10000 * r / (1 - (1 + r) ** -12))  # 888.49
     assert monthly["installments"][0]["interest"] == "100.00"
-    days = run("tools", "schedule", "-c", ini, "--tenant", "demo", "--method", "one_time",
-               "--principal", "10000", "--rate", "12", "--days", "30", "--start", "2027-01-15")
+    days = run(
+        "tools",
+        "schedule",
+        "-c",
+        ini,
+        "--tenant",
+        "demo",
+        "--method",
+        "one_time",
+        "--principal",
+        "10000",
+        "--rate",
+        "12",
+        "--days",
+        "30",
+        "--start",
+        "2027-01-15",
+    )
     assert money(Decimal(10000) * Decimal("0.12") * 30 / 365) in days.output  # 98.63, 365-day basis
 
     # money: an operator's adjustments on a new member (the demo member holds the seed's money), then the ledger
-    run("member", "create", "-c", ini, "--tenant", "demo", "--phone", "13700137000",
-        env={"LENDSTACK_PASSWORD": "a long enough password"})
-    credit = run("funds", "adjust", "-c", ini, "--tenant", "demo", "--member", "13700137000",
-                 "--amount", "100.00", "--reason", "goodwill credit")
+    run(
+        "member",
+        "create",
+        "-c",
+        ini,
+        "--tenant",
+        "demo",
+        "--phone",
+        "13700137000",
+        env={"LENDSTACK_PASSWORD": "a long enough password"},
+    )
+    credit = run(
+        "funds",
+        "adjust",
+        "-c",
+        ini,
+        "--tenant",
+        "demo",
+        "--member",
+        "13700137000",
+        "--amount",
+        "100.00",
+        "--reason",
+        "goodwill credit",
+    )
     member_id = int(re.search(r"adjusted member (\d+)", credit.output).group(1))
-    run("funds", "adjust", "--tenant", "demo", "--member", "13700137000", "--amount", "-20.00",
-        "--reason", "refund of a duplicate fee", "-c", ini)
-    run("funds", "adjust", "-c", ini, "--tenant", "demo", "--member", "13700137000", "--amount", "-500.00",
-        "--reason", "too much", expect=2)  # would overdraw: refused, nothing changes
+    run(
+        "funds",
+        "adjust",
+        "--tenant",
+        "demo",
+        "--member",
+        "13700137000",
+        "--amount",
+        "-20.00",
+        "--reason",
+        "refund of a duplicate fee",
+        "-c",
+        ini,
+    )
+    run(
+        "funds",
+        "adjust",
+        "-c",
+        ini,
+        "--tenant",
+        "demo",
+        "--member",
+        "13700137000",
+        "--amount",
+        "-500.00",
+        "--reason",
+        "too much",
+        expect=2,
+    )  # would overdraw: refused, nothing changes
     accounts = run.json("ledger", "balance", "-c", ini, "--tenant", "demo", "--owner", f"member:{member_id}")
     available = next(a for a in accounts if a["code"] == "available")
     assert available["balance"] == "80.00"  # 100.00 − 20.00
     assert "platform" in run("ledger", "balance", "-c", ini, "--tenant", "demo").output
-    first = run("ledger", "history", "-c", ini, "--tenant", "demo", "--account", str(available["id"]),
-                "--limit", "1")
+    first = run("ledger", "history", "-c", ini, "--tenant", "demo", "--account", str(available["id"]), "--limit", "1")
     assert "-20.00" in first.output and "80.00" in first.output
     before = re.search(r"--before (\d+)", first.output).group(1)
-    older = run.json("ledger", "history", "-c", ini, "--tenant", "demo", "--account", str(available["id"]),
-                     "--before", before)
+    older = run.json(
+        "ledger", "history", "-c", ini, "--tenant", "demo", "--account", str(available["id"]), "--before", before
+    )
     assert [(e["change"], e["balance"]) for e in older] == [("100.00", "100.00")]
     assert "ledger ok" in run("ledger", "verify", "-c", ini).output
     assert run.json("ledger", "verify", "-c", ini, "--tenant", "demo")["ok"] is True
@@ -399,8 +490,10 @@ def test_every_documented_command_runs_on_a_fresh_database(ini, tmp_path, watch,
     run("jobs", "close-of-day", "-c", ini, "--tenant", "ghost", "--date", "2027-02-11", expect=2)
     assert tenant_field(run, "demo", "business_date") == "2027-02-11"
     assert tenant_field(run, "acme", "business_date") == "2027-02-09"  # acme's own batch has not run
-    assert watch.seen == [("demo", dt.date(2027, 2, 9), dt.date(2027, 2, 9)),
-                          ("demo", dt.date(2027, 2, 10), dt.date(2027, 2, 10))]
+    assert watch.seen == [
+        ("demo", dt.date(2027, 2, 9), dt.date(2027, 2, 9)),
+        ("demo", dt.date(2027, 2, 10), dt.date(2027, 2, 10)),
+    ]
     assert "ledger ok" in run("ledger", "verify", "-c", ini).output
 
     # the server and the consumer, as far as they go without running forever
@@ -415,7 +508,7 @@ def test_every_documented_command_runs_on_a_fresh_database(ini, tmp_path, watch,
     for path, options in documented_commands().items():
         command = _command(path)
         if isinstance(command, click.Group):
-            assert any(ran[:len(path)] == path for ran in run.ran), f"nothing under `lendstack {' '.join(path)}` ran"
+            assert any(ran[: len(path)] == path for ran in run.ran), f"nothing under `lendstack {' '.join(path)}` ran"
             continue
         assert path in run.ran, f"the docs show `lendstack {' '.join(path)}` but this test never runs it"
         missing = options - run.ran[path] - ALWAYS
@@ -442,15 +535,18 @@ def test_serve_refuses_a_server_section_waitress_does_not_know(ini, served):
     assert served["serve"] == [] and served["children"] == []
 
 
-def test_the_hourly_job_closes_each_tenants_ended_days_as_the_consumer_runs_it(ini, tmp_path, watch, caplog,
-                                                                                 consumer_runs, monkeypatch):
+def test_the_hourly_job_closes_each_tenants_ended_days_as_the_consumer_runs_it(
+    ini, tmp_path, watch, caplog, consumer_runs, monkeypatch
+):
     from core.loans import schedule_jobs
 
     run = Runner(ini)
     run("db", "upgrade", "-c", ini)
     watched = tmp_path / "demo.toml"
-    watched.write_text((ROOT / "tenants" / "demo.toml").read_text(encoding="utf-8")
-                       + '\n[plugins."test.close_watch"]\n', encoding="utf-8")
+    watched.write_text(
+        (ROOT / "tenants" / "demo.toml").read_text(encoding="utf-8") + '\n[plugins."test.close_watch"]\n',
+        encoding="utf-8",
+    )
     run("tenant", "apply", "-c", ini, str(watched), str(ROOT / "tenants" / "acme.toml"))
     # 02:05 UTC on 6 January 2027: 10:05 on the 6th in Shanghai (demo), 21:05 on the 5th in New York (acme)
     tick = dt.datetime(2027, 1, 6, 2, 5)
@@ -472,7 +568,9 @@ def test_the_hourly_job_closes_each_tenants_ended_days_as_the_consumer_runs_it(i
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], caplog.text
     assert tenant_field(run, "demo", "business_date") == "2027-01-06"  # closed the 4th and the 5th
     assert tenant_field(run, "acme", "business_date") == "2027-01-05"  # its 5th has not ended yet
-    assert watch.seen == [("demo", dt.date(2027, 1, 4), dt.date(2027, 1, 4)),
-                          ("demo", dt.date(2027, 1, 5), dt.date(2027, 1, 5))]  # acme does not enable it
+    assert watch.seen == [
+        ("demo", dt.date(2027, 1, 4), dt.date(2027, 1, 4)),
+        ("demo", dt.date(2027, 1, 5), dt.date(2027, 1, 5)),
+    ]  # acme does not enable it
     run("worker", "-c", ini)  # the next hour: nothing left to close
     assert tenant_field(run, "demo", "business_date") == "2027-01-06" and len(watch.seen) == 2

@@ -1,4 +1,5 @@
 """Site content: staff publish banners, news and media items; the home page shows them, per tenant."""
+
 import sqlalchemy as sa
 from webtest import Upload
 
@@ -6,8 +7,10 @@ from core.content.models import ContentItem
 from tests.helpers import staff_client
 
 DEMO, ACME = "demo.localhost", "acme.localhost"
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-       b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 def editor_form(client, kind):
@@ -25,20 +28,47 @@ def test_staff_publish_banners_news_and_media_for_the_home_page(wsgi_app, db, te
     editor = staff_client(wsgi_app, db, "editor", "content_editor")
     refused = post(editor_form(editor, "banner"), 400, title="新春加息季")
     assert refused.status_int == 400
-    refused = post(editor_form(editor, "banner"), 400, title="新春加息季",
-                   image=Upload("banner.png", b"not really a png", "image/png"))
+    refused = post(
+        editor_form(editor, "banner"),
+        400,
+        title="新春加息季",
+        image=Upload("banner.png", b"not really a png", "image/png"),
+    )
     assert refused.status_int == 400
-    refused = post(editor_form(editor, "banner"), 400, title="新春加息季", link_url="javascript:alert(1)",
-                   image=Upload("banner.png", PNG, "image/png"))
+    refused = post(
+        editor_form(editor, "banner"),
+        400,
+        title="新春加息季",
+        link_url="javascript:alert(1)",
+        image=Upload("banner.png", PNG, "image/png"),
+    )
     assert refused.status_int == 400
     with db.transaction() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(ContentItem)) == 0  # refusals saved nothing
-    post(editor_form(editor, "banner"), 303, title="新春加息季", summary="新會員首筆出借加息 0.5%",
-         link_url="/invest", image=Upload("banner.png", PNG, "image/png"))
-    post(editor_form(editor, "news"), 303, title="平台完成年度審計", summary="審計報告已發布",
-         body="第一段。\n\n第二段說明審計結果。", locale="zh_Hant")
-    post(editor_form(editor, "media"), 303, title="鼎信網貸獲評誠信平台", source="財經日報",
-         link_url="https://example.com/article", body="")
+    post(
+        editor_form(editor, "banner"),
+        303,
+        title="新春加息季",
+        summary="新會員首筆出借加息 0.5%",
+        link_url="/invest",
+        image=Upload("banner.png", PNG, "image/png"),
+    )
+    post(
+        editor_form(editor, "news"),
+        303,
+        title="平台完成年度審計",
+        summary="審計報告已發布",
+        body="第一段。\n\n第二段說明審計結果。",
+        locale="zh_Hant",
+    )
+    post(
+        editor_form(editor, "media"),
+        303,
+        title="鼎信網貸獲評誠信平台",
+        source="財經日報",
+        link_url="https://example.com/article",
+        body="",
+    )
     draft = editor_form(editor, "news")
     draft["published"] = False
     post(draft, 303, title="尚未發布的公告", body="草稿")
@@ -59,8 +89,9 @@ def test_staff_publish_banners_news_and_media_for_the_home_page(wsgi_app, db, te
     cs = staff_client(wsgi_app, db, "cs-content", "customer_service")
     cs.get(DEMO, "/admin/content", status=403)
     # Editing keeps the image; unpublishing takes the item off the home page.
-    form = [f for f in editor.get(DEMO, f"/admin/content/{items['新春加息季'].id}").forms.values()
-            if "title" in f.fields][0]
+    form = [
+        f for f in editor.get(DEMO, f"/admin/content/{items['新春加息季'].id}").forms.values() if "title" in f.fields
+    ][0]
     form["published"] = False
     form.submit(extra_environ={"HTTP_HOST": DEMO}, status=303)
     assert "新春加息季" not in client.get(DEMO, "/").text

@@ -1,4 +1,5 @@
 """The automatic tenant filter and the schema's guarantees."""
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -21,8 +22,7 @@ def test_a_scoped_session_sees_only_its_tenants_rows(db, tenants):
         add_sms(session, acme, "+12025550143")
     with db.transaction(demo) as session:
         assert [m.phone for m in session.scalars(sa.select(SmsMessage))] == ["+8613800138000"]
-        assert {h.host for h in session.scalars(sa.select(TenantHost))} == {
-            "demo.localhost", "localhost", "127.0.0.1"}
+        assert {h.host for h in session.scalars(sa.select(TenantHost))} == {"demo.localhost", "localhost", "127.0.0.1"}
         other = session.scalars(sa.select(SmsMessage.id).execution_options(populate_existing=True)).all()
         assert len(other) == 1
     with db.transaction() as session:

@@ -1,4 +1,5 @@
 """Every shipped demo manifest lets a member recharge, bid and withdraw — through the pages, as a person would."""
+
 import tomllib
 
 import pytest
@@ -12,16 +13,16 @@ from tests.helpers import luhn_card, member_client, resident_id, staff_client, s
 
 # Who signs up on each site: its country's phone numbers and its kind of identity papers.
 PEOPLE = {
-    "CNY": {"member": ("13800138401", "王小明", resident_id(401)),
-            "borrower": ("13800138402", "林美玲", resident_id(402))},
-    "USD": {"member": ("+12025550181", "Jane Doe", "P1234567"),
-            "borrower": ("+12025550182", "John Roe", "P7654321")},
+    "CNY": {
+        "member": ("13800138401", "王小明", resident_id(401)),
+        "borrower": ("13800138402", "林美玲", resident_id(402)),
+    },
+    "USD": {"member": ("+12025550181", "Jane Doe", "P1234567"), "borrower": ("+12025550182", "John Roe", "P7654321")},
 }
 
 
 def manifests():
-    return [pytest.param(tomllib.loads(path.read_text(encoding="utf-8")), id=path.stem)
-            for path in shipped_manifests()]
+    return [pytest.param(tomllib.loads(path.read_text(encoding="utf-8")), id=path.stem) for path in shipped_manifests()]
 
 
 def funds(db, slug, member_id):
@@ -52,14 +53,16 @@ def minor(text: str) -> int:
 def test_a_member_recharges_bids_and_withdraws_on_every_demo_site(manifest, wsgi_app, db, tenants):
     slug, host = manifest["slug"], manifest["hosts"][0]
     phone, name, id_number = PEOPLE[manifest["currency"]]["member"]
-    client, member_id = member_client(wsgi_app, db, phone, slug=slug, host=host, card=luhn_card(), name=name,
-                                      id_number=id_number)
+    client, member_id = member_client(
+        wsgi_app, db, phone, slug=slug, host=host, card=luhn_card(), name=name, id_number=id_number
+    )
     with db.transaction() as session:  # a borrower's loan, published for bids
         tenant = tenant_by_slug(session, slug)
         b_phone, b_name, b_id = PEOPLE[manifest["currency"]]["borrower"]
         borrower = factories.member(session, tenant, b_phone, name=b_name, id_number=b_id, credit_line=5_000_00)
-        number = factories.loan(session, tenant, wsgi_app.registry["plugins"].for_tenant(tenant), borrower,
-                                amount="1000.00", min_bid="50").number
+        number = factories.loan(
+            session, tenant, wsgi_app.registry["plugins"].for_tenant(tenant), borrower, amount="1000.00", min_bid="50"
+        ).number
 
     # recharge 500.00 through the site's gateway: its checkout page, its "pay" button, its signed callback
     page = client.get(host, "/account/recharge")
@@ -96,8 +99,10 @@ def test_a_member_recharges_bids_and_withdraws_on_every_demo_site(manifest, wsgi
 
 @pytest.mark.parametrize("manifest", manifests())
 def test_every_demo_manifest_enables_the_sandbox_with_its_own_secret(manifest):
-    secrets = {tomllib.loads(p.read_text(encoding="utf-8"))["plugins"]["payments.sandbox"]["secret"]
-               for p in shipped_manifests()}
+    secrets = {
+        tomllib.loads(p.read_text(encoding="utf-8"))["plugins"]["payments.sandbox"]["secret"]
+        for p in shipped_manifests()
+    }
     assert len(secrets) == len(shipped_manifests())  # no two sites share a signing secret
     assert len(manifest["plugins"]["payments.sandbox"]["secret"]) >= 16
     assert manifest["funds"]["payout_gateway"] == "sandbox"

@@ -1,4 +1,5 @@
 """``lendstack demo seed``: a believable site on both demo tenants, seeded once, seen through the pages."""
+
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -16,10 +17,18 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "a long enough password"
 SITES = {"demo": ("demo.localhost", "¥"), "acme": ("acme.localhost", "$")}
 TITLES = {  # per invest tab, a loan the seed made there
-    "demo": {"bidding": "咖啡門市擴點資金", "review": "民宿客房翻新借款", "repaying": "貨車維修週轉金",
-             "settled": "網店年貨備貨週轉"},
-    "acme": {"bidding": "Florist spring stock", "review": "Guest house room refresh",
-             "repaying": "Restaurant kitchen refit", "settled": "Holiday stock for an online shop"},
+    "demo": {
+        "bidding": "咖啡門市擴點資金",
+        "review": "民宿客房翻新借款",
+        "repaying": "貨車維修週轉金",
+        "settled": "網店年貨備貨週轉",
+    },
+    "acme": {
+        "bidding": "Florist spring stock",
+        "review": "Guest house room refresh",
+        "repaying": "Restaurant kitchen refit",
+        "settled": "Holiday stock for an online shop",
+    },
 }
 NEWS = {"demo": "示範站上線：歡迎體驗鼎信網貸", "acme": "Welcome to the Acme Lending demo"}
 
@@ -39,8 +48,7 @@ def counts(ini_path) -> dict:
     engine = make_engine(get_appsettings(ini_path)["sqlalchemy.url"])
     try:
         with engine.connect() as conn:
-            return {t.name: conn.scalar(sa.select(sa.func.count()).select_from(t))
-                    for t in Base.metadata.sorted_tables}
+            return {t.name: conn.scalar(sa.select(sa.func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
     finally:
         engine.dispose()
 
@@ -72,10 +80,13 @@ def test_seeding_twice_changes_nothing_and_an_unknown_tenant_is_refused(seeded):
 def test_a_tenant_the_demo_has_no_story_for_is_refused(ini):  # noqa: F811
     lendstack("db", "upgrade", "-c", ini)
     custom = Path(ini).parent / "shop.toml"
-    custom.write_text((ROOT / "tenants" / "demo.toml").read_text(encoding="utf-8")
-                      .replace('slug = "demo"', 'slug = "shop"')
-                      .replace('hosts = ["demo.localhost", "localhost", "127.0.0.1"]', 'hosts = ["shop.localhost"]'),
-                      encoding="utf-8")
+    custom.write_text(
+        (ROOT / "tenants" / "demo.toml")
+        .read_text(encoding="utf-8")
+        .replace('slug = "demo"', 'slug = "shop"')
+        .replace('hosts = ["demo.localhost", "localhost", "127.0.0.1"]', 'hosts = ["shop.localhost"]'),
+        encoding="utf-8",
+    )
     lendstack("tenant", "apply", "-c", ini, str(custom))
     output = lendstack("demo", "seed", "-c", ini, "--tenant", "shop", expect=2)
     assert "no demo story for tenant 'shop'" in output

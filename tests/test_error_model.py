@@ -4,6 +4,7 @@ Pages answer the form again with the message by its field (400); the API answers
 the field (422); a form-less back-office action answers the message as text (400). Every answer is a 4xx,
 so the request's transaction is aborted: a refusal changes nothing.
 """
+
 import pytest
 import sqlalchemy as sa
 
@@ -25,8 +26,9 @@ from tests.helpers import PASSWORD, member_client, staff_client
 DEMO = "demo.localhost"
 
 
-@pytest.mark.parametrize("error_class", [LoanError, FundsError, MemberError, ContentError, TemplateError,
-                                         ScheduleError])
+@pytest.mark.parametrize(
+    "error_class", [LoanError, FundsError, MemberError, ContentError, TemplateError, ScheduleError]
+)
 def test_every_service_error_is_a_domain_error_naming_the_field_first(error_class):
     message = _("Enter an amount greater than zero.")
     error = error_class("amount", message)
@@ -36,12 +38,19 @@ def test_every_service_error_is_a_domain_error_naming_the_field_first(error_clas
 
 def test_the_english_errors_keep_their_text():
     """A schedule's refusal reads as its English message (plugins log it); staff and SMS errors too."""
-    assert str(ScheduleError("term_months", _("The term must be a multiple of 3 months."))) == \
-        "The term must be a multiple of 3 months."
+    assert (
+        str(ScheduleError("term_months", _("The term must be a multiple of 3 months.")))
+        == "The term must be a multiple of 3 months."
+    )
     assert isinstance(AccountError("login", "operator x already exists"), DomainError)
-    assert (str(AccountError("login", "operator x already exists")), AccountError("login", "m").field) == \
-        ("operator x already exists", "login")
-    assert (str(SmsError("phone", "not a number")), SmsError("phone", "not a number").field) == ("not a number", "phone")
+    assert (str(AccountError("login", "operator x already exists")), AccountError("login", "m").field) == (
+        "operator x already exists",
+        "login",
+    )
+    assert (str(SmsError("phone", "not a number")), SmsError("phone", "not a number").field) == (
+        "not a number",
+        "phone",
+    )
 
 
 def test_a_refused_form_shows_the_message_by_its_field_and_keeps_nothing(wsgi_app, db, tenants):
@@ -63,13 +72,20 @@ def test_a_refused_form_shows_the_message_by_its_field_and_keeps_nothing(wsgi_ap
 def test_a_refused_api_call_is_a_problem_detail_naming_the_field(wsgi_app, db, tenants, client):
     member_client(wsgi_app, db, "13800139002")
     token = client.post_json(DEMO, "/api/v1/auth/token", {"login": "13800139002", "password": PASSWORD}).json["token"]
-    answer = client.app.put_json("/api/v1/me/autoinvest", {"amount_per_loan": "500.00", "min_rate": "9",
-                                                           "max_rate": "3"},
-                                 headers={"Authorization": f"Bearer {token}", "Host": DEMO}, status=422)
+    answer = client.app.put_json(
+        "/api/v1/me/autoinvest",
+        {"amount_per_loan": "500.00", "min_rate": "9", "max_rate": "3"},
+        headers={"Authorization": f"Bearer {token}", "Host": DEMO},
+        status=422,
+    )
     assert answer.content_type == "application/problem+json"
     body = answer.json
-    assert (body["type"], body["title"], body["status"], body["field"]) == \
-        ("about:blank", "Unprocessable request", 422, "min_rate")
+    assert (body["type"], body["title"], body["status"], body["field"]) == (
+        "about:blank",
+        "Unprocessable request",
+        422,
+        "min_rate",
+    )
     assert [e["field"] for e in body["errors"]] == ["min_rate"]
     assert body["detail"] == f"min_rate: {body['errors'][0]['message']}"
 
@@ -78,9 +94,13 @@ def test_the_api_names_a_refused_field_as_the_api_does(wsgi_app, db, tenants, cl
     """The funds services call the card ``card``; the API's field is ``card_id``."""
     member_client(wsgi_app, db, "13800139003")
     token = client.post_json(DEMO, "/api/v1/auth/token", {"login": "13800139003", "password": PASSWORD}).json["token"]
-    answer = client.post_json(DEMO, "/api/v1/me/withdrawals", {"card_id": 999999, "amount": "10.00"},
-                              headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "withdraw-0001"},
-                              status=422)
+    answer = client.post_json(
+        DEMO,
+        "/api/v1/me/withdrawals",
+        {"card_id": 999999, "amount": "10.00"},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "withdraw-0001"},
+        status=422,
+    )
     assert answer.json["field"] == "card_id"
 
 
@@ -103,8 +123,9 @@ def test_a_form_less_back_office_action_answers_the_message_as_text(wsgi_app, db
     with db.transaction() as session:
         adjustment_id = session.scalars(sa.select(Adjustment.id)).one()
     token = form["csrf_token"].value
-    refused = staff.post(DEMO, f"/admin/funds/adjustments/{adjustment_id}", {"csrf_token": token,
-                                                                            "decision": "approve"}, status=400)
+    refused = staff.post(
+        DEMO, f"/admin/funds/adjustments/{adjustment_id}", {"csrf_token": token, "decision": "approve"}, status=400
+    )
     assert refused.content_type == "text/plain"
     assert refused.text == "調帳須由另一人核准。"  # the demo site speaks zh_Hant
     with db.transaction() as session:

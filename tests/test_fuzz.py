@@ -5,6 +5,7 @@ refuses NUL bytes in text and integers past a column's width). A case found
 here and not yet fixed is marked ``xfail(strict=True)`` with the file that
 owns the fix, so it shows in every run and turns red once it is fixed.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -25,22 +26,78 @@ from tests.helpers import PASSWORD, member_client
 DEMO, OPERATOR = "demo.localhost", "operator.localhost"
 
 HOSTILE = [
-    "99999999999999999999", "9223372036854775808", "2147483648", "-1", "0", "", "abc", "a\x00b", "%00",
-    "1e999999999", "NaN", "-Infinity", "9999-12-31", "0000-00-00", "2026-02-30", "x" * 10_000,
-    "../../etc/passwd", "<script>alert(1)</script>", "a\r\nLocation: x", "１２３", "\x1b[31m", "\ud7ff\ufffe",
+    "99999999999999999999",
+    "9223372036854775808",
+    "2147483648",
+    "-1",
+    "0",
+    "",
+    "abc",
+    "a\x00b",
+    "%00",
+    "1e999999999",
+    "NaN",
+    "-Infinity",
+    "9999-12-31",
+    "0000-00-00",
+    "2026-02-30",
+    "x" * 10_000,
+    "../../etc/passwd",
+    "<script>alert(1)</script>",
+    "a\r\nLocation: x",
+    "１２３",
+    "\x1b[31m",
+    "\ud7ff\ufffe",
 ]
 # The values that break a type, a column or a header: sent to every route with the common parameters.
-BREAKING = ["99999999999999999999", "2147483648", "-1", "", "abc", "a\x00b", "1e999999999", "NaN", "9999-12-31",
-            "0000-00-00", "x" * 10_000, "a\r\nLocation: x", "１２３"]
+BREAKING = [
+    "99999999999999999999",
+    "2147483648",
+    "-1",
+    "",
+    "abc",
+    "a\x00b",
+    "1e999999999",
+    "NaN",
+    "9999-12-31",
+    "0000-00-00",
+    "x" * 10_000,
+    "a\r\nLocation: x",
+    "１２３",
+]
 # Query parameters the pages commonly read, sent together with one value; each parameter a view reads
 # (found in its source) is also sent alone, so an early refusal of one does not hide another.
-COMMON_PARAMS = ["id", "q", "status", "fund", "rate", "amount", "type", "sort", "term", "date", "month", "format",
-                 "code", "method", "verification", "kind", "year", "gateway", "_LOCALE_"]
+COMMON_PARAMS = [
+    "id",
+    "q",
+    "status",
+    "fund",
+    "rate",
+    "amount",
+    "type",
+    "sort",
+    "term",
+    "date",
+    "month",
+    "format",
+    "code",
+    "method",
+    "verification",
+    "kind",
+    "year",
+    "gateway",
+    "_LOCALE_",
+]
 _READS = re.compile(r"""request\.(?:params|GET)(?:\.get|\.getall|\.getone)?[(\[]\s*["']([A-Za-z_][\w.-]*)["']""")
 _PAGED = ("newest_first(", "page_number(", '"page"')
 # The input layer checks these on every route alike: fuzzed once per area, not per route.
-LAYER_PARAMS = {"portal": ("member.login", ["page", "next"]), "admin": ("admin.members", ["page", "next"]),
-                "operator": ("operator.login", ["page", "next"]), "api": ("api.loans", ["page", "next"])}
+LAYER_PARAMS = {
+    "portal": ("member.login", ["page", "next"]),
+    "admin": ("admin.members", ["page", "next"]),
+    "operator": ("operator.login", ["page", "next"]),
+    "api": ("api.loans", ["page", "next"]),
+}
+
 
 def _route_area(route) -> str:
     kinds = [p.value for p in route.predicates if isinstance(p, HostKindPredicate)]
@@ -120,8 +177,9 @@ def visitors(wsgi_app, db, tenants, client):
 
     with db.transaction() as session:
         create_operator(session, "fuzz-root", PASSWORD)
-        secret = create_staff(session, tenant_by_slug(session, "demo"), "fuzz-admin", PASSWORD,
-                              "administrator").totp_secret
+        secret = create_staff(
+            session, tenant_by_slug(session, "demo"), "fuzz-admin", PASSWORD, "administrator"
+        ).totp_secret
     member, _ = member_client(wsgi_app, db, "13800138777")
     staff = Client(wsgi_app)
     _sign_in(staff, DEMO, "/admin/login", "fuzz-admin", secret)
@@ -140,8 +198,12 @@ def _sign_in(client, host, path, login, secret=None):
         form.submit(extra_environ={"HTTP_HOST": host}, status=303)
 
 
-AREA_VISITORS = {"portal": ("anonymous", "member"), "admin": ("admin",), "operator": ("operator",),
-                 "api": ("anonymous",)}  # the API with a token: schemathesis below
+AREA_VISITORS = {
+    "portal": ("anonymous", "member"),
+    "admin": ("admin",),
+    "operator": ("operator",),
+    "api": ("anonymous",),
+}  # the API with a token: schemathesis below
 
 
 def _get(client, host, path, params):
@@ -153,7 +215,8 @@ def _get(client, host, path, params):
     except Exception as error:  # escaped every exception view: the server would answer a bare 500
         frames = traceback.extract_tb(error.__traceback__)[-3:]
         return f"{type(error).__name__}: {str(error)[:120]} at " + " < ".join(
-            f"{f.filename.split('/work/main/')[-1]}:{f.lineno}" for f in reversed(frames)), url
+            f"{f.filename.split('/work/main/')[-1]}:{f.lineno}" for f in reversed(frames)
+        ), url
     return response.status_int, url
 
 
@@ -199,11 +262,18 @@ def _exercise(schema, headers) -> tuple[list[str], dict[str, int]]:
     errors, conformance = [], {}
     for result in schema.get_all_operations():
         operation = result.ok()
-        strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                             operation.as_strategy(GenerationMode.NEGATIVE))
+        strategy = st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)
+        )
 
-        @settings(max_examples=API_EXAMPLES, deadline=None, database=None, derandomize=True,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=API_EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=strategy)
         def call(case):
             try:
@@ -212,8 +282,10 @@ def _exercise(schema, headers) -> tuple[list[str], dict[str, int]]:
                 errors.append(f"{case.method} {case.formatted_path}: {type(error).__name__}: {error}")
                 return
             if response.status_code >= 500:
-                errors.append(f"{case.method} {case.formatted_path} {case.path_parameters} {case.query} "
-                              f"{str(case.body)[:200]!r} -> {response.status_code}")
+                errors.append(
+                    f"{case.method} {case.formatted_path} {case.path_parameters} {case.query} "
+                    f"{str(case.body)[:200]!r} -> {response.status_code}"
+                )
             try:
                 case.validate_response(response)
             except BaseExceptionGroup as failures:  # conformance: reported, not asserted

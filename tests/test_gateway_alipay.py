@@ -1,4 +1,5 @@
 """The Alipay gateway: RSA2-signed page-pay requests and notifies, as Alipay's documentation describes."""
+
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
@@ -16,10 +17,14 @@ APP_ID = "2021000123456789"
 
 def keypair():
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
@@ -35,20 +40,38 @@ def alipay(apply_manifest, tenants, keys):
     from tenants.manifest import shipped_manifests
 
     demo = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "demo").read_text())
-    demo["plugins"]["payments.alipay"] = {"app_id": APP_ID, "app_private_key": keys["app"][0],
-                                          "alipay_public_key": keys["alipay"][1], "site_url": "http://demo.localhost"}
+    demo["plugins"]["payments.alipay"] = {
+        "app_id": APP_ID,
+        "app_private_key": keys["app"][0],
+        "alipay_public_key": keys["alipay"][1],
+        "site_url": "http://demo.localhost",
+    }
     apply_manifest(demo)
     return keys
 
 
 def notify(client, keys, reference, amount, status="TRADE_SUCCESS", app_id=APP_ID, signer=None):
     """What Alipay's server posts: form fields signed RSA2 with Alipay's private key."""
-    params = {"notify_time": "2027-01-04 10:00:00", "notify_type": "trade_status_sync", "notify_id": "n1",
-              "app_id": app_id, "charset": "utf-8", "version": "1.0", "trade_no": "2027010422001",
-              "out_trade_no": reference, "trade_status": status, "total_amount": amount, "sign_type": "RSA2"}
+    params = {
+        "notify_time": "2027-01-04 10:00:00",
+        "notify_type": "trade_status_sync",
+        "notify_id": "n1",
+        "app_id": app_id,
+        "charset": "utf-8",
+        "version": "1.0",
+        "trade_no": "2027010422001",
+        "out_trade_no": reference,
+        "trade_status": status,
+        "total_amount": amount,
+        "sign_type": "RSA2",
+    }
     params["sign"] = rsa2_sign(signer or keys["alipay"][0], canonical(params, skip=("sign", "sign_type")))
-    return client.app.post("/callbacks/payments/alipay", urlencode(params), headers={
-        "Host": DEMO, "Content-Type": "application/x-www-form-urlencoded"}, expect_errors=True)
+    return client.app.post(
+        "/callbacks/payments/alipay",
+        urlencode(params),
+        headers={"Host": DEMO, "Content-Type": "application/x-www-form-urlencoded"},
+        expect_errors=True,
+    )
 
 
 def test_page_pay_request_is_signed_and_notifies_are_verified(alipay, wsgi_app, db):

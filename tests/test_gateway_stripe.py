@@ -1,4 +1,5 @@
 """The Stripe gateway against a loopback fake of Stripe's API and webhooks."""
+
 import json
 import time
 from urllib.parse import parse_qs
@@ -33,20 +34,35 @@ class FakeStripe:
         if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].startswith("/v1/checkout/sessions/"):
             found = next((s for s in self.sessions if s["id"] == environ["PATH_INFO"].rsplit("/", 1)[1]), None)
             start_response("200 OK" if found else "404 Not Found", [("Content-Type", "application/json")])
-            return [json.dumps({"id": found["id"], "object": "checkout.session", "status": found.get("status", "open"),
-                                "payment_status": found.get("payment_status", "unpaid"),
-                                "client_reference_id": found["form"]["client_reference_id"],
-                                "amount_total": int(found["form"]["line_items[0][price_data][unit_amount]"]),
-                                "currency": found["form"]["line_items[0][price_data][currency]"]}).encode()
-                    if found else b"{}"]
-        ok = environ.get("HTTP_AUTHORIZATION") == "Bearer sk_test_acme" and \
-            environ["PATH_INFO"] == "/v1/checkout/sessions" and environ["REQUEST_METHOD"] == "POST"
+            return [
+                json.dumps(
+                    {
+                        "id": found["id"],
+                        "object": "checkout.session",
+                        "status": found.get("status", "open"),
+                        "payment_status": found.get("payment_status", "unpaid"),
+                        "client_reference_id": found["form"]["client_reference_id"],
+                        "amount_total": int(found["form"]["line_items[0][price_data][unit_amount]"]),
+                        "currency": found["form"]["line_items[0][price_data][currency]"],
+                    }
+                ).encode()
+                if found
+                else b"{}"
+            ]
+        ok = (
+            environ.get("HTTP_AUTHORIZATION") == "Bearer sk_test_acme"
+            and environ["PATH_INFO"] == "/v1/checkout/sessions"
+            and environ["REQUEST_METHOD"] == "POST"
+        )
         if not ok:
             start_response("401 Unauthorized", [("Content-Type", "application/json")])
             return [b'{"error": {"message": "bad key"}}']
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-        session = {"id": f"cs_test_{len(self.sessions) + 1}", "form": form,
-                   "url": f"https://checkout.stripe.test/c/pay/cs_test_{len(self.sessions) + 1}"}
+        session = {
+            "id": f"cs_test_{len(self.sessions) + 1}",
+            "form": form,
+            "url": f"https://checkout.stripe.test/c/pay/cs_test_{len(self.sessions) + 1}",
+        }
         self.sessions.append(session)
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps({"id": session["id"], "url": session["url"], "object": "checkout.session"}).encode()]
@@ -59,8 +75,12 @@ def stripe(apply_manifest, tenants):
     from tenants.manifest import shipped_manifests
 
     acme = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "acme").read_text())
-    acme["plugins"]["payments.stripe"] = {"secret_key": "sk_test_acme", "webhook_secret": WHSEC,
-                                          "site_url": "http://acme.localhost", "api_base": FAKE}
+    acme["plugins"]["payments.stripe"] = {
+        "secret_key": "sk_test_acme",
+        "webhook_secret": WHSEC,
+        "site_url": "http://acme.localhost",
+        "api_base": FAKE,
+    }
     apply_manifest(acme)
     fake = FakeStripe()
     register_transport(FAKE, httpx.WSGITransport(app=fake))
@@ -69,17 +89,32 @@ def stripe(apply_manifest, tenants):
 
 
 def event(kind, session_id, reference, amount_minor, currency="usd", status="paid"):
-    return {"id": "evt_1", "type": kind, "data": {"object": {
-        "id": session_id, "object": "checkout.session", "client_reference_id": reference,
-        "amount_total": amount_minor, "currency": currency, "payment_status": status}}}
+    return {
+        "id": "evt_1",
+        "type": kind,
+        "data": {
+            "object": {
+                "id": session_id,
+                "object": "checkout.session",
+                "client_reference_id": reference,
+                "amount_total": amount_minor,
+                "currency": currency,
+                "payment_status": status,
+            }
+        },
+    }
 
 
 def deliver(client, body: dict, secret=WHSEC, timestamp=None):
     raw = json.dumps(body).encode()
     timestamp = int(time.time()) if timestamp is None else timestamp
     header = f"t={timestamp},v1={webhook_signature(secret, raw, timestamp)}"
-    return client.app.post("/callbacks/payments/stripe", raw, headers={
-        "Host": ACME, "Content-Type": "application/json", "Stripe-Signature": header}, expect_errors=True)
+    return client.app.post(
+        "/callbacks/payments/stripe",
+        raw,
+        headers={"Host": ACME, "Content-Type": "application/json", "Stripe-Signature": header},
+        expect_errors=True,
+    )
 
 
 def test_checkout_session_and_signed_webhook(stripe, wsgi_app, db):
@@ -93,17 +128,28 @@ def test_checkout_session_and_signed_webhook(stripe, wsgi_app, db):
     reference = sent["client_reference_id"]
     assert sent["success_url"].startswith("http://acme.localhost/account/recharge/")
 
-    assert deliver(client, event("checkout.session.completed", "cs_test_1", reference, 2500),
-                   secret="whsec_wrong").status_int == 400
-    assert deliver(client, event("checkout.session.completed", "cs_test_1", reference, 2500),
-                   timestamp=int(time.time()) - 3600).status_int == 400
+    assert (
+        deliver(
+            client, event("checkout.session.completed", "cs_test_1", reference, 2500), secret="whsec_wrong"
+        ).status_int
+        == 400
+    )
+    assert (
+        deliver(
+            client, event("checkout.session.completed", "cs_test_1", reference, 2500), timestamp=int(time.time()) - 3600
+        ).status_int
+        == 400
+    )
     assert deliver(client, event("checkout.session.completed", "cs_test_1", reference, 9900)).status_int == 400
     ok = deliver(client, event("checkout.session.completed", "cs_test_1", reference, 2500))
     assert ok.status_int == 200 and ok.json["result"] == "applied"
-    assert deliver(client, event("checkout.session.completed", "cs_test_1", reference, 2500)).json["result"] \
-        == "duplicate"
-    assert deliver(client, event("checkout.session.expired", "cs_test_1", reference, 2500,
-                                 status="unpaid")).json["result"] == "ignored"
+    assert (
+        deliver(client, event("checkout.session.completed", "cs_test_1", reference, 2500)).json["result"] == "duplicate"
+    )
+    assert (
+        deliver(client, event("checkout.session.expired", "cs_test_1", reference, 2500, status="unpaid")).json["result"]
+        == "ignored"
+    )
     with db.transaction() as session:
         acme = tenant_by_slug(session, "acme").id
         assert Wallet(Ledger(session, acme), member_id, "USD").funds().available == 2500
@@ -130,8 +176,11 @@ def test_a_missing_webhook_is_made_good_by_asking_stripe(stripe, wsgi_app, db):
     with db.transaction() as session:
         payment_id = session.scalars(sa.select(Payment.id)).one()
     cashier.get(ACME, "/admin/funds/recharges")
-    csrf = __import__("re").search(r'name="csrf_token" value="([^"]+)"',
-                                   cashier.get(ACME, "/admin/funds/recharges").text).group(1)
+    csrf = (
+        __import__("re")
+        .search(r'name="csrf_token" value="([^"]+)"', cashier.get(ACME, "/admin/funds/recharges").text)
+        .group(1)
+    )
     cashier.post(ACME, f"/admin/funds/recharges/{payment_id}/query", {"csrf_token": csrf}, status=303)
     with db.transaction() as session:
         assert session.get(Payment, payment_id).status == "pending"  # still open at Stripe

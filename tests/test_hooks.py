@@ -1,5 +1,6 @@
 """The event hooks no other test fires, fired through the doors people use: a manifest applied with the
 ``lendstack`` command (``lendstack_tenant_applied``) and a sign-up code sent by SMS (``lendstack_sms_delivered``)."""
+
 import tomllib
 
 import colander
@@ -67,10 +68,12 @@ def ini(tmp_path, settings, engine, restore_jobs):
 
 
 def test_the_plugins_a_tenant_enables_hear_its_manifest_applied_first_created_then_updated(
-        ini, tmp_path, listening_commands):
+    ini, tmp_path, listening_commands
+):
     demo = tmp_path / "demo.toml"
-    demo.write_text((SHIPPED / "demo.toml").read_text(encoding="utf-8") + f'\n[plugins."{LISTENER}"]\n',
-                    encoding="utf-8")
+    demo.write_text(
+        (SHIPPED / "demo.toml").read_text(encoding="utf-8") + f'\n[plugins."{LISTENER}"]\n', encoding="utf-8"
+    )
     acme = str(SHIPPED / "acme.toml")  # acme does not enable the listener: it is not told
     for _ in range(2):
         result = CliRunner().invoke(main, ["tenant", "apply", "-c", ini, str(demo), acme], catch_exceptions=False)
@@ -79,7 +82,8 @@ def test_the_plugins_a_tenant_enables_hear_its_manifest_applied_first_created_th
 
 
 def test_the_plugins_a_tenant_enables_hear_of_each_text_sent_without_its_code(
-        client, db, tenants, registered, apply_manifest):
+    client, db, tenants, registered, apply_manifest
+):
     listener = registered(Listener())
     data = tomllib.loads((SHIPPED / "demo.toml").read_text(encoding="utf-8"))
     data["plugins"][LISTENER] = {}
@@ -87,9 +91,16 @@ def test_the_plugins_a_tenant_enables_hear_of_each_text_sent_without_its_code(
     OUTBOX.clear()
     for host in ("demo.localhost", "acme.localhost"):  # acme does not enable the listener
         page = client.get(host, "/register")
-        submit(client, host, page, {"phone": "13800138123" if host.startswith("demo") else "+12025550123"},
-               "send_code", status=200)
+        submit(
+            client,
+            host,
+            page,
+            {"phone": "13800138123" if host.startswith("demo") else "+12025550123"},
+            "send_code",
+            status=200,
+        )
     assert [(slug, message.phone, message.purpose) for slug, message in listener.delivered] == [
-        ("demo", "+8613800138123", "code.register")]
+        ("demo", "+8613800138123", "code.register")
+    ]
     code = OUTBOX.code_for("+8613800138123")
     assert code and code not in listener.delivered[0][1].body  # plugins get the stored, masked text

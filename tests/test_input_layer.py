@@ -1,4 +1,5 @@
 """The input layer (core.inputs) and the catch-all error answer (core.errors), through the HTTP door."""
+
 from __future__ import annotations
 
 import json
@@ -31,18 +32,22 @@ def secured(response):
 
 # -- addresses ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path, field", [
-    ("/invest/a%00b", "path"),
-    ("/invest?q=a%00b", "q"),
-    ("/invest?q=%1b%5b31m", "q"),
-    ("/login?next=/account%0d%0aLocation:%20https://evil.example", "next"),
-    ("/login?next=/account%09", "next"),
-    ("/invest?page=0", "page"),
-    ("/invest?page=-1", "page"),
-    ("/invest?page=abc", "page"),
-    ("/invest?page=99999999999999999999", "page"),
-    ("/invest?page=%EF%BC%92", "page"),  # a full-width 2
-])
+
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        ("/invest/a%00b", "path"),
+        ("/invest?q=a%00b", "q"),
+        ("/invest?q=%1b%5b31m", "q"),
+        ("/login?next=/account%0d%0aLocation:%20https://evil.example", "next"),
+        ("/login?next=/account%09", "next"),
+        ("/invest?page=0", "page"),
+        ("/invest?page=-1", "page"),
+        ("/invest?page=abc", "page"),
+        ("/invest?page=99999999999999999999", "page"),
+        ("/invest?page=%EF%BC%92", "page"),  # a full-width 2
+    ],
+)
 def test_a_hostile_address_is_a_themed_400_naming_the_field(client, tenants, path, field):
     response = secured(client.get(DEMO, path, status=400))
     assert response.content_type == "text/html"
@@ -50,8 +55,10 @@ def test_a_hostile_address_is_a_themed_400_naming_the_field(client, tenants, pat
     assert 'class="site-header"' in response.text  # the tenant's layout, like the 404 page
 
 
-@pytest.mark.parametrize("path, field", [("/invest?q=%ff", "query"), ("/%ff", "path"), ("/invest?q=%ed%a0%80", "query"),
-                                         ("/invest/%c0%af", "path")])
+@pytest.mark.parametrize(
+    "path, field",
+    [("/invest?q=%ff", "query"), ("/%ff", "path"), ("/invest?q=%ed%a0%80", "query"), ("/invest/%c0%af", "path")],
+)
 def test_an_address_not_in_utf8_is_a_plain_400(client, tenants, path, field):
     response = secured(client.get(DEMO, path, status=400))
     assert response.text.startswith(f"{field}:")
@@ -90,6 +97,7 @@ def test_the_operator_console_answers_plainly(client, tenants):
 
 # -- bodies ------------------------------------------------------------------------------------
 
+
 def test_a_form_field_with_a_control_character_is_refused_and_signs_nobody_in(wsgi_app, db, tenants, client):
     member_client(wsgi_app, db, "13800138790")
     csrf = client.get(DEMO, "/login").form["csrf_token"].value
@@ -100,20 +108,32 @@ def test_a_form_field_with_a_control_character_is_refused_and_signs_nobody_in(ws
         assert "lendstack_auth" not in response.headers.get("Set-Cookie", "")
 
 
-@pytest.mark.parametrize("body, field", [
-    ('{"login": "a\\u0000b", "password": "x"}', "login"),
-    ('{"login": "\\ud800", "password": "x"}', "login"),
-    ('{"login": "a", "password": "x", "as": "member\\u0007"}', "as"),
-    ('{"method": "equal_installment", "principal": "1", "annual_rate_percent": NaN}', "annual_rate_percent"),
-    ('{"method": "equal_installment", "principal": "1", "annual_rate_percent": 1e999999999}',
-     "annual_rate_percent"),
-    ('{"method": "equal_installment", "principal": "1", "annual_rate_percent": "12", "term_months": '
-     + "9" * 30 + "}", "term_months"),
-    ('{"method": "equal_installment", "principal": "1", "annual_rate_percent": "12", '
-     '"start_date": "9999-12-31"}', "start_date"),
-    ('{"login": "a", "password": ' + "1" * 5000 + "}", "body"),
-    ('{"login": ', "body"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ('{"login": "a\\u0000b", "password": "x"}', "login"),
+        ('{"login": "\\ud800", "password": "x"}', "login"),
+        ('{"login": "a", "password": "x", "as": "member\\u0007"}', "as"),
+        ('{"method": "equal_installment", "principal": "1", "annual_rate_percent": NaN}', "annual_rate_percent"),
+        (
+            '{"method": "equal_installment", "principal": "1", "annual_rate_percent": 1e999999999}',
+            "annual_rate_percent",
+        ),
+        (
+            '{"method": "equal_installment", "principal": "1", "annual_rate_percent": "12", "term_months": '
+            + "9" * 30
+            + "}",
+            "term_months",
+        ),
+        (
+            '{"method": "equal_installment", "principal": "1", "annual_rate_percent": "12", '
+            '"start_date": "9999-12-31"}',
+            "start_date",
+        ),
+        ('{"login": "a", "password": ' + "1" * 5000 + "}", "body"),
+        ('{"login": ', "body"),
+    ],
+)
 def test_a_hostile_json_body_is_a_problem_naming_the_field(client, tenants, body, field):
     path = "/api/v1/tools/schedule" if "method" in body else "/api/v1/auth/token"
     response = secured(client.post_json(DEMO, path, body, status=400))
@@ -140,22 +160,27 @@ def test_a_body_over_the_limit_is_413(client, tenants):
 
 # -- next --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("target, expected", [
-    ("/account/funds?tab=1", "/account/funds?tab=1"),
-    ("https://evil.example/", "/"),
-    ("//evil.example/", "/"),
-    ("/\\evil.example", "/"),
-    ("/account\r\nLocation: x", "/"),
-    ("/account\x00", "/"),
-    ("", "/"),
-    (None, "/"),
-    ("account", "/"),
-])
+
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/account/funds?tab=1", "/account/funds?tab=1"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("/account\r\nLocation: x", "/"),
+        ("/account\x00", "/"),
+        ("", "/"),
+        (None, "/"),
+        ("account", "/"),
+    ],
+)
 def test_safe_next_keeps_local_paths_only(target, expected):
     assert safe_next(None, target, "/") == expected
 
 
 # -- the catch-all -----------------------------------------------------------------------------
+
 
 class Attempts:
     calls = 0
@@ -164,8 +189,9 @@ class Attempts:
 def _explode(request):
     from core.members.models import Member
 
-    request.dbsession.add(Member(tenant_id=request.tenant.id, phone="13800138999", password_hash="x",
-                                 legal_name="", id_number=""))
+    request.dbsession.add(
+        Member(tenant_id=request.tenant.id, phone="13800138999", password_hash="x", legal_name="", id_number="")
+    )
     request.dbsession.flush()
     raise RuntimeError("boom\r\nforged log line")
 
@@ -203,14 +229,14 @@ def exploding_app(settings, plugins, wsgi_app):
     from core import make_config
 
     config = make_config(settings, plugins)
-    for name, view in (("explode", _explode), ("conflict_once", _conflict_once),
-                       ("conflict_always", _conflict_always)):
+    for name, view in (("explode", _explode), ("conflict_once", _conflict_once), ("conflict_always", _conflict_always)):
         config.add_route(f"test.{name}", f"/{name.replace('_', '-')}", host_kind="tenant")
         config.add_route(f"test.api.{name}", f"/api/v1/test/{name.replace('_', '-')}", host_kind="tenant")
         config.add_view(view, route_name=f"test.{name}")
         config.add_view(view, route_name=f"test.api.{name}")
-    config.add_tween("tests.test_input_layer.exploding_tween_factory", under="core.tenancy.tenancy_tween_factory",
-                     over=EXCVIEW)
+    config.add_tween(
+        "tests.test_input_layer.exploding_tween_factory", under="core.tenancy.tenancy_tween_factory", over=EXCVIEW
+    )
     app = config.make_wsgi_app()
     yield app
     app.registry["db_engine"].dispose()

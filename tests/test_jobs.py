@@ -1,4 +1,5 @@
 """Jobs: enqueued after commit only; SMS delivery through the tenant's provider; Redis storage."""
+
 import sqlalchemy as sa
 
 from core import jobs
@@ -89,13 +90,13 @@ def _run_queued_on(storage_settings, db, settings):
 
 
 def test_sqlite_storage_queues_until_a_consumer_runs_the_task(db, tenants, settings, tmp_path):
-    _run_queued_on({"lendstack.jobs.backend": "sqlite",
-                    "lendstack.jobs.sqlite_path": str(tmp_path / "jobs.sqlite")}, db, settings)
+    _run_queued_on(
+        {"lendstack.jobs.backend": "sqlite", "lendstack.jobs.sqlite_path": str(tmp_path / "jobs.sqlite")}, db, settings
+    )
 
 
 def test_redis_storage_queues_until_a_consumer_runs_the_task(db, tenants, settings, redis_url):
-    _run_queued_on({"lendstack.jobs.backend": "redis", "lendstack.jobs.redis_url": redis_url},
-                   db, settings)
+    _run_queued_on({"lendstack.jobs.backend": "redis", "lendstack.jobs.redis_url": redis_url}, db, settings)
 
 
 def test_the_delivery_job_is_idempotent(db, tenants):

@@ -1,5 +1,6 @@
 """Domains register the labels pages show; shared layers read them from the registry and import no domain;
 modules read typed settings, not the raw ini."""
+
 import ast
 import pathlib
 
@@ -15,10 +16,30 @@ from tests import factories
 from tests.helpers import PASSWORD, submit
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SHARED = ["templating.py", "i18n.py", "themes.py", "settings.py", "page_cache.py", "headers.py", "throttle.py",
-          "mail.py", "db.py"]
-DOMAINS = {"accounts", "admin", "api", "content", "ledger", "loans", "members", "operator", "payments", "portal",
-           "tenancy"}
+SHARED = [
+    "templating.py",
+    "i18n.py",
+    "themes.py",
+    "settings.py",
+    "page_cache.py",
+    "headers.py",
+    "throttle.py",
+    "mail.py",
+    "db.py",
+]
+DOMAINS = {
+    "accounts",
+    "admin",
+    "api",
+    "content",
+    "ledger",
+    "loans",
+    "members",
+    "operator",
+    "payments",
+    "portal",
+    "tenancy",
+}
 BASE = {"sqlalchemy.url": "sqlite://", "lendstack.secret": "s" * 40}
 
 
@@ -59,13 +80,26 @@ def test_my_loans_names_each_state_by_the_label_the_loans_domain_registered(clie
         borrower = factories.member(session, demo, "13800135000", credit_line=10_000_000)
         lenders = [factories.member(session, demo, f"1380013500{n}", balance=5_000_000) for n in (1, 2)]
         for state in factories.STATES:
-            factories.loan(session, demo, hooks, borrower, state, lenders=lenders, title=f"借款 {state}",
-                           amount="1000.00", term_months="3")
-    submit(client, "demo.localhost", client.get("demo.localhost", "/login"),
-           {"login": "13800135000", "password": PASSWORD}, status=303)
+            factories.loan(
+                session,
+                demo,
+                hooks,
+                borrower,
+                state,
+                lenders=lenders,
+                title=f"借款 {state}",
+                amount="1000.00",
+                term_months="3",
+            )
+    submit(
+        client,
+        "demo.localhost",
+        client.get("demo.localhost", "/login"),
+        {"login": "13800135000", "password": PASSWORD},
+        status=303,
+    )
     page = client.get("demo.localhost", "/account/loans?_LOCALE_=en").text
-    for shown in ("Waiting for first review", "Open for bids", "Fully funded, in final review", "Repaying",
-                  "Settled"):
+    for shown in ("Waiting for first review", "Open for bids", "Fully funded, in final review", "Repaying", "Settled"):
         assert shown in page
     fund_records = client.get("demo.localhost", "/account/funds?_LOCALE_=en").text
     assert "Loan disbursed" in fund_records  # the ledger's reason label, registered by the ledger
@@ -91,22 +125,33 @@ def test_settings_modules_read_are_typed_and_defaulted():
     assert not typed.argon2_cheapest and typed.mail == MailSettings()
     assert typed.mail.sender_for("demo") == "no-reply@demo.invalid"
     assert "s" * 40 not in repr(typed)  # the secret never reaches a log line through a repr
-    given = AppSettings.from_ini({**BASE, "lendstack.page_cache_seconds": "0", "lendstack.argon2": "cheapest",
-                                  "lendstack.catalog_dirs": "my_theme:locale themes:default/locale",
-                                  "lendstack.mail.smtp_host": "smtp.example.org", "lendstack.mail.smtp_port": "587",
-                                  "lendstack.mail.smtp_starttls": "true", "lendstack.mail.sender": "a@example.org"})
+    given = AppSettings.from_ini(
+        {
+            **BASE,
+            "lendstack.page_cache_seconds": "0",
+            "lendstack.argon2": "cheapest",
+            "lendstack.catalog_dirs": "my_theme:locale themes:default/locale",
+            "lendstack.mail.smtp_host": "smtp.example.org",
+            "lendstack.mail.smtp_port": "587",
+            "lendstack.mail.smtp_starttls": "true",
+            "lendstack.mail.sender": "a@example.org",
+        }
+    )
     assert given.page_cache_seconds == 0 and given.argon2_cheapest
     assert given.catalog_dirs == ("my_theme:locale", "themes:default/locale")
     assert given.mail.smtp_host == "smtp.example.org" and given.mail.smtp_port == 587 and given.mail.smtp_starttls
     assert given.mail.sender_for("demo") == "a@example.org"
 
 
-@pytest.mark.parametrize("key, value", [
-    ("lendstack.page_cache_seconds", "five"),
-    ("lendstack.page_cache_seconds", "-1"),
-    ("lendstack.max_body_bytes", "1.5"),
-    ("lendstack.mail.smtp_port", "smtp"),
-])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("lendstack.page_cache_seconds", "five"),
+        ("lendstack.page_cache_seconds", "-1"),
+        ("lendstack.max_body_bytes", "1.5"),
+        ("lendstack.mail.smtp_port", "smtp"),
+    ],
+)
 def test_a_bad_number_in_the_ini_stops_the_start_naming_its_key(key, value):
     with pytest.raises(SettingsError, match=key.replace(".", r"\.")):
         AppSettings.from_ini({**BASE, key: value})
@@ -115,8 +160,9 @@ def test_a_bad_number_in_the_ini_stops_the_start_naming_its_key(key, value):
 def test_the_redis_job_backend_needs_its_url():
     with pytest.raises(SettingsError, match=r"lendstack\.jobs\.redis_url"):
         AppSettings.from_ini({**BASE, "lendstack.jobs.backend": "redis"})
-    typed = AppSettings.from_ini({**BASE, "lendstack.jobs.backend": "redis",
-                                  "lendstack.jobs.redis_url": "redis://127.0.0.1:6379/0"})
+    typed = AppSettings.from_ini(
+        {**BASE, "lendstack.jobs.backend": "redis", "lendstack.jobs.redis_url": "redis://127.0.0.1:6379/0"}
+    )
     assert typed.jobs_redis_url == "redis://127.0.0.1:6379/0"
 
 

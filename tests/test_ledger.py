@@ -1,4 +1,5 @@
 """The ledger: exact postings, atomic batches, idempotency, invariants, concurrency."""
+
 import random
 import threading
 
@@ -61,36 +62,55 @@ def funds(book, member_id, currency="CNY"):
 
 
 def recharge(book, member_id, amount, key=None):
-    return book(lambda ledger: Wallet(ledger, member_id, "CNY").recharge(
-        cny(amount), key=key or f"recharge:{member_id}:{amount}:{random.random()}", ref="payment:1",
-        initiator="gateway:offline"))
+    return book(
+        lambda ledger: Wallet(ledger, member_id, "CNY").recharge(
+            cny(amount),
+            key=key or f"recharge:{member_id}:{amount}:{random.random()}",
+            ref="payment:1",
+            initiator="gateway:offline",
+        )
+    )
 
 
 def test_wallet_life_cycle_and_fund_movement_record(book, db):
     recharge(book, 1, "1000.00", key="recharge:p1")
-    book(lambda l: Wallet(l, 1, "CNY").freeze(cny("300.00"), reason="bid_freeze", key="bid:7", ref="bid:7",
-                                             initiator="member:1"))
+    book(
+        lambda l: Wallet(l, 1, "CNY").freeze(
+            cny("300.00"), reason="bid_freeze", key="bid:7", ref="bid:7", initiator="member:1"
+        )
+    )
     assert funds(book, 1) == (70000, 30000)
-    book(lambda l: Wallet(l, 1, "CNY").unfreeze(cny("100.00"), reason="bid_unfreeze", key="bid:7:release",
-                                               ref="bid:7", initiator="system"))
-    book(lambda l: Wallet(l, 1, "CNY").freeze(cny("200.00"), reason="withdraw_freeze", key="wd:3", ref="wd:3",
-                                             initiator="member:1"))
-    book(lambda l: Wallet(l, 1, "CNY").withdraw(cny("200.00"), fee=cny("2.00"), key="wd:3:paid", ref="wd:3",
-                                               initiator="gateway:offline"))
+    book(
+        lambda l: Wallet(l, 1, "CNY").unfreeze(
+            cny("100.00"), reason="bid_unfreeze", key="bid:7:release", ref="bid:7", initiator="system"
+        )
+    )
+    book(
+        lambda l: Wallet(l, 1, "CNY").freeze(
+            cny("200.00"), reason="withdraw_freeze", key="wd:3", ref="wd:3", initiator="member:1"
+        )
+    )
+    book(
+        lambda l: Wallet(l, 1, "CNY").withdraw(
+            cny("200.00"), fee=cny("2.00"), key="wd:3:paid", ref="wd:3", initiator="gateway:offline"
+        )
+    )
     assert funds(book, 1) == (60000, 20000)
     assert book(lambda l: Wallet(l, 1, "CNY").funds().total) == 80000
 
     movements, total = book(lambda l: Wallet(l, 1, "CNY").movements(page=1, per_page=3))
     assert total == 6  # recharge, freeze, unfreeze, freeze, fee, withdrawal
-    assert [(m.reason, m.available_change, m.frozen_change, m.available_after, m.frozen_after)
-            for m in movements] == [
+    assert [(m.reason, m.available_change, m.frozen_change, m.available_after, m.frozen_after) for m in movements] == [
         ("withdrawal", 0, -19800, 60000, 20000),
         ("fee", 0, -200, 60000, 39800),
         ("withdraw_freeze", -20000, 20000, 60000, 40000),
     ]
     older, _ = book(lambda l: Wallet(l, 1, "CNY").movements(page=2, per_page=3))
     assert [(m.reason, m.available_after, m.frozen_after) for m in older] == [
-        ("bid_unfreeze", 80000, 20000), ("bid_freeze", 70000, 30000), ("recharge", 100000, 0)]
+        ("bid_unfreeze", 80000, 20000),
+        ("bid_freeze", 70000, 30000),
+        ("recharge", 100000, 0),
+    ]
     with db.transaction() as session:
         assert verify(session) == []
 
@@ -100,9 +120,14 @@ def test_a_batch_that_overdraws_changes_nothing(book, db):
 
     def overdraw(ledger):
         wallet, other = Wallet(ledger, 1, "CNY"), Wallet(ledger, 2, "CNY")
-        ledger.post([Transfer(wallet.available, other.available, cny("60.00"), "adjustment"),
-                     Transfer(wallet.available, other.available, cny("60.00"), "adjustment")],
-                    key="too-much", initiator="staff:1")
+        ledger.post(
+            [
+                Transfer(wallet.available, other.available, cny("60.00"), "adjustment"),
+                Transfer(wallet.available, other.available, cny("60.00"), "adjustment"),
+            ],
+            key="too-much",
+            initiator="staff:1",
+        )
 
     with pytest.raises(InsufficientFunds) as error:
         book(overdraw)
@@ -127,14 +152,17 @@ def test_the_same_key_applies_once_and_a_different_content_is_refused(book):
     assert funds(book, 1) == (5000, 0) and funds(book, 2) == (0, 0)
 
 
-@pytest.mark.parametrize("make, field", [
-    (lambda w, o: [Transfer(w.available, o.available, cny("0"), "x")], "amount"),
-    (lambda w, o: [Transfer(w.available, w.available, cny("1"), "x")], "account"),
-    (lambda w, o: [Transfer(w.available, o.available, Money.parse("1", "USD"), "x")], "currency"),
-    (lambda w, o: [Transfer(w.available, 10**9, cny("1"), "x")], "account"),
-    (lambda w, o: [], "transfers"),
-    (lambda w, o: [Transfer(w.available, o.available, cny("1"), "")], "reason"),
-])
+@pytest.mark.parametrize(
+    "make, field",
+    [
+        (lambda w, o: [Transfer(w.available, o.available, cny("0"), "x")], "amount"),
+        (lambda w, o: [Transfer(w.available, w.available, cny("1"), "x")], "account"),
+        (lambda w, o: [Transfer(w.available, o.available, Money.parse("1", "USD"), "x")], "currency"),
+        (lambda w, o: [Transfer(w.available, 10**9, cny("1"), "x")], "account"),
+        (lambda w, o: [], "transfers"),
+        (lambda w, o: [Transfer(w.available, o.available, cny("1"), "")], "reason"),
+    ],
+)
 def test_invalid_transfers_are_refused_with_the_field(book, make, field):
     recharge(book, 1, "10.00")
 
@@ -151,8 +179,11 @@ def test_another_tenants_account_is_unknown(book, demo, acme):
     acme_account = book(lambda l: Wallet(l, 1, "CNY").available, tenant_id=acme)
     recharge(book, 1, "10.00")
     with pytest.raises(InvalidTransfer, match="no account"):
-        book(lambda l: l.post([Transfer(Wallet(l, 1, "CNY").available, acme_account, cny("1"), "x")],
-                              key="steal", initiator="t"))
+        book(
+            lambda l: l.post(
+                [Transfer(Wallet(l, 1, "CNY").available, acme_account, cny("1"), "x")], key="steal", initiator="t"
+            )
+        )
 
 
 def test_a_reversal_restores_balances_once(book, db):
@@ -171,15 +202,35 @@ def test_a_reversal_restores_balances_once(book, db):
 def test_disbursement_and_an_installment_to_many_lenders(book, db):
     for lender, amount in ((11, "600.00"), (12, "400.00")):
         recharge(book, lender, amount)
-        book(lambda l, m=lender, a=amount: Wallet(l, m, "CNY").freeze(
-            cny(a), reason="bid_freeze", key=f"bid:{m}", ref="loan:5", initiator=f"member:{m}"))
-    book(lambda l: disburse(l, lenders=[(11, cny("600.00")), (12, cny("400.00"))], borrower_id=20,
-                            key="disburse:5", ref="loan:5", initiator="staff:1", fee=cny("10.00")))
+        book(
+            lambda l, m=lender, a=amount: Wallet(l, m, "CNY").freeze(
+                cny(a), reason="bid_freeze", key=f"bid:{m}", ref="loan:5", initiator=f"member:{m}"
+            )
+        )
+    book(
+        lambda l: disburse(
+            l,
+            lenders=[(11, cny("600.00")), (12, cny("400.00"))],
+            borrower_id=20,
+            key="disburse:5",
+            ref="loan:5",
+            initiator="staff:1",
+            fee=cny("10.00"),
+        )
+    )
     assert funds(book, 20) == (99000, 0)
     assert funds(book, 11) == (0, 0)
-    book(lambda l: pay_installment(
-        l, borrower_id=20, key="repay:5:1", ref="loan:5:1", initiator="member:20", fee=cny("1.00"),
-        shares=[Share(11, cny("50.00"), cny("6.00")), Share(12, cny("33.33"), cny("4.00"))]))
+    book(
+        lambda l: pay_installment(
+            l,
+            borrower_id=20,
+            key="repay:5:1",
+            ref="loan:5:1",
+            initiator="member:20",
+            fee=cny("1.00"),
+            shares=[Share(11, cny("50.00"), cny("6.00")), Share(12, cny("33.33"), cny("4.00"))],
+        )
+    )
     assert funds(book, 11) == (5600, 0)
     assert funds(book, 12) == (3733, 0)
     assert funds(book, 20) == (99000 - 5600 - 3733 - 100, 0)
@@ -213,8 +264,12 @@ def test_verify_names_each_broken_account(book, db, demo):
 # -- properties -------------------------------------------------------------
 
 MEMBERS = (1, 2, 3)
-leg = st.tuples(st.sampled_from(range(5)), st.sampled_from(range(5)), st.integers(-5, 5000),
-                st.sampled_from(["CNY", "CNY", "CNY", "USD"]))
+leg = st.tuples(
+    st.sampled_from(range(5)),
+    st.sampled_from(range(5)),
+    st.integers(-5, 5000),
+    st.sampled_from(["CNY", "CNY", "CNY", "USD"]),
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -226,15 +281,21 @@ def test_random_batches_keep_the_invariants(book, db, demo, batches):
 
     def accounts(ledger):
         return [ledger.platform("gateway_clearing", "CNY"), ledger.platform("suspense", "CNY")] + [
-            Wallet(ledger, m, "CNY").available for m in MEMBERS]
+            Wallet(ledger, m, "CNY").available for m in MEMBERS
+        ]
 
     ids = book(accounts)
 
     def snapshot():
         with db.transaction() as session:
-            return (session.execute(sa.select(LedgerAccount.id, LedgerAccount.debits_posted,
-                                              LedgerAccount.credits_posted).order_by(LedgerAccount.id)).all(),
-                    session.scalar(sa.select(sa.func.count()).select_from(LedgerTransfer)))
+            return (
+                session.execute(
+                    sa.select(LedgerAccount.id, LedgerAccount.debits_posted, LedgerAccount.credits_posted).order_by(
+                        LedgerAccount.id
+                    )
+                ).all(),
+                session.scalar(sa.select(sa.func.count()).select_from(LedgerTransfer)),
+            )
 
     for n, batch in enumerate(batches):
         before = snapshot()
@@ -250,6 +311,7 @@ def test_random_batches_keep_the_invariants(book, db, demo, batches):
 
 
 # -- concurrency --------------------------------------------------------------
+
 
 def run_threads(count, work):
     """Start ``count`` threads at once; return their errors (there should be none)."""
@@ -288,8 +350,13 @@ def test_concurrent_withdrawals_never_overdraw(book, db, demo):
 
     def withdraw(i):
         try:
-            attempt(db, demo, lambda l: Wallet(l, 1, "CNY").freeze(
-                cny("30.00"), reason="withdraw_freeze", key=f"wd:{i}", ref=f"wd:{i}", initiator="member:1"))
+            attempt(
+                db,
+                demo,
+                lambda l: Wallet(l, 1, "CNY").freeze(
+                    cny("30.00"), reason="withdraw_freeze", key=f"wd:{i}", ref=f"wd:{i}", initiator="member:1"
+                ),
+            )
             outcomes.append("ok")
         except InsufficientFunds:
             outcomes.append("refused")
@@ -310,10 +377,22 @@ def test_concurrent_transfers_between_wallets_conserve_money(book, db, demo):
         rng = random.Random(i)
         source, target = rng.sample(list(wallets), 2)
         try:
-            attempt(db, demo, lambda l: l.post(
-                [Transfer(Wallet(l, source, "CNY").available, Wallet(l, target, "CNY").available,
-                          Money(rng.randint(1, 6000), "CNY"), "adjustment")],
-                key=f"move:{i}", initiator="test"))
+            attempt(
+                db,
+                demo,
+                lambda l: l.post(
+                    [
+                        Transfer(
+                            Wallet(l, source, "CNY").available,
+                            Wallet(l, target, "CNY").available,
+                            Money(rng.randint(1, 6000), "CNY"),
+                            "adjustment",
+                        )
+                    ],
+                    key=f"move:{i}",
+                    initiator="test",
+                ),
+            )
         except InsufficientFunds:
             pass
 
@@ -329,8 +408,15 @@ def test_the_same_key_posted_concurrently_applies_once(book, db, demo):
     results = []
 
     def post(i):
-        results.append(attempt(db, demo, lambda l: Wallet(l, 7, "CNY").recharge(
-            cny("25.00"), key="recharge:same", ref="payment:77", initiator="gateway")))
+        results.append(
+            attempt(
+                db,
+                demo,
+                lambda l: Wallet(l, 7, "CNY").recharge(
+                    cny("25.00"), key="recharge:same", ref="payment:77", initiator="gateway"
+                ),
+            )
+        )
 
     assert run_threads(100, post) == []
     assert funds(book, 7) == (2500, 0)
@@ -358,8 +444,9 @@ def test_replaying_a_spent_withdrawal_returns_the_original(book):
     recharge(book, 1, "50.00")
 
     def freeze(ledger):
-        return Wallet(ledger, 1, "CNY").freeze(cny("50.00"), reason="withdraw_freeze", key="wd:9", ref="wd:9",
-                                               initiator="member:1")
+        return Wallet(ledger, 1, "CNY").freeze(
+            cny("50.00"), reason="withdraw_freeze", key="wd:9", ref="wd:9", initiator="member:1"
+        )
 
     first = book(freeze)
     again = book(freeze)

@@ -1,5 +1,6 @@
 """A loan whose records disagree is caught: final review refuses to disburse it, and
 ``lendstack ledger verify`` (the command, with the real ini and plugins) fails naming it."""
+
 import pyotp
 import pytest
 import sqlalchemy as sa
@@ -22,8 +23,10 @@ DEMO = "demo.localhost"
 @pytest.fixture
 def ini(tmp_path, settings, engine):
     path = tmp_path / "test.ini"
-    path.write_text("\n".join(["[app:main]", "use = egg:lendstack"]
-                              + [f"{key} = {value}" for key, value in settings.items()]) + "\n")
+    path.write_text(
+        "\n".join(["[app:main]", "use = egg:lendstack"] + [f"{key} = {value}" for key, value in settings.items()])
+        + "\n"
+    )
     return str(path)
 
 
@@ -38,16 +41,40 @@ def full_loan(db, tenants, plugins):
         demo = tenant_by_slug(session, "demo")
         scope_to_tenant(session, demo.id)
         hooks = plugins.for_tenant(demo)
-        people = [create_member(session, demo, phone=f"1370000{n:04d}", password=PASSWORD, legal_name="王小明",
-                                id_number=resident_id(700 + n), verified=True) for n in range(3)]
+        people = [
+            create_member(
+                session,
+                demo,
+                phone=f"1370000{n:04d}",
+                password=PASSWORD,
+                legal_name="王小明",
+                id_number=resident_id(700 + n),
+                verified=True,
+            )
+            for n in range(3)
+        ]
         borrower, lenders = people[0], people[1:]
         borrower.credit_line = 1_000_000
         for n, lender in enumerate(lenders):
-            Wallet(Ledger(session, demo.id), lender.id, "CNY").recharge(Money(100_000, "CNY"), key=f"seed{n}",
-                                                                        ref="t", initiator="t")
-        loan = loans.apply(session, demo, hooks, borrower, {
-            "loan_type": "credit", "title": "週轉資金借款", "amount": "1000.00", "annual_rate_percent": "12",
-            "term_months": "3", "repayment_method": "equal_installment", "fundraising_days": "5", "min_bid": "100"})
+            Wallet(Ledger(session, demo.id), lender.id, "CNY").recharge(
+                Money(100_000, "CNY"), key=f"seed{n}", ref="t", initiator="t"
+            )
+        loan = loans.apply(
+            session,
+            demo,
+            hooks,
+            borrower,
+            {
+                "loan_type": "credit",
+                "title": "週轉資金借款",
+                "amount": "1000.00",
+                "annual_rate_percent": "12",
+                "term_months": "3",
+                "repayment_method": "equal_installment",
+                "fundraising_days": "5",
+                "min_bid": "100",
+            },
+        )
         loans.review(session, demo, hooks, loan, approve=True, reason="", by="staff:1")
         for n, lender in enumerate(lenders):
             loans.place_bid(session, demo, hooks, loan.id, lender, "500.00", key=f"bid-{n}")
@@ -63,8 +90,13 @@ def staff_token(client, secret):
 
 def test_a_clean_lifecycle_verifies(client, db, full_loan, ini):
     loan_id, _, secret = full_loan
-    client.post_json(DEMO, f"/api/v1/admin/loans/{loan_id}/final-review", {"decision": "approve"},
-                     headers=staff_token(client, secret), status=200)
+    client.post_json(
+        DEMO,
+        f"/api/v1/admin/loans/{loan_id}/final-review",
+        {"decision": "approve"},
+        headers=staff_token(client, secret),
+        status=200,
+    )
     result = ledger_verify(ini)
     assert result.exit_code == 0, result.output
 
@@ -78,33 +110,50 @@ def test_final_review_refuses_bids_that_do_not_add_up_and_verify_names_the_loan(
         session.add(extra)
         session.flush()
         Wallet(Ledger(session, loan.tenant_id), lender_ids[0], "CNY").freeze(
-            Money(20_000, "CNY"), reason="bid_freeze", key=f"bid:{extra.id}:freeze", ref=f"loan:{loan.number}",
-            initiator="test")
+            Money(20_000, "CNY"),
+            reason="bid_freeze",
+            key=f"bid:{extra.id}:freeze",
+            ref=f"loan:{loan.number}",
+            initiator="test",
+        )
         number = loan.number
     result = ledger_verify(ini)
     assert result.exit_code != 0
     assert f"loan {number}: live bids sum to 120000, funded says 100000" in result.output
 
-    refused = client.post_json(DEMO, f"/api/v1/admin/loans/{loan_id}/final-review", {"decision": "approve"},
-                               headers=staff_token(client, secret), status=422)
+    refused = client.post_json(
+        DEMO,
+        f"/api/v1/admin/loans/{loan_id}/final-review",
+        {"decision": "approve"},
+        headers=staff_token(client, secret),
+        status=422,
+    )
     assert refused.json["field"] == "decision"
     with db.transaction() as session:
         loan = session.get(Loan, loan_id)
         assert loan.status == "full"
-        assert session.scalar(sa.select(sa.func.count()).select_from(Installment)
-                              .where(Installment.loan_id == loan_id)) == 0
+        assert (
+            session.scalar(sa.select(sa.func.count()).select_from(Installment).where(Installment.loan_id == loan_id))
+            == 0
+        )
         borrower = Wallet(Ledger(session, loan.tenant_id), loan.borrower_id, "CNY").funds()
         assert (borrower.available, borrower.frozen) == (0, 0)
 
 
 def test_verify_finds_schedules_that_do_not_match_what_was_disbursed(client, db, full_loan, ini):
     loan_id, _, secret = full_loan
-    client.post_json(DEMO, f"/api/v1/admin/loans/{loan_id}/final-review", {"decision": "approve"},
-                     headers=staff_token(client, secret), status=200)
+    client.post_json(
+        DEMO,
+        f"/api/v1/admin/loans/{loan_id}/final-review",
+        {"decision": "approve"},
+        headers=staff_token(client, secret),
+        status=200,
+    )
     with db.transaction() as session:
         loan = session.get(Loan, loan_id)
-        first = session.scalars(sa.select(Installment).where(Installment.loan_id == loan_id, Installment.period == 1)
-                                ).one()
+        first = session.scalars(
+            sa.select(Installment).where(Installment.loan_id == loan_id, Installment.period == 1)
+        ).one()
         first.principal += 1
         share = session.scalars(sa.select(Payback).where(Payback.loan_id == loan_id, Payback.period == 2)).first()
         share.interest -= 1

@@ -1,4 +1,5 @@
 """The lifecycle through the pages: borrow, review, invest, final review, repay."""
+
 import re
 
 import sqlalchemy as sa
@@ -15,8 +16,9 @@ DEMO = "demo.localhost"
 def seed(db, member_id, minor):
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
-        Wallet(Ledger(session, demo), member_id, "CNY").recharge(Money(minor, "CNY"), key=f"seed:{member_id}",
-                                                                 ref="test", initiator="test")
+        Wallet(Ledger(session, demo), member_id, "CNY").recharge(
+            Money(minor, "CNY"), key=f"seed:{member_id}", ref="test", initiator="test"
+        )
 
 
 def test_borrow_review_invest_disburse_repay_through_the_pages(wsgi_app, db, tenants):
@@ -27,8 +29,13 @@ def test_borrow_review_invest_disburse_repay_through_the_pages(wsgi_app, db, ten
     assert "Credit loan" in page.text and "Credit line left" in page.text
     assert "Submit application" not in page.text  # the types first, each explaining itself
     page = borrower.get(DEMO, "/borrow?type=credit&_LOCALE_=en")
-    refused = submit(borrower, DEMO, page, {"title": "x", "amount": "5000.00", "annual_rate_percent": "10",
-                                            "term_months": "6", "fundraising_days": "5"}, status=400)
+    refused = submit(
+        borrower,
+        DEMO,
+        page,
+        {"title": "x", "amount": "5000.00", "annual_rate_percent": "10", "term_months": "6", "fundraising_days": "5"},
+        status=400,
+    )
     assert "title of 4 to 120" in refused.text and 'value="5000.00"' in refused.text  # the input is kept
     form = [f for f in refused.forms.values() if "preview" in f.fields][0]
     form["title"] = "裝修借款"
@@ -37,8 +44,20 @@ def test_borrow_review_invest_disburse_repay_through_the_pages(wsgi_app, db, ten
     with db.transaction() as session:
         assert session.scalars(sa.select(Loan)).first() is None  # a preview saves nothing
     page = borrower.get(DEMO, "/borrow?type=credit")
-    submit(borrower, DEMO, page, {"title": "裝修借款", "amount": "5000.00", "annual_rate_percent": "10",
-                                  "term_months": "6", "fundraising_days": "5", "min_bid": "100"}, status=303)
+    submit(
+        borrower,
+        DEMO,
+        page,
+        {
+            "title": "裝修借款",
+            "amount": "5000.00",
+            "annual_rate_percent": "10",
+            "term_months": "6",
+            "fundraising_days": "5",
+            "min_bid": "100",
+        },
+        status=303,
+    )
     with db.transaction() as session:
         loan = session.scalars(sa.select(Loan)).one()
         loan_id, number = loan.id, loan.number
@@ -84,8 +103,9 @@ def test_borrow_review_invest_disburse_repay_through_the_pages(wsgi_app, db, ten
     calendar = lender.get(DEMO, "/account/calendar?_LOCALE_=en").text
     assert "Received this month" in calendar and "✓" in calendar  # the payback, on the day it came
     with db.transaction() as session:
-        second_due = session.scalars(sa.select(Payback.due_date).where(Payback.status == "due")
-                                     .order_by(Payback.due_date)).first()
+        second_due = session.scalars(
+            sa.select(Payback.due_date).where(Payback.status == "due").order_by(Payback.due_date)
+        ).first()
     later = lender.get(DEMO, f"/account/calendar?month={second_due:%Y-%m}&_LOCALE_=en").text
     assert f'datetime="{second_due.isoformat()}"' in later and 'class="expected"' in later
     assert "The months ahead" in later
@@ -107,9 +127,21 @@ def test_the_home_page_shows_real_figures_and_open_loans(wsgi_app, db, tenants, 
 
         scope_to_tenant(session, demo.id)
         hooks = wsgi_app.registry["plugins"].for_tenant(demo)
-        loan = loans.apply(session, demo, hooks, session.get(Member, borrower_id), {
-            "loan_type": "credit", "title": "首頁展示借款", "amount": "2000.00", "annual_rate_percent": "9",
-            "term_months": "3", "repayment_method": "equal_installment", "min_bid": "100"})
+        loan = loans.apply(
+            session,
+            demo,
+            hooks,
+            session.get(Member, borrower_id),
+            {
+                "loan_type": "credit",
+                "title": "首頁展示借款",
+                "amount": "2000.00",
+                "annual_rate_percent": "9",
+                "term_months": "3",
+                "repayment_method": "equal_installment",
+                "min_bid": "100",
+            },
+        )
         loans.review(session, demo, hooks, loan, approve=True, reason="", by="staff")
     page = client.get(DEMO, "/?_LOCALE_=en")
     assert "Open for bids" in page.text and "首頁展示借款" in page.text
@@ -127,9 +159,21 @@ def test_invest_filters_and_sorts(wsgi_app, db, tenants, client):
         scope_to_tenant(session, demo.id)
         hooks = wsgi_app.registry["plugins"].for_tenant(demo)
         for title, rate, months, amount in (("低利長期", "6", "24", "8000.00"), ("高利短期", "15", "3", "2000.00")):
-            loan = loans.apply(session, demo, hooks, session.get(Member, borrower_id), {
-                "loan_type": "credit", "title": title, "amount": amount, "annual_rate_percent": rate,
-                "term_months": months, "repayment_method": "equal_installment", "min_bid": "100"})
+            loan = loans.apply(
+                session,
+                demo,
+                hooks,
+                session.get(Member, borrower_id),
+                {
+                    "loan_type": "credit",
+                    "title": title,
+                    "amount": amount,
+                    "annual_rate_percent": rate,
+                    "term_months": months,
+                    "repayment_method": "equal_installment",
+                    "min_bid": "100",
+                },
+            )
             loans.review(session, demo, hooks, loan, approve=True, reason="", by="staff")
     text = client.get(DEMO, "/invest?sort=rate").text
     assert text.index("高利短期") < text.index("低利長期")

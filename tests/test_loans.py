@@ -1,4 +1,5 @@
 """The loan lifecycle: apply, review, bid, final review, disbursement, repayment, expiry, close of day."""
+
 import datetime as dt
 import re
 import threading
@@ -24,8 +25,12 @@ def people(db, tenants, plugins):
     """A borrower with a 50,000.00 credit line and three lenders with 20,000.00 each, all verified."""
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
-        lenders = {f"lender{n}": factories.member(session, demo, f"1380013{n:04d}", id_number=resident_id(100 + n),
-                                                  balance=2_000_000).id for n in (1, 2, 3)}
+        lenders = {
+            f"lender{n}": factories.member(
+                session, demo, f"1380013{n:04d}", id_number=resident_id(100 + n), balance=2_000_000
+            ).id
+            for n in (1, 2, 3)
+        }
         borrower = factories.member(session, demo, "13800130000", id_number=resident_id(100), credit_line=5_000_000)
         return {"borrower": borrower.id, **lenders}
 
@@ -50,13 +55,17 @@ def available(db, member_id):
 
 def open_loan(db, plugins, people, **change):
     """The borrower's loan (:data:`APPLICATION` with ``change``), reviewed and open for bids; its id."""
-    return in_demo(db, plugins, lambda s, demo, h: factories.loan(s, demo, h, member(s, people["borrower"]),
-                                                                  "bidding", **change).id)
+    return in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: factories.loan(s, demo, h, member(s, people["borrower"]), "bidding", **change).id,
+    )
 
 
 def bid(db, plugins, loan_id, lender_id, amount, key):
-    return in_demo(db, plugins, lambda s, demo, h: loans.place_bid(s, demo, h, loan_id, member(s, lender_id), amount,
-                                                                  key=key).id)
+    return in_demo(
+        db, plugins, lambda s, demo, h: loans.place_bid(s, demo, h, loan_id, member(s, lender_id), amount, key=key).id
+    )
 
 
 def test_a_credit_loan_from_application_to_settlement(db, plugins, people):
@@ -64,8 +73,11 @@ def test_a_credit_loan_from_application_to_settlement(db, plugins, people):
     bid(db, plugins, loan_id, people["lender1"], "6000.00", "k1")
     assert available(db, people["lender1"]) == (1_400_000, 600_000)
     bid(db, plugins, loan_id, people["lender2"], "4000.00", "k2")
-    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
-                                                               reason="", by="staff:2"))
+    in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="", by="staff:2"),
+    )
     # The 1% borrower fee is not deducted: by default it is spread over the installments as service fees.
     assert available(db, people["borrower"]) == (1_000_000, 0)
     assert available(db, people["lender1"]) == (1_400_000, 0)
@@ -74,8 +86,9 @@ def test_a_credit_loan_from_application_to_settlement(db, plugins, people):
         assert [r.principal + r.interest for r in rows[:-1]] == [88849] * 11
         assert sum(r.service_fee for r in rows) == 10000
         for period in range(1, 13):
-            shares = session.scalars(sa.select(Payback).where(Payback.loan_id == loan_id,
-                                                              Payback.period == period)).all()
+            shares = session.scalars(
+                sa.select(Payback).where(Payback.loan_id == loan_id, Payback.period == period)
+            ).all()
             row = rows[period - 1]
             assert sum(p.principal for p in shares) == row.principal
             assert sum(p.interest for p in shares) == row.interest
@@ -83,8 +96,9 @@ def test_a_credit_loan_from_application_to_settlement(db, plugins, people):
     # The borrower tops up enough for all installments, then close of day collects them as they fall due.
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
-        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(Money(100_000, "CNY"), key="top-up",
-                                                                         ref="test", initiator="test")
+        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(
+            Money(100_000, "CNY"), key="top-up", ref="test", initiator="test"
+        )
 
     def close_until(day):
         while True:
@@ -95,8 +109,12 @@ def test_a_credit_loan_from_application_to_settlement(db, plugins, people):
 
     close_until(first_due)
     with db.transaction() as session:
-        assert session.scalars(sa.select(Installment.status).where(Installment.loan_id == loan_id,
-                                                                   Installment.period == 1)).one() == "paid"
+        assert (
+            session.scalars(
+                sa.select(Installment.status).where(Installment.loan_id == loan_id, Installment.period == 1)
+            ).one()
+            == "paid"
+        )
     lender1_after_one = available(db, people["lender1"])[0]
     assert lender1_after_one > 1_400_000
     for _ in range(11):
@@ -125,12 +143,15 @@ def _lender_fees(db, loan_id):
         return sum((interest + 5) // 10 for interest in by_bid.values())
 
 
-@pytest.mark.parametrize("amount, key, text", [
-    ("30.00", "a", "multiples"),
-    ("50.00", "b", "smallest bid"),
-    ("10050.00", "c", "left to fund"),
-    ("30000.00", "d", "left to fund"),
-])
+@pytest.mark.parametrize(
+    "amount, key, text",
+    [
+        ("30.00", "a", "multiples"),
+        ("50.00", "b", "smallest bid"),
+        ("10050.00", "c", "left to fund"),
+        ("30000.00", "d", "left to fund"),
+    ],
+)
 def test_bids_are_checked(db, plugins, people, amount, key, text):
     loan_id = open_loan(db, plugins, people)
     with pytest.raises(loans.LoanError) as error:
@@ -176,8 +197,11 @@ def test_close_of_day_runs_once_per_date_and_skips_none(db, plugins, people):
 
 def test_unverified_or_out_of_bounds_applications_are_refused(db, plugins, people):
     def apply(change):
-        return in_demo(db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, people["borrower"]),
-                                                                   {**APPLICATION, **change}))
+        return in_demo(
+            db,
+            plugins,
+            lambda s, demo, h: loans.apply(s, demo, h, member(s, people["borrower"]), {**APPLICATION, **change}),
+        )
 
     with pytest.raises(loans.LoanError) as error:
         apply({"amount": "500000.00"})
@@ -209,8 +233,15 @@ def test_concurrent_bids_never_over_fund(db, plugins, people, backend):
                     session = tm_session(db.factory, manager)
                     demo = tenant_by_slug(session, "demo")
                     scope_to_tenant(session, demo.id)
-                    loans.place_bid(session, demo, plugins.for_tenant(demo), loan_id, session.get(Member, lenders[i % 3]), "100.00",
-                                    key=f"c{i}")
+                    loans.place_bid(
+                        session,
+                        demo,
+                        plugins.for_tenant(demo),
+                        loan_id,
+                        session.get(Member, lenders[i % 3]),
+                        "100.00",
+                        key=f"c{i}",
+                    )
             outcomes.append("ok")
         except loans.LoanError:
             outcomes.append("refused")
@@ -237,8 +268,11 @@ def repaying_loan(db, plugins, people):
         demo.lending = {**demo.lending, "borrower_fee_percent": "0"}
     loan_id = open_loan(db, plugins, people)
     bid(db, plugins, loan_id, people["lender1"], "10000.00", "all")
-    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
-                                                               reason="", by="staff"))
+    in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="", by="staff"),
+    )
     return loan_id
 
 
@@ -248,15 +282,17 @@ def test_reminders_before_due_and_when_overdue_once_each_and_never_at_night(db, 
 
     loan_id = repaying_loan(db, plugins, people)
     with db.transaction() as session:
-        first = session.scalars(sa.select(Installment).where(Installment.loan_id == loan_id,
-                                                             Installment.period == 1)).one()
+        first = session.scalars(
+            sa.select(Installment).where(Installment.loan_id == loan_id, Installment.period == 1)
+        ).one()
         due = first.due_date
         demo = tenant_by_slug(session, "demo")
         demo.business_date = due - dt.timedelta(days=2)
         # The borrower has spent the loan: nothing left for the installment.
         wallet = Wallet(Ledger(session, demo.id), people["borrower"], "CNY")
-        wallet.freeze(Money(wallet.funds().available, "CNY"), reason="withdraw_freeze", key="spent", ref="t",
-                      initiator="test")
+        wallet.freeze(
+            Money(wallet.funds().available, "CNY"), reason="withdraw_freeze", key="spent", ref="t", initiator="test"
+        )
     shanghai = dt.timezone(dt.timedelta(hours=8))
     night = dt.datetime.combine(due, dt.time(23, 0), shanghai)
     morning = dt.datetime.combine(due, dt.time(10, 0), shanghai)
@@ -269,8 +305,12 @@ def test_reminders_before_due_and_when_overdue_once_each_and_never_at_night(db, 
         assert session.get(Installment, first.id).status == "overdue"
     assert in_demo(db, plugins, lambda s, demo, h: send_reminders(s, demo, morning)) == 1
     with db.transaction() as session:
-        bodies = [m.body for m in session.scalars(sa.select(SmsMessage).where(SmsMessage.purpose.like("reminder.%"))
-                                                  .order_by(SmsMessage.id))]
+        bodies = [
+            m.body
+            for m in session.scalars(
+                sa.select(SmsMessage).where(SmsMessage.purpose.like("reminder.%")).order_by(SmsMessage.id)
+            )
+        ]
     assert len(bodies) == 2 and "第 1 期" in bodies[0] and "逾期" in bodies[1]
 
 
@@ -292,10 +332,12 @@ def overdue_setup(db, plugins, people, **lending):
         demo = tenant_by_slug(session, "demo")
         demo.lending = {**demo.lending, **lending}
         wallet = Wallet(Ledger(session, demo.id), people["borrower"], "CNY")
-        wallet.freeze(Money(wallet.funds().available, "CNY"), reason="withdraw_freeze", key="spent", ref="t",
-                      initiator="test")
-        first = session.scalars(sa.select(Installment).where(Installment.loan_id == loan_id,
-                                                             Installment.period == 1)).one()
+        wallet.freeze(
+            Money(wallet.funds().available, "CNY"), reason="withdraw_freeze", key="spent", ref="t", initiator="test"
+        )
+        first = session.scalars(
+            sa.select(Installment).where(Installment.loan_id == loan_id, Installment.period == 1)
+        ).one()
         return loan_id, first.id, first.due_date
 
 
@@ -319,8 +361,9 @@ def test_penalty_interest_accrues_daily_and_goes_to_the_lender(db, plugins, peop
     lender_before = available(db, people["lender1"])[0]
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
-        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(Money(100_000, "CNY"), key="pay", ref="t",
-                                                                         initiator="test")
+        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(
+            Money(100_000, "CNY"), key="pay", ref="t", initiator="test"
+        )
     in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
     # Principal + interest less the 10% fee on 100.00 interest, plus the 1.97 penalty.
     assert available(db, people["lender1"])[0] - lender_before == 88849 - 1000 + 197
@@ -335,8 +378,18 @@ def test_the_risk_reserve_advances_and_is_repaid(db, plugins, people):
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
         ledger = Ledger(session, demo)
-        ledger.post([Transfer(ledger.platform("suspense", "CNY"), ledger.platform("risk_reserve", "CNY"),
-                              Money(1_000_000, "CNY"), "adjustment")], key="fund-reserve", initiator="test")
+        ledger.post(
+            [
+                Transfer(
+                    ledger.platform("suspense", "CNY"),
+                    ledger.platform("risk_reserve", "CNY"),
+                    Money(1_000_000, "CNY"),
+                    "adjustment",
+                )
+            ],
+            key="fund-reserve",
+            initiator="test",
+        )
         income_before = ledger.balance(ledger.platform("fee_income", "CNY")).minor
     lender_before = available(db, people["lender1"])[0]
     close_through(db, plugins, due + dt.timedelta(days=2))
@@ -348,8 +401,9 @@ def test_the_risk_reserve_advances_and_is_repaid(db, plugins, people):
     with db.transaction() as session:
         assert session.get(Installment, first_id).advanced_on == due + dt.timedelta(days=2)
         demo = tenant_by_slug(session, "demo").id
-        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(Money(100_000, "CNY"), key="pay", ref="t",
-                                                                         initiator="test")
+        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(
+            Money(100_000, "CNY"), key="pay", ref="t", initiator="test"
+        )
     in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
     assert available(db, people["lender1"])[0] - lender_before == 88849 - 1000  # nothing twice
     with db.transaction() as session:
@@ -386,8 +440,12 @@ def test_long_overdue_loans_are_accelerated_then_written_off(db, plugins, people
     submit(officer, "demo.localhost", page, {"reason": "借款人失聯，催收無果"}, status=303)
     with db.transaction() as session:
         assert session.get(Loan, loan_id).status == "defaulted"  # waiting for a second person
-    refused = officer.post("demo.localhost", f"/admin/loans/{loan_id}/write-off",
-                           {"step": "approve", "csrf_token": _csrf(officer, loan_id)}, status=400)
+    refused = officer.post(
+        "demo.localhost",
+        f"/admin/loans/{loan_id}/write-off",
+        {"step": "approve", "csrf_token": _csrf(officer, loan_id)},
+        status=400,
+    )
     assert refused.status_int == 400
     approver = staff_client(wsgi_app, db, "approver", "administrator")
     page = approver.get("demo.localhost", f"/admin/loans/{loan_id}")
@@ -408,23 +466,35 @@ def test_auto_invest_bids_in_turn_within_the_tenants_cap(db, plugins, people, ws
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
         save_rule(session, demo, session.get(Member, people["lender1"]), {"amount_per_loan": "5000", "max_rate": "15"})
-        save_rule(session, demo, session.get(Member, people["lender2"]), {"amount_per_loan": "5000",
-                                                                           "preset": "high_yield"})
-        save_rule(session, demo, session.get(Member, people["lender3"]), {"amount_per_loan": "2000",
-                                                                           "keep_balance": "19000"})
+        save_rule(
+            session, demo, session.get(Member, people["lender2"]), {"amount_per_loan": "5000", "preset": "high_yield"}
+        )
+        save_rule(
+            session, demo, session.get(Member, people["lender3"]), {"amount_per_loan": "2000", "keep_balance": "19000"}
+        )
         with pytest.raises(loans.LoanError) as error:
-            save_rule(session, demo, session.get(Member, people["lender3"]), {"amount_per_loan": "10",
-                                                                               "min_rate": "5", "max_rate": "3"})
+            save_rule(
+                session,
+                demo,
+                session.get(Member, people["lender3"]),
+                {"amount_per_loan": "10", "min_rate": "5", "max_rate": "3"},
+            )
         assert error.value.field == "min_rate"
     loan_id = open_loan(db, plugins, people)  # 10,000 at 12%: lender2's preset (10–36%) matches too
     with db.transaction() as session:
         bids = session.scalars(sa.select(Bid).where(Bid.loan_id == loan_id).order_by(Bid.id)).all()
         assert all(b.auto for b in bids)
-        assert [(b.member_id, b.amount) for b in bids] == [(people["lender1"], 500000), (people["lender2"], 200000),
-                                                           (people["lender3"], 100000)][:len(bids)]
+        assert [(b.member_id, b.amount) for b in bids] == [
+            (people["lender1"], 500000),
+            (people["lender2"], 200000),
+            (people["lender3"], 100000),
+        ][: len(bids)]
         assert sum(b.amount for b in bids) <= 700000  # 70% cap
-        first_turn = session.scalars(sa.select(AutoInvestRule).where(
-            AutoInvestRule.member_id == people["lender1"])).one().last_bid_at
+        first_turn = (
+            session.scalars(sa.select(AutoInvestRule).where(AutoInvestRule.member_id == people["lender1"]))
+            .one()
+            .last_bid_at
+        )
         assert first_turn is not None
     # The member manages the rule from the account page.
     client, _ = member_client(wsgi_app, db, "13800139999")
@@ -443,8 +513,9 @@ def test_the_credit_line_bounds_credit_loans_and_comes_back_with_repayment(db, p
     with db.transaction() as session:
         assert loans.credit_used(session, people["borrower"]) == 1_000_000
         demo = tenant_by_slug(session, "demo").id
-        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(Money(1_000_000, "CNY"), key="cash",
-                                                                         ref="t", initiator="test")
+        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(
+            Money(1_000_000, "CNY"), key="cash", ref="t", initiator="test"
+        )
     for _ in range(6):
         in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
     with db.transaction() as session:
@@ -466,22 +537,38 @@ def test_net_worth_loans_are_bounded_by_net_assets_and_hold_them(db, plugins, pe
     borrower = people["lender1"]  # 20,000.00 of net assets
 
     def apply(amount):
-        return in_demo(db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, borrower), {
-            **APPLICATION, "loan_type": "net_worth", "amount": amount, "term_months": "6"}))
+        return in_demo(
+            db,
+            plugins,
+            lambda s, demo, h: loans.apply(
+                s,
+                demo,
+                h,
+                member(s, borrower),
+                {**APPLICATION, "loan_type": "net_worth", "amount": amount, "term_months": "6"},
+            ),
+        )
 
     with pytest.raises(loans.LoanError) as error:
         apply("19000.00")
     assert error.value.field == "amount"
     loan_id = apply("10000.00").id
-    in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="",
-                                                         by="staff"))
+    in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: loans.review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="", by="staff"),
+    )
     bid(db, plugins, loan_id, people["lender2"], "10000.00", "nw")
-    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
-                                                               reason="", by="staff"))
+    in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="", by="staff"),
+    )
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
-        card = add_card(session, demo, session.get(Member, borrower), bank_name="銀行", holder_name="王小明",
-                        number=luhn_card()).id
+        card = add_card(
+            session, demo, session.get(Member, borrower), bank_name="銀行", holder_name="王小明", number=luhn_card()
+        ).id
     with pytest.raises(FundsError, match="net-worth"):
         in_demo(db, plugins, lambda s, demo, h: request_withdrawal(s, demo, h, member(s, borrower), card, "15000.00"))
     in_demo(db, plugins, lambda s, demo, h: request_withdrawal(s, demo, h, member(s, borrower), card, "5000.00"))
@@ -497,8 +584,13 @@ def test_an_instant_loan_settles_the_moment_it_is_full(db, plugins, people, appl
     demo_manifest["plugins"]["tools.one_time"] = {}
     apply_manifest(demo_manifest)
     promoter = people["lender3"]  # the tenant's promotion account, with 20,000.00 for the interest
-    form = {**APPLICATION, "loan_type": "instant", "amount": "1000.00", "term_months": "1",
-            "repayment_method": "one_time"}
+    form = {
+        **APPLICATION,
+        "loan_type": "instant",
+        "amount": "1000.00",
+        "term_months": "1",
+        "repayment_method": "one_time",
+    }
     with pytest.raises(loans.LoanError) as error:  # members cannot submit one
         in_demo(db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, promoter), form))
     assert error.value.field == "loan_type"
@@ -527,12 +619,20 @@ def test_a_mortgage_loan_fits_its_collateral_and_releases_it_when_settled(db, pl
     demo_manifest = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "demo").read_text())
     demo_manifest["plugins"]["loan_types.mortgage"] = {"max_ltv_percent": "60"}
     apply_manifest(demo_manifest)
-    form = {**APPLICATION, "loan_type": "mortgage", "amount": "10000.00", "term_months": "1",
-            "collateral_kind": "vehicle", "collateral_description": "2019 年式小客車", "appraised_value": "20000"}
+    form = {
+        **APPLICATION,
+        "loan_type": "mortgage",
+        "amount": "10000.00",
+        "term_months": "1",
+        "collateral_kind": "vehicle",
+        "collateral_description": "2019 年式小客車",
+        "appraised_value": "20000",
+    }
 
     def apply(change):
-        return in_demo(db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, people["borrower"]),
-                                                                   {**form, **change}))
+        return in_demo(
+            db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, people["borrower"]), {**form, **change})
+        )
 
     with pytest.raises(loans.LoanError) as error:
         apply({"appraised_value": "10000"})  # 60% of 10,000 is 6,000
@@ -541,15 +641,22 @@ def test_a_mortgage_loan_fits_its_collateral_and_releases_it_when_settled(db, pl
         apply({"collateral_kind": "jewels"})
     assert error.value.field == "collateral_kind"
     loan_id = apply({}).id
-    in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="",
-                                                         by="staff"))
+    in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: loans.review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="", by="staff"),
+    )
     bid(db, plugins, loan_id, people["lender1"], "10000.00", "m")
-    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
-                                                               reason="", by="staff"))
+    in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="", by="staff"),
+    )
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
-        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(Money(100_000, "CNY"), key="i", ref="t",
-                                                                         initiator="test")
+        Wallet(Ledger(session, demo), people["borrower"], "CNY").recharge(
+            Money(100_000, "CNY"), key="i", ref="t", initiator="test"
+        )
     in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
     with db.transaction() as session:
         loan = session.get(Loan, loan_id)
@@ -576,8 +683,9 @@ def test_a_guaranteed_loan_uses_the_guarantors_quota_and_deposit(db, plugins, pe
     form = {**APPLICATION, "loan_type": "guaranteed", "guarantor_id": str(guarantor_id)}
 
     def apply(change):
-        return in_demo(db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, people["borrower"]),
-                                                                   {**form, **change}))
+        return in_demo(
+            db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, people["borrower"]), {**form, **change})
+        )
 
     with pytest.raises(loans.LoanError) as error:
         apply({"guarantor_id": "999"})
@@ -587,33 +695,57 @@ def test_a_guaranteed_loan_uses_the_guarantors_quota_and_deposit(db, plugins, pe
         apply({"amount": "6000.00"})  # 15,000 quota, 10,000 used
     # The first review waits for the guarantor's acceptance, which needs the guarantee's reference.
     with pytest.raises(loans.LoanError, match="guarantor"):
-        in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, h, s.get(Loan, loan_id), approve=True,
-                                                             reason="", by="staff"))
+        in_demo(
+            db,
+            plugins,
+            lambda s, demo, h: loans.review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="", by="staff"),
+        )
     with pytest.raises(loans.LoanError) as error:
-        in_demo(db, plugins, lambda s, demo, h: guarantors.decide(s, demo, s.get(Loan, loan_id), accept=True,
-                                                                  reference=" ", by="staff"))
+        in_demo(
+            db,
+            plugins,
+            lambda s, demo, h: guarantors.decide(s, demo, s.get(Loan, loan_id), accept=True, reference=" ", by="staff"),
+        )
     assert error.value.field == "reason"
-    in_demo(db, plugins, lambda s, demo, h: guarantors.decide(s, demo, s.get(Loan, loan_id), accept=True,
-                                                              reference="GC-2026-001", by="staff"))
+    in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: guarantors.decide(
+            s, demo, s.get(Loan, loan_id), accept=True, reference="GC-2026-001", by="staff"
+        ),
+    )
     declined_id = apply({"amount": "3000.00"}).id
-    in_demo(db, plugins, lambda s, demo, h: guarantors.decide(s, demo, s.get(Loan, declined_id), accept=False,
-                                                              reference="收入證明不足", by="staff"))
+    in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: guarantors.decide(
+            s, demo, s.get(Loan, declined_id), accept=False, reference="收入證明不足", by="staff"
+        ),
+    )
     with db.transaction() as session:
         declined = session.get(Loan, declined_id)
         assert declined.status == "rejected" and declined.review_note == "收入證明不足"
         assert guarantors.guarantee_state(session.get(Loan, loan_id)) == "accepted"
-    in_demo(db, plugins, lambda s, demo, h: loans.review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="",
-                                                         by="staff"))
+    in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: loans.review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="", by="staff"),
+    )
     bid(db, plugins, loan_id, people["lender1"], "10000.00", "g")
-    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
-                                                               reason="", by="staff"))
+    in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="", by="staff"),
+    )
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
         wallet = Wallet(Ledger(session, demo.id), people["borrower"], "CNY")
-        wallet.freeze(Money(wallet.funds().available, "CNY"), reason="withdraw_freeze", key="spent", ref="t",
-                      initiator="test")
-        due = session.scalars(sa.select(Installment.due_date).where(Installment.loan_id == loan_id,
-                                                                    Installment.period == 1)).one()
+        wallet.freeze(
+            Money(wallet.funds().available, "CNY"), reason="withdraw_freeze", key="spent", ref="t", initiator="test"
+        )
+        due = session.scalars(
+            sa.select(Installment.due_date).where(Installment.loan_id == loan_id, Installment.period == 1)
+        ).one()
     before = available(db, people["lender1"])[0]
     close_through(db, plugins, due + dt.timedelta(days=1))
     assert available(db, people["lender1"])[0] - before == 88849 - 1000
@@ -645,8 +777,9 @@ def test_paying_a_loan_off_early(db, plugins, people):
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
         demo.lending = {**demo.lending, "prepayment_fee_percent": "1"}
-        Wallet(Ledger(session, demo.id), people["borrower"], "CNY").recharge(Money(500_000, "CNY"), key="cash",
-                                                                         ref="t", initiator="test")
+        Wallet(Ledger(session, demo.id), people["borrower"], "CNY").recharge(
+            Money(500_000, "CNY"), key="cash", ref="t", initiator="test"
+        )
     in_demo(db, plugins, lambda s, demo, h: loans.repay_next(s, demo, s.get(Loan, loan_id), by="member"))
     lender_before = available(db, people["lender1"])[0]
     borrower_before = available(db, people["borrower"])[0]
@@ -700,9 +833,17 @@ def test_staff_publish_an_instant_loan_from_the_back_office(db, plugins, people,
     apply_manifest(demo_manifest)
     officer = staff_client(wsgi_app, db, "promo", "risk_officer")
     page = officer.get("demo.localhost", "/admin/loans/new")
-    values = {"borrower": "13800130003", "loan_type": "instant", "title": "新手專享秒標", "amount": "500.00",
-              "annual_rate_percent": "12", "term_months": "1", "repayment_method": "one_time",
-              "fundraising_days": "1", "min_bid": "100"}
+    values = {
+        "borrower": "13800130003",
+        "loan_type": "instant",
+        "title": "新手專享秒標",
+        "amount": "500.00",
+        "annual_rate_percent": "12",
+        "term_months": "1",
+        "repayment_method": "one_time",
+        "fundraising_days": "1",
+        "min_bid": "100",
+    }
     refused = submit(officer, "demo.localhost", page, {**values, "borrower": "13999999999"}, status=400)
     assert refused.status_int == 400
     page = officer.get("demo.localhost", "/admin/loans/new")
@@ -722,8 +863,9 @@ def _recharge(db, member_id, minor, key):
 
 
 def test_a_partial_payment_goes_to_penalty_then_interest_then_principal(db, plugins, people):
-    loan_id, first_id, due = overdue_setup(db, plugins, people, late_fee="1", penalty_rate_percent_per_day="0.05",
-                                           overdue_charges_cap_percent="100")
+    loan_id, first_id, due = overdue_setup(
+        db, plugins, people, late_fee="1", penalty_rate_percent_per_day="0.05", overdue_charges_cap_percent="100"
+    )
     close_through(db, plugins, due + dt.timedelta(days=2))
     with db.transaction() as session:
         first = session.get(Installment, first_id)
@@ -743,7 +885,11 @@ def test_a_partial_payment_goes_to_penalty_then_interest_then_principal(db, plug
         first = session.get(Installment, first_id)
         # 1.00 late fee and 1.18 penalty first, then 100.00 interest, then 47.82 of principal
         assert (first.paid_late_fee, first.paid_charges, first.paid_interest, first.paid_principal) == (
-            100, 218, 10000, 4782)
+            100,
+            218,
+            10000,
+            4782,
+        )
         assert first.status == "overdue" and first.owed == 78849 - 4782
         assert verify(session) == []
     # The only lender got the penalty and the interest less the 10% fee, and the principal part.
@@ -777,25 +923,33 @@ def test_close_of_day_collects_what_the_borrower_has_on_the_due_date(db, plugins
         assert first.status == "overdue" and first.paid_interest == first.interest
         assert first.paid_principal == 30_000 - first.interest
         assert Wallet(Ledger(session, first.tenant_id), people["borrower"], "CNY").funds().available == 0
-        events = [e.event for e in session.scalars(sa.select(loans.LoanEvent).where(
-            loans.LoanEvent.loan_id == loan_id).order_by(loans.LoanEvent.id))]
+        events = [
+            e.event
+            for e in session.scalars(
+                sa.select(loans.LoanEvent).where(loans.LoanEvent.loan_id == loan_id).order_by(loans.LoanEvent.id)
+            )
+        ]
         assert events[-2:] == ["repaid_part", "overdue"]
         assert verify(session) == []
 
 
-def test_a_close_of_day_that_crashed_part_way_runs_again_without_doing_anything_twice(db, plugins, people,
-                                                                                     monkeypatch):
-    loan_id, first_id, due = overdue_setup(db, plugins, people, penalty_rate_percent_per_day="0.05",
-                                           late_fee="1", overdue_charges_cap_percent="100")
+def test_a_close_of_day_that_crashed_part_way_runs_again_without_doing_anything_twice(db, plugins, people, monkeypatch):
+    loan_id, first_id, due = overdue_setup(
+        db, plugins, people, penalty_rate_percent_per_day="0.05", late_fee="1", overdue_charges_cap_percent="100"
+    )
     second_id = open_loan(db, plugins, people, title="第二筆借款")
     bid(db, plugins, second_id, people["lender2"], "10000.00", "k-second")
-    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, second_id), approve=True,
-                                                               reason="", by="staff"))
+    in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, second_id), approve=True, reason="", by="staff"),
+    )
     with db.transaction() as session:  # the borrower spends the second loan's money too
         demo = tenant_by_slug(session, "demo").id
         wallet = Wallet(Ledger(session, demo), people["borrower"], "CNY")
-        wallet.freeze(Money(wallet.funds().available, "CNY"), reason="withdraw_freeze", key="spent-2", ref="t",
-                      initiator="test")
+        wallet.freeze(
+            Money(wallet.funds().available, "CNY"), reason="withdraw_freeze", key="spent-2", ref="t", initiator="test"
+        )
     close_through(db, plugins, due + dt.timedelta(days=1))
     day = in_demo(db, plugins, lambda s, demo, h: demo.business_date)
     from core.loans import closing
@@ -857,15 +1011,15 @@ def test_auto_invest_keeps_to_the_lowest_credit_grade_a_lender_accepts(db, plugi
         with pytest.raises(loans.LoanError) as error:
             loans.set_credit_line(borrower, "50000", "CNY", "Z")
         assert error.value.field == "grade"
-        save_rule(session, demo, session.get(Member, people["lender1"]), {"amount_per_loan": "1000",
-                                                                           "min_grade": "A"})
-        save_rule(session, demo, session.get(Member, people["lender2"]), {"amount_per_loan": "1000",
-                                                                           "min_grade": "C"})
-        save_rule(session, demo, session.get(Member, people["lender3"]), {"amount_per_loan": "1000",
-                                                                           "preset": "high_credit"})
+        save_rule(session, demo, session.get(Member, people["lender1"]), {"amount_per_loan": "1000", "min_grade": "A"})
+        save_rule(session, demo, session.get(Member, people["lender2"]), {"amount_per_loan": "1000", "min_grade": "C"})
+        save_rule(
+            session, demo, session.get(Member, people["lender3"]), {"amount_per_loan": "1000", "preset": "high_credit"}
+        )
         with pytest.raises(loans.LoanError) as error:
-            save_rule(session, demo, session.get(Member, people["lender3"]), {"amount_per_loan": "1000",
-                                                                               "min_grade": "AAA"})
+            save_rule(
+                session, demo, session.get(Member, people["lender3"]), {"amount_per_loan": "1000", "min_grade": "AAA"}
+            )
         assert error.value.field == "min_grade"
     loan_id = open_loan(db, plugins, people, annual_rate_percent="10")
     with db.transaction() as session:
@@ -874,8 +1028,9 @@ def test_auto_invest_keeps_to_the_lowest_credit_grade_a_lender_accepts(db, plugi
     assert loans.grade_at_least("AA", "A") and not loans.grade_at_least(None, "HR") and loans.grade_at_least(None, "")
 
 
-def test_the_reviewer_sees_the_guarantee_and_records_the_guarantors_answer(db, plugins, people, apply_manifest,
-                                                                          wsgi_app):
+def test_the_reviewer_sees_the_guarantee_and_records_the_guarantors_answer(
+    db, plugins, people, apply_manifest, wsgi_app
+):
     import tomllib
 
     from core.loans import guarantors
@@ -889,8 +1044,17 @@ def test_the_reviewer_sees_the_guarantee_and_records_the_guarantors_answer(db, p
         demo = tenant_by_slug(session, "demo")
         guarantor_id = guarantors.create(session, demo, "鼎信融資擔保", "50000").id
         session.get(Member, people["borrower"]).credit_grade = "A"
-    loan = in_demo(db, plugins, lambda s, demo, h: loans.apply(s, demo, h, member(s, people["borrower"]), {
-        **APPLICATION, "loan_type": "guaranteed", "guarantor_id": str(guarantor_id)}))
+    loan = in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: loans.apply(
+            s,
+            demo,
+            h,
+            member(s, people["borrower"]),
+            {**APPLICATION, "loan_type": "guaranteed", "guarantor_id": str(guarantor_id)},
+        ),
+    )
     officer = staff_client(wsgi_app, db, "g-officer", "risk_officer")
     dashboard = officer.get("demo.localhost", "/admin?_LOCALE_=en").text
     assert "Waiting for staff" in dashboard
@@ -905,8 +1069,12 @@ def test_the_reviewer_sees_the_guarantee_and_records_the_guarantors_answer(db, p
     with db.transaction() as session:
         assert guarantors.guarantee_state(session.get(Loan, loan.id)) == "accepted"
     cs = staff_client(wsgi_app, db, "g-cs2", "customer_service")
-    cs.post("demo.localhost", f"/admin/loans/{loan.id}/decision", {"stage": "guarantee", "decision": "approve",
-                                                                    "reason": "x"}, status=403)
+    cs.post(
+        "demo.localhost",
+        f"/admin/loans/{loan.id}/decision",
+        {"stage": "guarantee", "decision": "approve", "reason": "x"},
+        status=403,
+    )
 
 
 def test_a_borrower_may_accept_a_partly_funded_loan_where_the_tenant_allows(db, plugins, people, wsgi_app):
@@ -930,16 +1098,24 @@ def test_a_borrower_may_accept_a_partly_funded_loan_where_the_tenant_allows(db, 
     with db.transaction() as session:
         phone = session.get(M, people["borrower"]).phone
     borrower = Client(wsgi_app)
-    submit(borrower, "demo.localhost", borrower.get("demo.localhost", "/login"),
-           {"login": phone, "password": PASSWORD}, status=303)
+    submit(
+        borrower,
+        "demo.localhost",
+        borrower.get("demo.localhost", "/login"),
+        {"login": phone, "password": PASSWORD},
+        status=303,
+    )
     page = borrower.get("demo.localhost", "/account/loans")
     form = [f for f in page.forms.values() if "accept_partial" in f.fields][0]
     form.submit("loan", extra_environ={"HTTP_HOST": "demo.localhost"}, status=303)
     with db.transaction() as session:
         loan = session.get(Loan, loan_id)
         assert (loan.status, loan.amount, loan.type_data["requested_amount"]) == ("full", 600_000, 1_000_000)
-    in_demo(db, plugins, lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True,
-                                                               reason="", by="staff"))
+    in_demo(
+        db,
+        plugins,
+        lambda s, demo, h: loans.final_review(s, demo, h, s.get(Loan, loan_id), approve=True, reason="", by="staff"),
+    )
     with db.transaction() as session:
         loan = session.get(Loan, loan_id)
         assert sum(i.principal for i in loan.installments) == 600_000

@@ -1,4 +1,5 @@
 """Tenant manifests: validation names the file and field; applying is idempotent and all-or-nothing."""
+
 import tomllib
 
 import pytest
@@ -14,24 +15,29 @@ def demo_data():
     return tomllib.loads((SHIPPED / "demo.toml").read_text())
 
 
-@pytest.mark.parametrize("change, field", [
-    (lambda d: d["plugins"].update({"payments.nonexistent": {}}), "plugins.payments.nonexistent"),
-    (lambda d: d["plugins"]["payments.offline"].pop("bank_name"), "plugins.payments.offline.bank_name"),
-    (lambda d: d["plugins"]["loan_types.credit"].update({"max_term_months": 0}),
-     "plugins.loan_types.credit.max_term_months"),
-    (lambda d: d["plugins"]["loan_types.credit"].update({"colour": "red"}), "plugins.loan_types.credit"),
-    (lambda d: d.update({"currency": "XYZ"}), "currency"),
-    (lambda d: d.update({"currency": "cny"}), "currency"),
-    (lambda d: d.update({"hosts": ["demo.localhost", "demo.localhost"]}), "hosts"),
-    (lambda d: d.update({"hosts": ["bad host!"]}), "hosts[0]"),
-    (lambda d: d.update({"theme": "nope"}), "theme"),
-    (lambda d: d.update({"locales": ["fr"]}), "locales"),
-    (lambda d: d.update({"default_locale": "en", "locales": ["zh_Hant"]}), "default_locale"),
-    (lambda d: d.update({"timezone": "Mars/Olympus"}), "timezone"),
-    (lambda d: d["branding"].update({"primary_color": "red;}"}), "branding.primary_color"),
-    (lambda d: d.update({"slug": "Bad Slug"}), "slug"),
-    (lambda d: d.update({"colour": "red"}), "colour"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda d: d["plugins"].update({"payments.nonexistent": {}}), "plugins.payments.nonexistent"),
+        (lambda d: d["plugins"]["payments.offline"].pop("bank_name"), "plugins.payments.offline.bank_name"),
+        (
+            lambda d: d["plugins"]["loan_types.credit"].update({"max_term_months": 0}),
+            "plugins.loan_types.credit.max_term_months",
+        ),
+        (lambda d: d["plugins"]["loan_types.credit"].update({"colour": "red"}), "plugins.loan_types.credit"),
+        (lambda d: d.update({"currency": "XYZ"}), "currency"),
+        (lambda d: d.update({"currency": "cny"}), "currency"),
+        (lambda d: d.update({"hosts": ["demo.localhost", "demo.localhost"]}), "hosts"),
+        (lambda d: d.update({"hosts": ["bad host!"]}), "hosts[0]"),
+        (lambda d: d.update({"theme": "nope"}), "theme"),
+        (lambda d: d.update({"locales": ["fr"]}), "locales"),
+        (lambda d: d.update({"default_locale": "en", "locales": ["zh_Hant"]}), "default_locale"),
+        (lambda d: d.update({"timezone": "Mars/Olympus"}), "timezone"),
+        (lambda d: d["branding"].update({"primary_color": "red;}"}), "branding.primary_color"),
+        (lambda d: d.update({"slug": "Bad Slug"}), "slug"),
+        (lambda d: d.update({"colour": "red"}), "colour"),
+    ],
+)
 def test_bad_manifests_name_the_field(plugins, change, field):
     data = demo_data()
     change(data)

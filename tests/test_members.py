@@ -1,4 +1,5 @@
 """Members: sign-up by SMS code, sign-in, passwords, verification, cards, sessions, API tokens."""
+
 import datetime as dt
 import re
 
@@ -44,8 +45,13 @@ def register(client, db, host=DEMO, phone=PHONE, password=PASSWORD):
     page = client.get(host, "/register")
     page = submit(client, host, page, {"phone": phone}, "send_code", status=200)
     assert "We sent a code" in page.text or "code" in page.text
-    return submit(client, host, page, {"phone": phone, "code": last_code(db, phone), "password": password,
-                                       "confirm": password}, "register")
+    return submit(
+        client,
+        host,
+        page,
+        {"phone": phone, "code": last_code(db, phone), "password": password, "confirm": password},
+        "register",
+    )
 
 
 @pytest.fixture
@@ -61,12 +67,15 @@ def test_sign_up_with_an_sms_code_then_see_the_account(member):
     assert "立即認證" in page.text  # "Verify now": the demo tenant speaks zh_Hant
 
 
-@pytest.mark.parametrize("change, field_text", [
-    ({"code": "000000"}, "The code is not correct."),
-    ({"confirm": "something else entirely"}, "The passwords do not match."),
-    ({"password": "short", "confirm": "short"}, "Use at least 10 characters."),
-    ({"phone": "12345"}, "Enter a valid mobile number."),
-])
+@pytest.mark.parametrize(
+    "change, field_text",
+    [
+        ({"code": "000000"}, "The code is not correct."),
+        ({"confirm": "something else entirely"}, "The passwords do not match."),
+        ({"password": "short", "confirm": "short"}, "Use at least 10 characters."),
+        ({"phone": "12345"}, "Enter a valid mobile number."),
+    ],
+)
 def test_sign_up_refusals_name_the_field(client, db, tenants, change, field_text):
     page = client.get(DEMO, "/register?_LOCALE_=en")
     page = submit(client, DEMO, page, {"phone": PHONE}, "send_code", status=200)
@@ -85,8 +94,14 @@ def test_an_expired_code_is_refused(client, db, tenants):
     with db.transaction() as session:
         for code in session.scalars(sa.select(VerificationCode)):
             code.expires_at = code.created_at - dt.timedelta(seconds=1)
-    response = submit(client, DEMO, page, {"phone": PHONE, "code": last_code(db), "password": PASSWORD,
-                                           "confirm": PASSWORD}, "register", status=400)
+    response = submit(
+        client,
+        DEMO,
+        page,
+        {"phone": PHONE, "code": last_code(db), "password": PASSWORD, "confirm": PASSWORD},
+        "register",
+        status=400,
+    )
     assert "expired" in response.text
 
 
@@ -132,8 +147,9 @@ def test_forgotten_password_by_sms_ends_other_sessions(member, client, db, wsgi_
     page = client.get(DEMO, "/password/forgot")
     page = submit(client, DEMO, page, {"phone": PHONE}, "send_code", status=200)
     new = "another long password"
-    response = submit(client, DEMO, page, {"phone": PHONE, "code": last_code(db), "password": new,
-                                           "confirm": new}, "reset")
+    response = submit(
+        client, DEMO, page, {"phone": PHONE, "code": last_code(db), "password": new, "confirm": new}, "reset"
+    )
     assert response.status_int == 303
     other.get(DEMO, "/account", status=302)
     assert sign_in(other, password=new).status_int == 303
@@ -174,13 +190,23 @@ def password_notices(db):
 
 def test_change_password_needs_the_current_one_and_tells_the_member(member, client, db):
     page = client.get(DEMO, "/account/password?_LOCALE_=en")
-    response = submit(client, DEMO, page, {"current": "not it at all", "password": "brand new password",
-                                           "confirm": "brand new password"}, status=400)
+    response = submit(
+        client,
+        DEMO,
+        page,
+        {"current": "not it at all", "password": "brand new password", "confirm": "brand new password"},
+        status=400,
+    )
     assert "current password is not correct" in response.text
     assert password_notices(db) == ([], [])
     page = client.get(DEMO, "/account/password")
-    submit(client, DEMO, page, {"current": PASSWORD, "password": "brand new password",
-                                "confirm": "brand new password"}, status=303)
+    submit(
+        client,
+        DEMO,
+        page,
+        {"current": PASSWORD, "password": "brand new password", "confirm": "brand new password"},
+        status=303,
+    )
     assert password_notices(db) == (["+8613800138000"], ["member.password_change"])
     assert OUTBOX.texts_to(PHONE)[-1].startswith("鼎信網貸")  # the notice reached the member's phone
 
@@ -194,6 +220,7 @@ def test_forms_without_csrf_are_refused(member, client, db):
 
 # -- verification and cards ---------------------------------------------------
 
+
 def test_resident_id_and_card_checks():
     assert resident_id_problem(VALID_ID) is None
     assert resident_id_problem(VALID_ID[:-1] + ("0" if VALID_ID[-1] != "0" else "1")) == "checksum"
@@ -206,8 +233,10 @@ def test_resident_id_and_card_checks():
 @pytest.fixture
 def staff(db, tenants, wsgi_app):
     """Signed-in staff clients by role: risk officer, customer service and auditor."""
-    return {role: staff_client(wsgi_app, db, role.replace("_", "-"), role)
-            for role in ("risk_officer", "customer_service", "auditor")}
+    return {
+        role: staff_client(wsgi_app, db, role.replace("_", "-"), role)
+        for role in ("risk_officer", "customer_service", "auditor")
+    }
 
 
 def member_id(db, phone=PHONE):
@@ -217,8 +246,13 @@ def member_id(db, phone=PHONE):
 
 def test_verification_review_and_card_binding(member, client, db, staff):
     page = client.get(DEMO, "/account/verification?_LOCALE_=en")
-    bad = submit(client, DEMO, page, {"legal_name": "王小明", "id_number": VALID_ID[:-1] + "0"
-                                      if VALID_ID[-1] != "0" else VALID_ID[:-1] + "1"}, status=400)
+    bad = submit(
+        client,
+        DEMO,
+        page,
+        {"legal_name": "王小明", "id_number": VALID_ID[:-1] + "0" if VALID_ID[-1] != "0" else VALID_ID[:-1] + "1"},
+        status=400,
+    )
     assert "not a valid resident ID number" in bad.text
     page = client.get(DEMO, "/account/verification")
     submit(client, DEMO, page, {"legal_name": "王小明", "id_number": VALID_ID}, status=303)
@@ -227,25 +261,32 @@ def test_verification_review_and_card_binding(member, client, db, staff):
     mid = member_id(db)
     # Customer service may look, not decide.
     staff["customer_service"].get(DEMO, f"/admin/members/{mid}", status=200)
-    staff["customer_service"].post(DEMO, f"/admin/members/{mid}/verification",
-                                   {"decision": "approve"}, status=403)
+    staff["customer_service"].post(DEMO, f"/admin/members/{mid}/verification", {"decision": "approve"}, status=403)
     review = staff["risk_officer"].get(DEMO, f"/admin/members/{mid}?_LOCALE_=en")
     form = [f for f in review.forms.values() if f.action.endswith("/verification")][0]
     form.submit("decision", value="approve", extra_environ={"HTTP_HOST": DEMO}, status=303)
     assert "Verified" in client.get(DEMO, "/account/verification?_LOCALE_=en").text
 
     page = client.get(DEMO, "/account/cards?_LOCALE_=en")
-    wrong = submit(client, DEMO, page, {"bank_name": "工商銀行", "holder_name": "李四",
-                                        "number": VALID_CARD}, status=400)
+    wrong = submit(
+        client, DEMO, page, {"bank_name": "工商銀行", "holder_name": "李四", "number": VALID_CARD}, status=400
+    )
     assert "The card holder must be you" in wrong.text
     page = client.get(DEMO, "/account/cards?_LOCALE_=en")
-    luhn = submit(client, DEMO, page, {"bank_name": "工商銀行", "holder_name": "王小明",
-                                       "number": VALID_CARD[:-1] + str((int(VALID_CARD[-1]) + 1) % 10)},
-                  status=400)
+    luhn = submit(
+        client,
+        DEMO,
+        page,
+        {
+            "bank_name": "工商銀行",
+            "holder_name": "王小明",
+            "number": VALID_CARD[:-1] + str((int(VALID_CARD[-1]) + 1) % 10),
+        },
+        status=400,
+    )
     assert "not valid" in luhn.text
     page = client.get(DEMO, "/account/cards")
-    submit(client, DEMO, page, {"bank_name": "工商銀行", "holder_name": "王小明", "number": VALID_CARD},
-           status=303)
+    submit(client, DEMO, page, {"bank_name": "工商銀行", "holder_name": "王小明", "number": VALID_CARD}, status=303)
     assert f"**** {VALID_CARD[-4:]}" in client.get(DEMO, "/account/cards").text
 
     audit = staff["auditor"].get(DEMO, "/admin/audit?q=verification").text
@@ -256,8 +297,9 @@ def test_staff_cannot_reach_another_tenants_member(member, client, db, staff):
     register(client, db, host=ACME, phone="+8613900139000")
     acme_member = member_id(db, "13900139000")
     staff["risk_officer"].get(DEMO, f"/admin/members/{acme_member}", status=404)
-    staff["risk_officer"].post(DEMO, f"/admin/members/{acme_member}/verification",
-                               {"decision": "approve", "csrf_token": "x"}, status=403)
+    staff["risk_officer"].post(
+        DEMO, f"/admin/members/{acme_member}/verification", {"decision": "approve", "csrf_token": "x"}, status=403
+    )
 
 
 def test_permissions_are_denied_by_default(staff):
@@ -285,10 +327,10 @@ def test_a_reused_totp_code_is_refused(db, tenants):
 
 # -- API tokens ---------------------------------------------------------------
 
+
 def test_bearer_tokens_for_members(member, client):
     client.app.reset()
-    refused = client.post_json(DEMO, "/api/v1/auth/token", {"login": PHONE, "password": "nope nope nope"},
-                               status=401)
+    refused = client.post_json(DEMO, "/api/v1/auth/token", {"login": PHONE, "password": "nope nope nope"}, status=401)
     assert refused.json["field"] == "login"
     token = client.post_json(DEMO, "/api/v1/auth/token", {"login": PHONE, "password": PASSWORD}).json["token"]
     headers = {"Authorization": f"Bearer {token}"}
@@ -314,15 +356,58 @@ def test_member_cli_creates_a_verified_member(db, tenants, tmp_path, settings):
     ini = tmp_path / "t.ini"
     ini.write_text("[app:main]\nuse = egg:lendstack\n" + "\n".join(f"{k} = {v}" for k, v in settings.items()))
     run = lambda *a: CliRunner().invoke(main, list(a), env={"LENDSTACK_PASSWORD": PASSWORD})  # noqa: E731
-    ok = run("member", "create", "-c", str(ini), "--tenant", "demo", "--phone", "13700137000",
-             "--name", "張三", "--id-number", VALID_ID, "--verified")
+    ok = run(
+        "member",
+        "create",
+        "-c",
+        str(ini),
+        "--tenant",
+        "demo",
+        "--phone",
+        "13700137000",
+        "--name",
+        "張三",
+        "--id-number",
+        VALID_ID,
+        "--verified",
+    )
     assert ok.exit_code == 0, ok.output
     assert run("member", "create", "-c", str(ini), "--tenant", "demo", "--phone", "13700137000").exit_code == 2
-    bad = run("member", "create", "-c", str(ini), "--tenant", "demo", "--phone", "13600136000",
-              "--name", "李四", "--id-number", "110105194912310000", "--verified")
+    bad = run(
+        "member",
+        "create",
+        "-c",
+        str(ini),
+        "--tenant",
+        "demo",
+        "--phone",
+        "13600136000",
+        "--name",
+        "李四",
+        "--id-number",
+        "110105194912310000",
+        "--verified",
+    )
     assert bad.exit_code == 2 and "id_number" in bad.output
-    graded = run("member", "create", "-c", str(ini), "--tenant", "demo", "--phone", "13500135000", "--name", "王五",
-                 "--id-number", resident_id("11010519800101555"), "--verified", "--credit-line", "20000", "--grade", "Z")
+    graded = run(
+        "member",
+        "create",
+        "-c",
+        str(ini),
+        "--tenant",
+        "demo",
+        "--phone",
+        "13500135000",
+        "--name",
+        "王五",
+        "--id-number",
+        resident_id("11010519800101555"),
+        "--verified",
+        "--credit-line",
+        "20000",
+        "--grade",
+        "Z",
+    )
     assert graded.exit_code == 2 and "grade" in graded.output
     with db.transaction() as session:
         created = session.scalars(sa.select(Member).where(Member.phone == "+8613700137000")).one()
@@ -331,6 +416,7 @@ def test_member_cli_creates_a_verified_member(db, tenants, tmp_path, settings):
 
 
 # -- violations, points, messages, documents ----------------------------------------
+
 
 def admin_form(page, action_suffix):
     return [f for f in page.forms.values() if f.action.endswith(action_suffix)][0]
@@ -421,6 +507,7 @@ def test_documents_are_checked_stored_privately_and_shown_to_permitted_staff(mem
 
 # -- staff management ---------------------------------------------------------------
 
+
 @pytest.fixture
 def admin(db, tenants, wsgi_app):
     """A signed-in administrator (password and code)."""
@@ -431,8 +518,13 @@ def test_staff_created_in_the_back_office_enrol_two_factor_at_first_sign_in(admi
     from tests.conftest import Client
 
     page = admin.get(DEMO, "/admin/staff")
-    created = submit(admin, DEMO, page, {"login": "carol", "display_name": "Carol", "role": "cashier",
-                                         "password": "temporary pass 1"}, status=303)
+    created = submit(
+        admin,
+        DEMO,
+        page,
+        {"login": "carol", "display_name": "Carol", "role": "cashier", "password": "temporary pass 1"},
+        status=303,
+    )
     assert "/admin/staff/" in created.location
     carol = Client(wsgi_app)
     page = carol.get(DEMO, "/admin/login")
@@ -504,6 +596,7 @@ def test_organization_tree(admin):
 
 # -- tenant member rules: email sign-up, ID types ---------------------------------
 
+
 def last_mail_code(db, address):
     return OUTBOX.code_for(address)
 
@@ -513,8 +606,18 @@ def test_email_sign_up_where_the_tenant_allows_it(client, db, tenants):
     page = client.get(ACME, "/register?with=email")
     page = submit(client, ACME, page, {"email": "Ann@Example.com"}, "send_code", status=200)
     assert "by email" in page.text
-    response = submit(client, ACME, page, {"email": "ann@example.com", "code": last_mail_code(db, "ann@example.com"),
-                                           "password": PASSWORD, "confirm": PASSWORD}, "register")
+    response = submit(
+        client,
+        ACME,
+        page,
+        {
+            "email": "ann@example.com",
+            "code": last_mail_code(db, "ann@example.com"),
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+        "register",
+    )
     assert response.status_int == 303
     with db.transaction() as session:
         ann = session.scalars(sa.select(Member).where(Member.email == "ann@example.com")).one()
@@ -527,12 +630,19 @@ def test_email_sign_up_where_the_tenant_allows_it(client, db, tenants):
     # Reset by email, and the demo tenant (no email sign-up) refuses it.
     out = client.get(ACME, "/account")
     [f for f in out.forms.values() if f.action.endswith("/logout")][0].submit(
-        extra_environ={"HTTP_HOST": ACME}, status=303)
+        extra_environ={"HTTP_HOST": ACME}, status=303
+    )
     page = client.get(ACME, "/password/forgot")
     page = submit(client, ACME, page, {"phone": "ann@example.com"}, "send_code", status=200)
     new = "another long password"
-    submit(client, ACME, page, {"phone": "ann@example.com", "code": last_mail_code(db, "ann@example.com"),
-                                "password": new, "confirm": new}, "reset", status=303)
+    submit(
+        client,
+        ACME,
+        page,
+        {"phone": "ann@example.com", "code": last_mail_code(db, "ann@example.com"), "password": new, "confirm": new},
+        "reset",
+        status=303,
+    )
     assert sign_in(client, ACME, "ann@example.com", new).status_int == 303
     assert "password of your account was just changed" in OUTBOX.texts_to("ann@example.com")[-1]
 
@@ -544,8 +654,7 @@ def test_id_types_outside_the_tenants_list_are_refused(db, tenants):
         acme = tenant_by_slug(session, "acme")
         someone = create_member(session, acme, phone="+12025550143", password=PASSWORD)
         with pytest.raises(MemberError) as error:
-            submit_verification(session, acme, someone, legal_name="Bo Li", id_type="cn_resident",
-                                id_number=VALID_ID)
+            submit_verification(session, acme, someone, legal_name="Bo Li", id_type="cn_resident", id_number=VALID_ID)
         assert error.value.field == "id_type"
 
 
@@ -560,8 +669,12 @@ def test_another_tenants_ids_in_a_form_are_refused(admin, db):
         boss_id, roles_before = boss.id, [r.code for r in boss.roles]
     page = admin.get(DEMO, f"/admin/staff/{boss_id}")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    admin.post(DEMO, f"/admin/staff/{boss_id}", {"csrf_token": csrf, "roles": "administrator",
-                                                 "groups": str(foreign_group)}, status=400)
+    admin.post(
+        DEMO,
+        f"/admin/staff/{boss_id}",
+        {"csrf_token": csrf, "roles": "administrator", "groups": str(foreign_group)},
+        status=400,
+    )
     with db.transaction() as session:
         boss = session.get(StaffUser, boss_id)
         assert [r.code for r in boss.roles] == roles_before and boss.groups == []

@@ -4,6 +4,7 @@ chose on /account/notifications); VIP points are awarded by the tenant's [vip] r
 Everything is driven through the doors people use: the JSON API, the sandbox checkout, the back office and
 the account pages. Amounts are worked out here by hand.
 """
+
 import time
 
 import pyotp
@@ -28,8 +29,10 @@ DEMO = "demo.localhost"
 
 
 def token(client, login):
-    return {"Authorization": "Bearer " + client.post_json(DEMO, "/api/v1/auth/token",
-                                                          {"login": login, "password": PASSWORD}).json["token"]}
+    return {
+        "Authorization": "Bearer "
+        + client.post_json(DEMO, "/api/v1/auth/token", {"login": login, "password": PASSWORD}).json["token"]
+    }
 
 
 def staff_token(wsgi_app, db, client, login, role):
@@ -46,30 +49,38 @@ def seed(db, member_id, minor, key):
     """Money put in directly (a seed, not a gateway's recharge: nobody is told of it)."""
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
-        Wallet(Ledger(session, demo), member_id, "CNY").recharge(Money(minor, "CNY"), key=key, ref="seed",
-                                                                 initiator="test")
+        Wallet(Ledger(session, demo), member_id, "CNY").recharge(
+            Money(minor, "CNY"), key=key, ref="seed", initiator="test"
+        )
 
 
 def inbox(db, member_id):
     """(subject, body) of the member's system notices, oldest first."""
     with db.transaction() as session:
-        return [(m.subject, m.body) for m in session.scalars(
-            sa.select(Message).where(Message.member_id == member_id, Message.sender == "system")
-            .order_by(Message.id))]
+        return [
+            (m.subject, m.body)
+            for m in session.scalars(
+                sa.select(Message)
+                .where(Message.member_id == member_id, Message.sender == "system")
+                .order_by(Message.id)
+            )
+        ]
 
 
 def texts(db, phone, purpose):
     with db.transaction() as session:
-        return session.scalars(sa.select(SmsMessage.body).where(SmsMessage.phone == "+86" + phone,
-                                                                SmsMessage.purpose == purpose)).all()
+        return session.scalars(
+            sa.select(SmsMessage.body).where(SmsMessage.phone == "+86" + phone, SmsMessage.purpose == purpose)
+        ).all()
 
 
 def choose(client, ticked):
     """Tick exactly ``ticked`` (``sms.money`` …) on the preferences page and save."""
     page = client.get(DEMO, "/account/notifications")
     csrf = next(f for f in page.forms.values() if "notify" in f.fields)["csrf_token"].value
-    return client.post(DEMO, "/account/notifications", [("csrf_token", csrf)] + [("notify", t) for t in ticked],
-                       status="*")
+    return client.post(
+        DEMO, "/account/notifications", [("csrf_token", csrf)] + [("notify", t) for t in ticked], status="*"
+    )
 
 
 def test_lenders_and_borrower_hear_of_their_loan_from_full_to_payback(wsgi_app, db, tenants, client):
@@ -87,10 +98,21 @@ def test_lenders_and_borrower_hear_of_their_loan_from_full_to_payback(wsgi_app, 
 
     staff = staff_token(wsgi_app, db, client, "risk-notify", "risk_officer")
     borrower, a, b = token(client, "13800138600"), token(client, "13800138601"), token(client, "13800138602")
-    loan = client.post_json(DEMO, "/api/v1/loans", {
-        "loan_type": "credit", "title": "週轉借款", "amount": "5000.00", "annual_rate_percent": "10",
-        "term_months": 6, "repayment_method": "equal_installment", "min_bid": "100"}, headers=borrower,
-        status=201).json
+    loan = client.post_json(
+        DEMO,
+        "/api/v1/loans",
+        {
+            "loan_type": "credit",
+            "title": "週轉借款",
+            "amount": "5000.00",
+            "annual_rate_percent": "10",
+            "term_months": 6,
+            "repayment_method": "equal_installment",
+            "min_bid": "100",
+        },
+        headers=borrower,
+        status=201,
+    ).json
     client.post_json(DEMO, f"/api/v1/admin/loans/{loan['id']}/review", {"decision": "approve"}, headers=staff)
     bids = f"/api/v1/loans/{loan['id']}/bids"
     client.post_json(DEMO, bids, {"amount": "3050.00"}, headers={**a, "Idempotency-Key": "bid-a-0001"}, status=201)
@@ -101,19 +123,21 @@ def test_lenders_and_borrower_hear_of_their_loan_from_full_to_payback(wsgi_app, 
     number = client.get(DEMO, f"/api/v1/loans/{loan['id']}").json["number"]
 
     # Full: each bidder once (in zh_Hant, the member's language), by SMS only where they opted in.
-    assert inbox(db, a_id) == [(f"借款 {number} 已滿標",
-                                f"鼎信網貸：您投資 CN¥3,050.00 的借款 {number} 已滿標，等待復審。")]
-    assert inbox(db, b_id) == [(f"借款 {number} 已滿標",
-                                f"鼎信網貸：您投資 CN¥1,950.00 的借款 {number} 已滿標，等待復審。")]
+    assert inbox(db, a_id) == [
+        (f"借款 {number} 已滿標", f"鼎信網貸：您投資 CN¥3,050.00 的借款 {number} 已滿標，等待復審。")
+    ]
+    assert inbox(db, b_id) == [
+        (f"借款 {number} 已滿標", f"鼎信網貸：您投資 CN¥1,950.00 的借款 {number} 已滿標，等待復審。")
+    ]
     assert len(texts(db, "13800138601", "notice.loan_full")) == 1
     assert texts(db, "13800138602", "notice.loan_full") == []
-    assert inbox(db, borrower_id) == [(f"您的借款 {number} 已滿標",
-                                       f"鼎信網貸：您 CN¥5,000.00 的借款 {number} 已滿標，等待復審。")]
+    assert inbox(db, borrower_id) == [
+        (f"您的借款 {number} 已滿標", f"鼎信網貸：您 CN¥5,000.00 的借款 {number} 已滿標，等待復審。")
+    ]
     assert len(texts(db, "13800138600", "notice.borrower_loan_funded")) == 1  # "my loans": SMS on by default
 
     # Final review: lenders told of the disbursement, the borrower of the money paid to them.
-    client.post_json(DEMO, f"/api/v1/admin/loans/{loan['id']}/final-review", {"decision": "approve"},
-                     headers=staff)
+    client.post_json(DEMO, f"/api/v1/admin/loans/{loan['id']}/final-review", {"decision": "approve"}, headers=staff)
     assert inbox(db, a_id)[-1][0] == f"借款 {number} 已放款" and "CN¥3,050.00" in inbox(db, a_id)[-1][1]
     assert inbox(db, b_id)[-1][0] == f"借款 {number} 已放款" and "CN¥1,950.00" in inbox(db, b_id)[-1][1]
     assert inbox(db, borrower_id)[-1][0] == f"您的借款 {number} 已放款"
@@ -146,18 +170,40 @@ def test_a_failed_loan_tells_its_bidders_of_the_refund(wsgi_app, db, tenants, cl
     seed(db, lender_id, 500_000, "seed-l")
     staff = staff_token(wsgi_app, db, client, "risk-fail", "risk_officer")
     borrower, lender = token(client, "13800138610"), token(client, "13800138611")
-    loan = client.post_json(DEMO, "/api/v1/loans", {
-        "loan_type": "credit", "title": "週轉借款", "amount": "1000.00", "annual_rate_percent": "10",
-        "term_months": 6, "repayment_method": "equal_installment", "min_bid": "100"}, headers=borrower,
-        status=201).json
+    loan = client.post_json(
+        DEMO,
+        "/api/v1/loans",
+        {
+            "loan_type": "credit",
+            "title": "週轉借款",
+            "amount": "1000.00",
+            "annual_rate_percent": "10",
+            "term_months": 6,
+            "repayment_method": "equal_installment",
+            "min_bid": "100",
+        },
+        headers=borrower,
+        status=201,
+    ).json
     client.post_json(DEMO, f"/api/v1/admin/loans/{loan['id']}/review", {"decision": "approve"}, headers=staff)
-    client.post_json(DEMO, f"/api/v1/loans/{loan['id']}/bids", {"amount": "1000.00"},
-                     headers={**lender, "Idempotency-Key": "bid-fail-01"}, status=201)
-    client.post_json(DEMO, f"/api/v1/admin/loans/{loan['id']}/final-review",
-                     {"decision": "reject", "reason": "資料不符"}, headers=staff)
+    client.post_json(
+        DEMO,
+        f"/api/v1/loans/{loan['id']}/bids",
+        {"amount": "1000.00"},
+        headers={**lender, "Idempotency-Key": "bid-fail-01"},
+        status=201,
+    )
+    client.post_json(
+        DEMO,
+        f"/api/v1/admin/loans/{loan['id']}/final-review",
+        {"decision": "reject", "reason": "資料不符"},
+        headers=staff,
+    )
     number = client.get(DEMO, "/api/v1/me/loans", headers=borrower).json["loans"][0]["number"]
-    assert inbox(db, lender_id)[-1] == (f"借款 {number} 未成立：您的投標已退回",
-                                        f"鼎信網貸：借款 {number} 未成立；您投標的 CN¥1,000.00 已退回可用餘額。")
+    assert inbox(db, lender_id)[-1] == (
+        f"借款 {number} 未成立：您的投標已退回",
+        f"鼎信網貸：借款 {number} 未成立；您投標的 CN¥1,000.00 已退回可用餘額。",
+    )
 
 
 def follow(client, url):
@@ -170,8 +216,13 @@ def follow(client, url):
 def test_recharge_and_withdrawals_paid_refused_or_cancelled(wsgi_app, db, tenants, client):
     web, member_id = member_client(wsgi_app, db, "13800138620", card=luhn_card())
     headers = token(client, "13800138620")
-    started = client.post_json(DEMO, "/api/v1/me/recharges", {"gateway": "sandbox", "amount": "1000.00"},
-                               headers={**headers, "Idempotency-Key": "recharge-n-01"}, status=201).json
+    started = client.post_json(
+        DEMO,
+        "/api/v1/me/recharges",
+        {"gateway": "sandbox", "amount": "1000.00"},
+        headers={**headers, "Idempotency-Key": "recharge-n-01"},
+        status=201,
+    ).json
     follow(web, started["next"]["url"])
     assert inbox(db, member_id) == [("充值已到帳", "鼎信網貸：您充值的 CN¥1,000.00 已存入可用餘額。")]
     assert len(texts(db, "13800138620", "notice.recharge_credited")) == 1  # money: SMS on by default
@@ -192,7 +243,9 @@ def test_recharge_and_withdrawals_paid_refused_or_cancelled(wsgi_app, db, tenant
     queue = cashier.get(DEMO, "/admin/funds/withdrawals?status=requested")
     submit(cashier, DEMO, queue, {"reason": "卡號有誤"}, "reject", status=303)
     assert inbox(db, member_id)[-1] == (
-        "提現被拒絕", "鼎信網貸：您提現 CN¥100.00 的申請被拒絕（卡號有誤）；款項已退回可用餘額。")
+        "提現被拒絕",
+        "鼎信網貸：您提現 CN¥100.00 的申請被拒絕（卡號有誤）；款項已退回可用餘額。",
+    )
 
     page = web.get(DEMO, "/account/withdraw")
     submit(web, DEMO, page, {"amount": "100.00"}, status=303)
@@ -227,8 +280,11 @@ def test_verification_decisions_are_told(wsgi_app, db, tenants, client):
     decide(risk, people["13800138631"], "reject", "證件照片不清楚")
     assert ("實名認證已通過", "鼎信網貸：您的實名認證已通過。") in inbox(db, people["13800138630"])
     assert inbox(db, people["13800138631"]) == [
-        ("Real-name verification refused",
-         "鼎信網貸: your real-name verification was refused: 證件照片不清楚. Correct it and submit again.")]
+        (
+            "Real-name verification refused",
+            "鼎信網貸: your real-name verification was refused: 證件照片不清楚. Correct it and submit again.",
+        )
+    ]
 
 
 def test_the_preferences_page_refuses_what_it_does_not_offer(wsgi_app, db, tenants, client):
@@ -243,4 +299,5 @@ def test_the_preferences_page_refuses_what_it_does_not_offer(wsgi_app, db, tenan
     with db.transaction() as session:
         # no email address: the email channel keeps its default
         assert session.get(Member, member_id).notification_preferences == {
-            "sms": {"money": False, "loans": True, "investments": False, "account": False}}
+            "sms": {"money": False, "loans": True, "investments": False, "account": False}
+        }

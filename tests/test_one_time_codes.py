@@ -4,6 +4,7 @@ A read-only auditor (``sms.view``) once read a member's password-reset code in
 the SMS outbox and took the account over. Now the logs keep codes masked, the
 carrier alone gets the real text, and a reset is audited and told to the member.
 """
+
 import html
 import re
 from pathlib import Path
@@ -36,8 +37,14 @@ def ask_for_reset(client, host, login):
 
 
 def reset(client, host, page, login, code, status="*"):
-    return submit(client, host, page, {"phone": login, "code": code, "password": NEW_PASSWORD,
-                                       "confirm": NEW_PASSWORD}, "reset", status=status)
+    return submit(
+        client,
+        host,
+        page,
+        {"phone": login, "code": code, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        "reset",
+        status=status,
+    )
 
 
 def admin_pages(staff, host):
@@ -69,8 +76,9 @@ def api_answers(client, host, token):
 
 
 def staff_token(client, host, login):
-    answer = client.post_json(host, "/api/v1/auth/token", {"login": login, "password": PASSWORD, "as": "staff"},
-                              status=200)
+    answer = client.post_json(
+        host, "/api/v1/auth/token", {"login": login, "password": PASSWORD, "as": "staff"}, status=200
+    )
     return answer.json["token"]
 
 
@@ -82,9 +90,11 @@ def assert_nowhere(code, texts: dict):
 def stored_rows(db):
     """Every stored message and audit event, as the database holds them (raw SQL: no decryption)."""
     with db.transaction() as session:
-        return {f"{table.name}:{row}": str(row) for table in (SmsMessage.__table__, MailMessage.__table__,
-                                                              AuditEvent.__table__)
-                for row in session.execute(sa.select(table)).all()}
+        return {
+            f"{table.name}:{row}": str(row)
+            for table in (SmsMessage.__table__, MailMessage.__table__, AuditEvent.__table__)
+            for row in session.execute(sa.select(table)).all()
+        }
 
 
 def test_an_auditor_never_sees_a_reset_code_and_the_member_alone_can_use_it(wsgi_app, db, tenants, client):
@@ -111,7 +121,10 @@ def test_an_auditor_never_sees_a_reset_code_and_the_member_alone_can_use_it(wsgi
     with db.transaction() as session:
         event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "member.password_reset")).one()
         assert (event.actor.split(":")[:2], event.object_id, event.after) == (
-            ["member", str(member_id)], str(member_id), {"via": "sms"})
+            ["member", str(member_id)],
+            str(member_id),
+            {"via": "sms"},
+        )
         notice = session.scalars(sa.select(SmsMessage).where(SmsMessage.purpose == "notice.password")).one()
         assert notice.phone == "+86" + PHONE and notice.template == "password_changed"
     assert "member.password_reset" in auditor.get(DEMO, "/admin/audit").text
@@ -178,6 +191,7 @@ def test_the_outbox_is_flagged_development_only_on_the_operator_console(wsgi_app
 
 # -- the migration that masks codes already stored ------------------------------------
 
+
 @pytest.fixture
 def scratch_engine(backend, tmp_path):
     """An empty database of the run's kind, for migrating step by step."""
@@ -208,31 +222,64 @@ def test_the_migration_masks_codes_already_stored(scratch_engine):
     upgrade(scratch_engine, "0020")
     now = dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc)
     with scratch_engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO tenants (id, slug, name, theme, default_locale, locales, currency, timezone, business_date,"
-            " branding, status, created_at, updated_at) VALUES (1, 'old', 'Old', 'default', 'en', '[\"en\"]', 'CNY',"
-            " 'Asia/Shanghai', :day, '{}', 'active', :now, :now)"), {"day": now.date(), "now": now})
-        sms = [("+8613800138000", "Old: your verification code is 482913. It expires in 10 minutes.", "code.reset",
-                "verification_code", {"site": "Old", "code": "482913"}),
-               ("+8613800138001", "Old: 驗證碼 551100", "code.register", "", {}),
-               ("+8613800138002", "Old: installment 3 of L100001 is due.", "reminder.due", "repayment_reminder",
-                {"loan": "L100001"})]
+        conn.execute(
+            sa.text(
+                "INSERT INTO tenants (id, slug, name, theme, default_locale, locales, currency, timezone, business_date,"
+                " branding, status, created_at, updated_at) VALUES (1, 'old', 'Old', 'default', 'en', '[\"en\"]', 'CNY',"
+                " 'Asia/Shanghai', :day, '{}', 'active', :now, :now)"
+            ),
+            {"day": now.date(), "now": now},
+        )
+        sms = [
+            (
+                "+8613800138000",
+                "Old: your verification code is 482913. It expires in 10 minutes.",
+                "code.reset",
+                "verification_code",
+                {"site": "Old", "code": "482913"},
+            ),
+            ("+8613800138001", "Old: 驗證碼 551100", "code.register", "", {}),
+            (
+                "+8613800138002",
+                "Old: installment 3 of L100001 is due.",
+                "reminder.due",
+                "repayment_reminder",
+                {"loan": "L100001"},
+            ),
+        ]
         for phone, body, purpose, template, params in sms:
-            conn.execute(sa.text("INSERT INTO sms_messages (tenant_id, phone, body, purpose, template, params, status,"
-                                 " created_at) VALUES (1, :phone, :body, :purpose, :template, :params, 'sent', :now)"),
-                         {"phone": phone, "body": body, "purpose": purpose, "template": template,
-                          "params": json.dumps(params), "now": now})
-        conn.execute(sa.text("INSERT INTO mail_messages (tenant_id, address, subject, body, purpose, status, created_at)"
-                             " VALUES (1, 'a@example.com', 'Old verification code', 'Your code is 770077.',"
-                             " 'code.register', 'outbox', :now)"), {"now": now})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO sms_messages (tenant_id, phone, body, purpose, template, params, status,"
+                    " created_at) VALUES (1, :phone, :body, :purpose, :template, :params, 'sent', :now)"
+                ),
+                {
+                    "phone": phone,
+                    "body": body,
+                    "purpose": purpose,
+                    "template": template,
+                    "params": json.dumps(params),
+                    "now": now,
+                },
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO mail_messages (tenant_id, address, subject, body, purpose, status, created_at)"
+                " VALUES (1, 'a@example.com', 'Old verification code', 'Your code is 770077.',"
+                " 'code.register', 'outbox', :now)"
+            ),
+            {"now": now},
+        )
     upgrade(scratch_engine, "0021")
     with scratch_engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT body, params, sealed FROM sms_messages ORDER BY id")).all()
         mail = conn.execute(sa.text("SELECT body FROM mail_messages")).scalar_one()
     params = [json.loads(p) if isinstance(p, str) else p for _b, p, _s in rows]
     assert [body for body, _p, _s in rows] == [
-        "Old: your verification code is ******. It expires in 10 minutes.", "Old: 驗證碼 ******",
-        "Old: installment 3 of L100001 is due."]  # a reminder's loan number is no code
+        "Old: your verification code is ******. It expires in 10 minutes.",
+        "Old: 驗證碼 ******",
+        "Old: installment 3 of L100001 is due.",
+    ]  # a reminder's loan number is no code
     assert params == [{"site": "Old", "code": "******"}, {}, {"loan": "L100001"}]
     assert [sealed for _b, _p, sealed in rows] == [None, None, None]
     assert mail == "Your code is ******."

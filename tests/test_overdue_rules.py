@@ -5,6 +5,7 @@ The loans: 10,000.00 at 12% over 12 months, equal installments of 888.49 (period
 interest), disbursed on the demo tenant's first business date, 2027-01-04, so period 1 is due 2027-02-04 and
 period 2 on 2027-03-04. The tenant's lender fee is 10% of interest; no borrower fee unless a test sets one.
 """
+
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -25,8 +26,20 @@ DEMO = "demo.localhost"
 START = dt.date(2027, 1, 4)
 FIRST_DUE = dt.date(2027, 2, 4)
 # 10,000.00 at 1% a month, level payment 888.49: (principal, interest) per period
-SCHEDULE = [(78849, 10000), (79637, 9212), (80434, 8415), (81238, 7611), (82051, 6798), (82871, 5978),
-            (83700, 5149), (84537, 4312), (85382, 3467), (86236, 2613), (87098, 1751), (87967, 880)]
+SCHEDULE = [
+    (78849, 10000),
+    (79637, 9212),
+    (80434, 8415),
+    (81238, 7611),
+    (82051, 6798),
+    (82871, 5978),
+    (83700, 5149),
+    (84537, 4312),
+    (85382, 3467),
+    (86236, 2613),
+    (87098, 1751),
+    (87967, 880),
+]
 
 
 def half_up(value) -> int:
@@ -54,35 +67,66 @@ def demo(db, tenants, plugins):
             from core.members.services import create_member
 
             def work(session, tenant, hooks):
-                member = create_member(session, tenant, phone=f"1390013{n:04d}", password=PASSWORD,
-                                       legal_name="王小明", id_number=resident_id(300 + n), verified=True)
+                member = create_member(
+                    session,
+                    tenant,
+                    phone=f"1390013{n:04d}",
+                    password=PASSWORD,
+                    legal_name="王小明",
+                    id_number=resident_id(300 + n),
+                    verified=True,
+                )
                 member.credit_line = 10_000_000
                 if funds:
                     Wallet(Ledger(session, tenant.id), member.id, "CNY").recharge(
-                        Money(funds, "CNY"), key=f"seed:{n}", ref="t", initiator="t")
+                        Money(funds, "CNY"), key=f"seed:{n}", ref="t", initiator="t"
+                    )
                 return member.id
+
             return self.run(work)
 
         def loan(self, borrower, bids, *, amount="10000.00", months="12"):
             """A disbursed loan; ``bids`` are (lender id, amount) pairs. The borrower then spends everything."""
+
             def work(session, tenant, hooks):
-                loan = loans.apply(session, tenant, hooks, session.get(Member, borrower), {
-                    "loan_type": "credit", "title": "週轉資金借款", "amount": amount, "annual_rate_percent": "12",
-                    "term_months": months, "repayment_method": "equal_installment", "fundraising_days": "5",
-                    "min_bid": "100"})
+                loan = loans.apply(
+                    session,
+                    tenant,
+                    hooks,
+                    session.get(Member, borrower),
+                    {
+                        "loan_type": "credit",
+                        "title": "週轉資金借款",
+                        "amount": amount,
+                        "annual_rate_percent": "12",
+                        "term_months": months,
+                        "repayment_method": "equal_installment",
+                        "fundraising_days": "5",
+                        "min_bid": "100",
+                    },
+                )
                 loans.review(session, tenant, hooks, loan, approve=True, reason="", by="staff:1")
                 for n, (lender, bid) in enumerate(bids):
                     loans.place_bid(session, tenant, hooks, loan.id, session.get(Member, lender), bid, key=f"b{n}")
                 loans.final_review(session, tenant, hooks, loan, approve=True, reason="", by="staff:2")
                 wallet = Wallet(Ledger(session, tenant.id), borrower, "CNY")
-                wallet.freeze(Money(wallet.funds().available, "CNY"), reason="withdraw_freeze", key="spent",
-                              ref="t", initiator="t")
+                wallet.freeze(
+                    Money(wallet.funds().available, "CNY"),
+                    reason="withdraw_freeze",
+                    key="spent",
+                    ref="t",
+                    initiator="t",
+                )
                 return loan.id
+
             return self.run(work)
 
         def recharge(self, member_id, minor, key):
-            self.run(lambda s, t, h: Wallet(Ledger(s, t.id), member_id, "CNY").recharge(
-                Money(minor, "CNY"), key=key, ref="t", initiator="t"))
+            self.run(
+                lambda s, t, h: Wallet(Ledger(s, t.id), member_id, "CNY").recharge(
+                    Money(minor, "CNY"), key=key, ref="t", initiator="t"
+                )
+            )
 
         def available(self, member_id):
             return self.run(lambda s, t, h: Wallet(Ledger(s, t.id), member_id, "CNY").funds().available)
@@ -109,8 +153,9 @@ def bearer(client, n):
 
 
 def repay(client, n, loan_id, body=None, status=200):
-    return client.post_json(DEMO, f"/api/v1/loans/{loan_id}/repayments", body or {}, headers=bearer(client, n),
-                            status=status).json
+    return client.post_json(
+        DEMO, f"/api/v1/loans/{loan_id}/repayments", body or {}, headers=bearer(client, n), status=status
+    ).json
 
 
 def one_lender_loan(demo, **lending):
@@ -120,6 +165,7 @@ def one_lender_loan(demo, **lending):
 
 
 # -- penalty interest --------------------------------------------------------------------------------------------
+
 
 def test_penalty_interest_is_summed_exactly_and_rounded_once(demo, client):
     borrower, lender, loan_id = one_lender_loan(demo, penalty_rate_percent_per_day="0.05")
@@ -151,8 +197,9 @@ def test_an_installment_paid_on_its_due_date_or_a_day_late(demo, client):
 
 
 def test_penalty_on_principal_and_interest_is_a_tenant_option(demo, client):
-    borrower, lender, loan_id = one_lender_loan(demo, penalty_rate_percent_per_day="0.05",
-                                                penalty_base="principal_and_interest")
+    borrower, lender, loan_id = one_lender_loan(
+        demo, penalty_rate_percent_per_day="0.05", penalty_base="principal_and_interest"
+    )
     demo.close_through(FIRST_DUE + dt.timedelta(days=14))
     # 15 × 888.49 × 0.05% = 6.663675 → 6.66
     assert demo.installments(loan_id)[1].penalty == 666
@@ -183,6 +230,7 @@ def test_overdue_charges_stop_at_the_cap(demo, client):
 
 # -- the lender's management fee -------------------------------------------------------------------------------
 
+
 def test_the_lender_fee_is_charged_on_each_bids_cumulative_interest(demo, client):
     demo.lending()
     borrower = demo.member(1)
@@ -199,8 +247,15 @@ def test_the_lender_fee_is_charged_on_each_bids_cumulative_interest(demo, client
     repay(client, 1, loan_id, {"installments": 5})
     assert demo.run(lambda s, t, h: s.get(Loan, loan_id).status) == "settled"
     assert demo.platform("fee_income") - income == 3 * 3529
-    interest = demo.run(lambda s, t, h: {m: sum(p.interest for p in s.scalars(sa.select(Payback).where(
-        Payback.loan_id == loan_id, Payback.member_id == m))) for m in lenders})
+    interest = demo.run(
+        lambda s, t, h: {
+            m: sum(
+                p.interest
+                for p in s.scalars(sa.select(Payback).where(Payback.loan_id == loan_id, Payback.member_id == m))
+            )
+            for m in lenders
+        }
+    )
     assert sum(interest.values()) == 105871 and all(35288 <= i <= 35292 for i in interest.values())
     for lender, was in zip(lenders, before):
         assert demo.available(lender) - was == 1_000_000 + interest[lender] - 3529
@@ -224,11 +279,23 @@ def test_paying_off_charges_the_fee_on_all_interest_received(demo, client):
 
 # -- advances ----------------------------------------------------------------------------------------------------
 
+
 def test_the_risk_reserve_advances_nothing_unless_the_tenant_turns_it_on(demo, client):
     borrower, lender, loan_id = one_lender_loan(demo, advance_after_days="1", penalty_rate_percent_per_day="0")
-    demo.run(lambda s, t, h: Ledger(s, t.id).post([Transfer(
-        Ledger(s, t.id).platform("suspense", "CNY"), Ledger(s, t.id).platform("risk_reserve", "CNY"),
-        Money(1_000_000, "CNY"), "adjustment")], key="fund-reserve", initiator="t"))
+    demo.run(
+        lambda s, t, h: Ledger(s, t.id).post(
+            [
+                Transfer(
+                    Ledger(s, t.id).platform("suspense", "CNY"),
+                    Ledger(s, t.id).platform("risk_reserve", "CNY"),
+                    Money(1_000_000, "CNY"),
+                    "adjustment",
+                )
+            ],
+            key="fund-reserve",
+            initiator="t",
+        )
+    )
     before = demo.available(lender)
     demo.close_through(FIRST_DUE + dt.timedelta(days=3))
     first = demo.installments(loan_id)[1]
@@ -252,19 +319,26 @@ PENALTIES = [237] + [half_up(Decimal(p) * Decimal("0.0005")) for p, _i in SCHEDU
 
 @pytest.mark.parametrize("how", ["payoff", "amount", "close_of_day"])
 def test_an_accelerated_loan_owes_everything_with_interest_to_that_day(demo, client, how):
-    borrower, lender, loan_id = one_lender_loan(demo, penalty_rate_percent_per_day="0.05", accelerate_after_days="5",
-                                                prepayment_fee_percent="1")
+    borrower, lender, loan_id = one_lender_loan(
+        demo, penalty_rate_percent_per_day="0.05", accelerate_after_days="5", prepayment_fee_percent="1"
+    )
     demo.close_through(ACCELERATED_ON)
     assert PENALTIES[1:] == [40, 40, 41, 41, 41, 42, 42, 43, 43, 44, 44]
     loan = client.get(DEMO, f"/api/v1/loans/{loan_id}").json
     assert loan["status"] == "defaulted"
     rows = loan["installments"]
     assert [r["due_date"] for r in rows] == ["2027-02-04"] + ["2027-02-09"] * 11
-    assert [r["interest"] for r in rows[:3]] == ["100.00", "16.45", "0.00"] and {r["interest"] for r in rows[2:]} \
-        == {"0.00"}
+    assert [r["interest"] for r in rows[:3]] == ["100.00", "16.45", "0.00"] and {r["interest"] for r in rows[2:]} == {
+        "0.00"
+    }
     assert {r["status"] for r in rows} == {"overdue"}
-    event = demo.run(lambda s, t, h: s.scalars(sa.select(LoanEvent).where(
-        LoanEvent.loan_id == loan_id, LoanEvent.event == "accelerated")).one().detail)
+    event = demo.run(
+        lambda s, t, h: (
+            s.scalars(sa.select(LoanEvent).where(LoanEvent.loan_id == loan_id, LoanEvent.event == "accelerated"))
+            .one()
+            .detail
+        )
+    )
     assert (event["principal"], event["interest"], event["periods"]) == (1_000_000, 10000 + 1645, list(range(2, 13)))
     demo.verify()  # each period's paybacks were cut with their installment
     owed = 1_000_000 + 10000 + ACCRUED_INTEREST + sum(PENALTIES)  # 10,123.43: no prepayment fee, all was due
@@ -286,11 +360,27 @@ def test_an_accelerated_loan_owes_everything_with_interest_to_that_day(demo, cli
 
 
 def test_an_accelerated_loan_with_an_advanced_installment_is_paid_off(demo, client):
-    borrower, lender, loan_id = one_lender_loan(demo, penalty_rate_percent_per_day="0.05", accelerate_after_days="5",
-                                                advance_after_days="2", reserve_advances=True)
-    demo.run(lambda s, t, h: Ledger(s, t.id).post([Transfer(
-        Ledger(s, t.id).platform("suspense", "CNY"), Ledger(s, t.id).platform("risk_reserve", "CNY"),
-        Money(1_000_000, "CNY"), "adjustment")], key="fund-reserve", initiator="t"))
+    borrower, lender, loan_id = one_lender_loan(
+        demo,
+        penalty_rate_percent_per_day="0.05",
+        accelerate_after_days="5",
+        advance_after_days="2",
+        reserve_advances=True,
+    )
+    demo.run(
+        lambda s, t, h: Ledger(s, t.id).post(
+            [
+                Transfer(
+                    Ledger(s, t.id).platform("suspense", "CNY"),
+                    Ledger(s, t.id).platform("risk_reserve", "CNY"),
+                    Money(1_000_000, "CNY"),
+                    "adjustment",
+                )
+            ],
+            key="fund-reserve",
+            initiator="t",
+        )
+    )
     before, income = demo.available(lender), demo.platform("fee_income")
     demo.close_through(ACCELERATED_ON)
     assert demo.available(lender) - before == 88849 - 1000  # advanced on 2027-02-06
@@ -305,16 +395,19 @@ def test_an_accelerated_loan_with_an_advanced_installment_is_paid_off(demo, clie
 
 # -- service fees ------------------------------------------------------------------------------------------------
 
+
 def set_service_fees(demo, loan_id, fee):
     def work(session, tenant, hooks):
         for installment in session.get(Loan, loan_id).installments:
             installment.service_fee = fee
+
     demo.run(work)
 
 
 def test_a_payment_settles_late_fee_penalty_service_fee_interest_then_principal(demo, client):
-    borrower, lender, loan_id = one_lender_loan(demo, penalty_rate_percent_per_day="0.05", late_fee="1",
-                                                overdue_charges_cap_percent="100")
+    borrower, lender, loan_id = one_lender_loan(
+        demo, penalty_rate_percent_per_day="0.05", late_fee="1", overdue_charges_cap_percent="100"
+    )
     set_service_fees(demo, loan_id, 1000)
     demo.close_through(FIRST_DUE + dt.timedelta(days=1))
     first = demo.installments(loan_id)[1]
@@ -326,13 +419,23 @@ def test_a_payment_settles_late_fee_penalty_service_fee_interest_then_principal(
     repay(client, 1, loan_id, {"amount": "120.00"})
     first = demo.installments(loan_id)[1]
     # 1.00 late fee, 0.79 penalty, 10.00 service fee, 100.00 interest, 8.21 principal
-    assert (first.paid_late_fee, first.paid_charges, first.paid_fee, first.paid_interest, first.paid_principal) \
-        == (100, 179, 1000, 10000, 821)
+    assert (first.paid_late_fee, first.paid_charges, first.paid_fee, first.paid_interest, first.paid_principal) == (
+        100,
+        179,
+        1000,
+        10000,
+        821,
+    )
     assert demo.platform("fee_income") - income == 100 + 1000 + 1000  # late fee, service fee, lender fee
     assert demo.available(lender) - before == 79 + 10000 - 1000 + 821
     number = demo.run(lambda s, t, h: s.get(Loan, loan_id).number)
-    keys = demo.run(lambda s, t, h: s.execute(sa.select(TRANSFERS.c.key, TRANSFERS.c.reason, TRANSFERS.c.amount)
-                                              .where(TRANSFERS.c.ref == f"loan:{number}:1")).all())
+    keys = demo.run(
+        lambda s, t, h: s.execute(
+            sa.select(TRANSFERS.c.key, TRANSFERS.c.reason, TRANSFERS.c.amount).where(
+                TRANSFERS.c.ref == f"loan:{number}:1"
+            )
+        ).all()
+    )
     assert len({k for k, _r, _a in keys}) == 1  # one ledger post
     assert sorted(a for _k, r, a in keys if r == "fee") == [2100]
     demo.verify()
@@ -361,5 +464,6 @@ def test_acceleration_cuts_the_service_fee_like_the_interest(demo, client):
     assert [rows[p].service_fee for p in (1, 2, 3, 12)] == [1000, 179, 0, 0]
     demo.recharge(borrower, 1_100_000, "pay")
     assert repay(client, 1, loan_id, {"payoff": True})["amount"] == str(
-        Money(1_000_000 + 10000 + ACCRUED_INTEREST + 1000 + 179, "CNY"))
+        Money(1_000_000 + 10000 + ACCRUED_INTEREST + 1000 + 179, "CNY")
+    )
     demo.verify()

@@ -1,4 +1,5 @@
 """The anonymous page cache: the same public page for every visitor for a few seconds; never a private one."""
+
 import pytest
 from webtest import TestApp
 
@@ -70,6 +71,10 @@ def test_the_cache_keeps_at_most_its_size():
     for n in range(3):
         cache.put(("h", f"/{n}", "", ""), Response(body=b"x", content_type="text/html"))
     assert cache.get(("h", "/0", "", "")) is None and cache.get(("h", "/2", "", "")) is not None
-    cache.put(("h", "/c", "", ""), Response(body=b"x", content_type="text/html", headerlist=[
-        ("Content-Type", "text/html"), ("Set-Cookie", "a=b")]))
+    cache.put(
+        ("h", "/c", "", ""),
+        Response(
+            body=b"x", content_type="text/html", headerlist=[("Content-Type", "text/html"), ("Set-Cookie", "a=b")]
+        ),
+    )
     assert cache.get(("h", "/c", "", "")) is None  # a page that sets a cookie is not kept

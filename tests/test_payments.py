@@ -1,4 +1,5 @@
 """Payments: recharge through the sandbox and offline, callbacks, withdrawals, adjustments."""
+
 import json
 import re
 import threading
@@ -70,15 +71,23 @@ def test_the_fail_button_and_the_return_page_credit_nothing(member, db):
 def test_a_tampered_checkout_amount_is_refused(member):
     client, _ = member
     started = recharge(client)
-    client.get(DEMO, started.location.replace("http://demo.localhost", "").replace("amount=100.00", "amount=1.00"),
-               status=404)
+    client.get(
+        DEMO, started.location.replace("http://demo.localhost", "").replace("amount=100.00", "amount=1.00"), status=404
+    )
 
 
 def callback(client, body: dict, secret=SECRET, timestamp=None, status="*"):
     raw = json.dumps(body).encode()
-    return client.app.post("/callbacks/payments/sandbox", raw, headers={
-        "Host": DEMO, "Content-Type": "application/json",
-        "Sandbox-Signature": signature_header(secret, raw, timestamp)}, status=status)
+    return client.app.post(
+        "/callbacks/payments/sandbox",
+        raw,
+        headers={
+            "Host": DEMO,
+            "Content-Type": "application/json",
+            "Sandbox-Signature": signature_header(secret, raw, timestamp),
+        },
+        status=status,
+    )
 
 
 def pending(client, amount="100.00"):
@@ -111,9 +120,16 @@ def test_the_same_callback_100_times_credits_once_and_a_late_failure_changes_not
         from webtest import TestApp
 
         raw = json.dumps(body).encode()
-        response = TestApp(wsgi_app).post("/callbacks/payments/sandbox", raw, headers={
-            "Host": DEMO, "Content-Type": "application/json",
-            "Sandbox-Signature": signature_header(SECRET, raw)}, expect_errors=True)
+        response = TestApp(wsgi_app).post(
+            "/callbacks/payments/sandbox",
+            raw,
+            headers={
+                "Host": DEMO,
+                "Content-Type": "application/json",
+                "Sandbox-Signature": signature_header(SECRET, raw),
+            },
+            expect_errors=True,
+        )
         results.append(response.status_int)
 
     threads = [threading.Thread(target=deliver) for _ in range(100)]
@@ -219,8 +235,9 @@ def test_a_declined_payout_unfreezes(wsgi_app, db, tenants):
     client, member_id = member_client(wsgi_app, db, "13800138003", card=declined_card())
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
-        Wallet(Ledger(session, demo), member_id, "CNY").recharge(Money(100000, "CNY"), key="seed", ref="t",
-                                                                 initiator="test")
+        Wallet(Ledger(session, demo), member_id, "CNY").recharge(
+            Money(100000, "CNY"), key="seed", ref="t", initiator="test"
+        )
     page = client.get(DEMO, "/account/withdraw")
     submit(client, DEMO, page, {"amount": "300.00"}, status=303)
     cashier = staff_client(wsgi_app, db, "cash2", "cashier")
@@ -247,12 +264,42 @@ def test_cli_adjustment_and_reconciliation(wsgi_app, db, tenants, member, tmp_pa
     pay(client, recharge(client))
     ini = tmp_path / "t.ini"
     ini.write_text("[app:main]\nuse = egg:lendstack\n" + "\n".join(f"{k} = {v}" for k, v in settings.items()))
-    ok = CliRunner().invoke(main, ["funds", "adjust", "-c", str(ini), "--tenant", "demo", "--member", "13800138001",
-                                   "--amount", "-20.00", "--reason", "退回多收"])
+    ok = CliRunner().invoke(
+        main,
+        [
+            "funds",
+            "adjust",
+            "-c",
+            str(ini),
+            "--tenant",
+            "demo",
+            "--member",
+            "13800138001",
+            "--amount",
+            "-20.00",
+            "--reason",
+            "退回多收",
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     assert funds(db, member_id) == (8000, 0)
-    too_much = CliRunner().invoke(main, ["funds", "adjust", "-c", str(ini), "--tenant", "demo", "--member",
-                                         "13800138001", "--amount", "-200.00", "--reason", "x"])
+    too_much = CliRunner().invoke(
+        main,
+        [
+            "funds",
+            "adjust",
+            "-c",
+            str(ini),
+            "--tenant",
+            "demo",
+            "--member",
+            "13800138001",
+            "--amount",
+            "-200.00",
+            "--reason",
+            "x",
+        ],
+    )
     assert too_much.exit_code == 2 and "not enough" in too_much.output
     auditor = staff_client(wsgi_app, db, "aud1", "auditor")
     report = auditor.get(DEMO, "/admin/funds/reconciliation")

@@ -1,4 +1,5 @@
 """The plugin mechanism: discovery, metadata, settings, and calls limited to a tenant's plugins."""
+
 import colander
 import pytest
 
@@ -45,8 +46,7 @@ def test_settings_reach_the_plugin_deserialized(db, tenants, plugins):
         assert credit.settings["max_term_months"] == 36
 
 
-def test_enabling_a_plugin_changes_what_that_tenant_shows_and_only_that_tenant(
-        client, tenants, apply_manifest):
+def test_enabling_a_plugin_changes_what_that_tenant_shows_and_only_that_tenant(client, tenants, apply_manifest):
     import tomllib
 
     from tenants.manifest import SHIPPED
@@ -79,8 +79,7 @@ def test_per_tenant_callers_follow_changes_to_the_enabled_set(db, tenants, plugi
 class Doubler:
     """A plugin written inside the test, as an integrator would test theirs."""
 
-    PLUGIN = PluginInfo(id="tools.test_double", kind="repayment_method", name="Test",
-                        settings=colander.MappingSchema())
+    PLUGIN = PluginInfo(id="tools.test_double", kind="repayment_method", name="Test", settings=colander.MappingSchema())
 
     @hookimpl
     def lendstack_repayment_methods(self, tenant):
@@ -95,8 +94,7 @@ class Method(RepaymentMethod):
         return []
 
 
-def test_a_plugin_registered_in_a_test_is_called_only_where_enabled(db, tenants, plugins, registered,
-                                                                     apply_manifest):
+def test_a_plugin_registered_in_a_test_is_called_only_where_enabled(db, tenants, plugins, registered, apply_manifest):
     import tomllib
 
     from tenants.manifest import SHIPPED
@@ -146,8 +144,9 @@ def test_plugin_settings_errors_name_the_field(plugins):
 class Listener:
     """A plugin that listens to the lifecycle events core fires."""
 
-    PLUGIN = PluginInfo(id="tools.test_listener", kind="repayment_method", name="Listener",
-                        settings=colander.MappingSchema())
+    PLUGIN = PluginInfo(
+        id="tools.test_listener", kind="repayment_method", name="Listener", settings=colander.MappingSchema()
+    )
 
     def __init__(self):
         self.statuses, self.reasons = [], []
@@ -161,8 +160,9 @@ class Listener:
         self.reasons.append((tenant.slug, [t.reason for t in transfers]))
 
 
-def test_plugins_hear_of_loan_status_changes_and_posted_transfers(db, tenants, plugins, registered,
-                                                                  apply_manifest, wsgi_app):
+def test_plugins_hear_of_loan_status_changes_and_posted_transfers(
+    db, tenants, plugins, registered, apply_manifest, wsgi_app
+):
     import tomllib
 
     from tenants.manifest import SHIPPED
@@ -176,10 +176,20 @@ def test_plugins_hear_of_loan_status_changes_and_posted_transfers(db, tenants, p
     assert wsgi_app.registry["plugins"] is plugins
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
-        borrower = factories.member(session, demo, "13800137001", id_number=resident_id(701), credit_line=1_000_000,
-                                    balance=100)
-        loan = factories.loan(session, demo, plugins.for_tenant(demo), borrower, "bidding", title="聽事件的借款",
-                              amount="1000.00", annual_rate_percent="9", term_months="3")
+        borrower = factories.member(
+            session, demo, "13800137001", id_number=resident_id(701), credit_line=1_000_000, balance=100
+        )
+        loan = factories.loan(
+            session,
+            demo,
+            plugins.for_tenant(demo),
+            borrower,
+            "bidding",
+            title="聽事件的借款",
+            amount="1000.00",
+            annual_rate_percent="9",
+            term_months="3",
+        )
         number = loan.number
         assert listener.statuses == []  # told when the transaction commits, with the change complete
     assert listener.statuses == [("demo", number, "submitted", "bidding", True)]

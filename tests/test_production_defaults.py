@@ -1,4 +1,5 @@
 """Production defaults: production.ini's settings, what a production install refuses, the sandbox gateway's secret."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,11 @@ def restore_jobs():
 
 def write_ini(path: Path, app: dict) -> str:
     lines = ["[app:main]", "use = egg:lendstack"]
-    lines += [f"{key} = {str(value).replace('%', '%%')}" for key, value in app.items()
-              if key not in ("use", "here", "__file__")]
+    lines += [
+        f"{key} = {str(value).replace('%', '%%')}"
+        for key, value in app.items()
+        if key not in ("use", "here", "__file__")
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return str(path)
 
@@ -47,11 +51,17 @@ def write_ini(path: Path, app: dict) -> str:
 @pytest.fixture
 def production(settings, tmp_path, engine, restore_jobs):
     """production.ini's own settings on the test database, with this install's secret and memory counters."""
-    return {**ini_settings("production.ini"), "sqlalchemy.url": settings["sqlalchemy.url"],
-            "lendstack.secret": settings["lendstack.secret"], "lendstack.operator_hosts": "operator.localhost",
-            "lendstack.jobs.backend": "sqlite", "lendstack.jobs.sqlite_path": str(tmp_path / "jobs.sqlite"),
-            "lendstack.var_dir": str(tmp_path / "var"), "lendstack.throttle.url": "memory://",
-            "lendstack.argon2": "cheapest"}
+    return {
+        **ini_settings("production.ini"),
+        "sqlalchemy.url": settings["sqlalchemy.url"],
+        "lendstack.secret": settings["lendstack.secret"],
+        "lendstack.operator_hosts": "operator.localhost",
+        "lendstack.jobs.backend": "sqlite",
+        "lendstack.jobs.sqlite_path": str(tmp_path / "jobs.sqlite"),
+        "lendstack.var_dir": str(tmp_path / "var"),
+        "lendstack.throttle.url": "memory://",
+        "lendstack.argon2": "cheapest",
+    }
 
 
 def test_production_ini_serves_secure_cookies_shares_its_counters_and_says_it_is_production():
@@ -125,32 +135,47 @@ def test_a_production_install_refuses_development_only_plugins(production, tmp_p
     ini = write_ini(tmp_path / "prod.ini", production)
     refused = run("tenant", "apply", "-c", ini, str(SHIPPED / "demo.toml"), str(SHIPPED / "acme.toml"))
     assert refused.exit_code == 2
-    assert "demo.toml: plugins.sms.outbox: a development-only plugin cannot be enabled on a production install" \
-        in refused.output and "nothing was applied" in refused.output
+    assert (
+        "demo.toml: plugins.sms.outbox: a development-only plugin cannot be enabled on a production install"
+        in refused.output
+        and "nothing was applied" in refused.output
+    )
     assert json.loads(run("tenant", "list", "-c", ini, "--json").output) == []
     real = tmp_path / "demo.toml"
     text = (SHIPPED / "demo.toml").read_text(encoding="utf-8")
-    without_outbox = text.replace('[plugins."sms.outbox"]\nsender = "鼎信網貸"', '[plugins."sms.outbox"]\nenabled = false')
+    without_outbox = text.replace(
+        '[plugins."sms.outbox"]\nsender = "鼎信網貸"', '[plugins."sms.outbox"]\nenabled = false'
+    )
     real.write_text(without_outbox, encoding="utf-8")
     refused = run("tenant", "apply", "-c", ini, str(real))
-    assert "demo.toml: plugins.payments.sandbox: a development-only plugin cannot be enabled on a production install" \
+    assert (
+        "demo.toml: plugins.payments.sandbox: a development-only plugin cannot be enabled on a production install"
         in refused.output
-    real.write_text(without_outbox.replace('secret = "demo-sandbox-signing-secret"', "enabled = false")
-                    .replace('payout_gateway = "sandbox"\n', ""), encoding="utf-8")
+    )
+    real.write_text(
+        without_outbox.replace('secret = "demo-sandbox-signing-secret"', "enabled = false").replace(
+            'payout_gateway = "sandbox"\n', ""
+        ),
+        encoding="utf-8",
+    )
     applied = run("tenant", "apply", "-c", ini, str(real))
     assert applied.exit_code == 0, applied.output
     shown = json.loads(run("tenant", "show", "demo", "-c", ini, "--json").output)
     assert shown["plugins"]["payments.sandbox"]["enabled"] is False
     assert shown["plugins"]["sms.outbox"]["enabled"] is False
-    assert "payments.sandbox" not in {p["id"] for p in json.loads(
-        run("plugins", "list", "--tenant", "demo", "-c", ini, "--json").output)}
+    assert "payments.sandbox" not in {
+        p["id"] for p in json.loads(run("plugins", "list", "--tenant", "demo", "-c", ini, "--json").output)
+    }
 
 
-@pytest.mark.parametrize("setting, problem", [
-    ("", "Required"),
-    ('secret = "sandbox-demo-secret-0001"', "A published secret"),
-    ('secret = "short"', "Too short"),
-])
+@pytest.mark.parametrize(
+    "setting, problem",
+    [
+        ("", "Required"),
+        ('secret = "sandbox-demo-secret-0001"', "A published secret"),
+        ('secret = "short"', "Too short"),
+    ],
+)
 def test_the_sandbox_gateway_has_no_default_secret(settings, tmp_path, engine, setting, problem):
     ini = write_ini(tmp_path / "dev.ini", settings)
     manifest = tmp_path / "demo.toml"

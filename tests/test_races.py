@@ -1,5 +1,6 @@
 """Requests raced against a served app: the withdrawal daily limit holds, the credit line holds, and
 concurrent applications each get their own loan number (no 500 from a duplicate)."""
+
 import concurrent.futures
 import re
 import threading
@@ -33,8 +34,9 @@ def test_concurrent_withdrawals_stay_within_the_daily_limit(served, wsgi_app, db
     web, member_id = member_client(wsgi_app, db, "13800138300", card=luhn_card())
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
-        Wallet(Ledger(session, demo), member_id, "CNY").recharge(Money(10_000_000, "CNY"), key="seed", ref="t",
-                                                                 initiator="t")
+        Wallet(Ledger(session, demo), member_id, "CNY").recharge(
+            Money(10_000_000, "CNY"), key="seed", ref="t", initiator="t"
+        )
     page = web.get(DEMO, "/account/withdraw")
     form = [f for f in page.forms.values() if "amount" in f.fields][0]
     fields = {"csrf_token": form["csrf_token"].value, "card": form["card"].value, "amount": "4000.00"}
@@ -73,9 +75,18 @@ def test_concurrent_applications_get_their_own_numbers_within_the_credit_line(se
 
     def apply(i):
         with httpx.Client(base_url=served, headers={"Host": DEMO, **auth}, timeout=60) as http:
-            answer = http.post("/api/v1/loans", json={
-                "loan_type": "credit", "title": f"週轉資金借款 {i}", "amount": "1000.00", "annual_rate_percent": "10",
-                "term_months": 6, "repayment_method": "equal_installment", "min_bid": "100"})
+            answer = http.post(
+                "/api/v1/loans",
+                json={
+                    "loan_type": "credit",
+                    "title": f"週轉資金借款 {i}",
+                    "amount": "1000.00",
+                    "annual_rate_percent": "10",
+                    "term_months": 6,
+                    "repayment_method": "equal_installment",
+                    "min_bid": "100",
+                },
+            )
             return answer.status_code, answer.json()
 
     answers = race(16, apply)

@@ -1,5 +1,6 @@
 """The risk reserve (風險準備金): staff top it up and withdraw from it, one asks and another approves;
 advances from it are off unless the tenant turns them on (guarantors' advances are not affected)."""
+
 import datetime as dt
 import re
 
@@ -38,20 +39,28 @@ def seed_fee_income(db, minor):
     """Fee income as fees leave it: a member's recharge whose gateway fee goes to the platform."""
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
-        Wallet(Ledger(session, demo), 999, "CNY").recharge(Money(minor * 2, "CNY"), key=f"seed-fees:{minor}",
-                                                           ref="test", initiator="test", fee=Money(minor, "CNY"))
+        Wallet(Ledger(session, demo), 999, "CNY").recharge(
+            Money(minor * 2, "CNY"), key=f"seed-fees:{minor}", ref="test", initiator="test", fee=Money(minor, "CNY")
+        )
 
 
 def ask(client, direction, account, amount, reason="測試", status=303, host=DEMO):
     page = client.get(host, PAGE + "?_LOCALE_=en")
-    return submit(client, host, page, {"direction": direction, "account": account, "amount": amount,
-                                       "reason": reason}, status=status)
+    return submit(
+        client,
+        host,
+        page,
+        {"direction": direction, "account": account, "amount": amount, "reason": reason},
+        status=status,
+    )
 
 
 def requests_in(db):
     with db.transaction() as session:
-        return [(r.direction, r.account, r.amount, r.status)
-                for r in session.scalars(sa.select(ReserveRequest).order_by(ReserveRequest.id))]
+        return [
+            (r.direction, r.account, r.amount, r.status)
+            for r in session.scalars(sa.select(ReserveRequest).order_by(ReserveRequest.id))
+        ]
 
 
 def last_request_id(db):
@@ -94,8 +103,9 @@ def test_staff_top_up_and_withdraw_with_a_second_approver(finance, db):
     assert platform_balance(db, "risk_reserve") == 0
     page = asker.get(DEMO, PAGE + "?_LOCALE_=en")
     assert f"/requests/{first}" not in page.text  # no approve button for one's own request
-    refused = asker.post(DEMO, f"{PAGE}/requests/{first}?_LOCALE_=en",
-                         {"decision": "approve", "csrf_token": csrf(asker)}, status=400)
+    refused = asker.post(
+        DEMO, f"{PAGE}/requests/{first}?_LOCALE_=en", {"decision": "approve", "csrf_token": csrf(asker)}, status=400
+    )
     assert "Another person must approve" in refused.text
     assert platform_balance(db, "risk_reserve") == 0
     clearing = platform_balance(db, "gateway_clearing")  # −6,000.00: the member's seeding recharge
@@ -126,32 +136,50 @@ def test_staff_top_up_and_withdraw_with_a_second_approver(finance, db):
     decide(approver, withdrawn, "approve")
     assert platform_balance(db, "risk_reserve") == 3_120_000
     assert platform_balance(db, "gateway_clearing") == clearing - 5_000_000 + 2_000_000
-    again = approver.post(DEMO, f"{PAGE}/requests/{withdrawn}?_LOCALE_=en",
-                          {"decision": "approve", "csrf_token": csrf(approver)}, status=400)
+    again = approver.post(
+        DEMO,
+        f"{PAGE}/requests/{withdrawn}?_LOCALE_=en",
+        {"decision": "approve", "csrf_token": csrf(approver)},
+        status=400,
+    )
     assert "already decided" in again.text
     assert platform_balance(db, "risk_reserve") == 3_120_000
-    assert requests_in(db) == [("deposit", "gateway_clearing", 5_000_000, "applied"),
-                               ("deposit", "fee_income", 120_000, "applied"),
-                               ("withdrawal", "gateway_clearing", 2_000_000, "rejected"),
-                               ("withdrawal", "gateway_clearing", 2_000_000, "applied")]
+    assert requests_in(db) == [
+        ("deposit", "gateway_clearing", 5_000_000, "applied"),
+        ("deposit", "fee_income", 120_000, "applied"),
+        ("withdrawal", "gateway_clearing", 2_000_000, "rejected"),
+        ("withdrawal", "gateway_clearing", 2_000_000, "applied"),
+    ]
 
     # The history: every transfer in and out, newest first, with the balance after it.
     page = asker.get(DEMO, PAGE + "?_LOCALE_=en")
     rows = re.findall(r'<td class="num">([^<]*)</td><td class="num">([^<]*)</td>', page.text)
-    assert rows == [("-CN¥20,000.00", "CN¥31,200.00"), ("CN¥1,200.00", "CN¥51,200.00"),
-                    ("CN¥50,000.00", "CN¥50,000.00")]
+    assert rows == [
+        ("-CN¥20,000.00", "CN¥31,200.00"),
+        ("CN¥1,200.00", "CN¥51,200.00"),
+        ("CN¥50,000.00", "CN¥50,000.00"),
+    ]
     assert "Risk reserve withdrawal" in page.text and "Gateway clearing" in page.text
 
     # One ledger post per approved request, under the request's key; the ledger is clean.
     with db.transaction() as session:
-        keys = session.scalars(sa.select(TRANSFERS.c.key).where(TRANSFERS.c.reason.like("reserve_%"))
-                               .order_by(TRANSFERS.c.id)).all()
+        keys = session.scalars(
+            sa.select(TRANSFERS.c.key).where(TRANSFERS.c.reason.like("reserve_%")).order_by(TRANSFERS.c.id)
+        ).all()
         assert keys == [f"reserve:{first}", f"reserve:{first + 1}", f"reserve:{withdrawn}"]
-        actions = session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like("reserve.%"))
-                                  .order_by(AuditEvent.id)).all()
-    assert actions == ["reserve.request_deposit", "reserve.approve", "reserve.request_deposit", "reserve.approve",
-                       "reserve.request_withdrawal", "reserve.reject", "reserve.request_withdrawal",
-                       "reserve.approve"]
+        actions = session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.action.like("reserve.%")).order_by(AuditEvent.id)
+        ).all()
+    assert actions == [
+        "reserve.request_deposit",
+        "reserve.approve",
+        "reserve.request_deposit",
+        "reserve.approve",
+        "reserve.request_withdrawal",
+        "reserve.reject",
+        "reserve.request_withdrawal",
+        "reserve.approve",
+    ]
     clean_ledger(db)
 
 
@@ -181,21 +209,30 @@ def test_a_top_up_from_fee_income_cannot_take_more_than_fee_income_holds(finance
     clean_ledger(db)
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("amount", "", "Enter an amount such as 100.00."),
-    ("amount", "0", "Enter an amount greater than zero."),
-    ("amount", "-5", "Enter an amount such as 100.00."),
-    ("amount", "1.234", "at most 2 decimals"),
-    ("amount", "１００", "Enter an amount such as 100.00."),
-    ("direction", "sideways", "Choose a top-up or a withdrawal."),
-    ("account", "suspense", "Choose the platform's bank account or fee income."),
-    ("reason", " ", "A reason is required."),
-    ("reason", "長" * 301, "Give a reason of up to 300 characters."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("amount", "", "Enter an amount such as 100.00."),
+        ("amount", "0", "Enter an amount greater than zero."),
+        ("amount", "-5", "Enter an amount such as 100.00."),
+        ("amount", "1.234", "at most 2 decimals"),
+        ("amount", "１００", "Enter an amount such as 100.00."),
+        ("direction", "sideways", "Choose a top-up or a withdrawal."),
+        ("account", "suspense", "Choose the platform's bank account or fee income."),
+        ("reason", " ", "A reason is required."),
+        ("reason", "長" * 301, "Give a reason of up to 300 characters."),
+    ],
+)
 def test_bad_requests_are_refused_and_change_nothing(finance, db, field, value, message):
     asker, _ = finance
-    form = {"direction": "deposit", "account": "gateway_clearing", "amount": "100.00", "reason": "測試",
-            field: value, "csrf_token": csrf(asker)}
+    form = {
+        "direction": "deposit",
+        "account": "gateway_clearing",
+        "amount": "100.00",
+        "reason": "測試",
+        field: value,
+        "csrf_token": csrf(asker),
+    }
     refused = asker.post(DEMO, f"{PAGE}/requests?_LOCALE_=en", form, status=400)
     assert message in refused.text
     assert requests_in(db) == []
@@ -205,11 +242,19 @@ def test_bad_decisions_are_refused(finance, db):
     asker, approver = finance
     ask(asker, "deposit", "gateway_clearing", "100.00")
     request_id = last_request_id(db)
-    refused = approver.post(DEMO, f"{PAGE}/requests/{request_id}?_LOCALE_=en",
-                            {"decision": "maybe", "csrf_token": csrf(approver)}, status=400)
+    refused = approver.post(
+        DEMO,
+        f"{PAGE}/requests/{request_id}?_LOCALE_=en",
+        {"decision": "maybe", "csrf_token": csrf(approver)},
+        status=400,
+    )
     assert "Choose approve or reject." in refused.text
-    approver.post(DEMO, f"{PAGE}/requests/99999999999?_LOCALE_=en",
-                  {"decision": "approve", "csrf_token": csrf(approver)}, status=404)
+    approver.post(
+        DEMO,
+        f"{PAGE}/requests/99999999999?_LOCALE_=en",
+        {"decision": "approve", "csrf_token": csrf(approver)},
+        status=404,
+    )
     assert requests_in(db) == [("deposit", "gateway_clearing", 10_000, "pending")]
 
 
@@ -218,8 +263,12 @@ def test_who_may_see_and_who_may_move_the_reserve(wsgi_app, db, tenants):
     page = cashier.get(DEMO, PAGE + "?_LOCALE_=en")
     assert "CN¥0.00" in page.text and "Top up or withdraw" not in page.text
     token = csrf(cashier)
-    cashier.post(DEMO, f"{PAGE}/requests", {"direction": "deposit", "account": "gateway_clearing",
-                                            "amount": "100.00", "reason": "x", "csrf_token": token}, status=403)
+    cashier.post(
+        DEMO,
+        f"{PAGE}/requests",
+        {"direction": "deposit", "account": "gateway_clearing", "amount": "100.00", "reason": "x", "csrf_token": token},
+        status=403,
+    )
     service = staff_client(wsgi_app, db, "cs1", "customer_service")  # no funds.view
     service.get(DEMO, PAGE, status=403)
     assert "/admin/funds/reserve" not in service.get(DEMO, "/admin").text
@@ -246,8 +295,19 @@ def test_the_history_is_paged(finance, db):
         demo = tenant_by_slug(session, "demo").id
         ledger = Ledger(session, demo)
         for n in range(1, 52):  # 51 movements of 1.00 each, moved in by hand as an operator would
-            ledger.post([Transfer(ledger.platform("suspense", "CNY"), ledger.platform("risk_reserve", "CNY"),
-                                  Money(100, "CNY"), "adjustment", f"seed:{n}")], key=f"seed:{n}", initiator="test")
+            ledger.post(
+                [
+                    Transfer(
+                        ledger.platform("suspense", "CNY"),
+                        ledger.platform("risk_reserve", "CNY"),
+                        Money(100, "CNY"),
+                        "adjustment",
+                        f"seed:{n}",
+                    )
+                ],
+                key=f"seed:{n}",
+                initiator="test",
+            )
     page = asker.get(DEMO, PAGE + "?_LOCALE_=en")
     balances = re.findall(r'<td class="num">[^<]*</td><td class="num">([^<]*)</td>', page.text)
     assert len(balances) == 50 and balances[0] == "CN¥51.00" and balances[-1] == "CN¥2.00"
@@ -271,20 +331,38 @@ def test_the_migration_grants_reserve_manage_to_existing_administrators(tmp_path
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
     upgrade(engine, "0023")
     with Session(engine) as session:
-        tenant = Tenant(slug="old", name="Old", default_locale="en", locales=["en"], currency="USD",
-                        timezone="UTC", business_date=dt.date(2027, 1, 4))
+        tenant = Tenant(
+            slug="old",
+            name="Old",
+            default_locale="en",
+            locales=["en"],
+            currency="USD",
+            timezone="UTC",
+            business_date=dt.date(2027, 1, 4),
+        )
         session.add(tenant)
         session.flush()
         for code, builtin in (("administrator", True), ("cashier", True), ("own_admin", False)):
-            session.add(Role(tenant_id=tenant.id, code=code, name=code, permissions=["funds.view"],
-                             requires_2fa=False, builtin=builtin))
+            session.add(
+                Role(
+                    tenant_id=tenant.id,
+                    code=code,
+                    name=code,
+                    permissions=["funds.view"],
+                    requires_2fa=False,
+                    builtin=builtin,
+                )
+            )
         session.commit()
     upgrade(engine, "0024")
     with Session(engine) as session:
         roles = [(r.code, r.permissions, r.requires_2fa) for r in session.scalars(sa.select(Role).order_by(Role.id))]
     engine.dispose()
-    assert roles == [("administrator", ["funds.view", "reserve.manage"], True), ("cashier", ["funds.view"], False),
-                     ("own_admin", ["funds.view"], False)]
+    assert roles == [
+        ("administrator", ["funds.view", "reserve.manage"], True),
+        ("cashier", ["funds.view"], False),
+        ("own_admin", ["funds.view"], False),
+    ]
 
 
 # -- advances ----------------------------------------------------------------------------------
@@ -327,6 +405,7 @@ def test_the_reserve_advances_when_the_tenant_turns_advances_on(db, plugins, peo
 
 # -- the JSON API ------------------------------------------------------------------------------
 
+
 # The paths and schemas core/api/openapi.yaml gains when core.api.reserve is wired in; until then the
 # tests serve them from a copy of the document with these added.
 @pytest.fixture
@@ -354,8 +433,11 @@ def test_the_api_asks_approves_and_reads_the_reserve(api_app, db, tenants):
 
     body = {"direction": "deposit", "account": "gateway_clearing", "amount": "50000.00", "reason": "平台自有資金注入"}
     asked = client.post_json(DEMO, "/api/v1/admin/reserve/requests", body, headers=first, status=201).json
-    assert (asked["status"], asked["amount"], asked["requested_by"]) == ("pending", "50000.00", "staff:%d:api1"
-                                                                         % asked_staff_id(db, "api1"))
+    assert (asked["status"], asked["amount"], asked["requested_by"]) == (
+        "pending",
+        "50000.00",
+        "staff:%d:api1" % asked_staff_id(db, "api1"),
+    )
     path = f"/api/v1/admin/reserve/requests/{asked['id']}/decision"
     own = client.post_json(DEMO, path + "?_LOCALE_=en", {"decision": "approve"}, headers=first, status=422).json
     assert own["field"] == "decision" and "Another person" in own["detail"]
@@ -365,20 +447,29 @@ def test_the_api_asks_approves_and_reads_the_reserve(api_app, db, tenants):
     assert platform_balance(db, "risk_reserve") == 5_000_000
 
     too_much = {**body, "direction": "withdrawal", "amount": "60000.00"}
-    refused = client.post_json(DEMO, "/api/v1/admin/reserve/requests?_LOCALE_=en", too_much, headers=first,
-                               status=422).json
+    refused = client.post_json(
+        DEMO, "/api/v1/admin/reserve/requests?_LOCALE_=en", too_much, headers=first, status=422
+    ).json
     assert refused["field"] == "amount" and "50000.00" in refused["detail"]
-    for bad, field in (({**body, "direction": "sideways"}, "direction"), ({**body, "account": "suspense"}, "account"),
-                       ({**body, "amount": "-1"}, "amount"), ({**body, "extra": 1}, "extra")):
-        assert client.post_json(DEMO, "/api/v1/admin/reserve/requests", bad, headers=first,
-                                status=400).json["field"] == field
-    client.post_json(DEMO, "/api/v1/admin/reserve/requests/99999/decision", {"decision": "approve"},
-                     headers=second, status=404)
+    for bad, field in (
+        ({**body, "direction": "sideways"}, "direction"),
+        ({**body, "account": "suspense"}, "account"),
+        ({**body, "amount": "-1"}, "amount"),
+        ({**body, "extra": 1}, "extra"),
+    ):
+        assert (
+            client.post_json(DEMO, "/api/v1/admin/reserve/requests", bad, headers=first, status=400).json["field"]
+            == field
+        )
+    client.post_json(
+        DEMO, "/api/v1/admin/reserve/requests/99999/decision", {"decision": "approve"}, headers=second, status=404
+    )
 
     read = client.get(DEMO, "/api/v1/admin/reserve", headers=first, status=200).json
     assert read["balances"] == {"CNY": "50000.00"}
     assert [(e["change"], e["balance_after"], e["counter_account"], e["reason"]) for e in read["history"]] == [
-        ("50000.00", "50000.00", "platform:gateway_clearing", "reserve_deposit")]
+        ("50000.00", "50000.00", "platform:gateway_clearing", "reserve_deposit")
+    ]
     assert read["older_before"] is None and [r["status"] for r in read["requests"]] == ["applied"]
     client.get(DEMO, "/api/v1/admin/reserve?currency=XYZ", headers=first, status=400)
     clean_ledger(db)
@@ -405,8 +496,9 @@ def test_the_api_needs_reserve_manage_and_a_second_factor(api_app, db, tenants):
         staff = session.scalars(sa.select(StaffUser).where(StaffUser.login == "api3")).one()
         staff.roles = [ensure_default_roles(session, staff.tenant_id)["administrator"]]
     client.get(DEMO, "/api/v1/admin/reserve", headers=no_code, status=200)  # reading moves no money
-    refused = client.post_json(DEMO, "/api/v1/admin/reserve/requests?_LOCALE_=en", body, headers=no_code,
-                               status=403).json
+    refused = client.post_json(
+        DEMO, "/api/v1/admin/reserve/requests?_LOCALE_=en", body, headers=no_code, status=403
+    ).json
     assert "second factor" in refused["detail"]
     cashier = token(client, db, "api4", "cashier")
     client.get(DEMO, "/api/v1/admin/reserve", headers=cashier, status=200)
@@ -427,18 +519,30 @@ def test_ledger_verify_finds_reserve_money_moved_without_an_approved_request(fin
     ask(asker, "deposit", "gateway_clearing", "100.00")
     decide(approver, last_request_id(db), "approve")
     ini = tmp_path / "test.ini"
-    ini.write_text("\n".join(["[app:main]", "use = egg:lendstack", *(f"{k} = {v}" for k, v in settings.items())])
-                   + "\n")
+    ini.write_text(
+        "\n".join(["[app:main]", "use = egg:lendstack", *(f"{k} = {v}" for k, v in settings.items())]) + "\n"
+    )
     verified = CliRunner().invoke(main, ["ledger", "verify", "-c", str(ini)], catch_exceptions=False)
     assert verified.exit_code == 0 and "ledger ok" in verified.output
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
         ledger = Ledger(session, demo)
-        ledger.post([Transfer(ledger.platform("suspense", "CNY"), ledger.platform("risk_reserve", "CNY"),
-                              Money(700, "CNY"), "reserve_deposit", "by hand")], key="reserve:by-hand",
-                    initiator="test")
-    broken = CliRunner().invoke(main, ["ledger", "verify", "-c", str(ini), "--tenant", "demo"],
-                                catch_exceptions=False)
+        ledger.post(
+            [
+                Transfer(
+                    ledger.platform("suspense", "CNY"),
+                    ledger.platform("risk_reserve", "CNY"),
+                    Money(700, "CNY"),
+                    "reserve_deposit",
+                    "by hand",
+                )
+            ],
+            key="reserve:by-hand",
+            initiator="test",
+        )
+    broken = CliRunner().invoke(main, ["ledger", "verify", "-c", str(ini), "--tenant", "demo"], catch_exceptions=False)
     assert broken.exit_code == 1
-    assert ("demo: ledger: invariant 8: reserve:by-hand: 700 moved in or out of the risk reserve without an "
-            "approved request") in broken.output
+    assert (
+        "demo: ledger: invariant 8: reserve:by-hand: 700 moved in or out of the risk reserve without an "
+        "approved request"
+    ) in broken.output

@@ -1,5 +1,6 @@
 """Every route the app registers: a non-public one refuses an anonymous visitor, and one that
 moves money refuses a sign-in that passed no second factor."""
+
 import re
 
 import pytest
@@ -9,13 +10,33 @@ from core.tenancy import HostKindPredicate
 
 # Routes anyone may open: the public portal, sign-in and sign-up, the public API, static files.
 PUBLIC = {
-    "portal.home", "tools.index", "tools.method", "static", "invest.index", "invest.loan", "borrow.index",
-    "member.register", "member.login", "member.forgot",
-    "admin.login", "admin.two_factor", "operator.login",
-    "api.tools", "api.tools.schedule", "api.spec", "api.spec.yaml", "api.auth.token", "api.loans", "api.loan",
-    "content.item", "content.image",  # published items only; drafts answer 404
+    "portal.home",
+    "tools.index",
+    "tools.method",
+    "static",
+    "invest.index",
+    "invest.loan",
+    "borrow.index",
+    "member.register",
+    "member.login",
+    "member.forgot",
+    "admin.login",
+    "admin.two_factor",
+    "operator.login",
+    "api.tools",
+    "api.tools.schedule",
+    "api.spec",
+    "api.spec.yaml",
+    "api.auth.token",
+    "api.loans",
+    "api.loan",
+    "content.item",
+    "content.image",  # published items only; drafts answer 404
     # Gateways call these without a session; each checks the gateway's signature instead.
-    "payments.callback", "payments.payout_callback", "sandbox.checkout", "sms.status_callback",
+    "payments.callback",
+    "payments.payout_callback",
+    "sandbox.checkout",
+    "sms.status_callback",
 }
 REFUSALS = {302, 303, 401, 403, 404, 405}
 SIGN_IN_PAGES = ("/login", "/admin/login", "/operator/login")
@@ -89,8 +110,13 @@ def test_routes_that_move_money_refuse_a_sign_in_without_a_second_factor(client,
     checked = set()
     for name, method in money_views(wsgi_app):
         params = {"csrf_token": csrf} if method == "POST" else None
-        response = client.app.request(paths[name] + "?_LOCALE_=en", method=method, POST=params,
-                                      headers={"Host": "demo.localhost"}, expect_errors=True)
+        response = client.app.request(
+            paths[name] + "?_LOCALE_=en",
+            method=method,
+            POST=params,
+            headers={"Host": "demo.localhost"},
+            expect_errors=True,
+        )
         assert response.status_int == 403, f"{method} {paths[name]} ({name}) answered {response.status}"
         assert "second factor" in response.text, name
         checked.add(name)

@@ -17,7 +17,10 @@ def terms(principal="10000.00", rate="12", months=12, start=dt.date(2027, 1, 15)
 def test_due_dates_clamp_to_the_end_of_the_month():
     start = dt.date(2027, 1, 31)
     assert [add_months(start, k) for k in (1, 2, 3)] == [
-        dt.date(2027, 2, 28), dt.date(2027, 3, 31), dt.date(2027, 4, 30)]
+        dt.date(2027, 2, 28),
+        dt.date(2027, 3, 31),
+        dt.date(2027, 4, 30),
+    ]
     assert add_months(dt.date(2027, 11, 30), 3) == dt.date(2028, 2, 29)
 
 
@@ -38,18 +41,21 @@ def test_zero_rate_pays_principal_in_equal_parts_the_last_evens_out():
     assert all(r.interest == 0 for r in rows)
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"principal": "0"}, "principal"),
-    ({"rate": "-1"}, "annual_rate_percent"),
-    ({"rate": "36.5"}, "annual_rate_percent"),
-    ({"rate": "12.00001"}, "annual_rate_percent"),
-    ({"months": 0}, "term_months"),
-    ({"months": 601}, "term_months"),
-    ({"start": dt.date(9999, 12, 31)}, "start_date"),
-    ({"start": dt.date(2201, 1, 1)}, "start_date"),
-    ({"start": dt.date(1899, 12, 31)}, "start_date"),
-    ({"start": dt.date(1, 1, 1)}, "start_date"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"principal": "0"}, "principal"),
+        ({"rate": "-1"}, "annual_rate_percent"),
+        ({"rate": "36.5"}, "annual_rate_percent"),
+        ({"rate": "12.00001"}, "annual_rate_percent"),
+        ({"months": 0}, "term_months"),
+        ({"months": 601}, "term_months"),
+        ({"start": dt.date(9999, 12, 31)}, "start_date"),
+        ({"start": dt.date(2201, 1, 1)}, "start_date"),
+        ({"start": dt.date(1899, 12, 31)}, "start_date"),
+        ({"start": dt.date(1, 1, 1)}, "start_date"),
+    ],
+)
 def test_bad_terms_name_the_field(kwargs, field):
     with pytest.raises(ScheduleError) as error:
         EqualInstallment().schedule(terms(**kwargs))
@@ -71,7 +77,8 @@ def test_the_longest_schedule_from_the_last_start_date_ends_on_a_date():
 )
 def test_principal_always_sums_to_the_loan_and_balances_fall(principal, rate, months):
     schedule = EqualInstallment().schedule(
-        LoanTerms(Money(principal, "CNY"), rate, months, "month", dt.date(2027, 1, 31)))
+        LoanTerms(Money(principal, "CNY"), rate, months, "month", dt.date(2027, 1, 31))
+    )
     assert schedule.total_principal == principal
     balances = [r.balance for r in schedule.installments]
     assert balances == sorted(balances, reverse=True) and balances[-1] == 0
@@ -84,7 +91,8 @@ def test_principal_always_sums_to_the_loan_and_balances_fall(principal, rate, mo
 )
 def test_lender_shares_sum_exactly_to_every_row(principal, bids):
     schedule = EqualInstallment().schedule(
-        LoanTerms(Money(principal, "CNY"), Decimal("9.6"), 12, "month", dt.date(2027, 3, 1)))
+        LoanTerms(Money(principal, "CNY"), Decimal("9.6"), 12, "month", dt.date(2027, 3, 1))
+    )
     shares = schedule.share(bids)
     for i, row in enumerate(schedule.installments):
         assert sum(s.installments[i].principal for s in shares) == row.principal
@@ -125,8 +133,12 @@ def test_one_time_in_months_and_in_days():
 def test_quarterly_hand_checked_and_needs_whole_quarters():
     rows = Quarterly().schedule(terms("10000.00", "12", 12)).installments
     assert [r.interest for r in rows] == [30000] * 4
-    assert [r.due_date for r in rows] == [dt.date(2027, 4, 15), dt.date(2027, 7, 15),
-                                          dt.date(2027, 10, 15), dt.date(2028, 1, 15)]
+    assert [r.due_date for r in rows] == [
+        dt.date(2027, 4, 15),
+        dt.date(2027, 7, 15),
+        dt.date(2027, 10, 15),
+        dt.date(2028, 1, 15),
+    ]
     with pytest.raises(ScheduleError) as error:
         Quarterly().schedule(terms(months=10))
     assert error.value.field == "term_months"
@@ -146,12 +158,13 @@ def test_a_360_month_equal_installment_loan_pays_off_exactly():
 
 
 @pytest.mark.parametrize("method", [EqualPrincipal(), InterestFirst(), OneTime({"day_basis": 365}), Quarterly()])
-@given(principal=st.integers(min_value=1, max_value=10**10),
-       rate=st.decimals(min_value=0, max_value=36, places=4),
-       quarters=st.integers(min_value=1, max_value=200))
+@given(
+    principal=st.integers(min_value=1, max_value=10**10),
+    rate=st.decimals(min_value=0, max_value=36, places=4),
+    quarters=st.integers(min_value=1, max_value=200),
+)
 def test_every_method_sums_principal_exactly_and_never_goes_negative(method, principal, rate, quarters):
-    schedule = method.schedule(
-        LoanTerms(Money(principal, "CNY"), rate, quarters * 3, "month", dt.date(2027, 1, 31)))
+    schedule = method.schedule(LoanTerms(Money(principal, "CNY"), rate, quarters * 3, "month", dt.date(2027, 1, 31)))
     assert schedule.total_principal == principal
     assert all(r.balance >= 0 and r.principal >= 0 and r.interest >= 0 for r in schedule.installments)
     assert schedule.installments[-1].balance == 0
@@ -162,6 +175,7 @@ def test_installment_agrees_with_numpy_financial_pmt(principal, rate_bp, months)
     """Cross-check the level payment against numpy-financial (float, unrounded): within a cent."""
     rate = Decimal(rate_bp) / 100
     schedule = EqualInstallment().schedule(
-        LoanTerms(Money(principal, "CNY"), rate, months, "month", dt.date(2027, 1, 15)))
+        LoanTerms(Money(principal, "CNY"), rate, months, "month", dt.date(2027, 1, 15))
+    )
     reference = -npf.pmt(float(rate) / 1200, months, principal / 100) * 100
     assert abs(schedule.installments[0].payment - reference) <= 1

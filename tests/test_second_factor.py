@@ -1,5 +1,6 @@
 """Two-factor beyond sign-in: money moves only on a session or token that passed a second factor,
 and changing what a staff user's roles grant ends their sessions and tokens."""
+
 import re
 import time
 
@@ -24,6 +25,7 @@ DEMO = "demo.localhost"
 
 
 # -- arranging -------------------------------------------------------------------
+
 
 def new_staff(db, login, role):
     """A staff user whose role moves no money: no TOTP secret yet. Their id."""
@@ -79,17 +81,44 @@ def full_loan(db, plugins, n=0):
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
         hooks = plugins.for_tenant(demo)
-        borrower = create_member(session, demo, phone=f"1390013{n:04d}", password=PASSWORD, legal_name="王小明",
-                                 id_number=resident_id(300 + n), verified=True)
+        borrower = create_member(
+            session,
+            demo,
+            phone=f"1390013{n:04d}",
+            password=PASSWORD,
+            legal_name="王小明",
+            id_number=resident_id(300 + n),
+            verified=True,
+        )
         borrower.credit_line = 500_000
-        lender = create_member(session, demo, phone=f"1390014{n:04d}", password=PASSWORD, legal_name="李小華",
-                               id_number=resident_id(400 + n), verified=True)
-        Wallet(Ledger(session, demo.id), lender.id, "CNY").recharge(Money(100_000, "CNY"), key=f"seed:{n}",
-                                                                    ref="test", initiator="test")
-        loan = loans.apply(session, demo, hooks, borrower, {
-            "loan_type": "credit", "title": "週轉借款", "amount": "1000.00", "annual_rate_percent": "12",
-            "term_months": "6", "repayment_method": "equal_installment", "fundraising_days": "5",
-            "min_bid": "100"})
+        lender = create_member(
+            session,
+            demo,
+            phone=f"1390014{n:04d}",
+            password=PASSWORD,
+            legal_name="李小華",
+            id_number=resident_id(400 + n),
+            verified=True,
+        )
+        Wallet(Ledger(session, demo.id), lender.id, "CNY").recharge(
+            Money(100_000, "CNY"), key=f"seed:{n}", ref="test", initiator="test"
+        )
+        loan = loans.apply(
+            session,
+            demo,
+            hooks,
+            borrower,
+            {
+                "loan_type": "credit",
+                "title": "週轉借款",
+                "amount": "1000.00",
+                "annual_rate_percent": "12",
+                "term_months": "6",
+                "repayment_method": "equal_installment",
+                "fundraising_days": "5",
+                "min_bid": "100",
+            },
+        )
         loans.review(session, demo, hooks, loan, approve=True, reason="", by="staff:0")
         loans.place_bid(session, demo, hooks, loan.id, lender, "1000.00", key=f"bid:{n}")
         assert loan.status == "full"
@@ -106,8 +135,9 @@ def requested_withdrawal(wsgi_app, db):
     client, member_id = member_client(wsgi_app, db, "13800138731", card=luhn_card())
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo").id
-        Wallet(Ledger(session, demo), member_id, "CNY").recharge(Money(100_000, "CNY"), key="seed", ref="t",
-                                                                 initiator="test")
+        Wallet(Ledger(session, demo), member_id, "CNY").recharge(
+            Money(100_000, "CNY"), key="seed", ref="t", initiator="test"
+        )
     page = client.get(DEMO, "/account/withdraw")
     submit(client, DEMO, page, {"amount": "300.00"}, status=303)
     with db.transaction() as session:
@@ -123,8 +153,14 @@ def withdrawal_status(db, withdrawal_id):
 
 def sessions_ended(db, staff_id):
     with db.transaction() as session:
-        return [e.after for e in session.scalars(sa.select(AuditEvent).where(
-            AuditEvent.action == "staff.sessions_ended", AuditEvent.object_id == str(staff_id)))]
+        return [
+            e.after
+            for e in session.scalars(
+                sa.select(AuditEvent).where(
+                    AuditEvent.action == "staff.sessions_ended", AuditEvent.object_id == str(staff_id)
+                )
+            )
+        ]
 
 
 @pytest.fixture
@@ -133,6 +169,7 @@ def admin(wsgi_app, db, tenants):
 
 
 # -- changing roles ends sessions and tokens --------------------------------------
+
 
 def test_raising_a_role_in_the_back_office_ends_the_old_session_and_token(admin, wsgi_app, db, client):
     dora_id = new_staff(db, "dora", "customer_service")
@@ -197,12 +234,14 @@ def test_deactivation_is_audited_with_the_sessions_it_ended(admin, wsgi_app, db)
     dora = sign_in(wsgi_app, "dora")
     page = admin.get(DEMO, f"/admin/staff/{dora_id}")
     [f for f in page.forms.values() if "active" in f.fields][0].submit(
-        "active", extra_environ={"HTTP_HOST": DEMO}, status=303)
+        "active", extra_environ={"HTTP_HOST": DEMO}, status=303
+    )
     dora.get(DEMO, "/admin", status=302)
     assert sessions_ended(db, dora_id) == [{"login": "dora", "sessions": 1, "because": "staff.access"}]
 
 
 # -- money needs a second factor on the session itself ----------------------------
+
 
 def test_a_session_opened_before_enrolment_cannot_approve_a_withdrawal(admin, wsgi_app, db):
     withdrawal_id = requested_withdrawal(wsgi_app, db)
@@ -212,8 +251,12 @@ def test_a_session_opened_before_enrolment_cannot_approve_a_withdrawal(admin, ws
 
     queue = dora.get(DEMO, "/admin/funds/withdrawals?_LOCALE_=en")  # funds.view moves no money
     assert f"/admin/funds/withdrawals/{withdrawal_id}" not in queue.text  # no approve button offered
-    refused = dora.post(DEMO, f"/admin/funds/withdrawals/{withdrawal_id}?_LOCALE_=en",
-                        {"csrf_token": csrf(dora), "decision": "approve"}, status=403)
+    refused = dora.post(
+        DEMO,
+        f"/admin/funds/withdrawals/{withdrawal_id}?_LOCALE_=en",
+        {"csrf_token": csrf(dora), "decision": "approve"},
+        status=403,
+    )
     assert "second factor" in refused.text
     assert withdrawal_status(db, withdrawal_id) == "requested"
 
@@ -232,14 +275,17 @@ def test_a_session_opened_before_enrolment_cannot_do_a_final_review(admin, wsgi_
 
     page = dora.get(DEMO, f"/admin/loans/{loan_id}")
     assert "Approve and disburse" not in page.text and "核准並放款" not in page.text
-    refused = dora.post(DEMO, f"/admin/loans/{loan_id}/decision?_LOCALE_=en",
-                        {"csrf_token": csrf(dora), "stage": "final", "decision": "approve"}, status=403)
+    refused = dora.post(
+        DEMO,
+        f"/admin/loans/{loan_id}/decision?_LOCALE_=en",
+        {"csrf_token": csrf(dora), "stage": "final", "decision": "approve"},
+        status=403,
+    )
     assert "second factor" in refused.text
     assert loan_status(db, loan_id) == "full"
 
 
-def test_a_token_without_a_second_factor_cannot_move_money_and_one_with_it_can(wsgi_app, db, plugins, client,
-                                                                                tenants):
+def test_a_token_without_a_second_factor_cannot_move_money_and_one_with_it_can(wsgi_app, db, plugins, client, tenants):
     loan_id = full_loan(db, plugins)
     dora_id = new_staff(db, "dora", "customer_service")
     old_token = token(client, "dora")
@@ -247,37 +293,48 @@ def test_a_token_without_a_second_factor_cannot_move_money_and_one_with_it_can(w
 
     me = client.get(DEMO, "/api/v1/me", headers=old_token).json
     assert "loan.review" in me["permissions"] and "loan.final_review" not in me["permissions"]
-    refused = client.post_json(DEMO, f"/api/v1/admin/loans/{loan_id}/final-review?_LOCALE_=en",
-                               {"decision": "approve"}, headers=old_token, status=403)
+    refused = client.post_json(
+        DEMO,
+        f"/api/v1/admin/loans/{loan_id}/final-review?_LOCALE_=en",
+        {"decision": "approve"},
+        headers=old_token,
+        status=403,
+    )
     assert refused.content_type == "application/problem+json"
     assert refused.json["field"] == "Authorization" and "second factor" in refused.json["detail"]
     assert loan_status(db, loan_id) == "full"
 
     # Her role now needs the code to get a token at all; with it, the token moves money.
-    missing = client.post_json(DEMO, "/api/v1/auth/token", {"login": "dora", "password": PASSWORD, "as": "staff"},
-                               status=401)
+    missing = client.post_json(
+        DEMO, "/api/v1/auth/token", {"login": "dora", "password": PASSWORD, "as": "staff"}, status=401
+    )
     assert missing.json["field"] == "totp"
     new_token = token(client, "dora", totp=pyotp.TOTP(secret).now())
-    done = client.post_json(DEMO, f"/api/v1/admin/loans/{loan_id}/final-review", {"decision": "approve"},
-                            headers=new_token).json
+    done = client.post_json(
+        DEMO, f"/api/v1/admin/loans/{loan_id}/final-review", {"decision": "approve"}, headers=new_token
+    ).json
     assert done["status"] == "repaying"
 
 
 def test_a_token_records_a_second_factor_only_for_a_right_code(wsgi_app, db, client, tenants):
     dora_id = new_staff(db, "dora", "customer_service")
-    wrong = client.post_json(DEMO, "/api/v1/auth/token", {"login": "dora", "password": PASSWORD, "as": "staff",
-                                                          "totp": "123456"}, status=401)
+    wrong = client.post_json(
+        DEMO, "/api/v1/auth/token", {"login": "dora", "password": PASSWORD, "as": "staff", "totp": "123456"}, status=401
+    )
     assert wrong.json["field"] == "totp"  # not enrolled: a code cannot be right
     with db.transaction() as session:
         secret = session.get(StaffUser, dora_id).totp_secret = pyotp.random_base32()
-    client.post_json(DEMO, "/api/v1/auth/token", {"login": "dora", "password": PASSWORD, "as": "staff",
-                                                  "totp": "000000"}, status=401)
+    client.post_json(
+        DEMO, "/api/v1/auth/token", {"login": "dora", "password": PASSWORD, "as": "staff", "totp": "000000"}, status=401
+    )
     token(client, "dora")
     token(client, "dora", totp=pyotp.TOTP(secret).now())
     with db.transaction() as session:
-        rows = session.scalars(sa.select(AuthSession).where(AuthSession.principal_id == dora_id,
-                                                            AuthSession.kind == "staff")
-                               .order_by(AuthSession.id)).all()
+        rows = session.scalars(
+            sa.select(AuthSession)
+            .where(AuthSession.principal_id == dora_id, AuthSession.kind == "staff")
+            .order_by(AuthSession.id)
+        ).all()
         assert [(r.via, r.second_factor_at is not None) for r in rows] == [("token", False), ("token", True)]
 
 
@@ -286,12 +343,16 @@ def test_a_sign_in_through_the_two_factor_step_records_it(wsgi_app, db, tenants)
     new_staff(db, "dora", "customer_service")
     sign_in(wsgi_app, "dora")
     with db.transaction() as session:
-        rows = session.execute(sa.select(StaffUser.login, AuthSession.second_factor_at).join(
-            StaffUser, StaffUser.id == AuthSession.principal_id).where(AuthSession.kind == "staff")).all()
+        rows = session.execute(
+            sa.select(StaffUser.login, AuthSession.second_factor_at)
+            .join(StaffUser, StaffUser.id == AuthSession.principal_id)
+            .where(AuthSession.kind == "staff")
+        ).all()
         assert {login: at is not None for login, at in rows} == {"cashy": True, "dora": False}
 
 
 # -- a frozen member asking for a token -------------------------------------------
+
 
 def test_a_frozen_member_gets_403_for_a_token_like_the_form(wsgi_app, db, client, tenants):
     from core.members.conduct import record_violation
@@ -300,15 +361,14 @@ def test_a_frozen_member_gets_403_for_a_token_like_the_form(wsgi_app, db, client
     with db.transaction() as session:
         member = session.scalars(sa.select(Member).where(Member.phone.like("%13800138732"))).one()
         record_violation(session, member, reason="冒用他人身分", freeze_login=True, by="staff:1")
-    refused = client.post_json(DEMO, "/api/v1/auth/token", {"login": "13800138732", "password": PASSWORD},
-                               status=403)
+    refused = client.post_json(DEMO, "/api/v1/auth/token", {"login": "13800138732", "password": PASSWORD}, status=403)
     assert refused.content_type == "application/problem+json"
     assert refused.json["field"] == "login" and "冒用他人身分" in refused.json["detail"]
     # A wrong password still says nothing about the account.
-    wrong = client.post_json(DEMO, "/api/v1/auth/token", {"login": "13800138732", "password": "not the password"},
-                             status=401)
+    wrong = client.post_json(
+        DEMO, "/api/v1/auth/token", {"login": "13800138732", "password": "not the password"}, status=401
+    )
     assert "冒用他人身分" not in wrong.text
     form = Client(wsgi_app)
     page = form.get(DEMO, "/login")
-    assert "冒用他人身分" in submit(form, DEMO, page, {"login": "13800138732", "password": PASSWORD},
-                                   status=403).text
+    assert "冒用他人身分" in submit(form, DEMO, page, {"login": "13800138732", "password": PASSWORD}, status=403).text

@@ -1,4 +1,5 @@
 """SMS: failover between providers, per-number limits, delivery reports, templates."""
+
 import json
 import re
 
@@ -59,8 +60,10 @@ def send(db, phone="13800138000", body="您好"):
 
 def messages(db):
     with db.transaction() as session:
-        return [(m.provider, m.status, m.provider_ref) for m in session.scalars(sa.select(SmsMessage)
-                                                                              .order_by(SmsMessage.id))]
+        return [
+            (m.provider, m.status, m.provider_ref)
+            for m in session.scalars(sa.select(SmsMessage).order_by(SmsMessage.id))
+        ]
 
 
 def test_a_code_reaches_the_carrier_but_the_sms_log_keeps_it_masked(gateway, db, client):
@@ -105,11 +108,18 @@ def test_the_first_provider_carries_the_message_and_the_outbox_is_the_fallback(g
 def test_delivery_reports_are_signed(gateway, db, client):
     send(db)
     report = json.dumps({"id": "m1", "status": "delivered"}).encode()
-    forged = client.app.post("/callbacks/sms/sandbox_http", report, headers={
-        "Host": DEMO, "Content-Type": "application/json", "X-Signature": "0" * 64}, expect_errors=True)
+    forged = client.app.post(
+        "/callbacks/sms/sandbox_http",
+        report,
+        headers={"Host": DEMO, "Content-Type": "application/json", "X-Signature": "0" * 64},
+        expect_errors=True,
+    )
     assert forged.status_int == 400
-    ok = client.app.post("/callbacks/sms/sandbox_http", report, headers={
-        "Host": DEMO, "Content-Type": "application/json", "X-Signature": signature(SECRET, report)})
+    ok = client.app.post(
+        "/callbacks/sms/sandbox_http",
+        report,
+        headers={"Host": DEMO, "Content-Type": "application/json", "X-Signature": signature(SECRET, report)},
+    )
     assert ok.json["result"] == "applied"
     assert messages(db) == [("sandbox_http", "delivered", "m1")]
 
@@ -126,13 +136,19 @@ def test_templates_are_overridden_per_locale_and_used(db, wsgi_app, tenants, cli
     admin = staff_client(wsgi_app, db, "tpl-admin", "administrator")
     page = admin.get(DEMO, "/admin/sms/templates")
     assert "123456" in page.text  # previews with sample values
-    form = [f for f in page.forms.values() if f.fields.get("code") and f["code"].value == "verification_code"
-            and f["locale"].value == "zh_Hant"][0]
+    form = [
+        f
+        for f in page.forms.values()
+        if f.fields.get("code") and f["code"].value == "verification_code" and f["locale"].value == "zh_Hant"
+    ][0]
     form["body"] = "【${site}】驗證碼 ${code}，請勿告知他人。"
     form.submit(extra_environ={"HTTP_HOST": DEMO}, status=303)
     page = admin.get(DEMO, "/admin/sms/templates")
-    bad = [f for f in page.forms.values() if f.fields.get("code") and f["code"].value == "verification_code"
-           and f["locale"].value == "zh_Hant"][0]
+    bad = [
+        f
+        for f in page.forms.values()
+        if f.fields.get("code") and f["code"].value == "verification_code" and f["locale"].value == "zh_Hant"
+    ][0]
     bad["body"] = "${nonsense}"
     bad.submit(extra_environ={"HTTP_HOST": DEMO}, status=400)
     register = client.get(DEMO, "/register")
@@ -164,8 +180,10 @@ class FakeTwilio:
 
         expected = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        if environ.get("HTTP_AUTHORIZATION") != expected or \
-                environ["PATH_INFO"] != f"/2010-04-01/Accounts/{SID}/Messages.json":
+        if (
+            environ.get("HTTP_AUTHORIZATION") != expected
+            or environ["PATH_INFO"] != f"/2010-04-01/Accounts/{SID}/Messages.json"
+        ):
             start_response("401 Unauthorized", [("Content-Type", "application/json")])
             return [b'{"code": 20003}']
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
@@ -182,23 +200,36 @@ def test_twilio_sends_and_takes_signed_status_callbacks(apply_manifest, tenants,
     from tenants.manifest import shipped_manifests
 
     acme = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "acme").read_text())
-    acme["plugins"]["sms.twilio"] = {"account_sid": SID, "auth_token": TOKEN, "sender": "+12025550199",
-                                     "status_callback_url": STATUS_URL, "api_base": TWILIO}
+    acme["plugins"]["sms.twilio"] = {
+        "account_sid": SID,
+        "auth_token": TOKEN,
+        "sender": "+12025550199",
+        "status_callback_url": STATUS_URL,
+        "api_base": TWILIO,
+    }
     apply_manifest(acme)
     fake = FakeTwilio()
     register_transport(TWILIO, httpx.WSGITransport(app=fake))
     try:
         with db.transaction() as session:
             queue_sms(session, tenant_by_slug(session, "acme"), "+12025550143", "Your code is 424242", "test")
-        assert fake.sent == [{"To": "+12025550143", "From": "+12025550199", "Body": "Your code is 424242",
-                              "StatusCallback": STATUS_URL}]
+        assert fake.sent == [
+            {"To": "+12025550143", "From": "+12025550199", "Body": "Your code is 424242", "StatusCallback": STATUS_URL}
+        ]
         sid = f"SM{1:032d}"
 
         def report(status, token=TOKEN):
             params = {"MessageSid": sid, "MessageStatus": status, "AccountSid": SID}
-            return client.app.post("/callbacks/sms/twilio", urlencode(params), headers={
-                "Host": "acme.localhost", "Content-Type": "application/x-www-form-urlencoded",
-                "X-Twilio-Signature": request_signature(token, STATUS_URL, params)}, expect_errors=True)
+            return client.app.post(
+                "/callbacks/sms/twilio",
+                urlencode(params),
+                headers={
+                    "Host": "acme.localhost",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "X-Twilio-Signature": request_signature(token, STATUS_URL, params),
+                },
+                expect_errors=True,
+            )
 
         assert report("delivered", token="wrong-token-000000").status_int == 400
         assert report("sent").status_int == 200
@@ -233,8 +264,9 @@ class FakeAliyun:
         given = params.pop("Signature", "")
         pct = lambda v: quote(v, safe="-_.~")  # noqa: E731
         canonical = "&".join(f"{pct(k)}={pct(v)}" for k, v in sorted(params.items()))
-        expected = base64.b64encode(hmac.new(b"aliyun-secret-1&", ("POST&%2F&" + pct(canonical)).encode(),
-                                             hashlib.sha1).digest()).decode()
+        expected = base64.b64encode(
+            hmac.new(b"aliyun-secret-1&", ("POST&%2F&" + pct(canonical)).encode(), hashlib.sha1).digest()
+        ).decode()
         start_response("200 OK", [("Content-Type", "application/json")])
         if given != expected:
             return [b'{"Code": "SignatureDoesNotMatch", "Message": "bad signature"}']
@@ -242,17 +274,20 @@ class FakeAliyun:
         return [json.dumps({"Code": "OK", "BizId": f"biz{len(self.sent)}", "Message": "OK"}).encode()]
 
 
-def test_aliyun_sends_approved_templates_and_leaves_free_text_to_the_next_provider(apply_manifest, tenants, db,
-                                                                                  client):
+def test_aliyun_sends_approved_templates_and_leaves_free_text_to_the_next_provider(apply_manifest, tenants, db, client):
     import tomllib
 
     from tenants.manifest import shipped_manifests
     from tests.helpers import submit as fill
 
     demo = tomllib.loads(next(p for p in shipped_manifests() if p.stem == "demo").read_text())
-    demo["plugins"]["sms.aliyun"] = {"access_key_id": "LTAIaliyunkey", "access_key_secret": "aliyun-secret-1",
-                                     "sign_name": "鼎信網貸", "templates": {"verification_code": "SMS_100001"},
-                                     "api_base": ALIYUN}
+    demo["plugins"]["sms.aliyun"] = {
+        "access_key_id": "LTAIaliyunkey",
+        "access_key_secret": "aliyun-secret-1",
+        "sign_name": "鼎信網貸",
+        "templates": {"verification_code": "SMS_100001"},
+        "api_base": ALIYUN,
+    }
     apply_manifest(demo)
     fake = FakeAliyun()
     register_transport(ALIYUN, httpx.WSGITransport(app=fake))

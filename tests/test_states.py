@@ -6,6 +6,7 @@ words. DESIGN.md's ``pending_review`` (初審) is ``submitted``; ``full`` (滿�
 is also ``final_review`` (復審), which waits on it; ``advanced`` (墊付) is an
 installment's ``advanced_on`` date, not a status; there is no ``draft``.
 """
+
 import json
 import types
 
@@ -45,29 +46,59 @@ LIFECYCLES = {
     # submitted (初審) → bidding (招標中) → full (滿標, 復審) → repaying (還款中) → settled (已完成);
     # bidding --expired--> failed (流標); first or final review (or the guarantor) --rejected--> rejected;
     # repaying --accelerated--> defaulted → settled (paid after all) | written_off (核銷)
-    LOANS: ("submitted", {
-        "submitted": {"bidding", "rejected"},
-        "bidding": {"full", "failed"},
-        "full": {"repaying", "rejected"},
-        "repaying": {"settled", "defaulted"},
-        "defaulted": {"settled", "written_off"},
-        "rejected": set(), "failed": set(), "settled": set(), "written_off": set(), "cancelled": set(),
-    }),
+    LOANS: (
+        "submitted",
+        {
+            "submitted": {"bidding", "rejected"},
+            "bidding": {"full", "failed"},
+            "full": {"repaying", "rejected"},
+            "repaying": {"settled", "defaulted"},
+            "defaulted": {"settled", "written_off"},
+            "rejected": set(),
+            "failed": set(),
+            "settled": set(),
+            "written_off": set(),
+            "cancelled": set(),
+        },
+    ),
     # frozen while the loan raises money; accepted at disbursement, refunded when it does not go ahead
     BIDS: ("frozen", {"frozen": {"accepted", "refunded"}, "accepted": set(), "refunded": set()}),
     # due → overdue (逾期) → paid; a defaulted loan's unpaid installments are written off
-    INSTALLMENTS: ("due", {"due": {"overdue", "paid", "written_off"}, "overdue": {"paid", "written_off"},
-                           "paid": set(), "written_off": set()}),
+    INSTALLMENTS: (
+        "due",
+        {
+            "due": {"overdue", "paid", "written_off"},
+            "overdue": {"paid", "written_off"},
+            "paid": set(),
+            "written_off": set(),
+        },
+    ),
     # paid by the borrower or an advance (墊付); written off with the loan
     PAYBACKS: ("due", {"due": {"paid", "written_off"}, "paid": set(), "written_off": set()}),
     # online: pending → succeeded | failed (a late success still credits); offline: pending → declared → cashier
-    PAYMENTS: ("pending", {"pending": {"declared", "succeeded", "failed", "rejected"},
-                           "declared": {"succeeded", "rejected"}, "failed": {"succeeded"},
-                           "succeeded": set(), "rejected": set()}),
+    PAYMENTS: (
+        "pending",
+        {
+            "pending": {"declared", "succeeded", "failed", "rejected"},
+            "declared": {"succeeded", "rejected"},
+            "failed": {"succeeded"},
+            "succeeded": set(),
+            "rejected": set(),
+        },
+    ),
     # requested → (first_approved →) processing → paid | failed; rejected by a cashier; cancelled by the member
-    WITHDRAWALS: ("requested", {"requested": {"first_approved", "processing", "rejected", "cancelled"},
-                                "first_approved": {"processing", "rejected"}, "processing": {"paid", "failed"},
-                                "paid": set(), "failed": set(), "rejected": set(), "cancelled": set()}),
+    WITHDRAWALS: (
+        "requested",
+        {
+            "requested": {"first_approved", "processing", "rejected", "cancelled"},
+            "first_approved": {"processing", "rejected"},
+            "processing": {"paid", "failed"},
+            "paid": set(),
+            "failed": set(),
+            "rejected": set(),
+            "cancelled": set(),
+        },
+    ),
     ADJUSTMENTS: ("pending", {"pending": {"applied", "rejected"}, "applied": set(), "rejected": set()}),
     RESERVE_REQUESTS: ("pending", {"pending": {"applied", "rejected"}, "applied": set(), "rejected": set()}),
 }
@@ -91,8 +122,9 @@ def test_every_state_but_a_retired_one_is_reached_from_the_initial_state(machine
 
 
 def test_statuses_keep_their_strings_in_labels_json_and_comparisons():
-    assert all(status in STATUS_LABELS for enum in (LoanStatus, BidStatus, InstallmentStatus, PaybackStatus)
-               for status in enum)
+    assert all(
+        status in STATUS_LABELS for enum in (LoanStatus, BidStatus, InstallmentStatus, PaybackStatus) for status in enum
+    )
     assert LoanStatus.REPAYING == "repaying" and str(LoanStatus.REPAYING) == "repaying"
     assert json.dumps({"status": WithdrawalStatus.FIRST_APPROVED}) == '{"status": "first_approved"}'
     assert ReserveStatus("applied") is ReserveStatus.applied and AdjustmentStatus("applied") is AdjustmentStatus.APPLIED
@@ -107,8 +139,16 @@ def test_move_follows_the_table_and_can_says_so_beforehand():
     assert payment.status is PaymentStatus.SUCCEEDED and not PAYMENTS.can(payment, PaymentStatus.FAILED)
 
 
-@pytest.mark.parametrize("current, target", [("succeeded", "failed"), ("pending", "pending"), ("declared", "failed"),
-                                             ("pending", "credited"), ("lost", "succeeded")])
+@pytest.mark.parametrize(
+    "current, target",
+    [
+        ("succeeded", "failed"),
+        ("pending", "pending"),
+        ("declared", "failed"),
+        ("pending", "credited"),
+        ("lost", "succeeded"),
+    ],
+)
 def test_a_refused_transition_raises_and_changes_nothing(current, target):
     payment = types.SimpleNamespace(status=current)
     with pytest.raises(InvalidTransition) as refused:

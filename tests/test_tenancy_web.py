@@ -1,4 +1,5 @@
 """Host resolution, unknown hosts, suspended tenants, themes and locales, through the web app."""
+
 import re
 
 from core.tenancy.models import TenantStatus
@@ -46,8 +47,10 @@ def test_theme_static_files_fall_back_to_default(client, tenants):
     acme_css = client.get("acme.localhost", "/static/css/theme.css").text
     demo_css = client.get("demo.localhost", "/static/css/theme.css").text
     assert "classic" in acme_css and "classic" not in demo_css
-    assert client.get("acme.localhost", "/static/css/site.css").text == \
-        client.get("demo.localhost", "/static/css/site.css").text
+    assert (
+        client.get("acme.localhost", "/static/css/site.css").text
+        == client.get("demo.localhost", "/static/css/site.css").text
+    )
     client.get("acme.localhost", "/static/img/acme-logo.svg", status=200)
     client.get("demo.localhost", "/static/img/acme-logo.svg", status=404)
 
@@ -90,14 +93,19 @@ def test_money_is_formatted_in_the_tenants_currency_and_locale(client, tenants):
 
 
 def test_calculator_takes_day_terms_where_the_method_allows(client, tenants):
-    page = client.get("acme.localhost",
-                      "/tools/one_time?principal=10000&annual_rate_percent=12&term_days=30&start_date=2027-01-01")
+    page = client.get(
+        "acme.localhost", "/tools/one_time?principal=10000&annual_rate_percent=12&term_days=30&start_date=2027-01-01"
+    )
     assert "$98.63" in page.text and "$10,098.63" in page.text
-    bad = client.get("acme.localhost", "/tools/quarterly?principal=10000&annual_rate_percent=12&term_months=10",
-                     status=404)
+    bad = client.get(
+        "acme.localhost", "/tools/quarterly?principal=10000&annual_rate_percent=12&term_months=10", status=404
+    )
     assert bad.status_int == 404  # acme has no quarterly calculator
-    bad = client.get("demo.localhost", "/tools/quarterly?principal=10000&annual_rate_percent=12&term_months=10"
-                     "&_LOCALE_=en", status=400)
+    bad = client.get(
+        "demo.localhost",
+        "/tools/quarterly?principal=10000&annual_rate_percent=12&term_months=10&_LOCALE_=en",
+        status=400,
+    )
     assert "multiple of 3" in bad.text and 'aria-invalid="true"' in bad.text
 
 

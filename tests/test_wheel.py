@@ -9,6 +9,7 @@ migrated, given the manifests shipped in the wheel, and asked for pages, static
 files and the API from the shipped ``development.ini`` — in the scratch
 interpreter, as an operator's install would run it.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -33,13 +34,15 @@ COMMAND_TIMEOUT = 120
 
 def run(args, *, cwd, env=None) -> subprocess.CompletedProcess:
     """Run a command to completion; its output is kept for the failure message."""
-    return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=COMMAND_TIMEOUT)
+    return subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT
+    )
 
 
 def succeeded(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     assert result.returncode == 0, (
-        f"{' '.join(result.args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+        f"{' '.join(result.args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+    )
     return result
 
 
@@ -70,8 +73,10 @@ def compile_catalogs(tree: Path) -> None:
 def built(tmp_path_factory):
     """(sdist, wheel, build output, the checkout's file list) built from a copy of the checkout."""
     if importlib.util.find_spec("build") is None:
-        pytest.skip("cannot build the wheel: the `build` front-end is not installed "
-                    "(it is in the test extra: pip install -e '.[test]')")
+        pytest.skip(
+            "cannot build the wheel: the `build` front-end is not installed "
+            "(it is in the test extra: pip install -e '.[test]')"
+        )
     files = checkout_files()
     base = tmp_path_factory.mktemp("wheel")
     source, dist = base / "source", base / "dist"
@@ -118,22 +123,43 @@ def installed(built, tmp_path_factory):
     python = venv / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env["VIRTUAL_ENV"] = str(venv)
-    site_packages = Path(succeeded(run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], cwd=base, env=env)).stdout.strip())
+    site_packages = Path(
+        succeeded(
+            run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], cwd=base, env=env)
+        ).stdout.strip()
+    )
     # The dependencies come from the project virtualenv, after the wheel on sys.path; its
     # editable hooks stay out, or the checkout would answer the imports instead of the wheel.
     borrowed = borrowed_site_packages(base / "borrowed")
     (site_packages / "lendstack_test_dependencies.pth").write_text(f"import site; site.addsitedir({str(borrowed)!r})\n")
-    succeeded(run([python, "-m", "pip", "install", "--no-deps", "--no-index", "--disable-pip-version-check",
-                   "--quiet", wheel], cwd=base, env=env))
+    succeeded(
+        run(
+            [
+                python,
+                "-m",
+                "pip",
+                "install",
+                "--no-deps",
+                "--no-index",
+                "--disable-pip-version-check",
+                "--quiet",
+                wheel,
+            ],
+            cwd=base,
+            env=env,
+        )
+    )
     return python, site_packages, env
 
 
 def test_building_warns_of_no_ignored_package(built):
     """Every folder of the packages is declared, so setuptools has nothing to warn of (``make install`` stays quiet)."""
     _sdist, _wheel, output, _files = built
-    warned = [line.strip() for line in output.splitlines()
-              if "would be ignored" in line or "absent from the `packages` configuration" in line]
+    warned = [
+        line.strip()
+        for line in output.splitlines()
+        if "would be ignored" in line or "absent from the `packages` configuration" in line
+    ]
     assert warned == []
 
 
@@ -153,7 +179,8 @@ def test_wheel_holds_every_file_the_app_reads(built):
     missing = sorted(package_files(files) - held)
     assert missing == [], (
         "files under the packages that the wheel leaves out: add a glob to [options.package_data] "
-        f"in setup.cfg: {missing}")
+        f"in setup.cfg: {missing}"
+    )
     catalogs = sorted(f"{po[:-3]}.mo" for po in files if po.startswith("themes/") and po.endswith(".po"))
     assert catalogs and sorted(set(catalogs) - held) == []
     outside = sorted(n for n in held if n.split("/", 1)[0] not in PACKAGES and ".dist-info/" not in n)
@@ -163,7 +190,12 @@ def test_wheel_holds_every_file_the_app_reads(built):
 
 def test_installed_wheel_is_what_python_imports(installed, tmp_path):
     python, site_packages, env = installed
-    probe = succeeded(run([python, "-c", textwrap.dedent("""
+    probe = succeeded(
+        run(
+            [
+                python,
+                "-c",
+                textwrap.dedent("""
         import json, sys
         import cli, core, core.loans, plugins, tenants, themes
         from importlib.metadata import distribution
@@ -172,7 +204,12 @@ def test_installed_wheel_is_what_python_imports(installed, tmp_path):
             "editable": [p for p in sys.path + list(sys.modules) if "__editable__" in p],
             "direct_url": distribution("lendstack").read_text("direct_url.json"),
         }))
-    """)], cwd=tmp_path, env=env))
+    """),
+            ],
+            cwd=tmp_path,
+            env=env,
+        )
+    )
     found = json.loads(probe.stdout)
     assert [f for f in found["files"] if not Path(f).is_relative_to(site_packages)] == []
     assert found["editable"] == []

@@ -15,6 +15,7 @@ without one never move money on it.
 The signed cookie session (JSON, never pickle) carries only the CSRF token and
 sign-in steps in progress (two-factor); it is replaced on every sign-in.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -162,8 +163,13 @@ class SecurityPolicy:
         ``second_factor``: the sign-in passed a TOTP code, so the session may move money.
         """
         token = sessions.open_session(
-            request.dbsession, kind_of(user), user.id, getattr(user, "tenant_id", None),
-            address=request.client_addr or "", user_agent=request.user_agent or "", second_factor=second_factor,
+            request.dbsession,
+            kind_of(user),
+            user.id,
+            getattr(user, "tenant_id", None),
+            address=request.client_addr or "",
+            user_agent=request.user_agent or "",
+            second_factor=second_factor,
         )
         request.session.invalidate()
         return [("Set-Cookie", _auth_cookie(request, token))]
@@ -179,18 +185,31 @@ class SecurityPolicy:
 def _auth_cookie(request, token: str | None) -> str:
     """The auth cookie's header value; ``None`` expires it."""
     secure = request.registry.settings_obj.secure_cookies
-    return make_cookie(AUTH_COOKIE, token or "", max_age=0 if token is None else None, path="/",
-                       secure=secure, httponly=True, samesite="Lax")
+    return make_cookie(
+        AUTH_COOKIE,
+        token or "",
+        max_age=0 if token is None else None,
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def includeme(config):
     settings = config.registry.settings_obj
     secret = settings.secret
-    config.set_session_factory(SignedCookieSessionFactory(
-        secret, cookie_name="lendstack_session", httponly=True, samesite="Lax",
-        timeout=SESSION_IDLE_SECONDS, serializer=JSONSerializer(),
-        secure=settings.secure_cookies,
-    ))
+    config.set_session_factory(
+        SignedCookieSessionFactory(
+            secret,
+            cookie_name="lendstack_session",
+            httponly=True,
+            samesite="Lax",
+            timeout=SESSION_IDLE_SECONDS,
+            serializer=JSONSerializer(),
+            secure=settings.secure_cookies,
+        )
+    )
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())

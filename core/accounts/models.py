@@ -3,6 +3,7 @@
 Members (borrowers and lenders) live in :mod:`core.members`; the sign-in
 sessions and API tokens here serve all three kinds.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,19 +14,22 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..db import Base, TenantOwned, utcnow
 
 staff_roles = sa.Table(
-    "staff_roles", Base.metadata,
+    "staff_roles",
+    Base.metadata,
     sa.Column("staff_id", sa.ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("role_id", sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
 staff_groups = sa.Table(
-    "staff_group_members", Base.metadata,
+    "staff_group_members",
+    Base.metadata,
     sa.Column("staff_id", sa.ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("group_id", sa.ForeignKey("staff_groups.id", ondelete="CASCADE"), primary_key=True),
 )
 group_roles = sa.Table(
-    "staff_group_roles", Base.metadata,
+    "staff_group_roles",
+    Base.metadata,
     sa.Column("group_id", sa.ForeignKey("staff_groups.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("role_id", sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
 )

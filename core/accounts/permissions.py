@@ -6,6 +6,7 @@ default: a permission no role holds is granted to nobody, and the
 pseudo-permissions ``staff``, ``member`` and ``operator`` only say who is
 signed in.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -40,17 +41,35 @@ PERMISSIONS = {
 }
 
 # Permissions that move money: a role holding any of them requires two-factor sign-in.
-MONEY_PERMISSIONS = frozenset({"loan.final_review", "funds.recharge.confirm", "funds.withdraw.approve",
-                               "funds.adjust", "loan.write_off", "reserve.manage",
-                               "loan.close_of_day"})
+MONEY_PERMISSIONS = frozenset(
+    {
+        "loan.final_review",
+        "funds.recharge.confirm",
+        "funds.withdraw.approve",
+        "funds.adjust",
+        "loan.write_off",
+        "reserve.manage",
+        "loan.close_of_day",
+    }
+)
 
 DEFAULT_ROLES = {
     "administrator": (_("Administrator"), sorted(PERMISSIONS)),
-    "risk_officer": (_("Risk officer"), ["member.view", "member.verify", "member.documents",
-                                         "member.violations", "loan.review", "loan.final_review",
-                                         "loan.credit_line", "loan.guarantee", "funds.view"]),
-    "cashier": (_("Cashier"), ["member.view", "funds.view", "funds.recharge.confirm",
-                               "funds.withdraw.approve"]),
+    "risk_officer": (
+        _("Risk officer"),
+        [
+            "member.view",
+            "member.verify",
+            "member.documents",
+            "member.violations",
+            "loan.review",
+            "loan.final_review",
+            "loan.credit_line",
+            "loan.guarantee",
+            "funds.view",
+        ],
+    ),
+    "cashier": (_("Cashier"), ["member.view", "funds.view", "funds.recharge.confirm", "funds.withdraw.approve"]),
     "customer_service": (_("Customer service"), ["member.view", "member.message", "member.points", "sms.view"]),
     "content_editor": (_("Content editor"), ["content.publish"]),
     "auditor": (_("Auditor (read-only)"), ["member.view", "funds.view", "audit.view", "sms.view"]),
@@ -62,8 +81,14 @@ def ensure_default_roles(session, tenant_id: int) -> dict[str, Role]:
     roles = {r.code: r for r in session.scalars(sa.select(Role).where(Role.tenant_id == tenant_id))}
     for code, (name, permissions) in DEFAULT_ROLES.items():
         if code not in roles:
-            roles[code] = Role(tenant_id=tenant_id, code=code, name=name, permissions=list(permissions),
-                               requires_2fa=bool(MONEY_PERMISSIONS & set(permissions)), builtin=True)
+            roles[code] = Role(
+                tenant_id=tenant_id,
+                code=code,
+                name=name,
+                permissions=list(permissions),
+                requires_2fa=bool(MONEY_PERMISSIONS & set(permissions)),
+                builtin=True,
+            )
             session.add(roles[code])
     session.flush()
     return roles

@@ -1,4 +1,5 @@
 """Creating operators and staff, and checking who is signing in."""
+
 from __future__ import annotations
 
 import re
@@ -42,8 +43,9 @@ def create_operator(session, login: str, password: str) -> Operator:
     return operator
 
 
-def create_staff(session, tenant, login: str, password: str, role: str, display_name: str = "",
-                 enrol_at_sign_in: bool = False) -> StaffUser:
+def create_staff(
+    session, tenant, login: str, password: str, role: str, display_name: str = "", enrol_at_sign_in: bool = False
+) -> StaffUser:
     """A staff user with one role; a role that moves money gets a TOTP secret to enrol
     (or, ``enrol_at_sign_in``, enrols with a QR code at the first sign-in)."""
     login = _check_login(login)
@@ -55,8 +57,13 @@ def create_staff(session, tenant, login: str, password: str, role: str, display_
     ).first()
     if exists:
         raise AccountError("login", f"staff {login} already exists at {tenant.slug}")
-    staff = StaffUser(tenant_id=tenant.id, login=login, display_name=display_name or login,
-                      password_hash=hash_password(password), roles=[roles[role]])
+    staff = StaffUser(
+        tenant_id=tenant.id,
+        login=login,
+        display_name=display_name or login,
+        password_hash=hash_password(password),
+        roles=[roles[role]],
+    )
     if staff.requires_2fa and not enrol_at_sign_in:
         staff.totp_secret = totp.new_secret()
     session.add(staff)
@@ -83,8 +90,9 @@ def authenticate_operator(session, login: str, password: str) -> Operator | None
 
 def authenticate_staff(session, tenant, login: str, password: str) -> StaffUser | None:
     staff = session.scalars(
-        sa.select(StaffUser).where(StaffUser.tenant_id == tenant.id,
-                                   StaffUser.login == (login or "").strip().lower(), StaffUser.active)
+        sa.select(StaffUser).where(
+            StaffUser.tenant_id == tenant.id, StaffUser.login == (login or "").strip().lower(), StaffUser.active
+        )
     ).first()
     if staff is None:
         _dummy_check(password)
@@ -93,6 +101,7 @@ def authenticate_staff(session, tenant, login: str, password: str) -> StaffUser 
 
 
 # -- managing staff from the back office ------------------------------------------
+
 
 def tenant_roles(session, tenant_id: int) -> dict:
     return ensure_default_roles(session, tenant_id)
@@ -126,11 +135,15 @@ def set_staff_access(session, staff: StaffUser, *, role_codes, group_ids, org_un
     if org_unit_id is not None and session.get(OrgUnit, org_unit_id) is None:
         raise AccountError("org_unit", "unknown organization unit")
     new_roles = [roles[code] for code in sorted(set(role_codes))]
-    if staff.id == acting.id and "system.staff" not in {p for r in new_roles for p in r.permissions} \
-            and "system.staff" not in {p for g in groups for r in g.roles for p in r.permissions}:
+    if (
+        staff.id == acting.id
+        and "system.staff" not in {p for r in new_roles for p in r.permissions}
+        and "system.staff" not in {p for g in groups for r in g.roles for p in r.permissions}
+    ):
         raise AccountError("roles", "you cannot take away your own right to manage staff")
-    changed = ({r.id for r in staff.roles} != {r.id for r in new_roles}
-               or {g.id for g in staff.groups} != {g.id for g in groups})
+    changed = {r.id for r in staff.roles} != {r.id for r in new_roles} or {g.id for g in staff.groups} != {
+        g.id for g in groups
+    }
     staff.roles, staff.groups, staff.org_unit_id = new_roles, list(groups), org_unit_id
     return end_staff_sessions(session, staff) if changed else 0
 
@@ -149,11 +162,14 @@ def set_staff_active(session, staff: StaffUser, active: bool, *, acting: StaffUs
 def role_holders(session, role: Role) -> list[StaffUser]:
     """Staff users holding ``role`` directly or through one of their groups."""
     direct = sa.select(staff_roles.c.staff_id).where(staff_roles.c.role_id == role.id)
-    through_groups = (sa.select(staff_groups.c.staff_id)
-                      .join(group_roles, group_roles.c.group_id == staff_groups.c.group_id)
-                      .where(group_roles.c.role_id == role.id))
-    return session.scalars(sa.select(StaffUser).where(StaffUser.id.in_(direct.union(through_groups)))
-                           .order_by(StaffUser.login)).all()
+    through_groups = (
+        sa.select(staff_groups.c.staff_id)
+        .join(group_roles, group_roles.c.group_id == staff_groups.c.group_id)
+        .where(group_roles.c.role_id == role.id)
+    )
+    return session.scalars(
+        sa.select(StaffUser).where(StaffUser.id.in_(direct.union(through_groups))).order_by(StaffUser.login)
+    ).all()
 
 
 def change_role_permissions(session, role: Role, permissions) -> dict[StaffUser, int]:
@@ -169,8 +185,7 @@ def create_group(session, tenant_id: int, name: str, role_codes) -> "StaffGroup"
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise AccountError("name", "a group needs a name of up to 120 characters")
-    if session.scalars(sa.select(StaffGroup).where(StaffGroup.tenant_id == tenant_id,
-                                                   StaffGroup.name == name)).first():
+    if session.scalars(sa.select(StaffGroup).where(StaffGroup.tenant_id == tenant_id, StaffGroup.name == name)).first():
         raise AccountError("name", f"group {name} already exists")
     roles = tenant_roles(session, tenant_id)
     group = StaffGroup(tenant_id=tenant_id, name=name, roles=[roles[c] for c in role_codes if c in roles])
@@ -185,9 +200,13 @@ def create_org_unit(session, tenant_id: int, name: str, parent_id: int | None) -
         raise AccountError("name", "a unit needs a name of up to 120 characters")
     if parent_id is not None and session.get(OrgUnit, parent_id) is None:
         raise AccountError("parent", "unknown parent unit")
-    exists = session.scalars(sa.select(OrgUnit).where(OrgUnit.tenant_id == tenant_id, OrgUnit.name == name,
-                                                      OrgUnit.parent_id.is_(None) if parent_id is None
-                                                      else OrgUnit.parent_id == parent_id)).first()
+    exists = session.scalars(
+        sa.select(OrgUnit).where(
+            OrgUnit.tenant_id == tenant_id,
+            OrgUnit.name == name,
+            OrgUnit.parent_id.is_(None) if parent_id is None else OrgUnit.parent_id == parent_id,
+        )
+    ).first()
     if exists:
         raise AccountError("name", f"{name} already exists there")
     unit = OrgUnit(tenant_id=tenant_id, name=name, parent_id=parent_id)

@@ -3,6 +3,7 @@
 A code is accepted once: the step it matched is stored and any code of that
 step or an earlier one is refused afterwards (replay guard).
 """
+
 from __future__ import annotations
 
 import time

@@ -3,6 +3,7 @@
 Each screen declares the named permission it needs; navigation shows only
 the screens the signed-in staff user may open.
 """
+
 from __future__ import annotations
 
 from ..i18n import _
@@ -54,36 +55,58 @@ def includeme(config):
     route("admin.sms_templates", "/admin/sms/templates")
     route("admin.mail", "/admin/mail")
     config.add_nav("admin.dashboard", _("Overview"), "admin.dashboard", order=0, area="admin")
-    config.add_nav("admin.members", _("Members"), "admin.members", order=10, area="admin",
-                   visible=_may("member.view"))
+    config.add_nav("admin.members", _("Members"), "admin.members", order=10, area="admin", visible=_may("member.view"))
     config.add_nav("admin.loans", _("Loans"), "admin.loans", order=15, area="admin", visible=_may("member.view"))
-    config.add_nav("admin.overdue", _("Overdue"), "admin.overdue", order=16, area="admin",
-                   visible=_may("member.view"))
-    config.add_nav("admin.guarantors", _("Guarantors"), "admin.guarantors", order=17, area="admin",
-                   visible=_may("loan.review"))
-    config.add_nav("admin.recharges", _("Recharges"), "admin.recharges", order=20, area="admin",
-                   visible=_may("funds.view"))
-    config.add_nav("admin.withdrawals", _("Withdrawals"), "admin.withdrawals", order=21, area="admin",
-                   visible=_may("funds.view"))
-    config.add_nav("admin.adjustments", _("Adjustments"), "admin.adjustments", order=22, area="admin",
-                   visible=_may("funds.adjust"))
-    config.add_nav("admin.reconciliation", _("Reconciliation"), "admin.reconciliation", order=23, area="admin",
-                   visible=_may("funds.view"))
-    config.add_nav("admin.reserve", _("Risk reserve"), "admin.reserve", order=24, area="admin",
-                   visible=_may("funds.view"))
+    config.add_nav("admin.overdue", _("Overdue"), "admin.overdue", order=16, area="admin", visible=_may("member.view"))
+    config.add_nav(
+        "admin.guarantors", _("Guarantors"), "admin.guarantors", order=17, area="admin", visible=_may("loan.review")
+    )
+    config.add_nav(
+        "admin.recharges", _("Recharges"), "admin.recharges", order=20, area="admin", visible=_may("funds.view")
+    )
+    config.add_nav(
+        "admin.withdrawals", _("Withdrawals"), "admin.withdrawals", order=21, area="admin", visible=_may("funds.view")
+    )
+    config.add_nav(
+        "admin.adjustments", _("Adjustments"), "admin.adjustments", order=22, area="admin", visible=_may("funds.adjust")
+    )
+    config.add_nav(
+        "admin.reconciliation",
+        _("Reconciliation"),
+        "admin.reconciliation",
+        order=23,
+        area="admin",
+        visible=_may("funds.view"),
+    )
+    config.add_nav(
+        "admin.reserve", _("Risk reserve"), "admin.reserve", order=24, area="admin", visible=_may("funds.view")
+    )
     config.add_nav("admin.staff", _("Staff"), "admin.staff", order=70, area="admin", visible=_may("system.staff"))
-    config.add_nav("admin.roles", _("Roles and permissions"), "admin.roles", order=72, area="admin",
-                   visible=_may("system.roles"))
-    config.add_nav("admin.groups", _("User groups"), "admin.groups", order=73, area="admin",
-                   visible=_may("system.roles"))
+    config.add_nav(
+        "admin.roles", _("Roles and permissions"), "admin.roles", order=72, area="admin", visible=_may("system.roles")
+    )
+    config.add_nav(
+        "admin.groups", _("User groups"), "admin.groups", order=73, area="admin", visible=_may("system.roles")
+    )
     config.add_nav("admin.org", _("Organization"), "admin.org", order=74, area="admin", visible=_may("system.staff"))
-    config.add_nav("admin.audit", _("Audit log"), "admin.audit", order=75, area="admin",
-                   visible=_may("audit.view"))
+    config.add_nav("admin.audit", _("Audit log"), "admin.audit", order=75, area="admin", visible=_may("audit.view"))
     config.add_nav("admin.sms", _("SMS outbox"), "admin.sms", order=80, area="admin", visible=_may("sms.view"))
-    config.add_nav("admin.sms_templates", _("SMS templates"), "admin.sms_templates", order=82, area="admin",
-                   visible=_may("sms.view"))
-    config.add_nav("admin.mail", _("Email outbox"), "admin.mail", order=81, area="admin",
-                   visible=lambda request: _may("sms.view")(request) and request.tenant.email_sign_up)
+    config.add_nav(
+        "admin.sms_templates",
+        _("SMS templates"),
+        "admin.sms_templates",
+        order=82,
+        area="admin",
+        visible=_may("sms.view"),
+    )
+    config.add_nav(
+        "admin.mail",
+        _("Email outbox"),
+        "admin.mail",
+        order=81,
+        area="admin",
+        visible=lambda request: _may("sms.view")(request) and request.tenant.email_sign_up,
+    )
     config.scan(".views")
     config.scan(".members")
     config.scan(".staff")

@@ -1,4 +1,5 @@
 """Back office: recharge and withdrawal records (with CSV), review queues, adjustments, reconciliation."""
+
 from __future__ import annotations
 
 import csv
@@ -38,16 +39,50 @@ def _csv(rows, columns, filename):
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([getattr(row, c) if not c.endswith("amount") and c != "fee"
-                         else str(Money(getattr(row, c), row.currency)) for c in columns])
-    return Response(out.getvalue(), content_type="text/csv", charset="utf-8",
-                    content_disposition=f'attachment; filename="{filename}"')
+        writer.writerow(
+            [
+                getattr(row, c)
+                if not c.endswith("amount") and c != "fee"
+                else str(Money(getattr(row, c), row.currency))
+                for c in columns
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        content_type="text/csv",
+        charset="utf-8",
+        content_disposition=f'attachment; filename="{filename}"',
+    )
 
 
-RECHARGE_COLUMNS = ["reference", "member_id", "gateway", "amount", "fee", "currency", "status", "gateway_ref",
-                    "declared_ref", "created_at", "settled_at"]
-WITHDRAWAL_COLUMNS = ["reference", "member_id", "gateway", "amount", "fee", "currency", "status", "first_approver",
-                      "second_approver", "gateway_ref", "reason", "created_at", "settled_at"]
+RECHARGE_COLUMNS = [
+    "reference",
+    "member_id",
+    "gateway",
+    "amount",
+    "fee",
+    "currency",
+    "status",
+    "gateway_ref",
+    "declared_ref",
+    "created_at",
+    "settled_at",
+]
+WITHDRAWAL_COLUMNS = [
+    "reference",
+    "member_id",
+    "gateway",
+    "amount",
+    "fee",
+    "currency",
+    "status",
+    "first_approver",
+    "second_approver",
+    "gateway_ref",
+    "reason",
+    "created_at",
+    "settled_at",
+]
 
 
 def _listing(request, model, columns, filename):
@@ -64,10 +99,20 @@ def recharges(request):
     listing, filters = _listing(request, Payment, RECHARGE_COLUMNS, "recharges.csv")
     if not isinstance(listing, dict):
         return listing  # the CSV
-    callbacks = request.dbsession.scalars(sa.select(CallbackRecord).where(CallbackRecord.verdict == "rejected")
-                                          .order_by(CallbackRecord.id.desc()).limit(20)).all()
-    return {**listing, "payments": listing["rows"], "filters": filters, "rejected_callbacks": callbacks,
-            "can_confirm": bool(request.has_permission("funds.recharge.confirm")), "error": None}
+    callbacks = request.dbsession.scalars(
+        sa.select(CallbackRecord)
+        .where(CallbackRecord.verdict == "rejected")
+        .order_by(CallbackRecord.id.desc())
+        .limit(20)
+    ).all()
+    return {
+        **listing,
+        "payments": listing["rows"],
+        "filters": filters,
+        "rejected_callbacks": callbacks,
+        "can_confirm": bool(request.has_permission("funds.recharge.confirm")),
+        "error": None,
+    }
 
 
 @view_config(route_name="admin.recharge_review", request_method="POST", permission="funds.recharge.confirm")
@@ -77,8 +122,14 @@ def recharge_review(request):
         raise HTTPNotFound()
     before = {"status": payment.status}
     decision = request.POST.get("decision")
-    services.review_offline(request.dbsession, request.tenant.id, payment, approve=decision == "approve",
-                            reason=request.POST.get("reason", ""), by=audit.actor_of(request))
+    services.review_offline(
+        request.dbsession,
+        request.tenant.id,
+        payment,
+        approve=decision == "approve",
+        reason=request.POST.get("reason", ""),
+        by=audit.actor_of(request),
+    )
     audit.record(request, f"recharge.{decision}", "payment", payment.reference, before, {"status": payment.status})
     return HTTPSeeOther(request.route_path("admin.recharges", _query={"status": "declared"}))
 
@@ -90,8 +141,9 @@ def recharge_query(request):
     if payment is None:
         raise HTTPNotFound()
     verdict = services.query_payment(request, payment)
-    audit.record(request, "recharge.query", "payment", payment.reference, None, {"verdict": verdict,
-                                                                                 "status": payment.status})
+    audit.record(
+        request, "recharge.query", "payment", payment.reference, None, {"verdict": verdict, "status": payment.status}
+    )
     return HTTPSeeOther(request.route_path("admin.recharges", _query={"q": payment.reference}))
 
 
@@ -100,8 +152,12 @@ def withdrawals(request):
     listing, filters = _listing(request, Withdrawal, WITHDRAWAL_COLUMNS, "withdrawals.csv")
     if not isinstance(listing, dict):
         return listing  # the CSV
-    return {**listing, "withdrawals": listing["rows"], "filters": filters,
-            "can_approve": bool(request.has_permission("funds.withdraw.approve"))}
+    return {
+        **listing,
+        "withdrawals": listing["rows"],
+        "filters": filters,
+        "can_approve": bool(request.has_permission("funds.withdraw.approve")),
+    }
 
 
 @view_config(route_name="admin.withdrawal_decide", request_method="POST", permission="funds.withdraw.approve")
@@ -115,15 +171,16 @@ def withdrawal_decide(request):
     if decision == "approve":
         services.approve_withdrawal(session, request.tenant, request.hooks, withdrawal, by=by)
     elif decision == "reject":
-        services.reject_withdrawal(session, request.tenant.id, withdrawal, reason=request.POST.get("reason", ""),
-                                   by=by)
+        services.reject_withdrawal(session, request.tenant.id, withdrawal, reason=request.POST.get("reason", ""), by=by)
     elif decision in ("paid", "failed"):
-        services.settle_offline_payout(session, request.tenant.id, withdrawal, paid=decision == "paid",
-                                       note=request.POST.get("reason", ""), by=by)
+        services.settle_offline_payout(
+            session, request.tenant.id, withdrawal, paid=decision == "paid", note=request.POST.get("reason", ""), by=by
+        )
     else:
         raise FundsError("decision", "approve, reject, paid or failed")
-    audit.record(request, f"withdrawal.{decision}", "withdrawal", withdrawal.reference, before,
-                 {"status": withdrawal.status})
+    audit.record(
+        request, f"withdrawal.{decision}", "withdrawal", withdrawal.reference, before, {"status": withdrawal.status}
+    )
     return HTTPSeeOther(request.route_path("admin.withdrawals"))
 
 
@@ -134,11 +191,22 @@ def adjustments(request):
         member = _member_by_id_or_phone(request, request.POST.get("member", "").strip())
         if member is None:
             raise FundsError("member", "no such member (give the member's id or mobile number)")
-        adjustment = services.request_adjustment(request.dbsession, request.tenant, member,
-                                                 request.POST.get("amount"), request.POST.get("reason", ""),
-                                                 by=audit.actor_of(request))
-        audit.record(request, "adjustment.request", "adjustment", adjustment.id, None,
-                     {"member": adjustment.member_id, "amount": adjustment.amount, "reason": adjustment.reason})
+        adjustment = services.request_adjustment(
+            request.dbsession,
+            request.tenant,
+            member,
+            request.POST.get("amount"),
+            request.POST.get("reason", ""),
+            by=audit.actor_of(request),
+        )
+        audit.record(
+            request,
+            "adjustment.request",
+            "adjustment",
+            adjustment.id,
+            None,
+            {"member": adjustment.member_id, "amount": adjustment.amount, "reason": adjustment.reason},
+        )
         return HTTPSeeOther(request.path)
     return _adjustments_page(request)
 
@@ -167,10 +235,17 @@ def adjustment_decide(request):
     if adjustment is None:
         raise HTTPNotFound()
     decision = request.POST.get("decision")
-    services.decide_adjustment(session, request.tenant.id, adjustment, approve=decision == "approve",
-                               by=audit.actor_of(request))
-    audit.record(request, f"adjustment.{decision}", "adjustment", adjustment.id, {"status": "pending"},
-                 {"status": adjustment.status, "amount": adjustment.amount})
+    services.decide_adjustment(
+        session, request.tenant.id, adjustment, approve=decision == "approve", by=audit.actor_of(request)
+    )
+    audit.record(
+        request,
+        f"adjustment.{decision}",
+        "adjustment",
+        adjustment.id,
+        {"status": "pending"},
+        {"status": adjustment.status, "amount": adjustment.amount},
+    )
     return HTTPSeeOther(request.route_path("admin.adjustments"))
 
 

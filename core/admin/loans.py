@@ -1,4 +1,5 @@
 """Back office: the loan list, first-review and final-review queues, and each loan's full history."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -25,8 +26,14 @@ def loan_list(request):
         query = query.where(Loan.status == status)
     listing = newest_first(request, query, Loan.id)
     counts = dict(request.dbsession.execute(sa.select(Loan.status, sa.func.count()).group_by(Loan.status)).all())
-    return {**listing, "loans": listing["rows"], "status": status, "statuses": STATUSES, "counts": counts,
-            "filters": {"status": status}}
+    return {
+        **listing,
+        "loans": listing["rows"],
+        "status": status,
+        "statuses": STATUSES,
+        "counts": counts,
+        "filters": {"status": status},
+    }
 
 
 def loan_or_404(request) -> Loan:
@@ -44,15 +51,24 @@ def _reviewer_facts(request, loan: Loan, borrower: Member) -> dict:
     if loan.type_data.get("guarantor_id"):
         found = session.get(guarantors.Guarantor, int(loan.type_data["guarantor_id"]))
         if found is not None:
-            guarantor = {"name": found.name, "quota": found.quota,
-                         "left": found.quota - guarantors.quota_used(session, found.id),
-                         "state": guarantors.guarantee_state(loan),
-                         "reference": loan.type_data.get("guarantee_reference", "")}
-    return {"credit_used": loans.credit_used(session, borrower.id), "history": record["by_status"],
-            "overdue_now": record["overdue_now"],
-            "guarantor": guarantor, "collateral": {k: loan.type_data[k] for k in (
-                "collateral_kind", "collateral_description", "appraised_value", "released_on")
-                if loan.type_data.get(k)}}
+            guarantor = {
+                "name": found.name,
+                "quota": found.quota,
+                "left": found.quota - guarantors.quota_used(session, found.id),
+                "state": guarantors.guarantee_state(loan),
+                "reference": loan.type_data.get("guarantee_reference", ""),
+            }
+    return {
+        "credit_used": loans.credit_used(session, borrower.id),
+        "history": record["by_status"],
+        "overdue_now": record["overdue_now"],
+        "guarantor": guarantor,
+        "collateral": {
+            k: loan.type_data[k]
+            for k in ("collateral_kind", "collateral_description", "appraised_value", "released_on")
+            if loan.type_data.get(k)
+        },
+    }
 
 
 def _detail(request, loan, error=None):
@@ -60,11 +76,15 @@ def _detail(request, loan, error=None):
     borrower = session.get(Member, loan.borrower_id)
     return {
         **_reviewer_facts(request, loan, borrower),
-        "loan": loan, "error": error, "borrower": borrower,
-        "events": session.scalars(sa.select(LoanEvent).where(LoanEvent.loan_id == loan.id)
-                                  .order_by(LoanEvent.id)).all(),
-        "paybacks": session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id)
-                                    .order_by(Payback.period, Payback.id)).all(),
+        "loan": loan,
+        "error": error,
+        "borrower": borrower,
+        "events": session.scalars(
+            sa.select(LoanEvent).where(LoanEvent.loan_id == loan.id).order_by(LoanEvent.id)
+        ).all(),
+        "paybacks": session.scalars(
+            sa.select(Payback).where(Payback.loan_id == loan.id).order_by(Payback.period, Payback.id)
+        ).all(),
         "can_review": bool(request.has_permission("loan.review")),
         "can_final": bool(request.has_permission("loan.final_review")),
         "can_write_off": bool(request.has_permission("loan.write_off")),
@@ -72,8 +92,12 @@ def _detail(request, loan, error=None):
         "write_off_request": loans.pending_write_off(session, loan),
         "movements": request.ledger.with_refs(loans.ledger_refs(loan)),
         "method": repayment_methods(request.hooks).get(loan.repayment_method),
-        "lenders": {m.id: m for m in session.scalars(sa.select(Member).where(
-            Member.id.in_({b.member_id for b in loan.bids} | {loan.borrower_id})))},
+        "lenders": {
+            m.id: m
+            for m in session.scalars(
+                sa.select(Member).where(Member.id.in_({b.member_id for b in loan.bids} | {loan.borrower_id}))
+            )
+        },
         "me": audit.actor_of(request),
     }
 
@@ -83,8 +107,7 @@ def loan_detail(request):
     return _detail(request, loan_or_404(request))
 
 
-@view_config(route_name="admin.loan_decide", request_method="POST", renderer="admin/loan.pt",
-             permission="loan.review")
+@view_config(route_name="admin.loan_decide", request_method="POST", renderer="admin/loan.pt", permission="loan.review")
 def loan_decide(request):
     """First review needs ``loan.review``; final review (which disburses) needs ``loan.final_review``."""
     loan = loans.locked_loan(request.dbsession, int(request.matchdict["id"]))
@@ -96,23 +119,45 @@ def loan_decide(request):
     if stage == "guarantee":
         if not request.has_permission("loan.guarantee"):
             raise HTTPForbidden()
-        guarantors.decide(request.dbsession, request.tenant, loan, accept=decision == "approve",
-                          reference=request.POST.get("reason", ""), by=audit.actor_of(request))
+        guarantors.decide(
+            request.dbsession,
+            request.tenant,
+            loan,
+            accept=decision == "approve",
+            reference=request.POST.get("reason", ""),
+            by=audit.actor_of(request),
+        )
     elif stage == "final":
         if not request.has_permission("loan.final_review"):
             raise HTTPForbidden()
-        loans.final_review(request.dbsession, request.tenant, request.hooks, loan, approve=decision == "approve",
-                           reason=request.POST.get("reason", ""), by=audit.actor_of(request))
+        loans.final_review(
+            request.dbsession,
+            request.tenant,
+            request.hooks,
+            loan,
+            approve=decision == "approve",
+            reason=request.POST.get("reason", ""),
+            by=audit.actor_of(request),
+        )
     else:
-        loans.review(request.dbsession, request.tenant, request.hooks, loan, approve=decision == "approve",
-                     reason=request.POST.get("reason", ""), by=audit.actor_of(request))
-    audit.record(request, f"loan.{stage or 'first'}_review.{decision}", "loan", loan.number, before,
-                 {"status": loan.status})
+        loans.review(
+            request.dbsession,
+            request.tenant,
+            request.hooks,
+            loan,
+            approve=decision == "approve",
+            reason=request.POST.get("reason", ""),
+            by=audit.actor_of(request),
+        )
+    audit.record(
+        request, f"loan.{stage or 'first'}_review.{decision}", "loan", loan.number, before, {"status": loan.status}
+    )
     return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))
 
 
-@view_config(route_name="admin.loan_write_off", request_method="POST", renderer="admin/loan.pt",
-             permission="loan.write_off")
+@view_config(
+    route_name="admin.loan_write_off", request_method="POST", renderer="admin/loan.pt", permission="loan.write_off"
+)
 def loan_write_off(request):
     loan = loans.locked_loan(request.dbsession, int(request.matchdict["id"]))
     if loan is None:
@@ -125,8 +170,14 @@ def loan_write_off(request):
         loans.decline_write_off(request.dbsession, loan, by=by)
     else:
         loans.request_write_off(request.dbsession, loan, reason=request.POST.get("reason", ""), by=by)
-    audit.record(request, f"loan.write_off.{step}", "loan", loan.number, {"status": "defaulted"},
-                 {"status": loan.status, "reason": loan.review_note})
+    audit.record(
+        request,
+        f"loan.write_off.{step}",
+        "loan",
+        loan.number,
+        {"status": "defaulted"},
+        {"status": loan.status, "reason": loan.review_note},
+    )
     return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))
 
 
@@ -134,8 +185,7 @@ def loan_write_off(request):
 def overdue_list(request):
     """逾期列表: every overdue installment, longest past due first, with what it owes and who advanced it."""
     page = page_number(request)
-    rows = loans.overdue_rows(request.dbsession, request.tenant, limit=PAGE_SIZE + 1,
-                              offset=(page - 1) * PAGE_SIZE)
+    rows = loans.overdue_rows(request.dbsession, request.tenant, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     return {"rows": rows[:PAGE_SIZE], "page": page, "more": len(rows) > PAGE_SIZE, "filters": {}}
 
 
@@ -151,15 +201,24 @@ def guarantor_list(request):
             guarantor = guarantors.find(session, request.POST["fund"])
             if guarantor is None:
                 raise HTTPNotFound()
-            guarantors.fund(session, request.tenant, guarantor, request.POST.get("amount", ""),
-                            by=audit.actor_of(request))
-            audit.record(request, "guarantor.fund", "guarantor", guarantor.id, None,
-                         {"amount": request.POST.get("amount", "")})
+            guarantors.fund(
+                session, request.tenant, guarantor, request.POST.get("amount", ""), by=audit.actor_of(request)
+            )
+            audit.record(
+                request, "guarantor.fund", "guarantor", guarantor.id, None, {"amount": request.POST.get("amount", "")}
+            )
         else:
-            guarantor = guarantors.create(session, request.tenant, request.POST.get("name", ""),
-                                          request.POST.get("quota", ""))
-            audit.record(request, "guarantor.create", "guarantor", guarantor.id, None,
-                         {"name": guarantor.name, "quota": guarantor.quota})
+            guarantor = guarantors.create(
+                session, request.tenant, request.POST.get("name", ""), request.POST.get("quota", "")
+            )
+            audit.record(
+                request,
+                "guarantor.create",
+                "guarantor",
+                guarantor.id,
+                None,
+                {"name": guarantor.name, "quota": guarantor.quota},
+            )
         return HTTPSeeOther(request.path)
     return _guarantors_page(request)
 
@@ -167,9 +226,14 @@ def guarantor_list(request):
 def _guarantors_page(request, error=None) -> dict:
     session = request.dbsession
     ledger = Ledger(session, request.tenant.id)
-    rows = [{"guarantor": g, "used": guarantors.quota_used(session, g.id),
-             "deposit": ledger.balance(guarantors.deposit_account(ledger, g.id, request.tenant.currency)).minor}
-            for g in session.scalars(sa.select(guarantors.Guarantor).order_by(guarantors.Guarantor.name))]
+    rows = [
+        {
+            "guarantor": g,
+            "used": guarantors.quota_used(session, g.id),
+            "deposit": ledger.balance(guarantors.deposit_account(ledger, g.id, request.tenant.currency)).minor,
+        }
+        for g in session.scalars(sa.select(guarantors.Guarantor).order_by(guarantors.Guarantor.name))
+    ]
     return {"rows": rows, "error": error, "can_fund": bool(request.has_permission("funds.adjust"))}
 
 
@@ -177,8 +241,12 @@ def _guarantors_page(request, error=None) -> dict:
 def loan_new(request):
     """Staff publish a loan for a member — the way instant loans (秒標) are offered as promotions."""
     types = loans.loan_types(request.hooks)
-    data = {"types": list(types.values()), "methods": repayment_methods(request.hooks), "errors": {},
-            "form": dict(request.POST)}
+    data = {
+        "types": list(types.values()),
+        "methods": repayment_methods(request.hooks),
+        "errors": {},
+        "form": dict(request.POST),
+    }
     if request.method != "POST":
         return data
     session = request.dbsession

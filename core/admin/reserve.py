@@ -4,6 +4,7 @@ Anyone with ``funds.view`` reads the balance and the history; asking for a
 top-up or a withdrawal and deciding another person's request take
 ``reserve.manage`` (a money permission: two-factor sign-in).
 """
+
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
@@ -26,12 +27,22 @@ def _page(request, *, error=None, form=None) -> dict:
     before = reserve.before_param(request.params.get("before"))
     entries, sides = reserve.history(ledger, currency, before=before, limit=reserve.HISTORY_PAGE + 1)
     can_manage = bool(request.has_permission("reserve.manage"))
-    return {"balances": balances, "currency": currency, "entries": entries[:reserve.HISTORY_PAGE],
-            "sides": sides, "older": entries[reserve.HISTORY_PAGE - 1].transfer_id
-            if len(entries) > reserve.HISTORY_PAGE else None, "paged": before is not None,
-            "requests": reserve.requests(request.dbsession), "labels": reserve.LABELS,
-            "counterparts": reserve.COUNTERPARTS, "can_manage": can_manage, "me": audit.actor_of(request),
-            "same_person": reserve.same_person, "error": error, "form": form or {}}
+    return {
+        "balances": balances,
+        "currency": currency,
+        "entries": entries[: reserve.HISTORY_PAGE],
+        "sides": sides,
+        "older": entries[reserve.HISTORY_PAGE - 1].transfer_id if len(entries) > reserve.HISTORY_PAGE else None,
+        "paged": before is not None,
+        "requests": reserve.requests(request.dbsession),
+        "labels": reserve.LABELS,
+        "counterparts": reserve.COUNTERPARTS,
+        "can_manage": can_manage,
+        "me": audit.actor_of(request),
+        "same_person": reserve.same_person,
+        "error": error,
+        "form": form or {},
+    }
 
 
 @view_config(route_name="admin.reserve", renderer="admin/reserve.pt", permission="funds.view")
@@ -39,23 +50,42 @@ def reserve_page(request):
     return _page(request)
 
 
-@view_config(route_name="admin.reserve_requests", request_method="POST", renderer="admin/reserve.pt",
-             permission="reserve.manage")
+@view_config(
+    route_name="admin.reserve_requests", request_method="POST", renderer="admin/reserve.pt", permission="reserve.manage"
+)
 def reserve_request(request):
     """Ask for a top-up or a withdrawal; a second person decides."""
     form = {k: request.POST.get(k, "") for k in ("direction", "account", "amount", "reason")}
     on_refusal(request, lambda error: _page(request, error=error.message, form=form))
-    move = reserve.request_move(request.dbsession, request.tenant, direction=form["direction"],
-                                account=form["account"], amount_text=form["amount"], reason=form["reason"],
-                                by=audit.actor_of(request))
-    audit.record(request, f"reserve.request_{move.direction}", "reserve_request", move.id, None,
-                 {"direction": move.direction, "account": move.account, "amount": move.amount,
-                  "currency": move.currency, "reason": move.reason})
+    move = reserve.request_move(
+        request.dbsession,
+        request.tenant,
+        direction=form["direction"],
+        account=form["account"],
+        amount_text=form["amount"],
+        reason=form["reason"],
+        by=audit.actor_of(request),
+    )
+    audit.record(
+        request,
+        f"reserve.request_{move.direction}",
+        "reserve_request",
+        move.id,
+        None,
+        {
+            "direction": move.direction,
+            "account": move.account,
+            "amount": move.amount,
+            "currency": move.currency,
+            "reason": move.reason,
+        },
+    )
     return HTTPSeeOther(request.route_path("admin.reserve"))
 
 
-@view_config(route_name="admin.reserve_decide", request_method="POST", renderer="admin/reserve.pt",
-             permission="reserve.manage")
+@view_config(
+    route_name="admin.reserve_decide", request_method="POST", renderer="admin/reserve.pt", permission="reserve.manage"
+)
 def reserve_decide(request):
     """Approve (the money moves, once) or reject (nothing moves) another person's request."""
     move = reserve.find_locked(request.dbsession, request.matchdict["id"])
@@ -65,8 +95,9 @@ def reserve_decide(request):
     on_refusal(request, lambda error: _page(request, error=error.message))
     if decision not in ("approve", "reject"):
         raise FundsError("decision", _("Choose approve or reject."))
-    reserve.decide(request.dbsession, request.tenant.id, move, approve=decision == "approve",
-                   by=audit.actor_of(request))
+    reserve.decide(
+        request.dbsession, request.tenant.id, move, approve=decision == "approve", by=audit.actor_of(request)
+    )
     after = {"status": move.status, "amount": move.amount, "currency": move.currency}
     if move.status == reserve.ReserveStatus.applied.value:
         after.update(key=move.key, reserve_balance=reserve.balance(request.ledger, move.currency))

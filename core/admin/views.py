@@ -1,4 +1,5 @@
 """Back-office views: thin — parse, call a service, audit, choose a response."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -32,15 +33,22 @@ def page_number(request) -> int:
 def newest_first(request, query, order_by) -> dict:
     """One page of ``query`` (newest first) as ``rows``, ``page`` and whether there are ``more``."""
     page = page_number(request)
-    rows = request.dbsession.scalars(query.order_by(order_by.desc()).limit(PAGE_SIZE + 1)
-                                     .offset((page - 1) * PAGE_SIZE)).all()
+    rows = request.dbsession.scalars(
+        query.order_by(order_by.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+    ).all()
     return {"page": page, "more": len(rows) > PAGE_SIZE, "rows": rows[:PAGE_SIZE]}
 
 
 @view_config(route_name="admin.login", renderer="login.pt", require_csrf=True)
 def login(request):
-    return login_view(request, "admin", lambda login, pw: authenticate_staff(request.dbsession, request.tenant, login, pw),
-                      "admin.dashboard", "admin/layout.pt", two_factor_route="admin.two_factor")
+    return login_view(
+        request,
+        "admin",
+        lambda login, pw: authenticate_staff(request.dbsession, request.tenant, login, pw),
+        "admin.dashboard",
+        "admin/layout.pt",
+        two_factor_route="admin.two_factor",
+    )
 
 
 @view_config(route_name="admin.two_factor", renderer="admin/two_factor.pt", require_csrf=True)
@@ -73,17 +81,26 @@ def two_factor(request):
                     audit.record(request, "totp_enrolled", "staff", staff.id, actor=f"staff:{staff.id}:{staff.login}")
                 return _signed_in_with_second_factor(request, staff, target)
             error, request.response.status = _("The code is not correct."), 400
-    uri = totp.provisioning_uri(secret, f"{staff.login}@{request.tenant.slug}", request.tenant.name) \
-        if enrolling else None
-    return {"enrolling": enrolling, "error": error, "secret": secret if enrolling else None,
-            "qr": totp.qr_svg(uri) if uri else None, "needed": False}
+    uri = (
+        totp.provisioning_uri(secret, f"{staff.login}@{request.tenant.slug}", request.tenant.name)
+        if enrolling
+        else None
+    )
+    return {
+        "enrolling": enrolling,
+        "error": error,
+        "secret": secret if enrolling else None,
+        "qr": totp.qr_svg(uri) if uri else None,
+        "needed": False,
+    }
 
 
 def _signed_in_with_second_factor(request, staff: StaffUser, target: str):
     """Open a session that passed a second factor (it may move money), audit it and go on."""
     headers = remember(request, staff, second_factor=True)
-    audit.record(request, "sign_in", "staff", staff.id, None, {"second_factor": True},
-                 actor=f"staff:{staff.id}:{staff.login}")
+    audit.record(
+        request, "sign_in", "staff", staff.id, None, {"second_factor": True}, actor=f"staff:{staff.id}:{staff.login}"
+    )
     return HTTPSeeOther(target, headers=headers)
 
 
@@ -104,12 +121,15 @@ def dashboard(request):
     plugins = request.registry["plugins"]
     enabled = request.tenant.enabled_plugin_ids
     count = lambda model, *where: request.dbsession.scalar(  # noqa: E731
-        sa.select(sa.func.count()).select_from(model).where(*where))
+        sa.select(sa.func.count()).select_from(model).where(*where)
+    )
     from ..loans.models import Installment, Loan
 
-    loans_by_status = dict(request.dbsession.execute(
-        sa.select(Loan.status, sa.func.count()).where(Loan.status.in_(["submitted", "full"]))
-        .group_by(Loan.status)).all())
+    loans_by_status = dict(
+        request.dbsession.execute(
+            sa.select(Loan.status, sa.func.count()).where(Loan.status.in_(["submitted", "full"])).group_by(Loan.status)
+        ).all()
+    )
     with_guarantor = count(Loan, Loan.status == "submitted", Loan.type_data["guarantee"].as_string() == "pending")
     return {
         "plugins": [(info, info.id in enabled) for info in plugins.infos()],
@@ -117,13 +137,17 @@ def dashboard(request):
         "member_count": count(Member),
         "pending_verifications": count(Member, Member.verification == Verification.pending.value),
         # the work waiting for staff, each with the screen that does it
-        "queues": {"first_review": loans_by_status.get("submitted", 0) - with_guarantor,
-                   "guarantor": with_guarantor, "final_review": loans_by_status.get("full", 0),
-                   "overdue": count(Installment, Installment.status == "overdue")},
+        "queues": {
+            "first_review": loans_by_status.get("submitted", 0) - with_guarantor,
+            "guarantor": with_guarantor,
+            "final_review": loans_by_status.get("full", 0),
+            "overdue": count(Installment, Installment.status == "overdue"),
+        },
     }
 
 
 # -- roles, audit ------------------------------------------------------
+
 
 @view_config(route_name="admin.roles", renderer="admin/roles.pt", permission="system.roles")
 def roles(request):
@@ -137,8 +161,14 @@ def roles(request):
                 before = {"permissions": list(role.permissions)}
                 ended = change_role_permissions(request.dbsession, role, granted)
                 changes.append(role.code)
-                audit.record(request, "role.permissions", "role", role.code, before,
-                             {"permissions": role.permissions, "requires_2fa": role.requires_2fa})
+                audit.record(
+                    request,
+                    "role.permissions",
+                    "role",
+                    role.code,
+                    before,
+                    {"permissions": role.permissions, "requires_2fa": role.requires_2fa},
+                )
                 for staff, count in ended.items():
                     record_sessions_ended(request, staff, count, f"role.permissions:{role.code}")
         return HTTPSeeOther(request.route_path("admin.roles", _query={"saved": len(changes)}))
@@ -184,8 +214,14 @@ def sms_templates(request):
         before = {"body": before.body} if before is not None else None
         on_refusal(request, lambda failure: _sms_templates_page(request, failure.message))
         saved = templates.save(request.dbsession, request.tenant, code, locale, request.POST.get("body", ""))
-        audit.record(request, "sms_template.save", "sms_template", f"{code}/{locale}", before,
-                     {"body": saved.body} if saved is not None else None)
+        audit.record(
+            request,
+            "sms_template.save",
+            "sms_template",
+            f"{code}/{locale}",
+            before,
+            {"body": saved.body} if saved is not None else None,
+        )
         return HTTPSeeOther(request.route_path("admin.sms_templates", _query={"saved": 1}))
     return _sms_templates_page(request)
 
@@ -195,14 +231,31 @@ def _sms_templates_page(request, error=None) -> dict:
     from pyramid.i18n import make_localizer
 
     from .. import sms_templates as templates
+
     translation_dirs = catalog_paths(request.registry.settings_obj.catalog_dirs)
     rows = []
     for code in templates.DEFAULTS:
         for locale in request.tenant.locales:
             localizer = make_localizer(locale, translation_dirs)
             custom = templates.override(request.dbsession, request.tenant.id, code, locale)
-            rows.append({"code": code, "locale": locale, "custom": custom.body if custom else "",
-                         "preview": templates.render(request.dbsession, request.tenant, code, localizer,
-                                                     templates.SAMPLE | {"site": request.tenant.name})})
-    return {"rows": rows, "error": error, "placeholders": sorted(templates.SAMPLE),
-            "can_edit": bool(request.has_permission("system.settings")), "saved": request.params.get("saved")}
+            rows.append(
+                {
+                    "code": code,
+                    "locale": locale,
+                    "custom": custom.body if custom else "",
+                    "preview": templates.render(
+                        request.dbsession,
+                        request.tenant,
+                        code,
+                        localizer,
+                        templates.SAMPLE | {"site": request.tenant.name},
+                    ),
+                }
+            )
+    return {
+        "rows": rows,
+        "error": error,
+        "placeholders": sorted(templates.SAMPLE),
+        "can_edit": bool(request.has_permission("system.settings")),
+        "saved": request.params.get("saved"),
+    }

@@ -8,6 +8,7 @@ wrong type, an unknown field), 422 when it matches but cannot be used (a rate
 over the tenant's cap, a disabled method). The API uses no cookies, so its
 views take no CSRF token.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,36 +74,51 @@ def once(request, operation: str, act, *, resource=None, required: bool = True):
     key = (key or "").strip()
     low, high = idempotency.KEY_LENGTH
     if not low <= len(key) <= high:
-        raise Problem({IDEMPOTENCY_KEY: _("Send an Idempotency-Key header of 8 to 80 characters.")},
-                      status=400, title="Bad request")
+        raise Problem(
+            {IDEMPOTENCY_KEY: _("Send an Idempotency-Key header of 8 to 80 characters.")},
+            status=400,
+            title="Bad request",
+        )
     identity = request.identity
     try:
-        claimed = idempotency.claim(request.dbsession, request.tenant.id, f"{identity.kind}:{identity.principal_id}",
-                                    operation, key,
-                                    idempotency.fingerprint(request.method, request.path_qs, request.body))
+        claimed = idempotency.claim(
+            request.dbsession,
+            request.tenant.id,
+            f"{identity.kind}:{identity.principal_id}",
+            operation,
+            key,
+            idempotency.fingerprint(request.method, request.path_qs, request.body),
+        )
     except idempotency.KeyReused:
-        raise Problem({IDEMPOTENCY_KEY: _("This Idempotency-Key was used for another request: "
-                                          "use a new key for a new request.")}) from None
+        raise Problem(
+            {IDEMPOTENCY_KEY: _("This Idempotency-Key was used for another request: use a new key for a new request.")}
+        ) from None
     except idempotency.KeyInFlight:
-        raise Problem({IDEMPOTENCY_KEY: _("The first request with this Idempotency-Key has no answer to "
-                                          "repeat: use a new key.")}, status=409, title="Conflict") from None
+        raise Problem(
+            {IDEMPOTENCY_KEY: _("The first request with this Idempotency-Key has no answer to repeat: use a new key.")},
+            status=409,
+            title="Conflict",
+        ) from None
     if not claimed.fresh:
         request.response.status = claimed.status
         request.response.headers["Idempotent-Replayed"] = "true"
         return claimed.answer
     body = act(claimed.id)
-    idempotency.answer(request.dbsession, claimed, request.response.status_code, body,
-                       resource=resource(body) if resource is not None else "")
+    idempotency.answer(
+        request.dbsession,
+        claimed,
+        request.response.status_code,
+        body,
+        resource=resource(body) if resource is not None else "",
+    )
     return body
 
 
 def problem_response(request, status: int, title: str, detail: str, errors: list[dict] = ()) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
-            "errors": list(errors)}
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "errors": list(errors)}
     if errors:
         body["field"] = errors[0]["field"]
-    return Response(json.dumps(body, ensure_ascii=False), status=status,
-                    content_type=PROBLEM_TYPE, charset="utf-8")
+    return Response(json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_TYPE, charset="utf-8")
 
 
 def _problem_view(context: Problem, request):
@@ -125,8 +141,10 @@ def _plain_messages(errors) -> None:
             if schema_error.validator == "maxLength":
                 schema_error.message = f"at most {schema_error.validator_value} characters"
             elif schema_error.validator == "pattern" and schema_error.validator_value == NUMBER_PATTERN:
-                schema_error.message = ("ASCII digits with an optional decimal point, such as 100.00 "
-                                        f"(no sign, exponent, spaces or separators): {NUMBER_PATTERN}")
+                schema_error.message = (
+                    "ASCII digits with an optional decimal point, such as 100.00 "
+                    f"(no sign, exponent, spaces or separators): {NUMBER_PATTERN}"
+                )
             elif schema_error.validator == "pattern":
                 schema_error.message = f"does not match {schema_error.validator_value}"
 
@@ -145,8 +163,13 @@ def _request_invalid_view(context, request):
     from openapi_core.validation.request.exceptions import SecurityValidationError
 
     if any(isinstance(e, SecurityValidationError) for e in context.errors):
-        return problem_response(request, 401, "Unauthorized", "Sign in (a bearer token) first.",
-                                [{"field": "Authorization", "message": "a bearer token is required"}])
+        return problem_response(
+            request,
+            401,
+            "Unauthorized",
+            "Sign in (a bearer token) first.",
+            [{"field": "Authorization", "message": "a bearer token is required"}],
+        )
     return problem_response(request, 400, "Bad request", detail, errors)
 
 

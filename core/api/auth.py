@@ -7,6 +7,7 @@ with a valid code records the second factor; without one it never moves money
 as on the form. The token is shown once; only its hash is stored, it expires
 after 12 hours and ``DELETE`` revokes it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,10 @@ from ..members.services import authenticate
 from ..throttle import Throttled
 from . import PREFIX, Problem, problem_response
 
-SECOND_FACTOR_NEEDED = _("This moves money, so it needs a second factor: ask for a new token with the code from "
-                         "your authenticator app (totp).")
+SECOND_FACTOR_NEEDED = _(
+    "This moves money, so it needs a second factor: ask for a new token with the code from "
+    "your authenticator app (totp)."
+)
 
 API = {"renderer": "json", "openapi": True, "require_csrf": False}
 
@@ -36,9 +39,16 @@ def issue_token(request):
         request.throttle.hit("login.address", request.client_addr or "-")
         request.throttle.hit("token.account", kind, request.tenant.slug, login.lower())
     except Throttled as throttled:
-        raise Problem({"login": _("Too many attempts. Try again in ${minutes} minutes.",
-                                  mapping={"minutes": max(1, -(-throttled.retry_after // 60))})},
-                      status=429, title="Too many requests") from None
+        raise Problem(
+            {
+                "login": _(
+                    "Too many attempts. Try again in ${minutes} minutes.",
+                    mapping={"minutes": max(1, -(-throttled.retry_after // 60))},
+                )
+            },
+            status=429,
+            title="Too many requests",
+        ) from None
     if kind == "staff":
         user = authenticate_staff(request.dbsession, request.tenant, login, body["password"])
     else:
@@ -50,9 +60,16 @@ def issue_token(request):
     else:
         _refuse_frozen(request, user)
         second_factor = False
-    token = sessions.open_session(request.dbsession, kind, user.id, user.tenant_id, via="token",
-                                  address=request.client_addr or "", user_agent=request.user_agent or "",
-                                  second_factor=second_factor)
+    token = sessions.open_session(
+        request.dbsession,
+        kind,
+        user.id,
+        user.tenant_id,
+        via="token",
+        address=request.client_addr or "",
+        user_agent=request.user_agent or "",
+        second_factor=second_factor,
+    )
     expires = dt.datetime.now(dt.timezone.utc) + sessions.TOKEN_LIFETIME
     return {"token": token, "token_type": "Bearer", "expires_at": expires.isoformat(timespec="seconds")}
 
@@ -65,8 +82,11 @@ def _second_factor(staff, code: str) -> bool:
     if not code and not staff.requires_2fa:
         return False
     if not staff.totp_secret:
-        raise Problem({"totp": _("Enrol two-factor first: sign in to the back office, which shows how.")},
-                      status=401, title="Unauthorized")
+        raise Problem(
+            {"totp": _("Enrol two-factor first: sign in to the back office, which shows how.")},
+            status=401,
+            title="Unauthorized",
+        )
     if not totp.verify(staff, code):
         raise Problem({"totp": _("The code is not correct.")}, status=401, title="Unauthorized")
     return True
@@ -76,8 +96,11 @@ def _refuse_frozen(request, member) -> None:
     """A member whose sign-in a violation froze gets no token: 403 with the reasons, as on the form."""
     reasons = login_freeze_reasons(request.dbsession, member)
     if reasons is not None:
-        raise Problem({"login": _("Your account is frozen: ${reason}", mapping={"reason": reasons})},
-                      status=403, title="Forbidden")
+        raise Problem(
+            {"login": _("Your account is frozen: ${reason}", mapping={"reason": reasons})},
+            status=403,
+            title="Forbidden",
+        )
 
 
 @forbidden_view_config(path_info=r"^/api/", second_factor_refused=True)

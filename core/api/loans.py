@@ -1,4 +1,5 @@
 """``/api/v1/loans`` and ``/api/v1/me``: the lifecycle for integrators (bearer tokens, problem details)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -26,13 +27,21 @@ def _money(minor: int, currency: str) -> str:
 def loan_json(request, loan: Loan, with_schedule: bool = False) -> dict:
     """A loan as the API shows it, with its annual cost to the borrower (``apr_percent``) and, asked for,
     its installments."""
-    body = {"id": loan.id, "number": loan.number, "title": loan.title, "loan_type": loan.loan_type,
-            "status": loan.status, "amount": _money(loan.amount, loan.currency),
-            "funded": _money(loan.funded, loan.currency), "currency": loan.currency,
-            "annual_rate_percent": str(loan.annual_rate_percent), "term_months": loan.term_months,
-            "repayment_method": loan.repayment_method,
-            "deadline": loan.deadline.isoformat() if loan.deadline else None,
-            "apr_percent": _apr_percent(request, loan)}
+    body = {
+        "id": loan.id,
+        "number": loan.number,
+        "title": loan.title,
+        "loan_type": loan.loan_type,
+        "status": loan.status,
+        "amount": _money(loan.amount, loan.currency),
+        "funded": _money(loan.funded, loan.currency),
+        "currency": loan.currency,
+        "annual_rate_percent": str(loan.annual_rate_percent),
+        "term_months": loan.term_months,
+        "repayment_method": loan.repayment_method,
+        "deadline": loan.deadline.isoformat() if loan.deadline else None,
+        "apr_percent": _apr_percent(request, loan),
+    }
     if with_schedule:
         body["installments"] = [_installment_json(i, loan.currency) for i in loan.installments]
     return body
@@ -54,18 +63,29 @@ def _apr_percent(request, loan: Loan) -> str | None:
 def _installment_json(row, currency: str) -> dict:
     """One installment: what it asks (principal, interest, service fee), its overdue charges apart
     (the late fee once, penalty interest as it accrues), and what is owed now."""
-    return {"period": row.period, "due_date": row.due_date.isoformat(), "principal": _money(row.principal, currency),
-            "interest": _money(row.interest, currency), "service_fee": _money(row.service_fee, currency),
-            "late_fee": _money(row.late_fee, currency), "penalty": _money(row.penalty, currency),
-            "owed": _money(row.owed, currency), "status": row.status}
+    return {
+        "period": row.period,
+        "due_date": row.due_date.isoformat(),
+        "principal": _money(row.principal, currency),
+        "interest": _money(row.interest, currency),
+        "service_fee": _money(row.service_fee, currency),
+        "late_fee": _money(row.late_fee, currency),
+        "penalty": _money(row.penalty, currency),
+        "owed": _money(row.owed, currency),
+        "status": row.status,
+    }
 
 
 def _visible(request, loan_id: int) -> Loan:
     """A public loan of this tenant (or the caller's own application, or any loan for staff); else 404."""
     loan = request.dbsession.scalars(sa.select(Loan).where(Loan.id == loan_id)).first()
     identity = request.identity
-    own = identity is not None and identity.kind == "member" and loan is not None \
+    own = (
+        identity is not None
+        and identity.kind == "member"
+        and loan is not None
         and loan.borrower_id == identity.principal_id
+    )
     staff = identity is not None and identity.kind == "staff"
     if loan is None or not (loans.is_public(loan) or own or staff):
         raise _no_such_loan()
@@ -80,17 +100,27 @@ def _no_such_loan() -> Problem:
 def list_loans(request):
     status = request.params.get("status", "bidding")
     if status not in loans.PUBLIC_STATUSES:
-        raise Problem({"status": _("Choose bidding, full, repaying, settled or failed.")}, status=400,
-                      title="Bad request")
-    rows = request.dbsession.scalars(loans.public_loans(Loan.status == status).order_by(Loan.id.desc())
-                                     .options(selectinload(Loan.installments)).limit(200)).all()
+        raise Problem(
+            {"status": _("Choose bidding, full, repaying, settled or failed.")}, status=400, title="Bad request"
+        )
+    rows = request.dbsession.scalars(
+        loans.public_loans(Loan.status == status)
+        .order_by(Loan.id.desc())
+        .options(selectinload(Loan.installments))
+        .limit(200)
+    ).all()
     return {"loans": [loan_json(request, loan) for loan in rows]}
 
 
 @view_config(route_name="api.loans", request_method="POST", permission="member", **API)
 def apply(request):
-    loan = loans.apply(request.dbsession, request.tenant, request.hooks, request.identity.user,
-                       {k: str(v) for k, v in request.json_body.items()})
+    loan = loans.apply(
+        request.dbsession,
+        request.tenant,
+        request.hooks,
+        request.identity.user,
+        {k: str(v) for k, v in request.json_body.items()},
+    )
     request.response.status = 201
     return loan_json(request, loan)
 
@@ -109,18 +139,34 @@ def bid(request):
 def _place_bid(request, claim_id: int) -> dict:
     loan = _visible(request, int(request.matchdict["id"]))
     # the bid's own key names the member's Idempotency-Key row: unique however many members share a key
-    placed = loans.place_bid(request.dbsession, request.tenant, request.hooks, loan.id, request.identity.user,
-                             request.json_body["amount"], key=f"api:{claim_id}")
+    placed = loans.place_bid(
+        request.dbsession,
+        request.tenant,
+        request.hooks,
+        loan.id,
+        request.identity.user,
+        request.json_body["amount"],
+        key=f"api:{claim_id}",
+    )
     request.response.status = 201
-    return {"id": placed.id, "loan": loan.number, "amount": _money(placed.amount, loan.currency),
-            "status": placed.status}
+    return {
+        "id": placed.id,
+        "loan": loan.number,
+        "amount": _money(placed.amount, loan.currency),
+        "status": placed.status,
+    }
 
 
 @view_config(route_name="api.loan_repayments", request_method="POST", permission="member", **API)
 def repay(request):
     """The borrower repays; with an Idempotency-Key a retry pays once and answers the first answer."""
-    return once(request, "repayment", lambda _claim_id: _repay(request), required=False,
-                resource=lambda body: f"loan:{body['loan']['number']}")
+    return once(
+        request,
+        "repayment",
+        lambda _claim_id: _repay(request),
+        required=False,
+        resource=lambda body: f"loan:{body['loan']['number']}",
+    )
 
 
 def _repay(request) -> dict:
@@ -134,8 +180,7 @@ def _repay(request) -> dict:
     elif body.get("amount") is not None:
         paid = loans.repay(request.dbsession, request.tenant, loan, body["amount"], by=by)
     else:
-        paid = loans.repay_installments(request.dbsession, request.tenant, loan, body.get("installments", 1),
-                                        by=by)
+        paid = loans.repay_installments(request.dbsession, request.tenant, loan, body.get("installments", 1), by=by)
     return {"amount": _money(paid, loan.currency), "loan": loan_json(request, loan, with_schedule=True)}
 
 
@@ -148,21 +193,39 @@ def review(request):
     if loan is None:
         raise _no_such_loan()
     body = request.json_body
-    stage = {"api.final_review": "final-review", "api.guarantee": "guarantee"}.get(request.matched_route.name,
-                                                                                 "review")
+    stage = {"api.final_review": "final-review", "api.guarantee": "guarantee"}.get(request.matched_route.name, "review")
     before = {"status": loan.status}
     if stage == "guarantee":
-        guarantors.decide(request.dbsession, request.tenant, loan, accept=body["decision"] == "approve",
-                          reference=body.get("reason", ""), by=audit.actor_of(request))
+        guarantors.decide(
+            request.dbsession,
+            request.tenant,
+            loan,
+            accept=body["decision"] == "approve",
+            reference=body.get("reason", ""),
+            by=audit.actor_of(request),
+        )
     elif stage == "final-review":
         if not request.has_permission("loan.final_review"):
             raise HTTPForbidden()
-        loans.final_review(request.dbsession, request.tenant, request.hooks, loan,
-                           approve=body["decision"] == "approve", reason=body.get("reason", ""),
-                           by=audit.actor_of(request))
+        loans.final_review(
+            request.dbsession,
+            request.tenant,
+            request.hooks,
+            loan,
+            approve=body["decision"] == "approve",
+            reason=body.get("reason", ""),
+            by=audit.actor_of(request),
+        )
     else:
-        loans.review(request.dbsession, request.tenant, request.hooks, loan, approve=body["decision"] == "approve",
-                     reason=body.get("reason", ""), by=audit.actor_of(request))
+        loans.review(
+            request.dbsession,
+            request.tenant,
+            request.hooks,
+            loan,
+            approve=body["decision"] == "approve",
+            reason=body.get("reason", ""),
+            by=audit.actor_of(request),
+        )
     audit.record(request, f"loan.{stage}.{body['decision']}", "loan", loan.number, before, {"status": loan.status})
     return loan_json(request, loan)
 
@@ -172,29 +235,59 @@ def my_account(request):
     member = request.identity.user
     currency = request.tenant.currency
     standing = loans.position(request.dbsession, request.tenant, member.id)
-    return {"currency": currency, "available": _money(standing.available, currency),
-            "frozen": _money(standing.frozen, currency), "total": _money(standing.total, currency),
-            "receivable_principal": _money(standing.receivable_principal, currency),
-            "receivable_interest": _money(standing.receivable_interest, currency),
-            "verified": member.is_verified, "vip_points": member.vip_points}
+    return {
+        "currency": currency,
+        "available": _money(standing.available, currency),
+        "frozen": _money(standing.frozen, currency),
+        "total": _money(standing.total, currency),
+        "receivable_principal": _money(standing.receivable_principal, currency),
+        "receivable_interest": _money(standing.receivable_interest, currency),
+        "verified": member.is_verified,
+        "vip_points": member.vip_points,
+    }
 
 
 @view_config(route_name="api.me_bids", request_method="GET", permission="member", **API)
 def my_bids(request):
-    rows = request.dbsession.scalars(sa.select(Bid).where(Bid.member_id == request.identity.principal_id)
-                                     .order_by(Bid.id.desc()).limit(200)).all()
-    return {"bids": [{"id": b.id, "loan": b.loan.number, "amount": _money(b.amount, b.loan.currency),
-                      "status": b.status, "auto": b.auto} for b in rows]}
+    rows = request.dbsession.scalars(
+        sa.select(Bid).where(Bid.member_id == request.identity.principal_id).order_by(Bid.id.desc()).limit(200)
+    ).all()
+    return {
+        "bids": [
+            {
+                "id": b.id,
+                "loan": b.loan.number,
+                "amount": _money(b.amount, b.loan.currency),
+                "status": b.status,
+                "auto": b.auto,
+            }
+            for b in rows
+        ]
+    }
 
 
 @view_config(route_name="api.me_paybacks", request_method="GET", permission="member", **API)
 def my_paybacks(request):
-    rows = request.dbsession.scalars(sa.select(Payback).where(Payback.member_id == request.identity.principal_id)
-                                     .order_by(Payback.due_date, Payback.id).limit(500)).all()
+    rows = request.dbsession.scalars(
+        sa.select(Payback)
+        .where(Payback.member_id == request.identity.principal_id)
+        .order_by(Payback.due_date, Payback.id)
+        .limit(500)
+    ).all()
     currency = request.tenant.currency
-    return {"paybacks": [{"loan_id": p.loan_id, "period": p.period, "due_date": p.due_date.isoformat(),
-                          "principal": _money(p.principal, currency), "interest": _money(p.interest, currency),
-                          "status": p.status} for p in rows]}
+    return {
+        "paybacks": [
+            {
+                "loan_id": p.loan_id,
+                "period": p.period,
+                "due_date": p.due_date.isoformat(),
+                "principal": _money(p.principal, currency),
+                "interest": _money(p.interest, currency),
+                "status": p.status,
+            }
+            for p in rows
+        ]
+    }
 
 
 @view_config(route_name="api.credit_line", request_method="PUT", permission="loan.credit_line", **API)
@@ -203,27 +296,43 @@ def put_credit_line(request):
     if member is None:
         raise Problem({"id": _("There is no such member.")}, status=404, title="Not Found")
     before = {"credit_line": member.credit_line, "credit_grade": member.credit_grade}
-    loans.set_credit_line(member, request.json_body["amount"], request.tenant.currency,
-                          request.json_body.get("grade"))
-    audit.record(request, "member.credit_line", "member", member.id, before,
-                 {"credit_line": member.credit_line, "credit_grade": member.credit_grade})
-    return {"id": member.id, "credit_line": _money(member.credit_line, request.tenant.currency),
-            "grade": member.credit_grade}
+    loans.set_credit_line(member, request.json_body["amount"], request.tenant.currency, request.json_body.get("grade"))
+    audit.record(
+        request,
+        "member.credit_line",
+        "member",
+        member.id,
+        before,
+        {"credit_line": member.credit_line, "credit_grade": member.credit_grade},
+    )
+    return {
+        "id": member.id,
+        "credit_line": _money(member.credit_line, request.tenant.currency),
+        "grade": member.credit_grade,
+    }
 
 
 def _rule_json(rule, currency: str) -> dict:
     if rule is None:
         return {"enabled": False}
-    return {"enabled": rule.enabled, "amount_per_loan": _money(rule.amount_per_loan, currency),
-            "min_rate": str(rule.min_rate), "max_rate": str(rule.max_rate), "min_term": rule.min_term,
-            "max_term": rule.max_term, "loan_types": list(rule.loan_types), "min_grade": rule.min_grade,
-            "keep_balance": _money(rule.keep_balance, currency)}
+    return {
+        "enabled": rule.enabled,
+        "amount_per_loan": _money(rule.amount_per_loan, currency),
+        "min_rate": str(rule.min_rate),
+        "max_rate": str(rule.max_rate),
+        "min_term": rule.min_term,
+        "max_term": rule.max_term,
+        "loan_types": list(rule.loan_types),
+        "min_grade": rule.min_grade,
+        "keep_balance": _money(rule.keep_balance, currency),
+    }
 
 
 @view_config(route_name="api.me_autoinvest", request_method="GET", permission="member", **API)
 def get_autoinvest(request):
-    rule = request.dbsession.scalars(sa.select(AutoInvestRule).where(
-        AutoInvestRule.member_id == request.identity.principal_id)).first()
+    rule = request.dbsession.scalars(
+        sa.select(AutoInvestRule).where(AutoInvestRule.member_id == request.identity.principal_id)
+    ).first()
     return _rule_json(rule, request.tenant.currency)
 
 
@@ -231,8 +340,9 @@ def get_autoinvest(request):
 def put_autoinvest(request):
     body = dict(request.json_body)
     body["enabled"] = "on" if body.get("enabled", True) else "off"
-    rule = save_rule(request.dbsession, request.tenant, request.identity.user, body,
-                     offered_types=loans.loan_types(request.hooks))
+    rule = save_rule(
+        request.dbsession, request.tenant, request.identity.user, body, offered_types=loans.loan_types(request.hooks)
+    )
     return _rule_json(rule, request.tenant.currency)
 
 

@@ -1,5 +1,6 @@
 """``/api/v1/me/…`` (a member's loans, fund movements, cards, recharges, withdrawals) and staff's
 ``/api/v1/admin/close-of-day``: the same services as the site's pages and the ``lendstack`` command."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,14 +29,16 @@ def _money(minor: int, currency: str) -> str:
     return str(Money(minor, currency))
 
 
-
-
 @view_config(route_name="api.me_loans", request_method="GET", permission="member", **API)
 def my_loans(request):
     """The member's own loans as borrower, newest first, in every state (applications too)."""
-    rows = request.dbsession.scalars(sa.select(Loan).where(Loan.borrower_id == request.identity.principal_id)
-                                     .options(selectinload(Loan.installments)).order_by(Loan.id.desc())
-                                     .limit(200)).all()
+    rows = request.dbsession.scalars(
+        sa.select(Loan)
+        .where(Loan.borrower_id == request.identity.principal_id)
+        .options(selectinload(Loan.installments))
+        .order_by(Loan.id.desc())
+        .limit(200)
+    ).all()
     return {"loans": [loan_json(request, loan) for loan in rows]}
 
 
@@ -45,44 +48,75 @@ def my_movements(request):
     page = int(request.params.get("page") or 1)  # the input layer and the document hold it to 1…10⁹
     currency = request.tenant.currency
     movements, total = Wallet(request.ledger, request.identity.principal_id, currency).movements(
-        page=page, per_page=PER_PAGE)
+        page=page, per_page=PER_PAGE
+    )
     translate = request.localizer.translate
-    return {"currency": currency, "page": page, "per_page": PER_PAGE, "total": total,
-            "pages": max(1, -(-total // PER_PAGE)),
-            "movements": [{"id": m.transfer_id, "posted_at": m.posted_at.isoformat(timespec="seconds"),
-                           "reason": m.reason, "label": translate(m.label), "ref": m.ref,
-                           "available_change": _money(m.available_change, currency),
-                           "frozen_change": _money(m.frozen_change, currency),
-                           "available_after": _money(m.available_after, currency),
-                           "frozen_after": _money(m.frozen_after, currency)} for m in movements]}
+    return {
+        "currency": currency,
+        "page": page,
+        "per_page": PER_PAGE,
+        "total": total,
+        "pages": max(1, -(-total // PER_PAGE)),
+        "movements": [
+            {
+                "id": m.transfer_id,
+                "posted_at": m.posted_at.isoformat(timespec="seconds"),
+                "reason": m.reason,
+                "label": translate(m.label),
+                "ref": m.ref,
+                "available_change": _money(m.available_change, currency),
+                "frozen_change": _money(m.frozen_change, currency),
+                "available_after": _money(m.available_after, currency),
+                "frozen_after": _money(m.frozen_after, currency),
+            }
+            for m in movements
+        ],
+    }
 
 
 @view_config(route_name="api.me_cards", request_method="GET", permission="member", **API)
 def my_cards(request):
     """The member's bank cards: the ``card_id`` a withdrawal names."""
-    rows = request.dbsession.scalars(sa.select(BankCard).where(BankCard.member_id == request.identity.principal_id)
-                                     .order_by(BankCard.id)).all()
+    rows = request.dbsession.scalars(
+        sa.select(BankCard).where(BankCard.member_id == request.identity.principal_id).order_by(BankCard.id)
+    ).all()
     return {"cards": [{"id": c.id, "bank_name": c.bank_name, "number": c.masked_number} for c in rows]}
 
 
 @view_config(route_name="api.me_recharges", request_method="POST", permission="member", **API)
 def recharge(request):
     """Start a recharge; the answer holds the gateway's next step (where the member pays)."""
-    return once(request, "recharge", lambda _claim_id: _start_recharge(request),
-                resource=lambda body: f"payment:{body['reference']}")
+    return once(
+        request,
+        "recharge",
+        lambda _claim_id: _start_recharge(request),
+        resource=lambda body: f"payment:{body['reference']}",
+    )
 
 
 def _start_recharge(request) -> dict:
     body = request.json_body
     refusals_name(request, _FUNDS_FIELDS)
-    payment, instruction = funds.start_recharge(request.dbsession, request.tenant, request.hooks,
-                                                request.identity.user, body["gateway"], body["amount"],
-                                                recharge_return_path(request))
+    payment, instruction = funds.start_recharge(
+        request.dbsession,
+        request.tenant,
+        request.hooks,
+        request.identity.user,
+        body["gateway"],
+        body["amount"],
+        recharge_return_path(request),
+    )
     request.response.status = 201
     currency = payment.currency
-    return {"reference": payment.reference, "gateway": payment.gateway, "amount": _money(payment.amount, currency),
-            "fee": _money(payment.fee, currency), "currency": currency, "status": payment.status,
-            "next": _next_step(request, instruction)}
+    return {
+        "reference": payment.reference,
+        "gateway": payment.gateway,
+        "amount": _money(payment.amount, currency),
+        "fee": _money(payment.fee, currency),
+        "currency": currency,
+        "status": payment.status,
+        "next": _next_step(request, instruction),
+    }
 
 
 def _next_step(request, instruction) -> dict:
@@ -107,36 +141,54 @@ def _next_step(request, instruction) -> dict:
 @view_config(route_name="api.me_withdrawals", request_method="POST", permission="member", **API)
 def withdraw(request):
     """Ask for a withdrawal to one of the member's cards: the amount is frozen until a cashier pays it out."""
-    return once(request, "withdrawal", lambda _claim_id: _request_withdrawal(request),
-                resource=lambda body: f"withdrawal:{body['reference']}")
+    return once(
+        request,
+        "withdrawal",
+        lambda _claim_id: _request_withdrawal(request),
+        resource=lambda body: f"withdrawal:{body['reference']}",
+    )
 
 
 def _request_withdrawal(request) -> dict:
     body = request.json_body
     refusals_name(request, _FUNDS_FIELDS)
-    withdrawal = funds.request_withdrawal(request.dbsession, request.tenant, request.hooks, request.identity.user,
-                                          body["card_id"], body["amount"])
+    withdrawal = funds.request_withdrawal(
+        request.dbsession, request.tenant, request.hooks, request.identity.user, body["card_id"], body["amount"]
+    )
     request.response.status = 201
     currency = withdrawal.currency
-    return {"reference": withdrawal.reference, "card_id": withdrawal.card_id,
-            "amount": _money(withdrawal.amount, currency), "fee": _money(withdrawal.fee, currency),
-            "currency": currency, "status": withdrawal.status}
+    return {
+        "reference": withdrawal.reference,
+        "card_id": withdrawal.card_id,
+        "amount": _money(withdrawal.amount, currency),
+        "fee": _money(withdrawal.fee, currency),
+        "currency": currency,
+        "status": withdrawal.status,
+    }
 
 
 @view_config(route_name="api.close_of_day", request_method="POST", permission="loan.close_of_day", **API)
 def close_of_day(request):
     """Close the tenant's business date: the code path of ``lendstack jobs close-of-day``, in this request's
     transaction. Closing a date already closed answers that date's summary again."""
-    return once(request, "close_of_day", lambda _claim_id: _close(request), required=False,
-                resource=lambda body: f"closed_day:{body['date']}")
+    return once(
+        request,
+        "close_of_day",
+        lambda _claim_id: _close(request),
+        required=False,
+        resource=lambda body: f"closed_day:{body['date']}",
+    )
 
 
 def _close(request) -> dict:
     day = dt.date.fromisoformat(request.json_body["date"])  # the document holds it to YYYY-MM-DD
     tenant = request.tenant
     summary = loans.close_of_day(request.dbsession, tenant, day, hooks=request.hooks, commit_every=None)
-    return {"date": day.isoformat(), "business_date": tenant.business_date.isoformat(),
-            "summary": {name: int(count) for name, count in summary.items()}}
+    return {
+        "date": day.isoformat(),
+        "business_date": tenant.business_date.isoformat(),
+        "summary": {name: int(count) for name, count in summary.items()},
+    }
 
 
 def includeme(config):

@@ -5,6 +5,7 @@ takes ``funds.view``; asking and deciding take ``reserve.manage`` (a money
 permission: the token must have been asked for with the TOTP code); the
 requester cannot decide their own request.
 """
+
 from __future__ import annotations
 
 from pyramid.view import view_config
@@ -24,19 +25,33 @@ def _money(minor: int, currency: str) -> str:
 
 
 def request_json(move: reserve.ReserveRequest) -> dict:
-    return {"id": move.id, "direction": move.direction, "account": move.account,
-            "amount": _money(move.amount, move.currency), "currency": move.currency, "reason": move.reason,
-            "status": move.status, "requested_by": move.requested_by, "decided_by": move.decided_by or None,
-            "created_at": move.created_at.isoformat(timespec="seconds"),
-            "decided_at": move.decided_at.isoformat(timespec="seconds") if move.decided_at else None}
+    return {
+        "id": move.id,
+        "direction": move.direction,
+        "account": move.account,
+        "amount": _money(move.amount, move.currency),
+        "currency": move.currency,
+        "reason": move.reason,
+        "status": move.status,
+        "requested_by": move.requested_by,
+        "decided_by": move.decided_by or None,
+        "created_at": move.created_at.isoformat(timespec="seconds"),
+        "decided_at": move.decided_at.isoformat(timespec="seconds") if move.decided_at else None,
+    }
 
 
 def _entry_json(entry, sides: dict, currency: str) -> dict:
     kind, owner, code = sides.get(entry.counter_account_id, ("", 0, ""))
-    return {"transfer_id": entry.transfer_id, "posted_at": entry.posted_at.isoformat(timespec="seconds"),
-            "reason": entry.reason, "ref": entry.ref, "key": entry.key,
-            "counter_account": f"{kind}:{code}" if kind == "platform" else f"{kind}:{owner}:{code}",
-            "change": _money(entry.change, currency), "balance_after": _money(entry.balance_after, currency)}
+    return {
+        "transfer_id": entry.transfer_id,
+        "posted_at": entry.posted_at.isoformat(timespec="seconds"),
+        "reason": entry.reason,
+        "ref": entry.ref,
+        "key": entry.key,
+        "counter_account": f"{kind}:{code}" if kind == "platform" else f"{kind}:{owner}:{code}",
+        "change": _money(entry.change, currency),
+        "balance_after": _money(entry.balance_after, currency),
+    }
 
 
 @view_config(route_name="api.reserve", request_method="GET", permission="funds.view", **API)
@@ -52,23 +67,42 @@ def get_reserve(request):
     if "before" in request.params and before is None:
         raise Problem({"before": _("Give a transfer id from an earlier page.")}, status=400, title="Bad request")
     entries, sides = reserve.history(request.ledger, currency, before=before, limit=RECENT + 1)
-    return {"currency": currency,
-            "balances": {code: _money(minor, code) for code, minor in balances.items()},
-            "history": [_entry_json(e, sides, currency) for e in entries[:RECENT]],
-            "older_before": entries[RECENT - 1].transfer_id if len(entries) > RECENT else None,
-            "requests": [request_json(m) for m in reserve.requests(request.dbsession, limit=RECENT)]}
+    return {
+        "currency": currency,
+        "balances": {code: _money(minor, code) for code, minor in balances.items()},
+        "history": [_entry_json(e, sides, currency) for e in entries[:RECENT]],
+        "older_before": entries[RECENT - 1].transfer_id if len(entries) > RECENT else None,
+        "requests": [request_json(m) for m in reserve.requests(request.dbsession, limit=RECENT)],
+    }
 
 
 @view_config(route_name="api.reserve_requests", request_method="POST", permission="reserve.manage", **API)
 def post_request(request):
     """Ask for a top-up or a withdrawal: 201 with the pending request."""
     body = request.json_body
-    move = reserve.request_move(request.dbsession, request.tenant, direction=body["direction"],
-                                account=body["account"], amount_text=body["amount"], reason=body["reason"],
-                                by=audit.actor_of(request))
-    audit.record(request, f"reserve.request_{move.direction}", "reserve_request", move.id, None,
-                 {"direction": move.direction, "account": move.account, "amount": move.amount,
-                  "currency": move.currency, "reason": move.reason})
+    move = reserve.request_move(
+        request.dbsession,
+        request.tenant,
+        direction=body["direction"],
+        account=body["account"],
+        amount_text=body["amount"],
+        reason=body["reason"],
+        by=audit.actor_of(request),
+    )
+    audit.record(
+        request,
+        f"reserve.request_{move.direction}",
+        "reserve_request",
+        move.id,
+        None,
+        {
+            "direction": move.direction,
+            "account": move.account,
+            "amount": move.amount,
+            "currency": move.currency,
+            "reason": move.reason,
+        },
+    )
     request.response.status = 201
     return request_json(move)
 
@@ -80,8 +114,9 @@ def post_decision(request):
     if move is None:
         raise Problem({"id": _("There is no such request.")}, status=404, title="Not Found")
     decision = request.json_body["decision"]
-    reserve.decide(request.dbsession, request.tenant.id, move, approve=decision == "approve",
-                   by=audit.actor_of(request))
+    reserve.decide(
+        request.dbsession, request.tenant.id, move, approve=decision == "approve", by=audit.actor_of(request)
+    )
     after = {"status": move.status, "amount": move.amount, "currency": move.currency}
     held = reserve.balance(request.ledger, move.currency)
     if move.status == reserve.ReserveStatus.applied.value:

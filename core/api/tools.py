@@ -1,4 +1,5 @@
 """``/api/v1/tools``: the calculators as JSON, sharing the pages' parsing and plugins."""
+
 from __future__ import annotations
 
 from pyramid.view import view_config
@@ -19,8 +20,12 @@ def list_tools(request):
         "currency": request.tenant.currency,
         "max_annual_rate_percent": str(request.tenant.max_annual_rate_percent),
         "methods": [
-            {"code": m.code, "name": translate(m.name), "description": translate(m.description or ""),
-             "term_units": list(m.term_units)}
+            {
+                "code": m.code,
+                "name": translate(m.name),
+                "description": translate(m.description or ""),
+                "term_units": list(m.term_units),
+            }
             for m in repayment_methods(request.hooks).values()
         ],
     }
@@ -37,8 +42,13 @@ def schedule(request):
         raise Problem({"term_months": _("Give term_months or term_days, not both.")})
     unit = DAY if given == ["term_days"] else MONTH
     if unit not in method.term_units:
-        raise Problem({given[0]: _("This method takes a term in months.") if MONTH in method.term_units
-                       else _("This method takes a term in days.")})
+        raise Problem(
+            {
+                given[0]: _("This method takes a term in months.")
+                if MONTH in method.term_units
+                else _("This method takes a term in days.")
+            }
+        )
     form = {k: body[k] for k in body}
     try:
         terms = calc.parse_terms(form, request.tenant, unit)
@@ -52,8 +62,12 @@ def schedule(request):
         money = result.money
         for row, installment, fee in zip(answer["installments"], result.installments, charged.per_period):
             row.update(service_fee=str(money(fee)), payment=str(money(installment.payment + fee)))
-        answer.update(fee=str(money(charged.fee)), fee_mode=charged.mode, fee_at_start=str(money(charged.at_start)),
-                      total_payment=str(money(result.total_payment + charged.fee)))
+        answer.update(
+            fee=str(money(charged.fee)),
+            fee_mode=charged.mode,
+            fee_at_start=str(money(charged.at_start)),
+            total_payment=str(money(result.total_payment + charged.fee)),
+        )
     else:  # the calculator: the schedule alone
         charged = cost.Charges("installments", 0, 0, (0,) * periods, terms.principal.minor)
     apr = cost.apr_percent(terms.start_date, result.installments, charged)

@@ -1,4 +1,5 @@
 """Content items: a banner, a news item (平台公告) or a media item (媒體報導), per tenant and language."""
+
 from __future__ import annotations
 
 import datetime as dt

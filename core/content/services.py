@@ -4,6 +4,7 @@ Images (a banner's picture) go to ``<lendstack.var_dir>/content/<tenant id>/<ran
 first bytes agree with their type (JPEG, PNG or WebP, at most ``MAX_IMAGE_BYTES``); they are served
 by the site itself, so pages make no external requests.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -29,13 +30,13 @@ class ContentError(DomainError):
     """Content staff cannot save as typed; ``field`` names it and ``message`` is a translation string."""
 
 
-
 def _bounded(form: dict, field: str, limit: int) -> str:
     """A text field as typed (trimmed), refused (never cut) past ``limit`` characters."""
     text = str(form.get(field) or "").strip()
     if len(text) > limit:
         raise ContentError(field, _("Use at most ${n} characters.", mapping={"n": limit}))
     return text
+
 
 def images_dir(settings) -> Path:
     """Where content images are kept, outside the web root (``settings``: the install's ``AppSettings``)."""
@@ -77,8 +78,7 @@ def _image(settings, tenant_id: int, upload) -> tuple[str, str] | None:
     return key, content_type
 
 
-def save(session, tenant, settings, form: dict, *, image=None, item: ContentItem | None = None,
-         by: str) -> ContentItem:
+def save(session, tenant, settings, form: dict, *, image=None, item: ContentItem | None = None, by: str) -> ContentItem:
     """Create or change an item from the editor's form; refuses bad input by field, changing nothing."""
     kind = form.get("kind", item.kind if item else "")
     if kind not in KINDS:
@@ -125,11 +125,19 @@ def _visible(locale: str):
 
 
 def banners(session, locale: str, limit: int = 3) -> list[ContentItem]:
-    return session.scalars(sa.select(ContentItem).where(ContentItem.kind == "banner", _visible(locale))
-                           .order_by(ContentItem.position, ContentItem.id.desc()).limit(limit)).all()
+    return session.scalars(
+        sa.select(ContentItem)
+        .where(ContentItem.kind == "banner", _visible(locale))
+        .order_by(ContentItem.position, ContentItem.id.desc())
+        .limit(limit)
+    ).all()
 
 
 def latest(session, locale: str, limit: int = 6) -> list[ContentItem]:
     """The newest published news and media items in ``locale`` (or in every language)."""
-    return session.scalars(sa.select(ContentItem).where(ContentItem.kind.in_(["news", "media"]), _visible(locale))
-                           .order_by(ContentItem.published_at.desc(), ContentItem.id.desc()).limit(limit)).all()
+    return session.scalars(
+        sa.select(ContentItem)
+        .where(ContentItem.kind.in_(["news", "media"]), _visible(locale))
+        .order_by(ContentItem.published_at.desc(), ContentItem.id.desc())
+        .limit(limit)
+    ).all()

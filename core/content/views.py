@@ -1,4 +1,5 @@
 """Content pages: the editor in the back office (``content.publish``), news item pages, content images."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -26,8 +27,9 @@ def content_list(request):
     query = sa.select(ContentItem)
     if kind in KINDS:
         query = query.where(ContentItem.kind == kind)
-    items = request.dbsession.scalars(query.order_by(ContentItem.kind, ContentItem.position,
-                                                     ContentItem.id.desc()).limit(200)).all()
+    items = request.dbsession.scalars(
+        query.order_by(ContentItem.kind, ContentItem.position, ContentItem.id.desc()).limit(200)
+    ).all()
     return {"items": items, "kind": kind, "kinds": KINDS, "labels": KIND_LABELS}
 
 
@@ -35,12 +37,30 @@ def content_list(request):
 @view_config(route_name="admin.content_item", renderer="admin/content_edit.pt", permission="content.publish")
 def content_edit(request):
     item = _item_or_404(request) if "id" in request.matchdict else None
-    data = {"item": item, "errors": {}, "kinds": KINDS, "labels": KIND_LABELS, "locales": request.tenant.locales,
-            "form": dict(request.POST) if request.method == "POST" else
-            ({"kind": item.kind, "title": item.title, "summary": item.summary, "body": item.body,
-              "link_url": item.link_url, "source": item.source, "locale": item.locale,
-              "position": str(item.position), "published": "on" if item.published else ""}
-             if item else {"kind": request.params.get("kind", "news"), "published": "on"})}
+    data = {
+        "item": item,
+        "errors": {},
+        "kinds": KINDS,
+        "labels": KIND_LABELS,
+        "locales": request.tenant.locales,
+        "form": dict(request.POST)
+        if request.method == "POST"
+        else (
+            {
+                "kind": item.kind,
+                "title": item.title,
+                "summary": item.summary,
+                "body": item.body,
+                "link_url": item.link_url,
+                "source": item.source,
+                "locale": item.locale,
+                "position": str(item.position),
+                "published": "on" if item.published else "",
+            }
+            if item
+            else {"kind": request.params.get("kind", "news"), "published": "on"}
+        ),
+    }
     if request.method != "POST":
         return data
     if request.POST.get("delete") and item is not None:
@@ -49,10 +69,23 @@ def content_edit(request):
         return HTTPSeeOther(request.route_path("admin.content"))
     image = request.POST.get("image")
     on_refusal(request, lambda error: by_field(data, error))
-    saved = services.save(request.dbsession, request.tenant, request.registry.settings_obj, dict(request.POST),
-                          image=image if hasattr(image, "file") else None, item=item, by=audit.actor_of(request))
-    audit.record(request, "content.save", "content_item", saved.id, None,
-                 {"kind": saved.kind, "title": saved.title, "published": saved.published})
+    saved = services.save(
+        request.dbsession,
+        request.tenant,
+        request.registry.settings_obj,
+        dict(request.POST),
+        image=image if hasattr(image, "file") else None,
+        item=item,
+        by=audit.actor_of(request),
+    )
+    audit.record(
+        request,
+        "content.save",
+        "content_item",
+        saved.id,
+        None,
+        {"kind": saved.kind, "title": saved.title, "published": saved.published},
+    )
     return HTTPSeeOther(request.route_path("admin.content", _query={"kind": saved.kind}))
 
 
@@ -87,7 +120,12 @@ def includeme(config):
     route("admin.content_item", "/admin/content/{id:\\d+}")
     route("content.item", "/news/{id:\\d+}")
     route("content.image", "/content/images/{id:\\d+}")
-    config.add_nav("admin.content", _("Site content"), "admin.content", order=60, area="admin",
-                   visible=lambda request: request.identity is not None
-                   and bool(request.has_permission("content.publish")))
+    config.add_nav(
+        "admin.content",
+        _("Site content"),
+        "admin.content",
+        order=60,
+        area="admin",
+        visible=lambda request: request.identity is not None and bool(request.has_permission("content.publish")),
+    )
     config.scan(".views")

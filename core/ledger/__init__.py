@@ -5,6 +5,7 @@ Public API (``from core.ledger import …``): :class:`Ledger` (``post``,
 :class:`Transfer`, the errors, member :class:`Wallet` operations,
 ``disburse``, ``pay_installment`` and :func:`verify`. See docs/ledger.md.
 """
+
 from .models import (
     CREDITS_MUST_NOT_EXCEED_DEBITS,
     DEBITS_MUST_NOT_EXCEED_CREDITS,
@@ -31,11 +32,34 @@ from .verify import Breach, verify
 from .wallets import REASONS, Funds, Movement, Share, Wallet, disburse, pay_installment, shares_of
 
 __all__ = [
-    "ACCOUNT_CODES", "ACCOUNT_LABELS", "CREDITS_MUST_NOT_EXCEED_DEBITS", "DEBITS_MUST_NOT_EXCEED_CREDITS", "GUARANTOR", "LOAN",
+    "ACCOUNT_CODES",
+    "ACCOUNT_LABELS",
+    "CREDITS_MUST_NOT_EXCEED_DEBITS",
+    "DEBITS_MUST_NOT_EXCEED_CREDITS",
+    "GUARANTOR",
+    "LOAN",
     "MEMBER",
-    "PLATFORM", "Breach", "Entry", "Funds", "IdempotencyConflict", "InsufficientFunds", "InvalidTransfer",
-    "Ledger", "LedgerAccount", "LedgerError", "LedgerTransfer", "Movement", "Posted", "REASONS", "Share",
-    "Transfer", "Wallet", "disburse", "pay_installment", "shares_of", "verify",
+    "PLATFORM",
+    "Breach",
+    "Entry",
+    "Funds",
+    "IdempotencyConflict",
+    "InsufficientFunds",
+    "InvalidTransfer",
+    "Ledger",
+    "LedgerAccount",
+    "LedgerError",
+    "LedgerTransfer",
+    "Movement",
+    "Posted",
+    "REASONS",
+    "Share",
+    "Transfer",
+    "Wallet",
+    "disburse",
+    "pay_installment",
+    "shares_of",
+    "verify",
 ]
 
 

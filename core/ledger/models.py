@@ -8,6 +8,7 @@ flagged :data:`DEBITS_MUST_NOT_EXCEED_CREDITS` (a member's cash) can never be
 overdrawn. Each transfer also stores both accounts' balances after it, so a
 statement with running balances is read straight from the rows.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -70,10 +71,10 @@ class LedgerTransfer(TenantOwned, Base):
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "key", "leg"),
         sa.UniqueConstraint("reverses_id"),
-        sa.ForeignKeyConstraint(["tenant_id", "debit_account_id"],
-                                ["ledger_accounts.tenant_id", "ledger_accounts.id"]),
-        sa.ForeignKeyConstraint(["tenant_id", "credit_account_id"],
-                                ["ledger_accounts.tenant_id", "ledger_accounts.id"]),
+        sa.ForeignKeyConstraint(["tenant_id", "debit_account_id"], ["ledger_accounts.tenant_id", "ledger_accounts.id"]),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "credit_account_id"], ["ledger_accounts.tenant_id", "ledger_accounts.id"]
+        ),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint("debit_account_id <> credit_account_id", name="distinct_accounts"),
         sa.Index("ix_ledger_transfers_debit", "debit_account_id", "id"),
@@ -97,5 +98,7 @@ class LedgerTransfer(TenantOwned, Base):
     posted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:
-        return (f"<LedgerTransfer {self.id} {self.key}#{self.leg} {self.debit_account_id}->"
-                f"{self.credit_account_id} {self.amount} {self.currency}>")
+        return (
+            f"<LedgerTransfer {self.id} {self.key}#{self.leg} {self.debit_account_id}->"
+            f"{self.credit_account_id} {self.amount} {self.currency}>"
+        )

@@ -22,6 +22,7 @@ on the session's connection, so ORM ``LedgerAccount`` objects already loaded
 in the session are not refreshed: read balances through
 :meth:`Ledger.balance` or :meth:`Ledger.accounts`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,21 +50,30 @@ MAX_LEGS = 1000
 _BUMP = (
     sa.update(ACCOUNTS)
     .where(ACCOUNTS.c.tenant_id == sa.bindparam("owner_tenant"), ACCOUNTS.c.id == sa.bindparam("account_id"))
-    .values(debits_posted=ACCOUNTS.c.debits_posted + sa.bindparam("debits"),
-            credits_posted=ACCOUNTS.c.credits_posted + sa.bindparam("credits"))
+    .values(
+        debits_posted=ACCOUNTS.c.debits_posted + sa.bindparam("debits"),
+        credits_posted=ACCOUNTS.c.credits_posted + sa.bindparam("credits"),
+    )
     .returning(ACCOUNTS.c.currency, ACCOUNTS.c.flags, ACCOUNTS.c.debits_posted, ACCOUNTS.c.credits_posted)
 )
 _UNDO = (
-    sa.update(ACCOUNTS).where(ACCOUNTS.c.id == sa.bindparam("account_id"))
-    .values(debits_posted=ACCOUNTS.c.debits_posted - sa.bindparam("debits"),
-            credits_posted=ACCOUNTS.c.credits_posted - sa.bindparam("credits"))
+    sa.update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == sa.bindparam("account_id"))
+    .values(
+        debits_posted=ACCOUNTS.c.debits_posted - sa.bindparam("debits"),
+        credits_posted=ACCOUNTS.c.credits_posted - sa.bindparam("credits"),
+    )
 )
 _ACCOUNT_ID = sa.select(ACCOUNTS.c.id).where(
-    ACCOUNTS.c.tenant_id == sa.bindparam("tenant_id"), ACCOUNTS.c.owner_kind == sa.bindparam("owner_kind"),
-    ACCOUNTS.c.owner_id == sa.bindparam("owner_id"), ACCOUNTS.c.code == sa.bindparam("code"),
-    ACCOUNTS.c.currency == sa.bindparam("currency"))
+    ACCOUNTS.c.tenant_id == sa.bindparam("tenant_id"),
+    ACCOUNTS.c.owner_kind == sa.bindparam("owner_kind"),
+    ACCOUNTS.c.owner_id == sa.bindparam("owner_id"),
+    ACCOUNTS.c.code == sa.bindparam("code"),
+    ACCOUNTS.c.currency == sa.bindparam("currency"),
+)
 _BALANCE = sa.select(ACCOUNTS.c.currency, ACCOUNTS.c.debits_posted, ACCOUNTS.c.credits_posted).where(
-    ACCOUNTS.c.tenant_id == sa.bindparam("tenant_id"), ACCOUNTS.c.id == sa.bindparam("account_id"))
+    ACCOUNTS.c.tenant_id == sa.bindparam("tenant_id"), ACCOUNTS.c.id == sa.bindparam("account_id")
+)
 _IDS = "lendstack.ledger_account_ids"
 _POSTED = (
     sa.select(TRANSFERS)
@@ -76,6 +86,7 @@ _INSERT = {
     .returning(TRANSFERS.c.id, TRANSFERS.c.leg)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+
 
 @sa.event.listens_for(Session, "after_soft_rollback")
 def _forget_account_ids(session: Session, _previous_transaction) -> None:
@@ -113,10 +124,18 @@ ACCOUNT_CODES: dict[str, dict[str, int]] = {
 def _account_labels():
     from ..i18n import _
 
-    return {"available": _("Available"), "frozen": _("Frozen"), "escrow": _("Escrow"),
-            "deposit": _("Guarantee deposit"), "gateway_clearing": _("Gateway clearing"),
-            "fee_income": _("Fee income"), "risk_reserve": _("Risk reserve"), "guarantee": _("Guarantees"),
-            "advances": _("Advances"), "suspense": _("Suspense")}
+    return {
+        "available": _("Available"),
+        "frozen": _("Frozen"),
+        "escrow": _("Escrow"),
+        "deposit": _("Guarantee deposit"),
+        "gateway_clearing": _("Gateway clearing"),
+        "fee_income": _("Fee income"),
+        "risk_reserve": _("Risk reserve"),
+        "guarantee": _("Guarantees"),
+        "advances": _("Advances"),
+        "suspense": _("Suspense"),
+    }
 
 
 ACCOUNT_LABELS = _account_labels()
@@ -227,14 +246,20 @@ class Ledger:
             raise InvalidTransfer(f"no account code {code!r} for a {owner_kind} owner", "account")
         # Core on the session's connection: ledger tables are not ORM-managed, so no autoflush is needed.
         connection = self.session.connection()
-        where = {"tenant_id": self.tenant_id, "owner_kind": owner_kind, "owner_id": owner_id, "code": code,
-                 "currency": currency}
+        where = {
+            "tenant_id": self.tenant_id,
+            "owner_kind": owner_kind,
+            "owner_id": owner_id,
+            "code": code,
+            "currency": currency,
+        }
         account_id = connection.execute(_ACCOUNT_ID, where).scalar()
         if account_id is None:
             dialect = {"postgresql": postgresql, "sqlite": sqlite}[connection.dialect.name]
             connection.execute(
-                dialect.insert(ACCOUNTS).values(**where, flags=flags, debits_posted=0, credits_posted=0,
-                                                created_at=utcnow()).on_conflict_do_nothing()
+                dialect.insert(ACCOUNTS)
+                .values(**where, flags=flags, debits_posted=0, credits_posted=0, created_at=utcnow())
+                .on_conflict_do_nothing()
             )
             mark_changed(self.session)
             account_id = connection.execute(_ACCOUNT_ID, where).scalar_one()
@@ -255,8 +280,11 @@ class Ledger:
 
     def balance(self, account_id: int) -> Money:
         """Credits less debits of one account, as Money in its currency."""
-        row = self.session.connection().execute(_BALANCE, {"tenant_id": self.tenant_id,
-                                                          "account_id": account_id}).one_or_none()
+        row = (
+            self.session.connection()
+            .execute(_BALANCE, {"tenant_id": self.tenant_id, "account_id": account_id})
+            .one_or_none()
+        )
         if row is None:
             raise InvalidTransfer(f"no account {account_id}", "account")
         return Money(row.credits_posted - row.debits_posted, row.currency)
@@ -277,13 +305,14 @@ class Ledger:
         try:
             for account_id in sorted(deltas):
                 debits, credits = deltas[account_id]
-                row = connection.execute(_BUMP, {"owner_tenant": self.tenant_id, "account_id": account_id,
-                                                 "debits": debits, "credits": credits}).one_or_none()
+                row = connection.execute(
+                    _BUMP,
+                    {"owner_tenant": self.tenant_id, "account_id": account_id, "debits": debits, "credits": credits},
+                ).one_or_none()
                 if row is None:
                     raise InvalidTransfer(f"no account {account_id} in this tenant", "account")
                 # The totals before this post, then walked leg by leg below.
-                bumped[account_id] = [row.debits_posted - debits, row.credits_posted - credits,
-                                      row.currency, row.flags]
+                bumped[account_id] = [row.debits_posted - debits, row.credits_posted - credits, row.currency, row.flags]
             rows = self._legs(transfers, bumped, key, initiator)
             inserted = connection.execute(_INSERT[connection.dialect.name], rows).all()
             if len(inserted) != len(rows):
@@ -314,22 +343,39 @@ class Ledger:
             for side, account_id in ((debit, t.debit), (credit, t.credit)):
                 if side[2] != t.amount.currency:
                     raise InvalidTransfer(
-                        f"leg {leg}: account {account_id} holds {side[2]}, not {t.amount.currency}", "currency")
+                        f"leg {leg}: account {account_id} holds {side[2]}, not {t.amount.currency}", "currency"
+                    )
             debit[0] += t.amount.minor
             credit[1] += t.amount.minor
             if debit[3] & DEBITS_MUST_NOT_EXCEED_CREDITS and debit[0] > debit[1]:
-                raise InsufficientFunds(t.debit, f"leg {leg}: account {t.debit} would be overdrawn by "
-                                                 f"{Money(debit[0] - debit[1], debit[2])}")
+                raise InsufficientFunds(
+                    t.debit,
+                    f"leg {leg}: account {t.debit} would be overdrawn by {Money(debit[0] - debit[1], debit[2])}",
+                )
             if credit[3] & CREDITS_MUST_NOT_EXCEED_DEBITS and credit[1] > credit[0]:
-                raise InsufficientFunds(t.credit, f"leg {leg}: account {t.credit} would be credited beyond "
-                                                  f"its debits by {Money(credit[1] - credit[0], credit[2])}")
-            rows.append({
-                "tenant_id": self.tenant_id, "key": key, "leg": leg, "debit_account_id": t.debit,
-                "credit_account_id": t.credit, "amount": t.amount.minor, "currency": t.amount.currency,
-                "reason": t.reason, "ref": t.ref, "initiator": initiator, "reverses_id": t.reverses,
-                "debit_balance_after": debit[1] - debit[0], "credit_balance_after": credit[1] - credit[0],
-                "posted_at": now,
-            })
+                raise InsufficientFunds(
+                    t.credit,
+                    f"leg {leg}: account {t.credit} would be credited beyond "
+                    f"its debits by {Money(credit[1] - credit[0], credit[2])}",
+                )
+            rows.append(
+                {
+                    "tenant_id": self.tenant_id,
+                    "key": key,
+                    "leg": leg,
+                    "debit_account_id": t.debit,
+                    "credit_account_id": t.credit,
+                    "amount": t.amount.minor,
+                    "currency": t.amount.currency,
+                    "reason": t.reason,
+                    "ref": t.ref,
+                    "initiator": initiator,
+                    "reverses_id": t.reverses,
+                    "debit_balance_after": debit[1] - debit[0],
+                    "credit_balance_after": credit[1] - credit[0],
+                    "posted_at": now,
+                }
+            )
         return rows
 
     def _undo(self, connection, bumped, deltas, failure) -> None:
@@ -337,27 +383,44 @@ class Ledger:
         if isinstance(failure, _KeyUsed) and failure.inserted:
             connection.execute(sa.delete(TRANSFERS).where(TRANSFERS.c.id.in_(failure.inserted)))
         if bumped:
-            connection.execute(_UNDO, [{"account_id": account_id, "debits": deltas[account_id][0],
-                                        "credits": deltas[account_id][1]} for account_id in sorted(bumped)])
+            connection.execute(
+                _UNDO,
+                [
+                    {"account_id": account_id, "debits": deltas[account_id][0], "credits": deltas[account_id][1]}
+                    for account_id in sorted(bumped)
+                ],
+            )
 
     def reverse(self, original_key: str, *, key: str, initiator: str, reason: str = "reversal") -> Posted:
         """Post the mirror image of every leg posted under ``original_key`` (a correction)."""
         original = self.session.execute(
-            sa.select(TRANSFERS).where(TRANSFERS.c.tenant_id == self.tenant_id,
-                                       TRANSFERS.c.key == original_key).order_by(TRANSFERS.c.leg)
+            sa.select(TRANSFERS)
+            .where(TRANSFERS.c.tenant_id == self.tenant_id, TRANSFERS.c.key == original_key)
+            .order_by(TRANSFERS.c.leg)
         ).all()
         if not original:
             raise InvalidTransfer(f"nothing was posted under key {original_key!r}", "key")
         reversed_already = self.session.execute(
-            sa.select(TRANSFERS.c.key).where(TRANSFERS.c.tenant_id == self.tenant_id,
-                                             TRANSFERS.c.reverses_id.in_([row.id for row in original]))
+            sa.select(TRANSFERS.c.key).where(
+                TRANSFERS.c.tenant_id == self.tenant_id, TRANSFERS.c.reverses_id.in_([row.id for row in original])
+            )
         ).first()
         if reversed_already is not None and reversed_already.key != key:
             raise InvalidTransfer("that transfer has already been reversed", "key")
         return self.post(
-            [Transfer(row.credit_account_id, row.debit_account_id, Money(row.amount, row.currency),
-                      reason, f"transfer:{row.id}", reverses=row.id) for row in original],
-            key=key, initiator=initiator,
+            [
+                Transfer(
+                    row.credit_account_id,
+                    row.debit_account_id,
+                    Money(row.amount, row.currency),
+                    reason,
+                    f"transfer:{row.id}",
+                    reverses=row.id,
+                )
+                for row in original
+            ],
+            key=key,
+            initiator=initiator,
         )
 
     def history(self, account_id: int, *, limit: int = 50, before: int | None = None) -> list[Entry]:
@@ -373,13 +436,21 @@ class Ledger:
         """Every transfer whose ``ref`` is one of ``refs``, oldest first, with both accounts' owner and code
         (``debit_kind``, ``debit_owner``, ``debit_code``, and the same for the credit side)."""
         debit, credit = ACCOUNTS.alias("debit"), ACCOUNTS.alias("credit")
-        query = (sa.select(TRANSFERS, debit.c.owner_kind.label("debit_kind"), debit.c.owner_id.label("debit_owner"),
-                           debit.c.code.label("debit_code"), credit.c.owner_kind.label("credit_kind"),
-                           credit.c.owner_id.label("credit_owner"), credit.c.code.label("credit_code"))
-                 .join(debit, debit.c.id == TRANSFERS.c.debit_account_id)
-                 .join(credit, credit.c.id == TRANSFERS.c.credit_account_id)
-                 .where(TRANSFERS.c.tenant_id == self.tenant_id, TRANSFERS.c.ref.in_(list(refs)))
-                 .order_by(TRANSFERS.c.id))
+        query = (
+            sa.select(
+                TRANSFERS,
+                debit.c.owner_kind.label("debit_kind"),
+                debit.c.owner_id.label("debit_owner"),
+                debit.c.code.label("debit_code"),
+                credit.c.owner_kind.label("credit_kind"),
+                credit.c.owner_id.label("credit_owner"),
+                credit.c.code.label("credit_code"),
+            )
+            .join(debit, debit.c.id == TRANSFERS.c.debit_account_id)
+            .join(credit, credit.c.id == TRANSFERS.c.credit_account_id)
+            .where(TRANSFERS.c.tenant_id == self.tenant_id, TRANSFERS.c.ref.in_(list(refs)))
+            .order_by(TRANSFERS.c.id)
+        )
         return self.session.execute(query).all()
 
     # -- checks -----------------------------------------------------------
@@ -405,8 +476,9 @@ class Ledger:
     @staticmethod
     def _replay(key: str, existing, transfers) -> Posted:
         if len(existing) != len(transfers):
-            raise IdempotencyConflict(key, "exists_with_different_legs",
-                                      f"{len(existing)} transfers were posted, {len(transfers)} given")
+            raise IdempotencyConflict(
+                key, "exists_with_different_legs", f"{len(existing)} transfers were posted, {len(transfers)} given"
+            )
         for row, t in zip(existing, transfers):
             for result, posted, given in (
                 ("exists_with_different_debit_account_id", row.debit_account_id, t.debit),

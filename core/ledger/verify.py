@@ -14,6 +14,7 @@ without the ledger knowing about loans.
 
 Each broken rule is reported as one line naming the tenant and the account.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,12 +59,20 @@ def verify(session, tenant_id: int | None = None) -> list[Breach]:
         transfers_filter = TRANSFERS.c.tenant_id == tenant_id
     breaches: list[Breach] = []
 
-    debits = dict(session.execute(
-        sa.select(TRANSFERS.c.debit_account_id, sa.func.sum(TRANSFERS.c.amount))
-        .where(transfers_filter).group_by(TRANSFERS.c.debit_account_id)).all())
-    credits = dict(session.execute(
-        sa.select(TRANSFERS.c.credit_account_id, sa.func.sum(TRANSFERS.c.amount))
-        .where(transfers_filter).group_by(TRANSFERS.c.credit_account_id)).all())
+    debits = dict(
+        session.execute(
+            sa.select(TRANSFERS.c.debit_account_id, sa.func.sum(TRANSFERS.c.amount))
+            .where(transfers_filter)
+            .group_by(TRANSFERS.c.debit_account_id)
+        ).all()
+    )
+    credits = dict(
+        session.execute(
+            sa.select(TRANSFERS.c.credit_account_id, sa.func.sum(TRANSFERS.c.amount))
+            .where(transfers_filter)
+            .group_by(TRANSFERS.c.credit_account_id)
+        ).all()
+    )
     totals: dict[tuple[int, str], list[int]] = {}
     for account in session.execute(accounts.order_by(ACCOUNTS.c.id)).all():
         slug = slugs.get(account.tenant_id, str(account.tenant_id))
@@ -71,47 +80,99 @@ def verify(session, tenant_id: int | None = None) -> list[Breach]:
         pair[0] += account.debits_posted
         pair[1] += account.credits_posted
         if account.flags & DEBITS_MUST_NOT_EXCEED_CREDITS and account.debits_posted > account.credits_posted:
-            breaches.append(Breach(slug, account.id, 2, f"{account.owner_kind}:{account.owner_id}:{account.code} "
-                                   f"debits {account.debits_posted} exceed credits {account.credits_posted}"))
+            breaches.append(
+                Breach(
+                    slug,
+                    account.id,
+                    2,
+                    f"{account.owner_kind}:{account.owner_id}:{account.code} "
+                    f"debits {account.debits_posted} exceed credits {account.credits_posted}",
+                )
+            )
         if account.flags & CREDITS_MUST_NOT_EXCEED_DEBITS and account.credits_posted > account.debits_posted:
-            breaches.append(Breach(slug, account.id, 2, f"{account.owner_kind}:{account.owner_id}:{account.code} "
-                                   f"credits {account.credits_posted} exceed debits {account.debits_posted}"))
+            breaches.append(
+                Breach(
+                    slug,
+                    account.id,
+                    2,
+                    f"{account.owner_kind}:{account.owner_id}:{account.code} "
+                    f"credits {account.credits_posted} exceed debits {account.debits_posted}",
+                )
+            )
         summed = (int(debits.get(account.id) or 0), int(credits.get(account.id) or 0))
         if (account.debits_posted, account.credits_posted) != summed:
-            breaches.append(Breach(slug, account.id, 4,
-                                   f"stored debits/credits {account.debits_posted}/{account.credits_posted} "
-                                   f"but its transfers sum to {summed[0]}/{summed[1]}"))
+            breaches.append(
+                Breach(
+                    slug,
+                    account.id,
+                    4,
+                    f"stored debits/credits {account.debits_posted}/{account.credits_posted} "
+                    f"but its transfers sum to {summed[0]}/{summed[1]}",
+                )
+            )
     for (tid, currency), (debit_total, credit_total) in sorted(totals.items()):
         if debit_total != credit_total:
-            breaches.append(Breach(slugs.get(tid, str(tid)), None, 1,
-                                   f"{currency} debits {debit_total} != credits {credit_total}"))
+            breaches.append(
+                Breach(slugs.get(tid, str(tid)), None, 1, f"{currency} debits {debit_total} != credits {credit_total}")
+            )
 
     duplicate = session.execute(
-        sa.select(TRANSFERS.c.tenant_id, TRANSFERS.c.key, TRANSFERS.c.leg).where(transfers_filter)
+        sa.select(TRANSFERS.c.tenant_id, TRANSFERS.c.key, TRANSFERS.c.leg)
+        .where(transfers_filter)
         .group_by(TRANSFERS.c.tenant_id, TRANSFERS.c.key, TRANSFERS.c.leg)
-        .having(sa.func.count() > 1)).all()
+        .having(sa.func.count() > 1)
+    ).all()
     for row in duplicate:
-        breaches.append(Breach(slugs.get(row.tenant_id, str(row.tenant_id)), None, 3,
-                               f"key {row.key!r} leg {row.leg} applied more than once"))
+        breaches.append(
+            Breach(
+                slugs.get(row.tenant_id, str(row.tenant_id)),
+                None,
+                3,
+                f"key {row.key!r} leg {row.leg} applied more than once",
+            )
+        )
     twice = session.execute(
         sa.select(TRANSFERS.c.tenant_id, TRANSFERS.c.reverses_id)
         .where(transfers_filter, TRANSFERS.c.reverses_id.is_not(None))
-        .group_by(TRANSFERS.c.tenant_id, TRANSFERS.c.reverses_id).having(sa.func.count() > 1)).all()
+        .group_by(TRANSFERS.c.tenant_id, TRANSFERS.c.reverses_id)
+        .having(sa.func.count() > 1)
+    ).all()
     for row in twice:
-        breaches.append(Breach(slugs.get(row.tenant_id, str(row.tenant_id)), None, 3,
-                               f"transfer {row.reverses_id} reversed more than once"))
+        breaches.append(
+            Breach(
+                slugs.get(row.tenant_id, str(row.tenant_id)),
+                None,
+                3,
+                f"transfer {row.reverses_id} reversed more than once",
+            )
+        )
 
     debit_acc, credit_acc = ACCOUNTS.alias("d"), ACCOUNTS.alias("c")
     mismatched = session.execute(
-        sa.select(TRANSFERS.c.tenant_id, TRANSFERS.c.id, TRANSFERS.c.currency, debit_acc.c.id.label("debit"),
-                  debit_acc.c.currency.label("dcur"), credit_acc.c.currency.label("ccur"))
+        sa.select(
+            TRANSFERS.c.tenant_id,
+            TRANSFERS.c.id,
+            TRANSFERS.c.currency,
+            debit_acc.c.id.label("debit"),
+            debit_acc.c.currency.label("dcur"),
+            credit_acc.c.currency.label("ccur"),
+        )
         .join(debit_acc, debit_acc.c.id == TRANSFERS.c.debit_account_id)
         .join(credit_acc, credit_acc.c.id == TRANSFERS.c.credit_account_id)
-        .where(transfers_filter, sa.or_(TRANSFERS.c.currency != debit_acc.c.currency,
-                                        TRANSFERS.c.currency != credit_acc.c.currency))).all()
+        .where(
+            transfers_filter,
+            sa.or_(TRANSFERS.c.currency != debit_acc.c.currency, TRANSFERS.c.currency != credit_acc.c.currency),
+        )
+    ).all()
     for row in mismatched:
-        breaches.append(Breach(slugs.get(row.tenant_id, str(row.tenant_id)), row.debit, 4,
-                               f"transfer {row.id} in {row.currency} between {row.dcur} and {row.ccur} accounts"))
+        breaches.append(
+            Breach(
+                slugs.get(row.tenant_id, str(row.tenant_id)),
+                row.debit,
+                4,
+                f"transfer {row.id} in {row.currency} between {row.dcur} and {row.ccur} accounts",
+            )
+        )
     for check in _CHECKS:
         breaches.extend(check(session, tenant_id, slugs))
     return breaches

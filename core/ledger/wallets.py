@@ -8,6 +8,7 @@ withdrawal); bids and withdrawals freeze it first. Every operation is one
 business object (``recharge:<payment id>``), so a retried request or job never
 moves money twice.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,9 +20,12 @@ from ..money import Money, split_largest_remainder
 from .posting import ACCOUNTS, MEMBER, TRANSFERS, Entry, InvalidTransfer, Ledger, Posted, Transfer, entry_for
 
 _FUNDS = sa.select(ACCOUNTS.c.code, ACCOUNTS.c.credits_posted - ACCOUNTS.c.debits_posted).where(
-    ACCOUNTS.c.tenant_id == sa.bindparam("tenant_id"), ACCOUNTS.c.owner_kind == MEMBER,
-    ACCOUNTS.c.owner_id == sa.bindparam("owner_id"), ACCOUNTS.c.currency == sa.bindparam("currency"),
-    ACCOUNTS.c.code.in_(("available", "frozen")))
+    ACCOUNTS.c.tenant_id == sa.bindparam("tenant_id"),
+    ACCOUNTS.c.owner_kind == MEMBER,
+    ACCOUNTS.c.owner_id == sa.bindparam("owner_id"),
+    ACCOUNTS.c.currency == sa.bindparam("currency"),
+    ACCOUNTS.c.code.in_(("available", "frozen")),
+)
 
 # Reason codes of transfers touching members, with the label a statement shows.
 REASONS = {
@@ -103,10 +107,10 @@ class Wallet:
             raise InvalidTransfer(f"the amount must be Money in {self.currency}", "amount")
         return amount
 
-    def _post(self, debit: int, credit: int, amount: Money, reason: str, ref: str, key: str,
-              initiator: str) -> Posted:
-        return self.ledger.post([Transfer(debit, credit, self._money(amount), reason, ref)],
-                                key=key, initiator=initiator)
+    def _post(self, debit: int, credit: int, amount: Money, reason: str, ref: str, key: str, initiator: str) -> Posted:
+        return self.ledger.post(
+            [Transfer(debit, credit, self._money(amount), reason, ref)], key=key, initiator=initiator
+        )
 
     # -- operations -------------------------------------------------------
 
@@ -115,8 +119,11 @@ class Wallet:
         clearing = self.ledger.platform("gateway_clearing", self.currency)
         legs = [Transfer(clearing, self.available, self._money(amount), "recharge", ref)]
         if fee is not None and fee.minor:
-            legs.append(Transfer(self.available, self.ledger.platform("fee_income", self.currency),
-                                 self._money(fee), "fee", ref))
+            legs.append(
+                Transfer(
+                    self.available, self.ledger.platform("fee_income", self.currency), self._money(fee), "fee", ref
+                )
+            )
         return self.ledger.post(legs, key=key, initiator=initiator)
 
     def freeze(self, amount: Money, *, reason: str, key: str, ref: str, initiator: str) -> Posted:
@@ -135,23 +142,28 @@ class Wallet:
         if fee is not None and fee.minor:
             if self._money(fee).minor > amount.minor:
                 raise InvalidTransfer("the fee is more than the withdrawal", "fee")
-            legs.append(Transfer(self.frozen, self.ledger.platform("fee_income", self.currency),
-                                 fee, "fee", ref))
+            legs.append(Transfer(self.frozen, self.ledger.platform("fee_income", self.currency), fee, "fee", ref))
             amount = amount - fee
         if amount.minor:
             legs.append(Transfer(self.frozen, clearing, amount, "withdrawal", ref))
         return self.ledger.post(legs, key=key, initiator=initiator)
 
     def charge_fee(self, amount: Money, *, key: str, ref: str, initiator: str) -> Posted:
-        return self._post(self.available, self.ledger.platform("fee_income", self.currency),
-                          amount, "fee", ref, key, initiator)
+        return self._post(
+            self.available, self.ledger.platform("fee_income", self.currency), amount, "fee", ref, key, initiator
+        )
 
     # -- the member's view ------------------------------------------------
 
     def funds(self) -> Funds:
         """Both balances in one read (accounts not opened yet hold nothing)."""
-        rows = dict(self.ledger.session.connection().execute(_FUNDS, {
-            "tenant_id": self.ledger.tenant_id, "owner_id": self.member_id, "currency": self.currency}).all())
+        rows = dict(
+            self.ledger.session.connection()
+            .execute(
+                _FUNDS, {"tenant_id": self.ledger.tenant_id, "owner_id": self.member_id, "currency": self.currency}
+            )
+            .all()
+        )
         return Funds(self.currency, rows.get("available", 0), rows.get("frozen", 0))
 
     def movements(self, *, page: int = 1, per_page: int = 20) -> tuple[list[Movement], int]:
@@ -160,13 +172,18 @@ class Wallet:
         session, tenant_id = self.ledger.session, self.ledger.tenant_id
         touches = sa.and_(
             TRANSFERS.c.tenant_id == tenant_id,
-            sa.or_(TRANSFERS.c.debit_account_id.in_((available, frozen)),
-                   TRANSFERS.c.credit_account_id.in_((available, frozen))),
+            sa.or_(
+                TRANSFERS.c.debit_account_id.in_((available, frozen)),
+                TRANSFERS.c.credit_account_id.in_((available, frozen)),
+            ),
         )
         total = session.execute(sa.select(sa.func.count()).select_from(TRANSFERS).where(touches)).scalar_one()
         rows = session.execute(
-            sa.select(TRANSFERS).where(touches).order_by(TRANSFERS.c.id.desc())
-            .limit(per_page).offset((max(page, 1) - 1) * per_page)
+            sa.select(TRANSFERS)
+            .where(touches)
+            .order_by(TRANSFERS.c.id.desc())
+            .limit(per_page)
+            .offset((max(page, 1) - 1) * per_page)
         ).all()
         if not rows:
             return [], total
@@ -177,8 +194,18 @@ class Wallet:
             for account in change:
                 if account in (row.debit_account_id, row.credit_account_id):
                     change[account] = entry_for(row, account).change
-            movements.append(Movement(row.id, row.posted_at, row.reason, row.ref, change[available],
-                                      change[frozen], after[available], after[frozen]))
+            movements.append(
+                Movement(
+                    row.id,
+                    row.posted_at,
+                    row.reason,
+                    row.ref,
+                    change[available],
+                    change[frozen],
+                    after[available],
+                    after[frozen],
+                )
+            )
             after = {account: after[account] - change[account] for account in after}
         return movements, total
 
@@ -188,22 +215,40 @@ class Wallet:
         return entries[0].balance_after if entries else 0
 
 
-def disburse(ledger: Ledger, *, lenders: list[tuple[int, Money]], borrower_id: int, key: str, ref: str,
-             initiator: str, fee: Money | None = None) -> Posted:
+def disburse(
+    ledger: Ledger,
+    *,
+    lenders: list[tuple[int, Money]],
+    borrower_id: int,
+    key: str,
+    ref: str,
+    initiator: str,
+    fee: Money | None = None,
+) -> Posted:
     """Move each lender's frozen bid to the borrower's available cash, less an optional fee."""
     if not lenders:
         raise InvalidTransfer("a disbursement needs at least one lender", "lenders")
     currency = lenders[0][1].currency
     borrower = Wallet(ledger, borrower_id, currency)
-    legs = [Transfer(Wallet(ledger, member_id, currency).frozen, borrower.available, amount, "disbursement", ref)
-            for member_id, amount in lenders]
+    legs = [
+        Transfer(Wallet(ledger, member_id, currency).frozen, borrower.available, amount, "disbursement", ref)
+        for member_id, amount in lenders
+    ]
     if fee is not None and fee.minor:
         legs.append(Transfer(borrower.available, ledger.platform("fee_income", currency), fee, "fee", ref))
     return ledger.post(legs, key=key, initiator=initiator)
 
 
-def pay_installment(ledger: Ledger, *, borrower_id: int, shares: list[Share], key: str, ref: str,
-                    initiator: str, fee: Money | None = None) -> Posted:
+def pay_installment(
+    ledger: Ledger,
+    *,
+    borrower_id: int,
+    shares: list[Share],
+    key: str,
+    ref: str,
+    initiator: str,
+    fee: Money | None = None,
+) -> Posted:
     """The borrower pays one installment to many lenders (principal and interest legs) and a fee."""
     if not shares:
         raise InvalidTransfer("an installment needs at least one lender share", "shares")

@@ -18,6 +18,7 @@ The package's modules, each depending only on those listed after it
 
 Callers use the names re-exported here (``import core.loans as loans``).
 """
+
 from __future__ import annotations
 
 from ..i18n import _
@@ -59,14 +60,60 @@ from .standing import (
 )
 
 __all__ = [
-    "accept_partial", "allocate", "Allocation", "apply", "Bid", "bid_unit", "borrower_history", "borrower_profile",
-    "close_of_day", "ClosedDay", "credit_used", "decline_write_off", "ExpectedPayback", "expected_payback",
-    "final_review", "grade_at_least", "GRADES", "includeme", "Installment", "is_public", "ledger_refs", "Loan",
-    "loan_apr", "loan_types", "LoanError", "LoanEvent", "locked_loan", "net_assets", "net_worth_floor",
-    "outstanding_principal", "overdue_rows", "parse_bid", "partial_funding", "pay_off", "Payback",
-    "pending_write_off", "place_bid", "Position", "position", "Preview", "preview_schedule", "PUBLIC_STATUSES",
-    "public_loans", "record", "refund_bids", "repay", "repay_installments", "repay_next", "request_write_off",
-    "review", "schedule_for", "set_credit_line", "STATUSES", "write_off",
+    "accept_partial",
+    "allocate",
+    "Allocation",
+    "apply",
+    "Bid",
+    "bid_unit",
+    "borrower_history",
+    "borrower_profile",
+    "close_of_day",
+    "ClosedDay",
+    "credit_used",
+    "decline_write_off",
+    "ExpectedPayback",
+    "expected_payback",
+    "final_review",
+    "grade_at_least",
+    "GRADES",
+    "includeme",
+    "Installment",
+    "is_public",
+    "ledger_refs",
+    "Loan",
+    "loan_apr",
+    "loan_types",
+    "LoanError",
+    "LoanEvent",
+    "locked_loan",
+    "net_assets",
+    "net_worth_floor",
+    "outstanding_principal",
+    "overdue_rows",
+    "parse_bid",
+    "partial_funding",
+    "pay_off",
+    "Payback",
+    "pending_write_off",
+    "place_bid",
+    "Position",
+    "position",
+    "Preview",
+    "preview_schedule",
+    "PUBLIC_STATUSES",
+    "public_loans",
+    "record",
+    "refund_bids",
+    "repay",
+    "repay_installments",
+    "repay_next",
+    "request_write_off",
+    "review",
+    "schedule_for",
+    "set_credit_line",
+    "STATUSES",
+    "write_off",
 ]
 
 

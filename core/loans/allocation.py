@@ -12,6 +12,7 @@ charged ``round(fee% × all interest it has received)`` (half-up), so paying in
 parts, early or late, costs a lender exactly ``round(fee% × total interest)``
 over the loan.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,8 +47,13 @@ class Allocation:
 def allocate(installment: Installment, amount: int) -> Allocation:
     """Apply ``amount`` to an installment: late fee, penalty, service fee, interest, then principal."""
     parts, left = [], amount
-    for unpaid in (installment.unpaid_late_fee, installment.unpaid_penalty, installment.unpaid_fee,
-                   installment.unpaid_interest, installment.unpaid_principal):
+    for unpaid in (
+        installment.unpaid_late_fee,
+        installment.unpaid_penalty,
+        installment.unpaid_fee,
+        installment.unpaid_interest,
+        installment.unpaid_principal,
+    ):
         part = min(left, unpaid)
         parts.append(part)
         left -= part
@@ -106,8 +112,10 @@ def lender_fees(tenant, loan: Loan, parts: list[LenderPart]) -> dict[int, int]:
         if payback.bid_id in received:
             received[payback.bid_id] += payback.paid_interest
     charged = {bid.id: bid.lender_fees for bid in loan.bids if bid.id in now}
-    return {bid_id: min(max(percent_of(received[bid_id] + interest, percent) - charged[bid_id], 0), interest)
-            for bid_id, interest in now.items()}
+    return {
+        bid_id: min(max(percent_of(received[bid_id] + interest, percent) - charged[bid_id], 0), interest)
+        for bid_id, interest in now.items()
+    }
 
 
 def charge_lender_fees(loan: Loan, fees: dict[int, int]) -> None:
@@ -150,19 +158,28 @@ class Payment:
             lender = Wallet(self.ledger, member_id, currency).available
             if self.reason:  # an advance: one leg per lender
                 if principal + interest:
-                    legs.append(Transfer(self.source, lender, Money(principal + interest, currency), self.reason,
-                                         self.ref))
+                    legs.append(
+                        Transfer(self.source, lender, Money(principal + interest, currency), self.reason, self.ref)
+                    )
                 continue
             if principal:
                 legs.append(Transfer(self.source, lender, Money(principal, currency), "repayment_principal", self.ref))
             if interest:
                 legs.append(Transfer(self.source, lender, Money(interest, currency), "repayment_interest", self.ref))
         if self.advancer and self.advancer[1]:
-            legs.append(Transfer(self.source, self.advancer[0], Money(self.advancer[1], currency),
-                                 "advance_recovery", self.ref))
+            legs.append(
+                Transfer(self.source, self.advancer[0], Money(self.advancer[1], currency), "advance_recovery", self.ref)
+            )
         if self.fee:
-            legs.append(Transfer(self.source, self.ledger.platform("fee_income", currency), Money(self.fee, currency),
-                                 "fee", self.ref))
+            legs.append(
+                Transfer(
+                    self.source,
+                    self.ledger.platform("fee_income", currency),
+                    Money(self.fee, currency),
+                    "fee",
+                    self.ref,
+                )
+            )
         return legs
 
 
@@ -170,5 +187,6 @@ def paybacks_of(session, loan: Loan, period: int) -> list[Payback]:
     """The lenders' shares of one period, in bid order (from the loan's loaded paybacks when they are)."""
     if "paybacks" not in sa.inspect(loan).unloaded:  # loaded with the loan (close of day loads them per chunk)
         return [p for p in loan.paybacks if p.period == period]
-    return session.scalars(sa.select(Payback).where(Payback.loan_id == loan.id, Payback.period == period)
-                           .order_by(Payback.id)).all()
+    return session.scalars(
+        sa.select(Payback).where(Payback.loan_id == loan.id, Payback.period == period).order_by(Payback.id)
+    ).all()

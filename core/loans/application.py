@@ -1,5 +1,6 @@
 """Applying for a loan (借款項目申請): the application checked by core and by its loan type, and the
 preview of what it would cost."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,11 @@ def _terms(tenant, form: dict) -> tuple[Money, Decimal, int]:
 
 def _schedule(tenant, method, amount: Money, rate: Decimal, months: int):
     try:
-        return method.schedule(LoanTerms(amount, rate, months, "month", tenant.business_date,
-                                         max_rate_percent=tenant.max_annual_rate_percent))
+        return method.schedule(
+            LoanTerms(
+                amount, rate, months, "month", tenant.business_date, max_rate_percent=tenant.max_annual_rate_percent
+            )
+        )
     except ScheduleError as error:
         raise LoanError(error.field, error.message) from None
 
@@ -65,9 +69,13 @@ def _costed(tenant, amount: Money, schedule) -> Preview:
     apr = cost.apr_percent(tenant.business_date, schedule.installments, charged)
     cap = tenant.max_annual_rate_percent
     if apr is None or apr > cap:
-        raise LoanError("annual_rate_percent", _(
-            "With the platform's fee the annual cost (APR) would be ${apr}%, above this site's cap of ${cap}%.",
-            mapping={"apr": str(apr) if apr is not None else "—", "cap": str(cap)}))
+        raise LoanError(
+            "annual_rate_percent",
+            _(
+                "With the platform's fee the annual cost (APR) would be ${apr}%, above this site's cap of ${cap}%.",
+                mapping={"apr": str(apr) if apr is not None else "—", "cap": str(cap)},
+            ),
+        )
     return Preview(schedule, charged, apr)
 
 
@@ -114,24 +122,42 @@ def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: boo
     max_bid = positive_amount(form["max_bid"], tenant.currency, "max_bid") if form.get("max_bid") else None
     if min_bid.minor > amount.minor or (max_bid is not None and max_bid.minor < min_bid.minor):
         raise LoanError("min_bid", _("The minimum bid must be within the amount and below the maximum bid."))
-    violations = loan_type.check_application(LoanApplication(amount, months, method_code, form,
-                                                             borrower_profile(session, tenant, borrower)))
+    violations = loan_type.check_application(
+        LoanApplication(amount, months, method_code, form, borrower_profile(session, tenant, borrower))
+    )
     if violations:
         raise LoanError(violations[0].field, violations[0].message)
-    type_data = {k: bounded_text(form, k, 500) for k in ("collateral_kind", "collateral_description",
-                                                        "appraised_value") if form.get(k)} \
-        if loan_type.holds_collateral else {}
+    type_data = (
+        {
+            k: bounded_text(form, k, 500)
+            for k in ("collateral_kind", "collateral_description", "appraised_value")
+            if form.get(k)
+        }
+        if loan_type.holds_collateral
+        else {}
+    )
     purpose = bounded_text(form, "purpose", 500)
     if loan_type.needs_guarantor:
         type_data["guarantor_id"] = str(guarantors.check(session, tenant, form, amount).id)
         type_data["guarantee"] = "pending"
     number = f"L{tenant.business_date:%y%m}{next_number(session, tenant.id, 'loan'):05d}"  # last: a short lock
-    loan = Loan(tenant_id=tenant.id, number=number, borrower_id=borrower.id,
-                type_data=type_data,
-                loan_type=loan_type.code, title=title, purpose=purpose,
-                amount=amount.minor, currency=amount.currency, annual_rate_percent=rate, term_months=months,
-                repayment_method=method_code, min_bid=min_bid.minor,
-                max_bid=max_bid.minor if max_bid else None, fundraising_days=days)
+    loan = Loan(
+        tenant_id=tenant.id,
+        number=number,
+        borrower_id=borrower.id,
+        type_data=type_data,
+        loan_type=loan_type.code,
+        title=title,
+        purpose=purpose,
+        amount=amount.minor,
+        currency=amount.currency,
+        annual_rate_percent=rate,
+        term_months=months,
+        repayment_method=method_code,
+        min_bid=min_bid.minor,
+        max_bid=max_bid.minor if max_bid else None,
+        fundraising_days=days,
+    )
     session.add(loan)
     session.flush()
     record(session, loan, "submitted", f"member:{borrower.id}", amount=loan.amount)

@@ -8,6 +8,7 @@ have a part. Each rule bids at most ``amount_per_loan``, keeps
 and of its loan types, whose borrower's credit grade is at least its ``min_grade``.
 Auto bids are ordinary bids marked ``auto``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -63,8 +64,15 @@ def save_rule(session, tenant, member: Member, form: dict, *, offered_types=()) 
     preset = form.get("preset") or ""
     if preset and preset not in PRESETS:
         raise LoanError("preset", _("Choose one of the presets."))
-    low, high, longest, grade = PRESETS.get(preset, (form.get("min_rate") or "0", form.get("max_rate") or "36",
-                                                      form.get("max_term") or 36, form.get("min_grade") or ""))
+    low, high, longest, grade = PRESETS.get(
+        preset,
+        (
+            form.get("min_rate") or "0",
+            form.get("max_rate") or "36",
+            form.get("max_term") or 36,
+            form.get("min_grade") or "",
+        ),
+    )
     if grade and grade not in GRADES:
         raise LoanError("min_grade", _("Choose a credit grade from AA to HR."))
     min_rate, max_rate = _rate("min_rate", low), _rate("max_rate", high)
@@ -73,8 +81,10 @@ def save_rule(session, tenant, member: Member, form: dict, *, offered_types=()) 
         raise LoanError("min_rate", _("Give a rate range and a term range from the lower to the higher."))
     amount = _amount("amount_per_loan", form.get("amount_per_loan"), tenant.currency)
     if amount < bid_unit(tenant):
-        raise LoanError("amount_per_loan", _("Bid at least ${unit} per loan.",
-                                             mapping={"unit": str(Money(bid_unit(tenant), tenant.currency))}))
+        raise LoanError(
+            "amount_per_loan",
+            _("Bid at least ${unit} per loan.", mapping={"unit": str(Money(bid_unit(tenant), tenant.currency))}),
+        )
     keep_balance = _amount("keep_balance", form.get("keep_balance") or "0", tenant.currency)
     types = _loan_types(form.get("loan_types"), offered_types)
     rule = session.scalars(sa.select(AutoInvestRule).where(AutoInvestRule.member_id == member.id)).first()
@@ -127,17 +137,21 @@ def run_for_loan(session, tenant, hooks, loan: Loan) -> int:
     """Place the auto bids a newly opened loan gets; how many were placed."""
     cap = loan.amount * int(Decimal(str((tenant.lending or {}).get("auto_invest_max_percent", "70")))) // 100
     unit = bid_unit(tenant)
-    rules = session.scalars(sa.select(AutoInvestRule).where(AutoInvestRule.enabled.is_(True))
-                            .order_by(AutoInvestRule.last_bid_at.is_not(None), AutoInvestRule.last_bid_at,
-                                      AutoInvestRule.id)).all()
+    rules = session.scalars(
+        sa.select(AutoInvestRule)
+        .where(AutoInvestRule.enabled.is_(True))
+        .order_by(AutoInvestRule.last_bid_at.is_not(None), AutoInvestRule.last_bid_at, AutoInvestRule.id)
+    ).all()
     taken, placed = 0, 0
     ledger = Ledger(session, tenant.id)
     borrower = session.get(Member, loan.borrower_id)
     for rule in rules:
         if loan.status != "bidding" or rule.member_id == loan.borrower_id:
             continue
-        if not (rule.min_rate <= loan.annual_rate_percent <= rule.max_rate
-                and rule.min_term <= loan.term_months <= rule.max_term):
+        if not (
+            rule.min_rate <= loan.annual_rate_percent <= rule.max_rate
+            and rule.min_term <= loan.term_months <= rule.max_term
+        ):
             continue
         if rule.loan_types and loan.loan_type not in rule.loan_types:
             continue
@@ -152,8 +166,16 @@ def run_for_loan(session, tenant, hooks, loan: Loan) -> int:
         if lender is None or amount < min(loan.min_bid, loan.remaining) or amount <= 0:
             continue
         try:
-            place_bid(session, tenant, hooks, loan.id, lender, str(Money(amount, loan.currency)),
-                      key=f"auto:{rule.id}:{loan.id}", auto=True)
+            place_bid(
+                session,
+                tenant,
+                hooks,
+                loan.id,
+                lender,
+                str(Money(amount, loan.currency)),
+                key=f"auto:{rule.id}:{loan.id}",
+                auto=True,
+            )
         except LoanError:
             continue
         rule.last_bid_at = utcnow()

@@ -5,6 +5,7 @@ A loan's row is locked while bids are placed, so however many bids arrive at
 once it is never over-funded; each bid freezes its money once, under the key
 ``bid:<id>:freeze``.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -27,18 +28,23 @@ def parse_bid(tenant, loan: Loan, amount_text) -> int:
     amount = positive_amount(amount_text, tenant.currency, "amount")
     unit = bid_unit(tenant)
     if amount.minor % unit:
-        raise LoanError("amount", _("Bid in multiples of ${unit}.", mapping={"unit": str(Money(unit, tenant.currency))}))
+        raise LoanError(
+            "amount", _("Bid in multiples of ${unit}.", mapping={"unit": str(Money(unit, tenant.currency))})
+        )
     if amount.minor > loan.remaining:
-        raise LoanError("amount", _("Only ${left} is left to fund.", mapping={"left": str(Money(loan.remaining,
-                                                                                                loan.currency))}))
+        raise LoanError(
+            "amount", _("Only ${left} is left to fund.", mapping={"left": str(Money(loan.remaining, loan.currency))})
+        )
     if amount.minor < min(loan.min_bid, loan.remaining):
-        raise LoanError("amount", _("The smallest bid is ${minimum}.",
-                                    mapping={"minimum": str(Money(loan.min_bid, loan.currency))}))
+        raise LoanError(
+            "amount", _("The smallest bid is ${minimum}.", mapping={"minimum": str(Money(loan.min_bid, loan.currency))})
+        )
     return amount.minor
 
 
-def place_bid(session, tenant, hooks, loan_id: int, lender: Member, amount_text: str, *, key: str,
-              auto: bool = False) -> Bid:
+def place_bid(
+    session, tenant, hooks, loan_id: int, lender: Member, amount_text: str, *, key: str, auto: bool = False
+) -> Bid:
     """Freeze a lender's bid (融資湊標); the loan row is locked so it is never over-funded."""
     loan = locked_loan(session, loan_id)
     if loan is None:
@@ -59,18 +65,30 @@ def place_bid(session, tenant, hooks, loan_id: int, lender: Member, amount_text:
         raise LoanError("amount", _("Bidding is frozen on your account. See your account page."))
     parse_bid(tenant, loan, amount_text)
     if loan.max_bid is not None:
-        mine = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Bid.amount), 0)).where(
-            Bid.loan_id == loan.id, Bid.member_id == lender.id, Bid.status != BidStatus.REFUNDED))
+        mine = session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(Bid.amount), 0)).where(
+                Bid.loan_id == loan.id, Bid.member_id == lender.id, Bid.status != BidStatus.REFUNDED
+            )
+        )
         if mine + amount.minor > loan.max_bid:
-            raise LoanError("amount", _("One lender may bid at most ${maximum} on this loan.",
-                                        mapping={"maximum": str(Money(loan.max_bid, loan.currency))}))
+            raise LoanError(
+                "amount",
+                _(
+                    "One lender may bid at most ${maximum} on this loan.",
+                    mapping={"maximum": str(Money(loan.max_bid, loan.currency))},
+                ),
+            )
     bid = Bid(tenant_id=tenant.id, loan_id=loan.id, member_id=lender.id, amount=amount.minor, key=key, auto=auto)
     session.add(bid)
     session.flush()
     try:
         Wallet(Ledger(session, tenant.id), lender.id, loan.currency).freeze(
-            amount, reason="bid_freeze", key=f"bid:{bid.id}:freeze", ref=f"loan:{loan.number}",
-            initiator=f"member:{lender.id}")
+            amount,
+            reason="bid_freeze",
+            key=f"bid:{bid.id}:freeze",
+            ref=f"loan:{loan.number}",
+            initiator=f"member:{lender.id}",
+        )
     except InsufficientFunds:
         raise LoanError("amount", _("Your available balance is not enough.")) from None
     loan.funded += amount.minor
@@ -92,8 +110,7 @@ def accept_partial(session, tenant, loan: Loan, *, by: str) -> None:
     if loan.status != LoanStatus.BIDDING:
         raise LoanError("loan", _("This loan is not open for bids."))
     if loan.funded <= 0 or loan.funded * 100 < loan.amount * minimum:
-        raise LoanError("loan", _("To accept it, at least ${percent}% must be raised.",
-                                  mapping={"percent": minimum}))
+        raise LoanError("loan", _("To accept it, at least ${percent}% must be raised.", mapping={"percent": minimum}))
     requested = loan.amount
     loan.type_data = {**loan.type_data, "requested_amount": requested}
     loan.amount = loan.funded
@@ -111,5 +128,10 @@ def _settle_if_instant(session, tenant, hooks, loan: Loan) -> None:
         while loan.status == LoanStatus.REPAYING:
             repay_next(session, tenant, loan, by="system")
     except LoanError:
-        record(session, loan, "instant_settlement_waiting", "system",
-               why="the borrower cannot pay yet; close of day collects it")
+        record(
+            session,
+            loan,
+            "instant_settlement_waiting",
+            "system",
+            why="the borrower cannot pay yet; close of day collects it",
+        )

@@ -7,6 +7,7 @@ tenant's thresholds, tells plugins, and
 moves the business date on — once per date, never skipping one, and safe to
 run again after a crash at any point.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,20 +45,26 @@ def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int
     if done is not None:
         return done.summary
     if day != tenant.business_date:
-        raise LoanError("date", _("The business date is ${date}; close that day first.",
-                                  mapping={"date": tenant.business_date.isoformat()}))
+        raise LoanError(
+            "date",
+            _(
+                "The business date is ${date}; close that day first.",
+                mapping={"date": tenant.business_date.isoformat()},
+            ),
+        )
     tenant_id = tenant.id
     summary = {"expired": 0, "repaid": 0, "overdue": 0, "advanced": 0, "accelerated": 0, "collected_part": 0}
 
     def batches(ids):
         size = commit_every or max(len(ids), 1)
         for start in range(0, len(ids), size):
-            yield ids[start:start + size]
+            yield ids[start : start + size]
             if commit_every:
                 checkpoint(session)
 
-    expiring = session.scalars(sa.select(Loan.id).where(Loan.status == LoanStatus.BIDDING, Loan.deadline <= day)
-                               .order_by(Loan.id)).all()
+    expiring = session.scalars(
+        sa.select(Loan.id).where(Loan.status == LoanStatus.BIDDING, Loan.deadline <= day).order_by(Loan.id)
+    ).all()
     for ids in batches(expiring):
         for loan in session.scalars(sa.select(Loan).where(Loan.id.in_(ids)).order_by(Loan.id)):
             refund_bids(session, tenant_id, loan, "fundraising expired")
@@ -66,18 +73,29 @@ def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int
             summary["expired"] += 1
     terms = overdue_terms(tenant)
     unfinished = [InstallmentStatus.DUE, InstallmentStatus.OVERDUE]
-    due = session.scalars(sa.select(Installment.id).where(Installment.status.in_(unfinished),
-                                                          Installment.due_date <= day)
-                          .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
+    due = session.scalars(
+        sa.select(Installment.id)
+        .where(Installment.status.in_(unfinished), Installment.due_date <= day)
+        .order_by(Installment.due_date, Installment.loan_id, Installment.period)
+    ).all()
     for ids in batches(due):
         # lock the chunk's loans (in id order) against a borrower's payment made meanwhile
-        session.execute(sa.select(Loan.id).where(Loan.id.in_(
-            sa.select(Installment.loan_id).where(Installment.id.in_(ids)))).order_by(Loan.id).with_for_update())
-        rows = session.scalars(sa.select(Installment).where(Installment.id.in_(ids))
-                               .options(selectinload(Installment.loan).selectinload(Loan.installments),
-                                        selectinload(Installment.loan).selectinload(Loan.paybacks),
-                                        selectinload(Installment.loan).selectinload(Loan.bids))
-                               .order_by(Installment.due_date, Installment.loan_id, Installment.period)).all()
+        session.execute(
+            sa.select(Loan.id)
+            .where(Loan.id.in_(sa.select(Installment.loan_id).where(Installment.id.in_(ids))))
+            .order_by(Loan.id)
+            .with_for_update()
+        )
+        rows = session.scalars(
+            sa.select(Installment)
+            .where(Installment.id.in_(ids))
+            .options(
+                selectinload(Installment.loan).selectinload(Loan.installments),
+                selectinload(Installment.loan).selectinload(Loan.paybacks),
+                selectinload(Installment.loan).selectinload(Loan.bids),
+            )
+            .order_by(Installment.due_date, Installment.loan_id, Installment.period)
+        ).all()
         for installment in rows:
             _close_installment(session, tenant, installment, day, terms, summary)
     tenant = session.get(type(tenant), tenant_id)
@@ -89,8 +107,9 @@ def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int
     return summary
 
 
-def _close_installment(session, tenant, installment: Installment, day: dt.date, terms: OverdueTerms,
-                       summary: dict) -> None:
+def _close_installment(
+    session, tenant, installment: Installment, day: dt.date, terms: OverdueTerms, summary: dict
+) -> None:
     """Close of day for one installment due by ``day``: collect it, or mark it overdue and apply the rules."""
     loan = installment.loan
     if installment.status in INSTALLMENT_ENDED or loan.status not in (LoanStatus.REPAYING, LoanStatus.DEFAULTED):
@@ -116,8 +135,13 @@ def _close_installment(session, tenant, installment: Installment, day: dt.date, 
     # it on (reserve_advances): paying lenders from it guarantees their money in disguise, which the 2016 interim
     # measures for online lending intermediaries (art. 10) forbid
     advancer = loan.type_data.get("guarantor_id") or terms.reserve_advances
-    if advancer and terms.advance_after and days_late >= terms.advance_after and installment.advanced_on is None \
-            and advance(session, tenant, loan, installment, day):
+    if (
+        advancer
+        and terms.advance_after
+        and days_late >= terms.advance_after
+        and installment.advanced_on is None
+        and advance(session, tenant, loan, installment, day)
+    ):
         summary["advanced"] += 1
     if loan.status == LoanStatus.REPAYING and terms.accelerate_after and days_late >= terms.accelerate_after:
         accelerate(session, tenant, loan, day, terms, days_late=days_late)

@@ -18,6 +18,7 @@ Every mode shows in the APR: the IRR of the borrower's real cash flows
 (:mod:`core.apr`), which the tenant's rate cap bounds as well as the nominal
 rate.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """The loan lifecycle's refusals: :class:`LoanError`, and the checks of typed-in values that raise it."""
+
 from __future__ import annotations
 
 from ..domain import DomainError

@@ -9,6 +9,7 @@ guaranteed loan has been overdue for the tenant's ``advance_after_days``, the
 guarantor's deposit advances it to the lenders (instead of the risk reserve)
 and the borrower's later payment goes back to the deposit.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -58,8 +59,9 @@ def deposit_account(ledger: Ledger, guarantor_id: int, currency: str) -> int:
 
 def quota_used(session, guarantor_id: int) -> int:
     """Principal of the guarantor's active loans not yet repaid."""
-    return outstanding_principal(session, Loan.loan_type == "guaranteed",
-                                 Loan.type_data["guarantor_id"].as_string() == str(guarantor_id))
+    return outstanding_principal(
+        session, Loan.loan_type == "guaranteed", Loan.type_data["guarantor_id"].as_string() == str(guarantor_id)
+    )
 
 
 def create(session, tenant, name: str, quota_text: str) -> Guarantor:
@@ -85,9 +87,19 @@ def fund(session, tenant, guarantor: Guarantor, amount_text: str, *, by: str) ->
         raise LoanError("amount", error.message) from None
     ledger = Ledger(session, tenant.id)
     key = f"guarantor:{guarantor.id}:deposit:{utcnow().timestamp()}"
-    ledger.post([Transfer(ledger.platform("gateway_clearing", tenant.currency),
-                          deposit_account(ledger, guarantor.id, tenant.currency), amount, "guarantee_deposit",
-                          f"guarantor:{guarantor.id}")], key=key, initiator=by)
+    ledger.post(
+        [
+            Transfer(
+                ledger.platform("gateway_clearing", tenant.currency),
+                deposit_account(ledger, guarantor.id, tenant.currency),
+                amount,
+                "guarantee_deposit",
+                f"guarantor:{guarantor.id}",
+            )
+        ],
+        key=key,
+        initiator=by,
+    )
 
 
 GUARANTEE_STATES = ("pending", "accepted", "declined")
@@ -117,17 +129,30 @@ def decide(session, tenant, loan: Loan, *, accept: bool, reference: str, by: str
         raise LoanError("reason", _("Use at most ${n} characters.", mapping={"n": MAX_REFERENCE}))
     guarantor_id = int(loan.type_data["guarantor_id"])
     if accept:
-        check(session, tenant, {"guarantor_id": guarantor_id},
-              Money(loan.amount, loan.currency), excluding=loan.id)
-        loan.type_data = {**loan.type_data, "guarantee": "accepted", "guarantee_reference": reference,
-                          "guarantee_recorded_by": by}
+        check(session, tenant, {"guarantor_id": guarantor_id}, Money(loan.amount, loan.currency), excluding=loan.id)
+        loan.type_data = {
+            **loan.type_data,
+            "guarantee": "accepted",
+            "guarantee_reference": reference,
+            "guarantee_recorded_by": by,
+        }
     else:
-        loan.type_data = {**loan.type_data, "guarantee": "declined", "guarantee_reference": reference,
-                          "guarantee_recorded_by": by}
+        loan.type_data = {
+            **loan.type_data,
+            "guarantee": "declined",
+            "guarantee_reference": reference,
+            "guarantee_recorded_by": by,
+        }
         LOANS.move(loan, LoanStatus.REJECTED)
         loan.review_note = reference
-    record(session, loan, "guarantee_accepted" if accept else "guarantee_declined", by, guarantor=guarantor_id,
-           reference=reference)
+    record(
+        session,
+        loan,
+        "guarantee_accepted" if accept else "guarantee_declined",
+        by,
+        guarantor=guarantor_id,
+        reference=reference,
+    )
 
 
 def check(session, tenant, data: dict, amount: Money, *, excluding: int | None = None):
@@ -140,6 +165,8 @@ def check(session, tenant, data: dict, amount: Money, *, excluding: int | None =
         used -= session.scalar(sa.select(Loan.amount).where(Loan.id == excluding)) or 0
     left = guarantor.quota - used
     if amount.minor > left:
-        raise LoanError("amount", _("The guarantor can guarantee ${left} more.",
-                                    mapping={"left": str(Money(max(left, 0), tenant.currency))}))
+        raise LoanError(
+            "amount",
+            _("The guarantor can guarantee ${left} more.", mapping={"left": str(Money(max(left, 0), tenant.currency))}),
+        )
     return guarantor

@@ -1,4 +1,5 @@
 """Loans (借款項目): the application, its bids, the borrower's installments and each lender's paybacks."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,13 +28,18 @@ class LoanStatus(StrEnum):
     WRITTEN_OFF = "written_off"  # 核銷: closed with what is unpaid left unpaid
 
 
-LOANS = StateMachine("loan", LoanStatus, {
-    LoanStatus.SUBMITTED: {LoanStatus.BIDDING, LoanStatus.REJECTED},
-    LoanStatus.BIDDING: {LoanStatus.FULL, LoanStatus.FAILED},
-    LoanStatus.FULL: {LoanStatus.REPAYING, LoanStatus.REJECTED},
-    LoanStatus.REPAYING: {LoanStatus.SETTLED, LoanStatus.DEFAULTED},
-    LoanStatus.DEFAULTED: {LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF},
-}, initial=LoanStatus.SUBMITTED)
+LOANS = StateMachine(
+    "loan",
+    LoanStatus,
+    {
+        LoanStatus.SUBMITTED: {LoanStatus.BIDDING, LoanStatus.REJECTED},
+        LoanStatus.BIDDING: {LoanStatus.FULL, LoanStatus.FAILED},
+        LoanStatus.FULL: {LoanStatus.REPAYING, LoanStatus.REJECTED},
+        LoanStatus.REPAYING: {LoanStatus.SETTLED, LoanStatus.DEFAULTED},
+        LoanStatus.DEFAULTED: {LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF},
+    },
+    initial=LoanStatus.SUBMITTED,
+)
 
 STATUSES = tuple(LoanStatus)
 
@@ -46,9 +52,14 @@ class BidStatus(StrEnum):
     REFUNDED = "refunded"
 
 
-BIDS = StateMachine("bid", BidStatus, {
-    BidStatus.FROZEN: {BidStatus.ACCEPTED, BidStatus.REFUNDED},
-}, initial=BidStatus.FROZEN)
+BIDS = StateMachine(
+    "bid",
+    BidStatus,
+    {
+        BidStatus.FROZEN: {BidStatus.ACCEPTED, BidStatus.REFUNDED},
+    },
+    initial=BidStatus.FROZEN,
+)
 
 
 class InstallmentStatus(StrEnum):
@@ -60,10 +71,15 @@ class InstallmentStatus(StrEnum):
     WRITTEN_OFF = "written_off"
 
 
-INSTALLMENTS = StateMachine("installment", InstallmentStatus, {
-    InstallmentStatus.DUE: {InstallmentStatus.OVERDUE, InstallmentStatus.PAID, InstallmentStatus.WRITTEN_OFF},
-    InstallmentStatus.OVERDUE: {InstallmentStatus.PAID, InstallmentStatus.WRITTEN_OFF},
-}, initial=InstallmentStatus.DUE)
+INSTALLMENTS = StateMachine(
+    "installment",
+    InstallmentStatus,
+    {
+        InstallmentStatus.DUE: {InstallmentStatus.OVERDUE, InstallmentStatus.PAID, InstallmentStatus.WRITTEN_OFF},
+        InstallmentStatus.OVERDUE: {InstallmentStatus.PAID, InstallmentStatus.WRITTEN_OFF},
+    },
+    initial=InstallmentStatus.DUE,
+)
 INSTALLMENT_ENDED = INSTALLMENTS.final_states()  # paid or written off: nothing more is collected
 
 
@@ -75,15 +91,23 @@ class PaybackStatus(StrEnum):
     WRITTEN_OFF = "written_off"
 
 
-PAYBACKS = StateMachine("payback", PaybackStatus, {
-    PaybackStatus.DUE: {PaybackStatus.PAID, PaybackStatus.WRITTEN_OFF},
-}, initial=PaybackStatus.DUE)
+PAYBACKS = StateMachine(
+    "payback",
+    PaybackStatus,
+    {
+        PaybackStatus.DUE: {PaybackStatus.PAID, PaybackStatus.WRITTEN_OFF},
+    },
+    initial=PaybackStatus.DUE,
+)
 
 
 class Loan(TenantOwned, Base):
     __tablename__ = "loans"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "number"), sa.UniqueConstraint("tenant_id", "id"),
-                      sa.Index("ix_loans_status", "tenant_id", "status", "id"))
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "number"),
+        sa.UniqueConstraint("tenant_id", "id"),
+        sa.Index("ix_loans_status", "tenant_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(20))
@@ -144,8 +168,10 @@ class Installment(TenantOwned, Base):
     """One period of the borrower's repayment schedule (還款計劃)."""
 
     __tablename__ = "loan_installments"
-    __table_args__ = (sa.UniqueConstraint("loan_id", "period"), sa.Index("ix_installments_due", "tenant_id",
-                                                                          "status", "due_date"))
+    __table_args__ = (
+        sa.UniqueConstraint("loan_id", "period"),
+        sa.Index("ix_installments_due", "tenant_id", "status", "due_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     loan_id: Mapped[int] = mapped_column(sa.ForeignKey("loans.id"))
@@ -220,8 +246,10 @@ class Payback(TenantOwned, Base):
     """One lender's share of one installment (回款計劃); the shares of a period sum to the installment."""
 
     __tablename__ = "loan_paybacks"
-    __table_args__ = (sa.UniqueConstraint("bid_id", "period"), sa.Index("ix_paybacks_member", "tenant_id",
-                                                                         "member_id", "due_date"))
+    __table_args__ = (
+        sa.UniqueConstraint("bid_id", "period"),
+        sa.Index("ix_paybacks_member", "tenant_id", "member_id", "due_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     loan_id: Mapped[int] = mapped_column(sa.ForeignKey("loans.id"), index=True)
@@ -265,14 +293,26 @@ class ClosedDay(TenantOwned, Base):
 def _labels():
     from ..i18n import _
 
-    return {"submitted": _("Waiting for first review"), "rejected": _("Rejected"), "bidding": _("Open for bids"),
-            "full": _("Fully funded, in final review"), "repaying": _("Repaying"), "settled": _("Settled"),
-            "failed": _("Not funded, refunded"), "cancelled": _("Cancelled"),
-            "defaulted": _("Defaulted (all due)"), "written_off": _("Written off"),
-            # bids
-            "frozen": _("Frozen"), "accepted": _("Accepted"), "refunded": _("Refunded"),
-            # installments
-            "due": _("Due"), "overdue": _("Overdue"), "paid": _("Paid")}
+    return {
+        "submitted": _("Waiting for first review"),
+        "rejected": _("Rejected"),
+        "bidding": _("Open for bids"),
+        "full": _("Fully funded, in final review"),
+        "repaying": _("Repaying"),
+        "settled": _("Settled"),
+        "failed": _("Not funded, refunded"),
+        "cancelled": _("Cancelled"),
+        "defaulted": _("Defaulted (all due)"),
+        "written_off": _("Written off"),
+        # bids
+        "frozen": _("Frozen"),
+        "accepted": _("Accepted"),
+        "refunded": _("Refunded"),
+        # installments
+        "due": _("Due"),
+        "overdue": _("Overdue"),
+        "paid": _("Paid"),
+    }
 
 
 STATUS_LABELS = _labels()
@@ -281,17 +321,33 @@ STATUS_LABELS = _labels()
 def _event_labels():
     from ..i18n import _
 
-    return {"submitted": _("Application submitted"), "reviewed": _("First review"), "guarantee_accepted": _("Guarantor accepted"),
-            "guarantee_declined": _("Guarantor declined"), "bid": _("Bid"), "auto_invest": _("Automatic bids"),
-            "full": _("Fully funded"), "accepted_partial": _("Partly funded loan accepted"),
-            "final_reviewed": _("Final review"), "disbursed": _("Disbursed"), "refunded": _("Bids refunded"),
-            "expired": _("Fundraising expired"), "repaid": _("Installment repaid"),
-            "repaid_part": _("Part of an installment repaid"), "paid_off": _("Paid off early"),
-            "overdue": _("Installment overdue"), "advanced": _("Advanced to lenders"),
-            "advance_refused": _("Advance refused: not enough funds"), "accelerated": _("Accelerated: all due"),
-            "write_off_requested": _("Write-off asked for"), "write_off_declined": _("Write-off declined"),
-            "written_off": _("Written off"), "settled": _("Settled"), "collateral_released": _("Collateral released"),
-            "instant_settlement_waiting": _("Instant settlement waiting for the borrower")}
+    return {
+        "submitted": _("Application submitted"),
+        "reviewed": _("First review"),
+        "guarantee_accepted": _("Guarantor accepted"),
+        "guarantee_declined": _("Guarantor declined"),
+        "bid": _("Bid"),
+        "auto_invest": _("Automatic bids"),
+        "full": _("Fully funded"),
+        "accepted_partial": _("Partly funded loan accepted"),
+        "final_reviewed": _("Final review"),
+        "disbursed": _("Disbursed"),
+        "refunded": _("Bids refunded"),
+        "expired": _("Fundraising expired"),
+        "repaid": _("Installment repaid"),
+        "repaid_part": _("Part of an installment repaid"),
+        "paid_off": _("Paid off early"),
+        "overdue": _("Installment overdue"),
+        "advanced": _("Advanced to lenders"),
+        "advance_refused": _("Advance refused: not enough funds"),
+        "accelerated": _("Accelerated: all due"),
+        "write_off_requested": _("Write-off asked for"),
+        "write_off_declined": _("Write-off declined"),
+        "written_off": _("Written off"),
+        "settled": _("Settled"),
+        "collateral_released": _("Collateral released"),
+        "instant_settlement_waiting": _("Instant settlement waiting for the borrower"),
+    }
 
 
 EVENT_LABELS = _event_labels()

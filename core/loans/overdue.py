@@ -13,6 +13,7 @@ charges — the late fee first, then the penalty — never exceed the cap,
 ``Σ over counted days of unpaid principal × overdue_charges_cap_percent / 100 / 365``;
 their total is the exact amount rounded half-up once.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,14 +51,16 @@ class OverdueTerms:
 
 def overdue_terms(tenant) -> OverdueTerms:
     lending = tenant.lending or {}
-    return OverdueTerms(lending_number(tenant, "penalty_rate_percent_per_day", "0.05"),
-                        lending.get("penalty_base", "principal"),
-                        lending_number(tenant, "overdue_charges_cap_percent", DEFAULT_CAP_PERCENT),
-                        Money.parse(str(lending.get("late_fee", "0")), tenant.currency).minor,
-                        int(lending_number(tenant, "advance_after_days", "0")),
-                        _flag(lending, "reserve_advances", False),
-                        int(lending_number(tenant, "accelerate_after_days", "90")),
-                        _flag(lending, "collect_partial", True))
+    return OverdueTerms(
+        lending_number(tenant, "penalty_rate_percent_per_day", "0.05"),
+        lending.get("penalty_base", "principal"),
+        lending_number(tenant, "overdue_charges_cap_percent", DEFAULT_CAP_PERCENT),
+        Money.parse(str(lending.get("late_fee", "0")), tenant.currency).minor,
+        int(lending_number(tenant, "advance_after_days", "0")),
+        _flag(lending, "reserve_advances", False),
+        int(lending_number(tenant, "accelerate_after_days", "90")),
+        _flag(lending, "collect_partial", True),
+    )
 
 
 def accrue_charges(installment: Installment, day: dt.date, terms: OverdueTerms) -> None:
@@ -108,8 +111,13 @@ def accelerate(session, tenant, loan: Loan, day: dt.date, terms: OverdueTerms, *
             continue
         start = rows[index - 1].due_date if index else loan.disbursed_on or day
         elapsed, length = (day - start).days, (installment.due_date - start).days
-        moved.append((installment, max(_pro_rata(installment.interest, elapsed, length), installment.paid_interest),
-                      max(_pro_rata(installment.service_fee, elapsed, length), installment.paid_fee)))
+        moved.append(
+            (
+                installment,
+                max(_pro_rata(installment.interest, elapsed, length), installment.paid_interest),
+                max(_pro_rata(installment.service_fee, elapsed, length), installment.paid_fee),
+            )
+        )
     forgone = 0
     for installment, interest, service_fee in moved:
         forgone += installment.interest - interest + installment.service_fee - service_fee
@@ -119,11 +127,20 @@ def accelerate(session, tenant, loan: Loan, day: dt.date, terms: OverdueTerms, *
         accrue_charges(installment, day, terms)
     LOANS.move(loan, LoanStatus.DEFAULTED)
     unpaid = [i for i in rows if i.status not in INSTALLMENT_ENDED]
-    record(session, loan, "accelerated", "close-of-day", days_late=days_late, on=day.isoformat(),
-           periods=[i.period for i, _interest, _fee in moved],
-           principal=sum(i.unpaid_principal for i in unpaid), interest=sum(i.unpaid_interest for i in unpaid),
-           service_fee=sum(i.unpaid_fee for i in unpaid),
-           charges=sum(i.charges - i.paid_charges for i in unpaid), forgone=forgone)
+    record(
+        session,
+        loan,
+        "accelerated",
+        "close-of-day",
+        days_late=days_late,
+        on=day.isoformat(),
+        periods=[i.period for i, _interest, _fee in moved],
+        principal=sum(i.unpaid_principal for i in unpaid),
+        interest=sum(i.unpaid_interest for i in unpaid),
+        service_fee=sum(i.unpaid_fee for i in unpaid),
+        charges=sum(i.charges - i.paid_charges for i in unpaid),
+        forgone=forgone,
+    )
 
 
 def _cut_paybacks(paybacks, interest: int, day: dt.date) -> None:

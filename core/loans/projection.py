@@ -1,5 +1,6 @@
 """What a loan is expected to do before it does it: its schedule by its repayment method, what a bid
 would bring its lender, and the loan's APR."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,16 @@ def schedule_for(tenant, method, loan: Loan, start: dt.date | None = None):
     """The loan's repayment schedule by its ``method`` from ``start`` (by default the disbursement, else a
     projection from the fundraising deadline). The rate cap was checked when the borrower applied."""
     start = start or loan.disbursed_on or loan.deadline or tenant.business_date
-    return method.schedule(LoanTerms(Money(loan.amount, loan.currency), loan.annual_rate_percent, loan.term_months,
-                                     "month", start, max_rate_percent=Decimal(100)))
+    return method.schedule(
+        LoanTerms(
+            Money(loan.amount, loan.currency),
+            loan.annual_rate_percent,
+            loan.term_months,
+            "month",
+            start,
+            max_rate_percent=Decimal(100),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -44,8 +53,9 @@ def expected_payback(tenant, schedule, loan: Loan, amount: int) -> ExpectedPayba
     mine = schedule.share(weights)[0]
     percent = lending_number(tenant, "lender_fee_percent", "0")
     # the fee is charged on the interest received so far (cumulative), so over the loan it is this, exactly
-    return ExpectedPayback(mine.total_principal, mine.total_interest, percent_of(mine.total_interest, percent),
-                           mine.installments)
+    return ExpectedPayback(
+        mine.total_principal, mine.total_interest, percent_of(mine.total_interest, percent), mine.installments
+    )
 
 
 def loan_apr(tenant, loan: Loan, schedule=None) -> Decimal | None:
@@ -53,10 +63,13 @@ def loan_apr(tenant, loan: Loan, schedule=None) -> Decimal | None:
     from the projected ``schedule`` and the tenant's fee as it stands."""
     if loan.installments:
         rows = sorted(loan.installments, key=lambda i: i.period)
-        charged = cost.Charges(loan.fee_mode or cost.DEFAULT_FEE_MODE, loan.borrower_fee,
-                               0 if loan.fee_mode == "installments" else loan.borrower_fee,
-                               tuple(i.service_fee for i in rows),
-                               loan.amount - (loan.borrower_fee if loan.fee_mode == "deducted" else 0))
+        charged = cost.Charges(
+            loan.fee_mode or cost.DEFAULT_FEE_MODE,
+            loan.borrower_fee,
+            0 if loan.fee_mode == "installments" else loan.borrower_fee,
+            tuple(i.service_fee for i in rows),
+            loan.amount - (loan.borrower_fee if loan.fee_mode == "deducted" else 0),
+        )
         return cost.apr_percent(loan.disbursed_on, rows, charged)
     if schedule is None:
         return None

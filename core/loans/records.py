@@ -1,4 +1,5 @@
 """The loan as stored: found under its row lock, its event history, the ledger refs of its movements."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -6,8 +7,9 @@ import sqlalchemy as sa
 from .models import Loan, LoanEvent
 
 
-def locked_loan(session, loan_id: int | None = None, *, number: str | None = None,
-                borrower_id: int | None = None) -> Loan | None:
+def locked_loan(
+    session, loan_id: int | None = None, *, number: str | None = None, borrower_id: int | None = None
+) -> Loan | None:
     """The loan with ``loan_id`` (or ``number``) — only the borrower's own when ``borrower_id`` is given —
     its row locked until the transaction ends, so a state change checks the loan as it is; ``None`` if none.
 

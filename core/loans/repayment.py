@@ -7,6 +7,7 @@ cumulative over each bid's loan (:mod:`.allocation`). Every payment is one
 ledger post under a key derived from the loan and the installment's state, so
 a retried payment never moves money twice.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,8 +52,9 @@ def _add_part(session, tenant, loan: Loan, payment: Payment, due: Installment, p
         # the lenders were paid by the guarantor (or the reserve): the borrower repays the advancer
         payment.to_advancer(_advancer(payment.ledger, loan), part.penalty + part.interest + part.principal)
         return [], {}
-    parts = lender_parts(_paybacks(session, loan, due.period), penalty=part.penalty, interest=part.interest,
-                         principal=part.principal)
+    parts = lender_parts(
+        _paybacks(session, loan, due.period), penalty=part.penalty, interest=part.interest, principal=part.principal
+    )
     fees = lender_fees(tenant, loan, parts)
     payment.to_lenders(parts, fees)
     return parts, fees
@@ -70,8 +72,9 @@ def _pay(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str,
     whole = part.total == due.owed
     paid_before = due.paid_charges + due.paid_fee + due.paid_interest + due.paid_principal
     key = f"loan:{loan.id}:repay:{due.period}" + ("" if whole and not paid_before else f":from:{paid_before}")
-    payment = Payment(ledger, loan, Wallet(ledger, loan.borrower_id, loan.currency).available,
-                      f"loan:{loan.number}:{due.period}")
+    payment = Payment(
+        ledger, loan, Wallet(ledger, loan.borrower_id, loan.currency).available, f"loan:{loan.number}:{due.period}"
+    )
     parts, fees = _add_part(session, tenant, loan, payment, due, part)
     legs = payment.legs()
     if legs and ledger.post(legs, key=key, initiator=by).replayed:
@@ -89,14 +92,25 @@ def _pay(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str,
             if payback.status == PaybackStatus.DUE:
                 PAYBACKS.move(payback, PaybackStatus.PAID)
                 payback.paid_on = day
-    record(session, loan, "repaid" if whole else "repaid_part", by, period=due.period, amount=part.total,
-           late_fee=part.late_fee, penalty=part.penalty, service_fee=part.service_fee, interest=part.interest,
-           principal=part.principal, lender_fees=sum(fees.values()), advanced=due.advanced_on is not None)
+    record(
+        session,
+        loan,
+        "repaid" if whole else "repaid_part",
+        by,
+        period=due.period,
+        amount=part.total,
+        late_fee=part.late_fee,
+        penalty=part.penalty,
+        service_fee=part.service_fee,
+        interest=part.interest,
+        principal=part.principal,
+        lender_fees=sum(fees.values()),
+        advanced=due.advanced_on is not None,
+    )
     return part
 
 
-def pay_installment(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str,
-                    day: dt.date) -> Allocation:
+def pay_installment(session, tenant, loan: Loan, due: Installment, amount: int, *, by: str, day: dt.date) -> Allocation:
     """Pay ``amount`` (at most what it owes) of the installment ``due`` from the borrower's balance, and settle
     the loan once every installment is paid (close of day's collection). The caller holds the loan's lock."""
     part = _pay(session, tenant, loan, due, amount, by=by, day=day)
@@ -133,8 +147,9 @@ def repay_next(session, tenant, loan: Loan, *, by: str, on: dt.date | None = Non
     try:
         _pay(session, tenant, loan, due, due.owed, by=by, day=on or tenant.business_date)
     except InsufficientFunds:
-        raise LoanError("amount", _("The available balance does not cover installment ${period}.",
-                                    mapping={"period": due.period})) from None
+        raise LoanError(
+            "amount", _("The available balance does not cover installment ${period}.", mapping={"period": due.period})
+        ) from None
     _settle_if_paid(session, loan, on or tenant.business_date)
     return due
 
@@ -161,11 +176,17 @@ def repay(session, tenant, loan: Loan, amount_text, *, by: str, on: dt.date | No
     due = _check_repaying(loan)
     amount = positive_amount(amount_text, loan.currency, "amount").minor
     day = on or tenant.business_date
-    owed_now = sum(i.owed for i in loan.installments if i.status not in INSTALLMENT_ENDED
-                   and (i is due or i.due_date <= day))
+    owed_now = sum(
+        i.owed for i in loan.installments if i.status not in INSTALLMENT_ENDED and (i is due or i.due_date <= day)
+    )
     if amount > owed_now:
-        raise LoanError("amount", _("At most ${owed} is due now; to repay more, pay the loan off.",
-                                    mapping={"owed": str(Money(owed_now, loan.currency))}))
+        raise LoanError(
+            "amount",
+            _(
+                "At most ${owed} is due now; to repay more, pay the loan off.",
+                mapping={"owed": str(Money(owed_now, loan.currency))},
+            ),
+        )
     available = Wallet(Ledger(session, tenant.id), loan.borrower_id, loan.currency).funds().available
     if amount > available:
         raise LoanError("amount", _("Your available balance is not enough."))
@@ -203,11 +224,14 @@ def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) 
     unpaid = [i for i in loan.installments if i.status not in INSTALLMENT_ENDED]
     current = next((i for i in unpaid if i.due_date > day), None)  # the period running on ``day``
     charged = {i.period for i in unpaid if i is current or i.due_date <= day}
-    prepayment_fee = percent_of(sum(i.unpaid_principal for i in unpaid if i.due_date > day),
-                                lending_number(tenant, "prepayment_fee_percent", "0"))
+    prepayment_fee = percent_of(
+        sum(i.unpaid_principal for i in unpaid if i.due_date > day),
+        lending_number(tenant, "prepayment_fee_percent", "0"),
+    )
     ledger = Ledger(session, tenant.id)
-    payment = Payment(ledger, loan, Wallet(ledger, loan.borrower_id, loan.currency).available,
-                      f"loan:{loan.number}:payoff")
+    payment = Payment(
+        ledger, loan, Wallet(ledger, loan.borrower_id, loan.currency).available, f"loan:{loan.number}:payoff"
+    )
     pieces, all_parts, all_fees = [], [], {}
     for installment in unpaid:
         part = _payoff_part(installment, installment.period in charged)
@@ -216,8 +240,12 @@ def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) 
             _add_part(session, tenant, loan, payment, installment, part)
             continue
         payment.fee += part.late_fee + part.service_fee
-        all_parts += lender_parts(_paybacks(session, loan, installment.period), penalty=part.penalty,
-                                  interest=part.interest, principal=part.principal)
+        all_parts += lender_parts(
+            _paybacks(session, loan, installment.period),
+            penalty=part.penalty,
+            interest=part.interest,
+            principal=part.principal,
+        )
     all_fees = lender_fees(tenant, loan, all_parts)  # once per bid over every period paid off
     payment.to_lenders(all_parts, all_fees)
     payment.fee += prepayment_fee
@@ -241,12 +269,13 @@ def pay_off(session, tenant, loan: Loan, *, by: str, on: dt.date | None = None) 
             if payback.status == PaybackStatus.DUE:
                 PAYBACKS.move(payback, PaybackStatus.PAID)
                 payback.paid_on = day
-    totals = {name: sum(getattr(part, name) for _i, part in pieces)
-              for name in ("late_fee", "penalty", "service_fee", "interest", "principal")}
+    totals = {
+        name: sum(getattr(part, name) for _i, part in pieces)
+        for name in ("late_fee", "penalty", "service_fee", "interest", "principal")
+    }
     LOANS.move(loan, LoanStatus.SETTLED)
     loan.settled_on = day
-    record(session, loan, "paid_off", by, prepayment_fee=prepayment_fee, lender_fees=sum(all_fees.values()),
-           **totals)
+    record(session, loan, "paid_off", by, prepayment_fee=prepayment_fee, lender_fees=sum(all_fees.values()), **totals)
     record(session, loan, "settled", "system")
     return sum(totals.values()) + prepayment_fee
 
@@ -257,19 +286,30 @@ def advance(session, tenant, loan: Loan, installment: Installment, day: dt.date)
     borrower then owes the advancer the installment's principal, interest and penalty."""
     paybacks = _paybacks(session, loan, installment.period)
     ledger = Ledger(session, tenant.id)
-    parts = lender_parts(paybacks, penalty=0, interest=sum(p.interest - p.paid_interest for p in paybacks),
-                         principal=sum(p.principal - p.paid_principal for p in paybacks))
+    parts = lender_parts(
+        paybacks,
+        penalty=0,
+        interest=sum(p.interest - p.paid_interest for p in paybacks),
+        principal=sum(p.principal - p.paid_principal for p in paybacks),
+    )
     fees = lender_fees(tenant, loan, parts)
-    payment = Payment(ledger, loan, _advancer(ledger, loan), f"loan:{loan.number}:{installment.period}",
-                      reason="advance")
+    payment = Payment(
+        ledger, loan, _advancer(ledger, loan), f"loan:{loan.number}:{installment.period}", reason="advance"
+    )
     payment.to_lenders(parts, fees)
     legs = payment.legs()
     try:
         if legs:
             ledger.post(legs, key=f"loan:{loan.id}:advance:{installment.period}", initiator="close-of-day")
     except InsufficientFunds:
-        record(session, loan, "advance_refused", "close-of-day", period=installment.period,
-               why="the advancer's funds are not enough")
+        record(
+            session,
+            loan,
+            "advance_refused",
+            "close-of-day",
+            period=installment.period,
+            why="the advancer's funds are not enough",
+        )
         return False
     installment.advanced_on = day
     for part in parts:
@@ -284,9 +324,14 @@ def advance(session, tenant, loan: Loan, installment: Installment, day: dt.date)
 
 def pending_write_off(session, loan: Loan) -> LoanEvent | None:
     """The write-off request waiting for a second person's approval, if any."""
-    last = session.scalars(sa.select(LoanEvent).where(
-        LoanEvent.loan_id == loan.id, LoanEvent.event.in_(["write_off_requested", "write_off_declined",
-                                                            "written_off"])).order_by(LoanEvent.id.desc())).first()
+    last = session.scalars(
+        sa.select(LoanEvent)
+        .where(
+            LoanEvent.loan_id == loan.id,
+            LoanEvent.event.in_(["write_off_requested", "write_off_declined", "written_off"]),
+        )
+        .order_by(LoanEvent.id.desc())
+    ).first()
     return last if last is not None and last.event == "write_off_requested" else None
 
 
@@ -322,9 +367,11 @@ def write_off(session, loan: Loan, *, by: str) -> None:
         if installment.status != InstallmentStatus.PAID:
             INSTALLMENTS.move(installment, InstallmentStatus.WRITTEN_OFF)
     # one statement for every lender's share: only rows the table lets become written off (those still due)
-    session.execute(sa.update(Payback).where(
-        Payback.loan_id == loan.id, Payback.status.in_(sorted(PAYBACKS.sources_of(PaybackStatus.WRITTEN_OFF))))
-        .values(status=PaybackStatus.WRITTEN_OFF))
+    session.execute(
+        sa.update(Payback)
+        .where(Payback.loan_id == loan.id, Payback.status.in_(sorted(PAYBACKS.sources_of(PaybackStatus.WRITTEN_OFF))))
+        .values(status=PaybackStatus.WRITTEN_OFF)
+    )
     LOANS.move(loan, LoanStatus.WRITTEN_OFF)
     loan.review_note = reason[:300]
     record(session, loan, "written_off", by, reason=reason, requested_by=requested.actor)
@@ -332,11 +379,13 @@ def write_off(session, loan: Loan, *, by: str) -> None:
 
 def overdue_rows(session, tenant, *, limit: int, offset: int = 0):
     """Overdue installments, longest past due first: ``(installment, loan, borrower, days past due)``."""
-    rows = session.execute(sa.select(Installment, Loan, Member).join(Loan, Loan.id == Installment.loan_id)
-                           .join(Member, Member.id == Loan.borrower_id)
-                           .where(Installment.status == InstallmentStatus.OVERDUE)
-                           .order_by(Installment.due_date, Installment.loan_id, Installment.period)
-                           .limit(limit).offset(offset)).all()
+    rows = session.execute(
+        sa.select(Installment, Loan, Member)
+        .join(Loan, Loan.id == Installment.loan_id)
+        .join(Member, Member.id == Loan.borrower_id)
+        .where(Installment.status == InstallmentStatus.OVERDUE)
+        .order_by(Installment.due_date, Installment.loan_id, Installment.period)
+        .limit(limit)
+        .offset(offset)
+    ).all()
     return [(i, loan, member, (tenant.business_date - i.due_date).days) for i, loan, member in rows]
-
-

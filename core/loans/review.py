@@ -1,4 +1,5 @@
 """First review (初審): staff publish a submitted loan for bidding — auto-invest bids at once — or reject it."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,5 +1,6 @@
 """The tenant's lending rules the lifecycle reads: its ``[lending]`` numbers, credit grades, the bid unit,
 partial funding — and which loans the public may see."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal

@@ -11,6 +11,7 @@ installment and rule, in the borrower's language, never between 21:00 and
 (:func:`core.notifications.notify`): always in the borrower's inbox, by SMS
 and email as they chose.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,11 +57,21 @@ def send_reminders(session, tenant, now: dt.datetime) -> int:
         return 0
     days = int(Decimal(str((tenant.lending or {}).get("reminder_days", 3))))
     horizon = tenant.business_date + dt.timedelta(days=days)
-    candidates = session.scalars(sa.select(Installment).join(Loan).where(
-        Loan.status == "repaying", Installment.status.in_(["due", "overdue"]),
-        Installment.due_date <= horizon)).all()
-    sent = {(r.installment_id, r.rule) for r in session.scalars(sa.select(ReminderSent).where(
-        ReminderSent.installment_id.in_([i.id for i in candidates])))} if candidates else set()
+    candidates = session.scalars(
+        sa.select(Installment)
+        .join(Loan)
+        .where(Loan.status == "repaying", Installment.status.in_(["due", "overdue"]), Installment.due_date <= horizon)
+    ).all()
+    sent = (
+        {
+            (r.installment_id, r.rule)
+            for r in session.scalars(
+                sa.select(ReminderSent).where(ReminderSent.installment_id.in_([i.id for i in candidates]))
+            )
+        }
+        if candidates
+        else set()
+    )
     count = 0
     for installment in candidates:
         rule = "overdue" if installment.status == "overdue" else "before"
@@ -71,13 +82,22 @@ def send_reminders(session, tenant, now: dt.datetime) -> int:
         if borrower is None:
             continue
         locale = member_locale(tenant, borrower)
-        params = {"loan": loan.number, "period": str(installment.period),
-                  "amount": Money(installment.payment, loan.currency).format(locale),
-                  "due_date": installment.due_date.isoformat(),
-                  "days": str((tenant.business_date - installment.due_date).days)}
+        params = {
+            "loan": loan.number,
+            "period": str(installment.period),
+            "amount": Money(installment.payment, loan.currency).format(locale),
+            "due_date": installment.due_date.isoformat(),
+            "days": str((tenant.business_date - installment.due_date).days),
+        }
         # the inbox always, SMS and email as the borrower chose (core.notifications)
-        notify(session, tenant, borrower.id, "installment_overdue" if rule == "overdue" else "installment_due",
-               params, key=f"{installment.id}:{rule}")
+        notify(
+            session,
+            tenant,
+            borrower.id,
+            "installment_overdue" if rule == "overdue" else "installment_due",
+            params,
+            key=f"{installment.id}:{rule}",
+        )
         session.add(ReminderSent(tenant_id=tenant.id, installment_id=installment.id, rule=rule))
         count += 1
     return count
@@ -95,8 +115,9 @@ def catch_up(session, tenant, now: dt.datetime, plugins=None, *, commit_every: i
     while tenant.business_date < today:
         hooks = plugins.for_tenant(tenant) if plugins is not None else None
         try:
-            summaries.append(close_of_day(session, tenant, tenant.business_date, hooks=hooks,
-                                          commit_every=commit_every))
+            summaries.append(
+                close_of_day(session, tenant, tenant.business_date, hooks=hooks, commit_every=commit_every)
+            )
         except LoanError:
             break
     return summaries
@@ -111,8 +132,9 @@ def hourly() -> None:
     naming every tenant that did (the next run retries them).
     """
     with jobs.task_session(None) as session:
-        tenant_ids = [t.id for t in session.scalars(sa.select(Tenant).where(Tenant.status == "active")
-                                                    .order_by(Tenant.id))]
+        tenant_ids = [
+            t.id for t in session.scalars(sa.select(Tenant).where(Tenant.status == "active").order_by(Tenant.id))
+        ]
     failed = []
     for tenant_id in tenant_ids:
         try:

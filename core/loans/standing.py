@@ -1,5 +1,6 @@
 """A member's standing: principal outstanding, credit used, the net-worth floor, their position in money,
 their record as a borrower, and the credit line staff give them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,9 @@ def outstanding_principal(session, *where) -> int:
     """Principal of the active loans matching ``where`` not yet repaid."""
     active = (Loan.status.in_(ACTIVE), *where)
     lent = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(*active))
-    repaid = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Installment.paid_principal), 0)).join(Loan)
-                            .where(*active))
+    repaid = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Installment.paid_principal), 0)).join(Loan).where(*active)
+    )
     return int(lent) - int(repaid)  # PostgreSQL sums bigints as numeric
 
 
@@ -61,16 +63,31 @@ class Position:
 def position(session, tenant, member_id: int) -> Position:
     """The member's :class:`Position` now: their wallet, their paybacks due, their installments unpaid."""
     funds = Wallet(Ledger(session, tenant.id), member_id, tenant.currency).funds()
-    receivable = session.execute(sa.select(sa.func.coalesce(sa.func.sum(Payback.principal - Payback.paid_principal), 0),
-                                           sa.func.coalesce(sa.func.sum(Payback.interest - Payback.paid_interest), 0))
-                                 .where(Payback.member_id == member_id, Payback.status == "due")).one()
-    payable = session.execute(sa.select(
-        sa.func.coalesce(sa.func.sum(Installment.principal - Installment.paid_principal), 0),
-        sa.func.coalesce(sa.func.sum(Installment.interest - Installment.paid_interest + Installment.penalty
-                                     + Installment.late_fee - Installment.paid_charges
-                                     + Installment.service_fee - Installment.paid_fee), 0))
-                              .join(Loan).where(Loan.borrower_id == member_id,
-                                                Installment.status.in_(["due", "overdue"]))).one()
+    receivable = session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(Payback.principal - Payback.paid_principal), 0),
+            sa.func.coalesce(sa.func.sum(Payback.interest - Payback.paid_interest), 0),
+        ).where(Payback.member_id == member_id, Payback.status == "due")
+    ).one()
+    payable = session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(Installment.principal - Installment.paid_principal), 0),
+            sa.func.coalesce(
+                sa.func.sum(
+                    Installment.interest
+                    - Installment.paid_interest
+                    + Installment.penalty
+                    + Installment.late_fee
+                    - Installment.paid_charges
+                    + Installment.service_fee
+                    - Installment.paid_fee
+                ),
+                0,
+            ),
+        )
+        .join(Loan)
+        .where(Loan.borrower_id == member_id, Installment.status.in_(["due", "overdue"]))
+    ).one()
     return Position(funds.available, funds.frozen, *(int(x) for x in (*receivable, *payable)))
 
 
@@ -82,19 +99,27 @@ def net_assets(session, tenant, member_id: int) -> int:
 def borrower_history(session, member_id: int, *, excluding: int | None = None) -> dict:
     """A borrower's record: their loans by status (``by_status``) and installments overdue now."""
     where = [Loan.borrower_id == member_id] + ([Loan.id != excluding] if excluding is not None else [])
-    by_status = dict(session.execute(sa.select(Loan.status, sa.func.count()).where(*where)
-                                     .group_by(Loan.status)).all())
-    overdue = session.scalar(sa.select(sa.func.count()).select_from(Installment).join(Loan).where(
-        Loan.borrower_id == member_id, Installment.status == "overdue")) or 0
+    by_status = dict(session.execute(sa.select(Loan.status, sa.func.count()).where(*where).group_by(Loan.status)).all())
+    overdue = (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Installment)
+            .join(Loan)
+            .where(Loan.borrower_id == member_id, Installment.status == "overdue")
+        )
+        or 0
+    )
     return {"by_status": by_status, "overdue_now": int(overdue)}
 
 
 def borrower_profile(session, tenant, borrower: Member) -> BorrowerProfile:
     """What a loan type may know of the borrower: credit line, credit left, net assets."""
     currency = tenant.currency
-    return BorrowerProfile(Money(borrower.credit_line, currency),
-                           Money(max(borrower.credit_line - credit_used(session, borrower.id), 0), currency),
-                           Money(net_assets(session, tenant, borrower.id), currency))
+    return BorrowerProfile(
+        Money(borrower.credit_line, currency),
+        Money(max(borrower.credit_line - credit_used(session, borrower.id), 0), currency),
+        Money(net_assets(session, tenant, borrower.id), currency),
+    )
 
 
 def set_credit_line(member: Member, amount_text: str, currency: str, grade: str | None = None) -> None:

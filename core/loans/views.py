@@ -1,4 +1,5 @@
 """Portal pages of the lifecycle: invest (我要投資), borrow (我要借款), my loans and my bids."""
+
 from __future__ import annotations
 
 import calendar
@@ -34,8 +35,7 @@ PER_PAGE = 20
 
 # Rates are stored as exact decimal strings: compare and sort them as numbers.
 RATE = sa.cast(Loan.annual_rate_percent, sa.Numeric(12, 6))
-SORTS = {"newest": Loan.id.desc(), "rate": RATE.desc(), "term": Loan.term_months.asc(),
-         "amount": Loan.amount.desc()}
+SORTS = {"newest": Loan.id.desc(), "rate": RATE.desc(), "term": Loan.term_months.asc(), "amount": Loan.amount.desc()}
 
 
 @view_config(route_name="invest.index", renderer="portal/invest.pt")
@@ -50,12 +50,22 @@ def invest(request):
     query = query.where(*_filters(params, request.tenant.currency))
     page = page_number(params)
     total = request.dbsession.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = request.dbsession.scalars(query.order_by(SORTS.get(params.get("sort"), SORTS["newest"]), Loan.id.desc())
-                                     .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    rows = request.dbsession.scalars(
+        query.order_by(SORTS.get(params.get("sort"), SORTS["newest"]), Loan.id.desc())
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
     filters = {k: params[k] for k in ("tab", "type", "min_rate", "max_term", "max_amount", "sort") if params.get(k)}
     ends = {loan.id: seconds_left(request.tenant, loan) for loan in rows if loan.status == "bidding"}
-    return {"loans": rows, "tab": tab, "types": types, "filters": filters, "page": page, "ends": ends,
-            "pages": max(1, -(-total // PER_PAGE))}
+    return {
+        "loans": rows,
+        "tab": tab,
+        "types": types,
+        "filters": filters,
+        "page": page,
+        "ends": ends,
+        "pages": max(1, -(-total // PER_PAGE)),
+    }
 
 
 MAX_PAGE = 10_000
@@ -143,17 +153,31 @@ def loan_page(request):
     method = repayment_methods(request.hooks).get(loan.repayment_method)
     # before disbursement, the schedule the method projects (shown, and shared out for a bid's payback)
     projected = schedule_for(tenant, method, loan) if method is not None and not loan.installments else None
-    data = {"loan": loan, "errors": {}, "form": dict(request.POST),
-            "key": request.POST.get("key") or uuid.uuid4().hex, "unit": bid_unit(tenant),
-            "percent": loan.funded * 100 // loan.amount, "loan_type": loan_type, "method": method,
-            "borrower": {"name": borrower.masked_name or borrower.masked_phone,
-                         "grade": borrower.credit_grade, "verified": borrower.is_verified,
-                         "since": borrower.created_at, **borrower_history(session, borrower.id)},
-            "ends": fundraising_ends(tenant, loan), "seconds_left": seconds_left(tenant, loan),
-            "days_left": (loan.deadline - tenant.business_date).days if loan.deadline else None,
-            "schedule": loan.installments or (projected.installments if projected is not None else ()),
-            "bidders": _bidders(session, loan), "expected": None,
-            "apr": loan_apr(tenant, loan, projected), "fees": _service_fees(tenant, loan, projected)}
+    data = {
+        "loan": loan,
+        "errors": {},
+        "form": dict(request.POST),
+        "key": request.POST.get("key") or uuid.uuid4().hex,
+        "unit": bid_unit(tenant),
+        "percent": loan.funded * 100 // loan.amount,
+        "loan_type": loan_type,
+        "method": method,
+        "borrower": {
+            "name": borrower.masked_name or borrower.masked_phone,
+            "grade": borrower.credit_grade,
+            "verified": borrower.is_verified,
+            "since": borrower.created_at,
+            **borrower_history(session, borrower.id),
+        },
+        "ends": fundraising_ends(tenant, loan),
+        "seconds_left": seconds_left(tenant, loan),
+        "days_left": (loan.deadline - tenant.business_date).days if loan.deadline else None,
+        "schedule": loan.installments or (projected.installments if projected is not None else ()),
+        "bidders": _bidders(session, loan),
+        "expected": None,
+        "apr": loan_apr(tenant, loan, projected),
+        "fees": _service_fees(tenant, loan, projected),
+    }
     if request.method == "POST":
         if request.identity is None or request.identity.kind != "member":
             return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))
@@ -163,8 +187,15 @@ def loan_page(request):
             data["expected"] = expected_payback(tenant, projected, loan, amount)
             data["amount"] = amount
             return data
-        place_bid(request.dbsession, request.tenant, request.hooks, loan.id, request.identity.user,
-                  request.POST.get("amount", ""), key=request.POST.get("key") or uuid.uuid4().hex)
+        place_bid(
+            request.dbsession,
+            request.tenant,
+            request.hooks,
+            loan.id,
+            request.identity.user,
+            request.POST.get("amount", ""),
+            key=request.POST.get("key") or uuid.uuid4().hex,
+        )
         return HTTPSeeOther(request.route_path("account.bids", _query={"placed": loan.number}))
     return data
 
@@ -181,11 +212,18 @@ def borrow(request):
     if chosen is None and len(types) == 1:
         chosen = next(iter(types.values()))
     member = request.identity.user if request.identity is not None and request.identity.kind == "member" else None
-    data = {"types": list(types.values()), "chosen": chosen, "methods": _methods_for(request, chosen),
-            "errors": {}, "guarantors": guarantors if chosen and chosen.needs_guarantor else [],
-            "form": form or {"fundraising_days": "7", "min_bid": "50"}, "preview": None,
-            "profile": borrower_profile(request.dbsession, request.tenant, member)
-            if member is not None and member.is_verified else None}
+    data = {
+        "types": list(types.values()),
+        "chosen": chosen,
+        "methods": _methods_for(request, chosen),
+        "errors": {},
+        "guarantors": guarantors if chosen and chosen.needs_guarantor else [],
+        "form": form or {"fundraising_days": "7", "min_bid": "50"},
+        "preview": None,
+        "profile": borrower_profile(request.dbsession, request.tenant, member)
+        if member is not None and member.is_verified
+        else None,
+    }
     if request.method != "POST" or chosen is None:
         return data
     if request.identity is None or request.identity.kind != "member":
@@ -207,8 +245,9 @@ def _methods_for(request, loan_type) -> dict:
 
 
 def _guarantors(request):
-    return request.dbsession.scalars(sa.select(Guarantor).where(Guarantor.active.is_(True))
-                                     .order_by(Guarantor.name)).all()
+    return request.dbsession.scalars(
+        sa.select(Guarantor).where(Guarantor.active.is_(True)).order_by(Guarantor.name)
+    ).all()
 
 
 @view_config(route_name="account.loans", renderer="account/loans.pt", permission="member")
@@ -236,22 +275,34 @@ def my_loans(request):
 
 
 def _my_loans_page(request, member, error=None) -> dict:
-    rows = request.dbsession.scalars(sa.select(Loan).where(Loan.borrower_id == member.id)
-                                     .order_by(Loan.id.desc())).all()
-    return {"loans": rows, "error": error, "applied": request.params.get("applied"),
-            "partial_minimum": partial_funding(request.tenant)}
+    rows = request.dbsession.scalars(
+        sa.select(Loan).where(Loan.borrower_id == member.id).order_by(Loan.id.desc())
+    ).all()
+    return {
+        "loans": rows,
+        "error": error,
+        "applied": request.params.get("applied"),
+        "partial_minimum": partial_funding(request.tenant),
+    }
 
 
 @view_config(route_name="account.bids", renderer="account/bids.pt", permission="member")
 def my_bids(request):
     member = request.identity.user
     session = request.dbsession
-    bids = session.scalars(sa.select(Bid).where(Bid.member_id == member.id).order_by(Bid.id.desc())
-                           .limit(100)).all()
-    upcoming = session.scalars(sa.select(Payback).where(Payback.member_id == member.id, Payback.status == "due")
-                               .order_by(Payback.due_date).limit(50)).all()
-    received = session.scalars(sa.select(Payback).where(Payback.member_id == member.id, Payback.status == "paid")
-                               .order_by(Payback.paid_on.desc()).limit(50)).all()
+    bids = session.scalars(sa.select(Bid).where(Bid.member_id == member.id).order_by(Bid.id.desc()).limit(100)).all()
+    upcoming = session.scalars(
+        sa.select(Payback)
+        .where(Payback.member_id == member.id, Payback.status == "due")
+        .order_by(Payback.due_date)
+        .limit(50)
+    ).all()
+    received = session.scalars(
+        sa.select(Payback)
+        .where(Payback.member_id == member.id, Payback.status == "paid")
+        .order_by(Payback.paid_on.desc())
+        .limit(50)
+    ).all()
     return {"bids": bids, "upcoming": upcoming, "received": received, "placed": request.params.get("placed")}
 
 
@@ -261,30 +312,60 @@ def payback_calendar(request):
     member, session, today = request.identity.user, request.dbsession, request.tenant.business_date
     first = _calendar_month(request.params.get("month", "")) or today.replace(day=1)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    expected = dict(session.execute(
-        sa.select(Payback.due_date, sa.func.sum(Payback.principal - Payback.paid_principal
-                                                + Payback.interest - Payback.paid_interest))
-        .where(Payback.member_id == member.id, Payback.status == "due", Payback.due_date.between(first, last))
-        .group_by(Payback.due_date)).all())
-    received = dict(session.execute(
-        sa.select(Payback.paid_on, sa.func.sum(Payback.principal + Payback.interest))
-        .where(Payback.member_id == member.id, Payback.status == "paid", Payback.paid_on.between(first, last))
-        .group_by(Payback.paid_on)).all())
-    weeks = [[{"date": d, "in_month": d.month == first.month, "today": d == today,
-               "expected": int(expected.get(d, 0)), "received": int(received.get(d, 0))} for d in week]
-             for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)]
+    expected = dict(
+        session.execute(
+            sa.select(
+                Payback.due_date,
+                sa.func.sum(Payback.principal - Payback.paid_principal + Payback.interest - Payback.paid_interest),
+            )
+            .where(Payback.member_id == member.id, Payback.status == "due", Payback.due_date.between(first, last))
+            .group_by(Payback.due_date)
+        ).all()
+    )
+    received = dict(
+        session.execute(
+            sa.select(Payback.paid_on, sa.func.sum(Payback.principal + Payback.interest))
+            .where(Payback.member_id == member.id, Payback.status == "paid", Payback.paid_on.between(first, last))
+            .group_by(Payback.paid_on)
+        ).all()
+    )
+    weeks = [
+        [
+            {
+                "date": d,
+                "in_month": d.month == first.month,
+                "today": d == today,
+                "expected": int(expected.get(d, 0)),
+                "received": int(received.get(d, 0)),
+            }
+            for d in week
+        ]
+        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    ]
     month_key = sa.func.substr(sa.cast(Payback.due_date, sa.String), 1, 7)
     ahead = session.execute(
-        sa.select(month_key, sa.func.sum(Payback.principal - Payback.paid_principal),
-                  sa.func.sum(Payback.interest - Payback.paid_interest), sa.func.count())
+        sa.select(
+            month_key,
+            sa.func.sum(Payback.principal - Payback.paid_principal),
+            sa.func.sum(Payback.interest - Payback.paid_interest),
+            sa.func.count(),
+        )
         .where(Payback.member_id == member.id, Payback.status == "due", Payback.due_date >= today)
-        .group_by(month_key).order_by(month_key).limit(12)).all()
+        .group_by(month_key)
+        .order_by(month_key)
+        .limit(12)
+    ).all()
     previous = (first - dt.timedelta(days=1)).replace(day=1)
     following = last + dt.timedelta(days=1)
-    return {"first": first, "weeks": weeks, "month_expected": sum(int(v) for v in expected.values()),
-            "month_received": sum(int(v) for v in received.values()),
-            "ahead": [{"month": m, "principal": int(p), "interest": int(i), "count": c} for m, p, i, c in ahead],
-            "previous": f"{previous:%Y-%m}", "following": f"{following:%Y-%m}"}
+    return {
+        "first": first,
+        "weeks": weeks,
+        "month_expected": sum(int(v) for v in expected.values()),
+        "month_received": sum(int(v) for v in received.values()),
+        "ahead": [{"month": m, "principal": int(p), "interest": int(i), "count": c} for m, p, i, c in ahead],
+        "previous": f"{previous:%Y-%m}",
+        "following": f"{following:%Y-%m}",
+    }
 
 
 def _calendar_month(text: str) -> dt.date | None:
@@ -301,9 +382,15 @@ def _calendar_month(text: str) -> dt.date | None:
 def autoinvest(request):
     member = request.identity.user
     rule = request.dbsession.scalars(sa.select(AutoInvestRule).where(AutoInvestRule.member_id == member.id)).first()
-    data = {"rule": rule, "errors": {}, "presets": PRESETS, "types": loan_types(request.hooks),
-            "grades": GRADES,
-            "saved": request.params.get("saved"), "form": dict(request.POST)}
+    data = {
+        "rule": rule,
+        "errors": {},
+        "presets": PRESETS,
+        "types": loan_types(request.hooks),
+        "grades": GRADES,
+        "saved": request.params.get("saved"),
+        "form": dict(request.POST),
+    }
     if request.method == "POST":
         form = dict(request.POST)
         form["loan_types"] = request.POST.getall("loan_types")
@@ -312,4 +399,3 @@ def autoinvest(request):
         save_rule(request.dbsession, request.tenant, member, form, offered_types=data["types"])
         return HTTPSeeOther(request.route_path("account.autoinvest", _query={"saved": 1}))
     return data
-

@@ -1,4 +1,5 @@
 """Members (會員): the borrowers and lenders of a tenant — sign-up, sign-in, account pages."""
+
 from __future__ import annotations
 
 from ..i18n import _

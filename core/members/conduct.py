@@ -3,6 +3,7 @@
 Each function takes the session, the member and who acts, raises
 :class:`~core.members.services.MemberError` on bad input and changes nothing then.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,16 +21,24 @@ DEFAULT_POINTS_PER_100 = 1
 
 # -- violations -----------------------------------------------------------------
 
-def record_violation(session, member: Member, *, reason: str, freeze_login=False, freeze_bidding=False,
-                     freeze_withdrawal=False, by: str) -> Violation:
+
+def record_violation(
+    session, member: Member, *, reason: str, freeze_login=False, freeze_bidding=False, freeze_withdrawal=False, by: str
+) -> Violation:
     reason = (reason or "").strip()
     if not reason:
         raise MemberError("reason", _("Give the member a reason."))
     if len(reason) > 300:
         raise MemberError("reason", _("Use at most ${n} characters.", mapping={"n": 300}))
-    violation = Violation(tenant_id=member.tenant_id, member_id=member.id, reason=reason,
-                          freeze_login=bool(freeze_login), freeze_bidding=bool(freeze_bidding),
-                          freeze_withdrawal=bool(freeze_withdrawal), recorded_by=by)
+    violation = Violation(
+        tenant_id=member.tenant_id,
+        member_id=member.id,
+        reason=reason,
+        freeze_login=bool(freeze_login),
+        freeze_bidding=bool(freeze_bidding),
+        freeze_withdrawal=bool(freeze_withdrawal),
+        recorded_by=by,
+    )
     session.add(violation)
     session.flush()
     _refresh_freezes(session, member)
@@ -37,8 +46,9 @@ def record_violation(session, member: Member, *, reason: str, freeze_login=False
 
 
 def lift_violation(session, member: Member, violation_id: int, *, by: str) -> Violation:
-    violation = session.scalars(sa.select(Violation).where(Violation.id == violation_id,
-                                                           Violation.member_id == member.id)).first()
+    violation = session.scalars(
+        sa.select(Violation).where(Violation.id == violation_id, Violation.member_id == member.id)
+    ).first()
     if violation is None or violation.lifted_at is not None:
         raise MemberError("violation", _("There is no such active violation."))
     violation.lifted_at, violation.lifted_by = utcnow(), by
@@ -79,6 +89,7 @@ def _refresh_freezes(session, member: Member) -> None:
 
 # -- VIP points -----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class VipLevel:
     name: str
@@ -100,15 +111,16 @@ def vip_level(tenant, points: int) -> VipLevel:
 def points_for_investment(tenant, amount_minor: int, exponent: int = 2) -> int:
     """Points a tenant's rule gives for investing ``amount_minor`` (per 100 major units, rounded down)."""
     per_100 = int((tenant.vip or {}).get("points_per_100", DEFAULT_POINTS_PER_100))
-    return amount_minor // (100 * 10 ** exponent) * per_100
+    return amount_minor // (100 * 10**exponent) * per_100
 
 
 def award_points(session, member: Member, points: int, *, reason: str, ref: str) -> PointsEntry | None:
     """Add (or with a negative number take) points once per ``ref``; never below zero."""
     if not ref:
         raise MemberError("ref", _("A reference is required."))
-    existing = session.scalars(sa.select(PointsEntry).where(PointsEntry.member_id == member.id,
-                                                            PointsEntry.ref == ref)).first()
+    existing = session.scalars(
+        sa.select(PointsEntry).where(PointsEntry.member_id == member.id, PointsEntry.ref == ref)
+    ).first()
     if existing is not None:
         return existing
     if points == 0:
@@ -116,29 +128,42 @@ def award_points(session, member: Member, points: int, *, reason: str, ref: str)
     if member.vip_points + points < 0:
         raise MemberError("points", _("The member does not have that many points."))
     member.vip_points += points
-    entry = PointsEntry(tenant_id=member.tenant_id, member_id=member.id, points=points, reason=reason[:120],
-                        ref=ref[:80], balance_after=member.vip_points)
+    entry = PointsEntry(
+        tenant_id=member.tenant_id,
+        member_id=member.id,
+        points=points,
+        reason=reason[:120],
+        ref=ref[:80],
+        balance_after=member.vip_points,
+    )
     session.add(entry)
     session.flush()
     return entry
 
 
 def points_history(session, member: Member, limit: int = 50) -> list[PointsEntry]:
-    return session.scalars(sa.select(PointsEntry).where(PointsEntry.member_id == member.id)
-                           .order_by(PointsEntry.id.desc()).limit(limit)).all()
+    return session.scalars(
+        sa.select(PointsEntry).where(PointsEntry.member_id == member.id).order_by(PointsEntry.id.desc()).limit(limit)
+    ).all()
 
 
 # -- messages -------------------------------------------------------------------
 
-def send_message(session, member: Member, *, subject: str, body: str, sender: str,
-                 to_staff: bool = False) -> Message:
+
+def send_message(session, member: Member, *, subject: str, body: str, sender: str, to_staff: bool = False) -> Message:
     subject, body = (subject or "").strip(), (body or "").strip()
     if not subject or len(subject) > 200:
         raise MemberError("subject", _("Enter a subject of up to 200 characters."))
     if not body or len(body) > 5000:
         raise MemberError("body", _("Enter a message of up to 5,000 characters."))
-    message = Message(tenant_id=member.tenant_id, member_id=member.id, subject=subject, body=body,
-                      sender=sender, direction="to_staff" if to_staff else "to_member")
+    message = Message(
+        tenant_id=member.tenant_id,
+        member_id=member.id,
+        subject=subject,
+        body=body,
+        sender=sender,
+        direction="to_staff" if to_staff else "to_member",
+    )
     session.add(message)
     session.flush()
     return message
@@ -150,17 +175,27 @@ def notify(session, member: Member, subject: str, body: str) -> Message:
 
 
 def conversation(session, member: Member, limit: int = 100) -> list[Message]:
-    return session.scalars(sa.select(Message).where(Message.member_id == member.id)
-                           .order_by(Message.id.desc()).limit(limit)).all()
+    return session.scalars(
+        sa.select(Message).where(Message.member_id == member.id).order_by(Message.id.desc()).limit(limit)
+    ).all()
 
 
 def mark_read(session, member: Member, direction: str) -> int:
     """Mark the messages sent to one side as read; how many were unread."""
-    return session.execute(sa.update(Message).where(
-        Message.member_id == member.id, Message.direction == direction, Message.read_at.is_(None),
-    ).values(read_at=utcnow())).rowcount
+    return session.execute(
+        sa.update(Message)
+        .where(
+            Message.member_id == member.id,
+            Message.direction == direction,
+            Message.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+    ).rowcount
 
 
 def unread(session, member: Member) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(Message).where(
-        Message.member_id == member.id, Message.direction == "to_member", Message.read_at.is_(None)))
+    return session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Message)
+        .where(Message.member_id == member.id, Message.direction == "to_member", Message.read_at.is_(None))
+    )

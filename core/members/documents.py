@@ -5,6 +5,7 @@ name the member gave is kept only as metadata. A file is accepted when its
 declared type and its first bytes agree (JPEG, PNG or PDF) and it is at most
 ``MAX_BYTES``.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -30,8 +31,7 @@ def documents_dir(settings) -> Path:
     return settings.var_dir / "documents"
 
 
-def store(session, settings, member: Member, *, kind: str, filename: str, content_type: str,
-          stream) -> MemberDocument:
+def store(session, settings, member: Member, *, kind: str, filename: str, content_type: str, stream) -> MemberDocument:
     if kind not in KINDS:
         raise MemberError("kind", _("Choose what the document is."))
     data = stream.read(MAX_BYTES + 1)
@@ -46,10 +46,15 @@ def store(session, settings, member: Member, *, kind: str, filename: str, conten
     folder = documents_dir(settings) / str(member.tenant_id)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / key).write_bytes(data)
-    document = MemberDocument(tenant_id=member.tenant_id, member_id=member.id, kind=kind,
-                              filename=Path(filename or "upload").name[:200],
-                              content_type=content_type.split(";")[0].strip().lower(), size=len(data),
-                              storage_key=key)
+    document = MemberDocument(
+        tenant_id=member.tenant_id,
+        member_id=member.id,
+        kind=kind,
+        filename=Path(filename or "upload").name[:200],
+        content_type=content_type.split(";")[0].strip().lower(),
+        size=len(data),
+        storage_key=key,
+    )
     session.add(document)
     session.flush()
     return document
@@ -60,5 +65,6 @@ def path_of(settings, document: MemberDocument) -> Path:
 
 
 def documents(session, member: Member) -> list[MemberDocument]:
-    return session.scalars(sa.select(MemberDocument).where(MemberDocument.member_id == member.id)
-                           .order_by(MemberDocument.id)).all()
+    return session.scalars(
+        sa.select(MemberDocument).where(MemberDocument.member_id == member.id).order_by(MemberDocument.id)
+    ).all()

@@ -1,4 +1,5 @@
 """Checks on identity data: mainland resident ID numbers and bank card numbers."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Members: the borrowers and lenders of one tenant, their real-name data and bank cards."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,11 @@ class Member(TenantOwned, Base):
     """One person at one tenant; the same phone at another tenant is another member."""
 
     __tablename__ = "members"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "phone"), sa.UniqueConstraint("tenant_id", "email"),
-                      sa.UniqueConstraint("tenant_id", "id"))
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "phone"),
+        sa.UniqueConstraint("tenant_id", "email"),
+        sa.UniqueConstraint("tenant_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str | None] = mapped_column(sa.String(20))

@@ -1,4 +1,5 @@
 """The member's notification preferences (``/account/notifications``): SMS and email per event group."""
+
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPSeeOther
@@ -26,16 +27,24 @@ def account_notifications(request):
             return refuse(request, data, MemberError("notify", _("Choose only among the notices listed.")))
         reachable = data["reachable"]
         # a channel without an address keeps its default: an email added later then gets the notices
-        chosen = {channel: {group for group in notifications.GROUPS if f"{channel}.{group}" in ticked}
-                  for channel in notifications.CHANNELS if reachable[channel]}
+        chosen = {
+            channel: {group for group in notifications.GROUPS if f"{channel}.{group}" in ticked}
+            for channel in notifications.CHANNELS
+            if reachable[channel]
+        }
         notifications.set_preferences(member, chosen)
         return HTTPSeeOther(request.route_path("account.notifications", _query={"saved": 1}))
     return data
 
 
 def _page(request, member) -> dict:
-    return {"member": member, "chosen": notifications.preferences(member), "groups": notifications.GROUPS,
-            "group_labels": notifications.GROUP_LABELS, "channels": notifications.CHANNELS,
-            "channel_labels": notifications.CHANNEL_LABELS,
-            "reachable": {"sms": bool(member.phone), "email": bool(member.email)},
-            "saved": request.params.get("saved")}
+    return {
+        "member": member,
+        "chosen": notifications.preferences(member),
+        "groups": notifications.GROUPS,
+        "group_labels": notifications.GROUP_LABELS,
+        "channels": notifications.CHANNELS,
+        "channel_labels": notifications.CHANNEL_LABELS,
+        "reachable": {"sms": bool(member.phone), "email": bool(member.email)},
+        "saved": request.params.get("saved"),
+    }

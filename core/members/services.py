@@ -4,6 +4,7 @@ Every function takes the session and the tenant and raises
 :class:`MemberError` (``field`` and a translation-string ``message``) on bad
 input, having changed nothing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -86,8 +87,12 @@ def code_recipient(session, tenant, address: str, purpose: str, channel: str = "
         address, field = clean_phone(tenant, address), "phone"
     exists = find_by_address(session, tenant, address) is not None
     if purpose == "register" and exists:
-        raise MemberError(field, _("This number is already registered. Sign in or reset your password.")
-                          if field == "phone" else _("This email address is already registered."))
+        raise MemberError(
+            field,
+            _("This number is already registered. Sign in or reset your password.")
+            if field == "phone"
+            else _("This email address is already registered."),
+        )
     return address, purpose == "register" or exists
 
 
@@ -97,13 +102,25 @@ def send_code(session, tenant, address: str, purpose: str, localizer, channel: s
     if not send:
         return None
     now = utcnow()
-    session.execute(sa.update(VerificationCode).where(
-        VerificationCode.tenant_id == tenant.id, VerificationCode.address == address,
-        VerificationCode.purpose == purpose, VerificationCode.used_at.is_(None)).values(used_at=now))
+    session.execute(
+        sa.update(VerificationCode)
+        .where(
+            VerificationCode.tenant_id == tenant.id,
+            VerificationCode.address == address,
+            VerificationCode.purpose == purpose,
+            VerificationCode.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
     code = f"{secrets.randbelow(10**6):06d}"
-    record = VerificationCode(tenant_id=tenant.id, address=address, purpose=purpose,
-                              code_hash=_code_hash(tenant.id, address, purpose, code),
-                              created_at=now, expires_at=now + CODE_LIFETIME)
+    record = VerificationCode(
+        tenant_id=tenant.id,
+        address=address,
+        purpose=purpose,
+        code_hash=_code_hash(tenant.id, address, purpose, code),
+        created_at=now,
+        expires_at=now + CODE_LIFETIME,
+    )
     session.add(record)
     from .. import sms_templates
 
@@ -116,17 +133,22 @@ def send_code(session, tenant, address: str, purpose: str, localizer, channel: s
         body, sealed = sms_templates.render_masked(session, tenant, "verification_code", localizer, {"code": code})
         queue_mail(session, tenant, address, subject, body, f"code.{purpose}", sealed_body=sealed)
     else:
-        sms_templates.queue(session, tenant, address, "verification_code", localizer, {"code": code},
-                            f"code.{purpose}")
+        sms_templates.queue(session, tenant, address, "verification_code", localizer, {"code": code}, f"code.{purpose}")
     return record
 
 
 def check_code(session, tenant, address: str, purpose: str, code: str) -> None:
     """Consume a valid code or raise (wrong, expired, used, too many attempts)."""
-    record = session.scalars(sa.select(VerificationCode).where(
-        VerificationCode.tenant_id == tenant.id, VerificationCode.address == address,
-        VerificationCode.purpose == purpose, VerificationCode.used_at.is_(None),
-    ).order_by(VerificationCode.id.desc())).first()
+    record = session.scalars(
+        sa.select(VerificationCode)
+        .where(
+            VerificationCode.tenant_id == tenant.id,
+            VerificationCode.address == address,
+            VerificationCode.purpose == purpose,
+            VerificationCode.used_at.is_(None),
+        )
+        .order_by(VerificationCode.id.desc())
+    ).first()
     now = utcnow()
     if record is None or record.expires_at <= now:
         raise MemberError("code", _("The code has expired. Ask for a new one."))
@@ -154,8 +176,19 @@ def find_member(session, tenant, phone: str) -> Member | None:
     return find_by_address(session, tenant, phone)
 
 
-def register(session, tenant, *, code: str, password: str, phone: str = "", email: str = "",
-             confirm: str | None = None, display_name: str = "", locale: str = "", channel: str = "sms") -> Member:
+def register(
+    session,
+    tenant,
+    *,
+    code: str,
+    password: str,
+    phone: str = "",
+    email: str = "",
+    confirm: str | None = None,
+    display_name: str = "",
+    locale: str = "",
+    channel: str = "sms",
+) -> Member:
     """A new member signing up with a code sent to their phone (or, ``channel="email"``, their email)."""
     if channel == "email":
         if not tenant.email_sign_up:
@@ -168,15 +201,24 @@ def register(session, tenant, *, code: str, password: str, phone: str = "", emai
         if email is not None:
             email = clean_email(email)
     if find_by_address(session, tenant, phone or email) is not None:
-        raise MemberError("phone" if phone else "email",
-                          _("This number is already registered. Sign in or reset your password.") if phone
-                          else _("This email address is already registered."))
+        raise MemberError(
+            "phone" if phone else "email",
+            _("This number is already registered. Sign in or reset your password.")
+            if phone
+            else _("This email address is already registered."),
+        )
     if email and phone and find_by_address(session, tenant, email) is not None:
         raise MemberError("email", _("This email address is already registered."))
     hashed = _password(password, confirm)
     check_code(session, tenant, address, "register", code)
-    member = Member(tenant_id=tenant.id, phone=phone, email=email, password_hash=hashed,
-                    display_name=_display_name(display_name) or masked_address(phone, email), locale=locale)
+    member = Member(
+        tenant_id=tenant.id,
+        phone=phone,
+        email=email,
+        password_hash=hashed,
+        display_name=_display_name(display_name) or masked_address(phone, email),
+        locale=locale,
+    )
     session.add(member)
     session.flush()
     return member
@@ -191,19 +233,22 @@ def masked_address(phone: str | None, email: str | None) -> str:
     return f"{local[:1]}***@{domain}" if domain else (email or "")
 
 
-def create_member(session, tenant, *, phone: str, password: str, legal_name: str = "", id_number: str = "",
-                  verified: bool = False) -> Member:
+def create_member(
+    session, tenant, *, phone: str, password: str, legal_name: str = "", id_number: str = "", verified: bool = False
+) -> Member:
     """A member made by an operator (CLI): no code; optionally already verified."""
     phone = clean_phone(tenant, phone)
     if find_member(session, tenant, phone) is not None:
         raise MemberError("phone", _("This number is already registered. Sign in or reset your password."))
-    member = Member(tenant_id=tenant.id, phone=phone, password_hash=_password(password),
-                    display_name=masked_address(phone, None))
+    member = Member(
+        tenant_id=tenant.id, phone=phone, password_hash=_password(password), display_name=masked_address(phone, None)
+    )
     session.add(member)
     session.flush()
     if legal_name or id_number:
-        submit_verification(session, tenant, member, legal_name=legal_name, id_type=tenant.id_types[0],
-                            id_number=id_number)
+        submit_verification(
+            session, tenant, member, legal_name=legal_name, id_type=tenant.id_types[0], id_number=id_number
+        )
         if verified:
             review_verification(member, approve=True, tell=False)
     elif verified:
@@ -220,8 +265,9 @@ def authenticate(session, tenant, phone: str, password: str) -> Member | None:
     member = None
     login = (phone or "").strip()
     if "@" in login:
-        member = session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id,
-                                                         Member.email == login.lower())).first()
+        member = session.scalars(
+            sa.select(Member).where(Member.tenant_id == tenant.id, Member.email == login.lower())
+        ).first()
     else:
         try:
             member = find_member(session, tenant, clean_phone(tenant, login))
@@ -264,8 +310,7 @@ def tell_password_changed(session, tenant, member: Member, localizer) -> None:
 
     if member.phone:
         try:
-            sms_templates.queue(session, tenant, member.phone, "password_changed", localizer, {},
-                                "notice.password")
+            sms_templates.queue(session, tenant, member.phone, "password_changed", localizer, {}, "notice.password")
         except SmsError:
             pass
     if member.email:
@@ -285,14 +330,16 @@ def update_profile(session, tenant, member: Member, *, display_name: str, email:
     if email is not None:
         if not EMAIL.match(email):
             raise MemberError("email", _("Enter a valid email address."))
-        taken = session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id, Member.email == email,
-                                                        Member.id != member.id)).first()
+        taken = session.scalars(
+            sa.select(Member).where(Member.tenant_id == tenant.id, Member.email == email, Member.id != member.id)
+        ).first()
         if taken:
             raise MemberError("email", _("This email address is already registered."))
     member.display_name, member.email = display_name, email
 
 
 # -- real-name verification (實名認證) ----------------------------------------
+
 
 def submit_verification(session, tenant, member: Member, *, legal_name: str, id_type: str, id_number: str) -> None:
     """Record the member's legal name and ID for staff review (pending)."""
@@ -312,9 +359,14 @@ def submit_verification(session, tenant, member: Member, *, legal_name: str, id_
             raise MemberError("id_number", _("This is not a valid resident ID number."))
     elif not re.fullmatch(r"[A-Z0-9]{5,20}", id_number):
         raise MemberError("id_number", _("Enter the passport number as printed."))
-    taken = session.scalars(sa.select(Member).where(
-        Member.tenant_id == tenant.id, Member.id_number == id_number, Member.id != member.id,
-        Member.verification.in_([Verification.pending.value, Verification.verified.value]))).first()
+    taken = session.scalars(
+        sa.select(Member).where(
+            Member.tenant_id == tenant.id,
+            Member.id_number == id_number,
+            Member.id != member.id,
+            Member.verification.in_([Verification.pending.value, Verification.verified.value]),
+        )
+    ).first()
     if taken:
         raise MemberError("id_number", _("This ID number is already used by another account."))
     member.legal_name, member.id_type, member.id_number = legal_name, id_type, id_number
@@ -330,8 +382,7 @@ def review_verification(member: Member, *, approve: bool, reason: str = "", tell
     if member.verification != Verification.pending.value:
         raise MemberError("decision", _("There is no pending verification to review."))
     if approve:
-        member.verification, member.verification_note, member.verified_at = (
-            Verification.verified.value, "", utcnow())
+        member.verification, member.verification_note, member.verified_at = (Verification.verified.value, "", utcnow())
     else:
         reason = (reason or "").strip()
         if not reason:
@@ -352,8 +403,14 @@ def _tell_verification(member: Member, approved: bool, reason: str) -> None:
     session = object_session(member)
     tenant = session.get(Tenant, member.tenant_id) if session is not None else None
     if tenant is not None:
-        notify(session, tenant, member.id, "verification_approved" if approved else "verification_refused",
-               {} if approved else {"reason": reason}, key=str(member.id))
+        notify(
+            session,
+            tenant,
+            member.id,
+            "verification_approved" if approved else "verification_refused",
+            {} if approved else {"reason": reason},
+            key=str(member.id),
+        )
 
 
 def add_card(session, tenant, member: Member, *, bank_name: str, holder_name: str, number: str) -> BankCard:
@@ -367,12 +424,14 @@ def add_card(session, tenant, member: Member, *, bank_name: str, holder_name: st
     if not bank_name or len(bank_name) > 80:
         raise MemberError("bank_name", _("Enter the bank's name."))
     if " ".join((holder_name or "").split()) != member.legal_name:
-        raise MemberError("holder_name", _("The card holder must be you, as verified: ${name}.",
-                                           mapping={"name": member.legal_name}))
+        raise MemberError(
+            "holder_name", _("The card holder must be you, as verified: ${name}.", mapping={"name": member.legal_name})
+        )
     if any(card.number == number for card in member.cards):
         raise MemberError("number", _("This card is already bound."))
-    card = BankCard(tenant_id=tenant.id, member_id=member.id, bank_name=bank_name,
-                    holder_name=member.legal_name, number=number)
+    card = BankCard(
+        tenant_id=tenant.id, member_id=member.id, bank_name=bank_name, holder_name=member.legal_name, number=number
+    )
     session.add(card)
     session.flush()
     return card

@@ -3,6 +3,7 @@
 Every form keeps what the member typed and shows each error next to its
 field; a refused POST answers 400 (or 429 when throttled) and changes nothing.
 """
+
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPSeeOther
@@ -31,15 +32,19 @@ def _send_code(request, data, purpose: str, channel: str = "sms", field: str | N
     field = field or ("email" if channel == "email" else "phone")
     try:
         request.throttle.hit("code.address", request.client_addr or "-")
-        address, _send = services.code_recipient(request.dbsession, request.tenant,
-                                                 request.POST.get(field, ""), purpose, channel)
+        address, _send = services.code_recipient(
+            request.dbsession, request.tenant, request.POST.get(field, ""), purpose, channel
+        )
         request.throttle.hit("code.phone.burst", request.tenant.slug, purpose, address)
         request.throttle.hit("code.phone", request.tenant.slug, address)
         services.send_code(request.dbsession, request.tenant, address, purpose, request.localizer, channel)
     except Throttled as throttled:  # a throttle is not a service's refusal: it answers 429 here
         return refuse(request, data, MemberError(field, throttle_message(throttled)), 429)
-    data["notice"] = (_("We sent a code by email. It expires in 10 minutes.") if channel == "email"
-                      else _("We sent a code by SMS. It expires in 10 minutes."))
+    data["notice"] = (
+        _("We sent a code by email. It expires in 10 minutes.")
+        if channel == "email"
+        else _("We sent a code by SMS. It expires in 10 minutes.")
+    )
     data["code_sent"] = True
     return data
 
@@ -71,10 +76,17 @@ def register(request):
     except Throttled as throttled:  # counted before the service runs; answers 429
         return refuse(request, data, MemberError("phone", throttle_message(throttled)), 429)
     member = services.register(
-        request.dbsession, request.tenant, phone=request.POST.get("phone", ""),
-        code=request.POST.get("code", ""), password=request.POST.get("password", ""),
-        confirm=request.POST.get("confirm", ""), display_name=request.POST.get("display_name", ""),
-        email=request.POST.get("email", ""), locale=request.locale_name, channel=channel)
+        request.dbsession,
+        request.tenant,
+        phone=request.POST.get("phone", ""),
+        code=request.POST.get("code", ""),
+        password=request.POST.get("password", ""),
+        confirm=request.POST.get("confirm", ""),
+        display_name=request.POST.get("display_name", ""),
+        email=request.POST.get("email", ""),
+        locale=request.locale_name,
+        channel=channel,
+    )
     return signed_in(request, member, request.route_path("account.home"))
 
 
@@ -83,8 +95,9 @@ def login(request):
     def authenticate(login, password):
         member = services.authenticate(request.dbsession, request.tenant, login, password)
         if member is not None and member.login_frozen:
-            reasons = "; ".join(v.reason for v in conduct.violations(request.dbsession, member, active_only=True)
-                                if v.freeze_login)
+            reasons = "; ".join(
+                v.reason for v in conduct.violations(request.dbsession, member, active_only=True) if v.freeze_login
+            )
             raise SignInRefused(_("Your account is frozen: ${reason}", mapping={"reason": reasons}))
         return member
 
@@ -114,18 +127,24 @@ def forgot(request):
     # a refused reset shows the code field again (the code was sent)
     on_refusal(request, lambda error: by_field({**data, "code_sent": True}, error))
     member = services.reset_password(
-        request.dbsession, request.tenant, phone=request.POST.get("phone", ""),
-        code=request.POST.get("code", ""), password=request.POST.get("password", ""),
-        confirm=request.POST.get("confirm", ""))
+        request.dbsession,
+        request.tenant,
+        phone=request.POST.get("phone", ""),
+        code=request.POST.get("code", ""),
+        password=request.POST.get("password", ""),
+        confirm=request.POST.get("confirm", ""),
+    )
     sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id)
     via = "email" if "@" in request.POST.get("phone", "") else "sms"
-    audit.record(request, "member.password_reset", "member", member.id, None, {"via": via},
-                 actor=audit.member_actor(member))
+    audit.record(
+        request, "member.password_reset", "member", member.id, None, {"via": via}, actor=audit.member_actor(member)
+    )
     services.tell_password_changed(request.dbsession, request.tenant, member, request.localizer)
     return signed_in(request, member, request.route_path("account.home"))  # after a reset
 
 
 # -- my account ---------------------------------------------------------------
+
 
 def _member(request):
     return request.identity.user
@@ -141,13 +160,19 @@ def account_home(request):
     standing = position(request.dbsession, request.tenant, member.id)
     receivable = [standing.receivable_principal, standing.receivable_interest]
     payable = [standing.payable_principal, standing.payable_interest]
-    return {"member": member, "funds": standing, "movements": movements, "reasons": REASONS,
-            "receivable": receivable, "payable": payable,
-            "net_assets": standing.net_assets,
-            "verification_label": VERIFICATION_LABELS[member.verification],
-            "vip": conduct.vip_level(request.tenant, member.vip_points),
-            "violations": conduct.violations(request.dbsession, member, active_only=True),
-            "unread": conduct.unread(request.dbsession, member)}
+    return {
+        "member": member,
+        "funds": standing,
+        "movements": movements,
+        "reasons": REASONS,
+        "receivable": receivable,
+        "payable": payable,
+        "net_assets": standing.net_assets,
+        "verification_label": VERIFICATION_LABELS[member.verification],
+        "vip": conduct.vip_level(request.tenant, member.vip_points),
+        "violations": conduct.violations(request.dbsession, member, active_only=True),
+        "unread": conduct.unread(request.dbsession, member),
+    }
 
 
 @view_config(route_name="account.funds", renderer="account/funds.pt", permission="member")
@@ -159,8 +184,13 @@ def account_funds(request):
         page = 1
     wallet = Wallet(request.ledger, _member(request).id, request.tenant.currency)
     movements, total = wallet.movements(page=page, per_page=PER_PAGE)
-    return {"funds": wallet.funds(), "movements": movements, "page": page,
-            "pages": max(1, -(-total // PER_PAGE)), "total": total}
+    return {
+        "funds": wallet.funds(),
+        "movements": movements,
+        "page": page,
+        "pages": max(1, -(-total // PER_PAGE)),
+        "total": total,
+    }
 
 
 @view_config(route_name="account.profile", renderer="account/profile.pt", permission="member")
@@ -170,9 +200,13 @@ def account_profile(request):
     if request.method != "POST":
         data["form"] = {"display_name": member.display_name, "email": member.email or ""}
         return data
-    services.update_profile(request.dbsession, request.tenant, member,
-                            display_name=request.POST.get("display_name", ""),
-                            email=request.POST.get("email", ""))
+    services.update_profile(
+        request.dbsession,
+        request.tenant,
+        member,
+        display_name=request.POST.get("display_name", ""),
+        email=request.POST.get("email", ""),
+    )
     return HTTPSeeOther(request.route_path("account.profile", _query={"saved": 1}))
 
 
@@ -182,11 +216,11 @@ def account_password(request):
     data = form_page(request)
     if request.method != "POST":
         return data
-    services.change_password(member, request.POST.get("current", ""), request.POST.get("password", ""),
-                             request.POST.get("confirm", ""))
+    services.change_password(
+        member, request.POST.get("current", ""), request.POST.get("password", ""), request.POST.get("confirm", "")
+    )
     # A new password ends every other session.
-    sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id,
-                        keep=request.identity.auth_session.id)
+    sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id, keep=request.identity.auth_session.id)
     audit.record(request, "member.password_change", "member", member.id)
     services.tell_password_changed(request.dbsession, request.tenant, member, request.localizer)
     return HTTPSeeOther(request.route_path("account.security", _query={"changed": 1}))
@@ -195,23 +229,38 @@ def account_password(request):
 @view_config(route_name="account.verification", renderer="account/verification.pt", permission="member")
 def account_verification(request):
     member = _member(request)
-    data = form_page(request, member=member, label=VERIFICATION_LABELS[member.verification],
-                 documents=documents.documents(request.dbsession, member), kinds=documents.KINDS,
-                 id_types=request.tenant.id_types)
+    data = form_page(
+        request,
+        member=member,
+        label=VERIFICATION_LABELS[member.verification],
+        documents=documents.documents(request.dbsession, member),
+        kinds=documents.KINDS,
+        id_types=request.tenant.id_types,
+    )
     if request.method != "POST":
         return data
     if "file" in request.POST:
         upload = request.POST["file"]
         if not hasattr(upload, "file"):
             raise MemberError("file", _("Choose a file to upload."))
-        documents.store(request.dbsession, request.registry.settings_obj, member,
-                        kind=request.POST.get("kind", ""), filename=upload.filename,
-                        content_type=upload.type or "", stream=upload.file)
+        documents.store(
+            request.dbsession,
+            request.registry.settings_obj,
+            member,
+            kind=request.POST.get("kind", ""),
+            filename=upload.filename,
+            content_type=upload.type or "",
+            stream=upload.file,
+        )
         return HTTPSeeOther(request.route_path("account.verification", _query={"uploaded": 1}))
-    services.submit_verification(request.dbsession, request.tenant, member,
-                                 legal_name=request.POST.get("legal_name", ""),
-                                 id_type=request.POST.get("id_type", request.tenant.id_types[0]),
-                                 id_number=request.POST.get("id_number", ""))
+    services.submit_verification(
+        request.dbsession,
+        request.tenant,
+        member,
+        legal_name=request.POST.get("legal_name", ""),
+        id_type=request.POST.get("id_type", request.tenant.id_types[0]),
+        id_number=request.POST.get("id_number", ""),
+    )
     return HTTPSeeOther(request.route_path("account.verification"))
 
 
@@ -221,8 +270,14 @@ def account_cards(request):
     data = form_page(request, member=member)
     if request.method != "POST":
         return data
-    services.add_card(request.dbsession, request.tenant, member, bank_name=request.POST.get("bank_name", ""),
-                      holder_name=request.POST.get("holder_name", ""), number=request.POST.get("number", ""))
+    services.add_card(
+        request.dbsession,
+        request.tenant,
+        member,
+        bank_name=request.POST.get("bank_name", ""),
+        holder_name=request.POST.get("holder_name", ""),
+        number=request.POST.get("number", ""),
+    )
     return HTTPSeeOther(request.route_path("account.cards"))
 
 
@@ -233,8 +288,14 @@ def account_messages(request):
     data = form_page(request, member=member)
     if request.method == "POST":
         on_refusal(request, lambda error: _conversation(request, member, by_field(data, error)))
-        conduct.send_message(request.dbsession, member, subject=request.POST.get("subject", ""),
-                             body=request.POST.get("body", ""), sender="member", to_staff=True)
+        conduct.send_message(
+            request.dbsession,
+            member,
+            subject=request.POST.get("subject", ""),
+            body=request.POST.get("body", ""),
+            sender="member",
+            to_staff=True,
+        )
         return HTTPSeeOther(request.route_path("account.messages", _query={"sent": 1}))
     return _conversation(request, member, data)
 
@@ -252,8 +313,13 @@ def account_points(request):
     levels = conduct.vip_levels(request.tenant)
     current = conduct.vip_level(request.tenant, member.vip_points)
     higher = [level for level in levels if level.points > member.vip_points]
-    return {"member": member, "vip": current, "levels": levels, "next_level": higher[0] if higher else None,
-            "history": conduct.points_history(request.dbsession, member)}
+    return {
+        "member": member,
+        "vip": current,
+        "levels": levels,
+        "next_level": higher[0] if higher else None,
+        "history": conduct.points_history(request.dbsession, member),
+    }
 
 
 @view_config(route_name="account.security", renderer="account/security.pt", permission="member")
@@ -261,10 +327,13 @@ def account_security(request):
     """Live sessions, and signing out everywhere else."""
     member = _member(request)
     if request.method == "POST" and request.POST.get("action") == "sign_out_others":
-        sessions.revoke_all(request.dbsession, "member", member.id, member.tenant_id,
-                            keep=request.identity.auth_session.id)
+        sessions.revoke_all(
+            request.dbsession, "member", member.id, member.tenant_id, keep=request.identity.auth_session.id
+        )
         return HTTPSeeOther(request.route_path("account.security", _query={"signed_out": 1}))
-    return {"sessions": sessions.live_sessions(request.dbsession, "member", member.id, member.tenant_id),
-            "current": request.identity.auth_session.id, "changed": request.params.get("changed"),
-            "signed_out": request.params.get("signed_out")}
-
+    return {
+        "sessions": sessions.live_sessions(request.dbsession, "member", member.id, member.tenant_id),
+        "current": request.identity.auth_session.id,
+        "changed": request.params.get("changed"),
+        "signed_out": request.params.get("signed_out"),
+    }

@@ -1,4 +1,5 @@
 """Alembic environment: the engine comes from the app (``core.migrate``)."""
+
 from alembic import context
 
 import core.models  # noqa: F401  (every table registered on Base.metadata)

@@ -1,4 +1,5 @@
 """The operator console (/operator on the operator host): every tenant of the install."""
+
 from __future__ import annotations
 
 from ..i18n import _

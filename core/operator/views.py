@@ -12,8 +12,13 @@ from ..tenancy.services import TenantNotFound, all_tenants, set_status
 
 @view_config(route_name="operator.login", renderer="login.pt", require_csrf=True)
 def login(request):
-    return login_view(request, "operator", lambda login, pw: authenticate_operator(request.dbsession, login, pw),
-                      "operator.tenants", "operator/layout.pt")
+    return login_view(
+        request,
+        "operator",
+        lambda login, pw: authenticate_operator(request.dbsession, login, pw),
+        "operator.tenants",
+        "operator/layout.pt",
+    )
 
 
 @view_config(route_name="operator.logout", request_method="POST")
@@ -33,6 +38,7 @@ def change_status(request):
         tenant = set_status(request.dbsession, request.matchdict["slug"], status)
     except (ValueError, TenantNotFound):
         raise HTTPNotFound() from None
-    audit.record(request, f"tenant.{status.value}", "tenant", tenant.slug, None, {"status": status.value},
-                 tenant_id=tenant.id)
+    audit.record(
+        request, f"tenant.{status.value}", "tenant", tenant.slug, None, {"status": status.value}, tenant_id=tenant.id
+    )
     return HTTPSeeOther(request.route_path("operator.tenants"))

@@ -6,6 +6,7 @@ against them and posts to the ledger exactly once; a gateway only says where
 the member pays, computes its fee, verifies its callbacks' signatures and
 sends payouts. See docs/payments.md.
 """
+
 from __future__ import annotations
 
 import abc
@@ -120,8 +121,10 @@ class PaymentGateway(abc.ABC):
 
     def limits(self, currency: str) -> tuple[Money, Money]:
         """The smallest and largest recharge this gateway takes."""
-        return (Money.parse(str(self.settings.get("min_amount", "1")), currency),
-                Money.parse(str(self.settings.get("max_amount", "1000000")), currency))
+        return (
+            Money.parse(str(self.settings.get("min_amount", "1")), currency),
+            Money.parse(str(self.settings.get("max_amount", "1000000")), currency),
+        )
 
     @abc.abstractmethod
     def create_payment(self, request: PaymentRequest) -> PaymentInstruction:

@@ -1,4 +1,5 @@
 """Payment records: recharges, withdrawals, balance adjustments, and every callback received."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,12 +22,21 @@ class PaymentStatus(StrEnum):
     REJECTED = "rejected"  # offline: a cashier refused it
 
 
-PAYMENTS = StateMachine("recharge", PaymentStatus, {
-    PaymentStatus.PENDING: {PaymentStatus.DECLARED, PaymentStatus.SUCCEEDED, PaymentStatus.FAILED,
-                            PaymentStatus.REJECTED},
-    PaymentStatus.DECLARED: {PaymentStatus.SUCCEEDED, PaymentStatus.REJECTED},
-    PaymentStatus.FAILED: {PaymentStatus.SUCCEEDED},
-}, initial=PaymentStatus.PENDING)
+PAYMENTS = StateMachine(
+    "recharge",
+    PaymentStatus,
+    {
+        PaymentStatus.PENDING: {
+            PaymentStatus.DECLARED,
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.FAILED,
+            PaymentStatus.REJECTED,
+        },
+        PaymentStatus.DECLARED: {PaymentStatus.SUCCEEDED, PaymentStatus.REJECTED},
+        PaymentStatus.FAILED: {PaymentStatus.SUCCEEDED},
+    },
+    initial=PaymentStatus.PENDING,
+)
 
 
 class WithdrawalStatus(StrEnum):
@@ -41,12 +51,21 @@ class WithdrawalStatus(StrEnum):
     CANCELLED = "cancelled"  # by the member before any approval: released
 
 
-WITHDRAWALS = StateMachine("withdrawal", WithdrawalStatus, {
-    WithdrawalStatus.REQUESTED: {WithdrawalStatus.FIRST_APPROVED, WithdrawalStatus.PROCESSING,
-                                 WithdrawalStatus.REJECTED, WithdrawalStatus.CANCELLED},
-    WithdrawalStatus.FIRST_APPROVED: {WithdrawalStatus.PROCESSING, WithdrawalStatus.REJECTED},
-    WithdrawalStatus.PROCESSING: {WithdrawalStatus.PAID, WithdrawalStatus.FAILED},
-}, initial=WithdrawalStatus.REQUESTED)
+WITHDRAWALS = StateMachine(
+    "withdrawal",
+    WithdrawalStatus,
+    {
+        WithdrawalStatus.REQUESTED: {
+            WithdrawalStatus.FIRST_APPROVED,
+            WithdrawalStatus.PROCESSING,
+            WithdrawalStatus.REJECTED,
+            WithdrawalStatus.CANCELLED,
+        },
+        WithdrawalStatus.FIRST_APPROVED: {WithdrawalStatus.PROCESSING, WithdrawalStatus.REJECTED},
+        WithdrawalStatus.PROCESSING: {WithdrawalStatus.PAID, WithdrawalStatus.FAILED},
+    },
+    initial=WithdrawalStatus.REQUESTED,
+)
 
 
 class AdjustmentStatus(StrEnum):
@@ -57,17 +76,24 @@ class AdjustmentStatus(StrEnum):
     REJECTED = "rejected"
 
 
-ADJUSTMENTS = StateMachine("adjustment", AdjustmentStatus, {
-    AdjustmentStatus.PENDING: {AdjustmentStatus.APPLIED, AdjustmentStatus.REJECTED},
-}, initial=AdjustmentStatus.PENDING)
+ADJUSTMENTS = StateMachine(
+    "adjustment",
+    AdjustmentStatus,
+    {
+        AdjustmentStatus.PENDING: {AdjustmentStatus.APPLIED, AdjustmentStatus.REJECTED},
+    },
+    initial=AdjustmentStatus.PENDING,
+)
 
 
 class Payment(TenantOwned, Base):
     """A recharge (充值): pending until its gateway (or a cashier, offline) settles it."""
 
     __tablename__ = "payments"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "reference"),
-                      sa.Index("ix_payments_member", "tenant_id", "member_id", "id"))
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "reference"),
+        sa.Index("ix_payments_member", "tenant_id", "member_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(40))
@@ -89,8 +115,10 @@ class Withdrawal(TenantOwned, Base):
     """A withdrawal (提現): the amount is frozen until it is paid out, refused or cancelled."""
 
     __tablename__ = "withdrawals"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "reference"),
-                      sa.Index("ix_withdrawals_member", "tenant_id", "member_id", "id"))
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "reference"),
+        sa.Index("ix_withdrawals_member", "tenant_id", "member_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(40))
@@ -147,10 +175,16 @@ def _labels():
     from ..i18n import _
 
     return {
-        "pending": _("Waiting for payment"), "declared": _("Waiting for a cashier"),
-        "succeeded": _("Credited"), "failed": _("Failed"), "rejected": _("Rejected"),
-        "requested": _("Waiting for approval"), "first_approved": _("Waiting for a second approval"),
-        "processing": _("Being paid out"), "paid": _("Paid out"), "cancelled": _("Cancelled"),
+        "pending": _("Waiting for payment"),
+        "declared": _("Waiting for a cashier"),
+        "succeeded": _("Credited"),
+        "failed": _("Failed"),
+        "rejected": _("Rejected"),
+        "requested": _("Waiting for approval"),
+        "first_approved": _("Waiting for a second approval"),
+        "processing": _("Being paid out"),
+        "paid": _("Paid out"),
+        "cancelled": _("Cancelled"),
         "applied": _("Applied"),
     }
 

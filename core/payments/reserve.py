@@ -16,6 +16,7 @@ moves money twice); rejecting moves nothing. A withdrawal larger than the
 reserve holds is refused when asked for and again, by the ledger, when
 approved. See docs/loans.md, "Risk reserve".
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,9 +53,14 @@ class ReserveStatus(enum.StrEnum):
     rejected = "rejected"
 
 
-RESERVE_REQUESTS = StateMachine("risk reserve request", ReserveStatus, {
-    ReserveStatus.pending: {ReserveStatus.applied, ReserveStatus.rejected},
-}, initial=ReserveStatus.pending)
+RESERVE_REQUESTS = StateMachine(
+    "risk reserve request",
+    ReserveStatus,
+    {
+        ReserveStatus.pending: {ReserveStatus.applied, ReserveStatus.rejected},
+    },
+    initial=ReserveStatus.pending,
+)
 
 
 # The platform accounts the reserve is funded from and withdrawn to.
@@ -65,10 +71,15 @@ REASONS = {ReserveDirection.deposit: "reserve_deposit", ReserveDirection.withdra
 
 def _labels():
     return {
-        "deposit": _("Top-up"), "withdrawal": _("Withdrawal"),
-        "gateway_clearing": _("The platform's bank account"), "fee_income": _("Fee income"),
-        "pending": _("Waiting for approval"), "applied": _("Applied"), "rejected": _("Rejected"),
-        "reserve_deposit": _("Risk reserve top-up"), "reserve_withdrawal": _("Risk reserve withdrawal"),
+        "deposit": _("Top-up"),
+        "withdrawal": _("Withdrawal"),
+        "gateway_clearing": _("The platform's bank account"),
+        "fee_income": _("Fee income"),
+        "pending": _("Waiting for approval"),
+        "applied": _("Applied"),
+        "rejected": _("Rejected"),
+        "reserve_deposit": _("Risk reserve top-up"),
+        "reserve_withdrawal": _("Risk reserve withdrawal"),
     }
 
 
@@ -110,9 +121,10 @@ class ReserveRequest(TenantOwned, Base):
 def balances(ledger: Ledger, currency: str) -> dict[str, int]:
     """The reserve's balance in minor units per currency: the tenant's own currency always, others if held."""
     rows = ledger.session.execute(
-        sa.select(ACCOUNTS.c.currency, ACCOUNTS.c.credits_posted - ACCOUNTS.c.debits_posted)
-        .where(ACCOUNTS.c.tenant_id == ledger.tenant_id, ACCOUNTS.c.owner_kind == PLATFORM,
-               ACCOUNTS.c.code == RESERVE)).all()
+        sa.select(ACCOUNTS.c.currency, ACCOUNTS.c.credits_posted - ACCOUNTS.c.debits_posted).where(
+            ACCOUNTS.c.tenant_id == ledger.tenant_id, ACCOUNTS.c.owner_kind == PLATFORM, ACCOUNTS.c.code == RESERVE
+        )
+    ).all()
     found = {code: int(balance) for code, balance in rows}
     return {currency: found.pop(currency, 0), **dict(sorted(found.items()))}
 
@@ -122,15 +134,25 @@ def balance(ledger: Ledger, currency: str) -> int:
     return ledger.balance(ledger.platform(RESERVE, currency)).minor
 
 
-def history(ledger: Ledger, currency: str, *, before: int | None = None,
-            limit: int = HISTORY_PAGE) -> tuple[list[Entry], dict[int, tuple[str, int, str]]]:
+def history(
+    ledger: Ledger, currency: str, *, before: int | None = None, limit: int = HISTORY_PAGE
+) -> tuple[list[Entry], dict[int, tuple[str, int, str]]]:
     """One page of the reserve's statement (newest first, each line with the balance after it), older
     than transfer ``before``; and the other side of each line as ``{account id: (owner kind, owner id, code)}``."""
     entries = ledger.history(ledger.platform(RESERVE, currency), limit=limit, before=before)
     counters = {e.counter_account_id for e in entries}
-    sides = {row.id: (row.owner_kind, row.owner_id, row.code) for row in ledger.session.execute(
-        sa.select(ACCOUNTS.c.id, ACCOUNTS.c.owner_kind, ACCOUNTS.c.owner_id, ACCOUNTS.c.code)
-        .where(ACCOUNTS.c.tenant_id == ledger.tenant_id, ACCOUNTS.c.id.in_(counters)))} if counters else {}
+    sides = (
+        {
+            row.id: (row.owner_kind, row.owner_id, row.code)
+            for row in ledger.session.execute(
+                sa.select(ACCOUNTS.c.id, ACCOUNTS.c.owner_kind, ACCOUNTS.c.owner_id, ACCOUNTS.c.code).where(
+                    ACCOUNTS.c.tenant_id == ledger.tenant_id, ACCOUNTS.c.id.in_(counters)
+                )
+            )
+        }
+        if counters
+        else {}
+    )
     return entries, sides
 
 
@@ -150,15 +172,18 @@ def find_locked(session, request_id) -> ReserveRequest | None:
     number = whole_number(request_id)
     if number is None or not 1 <= number <= MAX_ID:
         return None
-    return session.scalars(sa.select(ReserveRequest).where(ReserveRequest.id == number).with_for_update()
-                           .execution_options(populate_existing=True)).first()
+    return session.scalars(
+        sa.select(ReserveRequest)
+        .where(ReserveRequest.id == number)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 # -- asking and deciding -------------------------------------------------------------
 
 
-def request_move(session, tenant, *, direction: str, account: str, amount_text, reason: str,
-                 by: str) -> ReserveRequest:
+def request_move(session, tenant, *, direction: str, account: str, amount_text, reason: str, by: str) -> ReserveRequest:
     """Ask to top the reserve up from ``account`` or withdraw from it to ``account``; nothing moves yet.
 
     A withdrawal more than the reserve holds now is refused at once (the
@@ -181,8 +206,15 @@ def request_move(session, tenant, *, direction: str, account: str, amount_text, 
         held = balance(Ledger(session, tenant.id), amount.currency)
         if amount.minor > held:
             raise FundsError("amount", _not_enough(held, amount.currency))
-    move = ReserveRequest(tenant_id=tenant.id, direction=direction, account=account, amount=amount.minor,
-                          currency=amount.currency, reason=reason, requested_by=by)
+    move = ReserveRequest(
+        tenant_id=tenant.id,
+        direction=direction,
+        account=account,
+        amount=amount.minor,
+        currency=amount.currency,
+        reason=reason,
+        requested_by=by,
+    )
     session.add(move)
     session.flush()
     return move
@@ -213,8 +245,9 @@ def decide(session, tenant_id: int, move: ReserveRequest, *, approve: bool, by: 
         held = ledger.balance(debit).minor
         if debit == reserve:
             raise FundsError("amount", _not_enough(held, move.currency)) from None
-        raise FundsError("amount", _("Fee income holds only ${held}.",
-                                     mapping={"held": str(Money(held, move.currency))})) from None
+        raise FundsError(
+            "amount", _("Fee income holds only ${held}.", mapping={"held": str(Money(held, move.currency))})
+        ) from None
     RESERVE_REQUESTS.move(move, ReserveStatus.applied)
 
 
@@ -224,8 +257,10 @@ def same_person(actor: str, other: str) -> bool:
 
 
 def _not_enough(held: int, currency: str):
-    return _("The risk reserve holds only ${held}: a withdrawal may not take it below zero.",
-             mapping={"held": str(Money(held, currency))})
+    return _(
+        "The risk reserve holds only ${held}: a withdrawal may not take it below zero.",
+        mapping={"held": str(Money(held, currency))},
+    )
 
 
 # -- ledger verify ---------------------------------------------------------------------
@@ -235,11 +270,14 @@ def _not_enough(held: int, currency: str):
 def check_reserve_requests(session, tenant_id, slugs) -> list[Breach]:
     """Invariant 8: every applied request moved its amount under its key, and the reserve's own
     transfers (``reserve_deposit``, ``reserve_withdrawal``) all belong to an applied request."""
-    moved = (sa.select(TRANSFERS.c.tenant_id, TRANSFERS.c.key, sa.func.sum(TRANSFERS.c.amount).label("amount"))
-             .where(TRANSFERS.c.reason.in_(tuple(REASONS.values())), TRANSFERS.c.reverses_id.is_(None))
-             .group_by(TRANSFERS.c.tenant_id, TRANSFERS.c.key))
+    moved = (
+        sa.select(TRANSFERS.c.tenant_id, TRANSFERS.c.key, sa.func.sum(TRANSFERS.c.amount).label("amount"))
+        .where(TRANSFERS.c.reason.in_(tuple(REASONS.values())), TRANSFERS.c.reverses_id.is_(None))
+        .group_by(TRANSFERS.c.tenant_id, TRANSFERS.c.key)
+    )
     requested = sa.select(ReserveRequest.tenant_id, ReserveRequest.id, ReserveRequest.amount).where(
-        ReserveRequest.status == ReserveStatus.applied.value)
+        ReserveRequest.status == ReserveStatus.applied.value
+    )
     if tenant_id is not None:
         moved = moved.where(TRANSFERS.c.tenant_id == tenant_id)
         requested = requested.where(ReserveRequest.tenant_id == tenant_id)
@@ -248,10 +286,21 @@ def check_reserve_requests(session, tenant_id, slugs) -> list[Breach]:
     for row_tenant, request_id, amount in session.execute(requested):
         found = posted.pop((row_tenant, f"reserve:{request_id}"), None)
         if found != amount:
-            breaches.append(Breach(slugs.get(row_tenant, str(row_tenant)), None, 8,
-                                   f"risk reserve request {request_id} was approved for {amount}, "
-                                   f"the ledger moved {found or 0}"))
+            breaches.append(
+                Breach(
+                    slugs.get(row_tenant, str(row_tenant)),
+                    None,
+                    8,
+                    f"risk reserve request {request_id} was approved for {amount}, the ledger moved {found or 0}",
+                )
+            )
     for (row_tenant, key), amount in sorted(posted.items()):
-        breaches.append(Breach(slugs.get(row_tenant, str(row_tenant)), None, 8,
-                               f"{key}: {amount} moved in or out of the risk reserve without an approved request"))
+        breaches.append(
+            Breach(
+                slugs.get(row_tenant, str(row_tenant)),
+                None,
+                8,
+                f"{key}: {amount} moved in or out of the risk reserve without an approved request",
+            )
+        )
     return breaches

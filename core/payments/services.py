@@ -13,6 +13,7 @@ Rules that hold whatever a gateway or a browser does:
 - a settled record never changes again: a failure reported after a success is
   recorded and ignored.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -73,8 +74,8 @@ def _amount(text, currency: str, field: str = "amount") -> Money:
 
 # -- recharge ---------------------------------------------------------------------
 
-def start_recharge(session, tenant, hooks, member: Member, gateway_code: str, amount_text: str,
-                   return_url: str):
+
+def start_recharge(session, tenant, hooks, member: Member, gateway_code: str, amount_text: str, return_url: str):
     """Record a pending recharge and ask the gateway where the member pays; (payment, instruction)."""
     gateway = gateways(hooks).get(gateway_code)
     if gateway is None:
@@ -82,19 +83,32 @@ def start_recharge(session, tenant, hooks, member: Member, gateway_code: str, am
     amount = _amount(amount_text, tenant.currency)
     low, high = gateway.limits(tenant.currency)
     if not low.minor <= amount.minor <= high.minor:
-        raise FundsError("amount", _("Enter an amount from ${low} to ${high}.",
-                                     mapping={"low": str(low), "high": str(high)}))
+        raise FundsError(
+            "amount", _("Enter an amount from ${low} to ${high}.", mapping={"low": str(low), "high": str(high)})
+        )
     fee = gateway.fee(amount)
     if fee.minor >= amount.minor:
         raise FundsError("amount", _("The amount does not cover the fee of ${fee}.", mapping={"fee": str(fee)}))
-    payment = Payment(tenant_id=tenant.id, reference=_reference("R"), member_id=member.id, gateway=gateway.code,
-                      amount=amount.minor, fee=fee.minor, currency=amount.currency)
+    payment = Payment(
+        tenant_id=tenant.id,
+        reference=_reference("R"),
+        member_id=member.id,
+        gateway=gateway.code,
+        amount=amount.minor,
+        fee=fee.minor,
+        currency=amount.currency,
+    )
     session.add(payment)
     session.flush()
     try:
-        instruction = gateway.create_payment(PaymentRequest(
-            payment.reference, amount, return_url.replace("REFERENCE", payment.reference),
-            description=tenant.brand("site_title", tenant.name)))
+        instruction = gateway.create_payment(
+            PaymentRequest(
+                payment.reference,
+                amount,
+                return_url.replace("REFERENCE", payment.reference),
+                description=tenant.brand("site_title", tenant.name),
+            )
+        )
     except GatewayUnavailable:
         raise FundsError("gateway", _("The payment provider cannot be reached now. Try again later.")) from None
     payment.gateway_ref = instruction.gateway_ref[:120]
@@ -116,8 +130,16 @@ def query_payment(request, payment: Payment) -> str:
         verdict, reason = apply_payment_callback(request.dbsession, request.tenant, answer, payment.gateway)
     except CallbackRejected as rejected:
         verdict, reason = "rejected", rejected.reason
-    request.dbsession.add(CallbackRecord(tenant_id=request.tenant.id, gateway=payment.gateway, kind="query",
-                                         reference=payment.reference, verdict=verdict, reason=reason[:300]))
+    request.dbsession.add(
+        CallbackRecord(
+            tenant_id=request.tenant.id,
+            gateway=payment.gateway,
+            kind="query",
+            reference=payment.reference,
+            verdict=verdict,
+            reason=reason[:300],
+        )
+    )
     return verdict
 
 
@@ -135,8 +157,12 @@ def declare_offline(payment: Payment, bank_reference: str) -> None:
 def _settle_payment(session, tenant_id: int, payment: Payment, succeeded: bool, gateway_ref: str, by: str) -> None:
     if succeeded:
         Wallet(Ledger(session, tenant_id), payment.member_id, payment.currency).recharge(
-            Money(payment.amount, payment.currency), fee=Money(payment.fee, payment.currency),
-            key=f"recharge:{payment.id}", ref=f"payment:{payment.reference}", initiator=by)
+            Money(payment.amount, payment.currency),
+            fee=Money(payment.fee, payment.currency),
+            key=f"recharge:{payment.id}",
+            ref=f"payment:{payment.reference}",
+            initiator=by,
+        )
         PAYMENTS.move(payment, PaymentStatus.SUCCEEDED)
     else:
         PAYMENTS.move(payment, PaymentStatus.FAILED)
@@ -178,8 +204,9 @@ def locked_adjustment(session, adjustment_id: int) -> Adjustment | None:
 
 
 def _locked(session, model, tenant_id: int, reference: str):
-    return session.scalars(sa.select(model).where(model.tenant_id == tenant_id, model.reference == reference)
-                           .with_for_update()).first()
+    return session.scalars(
+        sa.select(model).where(model.tenant_id == tenant_id, model.reference == reference).with_for_update()
+    ).first()
 
 
 def apply_payment_callback(session, tenant, callback: Callback, gateway_code: str) -> tuple[str, str]:
@@ -188,11 +215,15 @@ def apply_payment_callback(session, tenant, callback: Callback, gateway_code: st
     if payment is None or payment.gateway != gateway_code:
         raise CallbackRejected("unknown payment")
     if (callback.amount.minor, callback.amount.currency) != (payment.amount, payment.currency):
-        raise CallbackRejected(f"amount mismatch: {callback.amount} for a payment of "
-                               f"{Money(payment.amount, payment.currency)}")
+        raise CallbackRejected(
+            f"amount mismatch: {callback.amount} for a payment of {Money(payment.amount, payment.currency)}"
+        )
     if payment.status == PaymentStatus.SUCCEEDED:
-        return ("duplicate", "already credited") if callback.succeeded else \
-            ("ignored", "a failure after the payment succeeded")
+        return (
+            ("duplicate", "already credited")
+            if callback.succeeded
+            else ("ignored", "a failure after the payment succeeded")
+        )
     if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
         return "ignored", f"payment is {payment.status}"
     if not callback.succeeded and payment.status == PaymentStatus.FAILED:
@@ -215,9 +246,17 @@ def record_rejected_callback(request, gateway: str, kind: str, body: bytes, reas
         with manager:
             session = tm_session(request.registry["dbsession_factory"], manager)
             scope_to_tenant(session, tenant_id)
-            session.add(CallbackRecord(tenant_id=tenant_id, gateway=gateway, kind=kind, verdict="rejected",
-                                       reason=reason[:300], body=body[:4000].decode("utf-8", "replace"),
-                                       address=address))
+            session.add(
+                CallbackRecord(
+                    tenant_id=tenant_id,
+                    gateway=gateway,
+                    kind=kind,
+                    verdict="rejected",
+                    reason=reason[:300],
+                    body=body[:4000].decode("utf-8", "replace"),
+                    address=address,
+                )
+            )
 
     request.add_finished_callback(write)
 
@@ -241,13 +280,23 @@ def receive_callback(request, gateway_code: str, body: bytes, headers: dict, kin
     except CallbackRejected as rejected:
         record_rejected_callback(request, gateway_code, kind, body, rejected.reason)
         return 400, "rejected", rejected.reason
-    request.dbsession.add(CallbackRecord(
-        tenant_id=tenant.id, gateway=gateway_code, kind=kind, reference=callback.reference[:40], verdict=verdict,
-        reason=reason[:300], body=body[:4000].decode("utf-8", "replace"), address=(request.client_addr or "")[:64]))
+    request.dbsession.add(
+        CallbackRecord(
+            tenant_id=tenant.id,
+            gateway=gateway_code,
+            kind=kind,
+            reference=callback.reference[:40],
+            verdict=verdict,
+            reason=reason[:300],
+            body=body[:4000].decode("utf-8", "replace"),
+            address=(request.client_addr or "")[:64],
+        )
+    )
     return 200, verdict, reason
 
 
 # -- withdrawal -------------------------------------------------------------------
+
 
 def withdrawal_rules(tenant) -> dict:
     funds = tenant.funds or {}
@@ -264,8 +313,7 @@ def withdrawal_rules(tenant) -> dict:
 
 def withdrawal_fee(tenant, amount: Money) -> Money:
     rules = withdrawal_rules(tenant)
-    return Money.from_decimal(amount.amount * Decimal(rules["fee_percent"]) / 100, amount.currency) \
-        + rules["fee_fixed"]
+    return Money.from_decimal(amount.amount * Decimal(rules["fee_percent"]) / 100, amount.currency) + rules["fee_fixed"]
 
 
 def payout_gateway(tenant, hooks):
@@ -293,8 +341,9 @@ def request_withdrawal(session, tenant, hooks, member: Member, card_id, amount_t
     if member.withdrawal_frozen:
         raise FundsError("amount", _("Withdrawals are frozen on your account. See your account page."))
     try:
-        card = session.scalars(sa.select(BankCard).where(BankCard.id == _card_id(card_id),
-                                                         BankCard.member_id == member.id)).first()
+        card = session.scalars(
+            sa.select(BankCard).where(BankCard.id == _card_id(card_id), BankCard.member_id == member.id)
+        ).first()
     except (TypeError, ValueError):
         card = None
     if card is None:
@@ -302,55 +351,85 @@ def request_withdrawal(session, tenant, hooks, member: Member, card_id, amount_t
     amount = _amount(amount_text, tenant.currency)
     rules = withdrawal_rules(tenant)
     if amount.minor < rules["minimum"].minor:
-        raise FundsError("amount", _("The smallest withdrawal is ${minimum}.", mapping={"minimum": str(rules["minimum"])}))
+        raise FundsError(
+            "amount", _("The smallest withdrawal is ${minimum}.", mapping={"minimum": str(rules["minimum"])})
+        )
     # The member's row lock is held from summing today's withdrawals to inserting this one: two requests
     # at once would both see room under the daily limit and together pass it.
     session.execute(sa.select(Member.id).where(Member.id == member.id).with_for_update())
     local = zoneinfo.ZoneInfo(tenant.timezone)
     since = dt.datetime.combine(dt.datetime.now(local).date(), dt.time(), local)  # today, the tenant's clock
-    today = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Withdrawal.amount), 0)).where(
-        Withdrawal.member_id == member.id, Withdrawal.created_at >= since,
-        Withdrawal.status.not_in([WithdrawalStatus.REJECTED, WithdrawalStatus.CANCELLED,
-                                  WithdrawalStatus.FAILED])))
+    today = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Withdrawal.amount), 0)).where(
+            Withdrawal.member_id == member.id,
+            Withdrawal.created_at >= since,
+            Withdrawal.status.not_in([WithdrawalStatus.REJECTED, WithdrawalStatus.CANCELLED, WithdrawalStatus.FAILED]),
+        )
+    )
     if today + amount.minor > rules["daily_limit"].minor:
-        raise FundsError("amount", _("This would pass your daily limit of ${limit}.",
-                                     mapping={"limit": str(rules["daily_limit"])}))
+        raise FundsError(
+            "amount", _("This would pass your daily limit of ${limit}.", mapping={"limit": str(rules["daily_limit"])})
+        )
     fee = withdrawal_fee(tenant, amount)
     if fee.minor >= amount.minor:
         raise FundsError("amount", _("The amount does not cover the fee of ${fee}.", mapping={"fee": str(fee)}))
     floor = net_worth_floor(session, member.id)
     if floor and net_assets(session, tenant, member.id) - amount.minor < floor:
-        raise FundsError("amount", _("Your net-worth loan needs ${floor} of net assets to stay on the site.",
-                                     mapping={"floor": str(Money(floor, tenant.currency))}))
+        raise FundsError(
+            "amount",
+            _(
+                "Your net-worth loan needs ${floor} of net assets to stay on the site.",
+                mapping={"floor": str(Money(floor, tenant.currency))},
+            ),
+        )
     gateway = payout_gateway(tenant, hooks)
     if gateway is None:
         raise FundsError("amount", _("Withdrawals are not available on this site yet."))
-    withdrawal = Withdrawal(tenant_id=tenant.id, reference=_reference("W"), member_id=member.id, card_id=card.id,
-                            gateway=gateway.code, amount=amount.minor, fee=fee.minor, currency=amount.currency)
+    withdrawal = Withdrawal(
+        tenant_id=tenant.id,
+        reference=_reference("W"),
+        member_id=member.id,
+        card_id=card.id,
+        gateway=gateway.code,
+        amount=amount.minor,
+        fee=fee.minor,
+        currency=amount.currency,
+    )
     session.add(withdrawal)
     session.flush()
     try:
         Wallet(Ledger(session, tenant.id), member.id, amount.currency).freeze(
-            amount, reason="withdraw_freeze", key=f"withdraw:{withdrawal.id}:freeze",
-            ref=f"withdrawal:{withdrawal.reference}", initiator=f"member:{member.id}")
+            amount,
+            reason="withdraw_freeze",
+            key=f"withdraw:{withdrawal.id}:freeze",
+            ref=f"withdrawal:{withdrawal.reference}",
+            initiator=f"member:{member.id}",
+        )
     except InsufficientFunds:
         raise FundsError("amount", _("Your available balance is not enough.")) from None
     return withdrawal
 
 
-def _release(session, tenant_id: int, withdrawal: Withdrawal, status: WithdrawalStatus, reason: str,
-             by: str) -> None:
+def _release(session, tenant_id: int, withdrawal: Withdrawal, status: WithdrawalStatus, reason: str, by: str) -> None:
     Wallet(Ledger(session, tenant_id), withdrawal.member_id, withdrawal.currency).unfreeze(
-        Money(withdrawal.amount, withdrawal.currency), reason="withdraw_unfreeze",
-        key=f"withdraw:{withdrawal.id}:release", ref=f"withdrawal:{withdrawal.reference}", initiator=by)
+        Money(withdrawal.amount, withdrawal.currency),
+        reason="withdraw_unfreeze",
+        key=f"withdraw:{withdrawal.id}:release",
+        ref=f"withdrawal:{withdrawal.reference}",
+        initiator=by,
+    )
     WITHDRAWALS.move(withdrawal, status)
     withdrawal.reason, withdrawal.settled_at = reason[:300], utcnow()
 
 
 def _pay(session, tenant_id: int, withdrawal: Withdrawal, gateway_ref: str, by: str) -> None:
     Wallet(Ledger(session, tenant_id), withdrawal.member_id, withdrawal.currency).withdraw(
-        Money(withdrawal.amount, withdrawal.currency), fee=Money(withdrawal.fee, withdrawal.currency),
-        key=f"withdraw:{withdrawal.id}:paid", ref=f"withdrawal:{withdrawal.reference}", initiator=by)
+        Money(withdrawal.amount, withdrawal.currency),
+        fee=Money(withdrawal.fee, withdrawal.currency),
+        key=f"withdraw:{withdrawal.id}:paid",
+        ref=f"withdrawal:{withdrawal.reference}",
+        initiator=by,
+    )
     WITHDRAWALS.move(withdrawal, WithdrawalStatus.PAID)
     withdrawal.settled_at = utcnow()
     withdrawal.gateway_ref = gateway_ref[:120] or withdrawal.gateway_ref
@@ -359,8 +438,9 @@ def _pay(session, tenant_id: int, withdrawal: Withdrawal, gateway_ref: str, by: 
 def cancel_withdrawal(session, tenant_id: int, member: Member, withdrawal: Withdrawal) -> None:
     if withdrawal.member_id != member.id or withdrawal.status != WithdrawalStatus.REQUESTED:
         raise FundsError("withdrawal", _("This withdrawal can no longer be cancelled."))
-    _release(session, tenant_id, withdrawal, WithdrawalStatus.CANCELLED, "cancelled by the member",
-             f"member:{member.id}")
+    _release(
+        session, tenant_id, withdrawal, WithdrawalStatus.CANCELLED, "cancelled by the member", f"member:{member.id}"
+    )
 
 
 def approve_withdrawal(session, tenant, hooks, withdrawal: Withdrawal, *, by: str) -> None:
@@ -382,16 +462,28 @@ def approve_withdrawal(session, tenant, hooks, withdrawal: Withdrawal, *, by: st
     if gateway is None:
         raise FundsError("decision", _("The payout gateway is no longer enabled."))
     card = session.get(BankCard, withdrawal.card_id)
-    result = gateway.create_payout(PayoutRequest(
-        withdrawal.reference, Money(withdrawal.amount - withdrawal.fee, withdrawal.currency), card.bank_name,
-        card.holder_name, card.number))
+    result = gateway.create_payout(
+        PayoutRequest(
+            withdrawal.reference,
+            Money(withdrawal.amount - withdrawal.fee, withdrawal.currency),
+            card.bank_name,
+            card.holder_name,
+            card.number,
+        )
+    )
     withdrawal.gateway_ref = result.gateway_ref[:120]
     if result.settled:
         if result.succeeded:
             _pay(session, tenant.id, withdrawal, result.gateway_ref, f"gateway:{gateway.code}")
         else:
-            _release(session, tenant.id, withdrawal, WithdrawalStatus.FAILED, result.error or "payout failed",
-                     f"gateway:{gateway.code}")
+            _release(
+                session,
+                tenant.id,
+                withdrawal,
+                WithdrawalStatus.FAILED,
+                result.error or "payout failed",
+                f"gateway:{gateway.code}",
+            )
 
 
 def reject_withdrawal(session, tenant_id: int, withdrawal: Withdrawal, *, reason: str, by: str) -> None:
@@ -418,8 +510,10 @@ def apply_payout_callback(session, tenant, callback: Callback, gateway_code: str
     if (callback.amount.minor, callback.amount.currency) != (withdrawal.amount - withdrawal.fee, withdrawal.currency):
         raise CallbackRejected("amount mismatch")
     if withdrawal.status != WithdrawalStatus.PROCESSING:
-        return ("duplicate" if (withdrawal.status == WithdrawalStatus.PAID) == callback.succeeded else "ignored",
-                f"withdrawal is {withdrawal.status}")
+        return (
+            "duplicate" if (withdrawal.status == WithdrawalStatus.PAID) == callback.succeeded else "ignored",
+            f"withdrawal is {withdrawal.status}",
+        )
     if callback.succeeded:
         _pay(session, tenant.id, withdrawal, callback.gateway_ref, f"gateway:{gateway_code}")
         return "applied", "paid"
@@ -429,22 +523,29 @@ def apply_payout_callback(session, tenant, callback: Callback, gateway_code: str
 
 # -- adjustments (調賬) ------------------------------------------------------------
 
+
 def request_adjustment(session, tenant, member: Member, amount_text: str, reason: str, *, by: str) -> Adjustment:
     text = str(amount_text or "").strip()
     negative = text.startswith("-")
     amount = _amount(text.lstrip("-+"), tenant.currency)
     if not (reason or "").strip():
         raise FundsError("reason", _("A reason is required."))
-    adjustment = Adjustment(tenant_id=tenant.id, member_id=member.id,
-                            amount=-amount.minor if negative else amount.minor, currency=amount.currency,
-                            reason=_staff_reason(reason), requested_by=by)
+    adjustment = Adjustment(
+        tenant_id=tenant.id,
+        member_id=member.id,
+        amount=-amount.minor if negative else amount.minor,
+        currency=amount.currency,
+        reason=_staff_reason(reason),
+        requested_by=by,
+    )
     session.add(adjustment)
     session.flush()
     return adjustment
 
 
-def decide_adjustment(session, tenant_id: int, adjustment: Adjustment, *, approve: bool, by: str,
-                      allow_self: bool = False) -> None:
+def decide_adjustment(
+    session, tenant_id: int, adjustment: Adjustment, *, approve: bool, by: str, allow_self: bool = False
+) -> None:
     """A second person applies or rejects an adjustment; applying posts against the suspense account."""
     if adjustment.status != AdjustmentStatus.PENDING:
         raise FundsError("decision", _("This adjustment was already decided."))
@@ -458,9 +559,11 @@ def decide_adjustment(session, tenant_id: int, adjustment: Adjustment, *, approv
     wallet = Wallet(ledger, adjustment.member_id, adjustment.currency)
     suspense = ledger.platform("suspense", adjustment.currency)
     amount = Money(abs(adjustment.amount), adjustment.currency)
-    legs = [Transfer(suspense, wallet.available, amount, "adjustment", f"adjustment:{adjustment.id}")
-            if adjustment.amount > 0 else
-            Transfer(wallet.available, suspense, amount, "adjustment", f"adjustment:{adjustment.id}")]
+    legs = [
+        Transfer(suspense, wallet.available, amount, "adjustment", f"adjustment:{adjustment.id}")
+        if adjustment.amount > 0
+        else Transfer(wallet.available, suspense, amount, "adjustment", f"adjustment:{adjustment.id}")
+    ]
     try:
         ledger.post(legs, key=f"adjust:{adjustment.id}", initiator=by)
     except InsufficientFunds:
@@ -470,6 +573,7 @@ def decide_adjustment(session, tenant_id: int, adjustment: Adjustment, *, approv
 
 # -- reconciliation ---------------------------------------------------------------
 
+
 def reconcile(session, tenant_id: int, day: dt.date) -> list[dict]:
     """Per gateway, the recharges settled on ``day`` against the ledger's credits for them.
 
@@ -478,15 +582,27 @@ def reconcile(session, tenant_id: int, day: dt.date) -> list[dict]:
     """
     start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
     end = start + dt.timedelta(days=1)
-    payments = session.scalars(sa.select(Payment).where(
-        Payment.settled_at >= start, Payment.settled_at < end, Payment.status == PaymentStatus.SUCCEEDED)).all()
-    credited = {row.key: row.amount for row in session.execute(sa.select(TRANSFERS.c.key, TRANSFERS.c.amount).where(
-        TRANSFERS.c.tenant_id == tenant_id, TRANSFERS.c.reason == "recharge",
-        TRANSFERS.c.posted_at >= start, TRANSFERS.c.posted_at < end))}
+    payments = session.scalars(
+        sa.select(Payment).where(
+            Payment.settled_at >= start, Payment.settled_at < end, Payment.status == PaymentStatus.SUCCEEDED
+        )
+    ).all()
+    credited = {
+        row.key: row.amount
+        for row in session.execute(
+            sa.select(TRANSFERS.c.key, TRANSFERS.c.amount).where(
+                TRANSFERS.c.tenant_id == tenant_id,
+                TRANSFERS.c.reason == "recharge",
+                TRANSFERS.c.posted_at >= start,
+                TRANSFERS.c.posted_at < end,
+            )
+        )
+    }
     report: dict[str, dict] = {}
     for payment in payments:
-        line = report.setdefault(payment.gateway, {"gateway": payment.gateway, "count": 0, "amount": 0,
-                                                   "ledger": 0, "mismatches": []})
+        line = report.setdefault(
+            payment.gateway, {"gateway": payment.gateway, "count": 0, "amount": 0, "ledger": 0, "mismatches": []}
+        )
         line["count"] += 1
         line["amount"] += payment.amount
         key = f"recharge:{payment.id}"

@@ -1,4 +1,5 @@
 """Portal pages for money in and out, and the gateways' callback URLs."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -24,12 +25,18 @@ def recharge_return_path(request) -> str:
 def _recharge_page(request, **extra):
     member = request.identity.user
     available = gateways(request.hooks)
-    recent = request.dbsession.scalars(sa.select(Payment).where(Payment.member_id == member.id)
-                                       .order_by(Payment.id.desc()).limit(20)).all()
+    recent = request.dbsession.scalars(
+        sa.select(Payment).where(Payment.member_id == member.id).order_by(Payment.id.desc()).limit(20)
+    ).all()
     currency = request.tenant.currency
-    return form_page(request, gateways=list(available.values()), payments=recent,
-                 limits={code: g.limits(currency) for code, g in available.items()},
-                 fees={code: g.settings for code, g in available.items()}, **extra)
+    return form_page(
+        request,
+        gateways=list(available.values()),
+        payments=recent,
+        limits={code: g.limits(currency) for code, g in available.items()},
+        fees={code: g.settings for code, g in available.items()},
+        **extra,
+    )
 
 
 @view_config(route_name="account.recharge", renderer="account/recharge.pt", permission="member")
@@ -38,16 +45,25 @@ def recharge(request):
     if request.method != "POST":
         return data
     payment, instruction = services.start_recharge(
-        request.dbsession, request.tenant, request.hooks, request.identity.user,
-        request.POST.get("gateway", ""), request.POST.get("amount", ""), recharge_return_path(request))
+        request.dbsession,
+        request.tenant,
+        request.hooks,
+        request.identity.user,
+        request.POST.get("gateway", ""),
+        request.POST.get("amount", ""),
+        recharge_return_path(request),
+    )
     if instruction.kind == "redirect":
         return HTTPSeeOther(instruction.url)
     return HTTPSeeOther(request.route_path("account.recharge_status", reference=payment.reference))
 
 
 def _my_payment(request) -> Payment:
-    payment = request.dbsession.scalars(sa.select(Payment).where(
-        Payment.reference == request.matchdict["reference"], Payment.member_id == request.identity.user.id)).first()
+    payment = request.dbsession.scalars(
+        sa.select(Payment).where(
+            Payment.reference == request.matchdict["reference"], Payment.member_id == request.identity.user.id
+        )
+    ).first()
     if payment is None:
         raise HTTPNotFound()
     return payment
@@ -72,34 +88,45 @@ def recharge_status(request):
 def withdraw(request):
     member = request.identity.user
     session = request.dbsession
-    data = form_page(request, member=member, rules=services.withdrawal_rules(request.tenant),
-                 funds=Wallet(request.ledger, member.id, request.tenant.currency).funds(),
-                 cards=session.scalars(sa.select(BankCard).where(BankCard.member_id == member.id)).all())
+    data = form_page(
+        request,
+        member=member,
+        rules=services.withdrawal_rules(request.tenant),
+        funds=Wallet(request.ledger, member.id, request.tenant.currency).funds(),
+        cards=session.scalars(sa.select(BankCard).where(BankCard.member_id == member.id)).all(),
+    )
     if request.method == "POST":
         on_refusal(request, lambda error: by_field({**data, "withdrawals": _my_withdrawals(request)}, error))
         if request.POST.get("cancel"):
-            withdrawal = session.scalars(sa.select(Withdrawal).where(
-                Withdrawal.reference == request.POST["cancel"], Withdrawal.member_id == member.id)).first()
+            withdrawal = session.scalars(
+                sa.select(Withdrawal).where(
+                    Withdrawal.reference == request.POST["cancel"], Withdrawal.member_id == member.id
+                )
+            ).first()
             if withdrawal is None:
                 raise HTTPNotFound()
             services.cancel_withdrawal(session, request.tenant.id, member, withdrawal)
         else:
-            services.request_withdrawal(session, request.tenant, request.hooks, member,
-                                        request.POST.get("card"), request.POST.get("amount", ""))
+            services.request_withdrawal(
+                session, request.tenant, request.hooks, member, request.POST.get("card"), request.POST.get("amount", "")
+            )
         return HTTPSeeOther(request.path)
     data["withdrawals"] = _my_withdrawals(request)
     return data
 
 
 def _my_withdrawals(request):
-    return request.dbsession.scalars(sa.select(Withdrawal).where(Withdrawal.member_id == request.identity.user.id)
-                                     .order_by(Withdrawal.id.desc()).limit(20)).all()
+    return request.dbsession.scalars(
+        sa.select(Withdrawal)
+        .where(Withdrawal.member_id == request.identity.user.id)
+        .order_by(Withdrawal.id.desc())
+        .limit(20)
+    ).all()
 
 
 def _callback(request, kind: str):
     code = request.matchdict["gateway"]
-    status, verdict, reason = services.receive_callback(request, code, request.body, dict(request.headers),
-                                                        kind=kind)
+    status, verdict, reason = services.receive_callback(request, code, request.body, dict(request.headers), kind=kind)
     gateway = gateways(request.hooks).get(code)
     answer = gateway.acknowledge(verdict) if gateway is not None else None
     if answer is not None:
@@ -130,6 +157,3 @@ def includeme(config):
     config.add_nav("account.recharge", _("Recharge"), "account.recharge", order=5, area="account")
     config.add_nav("account.withdraw", _("Withdraw"), "account.withdraw", order=6, area="account")
     config.scan(".views")
-
-
-

@@ -1,4 +1,5 @@
 """The public portal (前臺): home and the calculators; later issues add invest, borrow, account."""
+
 from __future__ import annotations
 
 from ..i18n import _

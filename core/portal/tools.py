@@ -1,4 +1,5 @@
 """The calculators (網貸工具): form parsing and schedules from the tenant's repayment methods."""
+
 from __future__ import annotations
 
 import csv
@@ -56,8 +57,7 @@ def parse_terms(form: dict, tenant, term_unit: str = MONTH) -> LoanTerms:
         errors["start_date"] = _("Enter a date as YYYY-MM-DD.")
     if errors:
         raise CalculatorInput(errors)
-    return LoanTerms(principal, rate, term, term_unit, start,
-                     max_rate_percent=tenant.max_annual_rate_percent)
+    return LoanTerms(principal, rate, term, term_unit, start, max_rate_percent=tenant.max_annual_rate_percent)
 
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -87,9 +87,14 @@ def schedule_json(schedule: Schedule) -> dict:
         "method": schedule.method,
         "currency": schedule.currency,
         "installments": [
-            {"period": r.period, "due_date": r.due_date.isoformat(), "principal": str(money(r.principal)),
-             "interest": str(money(r.interest)), "payment": str(money(r.payment)),
-             "balance": str(money(r.balance))}
+            {
+                "period": r.period,
+                "due_date": r.due_date.isoformat(),
+                "principal": str(money(r.principal)),
+                "interest": str(money(r.interest)),
+                "payment": str(money(r.payment)),
+                "balance": str(money(r.balance)),
+            }
             for r in schedule.installments
         ],
         "total_principal": str(money(schedule.total_principal)),
@@ -104,11 +109,20 @@ def schedule_csv(schedule: Schedule) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["period", "due_date", "principal", "interest", "payment", "balance"])
     for row in schedule.installments:
-        writer.writerow([row.period, row.due_date.isoformat()] + [
-            str(schedule.money(v)) for v in (row.principal, row.interest, row.payment, row.balance)])
-    writer.writerow(["total", "", str(schedule.money(schedule.total_principal)),
-                     str(schedule.money(schedule.total_interest)),
-                     str(schedule.money(schedule.total_payment)), ""])
+        writer.writerow(
+            [row.period, row.due_date.isoformat()]
+            + [str(schedule.money(v)) for v in (row.principal, row.interest, row.payment, row.balance)]
+        )
+    writer.writerow(
+        [
+            "total",
+            "",
+            str(schedule.money(schedule.total_principal)),
+            str(schedule.money(schedule.total_interest)),
+            str(schedule.money(schedule.total_payment)),
+            "",
+        ]
+    )
     return out.getvalue()
 
 
@@ -128,9 +142,15 @@ def chart_bars(schedule: Schedule) -> list[dict]:
     for i, row in enumerate(rows):
         principal_h = row.principal * CHART_HEIGHT // tallest
         interest_h = row.interest * CHART_HEIGHT // tallest
-        bars.append({
-            "x": i * slot, "width": width, "period": row.period,
-            "principal_y": CHART_HEIGHT - principal_h, "principal_h": principal_h,
-            "interest_y": CHART_HEIGHT - principal_h - interest_h, "interest_h": interest_h,
-        })
+        bars.append(
+            {
+                "x": i * slot,
+                "width": width,
+                "period": row.period,
+                "principal_y": CHART_HEIGHT - principal_h,
+                "principal_h": principal_h,
+                "interest_y": CHART_HEIGHT - principal_h - interest_h,
+                "interest_h": interest_h,
+            }
+        )
     return bars

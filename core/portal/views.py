@@ -1,4 +1,5 @@
 """Portal views: thin — parse, call a service, choose a response."""
+
 from __future__ import annotations
 
 import time
@@ -35,10 +36,12 @@ def cached_figures(request) -> dict:
 
 def platform_figures(session) -> dict:
     """The tenant's figures from its own records: lent, repaid, members, lenders' earnings (minor units)."""
-    lent = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(
-        Loan.disbursed_on.is_not(None)))
-    repaid = session.scalar(sa.select(sa.func.coalesce(
-        sa.func.sum(Installment.paid_principal + Installment.paid_interest), 0)))  # partial payments count too
+    lent = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Loan.amount), 0)).where(Loan.disbursed_on.is_not(None))
+    )
+    repaid = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Installment.paid_principal + Installment.paid_interest), 0))
+    )  # partial payments count too
     earned = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Payback.paid_interest), 0)))
     members = session.scalar(sa.select(sa.func.count()).select_from(Member))
     return {"lent": int(lent), "repaid": int(repaid), "earned": int(earned), "members": int(members)}
@@ -46,8 +49,7 @@ def platform_figures(session) -> dict:
 
 @view_config(route_name="portal.home", renderer="portal/home.pt")
 def home(request):
-    featured = request.dbsession.scalars(public_loans(Loan.status == "bidding")
-                                         .order_by(Loan.id.desc()).limit(4)).all()
+    featured = request.dbsession.scalars(public_loans(Loan.status == "bidding").order_by(Loan.id.desc()).limit(4)).all()
     locale = request.localizer.locale_name
     return {
         "banners": content.banners(request.dbsession, locale),
@@ -86,8 +88,11 @@ def calculator(request):
         else:
             if request.params.get("format") == "csv":
                 return Response(
-                    tools.schedule_csv(schedule), content_type="text/csv", charset="utf-8",
-                    content_disposition=f'attachment; filename="{method.code}-schedule.csv"')
+                    tools.schedule_csv(schedule),
+                    content_type="text/csv",
+                    charset="utf-8",
+                    content_disposition=f'attachment; filename="{method.code}-schedule.csv"',
+                )
     return {
         "method": method,
         "methods": list(available.values()),

@@ -5,6 +5,7 @@ scoped to it (``core.db``). A request on the operator-console host gets
 ``request.tenant = None`` and only operator routes. Any other host gets a
 plain 404 page, and a suspended tenant's site a 503 page.
 """
+
 from __future__ import annotations
 
 from pyramid.response import Response

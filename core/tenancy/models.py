@@ -1,4 +1,5 @@
 """The tenant: an operator's branded site, its hosts and its enabled plugins."""
+
 from __future__ import annotations
 
 import datetime as dt

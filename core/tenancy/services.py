@@ -1,4 +1,5 @@
 """Finding tenants and changing their status."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -4,6 +4,7 @@ The borrower names one of the tenant's guarantors (``guarantor_id``); core
 checks the guarantor's quota and, when an installment stays overdue, pays the
 lenders from the guarantor's deposit. This plugin checks the product's bounds.
 """
+
 from __future__ import annotations
 
 import colander
@@ -39,11 +40,19 @@ class GuaranteedLoan(LoanType):
         problems = []
         high = Money.from_decimal(self.settings["max_amount"], application.amount.currency)
         if application.amount > high:
-            problems.append(RuleViolation("amount", _("A guaranteed loan is at most ${high}.",
-                                                      mapping={"high": str(high)})))
+            problems.append(
+                RuleViolation("amount", _("A guaranteed loan is at most ${high}.", mapping={"high": str(high)}))
+            )
         if application.term_months > self.settings["max_term_months"]:
-            problems.append(RuleViolation("term_months", _("A guaranteed loan runs at most ${months} months.",
-                                                           mapping={"months": self.settings["max_term_months"]})))
+            problems.append(
+                RuleViolation(
+                    "term_months",
+                    _(
+                        "A guaranteed loan runs at most ${months} months.",
+                        mapping={"months": self.settings["max_term_months"]},
+                    ),
+                )
+            )
         return problems
 
 

@@ -5,6 +5,7 @@ the interest; lenders get principal and interest back the moment the loan is
 full. Only staff may submit one (the ``staff_only`` rule), usually for a day
 term on the ``one_time`` method.
 """
+
 from __future__ import annotations
 
 import colander
@@ -39,8 +40,15 @@ class InstantLoan(LoanType):
     def check_application(self, application: LoanApplication) -> list[RuleViolation]:
         problems = []
         if application.term_months > self.settings["max_term_months"]:
-            problems.append(RuleViolation("term_months", _("An instant loan runs at most ${months} months.",
-                                                           mapping={"months": self.settings["max_term_months"]})))
+            problems.append(
+                RuleViolation(
+                    "term_months",
+                    _(
+                        "An instant loan runs at most ${months} months.",
+                        mapping={"months": self.settings["max_term_months"]},
+                    ),
+                )
+            )
         return problems
 
 

@@ -7,6 +7,7 @@ collateral is kept with the loan and released when it is settled (an event in
 the loan's history). Appraisal documents go through the member's document
 uploads.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -56,18 +57,28 @@ class MortgageLoan(LoanType):
             return problems
         limit = Money.from_decimal(value.amount * Decimal(self.settings["max_ltv_percent"]) / 100, value.currency)
         if application.amount > limit:
-            problems.append(RuleViolation("amount", _(
-                "At a loan-to-value of at most ${ltv}%, this collateral secures up to ${limit}.",
-                mapping={"ltv": str(self.settings["max_ltv_percent"]), "limit": str(limit)})))
+            problems.append(
+                RuleViolation(
+                    "amount",
+                    _(
+                        "At a loan-to-value of at most ${ltv}%, this collateral secures up to ${limit}.",
+                        mapping={"ltv": str(self.settings["max_ltv_percent"]), "limit": str(limit)},
+                    ),
+                )
+            )
         if application.term_months > self.settings["max_term_months"]:
-            problems.append(RuleViolation("term_months", _("A mortgage loan runs at most ${months} months.",
-                                                           mapping={"months": self.settings["max_term_months"]})))
+            problems.append(
+                RuleViolation(
+                    "term_months",
+                    _(
+                        "A mortgage loan runs at most ${months} months.",
+                        mapping={"months": self.settings["max_term_months"]},
+                    ),
+                )
+            )
         return problems
 
 
 @hookimpl
 def lendstack_loan_types(tenant):
     return MortgageLoan(tenant.plugin_settings(PLUGIN.id))
-
-
-

@@ -5,6 +5,7 @@ frozen + principal owed to them − principal they owe). While such a loan is
 outstanding, core refuses withdrawals that would take net assets below the
 principal still owed on it.
 """
+
 from __future__ import annotations
 
 import colander
@@ -41,13 +42,28 @@ class NetWorthLoan(LoanType):
         if profile is not None:
             limit = Money.from_decimal(profile.net_assets.amount * self.settings["ratio"], profile.net_assets.currency)
             if application.amount > limit:
-                problems.append(RuleViolation("amount", _(
-                    "A net-worth loan is at most ${limit}: ${percent} percent of your net assets.",
-                    mapping={"limit": str(max(limit, Money(0, limit.currency))),
-                             "percent": str(self.settings["ratio"] * 100)})))
+                problems.append(
+                    RuleViolation(
+                        "amount",
+                        _(
+                            "A net-worth loan is at most ${limit}: ${percent} percent of your net assets.",
+                            mapping={
+                                "limit": str(max(limit, Money(0, limit.currency))),
+                                "percent": str(self.settings["ratio"] * 100),
+                            },
+                        ),
+                    )
+                )
         if application.term_months > self.settings["max_term_months"]:
-            problems.append(RuleViolation("term_months", _("A net-worth loan runs at most ${months} months.",
-                                                           mapping={"months": self.settings["max_term_months"]})))
+            problems.append(
+                RuleViolation(
+                    "term_months",
+                    _(
+                        "A net-worth loan runs at most ${months} months.",
+                        mapping={"months": self.settings["max_term_months"]},
+                    ),
+                )
+            )
         return problems
 
 

@@ -13,6 +13,7 @@ verified with Alipay's public key over the same canonical string (without
 ``TRADE_CLOSED`` fails it. Alipay expects the body ``success`` once a notify
 is handled, anything else makes it retry. Payouts go through ``offline``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -73,8 +74,9 @@ PLUGIN = PluginInfo(
 
 def canonical(params: dict, *, skip=("sign",)) -> bytes:
     """The string Alipay signs: non-empty parameters sorted by name, ``k=v`` joined by ``&``."""
-    return "&".join(f"{k}={params[k]}" for k in sorted(params) if k not in skip and params[k] not in ("", None)) \
-        .encode("utf-8")
+    return "&".join(f"{k}={params[k]}" for k in sorted(params) if k not in skip and params[k] not in ("", None)).encode(
+        "utf-8"
+    )
 
 
 def rsa2_sign(private_key_pem: str, message: bytes) -> str:
@@ -110,12 +112,16 @@ class AlipayGateway(PaymentGateway):
             "version": "1.0",
             "return_url": site + request.return_url,
             "notify_url": site + "/callbacks/payments/alipay",
-            "biz_content": json.dumps({
-                "out_trade_no": request.reference,
-                "product_code": "FAST_INSTANT_TRADE_PAY",
-                "total_amount": str(request.amount),
-                "subject": request.description or request.reference,
-            }, ensure_ascii=False, separators=(",", ":")),
+            "biz_content": json.dumps(
+                {
+                    "out_trade_no": request.reference,
+                    "product_code": "FAST_INSTANT_TRADE_PAY",
+                    "total_amount": str(request.amount),
+                    "subject": request.description or request.reference,
+                },
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ),
         }
         params["sign"] = rsa2_sign(self.settings["app_private_key"], canonical(params))
         return PaymentInstruction(kind="redirect", url=f"{self.settings['gateway_url']}?{urlencode(params)}")
@@ -125,8 +131,9 @@ class AlipayGateway(PaymentGateway):
         signature = params.get("sign", "")
         if not signature or params.get("sign_type", "RSA2") != "RSA2":
             raise CallbackRejected("missing signature")
-        if not rsa2_verify(self.settings["alipay_public_key"], canonical(params, skip=("sign", "sign_type")),
-                           signature):
+        if not rsa2_verify(
+            self.settings["alipay_public_key"], canonical(params, skip=("sign", "sign_type")), signature
+        ):
             raise CallbackRejected("bad signature")
         if params.get("app_id") != self.settings["app_id"]:
             raise CallbackRejected("notify for another application")

@@ -3,6 +3,7 @@
 The member is shown the account and a reference to quote; a cashier matches
 the bank statement and confirms, which credits the member (core's flow).
 """
+
 from __future__ import annotations
 
 import colander

@@ -13,6 +13,7 @@ secret>``; events older than the tolerance are refused. Payouts to members'
 bank cards are not done through Stripe: choose ``offline`` as the tenant's
 ``payout_gateway``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,8 +48,11 @@ FAILURES = {"checkout.session.expired", "checkout.session.async_payment_failed"}
 class Settings(GatewaySettings):
     secret_key = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^sk_(test|live)_\w+$"))
     webhook_secret = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^whsec_\w+$"))
-    site_url = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^https?://"),
-                                   description="The tenant's public base URL, for Stripe's return links.")
+    site_url = colander.SchemaNode(
+        colander.String(),
+        validator=colander.Regex(r"^https?://"),
+        description="The tenant's public base URL, for Stripe's return links.",
+    )
     api_base = colander.SchemaNode(colander.String(), missing=API_BASE)
     tolerance_seconds = colander.SchemaNode(colander.Int(), missing=300, validator=colander.Range(30, 3600))
     max_amount = colander.SchemaNode(colander.Decimal(), missing="100000", validator=colander.Range(min=1))
@@ -91,9 +95,14 @@ class StripeGateway(PaymentGateway):
         }
         try:
             with http_client(self.settings["api_base"]) as client:
-                response = client.post("/v1/checkout/sessions", data=form,
-                                       headers={"Authorization": f"Bearer {self.settings['secret_key']}",
-                                                "Idempotency-Key": f"lendstack-{request.reference}"})
+                response = client.post(
+                    "/v1/checkout/sessions",
+                    data=form,
+                    headers={
+                        "Authorization": f"Bearer {self.settings['secret_key']}",
+                        "Idempotency-Key": f"lendstack-{request.reference}",
+                    },
+                )
                 response.raise_for_status()
                 session = response.json()
         except (HttpError, ValueError) as error:
@@ -106,8 +115,10 @@ class StripeGateway(PaymentGateway):
             return None
         try:
             with http_client(self.settings["api_base"]) as client:
-                response = client.get(f"/v1/checkout/sessions/{gateway_ref}",
-                                      headers={"Authorization": f"Bearer {self.settings['secret_key']}"})
+                response = client.get(
+                    f"/v1/checkout/sessions/{gateway_ref}",
+                    headers={"Authorization": f"Bearer {self.settings['secret_key']}"},
+                )
                 response.raise_for_status()
                 session = response.json()
         except (HttpError, ValueError) as error:

@@ -10,6 +10,7 @@ sorted by name and percent-encoded (RFC 3986), the string
 base64. Delivery reports reach Aliyun's message queue, not an HTTP callback,
 so messages stay ``sent``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -31,8 +32,11 @@ class Settings(colander.MappingSchema):
     access_key_id = colander.SchemaNode(colander.String(), validator=colander.Length(min=8))
     access_key_secret = colander.SchemaNode(colander.String(), validator=colander.Length(min=8))
     sign_name = colander.SchemaNode(colander.String(), validator=colander.Length(min=2, max=30))
-    templates = colander.SchemaNode(colander.Mapping(unknown="preserve"), missing={},
-                                    description="our template code → the approved Aliyun template code")
+    templates = colander.SchemaNode(
+        colander.Mapping(unknown="preserve"),
+        missing={},
+        description="our template code → the approved Aliyun template code",
+    )
     api_base = colander.SchemaNode(colander.String(), missing=API_BASE)
     priority = colander.SchemaNode(colander.Int(), missing=40, validator=colander.Range(0, 1000))
 
@@ -69,11 +73,19 @@ class AliyunProvider(SmsProvider):
             return SmsResult("", delivered=False, error=f"no Aliyun template for {message.template or 'free text'}")
         phone = message.phone[3:] if message.phone.startswith("+86") else message.phone.lstrip("+")
         params = {
-            "AccessKeyId": self.settings["access_key_id"], "Action": "SendSms", "Format": "JSON",
-            "PhoneNumbers": phone, "RegionId": "cn-hangzhou", "SignName": self.settings["sign_name"],
-            "SignatureMethod": "HMAC-SHA1", "SignatureNonce": secrets.token_hex(16), "SignatureVersion": "1.0",
-            "TemplateCode": template, "TemplateParam": json.dumps(message.params or {}, ensure_ascii=False),
-            "Timestamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "Version": "2017-05-25",
+            "AccessKeyId": self.settings["access_key_id"],
+            "Action": "SendSms",
+            "Format": "JSON",
+            "PhoneNumbers": phone,
+            "RegionId": "cn-hangzhou",
+            "SignName": self.settings["sign_name"],
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": secrets.token_hex(16),
+            "SignatureVersion": "1.0",
+            "TemplateCode": template,
+            "TemplateParam": json.dumps(message.params or {}, ensure_ascii=False),
+            "Timestamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Version": "2017-05-25",
         }
         params["Signature"] = sign(self.settings["access_key_secret"], params)
         try:

@@ -8,6 +8,7 @@ the ``lendstack.outbox.sms`` log at INFO (``development.ini`` shows it on the
 console of ``lendstack serve``; ``production.ini`` logs only warnings). No
 back-office page and no staff role can read it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,7 +31,7 @@ PLUGIN = PluginInfo(
     name="SMS outbox (development)",
     version="1.1",
     description="Development only: records messages and writes their text to the server's development log; "
-                "nothing reaches a phone.",
+    "nothing reaches a phone.",
     settings=Settings(),
     default_enabled=True,
     development_only=True,
@@ -47,8 +48,12 @@ class OutboxProvider(SmsProvider):
         return int(self.settings.get("priority", 1000))
 
     def send(self, message: SmsView) -> SmsResult:
-        LOG.info("SMS to %s: %s", message.phone, message.body,
-                 extra={"outbox_to": message.phone, "outbox_text": message.body})
+        LOG.info(
+            "SMS to %s: %s",
+            message.phone,
+            message.body,
+            extra={"outbox_to": message.phone, "outbox_text": message.body},
+        )
         return SmsResult(provider_ref=f"outbox-{message.id}")
 
 

@@ -6,6 +6,7 @@ body with ``secret``); a 2xx answer with ``{"id": …}`` means accepted.
 Delivery reports come back to ``/callbacks/sms/sandbox_http`` as
 ``{"id", "status": "delivered"|"failed"}`` signed the same way.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,8 +51,14 @@ class SandboxHttpProvider(SmsProvider):
         scheme = endpoint.split("://")[0]
         try:
             with http_client(f"{scheme}://{base}") as client:
-                response = client.post("/" + path, content=body, headers={
-                    "Content-Type": "application/json", "X-Signature": signature(self.settings["secret"], body)})
+                response = client.post(
+                    "/" + path,
+                    content=body,
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-Signature": signature(self.settings["secret"], body),
+                    },
+                )
                 response.raise_for_status()
                 return SmsResult(provider_ref=str(response.json()["id"]))
         except (HttpError, ValueError, KeyError) as error:

@@ -10,6 +10,7 @@ token, over the callback URL followed by every field name and value sorted by
 name. ``delivered`` is final success, ``undelivered`` and ``failed`` final
 failure; other statuses are progress.
 """
+
 from __future__ import annotations
 
 import base64
@@ -57,12 +58,17 @@ class TwilioProvider(SmsProvider):
     def send(self, message: SmsView) -> SmsResult:
         sid = self.settings["account_sid"]
         sender_field = "MessagingServiceSid" if self.settings["sender"].startswith("MG") else "From"
-        form = {"To": message.phone, sender_field: self.settings["sender"], "Body": message.body,
-                "StatusCallback": self.settings["status_callback_url"]}
+        form = {
+            "To": message.phone,
+            sender_field: self.settings["sender"],
+            "Body": message.body,
+            "StatusCallback": self.settings["status_callback_url"],
+        }
         try:
             with http_client(self.settings["api_base"]) as client:
-                response = client.post(f"/2010-04-01/Accounts/{sid}/Messages.json", data=form,
-                                       auth=(sid, self.settings["auth_token"]))
+                response = client.post(
+                    f"/2010-04-01/Accounts/{sid}/Messages.json", data=form, auth=(sid, self.settings["auth_token"])
+                )
                 response.raise_for_status()
                 return SmsResult(provider_ref=response.json()["sid"])
         except (HttpError, ValueError, KeyError) as error:
@@ -76,8 +82,12 @@ class TwilioProvider(SmsProvider):
             raise ValueError("bad signature")
         status = params.get("MessageStatus", "")
         final = status in ("delivered", "undelivered", "failed")
-        return SmsStatus(params.get("MessageSid", ""), status == "delivered",
-                         params.get("ErrorCode", "") if status != "delivered" else "", final=final)
+        return SmsStatus(
+            params.get("MessageSid", ""),
+            status == "delivered",
+            params.get("ErrorCode", "") if status != "delivered" else "",
+            final=final,
+        )
 
 
 @hookimpl

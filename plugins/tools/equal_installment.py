@@ -4,6 +4,7 @@ r = annual% / 1200; A = q(P·r·(1+r)^n / ((1+r)^n − 1)), or q(P/n) at 0%;
 interest_k = q(balance·r); principal_k = A − interest_k; the last month pays
 the remaining balance plus its interest. q() rounds half-up to the minor unit.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal, localcontext

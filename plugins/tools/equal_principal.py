@@ -3,6 +3,7 @@
 principal_k = q(P/n), the last month the remainder; interest_k = q(balance·r)
 with r = annual% / 1200. Payments fall month by month.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal

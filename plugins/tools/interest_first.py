@@ -3,6 +3,7 @@
 interest_k = q(P·r) every month with r = annual% / 1200; the whole principal
 is repaid with the last month's interest.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -29,8 +30,9 @@ class InterestFirst(RepaymentMethod):
         interest = round_minor(Decimal(principal) * terms.monthly_rate)
         for k in range(1, terms.term + 1):
             last = k == terms.term
-            yield Installment(k, add_months(terms.start_date, k), principal if last else 0, interest,
-                              0 if last else principal)
+            yield Installment(
+                k, add_months(terms.start_date, k), principal if last else 0, interest, 0 if last else principal
+            )
 
 
 @hookimpl

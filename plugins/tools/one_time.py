@@ -3,6 +3,7 @@
 Term in months: interest = q(P·a/100·months/12). Term in days:
 interest = q(P·a/100·days/basis), basis 365 unless the tenant sets 360.
 """
+
 from __future__ import annotations
 
 import datetime as dt

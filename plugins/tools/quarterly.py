@@ -2,6 +2,7 @@
 
 The term is a multiple of 3 months; every 3 months interest = q(P·a/400).
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -44,8 +45,9 @@ class Quarterly(RepaymentMethod):
         quarters = terms.term // 3
         for k in range(1, quarters + 1):
             last = k == quarters
-            yield Installment(k, add_months(terms.start_date, 3 * k), principal if last else 0, interest,
-                              0 if last else principal)
+            yield Installment(
+                k, add_months(terms.start_date, 3 * k), principal if last else 0, interest, 0 if last else principal
+            )
 
 
 @hookimpl

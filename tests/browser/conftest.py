@@ -4,6 +4,7 @@ Chromium comes from Debian (``/usr/bin/chromium``; ``make test`` installs it
 when missing and the user may); Playwright never downloads a browser. Without
 chromium the tests are skipped with the reason shown.
 """
+
 import os
 import shutil
 import threading
@@ -13,8 +14,15 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """What the layout and contrast browser tests share: a tenant with something on every page, signed-in
 browser pages for a member and an administrator, and the checks evaluated inside the page."""
+
 import pyotp
 
 from core.audit import record_cli
@@ -25,22 +26,58 @@ def arrange(db, slug) -> dict:
     with db.transaction() as session:
         tenant = tenant_by_slug(session, slug)
         hooks = db.registry["plugins"].for_tenant(tenant)
-        lender = factories.member(session, tenant, lender_phone, name="陳大文" if slug == "demo" else "Dana Chen",
-                                  id_number=lender_id, balance=5_000_000)
-        borrower = factories.member(session, tenant, borrower_phone, name="林小華" if slug == "demo" else "Lee Lin",
-                                    id_number=borrower_id, credit_line=5_000_000)
+        lender = factories.member(
+            session,
+            tenant,
+            lender_phone,
+            name="陳大文" if slug == "demo" else "Dana Chen",
+            id_number=lender_id,
+            balance=5_000_000,
+        )
+        borrower = factories.member(
+            session,
+            tenant,
+            borrower_phone,
+            name="林小華" if slug == "demo" else "Lee Lin",
+            id_number=borrower_id,
+            credit_line=5_000_000,
+        )
         open_loan = factories.loan(session, tenant, hooks, borrower, "bidding", title="小店週轉資金 · shop stock")
-        repaying = factories.loan(session, tenant, hooks, borrower, "repaying", lenders=[lender],
-                                  title="設備更新借款 · equipment")
+        repaying = factories.loan(
+            session, tenant, hooks, borrower, "repaying", lenders=[lender], title="設備更新借款 · equipment"
+        )
         secret = factories.staff(session, tenant, "layout-admin", "administrator")
         # an audit entry as long as real ones get: a loan's whole state before and after a decision
-        state = {"status": "submitted", "amount": open_loan.amount, "title": open_loan.title,
-                 "annual_rate_percent": "12", "term_months": 12, "repayment_method": "equal_installment"}
-        record_cli(session, "loan.review", "loan", open_loan.id, before=state, after={**state, "status": "bidding",
-                   "reason": "borrower verified, income documents checked, credit grade A"},
-                   tenant_id=tenant.id, actor="staff:1:layout-admin")
-        return {"lender_phone": lender_phone, "lender_id": lender.id, "open_number": open_loan.number,
-                "open_id": open_loan.id, "repaying_id": repaying.id, "secret": secret}
+        state = {
+            "status": "submitted",
+            "amount": open_loan.amount,
+            "title": open_loan.title,
+            "annual_rate_percent": "12",
+            "term_months": 12,
+            "repayment_method": "equal_installment",
+        }
+        record_cli(
+            session,
+            "loan.review",
+            "loan",
+            open_loan.id,
+            before=state,
+            after={
+                **state,
+                "status": "bidding",
+                "reason": "borrower verified, income documents checked, credit grade A",
+            },
+            tenant_id=tenant.id,
+            actor="staff:1:layout-admin",
+        )
+        return {
+            "lender_phone": lender_phone,
+            "lender_id": lender.id,
+            "open_number": open_loan.number,
+            "open_id": open_loan.id,
+            "repaying_id": repaying.id,
+            "secret": secret,
+        }
 
 
 def member_page(browser, port, slug, phone):

@@ -1,6 +1,7 @@
 """Every link and button in the header, the footer and the pages' main actions is readable: WCAG AA contrast
 (4.5:1, 3:1 for large text) against the background actually behind it, computed in the browser, in both themes,
 signed out and signed in, on a desktop and on a phone with its menu open."""
+
 import pytest
 
 from tests.browser.pages import (
@@ -12,13 +13,23 @@ from tests.browser.pages import (
     visitor_page,
 )
 
-CONTROLS = ("header a, header button, header summary, footer a, footer button, "
-            "main .button, main button, main .tabs a, main .actions a")
+CONTROLS = (
+    "header a, header button, header summary, footer a, footer button, "
+    "main .button, main button, main .tabs a, main .actions a"
+)
 
 
 def pages(number) -> list[str]:
-    return ["/", "/invest", f"/invest/{number}", "/borrow", "/borrow?type=credit", "/login", "/register",
-            "/tools/equal_installment?principal=10000&annual_rate_percent=12&term_months=12"]
+    return [
+        "/",
+        "/invest",
+        f"/invest/{number}",
+        "/borrow",
+        "/borrow?type=credit",
+        "/login",
+        "/register",
+        "/tools/equal_installment?principal=10000&annual_rate_percent=12&term_months=12",
+    ]
 
 
 def unreadable(page, port, slug, paths) -> dict:
@@ -43,7 +54,9 @@ def test_links_and_buttons_are_readable(browser, live_server, db, tenants, artif
     visitor = visitor_page(browser, slug)
     found = unreadable(visitor, port, slug, pages(seeded["open_number"]))
     member = member_page(browser, port, slug, seeded["lender_phone"])
-    found.update({f"signed in: {k}": v for k, v in unreadable(member, port, slug, pages(seeded["open_number"])).items()})
+    found.update(
+        {f"signed in: {k}": v for k, v in unreadable(member, port, slug, pages(seeded["open_number"])).items()}
+    )
     assert found == {}
 
 

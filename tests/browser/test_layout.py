@@ -1,5 +1,6 @@
 """No page is wider than the screen: every portal, account and back-office page at 1280×800 and 390×844, in
 both themes (``demo``: the default theme, ``acme``: classic). Wide tables scroll inside their ``.table-wrap``."""
+
 import pytest
 
 from tests.browser.pages import (
@@ -14,9 +15,18 @@ from tests.browser.pages import (
     visitor_page,
 )
 
-PUBLIC = ["/", "/invest", "/borrow", "/borrow?type=credit", "/tools",
-          "/tools/equal_installment?principal=10000&annual_rate_percent=12&term_months=12",
-          "/login", "/register", "/forgot", "/does-not-exist"]
+PUBLIC = [
+    "/",
+    "/invest",
+    "/borrow",
+    "/borrow?type=credit",
+    "/tools",
+    "/tools/equal_installment?principal=10000&annual_rate_percent=12&term_months=12",
+    "/login",
+    "/register",
+    "/forgot",
+    "/does-not-exist",
+]
 
 
 def check(page, path, artifacts, shots) -> dict:
@@ -54,8 +64,16 @@ def test_no_page_is_wider_than_the_screen(browser, live_server, db, tenants, art
 
     member = member_page(browser, port, slug, seeded["lender_phone"])
     account = links(member, ".account-nav a, .tabs a[href^='/account']") or []
-    found.update(visit(member, port, slug, ["/", "/account"] + [p for p in account if p != "/account"],
-                       artifacts, shots=("/", "/account")))
+    found.update(
+        visit(
+            member,
+            port,
+            slug,
+            ["/", "/account"] + [p for p in account if p != "/account"],
+            artifacts,
+            shots=("/", "/account"),
+        )
+    )
     # The bid's confirm step, and the borrow form with its live schedule preview.
     member.goto(url(port, slug, loan_page))
     member.fill("#amount", "1000")
@@ -73,8 +91,13 @@ def test_no_page_is_wider_than_the_screen(browser, live_server, db, tenants, art
     admin = admin_page(browser, port, slug, seeded["secret"])
     sidebar = links(admin, ".sidebar nav a")
     assert len(sidebar) >= 10, sidebar
-    details = [f"/admin/loans/{seeded['open_id']}", f"/admin/loans/{seeded['repaying_id']}",
-               f"/admin/members/{seeded['lender_id']}", "/admin/loans/new", "/admin/content/new"]
+    details = [
+        f"/admin/loans/{seeded['open_id']}",
+        f"/admin/loans/{seeded['repaying_id']}",
+        f"/admin/members/{seeded['lender_id']}",
+        "/admin/loans/new",
+        "/admin/content/new",
+    ]
     found.update(visit(admin, port, slug, sidebar + details, artifacts, shots=("/admin/audit", "/admin")))
 
     assert found == {}

@@ -25,8 +25,9 @@ def url(port, path, host="demo.localhost"):
 def latest_code(db, phone):
     """The code the visitor's phone received: the development outbox's log, never the back office."""
     with db.transaction() as session:
-        body = session.scalars(sa.select(SmsMessage.body).where(SmsMessage.phone.like(f"%{phone}"))
-                               .order_by(SmsMessage.id.desc())).first()
+        body = session.scalars(
+            sa.select(SmsMessage.body).where(SmsMessage.phone.like(f"%{phone}")).order_by(SmsMessage.id.desc())
+        ).first()
     assert "******" in body  # what staff see
     return OUTBOX.code_for(phone)
 
@@ -109,13 +110,29 @@ def test_the_demo_story(browser, live_server, db, tenants, artifacts):
     # A borrower applies for a credit loan.
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
-        borrower_member = create_member(session, demo, phone="13712345678", password=PASSWORD,
-                                        legal_name="林小華", id_number=resident_id(322), verified=True)
+        borrower_member = create_member(
+            session,
+            demo,
+            phone="13712345678",
+            password=PASSWORD,
+            legal_name="林小華",
+            id_number=resident_id(322),
+            verified=True,
+        )
         borrower_member.credit_line = 1_000_000  # set by staff after verification
     borrower = member_page(browser, port, "13712345678")
     borrower.goto(url(port, "/borrow?type=credit"))
-    fill(borrower, {"#title": "小店週轉資金", "#amount": "3000.00", "#annual_rate_percent": "12",
-                    "#term_months": "3", "#fundraising_days": "5", "#min_bid": "100"})
+    fill(
+        borrower,
+        {
+            "#title": "小店週轉資金",
+            "#amount": "3000.00",
+            "#annual_rate_percent": "12",
+            "#term_months": "3",
+            "#fundraising_days": "5",
+            "#min_bid": "100",
+        },
+    )
     borrower.click("form:has(#title) button[type=submit]:not([name=preview])")
     borrower.wait_for_url("**/account/loans**")
     with db.transaction() as session:
@@ -142,8 +159,9 @@ def test_the_demo_story(browser, live_server, db, tenants, artifacts):
     officer.screenshot(path=artifacts / "admin-final-review.png", full_page=True)
     officer.click("button[name=decision][value=approve]")
     with db.transaction() as session:
-        first_due = session.scalars(sa.select(Installment.due_date).where(Installment.loan_id == loan_id,
-                                                                          Installment.period == 1)).one()
+        first_due = session.scalars(
+            sa.select(Installment.due_date).where(Installment.loan_id == loan_id, Installment.period == 1)
+        ).one()
     while True:
         with db.transaction() as session:
             demo = tenant_by_slug(session, "demo")
@@ -161,26 +179,50 @@ def test_the_demo_story(browser, live_server, db, tenants, artifacts):
     with db.transaction() as session:  # a loan open for bids there too
         acme_tenant = tenant_by_slug(session, "acme")
         scope_to_tenant(session, acme_tenant.id)
-        acme_borrower = create_member(session, acme_tenant, phone="+12025550188", password=PASSWORD,
-                                      legal_name="Alice Smith", id_number="X7654321", verified=True)
+        acme_borrower = create_member(
+            session,
+            acme_tenant,
+            phone="+12025550188",
+            password=PASSWORD,
+            legal_name="Alice Smith",
+            id_number="X7654321",
+            verified=True,
+        )
         acme_borrower.credit_line = 2_000_000
         hooks = db.registry["plugins"].for_tenant(acme_tenant)
-        acme_loan = loans.apply(session, acme_tenant, hooks, acme_borrower, {
-            "loan_type": "credit", "title": "Bakery equipment", "amount": "8000.00", "annual_rate_percent": "9",
-            "term_months": "12", "repayment_method": "equal_installment", "min_bid": "100"})
+        acme_loan = loans.apply(
+            session,
+            acme_tenant,
+            hooks,
+            acme_borrower,
+            {
+                "loan_type": "credit",
+                "title": "Bakery equipment",
+                "amount": "8000.00",
+                "annual_rate_percent": "9",
+                "term_months": "12",
+                "repayment_method": "equal_installment",
+                "min_bid": "100",
+            },
+        )
         loans.review(session, acme_tenant, hooks, acme_loan, approve=True, reason="", by="story")
         acme_number = acme_loan.number
     acme = browser.new_context(locale="en-US").new_page()
-    for path, name in (("/", "home-classic-theme.png"), ("/invest", "invest-classic-theme.png"),
-                       (f"/invest/{acme_number}", "loan-classic-theme.png"), ("/borrow", "borrow-classic-theme.png"),
-                       ("/tools/equal_installment?principal=10000&annual_rate_percent=12&term_months=12",
-                        "calculator-classic-theme.png")):
+    for path, name in (
+        ("/", "home-classic-theme.png"),
+        ("/invest", "invest-classic-theme.png"),
+        (f"/invest/{acme_number}", "loan-classic-theme.png"),
+        ("/borrow", "borrow-classic-theme.png"),
+        (
+            "/tools/equal_installment?principal=10000&annual_rate_percent=12&term_months=12",
+            "calculator-classic-theme.png",
+        ),
+    ):
         acme.goto(url(port, path, host="acme.localhost"))
         acme.screenshot(path=artifacts / name, full_page=True)
     assert "Bakery equipment" in acme.goto(url(port, "/invest", host="acme.localhost")).text()
     assert "A**** S****" in acme.goto(url(port, f"/invest/{acme_number}", host="acme.localhost")).text()
     assert (artifacts / "calculator-classic-theme.png").stat().st_size > 0
-
 
 
 def test_a_borrower_applies_for_each_loan_type(browser, live_server, db, tenants, artifacts):
@@ -191,11 +233,19 @@ def test_a_borrower_applies_for_each_loan_type(browser, live_server, db, tenants
     port = live_server
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
-        member = create_member(session, demo, phone="13612345678", password=PASSWORD, legal_name="周美玲",
-                               id_number=resident_id(401), verified=True)
+        member = create_member(
+            session,
+            demo,
+            phone="13612345678",
+            password=PASSWORD,
+            legal_name="周美玲",
+            id_number=resident_id(401),
+            verified=True,
+        )
         member.credit_line = 2_000_000
-        Wallet(Ledger(session, demo.id), member.id, "CNY").recharge(Money(2_000_000, "CNY"), key="story-cash",
-                                                                    ref="story", initiator="story")
+        Wallet(Ledger(session, demo.id), member.id, "CNY").recharge(
+            Money(2_000_000, "CNY"), key="story-cash", ref="story", initiator="story"
+        )
     officer = staff_page(browser, port, db, "types-officer")
     officer.goto(url(port, "/admin/guarantors"))
     officer.fill("#name", "鼎信融資擔保")
@@ -209,9 +259,15 @@ def test_a_borrower_applies_for_each_loan_type(browser, live_server, db, tenants
     applications = {
         "credit": ("信用週轉借款", "5000.00", {}),
         "net_worth": ("凈值標資金周轉", "3000.00", {}),
-        "mortgage": ("房產抵押借款", "60000.00", {"select#collateral_kind": "property",
-                                               "#collateral_description": "上海市住宅一套",
-                                               "#appraised_value": "200000"}),
+        "mortgage": (
+            "房產抵押借款",
+            "60000.00",
+            {
+                "select#collateral_kind": "property",
+                "#collateral_description": "上海市住宅一套",
+                "#appraised_value": "200000",
+            },
+        ),
         "guaranteed": ("擔保經營借款", "8000.00", {}),
     }
     for code, (title, amount, extra) in applications.items():
@@ -233,16 +289,36 @@ def test_a_borrower_applies_for_each_loan_type(browser, live_server, db, tenants
 
     # Instant loans are promotions staff publish for a borrower.
     officer.goto(url(port, "/admin/loans/new"))
-    fill(officer, {"#borrower": "13612345678", "select#loan_type": "instant", "#title": "新手專享秒標",
-                   "#amount": "1000.00", "#annual_rate_percent": "12", "#term_months": "1",
-                   "select#repayment_method": "one_time", "#fundraising_days": "1"})
+    fill(
+        officer,
+        {
+            "#borrower": "13612345678",
+            "select#loan_type": "instant",
+            "#title": "新手專享秒標",
+            "#amount": "1000.00",
+            "#annual_rate_percent": "12",
+            "#term_months": "1",
+            "select#repayment_method": "one_time",
+            "#fundraising_days": "1",
+        },
+    )
     officer.click("form:has(#borrower) button[type=submit]")
     officer.wait_for_url("**/admin/loans/*")
     with db.transaction() as session:
-        kinds = dict(session.execute(sa.select(Loan.loan_type, Loan.status).join(Member, Member.id == Loan.borrower_id)
-                                     .where(Member.phone == "+8613612345678")).all())
-    assert kinds == {"credit": "submitted", "net_worth": "submitted", "mortgage": "submitted",
-                     "guaranteed": "submitted", "instant": "bidding"}
+        kinds = dict(
+            session.execute(
+                sa.select(Loan.loan_type, Loan.status)
+                .join(Member, Member.id == Loan.borrower_id)
+                .where(Member.phone == "+8613612345678")
+            ).all()
+        )
+    assert kinds == {
+        "credit": "submitted",
+        "net_worth": "submitted",
+        "mortgage": "submitted",
+        "guaranteed": "submitted",
+        "instant": "bidding",
+    }
     visitor = browser.new_context(locale="zh-TW").new_page()
     visitor.goto(url(port, "/invest"))
     assert "新手專享秒標" in visitor.inner_text("main")

@@ -4,6 +4,7 @@ Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-29 04:07:47.532573
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -4,6 +4,7 @@ Revision ID: 0015
 Revises: 0014
 Create Date: 2026-11-29 04:23:21.571219
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -4,6 +4,7 @@ Revision ID: 0017
 Revises: 0016
 Create Date: 2026-11-29 04:34:57.884828
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -4,6 +4,7 @@ Revision ID: 0018
 Revises: 0017
 Create Date: 2026-11-29 05:08:44.399084
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -35,18 +36,27 @@ def upgrade():
 
     # ### end Alembic commands ###
     # what was paid before partial payments existed was paid whole
-    op.execute("UPDATE loan_installments SET paid_principal = principal, paid_interest = interest, "
-               "paid_charges = penalty + late_fee WHERE status = 'paid'")
+    op.execute(
+        "UPDATE loan_installments SET paid_principal = principal, paid_interest = interest, "
+        "paid_charges = penalty + late_fee WHERE status = 'paid'"
+    )
     op.execute("UPDATE loan_paybacks SET paid_principal = principal, paid_interest = interest WHERE status = 'paid'")
     # the new permission to record a guarantor's acceptance, for the built-in roles that review loans
-    roles = sa.table("roles", sa.column("id"), sa.column("code"), sa.column("builtin"),
-                     sa.column("permissions", sa.JSON))
+    roles = sa.table(
+        "roles", sa.column("id"), sa.column("code"), sa.column("builtin"), sa.column("permissions", sa.JSON)
+    )
     connection = op.get_bind()
-    for role_id, permissions in connection.execute(sa.select(roles.c.id, roles.c.permissions).where(
-            roles.c.builtin.is_(True), roles.c.code.in_(["administrator", "risk_officer"]))).all():
+    for role_id, permissions in connection.execute(
+        sa.select(roles.c.id, roles.c.permissions).where(
+            roles.c.builtin.is_(True), roles.c.code.in_(["administrator", "risk_officer"])
+        )
+    ).all():
         if "loan.guarantee" not in (permissions or []):
-            connection.execute(roles.update().where(roles.c.id == role_id)
-                               .values(permissions=sorted([*(permissions or []), "loan.guarantee"])))
+            connection.execute(
+                roles.update()
+                .where(roles.c.id == role_id)
+                .values(permissions=sorted([*(permissions or []), "loan.guarantee"]))
+            )
 
 
 def downgrade():

@@ -4,6 +4,7 @@ Revision ID: 0020
 Revises: 0019
 Create Date: 2026-11-29 05:51:32.850310
 """
+
 import sqlalchemy as sa
 from alembic import op
 

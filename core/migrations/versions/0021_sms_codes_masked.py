@@ -10,6 +10,7 @@ Codes already stored are masked here: messages of a code purpose
 (``code.register``, ``code.reset``) or of the ``verification_code`` template.
 A message still queued loses its code — it expired within ten minutes anyway.
 """
+
 import json
 import re
 
@@ -41,23 +42,33 @@ def _params(value) -> dict:
 
 
 def mask_sms(connection) -> None:
-    sms = sa.table("sms_messages", sa.column("id", sa.Integer), sa.column("body", sa.Text),
-                   sa.column("purpose", sa.String), sa.column("template", sa.String),
-                   sa.column("params", sa.JSON))
-    rows = connection.execute(sa.select(sms.c.id, sms.c.body, sms.c.params).where(
-        sa.or_(sms.c.purpose.like("code.%"), sms.c.template == "verification_code"))).all()
+    sms = sa.table(
+        "sms_messages",
+        sa.column("id", sa.Integer),
+        sa.column("body", sa.Text),
+        sa.column("purpose", sa.String),
+        sa.column("template", sa.String),
+        sa.column("params", sa.JSON),
+    )
+    rows = connection.execute(
+        sa.select(sms.c.id, sms.c.body, sms.c.params).where(
+            sa.or_(sms.c.purpose.like("code.%"), sms.c.template == "verification_code")
+        )
+    ).all()
     for row in rows:
         params = _params(row.params)
         code = params.get("code")
         if "code" in params:
             params["code"] = MASK
-        connection.execute(sa.update(sms).where(sms.c.id == row.id).values(
-            body=mask_text(row.body or "", code), params=params))
+        connection.execute(
+            sa.update(sms).where(sms.c.id == row.id).values(body=mask_text(row.body or "", code), params=params)
+        )
 
 
 def mask_mail(connection) -> None:
-    mail = sa.table("mail_messages", sa.column("id", sa.Integer), sa.column("body", sa.Text),
-                    sa.column("purpose", sa.String))
+    mail = sa.table(
+        "mail_messages", sa.column("id", sa.Integer), sa.column("body", sa.Text), sa.column("purpose", sa.String)
+    )
     rows = connection.execute(sa.select(mail.c.id, mail.c.body).where(mail.c.purpose.like("code.%"))).all()
     for row in rows:
         connection.execute(sa.update(mail).where(mail.c.id == row.id).values(body=mask_text(row.body or "", None)))

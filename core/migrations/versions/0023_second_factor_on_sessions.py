@@ -7,6 +7,7 @@ with the authenticator code.
 Revision ID: 0023
 Revises: 0022
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -5,6 +5,7 @@ month the remainder) plus q(P·a/1200) interest on the *original* principal,
 so every payment is (almost) the same. The tenant may add a one-off
 ``handling_fee_percent`` to the first month's interest.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -15,9 +16,7 @@ from core import Installment, LoanTerms, PluginInfo, RepaymentMethod, _, add_mon
 
 
 class Settings(colander.MappingSchema):
-    handling_fee_percent = colander.SchemaNode(
-        colander.Decimal(), missing="0", validator=colander.Range(0, 5)
-    )
+    handling_fee_percent = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(0, 5))
 
 
 PLUGIN = PluginInfo(

@@ -14,6 +14,7 @@ no default: a published one would let anyone forge a "paid" callback). An
 install that says it is a production one (``lendstack.environment =
 production``) refuses to enable this plugin at all (``tenants.manifest``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,9 +57,14 @@ SECRET_HELP = "the sandbox's own signing secret, 16 characters or more (there is
 
 class Settings(GatewaySettings):
     secret = colander.SchemaNode(
-        colander.String(), missing=colander.required, missing_msg=f"Required: {SECRET_HELP}",
-        validator=colander.All(colander.Length(min=16, min_err=f"Too short: {SECRET_HELP}"),
-                               colander.NoneOf(PUBLISHED_SECRETS, msg_err=f"A published secret: {SECRET_HELP}")))
+        colander.String(),
+        missing=colander.required,
+        missing_msg=f"Required: {SECRET_HELP}",
+        validator=colander.All(
+            colander.Length(min=16, min_err=f"Too short: {SECRET_HELP}"),
+            colander.NoneOf(PUBLISHED_SECRETS, msg_err=f"A published secret: {SECRET_HELP}"),
+        ),
+    )
     tolerance_seconds = colander.SchemaNode(colander.Int(), missing=300, validator=colander.Range(30, 3600))
 
 
@@ -96,8 +102,10 @@ class SandboxGateway(PaymentGateway):
     def __init__(self, settings: dict):
         secret = str(settings.get("secret") or "")
         if len(secret) < 16 or secret in PUBLISHED_SECRETS:
-            raise SandboxNotConfigured(f'{PLUGIN.id}: secret: {SECRET_HELP}; set [plugins."{PLUGIN.id}"] '
-                                       "secret in the tenant's manifest and apply it")
+            raise SandboxNotConfigured(
+                f'{PLUGIN.id}: secret: {SECRET_HELP}; set [plugins."{PLUGIN.id}"] '
+                "secret in the tenant's manifest and apply it"
+            )
         super().__init__(settings)
 
     def _query_signature(self, reference: str, amount: str, currency: str, return_url: str) -> str:
@@ -106,10 +114,15 @@ class SandboxGateway(PaymentGateway):
 
     def create_payment(self, request: PaymentRequest) -> PaymentInstruction:
         amount, currency = str(request.amount), request.amount.currency
-        query = {"amount": amount, "currency": currency, "return": request.return_url,
-                 "sig": self._query_signature(request.reference, amount, currency, request.return_url)}
-        return PaymentInstruction(kind="redirect",
-                                  url=f"/sandbox-gateway/checkout/{request.reference}?{urlencode(query)}")
+        query = {
+            "amount": amount,
+            "currency": currency,
+            "return": request.return_url,
+            "sig": self._query_signature(request.reference, amount, currency, request.return_url),
+        }
+        return PaymentInstruction(
+            kind="redirect", url=f"/sandbox-gateway/checkout/{request.reference}?{urlencode(query)}"
+        )
 
     def checkout(self, reference: str, params) -> dict | None:
         """The signed checkout query, or ``None`` when it was tampered with."""
@@ -120,9 +133,15 @@ class SandboxGateway(PaymentGateway):
         return {"reference": reference, "amount": amount, "currency": currency, "return": back}
 
     def callback_body(self, reference: str, succeeded: bool, amount: str, currency: str) -> tuple[bytes, dict]:
-        body = json.dumps({"reference": reference, "status": "succeeded" if succeeded else "failed",
-                           "amount": amount, "currency": currency,
-                           "id": f"sbx_{secrets.token_hex(8)}"}).encode()
+        body = json.dumps(
+            {
+                "reference": reference,
+                "status": "succeeded" if succeeded else "failed",
+                "amount": amount,
+                "currency": currency,
+                "id": f"sbx_{secrets.token_hex(8)}",
+            }
+        ).encode()
         return body, {HEADER: signature_header(self.settings["secret"], body)}
 
     def _verify(self, body: bytes, headers: dict) -> Callback:
@@ -151,8 +170,12 @@ class SandboxGateway(PaymentGateway):
 
     def create_payout(self, request: PayoutRequest) -> PayoutResult:
         declined = request.card_number.endswith("0000")
-        return PayoutResult(gateway_ref=f"sbx_po_{secrets.token_hex(6)}", settled=True, succeeded=not declined,
-                            error="card declined by the sandbox" if declined else "")
+        return PayoutResult(
+            gateway_ref=f"sbx_po_{secrets.token_hex(6)}",
+            settled=True,
+            succeeded=not declined,
+            error="card declined by the sandbox" if declined else "",
+        )
 
 
 def _gateway(request) -> SandboxGateway:
@@ -175,8 +198,9 @@ def checkout_submit(request):
     data = gateway.checkout(request.matchdict["reference"], request.params)
     if data is None:
         raise HTTPNotFound()
-    body, headers = gateway.callback_body(data["reference"], request.POST.get("outcome") == "pay",
-                                          data["amount"], data["currency"])
+    body, headers = gateway.callback_body(
+        data["reference"], request.POST.get("outcome") == "pay", data["amount"], data["currency"]
+    )
     receive_callback(request, gateway.code, body, headers)
     back = data["return"] if data["return"].startswith("/") and not data["return"].startswith("//") else "/"
     return HTTPSeeOther(back)
@@ -186,8 +210,13 @@ def checkout_submit(request):
 def lendstack_includeme(config):
     config.add_theme_templates(Path(__file__).parent / "templates")
     config.add_route("sandbox.checkout", "/sandbox-gateway/checkout/{reference}", host_kind="tenant")
-    config.add_view(checkout_page, route_name="sandbox.checkout", request_method="GET",
-                    plugin=PLUGIN.id, renderer="sandbox/checkout.pt")
+    config.add_view(
+        checkout_page,
+        route_name="sandbox.checkout",
+        request_method="GET",
+        plugin=PLUGIN.id,
+        renderer="sandbox/checkout.pt",
+    )
     config.add_view(checkout_submit, route_name="sandbox.checkout", request_method="POST", plugin=PLUGIN.id)
 
 
