@@ -26,8 +26,13 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from . import events
+from .ledger.models import LedgerAccount
+from .members.conduct import award_points, points_for_investment
+from .members.models import Member
 from .money import Money, currency_exponent
 from .notifications import SEEN, member_locale, notify
+from .payments.models import Withdrawal
+from .tenancy.models import Tenant
 
 TRANSFERS = "lendstack_notify_transfers"
 PAYBACK_REASONS = frozenset({"repayment_principal", "repayment_interest", "advance"})
@@ -42,14 +47,12 @@ def _code(status) -> str:
 
 
 def _tenant(session, tenant_id):
-    from .tenancy.models import Tenant
 
     return session.get(Tenant, tenant_id) if tenant_id is not None else None
 
 
 def _money(tenant, member_id: int, session, minor: int, currency: str) -> str:
     """``minor`` as the member reads money in their language (¥1,234.50)."""
-    from .members.models import Member
 
     member = session.get(Member, member_id)
     locale = member_locale(tenant, member) if member is not None else tenant.default_locale
@@ -113,8 +116,6 @@ def _tell_lenders(session, tenant, loan, event: str, bid_statuses) -> dict[int, 
 def award_investment_points(session, tenant, loan, invested: dict[int, int]) -> None:
     """VIP points by the tenant's ``[vip]`` rule (``points_per_100`` invested, per lender and loan, rounded
     down), once the loan is disbursed: the money is then invested. Once per lender and loan."""
-    from .members.conduct import award_points, points_for_investment
-    from .members.models import Member
 
     exponent = currency_exponent(loan.currency)
     for member_id, amount in invested.items():
@@ -153,7 +154,6 @@ def tell_transfers(session) -> None:
 
 def _owners(session, tenant_id: int, transfers) -> dict[int, tuple[int, str]]:
     """Member accounts among the transfers' accounts: ``{account id: (member id, code)}``."""
-    from .ledger.models import LedgerAccount
 
     ids = {t.credit for t in transfers} | {t.debit for t in transfers}
     rows = session.execute(
@@ -202,7 +202,6 @@ def _fact(transfer, credited, debited) -> tuple[int, str] | None:
 
 def _refused_withdrawal(session, ref: str):
     """The withdrawal ``ref`` names when staff or the gateway refused it (not when its member cancelled)."""
-    from .payments.models import Withdrawal
 
     withdrawal = session.scalars(sa.select(Withdrawal).where(Withdrawal.reference == ref.split(":", 1)[1])).first()
     if withdrawal is None or _code(withdrawal.status) not in ("rejected", "failed"):

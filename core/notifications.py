@@ -25,10 +25,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import sqlalchemy as sa
+from pyramid.i18n import make_localizer
 
+from . import jobs, sms_templates
 from .db import utcnow
-from .i18n import _
+from .i18n import _, catalog_paths
+from .mail import queue_mail
 from .members.models import Member, Message
+from .settings import DEFAULT_CATALOG_DIRS, split_list
+from .sms import PER_NUMBER_PER_HOUR, SmsError, SmsMessage, normalize_phone
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +129,6 @@ def member_locale(tenant, member: Member) -> str:
 
 def localizer_for(locale: str):
     """A localizer for ``locale`` from the catalogues the install's settings name (there may be no request)."""
-    from . import jobs
-    from .settings import DEFAULT_CATALOG_DIRS, split_list
 
     dirs = tuple(split_list(jobs.context.settings.get("lendstack.catalog_dirs")) or DEFAULT_CATALOG_DIRS)
     return _localizer(locale, dirs)
@@ -133,9 +136,6 @@ def localizer_for(locale: str):
 
 @lru_cache(maxsize=32)
 def _localizer(locale: str, dirs: tuple[str, ...]):
-    from pyramid.i18n import make_localizer
-
-    from .i18n import catalog_paths
 
     return make_localizer(locale, catalog_paths(dirs))
 
@@ -156,7 +156,6 @@ def notify(session, tenant, member_id: int, event: str, params: dict, *, key: st
     if member is None or member.tenant_id != tenant.id:
         return None
     seen.add((member_id, event, key))
-    from . import sms_templates
 
     localizer = localizer_for(member_locale(tenant, member))
     params = {name: str(value) for name, value in params.items()}
@@ -175,16 +174,12 @@ def notify(session, tenant, member_id: int, event: str, params: dict, *, key: st
     if chosen["sms"][spec.group] and member.phone:
         _queue_sms(session, tenant, member, spec, event, localizer, params)
     if chosen["email"][spec.group] and member.email:
-        from .mail import queue_mail
-
         queue_mail(session, tenant, member.email, subject, body, spec.purpose_for(event))
     return message
 
 
 def _queue_sms(session, tenant, member: Member, spec: Event, event: str, localizer, params: dict) -> None:
     """Queue the SMS unless the number is near its hourly limit (the site message already tells the member)."""
-    from . import sms_templates
-    from .sms import PER_NUMBER_PER_HOUR, SmsError, SmsMessage, normalize_phone
 
     try:
         phone = normalize_phone(member.phone)

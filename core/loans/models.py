@@ -7,9 +7,11 @@ from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from ..db import Base, TenantOwned, utcnow
+from ..events import note_status_change
+from ..i18n import _
 from ..states import StateMachine
 
 
@@ -291,7 +293,6 @@ class ClosedDay(TenantOwned, Base):
 
 
 def _labels():
-    from ..i18n import _
 
     return {
         "submitted": _("Waiting for first review"),
@@ -319,7 +320,6 @@ STATUS_LABELS = _labels()
 
 
 def _event_labels():
-    from ..i18n import _
 
     return {
         "submitted": _("Application submitted"),
@@ -357,8 +357,4 @@ EVENT_LABELS = _event_labels()
 def _status_set(loan: Loan, new, old, _initiator) -> None:
     """Note each real change (not the first value) for the plugins' ``lendstack_loan_status_changed``."""
     if isinstance(old, str):
-        from sqlalchemy.orm import object_session
-
-        from ..events import note_status_change
-
         note_status_change(object_session(loan), loan, old, new)

@@ -13,12 +13,17 @@ import re
 import secrets
 
 import sqlalchemy as sa
+from sqlalchemy.orm import object_session
 
+from .. import sms_templates
 from ..accounts.passwords import MIN_LENGTH, WeakPassword, hash_password, verify_password
 from ..db import keyed_hash, utcnow
 from ..domain import DomainError
 from ..i18n import _
+from ..mail import queue_mail
+from ..notifications import notify
 from ..sms import SmsError, normalize_phone
+from ..tenancy.models import Tenant
 from .identity import luhn_ok, resident_id_problem
 from .models import BankCard, Member, Verification, VerificationCode
 
@@ -122,12 +127,9 @@ def send_code(session, tenant, address: str, purpose: str, localizer, channel: s
         expires_at=now + CODE_LIFETIME,
     )
     session.add(record)
-    from .. import sms_templates
 
     # The code goes to the member alone: the message log keeps it masked (see core.sms_templates).
     if channel == "email":
-        from ..mail import queue_mail
-
         site = tenant.brand("site_title", tenant.name)
         subject = localizer.translate(_("${site} verification code", mapping={"site": site}))
         body, sealed = sms_templates.render_masked(session, tenant, "verification_code", localizer, {"code": code})
@@ -306,7 +308,6 @@ def tell_password_changed(session, tenant, member: Member, localizer) -> None:
     a taken-over account is noticed. A number past its hourly SMS limit still
     gets the email (the limit is there against floods; it refuses, not fails).
     """
-    from .. import sms_templates
 
     if member.phone:
         try:
@@ -314,8 +315,6 @@ def tell_password_changed(session, tenant, member: Member, localizer) -> None:
         except SmsError:
             pass
     if member.email:
-        from ..mail import queue_mail
-
         site = tenant.brand("site_title", tenant.name)
         subject = localizer.translate(_("${site}: your password was changed", mapping={"site": site}))
         body = sms_templates.render(session, tenant, "password_changed", localizer, {})
@@ -395,10 +394,6 @@ def review_verification(member: Member, *, approve: bool, reason: str = "", tell
 
 
 def _tell_verification(member: Member, approved: bool, reason: str) -> None:
-    from sqlalchemy.orm import object_session
-
-    from ..notifications import notify
-    from ..tenancy.models import Tenant
 
     session = object_session(member)
     tenant = session.get(Tenant, member.tenant_id) if session is not None else None
