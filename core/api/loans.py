@@ -239,9 +239,13 @@ def my_account(request):
         "currency": currency,
         "available": _money(standing.available, currency),
         "frozen": _money(standing.frozen, currency),
-        "total": _money(standing.total, currency),
+        "total": _money(standing.total, currency),  # cash on the platform: available + frozen
         "receivable_principal": _money(standing.receivable_principal, currency),
         "receivable_interest": _money(standing.receivable_interest, currency),
+        "total_assets": _money(standing.total_assets, currency),
+        "payable_principal": _money(standing.payable_principal, currency),
+        "payable_interest": _money(standing.payable_interest, currency),
+        "net_assets": _money(standing.net_assets, currency),
         "verified": member.is_verified,
         "vip_points": member.vip_points,
     }

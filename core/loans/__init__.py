@@ -126,6 +126,7 @@ def includeme(config):
     route("borrow.index", "/borrow")
     route("account.loans", "/account/loans")
     route("account.bids", "/account/bids")
+    route("account.bid", r"/account/bids/{bid:\d{1,9}}")  # nine digits at most: within every id column
     route("account.autoinvest", "/account/autoinvest")
     route("account.calendar", "/account/calendar")
     config.add_nav("invest", _("Invest"), "invest.index", order=20)

@@ -17,10 +17,11 @@ from ..members.models import Member
 from ..money import Money
 from .disbursement import final_review
 from .errors import LoanError, positive_amount
-from .models import LOANS, Bid, BidStatus, Loan, LoanStatus
+from .models import LOANS, Bid, Loan, LoanStatus
 from .records import locked_loan, record
 from .repayment import repay_next
 from .rules import bid_unit, partial_funding
+from .standing import InsufficientBalance, bid_room, check_bid_fits, check_bidder
 
 
 def parse_bid(tenant, loan: Loan, amount_text) -> int:
@@ -57,27 +58,10 @@ def place_bid(
         return existing
     if loan.status != LoanStatus.BIDDING:
         raise LoanError("loan", _("This loan is not open for bids."))
-    if lender.id == loan.borrower_id:
-        raise LoanError("amount", _("You cannot bid on your own loan."))
-    if not lender.is_verified:
-        raise LoanError("amount", _("Complete real-name verification before investing."))
-    if lender.bidding_frozen:
-        raise LoanError("amount", _("Bidding is frozen on your account. See your account page."))
+    check_bidder(loan, lender)
     parse_bid(tenant, loan, amount_text)
-    if loan.max_bid is not None:
-        mine = session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(Bid.amount), 0)).where(
-                Bid.loan_id == loan.id, Bid.member_id == lender.id, Bid.status != BidStatus.REFUNDED
-            )
-        )
-        if mine + amount.minor > loan.max_bid:
-            raise LoanError(
-                "amount",
-                _(
-                    "One lender may bid at most ${maximum} on this loan.",
-                    mapping={"maximum": str(Money(loan.max_bid, loan.currency))},
-                ),
-            )
+    # the same refusals as the loan page's first step: the cap per lender, then the balance
+    check_bid_fits(bid_room(session, tenant, loan, lender.id), loan, amount.minor)
     bid = Bid(tenant_id=tenant.id, loan_id=loan.id, member_id=lender.id, amount=amount.minor, key=key, auto=auto)
     session.add(bid)
     session.flush()
@@ -89,8 +73,8 @@ def place_bid(
             ref=f"loan:{loan.number}",
             initiator=f"member:{lender.id}",
         )
-    except InsufficientFunds:
-        raise LoanError("amount", _("Your available balance is not enough.")) from None
+    except InsufficientFunds:  # the balance moved since it was read (another request of the same member)
+        raise InsufficientBalance("amount", _("Your available balance is not enough.")) from None
     loan.funded += amount.minor
     record(session, loan, "bid", f"member:{lender.id}", bid=bid.id, amount=amount.minor, auto=auto)
     if loan.funded == loan.amount:

@@ -13,8 +13,8 @@ from ..loan_types import BorrowerProfile
 from ..members.models import Member
 from ..money import InvalidAmount, Money, parse_amount
 from .errors import LoanError
-from .models import Installment, Loan, Payback
-from .rules import GRADES
+from .models import Bid, BidStatus, Installment, Loan, Payback
+from .rules import GRADES, bid_unit, lending_number, percent_of
 
 ACTIVE = ("submitted", "bidding", "full", "repaying", "defaulted")
 
@@ -52,11 +52,18 @@ class Position:
 
     @property
     def total(self) -> int:
+        """Cash on the platform: available plus frozen."""
         return self.available + self.frozen
 
     @property
+    def total_assets(self) -> int:
+        """總資產: cash (available + frozen) and what borrowers still owe the member (principal + interest)."""
+        return self.total + self.receivable_principal + self.receivable_interest
+
+    @property
     def net_assets(self) -> int:
-        """Available + frozen + principal owed to the member − principal the member owes (凈值)."""
+        """Available + frozen + principal owed to the member − principal the member owes (淨值); interest not
+        yet received or paid is left out. The net-worth loans' floor is measured against it."""
         return self.total + self.receivable_principal - self.payable_principal
 
 
@@ -92,8 +99,80 @@ def position(session, tenant, member_id: int) -> Position:
 
 
 def net_assets(session, tenant, member_id: int) -> int:
-    """The member's net assets (凈值) in minor units; see :attr:`Position.net_assets`."""
+    """The member's net assets (淨值) in minor units; see :attr:`Position.net_assets`."""
     return position(session, tenant, member_id).net_assets
+
+
+class InsufficientBalance(LoanError):
+    """A bid above the member's available balance: the page offers to recharge."""
+
+
+@dataclass(frozen=True)
+class BidRoom:
+    """What a member may still bid on a loan now, in minor units."""
+
+    available: int  # the member's available balance
+    largest: int  # the largest bid that fits every limit (0: none does)
+    per_lender_left: int | None  # what the loan's cap per lender still allows them (None: no cap)
+
+
+def bid_room(session, tenant, loan: Loan, member_id: int) -> BidRoom:
+    """The largest bid the member could place on ``loan``: a multiple of the bid unit within what is left to
+    fund, the loan's cap per lender (less their bids on it not refunded) and their available balance — and
+    at least the smallest bid, else 0."""
+    available = Wallet(Ledger(session, tenant.id), member_id, tenant.currency).funds().available
+    cap = min(loan.remaining, available)
+    per_lender_left = None
+    if loan.max_bid is not None:
+        mine = session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(Bid.amount), 0)).where(
+                Bid.loan_id == loan.id, Bid.member_id == member_id, Bid.status != BidStatus.REFUNDED
+            )
+        )
+        per_lender_left = max(loan.max_bid - int(mine), 0)
+        cap = min(cap, per_lender_left)
+    unit = bid_unit(tenant)
+    largest = max(cap, 0) // unit * unit
+    return BidRoom(available, largest if largest >= min(loan.min_bid, loan.remaining) else 0, per_lender_left)
+
+
+def check_bidder(loan: Loan, lender: Member) -> None:
+    """Refuse, before any amount is weighed, a lender who may not bid on ``loan`` (the same refusals as
+    placing the bid: their own loan, no real-name verification, bidding frozen)."""
+    if lender.id == loan.borrower_id:
+        raise LoanError("amount", _("You cannot bid on your own loan."))
+    if not lender.is_verified:
+        raise LoanError("amount", _("Complete real-name verification before investing."))
+    if lender.bidding_frozen:
+        raise LoanError("amount", _("Bidding is frozen on your account. See your account page."))
+
+
+def check_bid_fits(room: BidRoom, loan: Loan, amount: int) -> None:
+    """Refuse a bid of ``amount`` (already checked against the loan) beyond the loan's cap per lender or the
+    member's available balance (:class:`InsufficientBalance`)."""
+    if room.per_lender_left is not None and amount > room.per_lender_left:
+        raise LoanError(
+            "amount",
+            _(
+                "One lender may bid at most ${maximum} on this loan.",
+                mapping={"maximum": str(Money(loan.max_bid, loan.currency))},
+            ),
+        )
+    if amount > room.available:
+        raise InsufficientBalance("amount", _("Your available balance is not enough."))
+
+
+def payback_fees(tenant, paybacks) -> list[int]:
+    """The management fee on each of one bid's ``paybacks`` (in period order), as the fee is charged: on the
+    interest received so far, cumulative and rounded half-up, so the parts sum to the fee on all of it."""
+    percent = lending_number(tenant, "lender_fee_percent", "0")
+    fees, interest, charged = [], 0, 0
+    for payback in paybacks:
+        interest += payback.interest
+        fee = percent_of(interest, percent) - charged
+        fees.append(fee)
+        charged += fee
+    return fees
 
 
 def borrower_history(session, member_id: int, *, excluding: int | None = None) -> dict:

@@ -11,23 +11,32 @@ import zoneinfo
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
+from sqlalchemy.orm import selectinload
 
 from ..forms import by_field, on_refusal
 from ..loan_types import loan_types
 from ..members.models import Member
-from ..money import InvalidAmount, InvalidRate, parse_amount, parse_rate, whole_number
+from ..money import InvalidAmount, InvalidRate, Money, parse_amount, parse_rate, whole_number
 from ..schedules import FIRST_START_DATE, LAST_START_DATE, MAX_TERM_MONTHS, repayment_methods
 from . import cost
 from .application import apply, preview_schedule
 from .autoinvest import PRESETS, AutoInvestRule, save_rule
 from .bidding import accept_partial, parse_bid, place_bid
 from .guarantors import Guarantor
-from .models import Bid, Loan, Payback
+from .models import Bid, Loan, Payback, PaybackStatus
 from .projection import expected_payback, loan_apr, schedule_for
 from .records import locked_loan
 from .repayment import pay_off, repay, repay_installments
 from .rules import GRADES, bid_unit, partial_funding, public_loans
-from .standing import borrower_history, borrower_profile
+from .standing import (
+    InsufficientBalance,
+    bid_room,
+    borrower_history,
+    borrower_profile,
+    check_bid_fits,
+    check_bidder,
+    payback_fees,
+)
 
 TABS = {"bidding": ("bidding",), "review": ("full",), "repaying": ("repaying",), "settled": ("settled",)}
 PER_PAGE = 20
@@ -142,6 +151,19 @@ def _service_fees(tenant, loan, projected) -> tuple[int, ...]:
     return fees if any(fees) else ()
 
 
+def _platform_fee(tenant, loan, projected) -> tuple[int, str]:
+    """The borrower's fee on the loan and how it is charged: as disbursed, or as the tenant would charge it."""
+    if loan.fee_mode:
+        return loan.borrower_fee, loan.fee_mode
+    charged = cost.charges(tenant, loan.amount, len(projected.installments) if projected is not None else 0)
+    return charged.fee, charged.mode
+
+
+def _signed_in_member(request) -> Member | None:
+    identity = request.identity
+    return identity.user if identity is not None and identity.kind == "member" else None
+
+
 @view_config(route_name="invest.loan", renderer="portal/loan.pt")
 def loan_page(request):
     """A loan's page: terms, borrower summary (masked), progress and countdown, schedule, bids, and the bid
@@ -177,13 +199,19 @@ def loan_page(request):
         "expected": None,
         "apr": loan_apr(tenant, loan, projected),
         "fees": _service_fees(tenant, loan, projected),
+        "platform_fee": _platform_fee(tenant, loan, projected),
+        "room": None,
+        "recharge": False,
     }
+    member = _signed_in_member(request)
+    if member is not None and loan.status == "bidding":
+        data["room"] = bid_room(session, tenant, loan, member.id)
     if request.method == "POST":
-        if request.identity is None or request.identity.kind != "member":
+        if member is None:
             return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))
-        on_refusal(request, lambda error: by_field(data, error))
+        on_refusal(request, lambda error: by_field({**data, "recharge": isinstance(error, InsufficientBalance)}, error))
         if not request.POST.get("confirm"):  # first step: show what the bid would bring
-            amount = parse_bid(tenant, loan, request.POST.get("amount", ""))
+            amount = _first_step_amount(request, loan, member, data["room"])
             data["expected"] = expected_payback(tenant, projected, loan, amount)
             data["amount"] = amount
             return data
@@ -192,12 +220,27 @@ def loan_page(request):
             request.tenant,
             request.hooks,
             loan.id,
-            request.identity.user,
+            member,
             request.POST.get("amount", ""),
             key=request.POST.get("key") or uuid.uuid4().hex,
         )
         return HTTPSeeOther(request.route_path("account.bids", _query={"placed": loan.number}))
     return data
+
+
+def _first_step_amount(request, loan: Loan, member: Member, room) -> int:
+    """The bid's first step: the amount typed — or, for "bid all I can" (``all``), the largest that fits —
+    refused here as placing it would refuse it, so no refusal waits for the confirm step."""
+    check_bidder(loan, member)
+    if room is None:  # the loan is no longer open for bids
+        return parse_bid(request.tenant, loan, request.POST.get("amount", ""))
+    text = request.POST.get("amount", "")
+    if request.POST.get("all"):
+        # none fits: try the smallest bid, refused by the limit it breaks (the balance: with a way to recharge)
+        text = str(Money(room.largest or min(loan.min_bid, loan.remaining), loan.currency))
+    amount = parse_bid(request.tenant, loan, text)
+    check_bid_fits(room, loan, amount)
+    return amount
 
 
 @view_config(route_name="borrow.index", renderer="portal/borrow.pt")
@@ -288,22 +331,101 @@ def _my_loans_page(request, member, error=None) -> dict:
 
 @view_config(route_name="account.bids", renderer="account/bids.pt", permission="member")
 def my_bids(request):
+    """我的投資: the member's bids as a table (received, receivable, next payback date), the paybacks still to
+    come grouped by loan with subtotals (待收回款), and the latest received."""
     member = request.identity.user
     session = request.dbsession
-    bids = session.scalars(sa.select(Bid).where(Bid.member_id == member.id).order_by(Bid.id.desc()).limit(100)).all()
+    bids = session.scalars(
+        sa.select(Bid)
+        .options(selectinload(Bid.loan))
+        .where(Bid.member_id == member.id)
+        .order_by(Bid.id.desc())
+        .limit(100)
+    ).all()
     upcoming = session.scalars(
         sa.select(Payback)
-        .where(Payback.member_id == member.id, Payback.status == "due")
-        .order_by(Payback.due_date)
-        .limit(50)
+        .where(Payback.member_id == member.id, Payback.status == PaybackStatus.DUE)
+        .order_by(Payback.due_date, Payback.period, Payback.id)
     ).all()
     received = session.scalars(
         sa.select(Payback)
-        .where(Payback.member_id == member.id, Payback.status == "paid")
+        .where(Payback.member_id == member.id, Payback.status == PaybackStatus.PAID)
         .order_by(Payback.paid_on.desc())
         .limit(50)
     ).all()
-    return {"bids": bids, "upcoming": upcoming, "received": received, "placed": request.params.get("placed")}
+    return {
+        "bids": bids,
+        "figures": _bid_figures(session, bids),
+        "upcoming": _by_loan(session, upcoming),
+        "received": received,
+        "placed": request.params.get("placed"),
+    }
+
+
+def _bid_figures(session, bids) -> dict[int, dict]:
+    """Bid id → what it received (principal and interest, less the management fee charged), what it is still
+    owed (principal and interest) and its next payback date."""
+    owed = Payback.principal - Payback.paid_principal + Payback.interest - Payback.paid_interest
+    is_due = Payback.status == PaybackStatus.DUE
+    rows = session.execute(
+        sa.select(
+            Payback.bid_id,
+            sa.func.sum(Payback.paid_principal + Payback.paid_interest),
+            sa.func.sum(sa.case((is_due, owed), else_=0)),
+            sa.func.min(sa.case((is_due, Payback.due_date))),
+        )
+        .where(Payback.bid_id.in_([b.id for b in bids]))
+        .group_by(Payback.bid_id)
+    ).all()
+    paid = {bid_id: (int(got), int(left), next_on) for bid_id, got, left, next_on in rows}
+    return {
+        b.id: {
+            "received": paid.get(b.id, (0,))[0] - b.lender_fees,
+            "receivable": paid.get(b.id, (0, 0))[1],
+            "next": paid.get(b.id, (0, 0, None))[2],
+        }
+        for b in bids
+    }
+
+
+def _by_loan(session, paybacks) -> list[dict]:
+    """Paybacks to come grouped by loan (the loan due first, first), each with its principal and interest
+    still owed and their subtotals."""
+    groups: dict[int, dict] = {}
+    for p in paybacks:
+        group = groups.setdefault(p.loan_id, {"rows": [], "principal": 0, "interest": 0})
+        row = {"payback": p, "principal": p.principal - p.paid_principal, "interest": p.interest - p.paid_interest}
+        group["rows"].append(row)
+        group["principal"] += row["principal"]
+        group["interest"] += row["interest"]
+    loans = {loan.id: loan for loan in session.scalars(sa.select(Loan).where(Loan.id.in_(list(groups)))).all()}
+    return [{"loan": loans[loan_id], **group} for loan_id, group in groups.items()]
+
+
+@view_config(route_name="account.bid", renderer="account/bid.pt", permission="member")
+def my_bid(request):
+    """One investment: its loan, the bid, and the bid's payback schedule with the management fee on each."""
+    member, session = request.identity.user, request.dbsession
+    bid = session.scalars(
+        sa.select(Bid).where(Bid.id == int(request.matchdict["bid"]), Bid.member_id == member.id)
+    ).first()
+    if bid is None:
+        raise HTTPNotFound()
+    paybacks = session.scalars(sa.select(Payback).where(Payback.bid_id == bid.id).order_by(Payback.period)).all()
+    fees = payback_fees(request.tenant, paybacks)
+    method = repayment_methods(request.hooks).get(bid.loan.repayment_method)
+    return {
+        "bid": bid,
+        "loan": bid.loan,
+        "method": method,
+        "figures": _bid_figures(session, [bid])[bid.id],
+        "schedule": list(zip(paybacks, fees)),
+        "totals": {
+            "principal": sum(p.principal for p in paybacks),
+            "interest": sum(p.interest for p in paybacks),
+            "fee": sum(fees),
+        },
+    }
 
 
 @view_config(route_name="account.calendar", renderer="account/calendar.pt", permission="member")

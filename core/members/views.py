@@ -152,22 +152,18 @@ def _member(request):
 
 @view_config(route_name="account.home", renderer="account/home.pt", permission="member")
 def account_home(request):
+    """The account overview: the member's position, each figure with what it counts (total assets and net
+    assets add up on the page), and their latest fund movements."""
     member = _member(request)
     wallet = Wallet(request.ledger, member.id, request.tenant.currency)
     movements, _total = wallet.movements(page=1, per_page=5)
     from ..loans import position
 
-    standing = position(request.dbsession, request.tenant, member.id)
-    receivable = [standing.receivable_principal, standing.receivable_interest]
-    payable = [standing.payable_principal, standing.payable_interest]
     return {
         "member": member,
-        "funds": standing,
+        "standing": position(request.dbsession, request.tenant, member.id),
         "movements": movements,
         "reasons": REASONS,
-        "receivable": receivable,
-        "payable": payable,
-        "net_assets": standing.net_assets,
         "verification_label": VERIFICATION_LABELS[member.verification],
         "vip": conduct.vip_level(request.tenant, member.vip_points),
         "violations": conduct.violations(request.dbsession, member, active_only=True),
