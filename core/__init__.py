@@ -109,6 +109,7 @@ def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Config
     config.include(".backoffice")
     config.include(".headers")
     config.include(".page_cache")
+    config.include(".access_log")
     config.include(".plugin_views")
     config.include(".inputs")
     config.include(".errors")

@@ -8,9 +8,12 @@ it happened. Rows are never updated or deleted by the application.
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from .accounts.models import AuditEvent
+from .i18n import _
 
 
 def actor_of(request) -> str:
@@ -96,3 +99,298 @@ def search(session, tenant_id: int | None, *, text: str = "", page: int = 1, per
         query.order_by(AuditEvent.id.desc()).limit(per_page + 1).offset((max(page, 1) - 1) * per_page)
     ).all()
     return rows[:per_page], len(rows) > per_page
+
+
+# -- reading the log: a sentence per action ------------------------------------------------------------------
+
+ACTOR_KINDS = {
+    "staff": _("Staff"),
+    "member": _("Member"),
+    "operator": _("Operator"),
+    "cli": _("Console"),
+    "system": _("The platform"),
+    "close-of-day": _("Close of day"),
+    "anonymous": _("Visitor"),
+}
+"""Who can act, by the first part of an actor (``staff:3:王經理``); the ``actor_kind`` label table."""
+
+SENTENCES = {
+    "sign_in": _("${who} signed in"),
+    "sign_out": _("${who} signed out"),
+    "totp_enrolled": _("${who} set up two-factor sign-in"),
+    "recharge.approve": _("${who} confirmed ${whose}recharge ${object}${amount}"),
+    "recharge.reject": _("${who} rejected ${whose}recharge ${object}${amount}"),
+    "recharge.query": _("${who} asked the gateway about ${whose}recharge ${object}${amount}"),
+    "withdrawal.approve": _("${who} approved ${whose}withdrawal ${object}${amount}"),
+    "withdrawal.reject": _("${who} rejected ${whose}withdrawal ${object}${amount}"),
+    "withdrawal.paid": _("${who} marked ${whose}withdrawal ${object}${amount} paid"),
+    "withdrawal.failed": _("${who} marked ${whose}withdrawal ${object}${amount} failed"),
+    "adjustment.request": _("${who} asked to adjust a member's balance${amount}"),
+    "adjustment.approve": _("${who} approved balance adjustment ${object}${amount}"),
+    "adjustment.reject": _("${who} rejected balance adjustment ${object}${amount}"),
+    "adjustment.apply": _("${who} adjusted a member's balance${amount}"),
+    "reserve.request_deposit": _("${who} asked to top up the risk reserve${amount}"),
+    "reserve.request_withdrawal": _("${who} asked to withdraw from the risk reserve${amount}"),
+    "reserve.approve": _("${who} approved risk reserve request ${object}${amount}"),
+    "reserve.reject": _("${who} rejected risk reserve request ${object}${amount}"),
+    "loan.first_review.approve": _("${who} approved loan ${object} in first review"),
+    "loan.first_review.reject": _("${who} rejected loan ${object} in first review"),
+    "loan.final_review.approve": _("${who} approved and disbursed loan ${object}"),
+    "loan.final_review.reject": _("${who} rejected loan ${object} in final review"),
+    "loan.guarantee_review.approve": _("${who} recorded the guarantor's acceptance of loan ${object}"),
+    "loan.guarantee_review.reject": _("${who} recorded that the guarantor declined loan ${object}"),
+    "loan.write_off.request": _("${who} asked to write off loan ${object}"),
+    "loan.write_off.approve": _("${who} wrote off loan ${object}"),
+    "loan.write_off.decline": _("${who} declined to write off loan ${object}"),
+    "loan.publish": _("${who} published loan ${object}${amount}"),
+    "guarantor.create": _("${who} added guarantor ${object}"),
+    "guarantor.fund": _("${who} recorded a deposit from guarantor ${object}${amount}"),
+    "member.create": _("${who} created member ${object}"),
+    "member.verification.approve": _("${who} approved the real-name verification of member ${object}"),
+    "member.verification.reject": _("${who} rejected the real-name verification of member ${object}"),
+    "member.violation.record": _("${who} recorded a violation by member ${object}"),
+    "member.violation.lift": _("${who} lifted a violation of member ${object}"),
+    "member.points": _("${who} adjusted the VIP points of member ${object}"),
+    "member.credit_line": _("${who} set the credit line of member ${object}"),
+    "member.message": _("${who} sent a message to member ${object}"),
+    "member.document.open": _("${who} opened identity document ${object}"),
+    "member.password_reset": _("${who} reset their password"),
+    "member.password_change": _("${who} changed their password"),
+    "staff.create": _("${who} created staff user ${object}"),
+    "staff.access": _("${who} changed the access of staff user ${object}"),
+    "staff.sessions_ended": _("${who} ended the sessions of staff user ${object}"),
+    "role.permissions": _("${who} changed the permissions of role ${object}"),
+    "group.create": _("${who} created user group ${object}"),
+    "org_unit.create": _("${who} created organization unit ${object}"),
+    "sms_template.save": _("${who} changed SMS template ${object}"),
+    "content.save": _("${who} saved page ${object}"),
+    "content.delete": _("${who} deleted page ${object}"),
+    "tenant.active": _("${who} resumed site ${object}"),
+    "tenant.suspended": _("${who} suspended site ${object}"),
+    "demo.seed": _("${who} filled the site with demo data"),
+}
+"""The sentence each audit action reads as: ``who`` acted on ``object``; ``whose`` and ``amount`` come from the
+record the action was about (``"王小明's "``, ``" of ¥500.00"``) and are empty when unknown."""
+
+_ALIASES = {  # the JSON API names its review stages otherwise
+    "loan.review": "loan.first_review",
+    "loan.final-review": "loan.final_review",
+    "loan.guarantee": "loan.guarantee_review",
+}
+
+FIELDS = {
+    "status": _("Status"),
+    "amount": _("Amount"),
+    "fee": _("Fee"),
+    "currency": _("Currency"),
+    "reason": _("Reason"),
+    "note": _("Reason"),
+    "verification": _("Verification"),
+    "credit_line": _("Credit line"),
+    "credit_grade": _("Credit grade"),
+    "permissions": _("Permissions"),
+    "requires_2fa": _("Two-factor sign-in"),
+    "second_factor": _("Two-factor sign-in"),
+    "roles": _("Roles"),
+    "groups": _("User groups"),
+    "org_unit": _("Organization unit"),
+    "active": _("Active"),
+    "login": _("Login"),
+    "sessions": _("Sessions ended"),
+    "because": _("Because"),
+    "name": _("Name"),
+    "quota": _("Quota"),
+    "parent": _("Under"),
+    "title": _("Title"),
+    "kind": _("Kind"),
+    "published": _("Published"),
+    "body": _("Text"),
+    "subject": _("Subject"),
+    "message": _("Message"),
+    "member": _("Member"),
+    "phone": _("Mobile"),
+    "type": _("Loan type"),
+    "direction": _("Top-up or withdrawal"),
+    "account": _("From or to"),
+    "key": _("Reference"),
+    "reserve_balance": _("Reserve balance after"),
+    "verdict": _("Gateway's answer"),
+    "via": _("Code sent by"),
+    "violation": _("Violation"),
+    "bidding": _("Bidding frozen"),
+    "withdrawal": _("Withdrawal frozen"),
+    "points": _("Points"),
+    "balance_after": _("Balance after"),
+    "changed": _("Changed"),
+    # loan events
+    "bid": _("Bid"),
+    "bids": _("Bids"),
+    "auto": _("Automatic"),
+    "requested": _("Requested"),
+    "funded": _("Funded"),
+    "period": _("Period"),
+    "periods": _("Periods"),
+    "late_fee": _("Late fee"),
+    "penalty": _("Penalty"),
+    "service_fee": _("Service fee"),
+    "lender_fees": _("Lenders' fees"),
+    "prepayment_fee": _("Prepayment fee"),
+    "interest": _("Interest"),
+    "principal": _("Principal"),
+    "approve": _("Approved"),
+    "why": _("Reason"),
+    "collateral": _("Collateral"),
+    "requested_by": _("Requested by"),
+    "fee_mode": _("Fee charged"),
+    "members": _("Members"),
+    "closed_days": _("Days closed"),
+    "from": _("From"),
+    "business_date": _("Business date"),
+    "loans": _("Loans"),
+    "seeded": _("Filled"),
+}
+"""What each recorded key is called on the page; a key missing here shows spelled out (``late fee``)."""
+
+MONEY_KEYS = frozenset(
+    {
+        "amount",
+        "fee",
+        "quota",
+        "credit_line",
+        "reserve_balance",
+        "requested",
+        "funded",
+        "late_fee",
+        "penalty",
+        "service_fee",
+        "lender_fees",
+        "prepayment_fee",
+        "interest",
+        "principal",
+        "taken",
+    }
+)
+"""Keys whose integer values are amounts in minor units (shown formatted in the record's currency)."""
+
+ACTOR_KEYS = frozenset({"requested_by", "by"})
+
+FEE_MODES = {
+    "installments": _("With each installment"),
+    "upfront": _("Up front, at disbursement"),
+    "deducted": _("Deducted from the amount disbursed"),
+}
+"""How a loan's fee was charged (``[lending] borrower_fee_mode``), as a disbursement event records it."""
+
+_STATUS_KINDS = {  # which label table names a recorded status, by the object it belongs to
+    "payment": "funds_status",
+    "withdrawal": "funds_status",
+    "adjustment": "funds_status",
+    "reserve_request": "funds_status",
+    "loan": "loan_status",
+}
+
+
+def action_of(event) -> str:
+    """The action with the API's stage names mapped to the back office's (one sentence for both)."""
+    head, _dot, decision = event.action.rpartition(".")
+    return f"{_ALIASES.get(head, head)}.{decision}" if head in _ALIASES else event.action
+
+
+def describe(event, h, facts: dict | None = None) -> dict:
+    """How an audit row reads: ``sentence`` (translated) and ``changes`` [(label, before, after)] as text.
+
+    ``h`` is the page's template helpers (locale, currency, labels); ``facts`` what the page looked up about
+    the object (``{"whose": member name, "amount": minor, "currency": …}``), so a withdrawal's row names its
+    member and amount even where the row recorded only a status. An action without a sentence reads as
+    its object and the readable changes.
+    """
+    facts = facts or {}
+    before, after = event.before or {}, event.after or {}
+    currency = after.get("currency") or before.get("currency") or facts.get("currency")
+    amount = facts.get("amount", after.get("amount") if isinstance(after.get("amount"), int) else None)
+    mapping = {
+        "who": h.actor(event.actor),
+        "object": _object_name(event, h, facts),
+        "whose": h.t(_("${name}'s ", mapping={"name": facts["whose"]})) if facts.get("whose") else "",
+        "amount": h.t(_(" of ${amount}", mapping={"amount": h.money(amount, currency)})) if amount is not None else "",
+    }
+    sentence = SENTENCES.get(action_of(event))
+    if sentence is None:
+        sentence = _("${who}: ${object}")
+        mapping["object"] = f"{event.object_type} {event.object_id}".strip()
+    return {
+        # the row as recorded, for tools and searches: the page keeps it in attributes, never in its text
+        "before": json.dumps(event.before, ensure_ascii=False, sort_keys=True) if event.before else None,
+        "after": json.dumps(event.after, ensure_ascii=False, sort_keys=True) if event.after else None,
+        "sentence": h.t(_(sentence, mapping=mapping)),
+        "changes": changes(before, after, h, kind=_STATUS_KINDS.get(event.object_type), currency=currency),
+    }
+
+
+_NAMED_BY = ("name", "login", "title")  # the recorded key that names a guarantor, a group, a staff user, a page
+
+
+def _object_name(event, h, facts: dict) -> str:
+    """The object as a person knows it: its name where the row or the page knows one, else its number."""
+    if facts.get("object"):
+        return facts["object"]
+    if event.object_type == "role":
+        return h.role(event.object_id)
+    if event.object_type == "sms_template":
+        code, _slash, locale = event.object_id.partition("/")
+        return f"{h.sms_template(code)} ({h.locale_name(locale)})" if locale else h.sms_template(code)
+    for recorded in (event.after or {}, event.before or {}):
+        for key in _NAMED_BY:
+            if isinstance(recorded.get(key), str) and recorded[key]:
+                return recorded[key]
+    return event.object_id
+
+
+def changes(before: dict, after: dict, h, *, kind: str | None = None, currency: str | None = None) -> list:
+    """Each key of ``before``/``after`` as (label, before text, after text); keys unchanged in both are kept once."""
+    rows = []
+    for key in list(dict.fromkeys([*before, *after])):
+        if key == "currency":
+            continue
+        old = value_text(key, before.get(key), h, kind=kind, currency=currency) if key in before else ""
+        new = value_text(key, after.get(key), h, kind=kind, currency=currency) if key in after else ""
+        rows.append((field_label(key, h), old, new))
+    return rows
+
+
+def field_label(key: str, h) -> str:
+    label = FIELDS.get(key)
+    return h.t(label) if label is not None else key.replace("_", " ")
+
+
+def value_text(key: str, value, h, *, kind: str | None = None, currency: str | None = None) -> str:
+    """A recorded value as a person reads it: money formatted, statuses, roles and permissions named."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return h.t(_("Yes") if value else _("No"))
+    if key in MONEY_KEYS and isinstance(value, int):
+        return h.money(value, currency)
+    if key == "status" and kind:
+        return h.t(h.label(kind, value))
+    if key == "verification":
+        return h.t(h.label("verification", value))
+    if key == "permissions" and isinstance(value, list):
+        return ("、" if h.locale.startswith("zh") else "; ").join(h.permission(p) for p in value)
+    if key == "roles" and isinstance(value, list):
+        return ", ".join(h.role(r) for r in value)
+    if key in ACTOR_KEYS and isinstance(value, str):
+        return h.actor(value)
+    if key == "type" and isinstance(value, str):
+        return h.loan_type(value)
+    if key == "loans" and isinstance(value, dict):
+        return h.number(len(value))  # the demo seed's loans by story key: their count is what a reader needs
+    if key == "fee_mode":
+        return h.t(FEE_MODES.get(value, value))
+    if isinstance(value, dict):
+        return "; ".join(
+            f"{field_label(k, h)}: {value_text(k, v, h, kind=kind, currency=currency)}" for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

@@ -12,6 +12,8 @@ from pyramid.i18n import TranslationStringFactory
 from pyramid.path import AssetResolver
 
 SUPPORTED_LOCALES = ("zh_Hant", "zh_Hans", "en")
+LOCALE_NAMES = {"zh_Hant": "繁體中文", "zh_Hans": "简体中文", "en": "English"}
+"""Each shipped locale by its own name, in its own script: never translated, so a reader finds their language."""
 LOCALE_PARAM = "_LOCALE_"
 LOCALE_COOKIE = "_LOCALE_"
 DOMAIN = "lendstack"
@@ -26,6 +28,11 @@ def english(message) -> str:
     """The source (English) text of a translation string, its ``${…}`` filled in."""
     interpolate = getattr(message, "interpolate", None)
     return interpolate() if interpolate else str(message)
+
+
+def locale_name(code: str) -> str:
+    """The language ``code`` names, as its speakers write it (繁體中文, 简体中文, English)."""
+    return LOCALE_NAMES.get(code, code)
 
 
 def region_locale(locale: str) -> str:

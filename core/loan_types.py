@@ -1,4 +1,4 @@
-"""The loan-type provider type (信用標, 擔保標, 凈值標, 秒標, 抵押標).
+"""The loan-type provider type (信用標, 擔保標, 淨值標, 秒標, 抵押標).
 
 A loan type is a plugin's provider (hook ``lendstack_loan_types``). Core owns
 the lifecycle; a loan type only answers questions about its own rules.
@@ -17,7 +17,7 @@ class BorrowerProfile:
     """What a loan type may know of the borrower: credit line left and net assets, in the loan's currency.
 
     ``net_assets`` is available + frozen + principal still owed to them −
-    principal they still owe (the 凈值 of a net-worth loan).
+    principal they still owe (the 淨值 of a net-worth loan).
     """
 
     credit_line: Money

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from .i18n import _
+
+PLUGIN_KINDS = {
+    "loan_type": _("Loan type"),
+    "payment": _("Payment gateway"),
+    "sms": _("SMS provider"),
+    "repayment_method": _("Repayment method"),
+    "extension": _("Extension"),
+}
+"""Each plugin kind (``core.plugin_registry.KINDS``) as the back office and the operator console name it."""
+
 
 def hooks(request):
     """Hook callers reaching only the current tenant's enabled plugins."""
@@ -26,7 +37,9 @@ class PluginEnabledPredicate:
 
 
 def includeme(config):
+    """``request.hooks``, the ``plugin=`` view predicate, the ``add_nav`` directive and the plugin kinds' labels."""
     config.add_request_method(hooks, reify=True)
+    config.add_labels(plugin_kind=PLUGIN_KINDS)
     config.add_view_predicate("plugin", PluginEnabledPredicate)
     from .templating import add_nav
 

@@ -98,6 +98,7 @@ class AppSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     max_json_bytes: int = MAX_JSON_BYTES
     mail: MailSettings = field(default_factory=MailSettings)
+    access_log: bool = False
 
     @property
     def production(self) -> bool:
@@ -144,6 +145,8 @@ class AppSettings:
             max_body_bytes=_whole(settings, "lendstack.max_body_bytes", MAX_BODY_BYTES),
             max_json_bytes=_whole(settings, "lendstack.max_json_bytes", MAX_JSON_BYTES),
             mail=MailSettings.from_ini(settings),
+            # One line per request on the ``lendstack.access`` logger (core.access_log).
+            access_log=_bool(settings.get("lendstack.access_log", False)),
         )
 
 

@@ -270,6 +270,62 @@ def status_callback(request):
     return Response(json_body={"result": "applied" if found else "unknown"}, status=200 if found else 404)
 
 
+def _labels() -> dict[str, dict]:
+    """The SMS (and email) outbox's label tables: delivery statuses, purposes, template names."""
+    from .i18n import _
+
+    return {
+        "message_status": {
+            "queued": _("Waiting to be sent"),
+            "sent": _("Sent"),
+            "delivered": _("Delivered"),
+            "undelivered": _("Not delivered"),
+            "failed": _("Failed"),
+            "outbox": _("Kept in the outbox (not sent)"),
+        },
+        # a purpose names its family then its detail (``code.register``); ``family.*`` labels the rest
+        "sms_purpose": {
+            "code.register": _("Sign-up code"),
+            "code.reset": _("Password reset code"),
+            "code.*": _("One-time code"),
+            "notice.password": _("Password changed"),
+            "reminder.before": _("Installment due soon"),
+            "reminder.overdue": _("Installment overdue"),
+            "reminder.*": _("Repayment reminder"),
+            "notice.loan_full": _("Loan fully funded"),
+            "notice.loan_disbursed": _("Loan disbursed"),
+            "notice.loan_failed": _("Loan failed, bid refunded"),
+            "notice.payback_received": _("Payback received"),
+            "notice.borrower_loan_funded": _("Your loan fully funded"),
+            "notice.borrower_loan_disbursed": _("Your loan disbursed"),
+            "notice.recharge_credited": _("Recharge credited"),
+            "notice.withdrawal_paid": _("Withdrawal paid"),
+            "notice.withdrawal_refused": _("Withdrawal refused"),
+            "notice.verification_approved": _("Real-name verification approved"),
+            "notice.verification_refused": _("Real-name verification refused"),
+            "notice.*": _("Notice"),
+        },
+        "sms_template": {
+            "verification_code": _("Verification code"),
+            "repayment_reminder": _("Installment due soon"),
+            "overdue_notice": _("Installment overdue"),
+            "loan_funded": _("Your loan disbursed"),
+            "payback_received": _("Payback received"),
+            "password_changed": _("Password changed"),
+            "loan_full": _("Loan fully funded"),
+            "loan_disbursed": _("Loan disbursed"),
+            "loan_failed": _("Loan failed, bid refunded"),
+            "borrower_loan_funded": _("Your loan fully funded"),
+            "recharge_credited": _("Recharge credited"),
+            "withdrawal_paid": _("Withdrawal paid"),
+            "withdrawal_refused": _("Withdrawal refused"),
+            "verification_approved": _("Real-name verification approved"),
+            "verification_refused": _("Real-name verification refused"),
+        },
+    }
+
+
 def includeme(config):
+    config.add_labels(**_labels())
     config.add_route("sms.status_callback", "/callbacks/sms/{provider}", host_kind="tenant")
     config.add_view(status_callback, route_name="sms.status_callback", request_method="POST", require_csrf=False)

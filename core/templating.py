@@ -8,14 +8,15 @@ templates show (``config.add_labels(loan_status=STATUS_LABELS)`` in its
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cached_property
 
 from babel.dates import format_date, format_datetime, format_skeleton, get_day_names, get_timezone
 from babel.numbers import format_decimal
 
-from .i18n import LOCALE_PARAM, _, region_locale
+from .i18n import LOCALE_NAMES, LOCALE_PARAM, _, locale_name, region_locale
 from .money import Money
 
-LOCALE_NAMES = {"zh_Hant": "繁體中文", "zh_Hans": "简体中文", "en": "English"}
+__all__ = ["LOCALE_NAMES", "TemplateHelpers", "add_labels", "add_nav", "label"]
 
 
 class NavEntry:
@@ -63,7 +64,21 @@ def label(registry, kind: str, value: str):
     return registry.get(LABELS, {}).get(kind, {}).get(value, value)
 
 
-HELPER_KINDS = ("verification", "loan_status", "loan_event", "account_code", "transfer_reason", "funds_status")
+HELPER_KINDS = (
+    "verification",
+    "loan_status",
+    "loan_event",
+    "account_code",
+    "transfer_reason",
+    "funds_status",
+    "plugin_kind",
+    "permission",
+    "role",
+    "message_status",
+    "sms_purpose",
+    "sms_template",
+    "actor_kind",
+)
 """The kinds :class:`TemplateHelpers` reads by name; a domain registers each."""
 
 
@@ -106,6 +121,72 @@ class TemplateHelpers:
     def funds_status(self, status: str):
         """A recharge's or withdrawal's status."""
         return self.label("funds_status", status)
+
+    # -- names a person reads instead of codes ------------------------------------
+
+    def named(self, kind: str, value: str) -> str:
+        """``value``'s registered label of ``kind``, translated; the value itself when none is registered."""
+        return self.t(self.label(kind, value))
+
+    def locale_name(self, code: str) -> str:
+        """A language by its own name (繁體中文, 简体中文, English), never its code."""
+        return locale_name(code)
+
+    def plugin_kind(self, kind: str) -> str:
+        return self.named("plugin_kind", kind)
+
+    def permission(self, code: str) -> str:
+        return self.named("permission", code)
+
+    def role(self, role) -> str:
+        """A role (a stored role or its code) by its name."""
+        if not isinstance(role, str):
+            return self.t(role.name)
+        return self.named("role", role)
+
+    def message_status(self, status: str) -> str:
+        """An SMS's or email's delivery status."""
+        return self.named("message_status", status)
+
+    def sms_purpose(self, purpose: str) -> str:
+        """Why an SMS or email was sent: its own label, else the label of its family (``notice.…``)."""
+        table = self.request.registry.get(LABELS, {}).get("sms_purpose", {})
+        found = table.get(purpose) or table.get(purpose.split(".", 1)[0] + ".*")
+        return self.t(found) if found is not None else purpose
+
+    def sms_template(self, code: str) -> str:
+        return self.named("sms_template", code)
+
+    @cached_property
+    def _providers(self) -> dict[str, dict[str, object]]:
+        """The names of the tenant's gateways and loan types by code (hooks named, no domain imported)."""
+        hooks = getattr(self.request, "hooks", None)
+        if hooks is None:
+            return {}
+        return {
+            hook: {p.code: p.name for p in hooks.collect(hook)}
+            for hook in ("lendstack_payment_gateways", "lendstack_loan_types")
+        }
+
+    def gateway(self, code: str) -> str:
+        """A payment gateway by its name (支付寶, Bank transfer); a gateway no longer enabled by its code."""
+        name = self._providers.get("lendstack_payment_gateways", {}).get(code)
+        return self.t(name) if name else self.named("gateway", code)
+
+    def loan_type(self, code: str) -> str:
+        name = self._providers.get("lendstack_loan_types", {}).get(code)
+        return self.t(name) if name else code
+
+    def actor(self, actor: str | None) -> str:
+        """Who acted, as a person reads it: ``staff:3:王經理`` is "王經理 (Staff)", ``system`` "The platform"."""
+        if not actor:
+            return "—"
+        parts = actor.split(":", 2)
+        kind = self.label("actor_kind", parts[0])
+        if len(parts) == 1:
+            return self.t(kind)
+        name = parts[-1] if len(parts) == 2 else (parts[2] or f"#{parts[1]}")
+        return f"{name} ({self.t(kind)})"
 
     def money_plain(self, minor: int, currency: str | None = None) -> str:
         """An amount as a form value: ``1234.50``, no symbol or grouping."""
@@ -175,7 +256,7 @@ class TemplateHelpers:
         return [
             {
                 "code": code,
-                "name": LOCALE_NAMES.get(code, code),
+                "name": locale_name(code),
                 "url": self.request.current_route_path(_query={LOCALE_PARAM: code})
                 if self.request.matched_route
                 else f"?{LOCALE_PARAM}={code}",
@@ -185,7 +266,11 @@ class TemplateHelpers:
         ]
 
     def html_lang(self) -> str:
-        return {"zh_Hant": "zh-Hant", "zh_Hans": "zh-Hans"}.get(self.locale, self.locale)
+        return self.html_lang_of(self.locale)
+
+    def html_lang_of(self, locale: str) -> str:
+        """A locale as an HTML ``lang`` tag (``zh_Hant`` is ``zh-Hant``)."""
+        return {"zh_Hant": "zh-Hant", "zh_Hans": "zh-Hans"}.get(locale, locale)
 
     def brand_style(self) -> str:
         """CSS custom properties from the tenant's branding colours."""

@@ -126,7 +126,7 @@ def test_a_recharge_returns_the_gateways_next_step_and_credits_after_it(wsgi_app
         status=201,
     ).json
     assert offline["next"]["kind"] == "instructions"
-    assert {"label": "轉賬附言", "value": offline["reference"]} in offline["next"]["lines"]  # in the tenant's language
+    assert {"label": "轉帳附言", "value": offline["reference"]} in offline["next"]["lines"]  # in the tenant's language
     with db.transaction() as session:
         assert sorted((p.amount, p.status) for p in session.scalars(sa.select(Payment))) == [
             (12_000, "pending"),

@@ -119,7 +119,7 @@ def test_the_seeded_sites_show_something_everywhere_on_first_look(seeded):
 
             staff = staff_client(app, db, "looker", "auditor", slug=slug, host=host)
             dashboard = staff.get(host, "/admin").text
-            for queue in ("status=submitted", "status=full", "/admin/loans/overdue", "verification=pending"):
+            for queue in ("queue=first_review", "status=full", "/admin/loans/overdue", "verification=pending"):
                 assert f'{queue}">1<' in dashboard, queue
             assert "/admin/funds/withdrawals" in staff.get(host, "/admin/funds/withdrawals?status=requested").text
 

@@ -76,6 +76,10 @@ DEFAULT_ROLES = {
 }
 
 
+ROLE_NAMES = {code: name for code, (name, _permissions) in DEFAULT_ROLES.items()}
+"""The built-in roles by code: how a role recorded by its code (in the audit log) is named."""
+
+
 def ensure_default_roles(session, tenant_id: int) -> dict[str, Role]:
     """Create the built-in roles a tenant lacks; return the tenant's roles by code."""
     roles = {r.code: r for r in session.scalars(sa.select(Role).where(Role.tenant_id == tenant_id))}

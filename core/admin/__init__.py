@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from ..i18n import _
 
+DOCUMENT_KINDS = {"id_front": _("ID card, front"), "id_back": _("ID card, back"), "other": _("Other")}
+"""What an uploaded identity document is (``core.members.documents.KINDS``), as the member chose it."""
+
 
 def _may(permission):
     return lambda request: request.identity is not None and bool(request.has_permission(permission))
 
 
 def includeme(config):
+    """The back office's routes and navigation, and the names it shows for permissions, roles and actors."""
+    config.add_labels(
+        permission="core.accounts.permissions:PERMISSIONS",
+        role="core.accounts.permissions:ROLE_NAMES",
+        actor_kind="core.audit:ACTOR_KINDS",
+        document_kind=DOCUMENT_KINDS,
+    )
     route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
     route("admin.login", "/admin/login")
     route("admin.two_factor", "/admin/login/verify")

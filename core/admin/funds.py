@@ -16,10 +16,19 @@ from ..forms import on_refusal
 from ..members.models import Member
 from ..members.services import MemberError, clean_phone
 from ..money import Money
-from ..payments import services
-from ..payments.models import Adjustment, CallbackRecord, Payment, Withdrawal
+from ..payments import gateways, services
+from ..payments.models import Adjustment, CallbackRecord, Payment, PaymentStatus, Withdrawal, WithdrawalStatus
 from ..payments.services import FundsError
 from .views import newest_first
+
+STATUSES = {Payment: [s.value for s in PaymentStatus], Withdrawal: [s.value for s in WithdrawalStatus]}
+"""The statuses each record's status filter offers, in lifecycle order."""
+
+
+def _choices(request, model) -> dict[str, list[str]]:
+    """What the status and gateway selects offer: every status, and every gateway enabled or ever used."""
+    used = request.dbsession.scalars(sa.select(model.gateway).distinct()).all()
+    return {"statuses": STATUSES[model], "gateways": sorted(set(used) | set(gateways(request.hooks)))}
 
 
 def _filtered(request, model):
@@ -109,6 +118,7 @@ def recharges(request):
         **listing,
         "payments": listing["rows"],
         "filters": filters,
+        **_choices(request, Payment),
         "rejected_callbacks": callbacks,
         "can_confirm": bool(request.has_permission("funds.recharge.confirm")),
         "error": None,
@@ -156,6 +166,7 @@ def withdrawals(request):
         **listing,
         "withdrawals": listing["rows"],
         "filters": filters,
+        **_choices(request, Withdrawal),
         "can_approve": bool(request.has_permission("funds.withdraw.approve")),
     }
 
@@ -254,5 +265,7 @@ def reconciliation(request):
     try:
         day = dt.date.fromisoformat(request.params.get("date", ""))
     except ValueError:
+        # Settlements are wall-clock records (``settled_at``), grouped by their UTC day: the default is today's
+        # UTC day, not the business date, which may lag or lead it (the page's label says which day it is).
         day = dt.datetime.now(dt.timezone.utc).date()
     return {"day": day, "lines": services.reconcile(request.dbsession, request.tenant.id, day)}

@@ -15,24 +15,53 @@ from ..loans.models import STATUSES, Loan, LoanEvent, Payback
 from ..members.models import Member
 from ..members.services import MemberError, clean_phone
 from ..schedules import repayment_methods
+from ..templating import TemplateHelpers
 from .views import PAGE_SIZE, newest_first, page_number
+
+
+def waiting_for_guarantor():
+    """Loans in first review whose guarantor has not yet answered: the guarantor's queue, not the reviewer's."""
+    return sa.and_(Loan.status == "submitted", Loan.type_data["guarantee"].as_string() == "pending")
+
+
+QUEUES = {
+    "first_review": lambda: sa.and_(
+        Loan.status == "submitted", sa.not_(sa.func.coalesce(waiting_for_guarantor(), False))
+    ),
+    "guarantor": waiting_for_guarantor,
+}
+"""The back office's work queues over loans (the dashboard links each count to its list)."""
 
 
 @view_config(route_name="admin.loans", renderer="admin/loans.pt", permission="member.view")
 def loan_list(request):
-    status = request.params.get("status", "")
+    status, queue = request.params.get("status", ""), request.params.get("queue", "")
     query = sa.select(Loan)
-    if status in STATUSES:
-        query = query.where(Loan.status == status)
+    if queue in QUEUES:
+        query, status = query.where(QUEUES[queue]()), ""
+    else:
+        queue = ""
+        if status in STATUSES:
+            query = query.where(Loan.status == status)
     listing = newest_first(request, query, Loan.id)
     counts = dict(request.dbsession.execute(sa.select(Loan.status, sa.func.count()).group_by(Loan.status)).all())
     return {
         **listing,
         "loans": listing["rows"],
         "status": status,
+        "queue": queue,
+        "queues": queue_counts(request.dbsession),
         "statuses": STATUSES,
         "counts": counts,
-        "filters": {"status": status},
+        "filters": {"status": status, "queue": queue},
+    }
+
+
+def queue_counts(session) -> dict[str, int]:
+    """How many loans wait in each of :data:`QUEUES`."""
+    return {
+        name: session.scalar(sa.select(sa.func.count()).select_from(Loan).where(where()))
+        for name, where in QUEUES.items()
     }
 
 
@@ -99,6 +128,9 @@ def _detail(request, loan, error=None):
             )
         },
         "me": audit.actor_of(request),
+        "event_details": lambda event: audit.changes(
+            {}, event.detail or {}, TemplateHelpers(request), kind="loan_status", currency=loan.currency
+        ),
     }
 
 

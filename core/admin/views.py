@@ -17,6 +17,7 @@ from ..forms import on_refusal
 from ..i18n import _, catalog_paths
 from ..members.models import Member, Verification
 from ..sms import SmsMessage
+from ..templating import TemplateHelpers
 from ..throttle import Throttled
 from .staff import record_sessions_ended
 
@@ -124,13 +125,9 @@ def dashboard(request):
         sa.select(sa.func.count()).select_from(model).where(*where)
     )
     from ..loans.models import Installment, Loan
+    from .loans import queue_counts
 
-    loans_by_status = dict(
-        request.dbsession.execute(
-            sa.select(Loan.status, sa.func.count()).where(Loan.status.in_(["submitted", "full"])).group_by(Loan.status)
-        ).all()
-    )
-    with_guarantor = count(Loan, Loan.status == "submitted", Loan.type_data["guarantee"].as_string() == "pending")
+    queues = queue_counts(request.dbsession)
     return {
         "plugins": [(info, info.id in enabled) for info in plugins.infos()],
         "sms_count": count(SmsMessage),
@@ -138,9 +135,9 @@ def dashboard(request):
         "pending_verifications": count(Member, Member.verification == Verification.pending.value),
         # the work waiting for staff, each with the screen that does it
         "queues": {
-            "first_review": loans_by_status.get("submitted", 0) - with_guarantor,
-            "guarantor": with_guarantor,
-            "final_review": loans_by_status.get("full", 0),
+            "first_review": queues["first_review"],
+            "guarantor": queues["guarantor"],
+            "final_review": count(Loan, Loan.status == "full"),
             "overdue": count(Installment, Installment.status == "overdue"),
         },
     }
@@ -177,10 +174,53 @@ def roles(request):
 
 @view_config(route_name="admin.audit", renderer="admin/audit.pt", permission="audit.view")
 def audit_log(request):
+    """The audit log newest first, each row a sentence with its changes in words and money formatted."""
     page = page_number(request)
     text = request.params.get("q", "")
     events, more = audit.search(request.dbsession, request.tenant.id, text=text, page=page)
-    return {"events": events, "page": page, "more": more, "q": text}
+    helpers, facts = TemplateHelpers(request), _audit_facts(request.dbsession, events)
+    entries = [(e, audit.describe(e, helpers, facts.get((e.object_type, e.object_id)))) for e in events]
+    return {"entries": entries, "page": page, "more": more, "q": text}
+
+
+def _audit_facts(session, events) -> dict:
+    """Whose and how much each money record on this page was — the rows record only what changed."""
+    from ..loans.models import Loan
+    from ..payments.models import Adjustment, Payment, Withdrawal
+
+    wanted: dict[str, set] = {}
+    for event in events:
+        wanted.setdefault(event.object_type, set()).add(event.object_id)
+    found: dict = {}
+    for object_type, model, key in (
+        ("payment", Payment, Payment.reference),
+        ("withdrawal", Withdrawal, Withdrawal.reference),
+        ("adjustment", Adjustment, Adjustment.id),
+    ):
+        ids = wanted.get(object_type, set())
+        if key.type.python_type is int:
+            ids = {int(i) for i in ids if i.isdigit()}
+        for row in session.scalars(sa.select(model).where(key.in_(ids))) if ids else ():
+            found[(object_type, str(getattr(row, key.key)))] = {
+                "member_id": row.member_id,
+                "amount": row.amount,
+                "currency": row.currency,
+            }
+    for loan in session.scalars(sa.select(Loan).where(Loan.number.in_(wanted.get("loan", set())))):
+        found[("loan", loan.number)] = {"member_id": loan.borrower_id, "amount": loan.amount, "currency": loan.currency}
+    names = dict(
+        session.execute(
+            sa.select(Member.id, sa.func.coalesce(sa.func.nullif(Member.legal_name, ""), Member.display_name)).where(
+                Member.id.in_({f["member_id"] for f in found.values()})
+            )
+        ).all()
+    )
+    for fact in found.values():
+        fact["whose"] = names.get(fact.pop("member_id"))
+    members = {int(i) for i in wanted.get("member", set()) if i.isdigit()}
+    for member in session.scalars(sa.select(Member).where(Member.id.in_(members))) if members else ():
+        found[("member", str(member.id))] = {"object": f"{member.legal_name or member.display_name} (#{member.id})"}
+    return found
 
 
 @view_config(route_name="admin.mail", renderer="admin/mail.pt", permission="sms.view")

@@ -1,3 +1,5 @@
+"""The operator console: every tenant with its status and plugins, sign-in and out."""
+
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
@@ -6,8 +8,12 @@ from pyramid.view import view_config
 from .. import audit
 from ..accounts.services import authenticate_operator
 from ..backoffice import login_view, logout_view
+from ..i18n import _
 from ..tenancy.models import TenantStatus
 from ..tenancy.services import TenantNotFound, all_tenants, set_status
+
+STATUS_LABELS = {TenantStatus.active.value: _("Open"), TenantStatus.suspended.value: _("Suspended")}
+"""A tenant's status as the console names it."""
 
 
 @view_config(route_name="operator.login", renderer="login.pt", require_csrf=True)
@@ -28,7 +34,11 @@ def logout(request):
 
 @view_config(route_name="operator.tenants", renderer="operator/tenants.pt", permission="operator")
 def tenants(request):
-    return {"tenants": all_tenants(request.dbsession), "plugins": request.registry["plugins"]}
+    return {
+        "tenants": all_tenants(request.dbsession),
+        "plugins": request.registry["plugins"],
+        "status_labels": STATUS_LABELS,
+    }
 
 
 @view_config(route_name="operator.tenant_status", request_method="POST", permission="operator")

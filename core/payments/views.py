@@ -35,6 +35,9 @@ def _recharge_page(request, **extra):
         payments=recent,
         limits={code: g.limits(currency) for code, g in available.items()},
         fees={code: g.settings for code, g in available.items()},
+        fixed_fees={
+            code: Money.parse(str(g.settings.get("fee_fixed", "0")), currency) for code, g in available.items()
+        },
         **extra,
     )
 

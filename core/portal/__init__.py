@@ -16,4 +16,5 @@ def includeme(config):
     config.add_route("tools.method", "/tools/{code}", host_kind="tenant")
     config.add_nav("portal.home", _("Home"), "portal.home", order=0)
     config.add_nav("tools", _("Calculators"), "tools.index", order=60, visible=_has_calculators)
+    config.include(".names")
     config.scan(".views")

@@ -154,3 +154,28 @@ def chart_bars(schedule: Schedule) -> list[dict]:
             }
         )
     return bars
+
+
+PAYMENT_HEADINGS = {
+    "once": _("Repayment at maturity"),
+    1: _("Monthly payment"),
+    3: _("Quarterly payment"),
+}
+"""The payment column's heading by months between payments; any other spacing is :data:`PAYMENT_PER_PERIOD`."""
+PAYMENT_PER_PERIOD = _("Payment per period")
+
+
+def payment_heading(rows) -> str:
+    """What a schedule's payment column is called: once at maturity, monthly, quarterly, or per period.
+
+    Read from the rows' due dates, so a plugin's method is named by what it
+    does (a one-off schedule is not a "monthly payment").
+    """
+    dates = [row.due_date for row in rows]
+    if len(dates) == 1:
+        return PAYMENT_HEADINGS["once"]
+    gaps = {(b.year - a.year) * 12 + b.month - a.month for a, b in zip(dates, dates[1:])}
+    days = {(b - a).days for a, b in zip(dates, dates[1:])}
+    if len(gaps) != 1 or max(days) < 28:  # uneven, or a schedule in days: no calendar word fits
+        return PAYMENT_PER_PERIOD
+    return PAYMENT_HEADINGS.get(gaps.pop(), PAYMENT_PER_PERIOD)

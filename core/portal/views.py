@@ -99,6 +99,7 @@ def calculator(request):
         "form": form,
         "errors": errors,
         "schedule": schedule,
+        "payment_heading": tools.payment_heading(schedule.installments) if schedule else tools.PAYMENT_PER_PERIOD,
         "takes_days": tools.DAY in method.term_units,
         "bars": tools.chart_bars(schedule) if schedule else [],
         "chart_size": (tools.CHART_WIDTH, tools.CHART_HEIGHT),

@@ -1,4 +1,4 @@
-"""凈值標 — the net-worth loan: borrowed against the borrower's own net assets on the platform.
+"""淨值標 — the net-worth loan: borrowed against the borrower's own net assets on the platform.
 
 The amount may be at most ``ratio`` × the borrower's net assets (available +
 frozen + principal owed to them − principal they owe). While such a loan is
@@ -22,7 +22,7 @@ class Settings(colander.MappingSchema):
 PLUGIN = PluginInfo(
     id="loan_types.net_worth",
     kind="loan_type",
-    name="Net-worth loan (凈值標)",
+    name="Net-worth loan (淨值標)",
     version="1.0",
     description="Loans up to a share of the borrower's net assets on the platform.",
     settings=Settings(),

@@ -190,7 +190,11 @@ def checkout_page(request):
     data = _gateway(request).checkout(request.matchdict["reference"], request.params)
     if data is None:
         raise HTTPNotFound()
-    return {"checkout": data, "site": request.tenant.brand("site_title", request.tenant.name)}
+    try:  # shown as the site shows money; the signature vouches for the amount, not for its shape
+        amount = Money.parse(data["amount"], data["currency"])
+    except (MoneyError, ValueError):
+        raise HTTPNotFound() from None
+    return {"checkout": data, "amount": amount, "site": request.tenant.brand("site_title", request.tenant.name)}
 
 
 def checkout_submit(request):
