@@ -175,7 +175,11 @@ def test_withdrawal_flow_with_two_person_rule_and_failures(wsgi_app, db, tenants
     submit(adjust, DEMO, page, {"member": "13800138002", "amount": "30000.00", "reason": "測試入金"}, status=303)
     second = staff_client(wsgi_app, db, "fin2", "administrator")
     page = second.get(DEMO, "/admin/funds/adjustments")
-    submit(second, DEMO, page, {}, "approve", status=303, action_suffix="/1")
+    with db.transaction() as session:  # ids run on across tests on PostgreSQL: ask which one it is
+        from core.payments.models import Adjustment
+
+        adjustment_id = session.scalars(sa.select(Adjustment.id).order_by(Adjustment.id.desc())).first()
+    submit(second, DEMO, page, {}, "approve", status=303, action_suffix=f"/{adjustment_id}")
     assert funds(db, member_id) == (3000000, 0)
 
     page = client.get(DEMO, "/account/withdraw")

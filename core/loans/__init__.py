@@ -120,7 +120,11 @@ __all__ = [
 def includeme(config):
     """The loans domain's labels, portal pages and their navigation."""
     route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
-    config.add_labels(loan_status=".models:STATUS_LABELS", loan_event=".models:EVENT_LABELS")
+    config.add_labels(
+        loan_status=".models:STATUS_LABELS",
+        loan_event=".models:EVENT_LABELS",
+        collateral_kind=".models:COLLATERAL_LABELS",
+    )
     route("invest.index", "/invest")
     route("invest.loan", "/invest/{number}")
     route("borrow.index", "/borrow")

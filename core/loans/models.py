@@ -352,6 +352,9 @@ def _event_labels():
 
 EVENT_LABELS = _event_labels()
 
+# What a mortgage loan's collateral is (the borrow form's choices)
+COLLATERAL_LABELS = {"property": _("Property"), "vehicle": _("Vehicle"), "other": _("Other")}
+
 
 @sa.event.listens_for(Loan.status, "set")
 def _status_set(loan: Loan, new, old, _initiator) -> None:

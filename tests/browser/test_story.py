@@ -172,7 +172,7 @@ def test_the_demo_story(browser, live_server, db, tenants, artifacts):
     visitor.goto(url(port, "/account/bids"))
     text = visitor.inner_text("main")
     assert "已收回款" in text and "990.07" in text  # the first installment's principal came back
-    assert "已接受" in text
+    assert "還款中" in text  # the investment's loan is repaying
     visitor.screenshot(path=artifacts / "paybacks.png", full_page=True)
 
     # The other theme, for the record.
