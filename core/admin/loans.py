@@ -291,7 +291,8 @@ def loan_new(request):
         borrower = None
     if borrower is None:
         raise loans.LoanError("borrower", _("There is no such member."))
-    loan = loans.apply(session, request.tenant, request.hooks, borrower, dict(request.POST), by_staff=True)
+    application = loans.parse_application(request.tenant, request.POST)
+    loan = loans.apply(session, request.tenant, request.hooks, borrower, application, by_staff=True)
     loans.review(session, request.tenant, request.hooks, loan, approve=True, reason="", by=audit.actor_of(request))
     audit.record(request, "loan.publish", "loan", loan.number, None, {"type": loan.loan_type, "amount": loan.amount})
     return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))

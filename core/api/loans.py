@@ -114,12 +114,13 @@ def list_loans(request):
 
 @view_config(route_name="api.loans", request_method="POST", permission="member", **API)
 def apply(request):
+    loans.require_verified(request.identity.user)
     loan = loans.apply(
         request.dbsession,
         request.tenant,
         request.hooks,
         request.identity.user,
-        {k: str(v) for k, v in request.json_body.items()},
+        loans.parse_application(request.tenant, request.json_body),  # typed values from the validated JSON
     )
     request.response.status = 201
     return loan_json(request, loan)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from ..i18n import _
 from ..loan_types import loan_types
 from . import schedule_jobs  # noqa: F401 - registers the hourly close-of-day and reminder task
-from .application import Preview, apply, preview_schedule
+from .application import Application, Preview, apply, parse_application, preview_schedule, require_verified
 from .bidding import accept_partial, parse_bid, place_bid
 from .closing import close_of_day
 from .disbursement import final_review, refund_bids
@@ -64,6 +64,9 @@ __all__ = [
     "allocate",
     "Allocation",
     "apply",
+    "Application",
+    "parse_application",
+    "require_verified",
     "Bid",
     "bid_unit",
     "borrower_history",

@@ -3,7 +3,8 @@ preview of what it would cost."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -89,56 +90,101 @@ def preview_schedule(tenant, hooks, form: dict) -> Preview:
     return _costed(tenant, amount, _schedule(tenant, method, amount, rate, months))
 
 
-def apply(session, tenant, hooks, borrower: Member, form: dict, *, by_staff: bool = False) -> Loan:
+COLLATERAL_FIELDS = ("collateral_kind", "collateral_description", "appraised_value")
+
+
+@dataclass(frozen=True)
+class Application:
+    """An application as typed values (parsed from a form or a JSON body by :func:`parse_application`);
+    ``details`` keeps the loan type's own fields (collateral, guarantor) as the person gave them."""
+
+    loan_type: str
+    title: str
+    amount: Money
+    annual_rate_percent: Decimal
+    term_months: int
+    repayment_method: str
+    fundraising_days: int
+    min_bid: Money
+    max_bid: Money | None
+    purpose: str = ""
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+def require_verified(borrower: Member) -> None:
+    """Refuse a borrower without real-name verification (said before any of the form's own refusals)."""
+    if not borrower.is_verified:
+        raise LoanError("amount", _("Complete real-name verification before borrowing."))
+
+
+def parse_application(tenant, given: Mapping) -> Application:
+    """The values of an application form or JSON body, parsed by the input contract; refused by field."""
+    title = str(given.get("title") or "").strip()
+    if not 4 <= len(title) <= 120:
+        raise LoanError("title", _("Give the loan a title of 4 to 120 characters."))
+    amount, rate, months = _terms(tenant, given)
+    days = whole_number(given.get("fundraising_days") or "7")
+    if days is None:
+        raise LoanError("fundraising_days", _("Raise the money in 1 to 60 days."))
+    min_bid = positive_amount(given.get("min_bid") or "50", tenant.currency, "min_bid")
+    max_bid = positive_amount(given["max_bid"], tenant.currency, "max_bid") if given.get("max_bid") else None
+    details = {k: bounded_text(given, k, 500) for k in COLLATERAL_FIELDS if given.get(k)}
+    if given.get("guarantor_id") not in (None, ""):
+        details["guarantor_id"] = str(given["guarantor_id"])
+    return Application(
+        loan_type=str(given.get("loan_type") or ""),
+        title=title,
+        amount=amount,
+        annual_rate_percent=rate,
+        term_months=months,
+        repayment_method=str(given.get("repayment_method") or ""),
+        fundraising_days=days,
+        min_bid=min_bid,
+        max_bid=max_bid,
+        purpose=bounded_text(given, "purpose", 500),
+        details=details,
+    )
+
+
+def apply(
+    session, tenant, hooks, borrower: Member, application: Application | Mapping, *, by_staff: bool = False
+) -> Loan:
     """A borrower's application (借款項目申請), checked by core and by the loan type's rules.
 
-    ``by_staff``: staff submit it for the borrower (the only way for a
-    ``staff_only`` type such as instant loans).
+    ``application``: an :class:`Application` (pages and the API parse their input first); a mapping of
+    the form's fields is parsed here (scripts and the demo seed). ``by_staff``: staff submit it for the
+    borrower (the only way for a ``staff_only`` type such as instant loans).
     """
     # The borrower's row lock is held until the loan is saved: two applications at once would both see
     # room in the credit line (or the net assets) and together pass it.
     session.execute(sa.select(Member.id).where(Member.id == borrower.id).with_for_update())
-    if not borrower.is_verified:
-        raise LoanError("amount", _("Complete real-name verification before borrowing."))
-    types = loan_types(hooks)
-    loan_type = types.get(form.get("loan_type", ""))
+    require_verified(borrower)
+    if not isinstance(application, Application):
+        application = parse_application(tenant, application)
+    loan_type = loan_types(hooks).get(application.loan_type)
     if loan_type is None or (loan_type.staff_only and not by_staff):
         raise LoanError("loan_type", _("Choose one of the loan types offered."))
-    title = str(form.get("title") or "").strip()
-    if not 4 <= len(title) <= 120:
-        raise LoanError("title", _("Give the loan a title of 4 to 120 characters."))
-    amount, rate, months = _terms(tenant, form)
-    days = whole_number(form.get("fundraising_days") or "7")
-    if days is None:
-        raise LoanError("fundraising_days", _("Raise the money in 1 to 60 days."))
-    enabled = list(repayment_methods(hooks))
-    method_code = form.get("repayment_method", "")
-    if method_code not in loan_type.allowed_methods(enabled):
+    amount, rate, months = application.amount, application.annual_rate_percent, application.term_months
+    method_code = application.repayment_method
+    if method_code not in loan_type.allowed_methods(list(repayment_methods(hooks))):
         raise LoanError("repayment_method", _("Choose one of the repayment methods offered for this loan type."))
     _costed(tenant, amount, _schedule(tenant, repayment_methods(hooks)[method_code], amount, rate, months))
+    days = application.fundraising_days
     if not 1 <= days <= 60:
         raise LoanError("fundraising_days", _("Raise the money in 1 to 60 days."))
-    min_bid = positive_amount(form.get("min_bid") or "50", tenant.currency, "min_bid")
-    max_bid = positive_amount(form["max_bid"], tenant.currency, "max_bid") if form.get("max_bid") else None
+    min_bid, max_bid = application.min_bid, application.max_bid
     if min_bid.minor > amount.minor or (max_bid is not None and max_bid.minor < min_bid.minor):
         raise LoanError("min_bid", _("The minimum bid must be within the amount and below the maximum bid."))
+    details = dict(application.details)
     violations = loan_type.check_application(
-        LoanApplication(amount, months, method_code, form, borrower_profile(session, tenant, borrower))
+        LoanApplication(amount, months, method_code, details, borrower_profile(session, tenant, borrower))
     )
     if violations:
         raise LoanError(violations[0].field, violations[0].message)
-    type_data = (
-        {
-            k: bounded_text(form, k, 500)
-            for k in ("collateral_kind", "collateral_description", "appraised_value")
-            if form.get(k)
-        }
-        if loan_type.holds_collateral
-        else {}
-    )
-    purpose = bounded_text(form, "purpose", 500)
+    type_data = {k: v for k, v in details.items() if k in COLLATERAL_FIELDS} if loan_type.holds_collateral else {}
+    title, purpose = application.title, application.purpose
     if loan_type.needs_guarantor:
-        type_data["guarantor_id"] = str(guarantors.check(session, tenant, form, amount).id)
+        type_data["guarantor_id"] = str(guarantors.check(session, tenant, details, amount).id)
         type_data["guarantee"] = "pending"
     number = f"L{tenant.business_date:%y%m}{next_number(session, tenant.id, 'loan'):05d}"  # last: a short lock
     loan = Loan(

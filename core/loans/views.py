@@ -19,7 +19,7 @@ from ..members.models import Member
 from ..money import InvalidAmount, InvalidRate, Money, parse_amount, parse_rate, whole_number
 from ..schedules import FIRST_START_DATE, LAST_START_DATE, MAX_TERM_MONTHS, repayment_methods
 from . import cost
-from .application import apply, preview_schedule
+from .application import apply, parse_application, preview_schedule, require_verified
 from .autoinvest import PRESETS, AutoInvestRule, save_rule
 from .bidding import accept_partial, parse_bid, place_bid
 from .guarantors import Guarantor
@@ -275,7 +275,9 @@ def borrow(request):
     if request.POST.get("preview"):
         data["preview"] = preview_schedule(request.tenant, request.hooks, form)
         return data
-    loan = apply(request.dbsession, request.tenant, request.hooks, member, form)
+    require_verified(member)
+    application = parse_application(request.tenant, form)
+    loan = apply(request.dbsession, request.tenant, request.hooks, member, application)
     return HTTPSeeOther(request.route_path("account.loans", _query={"applied": loan.number}))
 
 
