@@ -181,10 +181,16 @@ def parse_amount(text, currency: str, *, form: bool = False) -> Money:
 def parse_positive(text, currency: str) -> Money:
     """A positive amount as a person types it in a form (``1,234.50``), or :class:`InvalidAmount`.
 
-    The services call it for both doors: the API's document already holds its
-    amounts to the plain pattern, which this accepts too.
+    Views and the API parse at the edge and hand services a :class:`Money`,
+    which is checked here (currency, above zero) rather than parsed again;
+    text still comes from scripts, which this parses by the form rule.
     """
-    amount = parse_amount(text, currency, form=True)
+    if isinstance(text, Money):
+        if text.currency != currency:
+            raise InvalidAmount(_("Enter an amount in ${currency}.", mapping={"currency": currency}))
+        amount = text
+    else:
+        amount = parse_amount(text, currency, form=True)
     if amount.minor <= 0:
         raise InvalidAmount(_("Enter an amount greater than zero."))
     return amount

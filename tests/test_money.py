@@ -195,3 +195,15 @@ def test_split_always_sums_exactly(total, weights):
     for part, weight in zip(parts, weights):
         exact = Decimal(total) * weight / sum(weights)
         assert abs(Decimal(part) - exact) < 1
+
+
+def test_a_parsed_amount_handed_to_a_service_is_checked_not_parsed_again():
+    from core.money import InvalidAmount, Money, parse_positive
+
+    assert parse_positive(Money(12_345, "CNY"), "CNY") == Money(12_345, "CNY")
+    for wrong in (Money(100, "USD"), Money(0, "CNY")):
+        try:
+            parse_positive(wrong, "CNY")
+        except InvalidAmount:
+            continue
+        raise AssertionError(f"{wrong!r} was accepted")

@@ -146,7 +146,7 @@ def _place_bid(request, claim_id: int) -> dict:
         request.hooks,
         loan.id,
         request.identity.user,
-        request.json_body["amount"],
+        loans.positive_amount(request.json_body["amount"], request.tenant.currency, "amount"),
         key=f"api:{claim_id}",
     )
     request.response.status = 201
@@ -179,7 +179,8 @@ def _repay(request) -> dict:
     if body.get("payoff"):
         paid = loans.pay_off(request.dbsession, request.tenant, loan, by=by)
     elif body.get("amount") is not None:
-        paid = loans.repay(request.dbsession, request.tenant, loan, body["amount"], by=by)
+        amount = loans.positive_amount(body["amount"], loan.currency, "amount")
+        paid = loans.repay(request.dbsession, request.tenant, loan, amount, by=by)
     else:
         paid = loans.repay_installments(request.dbsession, request.tenant, loan, body.get("installments", 1), by=by)
     return {"amount": _money(paid, loan.currency), "loan": loan_json(request, loan, with_schedule=True)}

@@ -152,8 +152,9 @@ def withdraw(request):
 def _request_withdrawal(request) -> dict:
     body = request.json_body
     refusals_name(request, _FUNDS_FIELDS)
+    amount = funds.positive_money(body["amount"], request.tenant.currency)
     withdrawal = funds.request_withdrawal(
-        request.dbsession, request.tenant, request.hooks, request.identity.user, body["card_id"], body["amount"]
+        request.dbsession, request.tenant, request.hooks, request.identity.user, body["card_id"], amount
     )
     request.response.status = 201
     currency = withdrawal.currency

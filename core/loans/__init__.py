@@ -28,7 +28,7 @@ from .application import Application, Preview, apply, parse_application, preview
 from .bidding import accept_partial, parse_bid, place_bid
 from .closing import close_of_day
 from .disbursement import final_review, refund_bids
-from .errors import LoanError
+from .errors import LoanError, positive_amount
 from .models import STATUSES, Bid, ClosedDay, Installment, Loan, LoanEvent, Payback
 from .projection import ExpectedPayback, expected_payback, loan_apr, schedule_for
 from .records import ledger_refs, locked_loan, record
@@ -100,6 +100,7 @@ __all__ = [
     "Payback",
     "pending_write_off",
     "place_bid",
+    "positive_amount",
     "Position",
     "position",
     "Preview",

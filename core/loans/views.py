@@ -22,6 +22,7 @@ from . import cost
 from .application import apply, parse_application, preview_schedule, require_verified
 from .autoinvest import PRESETS, AutoInvestRule, save_rule
 from .bidding import accept_partial, parse_bid, place_bid
+from .errors import positive_amount
 from .guarantors import Guarantor
 from .models import Bid, Loan, Payback, PaybackStatus
 from .projection import expected_payback, loan_apr, schedule_for
@@ -221,7 +222,7 @@ def loan_page(request):
             request.hooks,
             loan.id,
             member,
-            request.POST.get("amount", ""),
+            positive_amount(request.POST.get("amount", ""), tenant.currency, "amount"),
             key=request.POST.get("key") or uuid.uuid4().hex,
         )
         return HTTPSeeOther(request.route_path("account.bids", _query={"placed": loan.number}))
@@ -308,7 +309,8 @@ def my_loans(request):
         elif request.POST.get("payoff"):
             pay_off(request.dbsession, request.tenant, loan, by=f"member:{member.id}")
         elif request.POST.get("amount"):
-            repay(request.dbsession, request.tenant, loan, request.POST["amount"], by=f"member:{member.id}")
+            amount = positive_amount(request.POST["amount"], request.tenant.currency, "amount")
+            repay(request.dbsession, request.tenant, loan, amount, by=f"member:{member.id}")
         else:
             try:
                 count = int(request.POST.get("installments") or 1)

@@ -65,7 +65,8 @@ def _staff_reason(reason, field: str = "reason", *, required: bool = True) -> st
     return text
 
 
-def _amount(text, currency: str, field: str = "amount") -> Money:
+def positive_money(text, currency: str, field: str = "amount") -> Money:
+    """An amount above zero as a form or the API gives it, parsed by the input contract; refused by field."""
     try:
         return parse_positive(text, currency)
     except InvalidAmount as error:
@@ -80,7 +81,7 @@ def start_recharge(session, tenant, hooks, member: Member, gateway_code: str, am
     gateway = gateways(hooks).get(gateway_code)
     if gateway is None:
         raise FundsError("gateway", _("Choose a payment method."))
-    amount = _amount(amount_text, tenant.currency)
+    amount = positive_money(amount_text, tenant.currency)
     low, high = gateway.limits(tenant.currency)
     if not low.minor <= amount.minor <= high.minor:
         raise FundsError(
@@ -348,7 +349,7 @@ def request_withdrawal(session, tenant, hooks, member: Member, card_id, amount_t
         card = None
     if card is None:
         raise FundsError("card", _("Choose one of your bank cards."))
-    amount = _amount(amount_text, tenant.currency)
+    amount = positive_money(amount_text, tenant.currency)
     rules = withdrawal_rules(tenant)
     if amount.minor < rules["minimum"].minor:
         raise FundsError(
@@ -527,7 +528,7 @@ def apply_payout_callback(session, tenant, callback: Callback, gateway_code: str
 def request_adjustment(session, tenant, member: Member, amount_text: str, reason: str, *, by: str) -> Adjustment:
     text = str(amount_text or "").strip()
     negative = text.startswith("-")
-    amount = _amount(text.lstrip("-+"), tenant.currency)
+    amount = positive_money(text.lstrip("-+"), tenant.currency)
     if not (reason or "").strip():
         raise FundsError("reason", _("A reason is required."))
     adjustment = Adjustment(

@@ -110,8 +110,9 @@ def withdraw(request):
                 raise HTTPNotFound()
             services.cancel_withdrawal(session, request.tenant.id, member, withdrawal)
         else:
+            amount = services.positive_money(request.POST.get("amount", ""), request.tenant.currency)
             services.request_withdrawal(
-                session, request.tenant, request.hooks, member, request.POST.get("card"), request.POST.get("amount", "")
+                session, request.tenant, request.hooks, member, request.POST.get("card"), amount
             )
         return HTTPSeeOther(request.path)
     data["withdrawals"] = _my_withdrawals(request)
