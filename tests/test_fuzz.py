@@ -9,6 +9,7 @@ owns the fix, so it shows in every run and turns red once it is fixed.
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import time
 import traceback
@@ -97,6 +98,8 @@ LAYER_PARAMS = {
     "operator": ("operator.login", ["page", "next"]),
     "api": ("api.loans", ["page", "next"]),
 }
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _route_area(route) -> str:
@@ -215,7 +218,7 @@ def _get(client, host, path, params):
     except Exception as error:  # escaped every exception view: the server would answer a bare 500
         frames = traceback.extract_tb(error.__traceback__)[-3:]
         return f"{type(error).__name__}: {str(error)[:120]} at " + " < ".join(
-            f"{f.filename.split('/work/main/')[-1]}:{f.lineno}" for f in reversed(frames)
+            f"{os.path.relpath(f.filename, ROOT)}:{f.lineno}" for f in reversed(frames)
         ), url
     return response.status_int, url
 
