@@ -148,39 +148,20 @@ def loan_decide(request):
     stage, decision = request.POST.get("stage"), request.POST.get("decision")
     before = {"status": loan.status}
     on_refusal(request, lambda error: _detail(request, loan, error.message))
-    if stage == "guarantee":
-        if not request.has_permission("loan.guarantee"):
-            raise HTTPForbidden()
-        guarantors.decide(
-            request.dbsession,
-            request.tenant,
-            loan,
-            accept=decision == "approve",
-            reference=request.POST.get("reason", ""),
-            by=audit.actor_of(request),
-        )
-    elif stage == "final":
-        if not request.has_permission("loan.final_review"):
-            raise HTTPForbidden()
-        loans.final_review(
-            request.dbsession,
-            request.tenant,
-            request.hooks,
-            loan,
-            approve=decision == "approve",
-            reason=request.POST.get("reason", ""),
-            by=audit.actor_of(request),
-        )
-    else:
-        loans.review(
-            request.dbsession,
-            request.tenant,
-            request.hooks,
-            loan,
-            approve=decision == "approve",
-            reason=request.POST.get("reason", ""),
-            by=audit.actor_of(request),
-        )
+    if stage == "guarantee" and not request.has_permission("loan.guarantee"):
+        raise HTTPForbidden()
+    if stage == "final" and not request.has_permission("loan.final_review"):
+        raise HTTPForbidden()
+    loans.decide(
+        request.dbsession,
+        request.tenant,
+        request.hooks,
+        loan,
+        stage if stage in ("guarantee", "final") else "review",
+        approve=decision == "approve",
+        reason=request.POST.get("reason", ""),
+        by=audit.actor_of(request),
+    )
     audit.record(
         request, f"loan.{stage or 'first'}_review.{decision}", "loan", loan.number, before, {"status": loan.status}
     )

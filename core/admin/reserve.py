@@ -57,30 +57,38 @@ def reserve_request(request):
     """Ask for a top-up or a withdrawal; a second person decides."""
     form = {k: request.POST.get(k, "") for k in ("direction", "account", "amount", "reason")}
     on_refusal(request, lambda error: _page(request, error=error.message, form=form))
+    ask(request, form)
+    return HTTPSeeOther(request.route_path("admin.reserve"))
+
+
+def ask(request, given) -> reserve.ReserveRequest:
+    """Record a top-up or withdrawal request (``given``: direction, account, amount, reason) and audit it;
+    the back-office form and the API both ask through here."""
     move = reserve.request_move(
         request.dbsession,
         request.tenant,
-        direction=form["direction"],
-        account=form["account"],
-        amount_text=form["amount"],
-        reason=form["reason"],
+        direction=given["direction"],
+        account=given["account"],
+        amount_text=given["amount"],
+        reason=given["reason"],
         by=audit.actor_of(request),
     )
-    audit.record(
-        request,
-        f"reserve.request_{move.direction}",
-        "reserve_request",
-        move.id,
-        None,
-        {
-            "direction": move.direction,
-            "account": move.account,
-            "amount": move.amount,
-            "currency": move.currency,
-            "reason": move.reason,
-        },
+    after = {k: getattr(move, k) for k in ("direction", "account", "amount", "currency", "reason")}
+    audit.record(request, f"reserve.request_{move.direction}", "reserve_request", move.id, None, after)
+    return move
+
+
+def decide(request, move, decision: str) -> int:
+    """Approve or reject ``move`` as the signed-in staff member and audit it; the reserve's balance after."""
+    reserve.decide(
+        request.dbsession, request.tenant.id, move, approve=decision == "approve", by=audit.actor_of(request)
     )
-    return HTTPSeeOther(request.route_path("admin.reserve"))
+    held = reserve.balance(request.ledger, move.currency)
+    after = {"status": move.status, "amount": move.amount, "currency": move.currency}
+    if move.status == reserve.ReserveStatus.applied.value:
+        after.update(key=move.key, reserve_balance=held)
+    audit.record(request, f"reserve.{decision}", "reserve_request", move.id, {"status": "pending"}, after)
+    return held
 
 
 @view_config(
@@ -95,11 +103,5 @@ def reserve_decide(request):
     on_refusal(request, lambda error: _page(request, error=error.message))
     if decision not in ("approve", "reject"):
         raise FundsError("decision", _("Choose approve or reject."))
-    reserve.decide(
-        request.dbsession, request.tenant.id, move, approve=decision == "approve", by=audit.actor_of(request)
-    )
-    after = {"status": move.status, "amount": move.amount, "currency": move.currency}
-    if move.status == reserve.ReserveStatus.applied.value:
-        after.update(key=move.key, reserve_balance=reserve.balance(request.ledger, move.currency))
-    audit.record(request, f"reserve.{decision}", "reserve_request", move.id, {"status": "pending"}, after)
+    decide(request, move, decision)
     return HTTPSeeOther(request.route_path("admin.reserve"))

@@ -9,7 +9,6 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit, loans
 from ..i18n import _
-from ..loans import guarantors
 from ..loans.autoinvest import AutoInvestRule, save_rule
 from ..loans.models import Bid, Loan, Payback
 from ..members.models import Member
@@ -197,37 +196,18 @@ def review(request):
     body = request.json_body
     stage = {"api.final_review": "final-review", "api.guarantee": "guarantee"}.get(request.matched_route.name, "review")
     before = {"status": loan.status}
-    if stage == "guarantee":
-        guarantors.decide(
-            request.dbsession,
-            request.tenant,
-            loan,
-            accept=body["decision"] == "approve",
-            reference=body.get("reason", ""),
-            by=audit.actor_of(request),
-        )
-    elif stage == "final-review":
-        if not request.has_permission("loan.final_review"):
-            raise HTTPForbidden()
-        loans.final_review(
-            request.dbsession,
-            request.tenant,
-            request.hooks,
-            loan,
-            approve=body["decision"] == "approve",
-            reason=body.get("reason", ""),
-            by=audit.actor_of(request),
-        )
-    else:
-        loans.review(
-            request.dbsession,
-            request.tenant,
-            request.hooks,
-            loan,
-            approve=body["decision"] == "approve",
-            reason=body.get("reason", ""),
-            by=audit.actor_of(request),
-        )
+    if stage == "final-review" and not request.has_permission("loan.final_review"):
+        raise HTTPForbidden()
+    loans.decide(
+        request.dbsession,
+        request.tenant,
+        request.hooks,
+        loan,
+        {"final-review": "final"}.get(stage, stage),
+        approve=body["decision"] == "approve",
+        reason=body.get("reason", ""),
+        by=audit.actor_of(request),
+    )
     audit.record(request, f"loan.{stage}.{body['decision']}", "loan", loan.number, before, {"status": loan.status})
     return loan_json(request, loan)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
-from .. import audit
+from ..admin.reserve import ask, decide
 from ..i18n import _
 from ..money import Money
 from ..payments import reserve
@@ -79,30 +79,7 @@ def get_reserve(request):
 @view_config(route_name="api.reserve_requests", request_method="POST", permission="reserve.manage", **API)
 def post_request(request):
     """Ask for a top-up or a withdrawal: 201 with the pending request."""
-    body = request.json_body
-    move = reserve.request_move(
-        request.dbsession,
-        request.tenant,
-        direction=body["direction"],
-        account=body["account"],
-        amount_text=body["amount"],
-        reason=body["reason"],
-        by=audit.actor_of(request),
-    )
-    audit.record(
-        request,
-        f"reserve.request_{move.direction}",
-        "reserve_request",
-        move.id,
-        None,
-        {
-            "direction": move.direction,
-            "account": move.account,
-            "amount": move.amount,
-            "currency": move.currency,
-            "reason": move.reason,
-        },
-    )
+    move = ask(request, request.json_body)
     request.response.status = 201
     return request_json(move)
 
@@ -113,15 +90,7 @@ def post_decision(request):
     move = reserve.find_locked(request.dbsession, request.matchdict["id"])
     if move is None:
         raise Problem({"id": _("There is no such request.")}, status=404, title="Not Found")
-    decision = request.json_body["decision"]
-    reserve.decide(
-        request.dbsession, request.tenant.id, move, approve=decision == "approve", by=audit.actor_of(request)
-    )
-    after = {"status": move.status, "amount": move.amount, "currency": move.currency}
-    held = reserve.balance(request.ledger, move.currency)
-    if move.status == reserve.ReserveStatus.applied.value:
-        after.update(key=move.key, reserve_balance=held)
-    audit.record(request, f"reserve.{decision}", "reserve_request", move.id, {"status": "pending"}, after)
+    held = decide(request, move, request.json_body["decision"])
     return {**request_json(move), "reserve_balance": _money(held, move.currency)}
 
 

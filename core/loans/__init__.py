@@ -45,7 +45,7 @@ from .repayment import (
     request_write_off,
     write_off,
 )
-from .review import review
+from .review import decide, review
 from .rules import GRADES, PUBLIC_STATUSES, bid_unit, grade_at_least, is_public, partial_funding, public_loans
 from .standing import (
     Position,
@@ -99,6 +99,7 @@ __all__ = [
     "pay_off",
     "Payback",
     "pending_write_off",
+    "decide",
     "place_bid",
     "positive_amount",
     "Position",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from ..i18n import _
+from . import guarantors
 from .autoinvest import run_for_loan
+from .disbursement import final_review
 from .errors import LoanError, rejection_reason
 from .models import LOANS, Loan, LoanStatus
 from .records import record
@@ -27,3 +29,15 @@ def review(session, tenant, hooks, loan: Loan, *, approve: bool, reason: str, by
     LOANS.move(loan, LoanStatus.REJECTED)
     loan.review_note = note
     record(session, loan, "reviewed", by, approve=approve, reason=reason)
+
+
+def decide(session, tenant, hooks, loan: Loan, stage: str, *, approve: bool, reason: str, by: str) -> None:
+    """A staff decision on ``loan`` at ``stage``: ``"review"`` (first review), ``"final"`` (final review,
+    which disburses) or ``"guarantee"`` (the guarantor's answer, ``reason`` its reference). The back office
+    and the API decide through here; each checks the stage's permission first."""
+    if stage == "guarantee":
+        guarantors.decide(session, tenant, loan, accept=approve, reference=reason, by=by)
+    elif stage == "final":
+        final_review(session, tenant, hooks, loan, approve=approve, reason=reason, by=by)
+    else:
+        review(session, tenant, hooks, loan, approve=approve, reason=reason, by=by)
