@@ -12,7 +12,7 @@ number ending in 0000 is declined (to try failures).
 The gateway signs with the tenant's own ``secret`` (16 characters or more and
 no default: a published one would let anyone forge a "paid" callback). An
 install that says it is a production one (``lendstack.environment =
-production``) refuses to enable this plugin at all (``tenants.manifest``).
+production``) refuses to enable this plugin at all (``core.tenancy.manifest``).
 """
 
 from __future__ import annotations
