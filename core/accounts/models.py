@@ -43,12 +43,19 @@ class Operator(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(sa.String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(200))
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_step: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     @property
     def display_name(self) -> str:
         return self.login
+
+    @property
+    def requires_2fa(self) -> bool:
+        """Operators run every tenant: their sign-in always asks for a second factor."""
+        return True
 
 
 class Role(TenantOwned, Base):
@@ -63,6 +70,7 @@ class Role(TenantOwned, Base):
     permissions: Mapped[list] = mapped_column(sa.JSON, default=list)
     requires_2fa: Mapped[bool] = mapped_column(default=False)
     builtin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)  # a deactivated role grants nothing and is offered to no one
 
 
 class StaffGroup(TenantOwned, Base):
@@ -108,11 +116,12 @@ class StaffUser(TenantOwned, Base):
 
     @property
     def all_roles(self) -> list[Role]:
-        """Roles held directly and through groups."""
-        seen = {role.id: role for role in self.roles}
+        """Active roles held directly and through groups (a deactivated role grants nothing)."""
+        seen = {role.id: role for role in self.roles if role.active}
         for group in self.groups:
             for role in group.roles:
-                seen.setdefault(role.id, role)
+                if role.active:
+                    seen.setdefault(role.id, role)
         return sorted(seen.values(), key=lambda role: role.code)
 
     @property

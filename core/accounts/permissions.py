@@ -35,7 +35,7 @@ PERMISSIONS = {
     "content.publish": _("Publish news, banners and help pages"),
     "system.staff": _("Manage staff users"),
     "system.roles": _("Manage roles and permissions"),
-    "system.settings": _("Change the site's settings"),
+    "settings.manage": _("Change the site's settings"),
     "audit.view": _("Read the audit log"),
     "sms.view": _("See the SMS log"),
 }

@@ -245,7 +245,7 @@ def sms_templates(request):
     from .. import sms_templates as templates
 
     if request.method == "POST":
-        if not request.has_permission("system.settings"):
+        if not request.has_permission("settings.manage"):
             from pyramid.httpexceptions import HTTPForbidden
 
             raise HTTPForbidden()
@@ -296,6 +296,6 @@ def _sms_templates_page(request, error=None) -> dict:
         "rows": rows,
         "error": error,
         "placeholders": sorted(templates.SAMPLE),
-        "can_edit": bool(request.has_permission("system.settings")),
+        "can_edit": bool(request.has_permission("settings.manage")),
         "saved": request.params.get("saved"),
     }

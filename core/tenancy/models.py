@@ -17,7 +17,8 @@ DEFAULT_ID_TYPES = ("cn_resident", "passport")
 
 class TenantStatus(str, enum.Enum):
     active = "active"
-    suspended = "suspended"
+    suspended = "suspended"  # the site answers 503 until resumed
+    archived = "archived"  # the site answers 410; every row is kept and the operator can restore it
 
 
 class Tenant(Base):
@@ -37,6 +38,7 @@ class Tenant(Base):
     vip: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     members: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     funds: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    menus: Mapped[dict | None] = mapped_column(sa.JSON, default=dict)
     status: Mapped[str] = mapped_column(sa.String(16), default=TenantStatus.active.value)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -77,8 +79,15 @@ class Tenant(Base):
     def email_sign_up(self) -> bool:
         return bool((self.members or {}).get("email_sign_up", False))
 
-    def brand(self, key: str, default: str = "") -> str:
-        return (self.branding or {}).get(key) or default
+    def brand(self, key: str, default: str = "", locale: str | None = None) -> str:
+        """A branding value; a text given per language (``{"en": …, "zh_Hant": …}``) in ``locale``,
+        else in the tenant's default language, else in any language it has."""
+        value = (self.branding or {}).get(key)
+        if isinstance(value, dict):
+            value = value.get(locale or "") or value.get(self.default_locale) or next(
+                (text for text in value.values() if text), ""
+            )
+        return value or default
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"
@@ -106,3 +115,23 @@ class TenantPlugin(TenantOwned, Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     settings: Mapped[dict] = mapped_column(SealedJSON, default=dict)  # encrypted at rest: they hold keys
     tenant: Mapped[Tenant] = relationship(back_populates="plugins")
+
+
+class TenantVersion(TenantOwned, Base):
+    """One saved state of a tenant's settings: the whole manifest after a change, who made it and what changed.
+
+    Every apply (``lendstack tenant apply``, the operator console, a back-office
+    settings page, the API) adds one; restoring a version applies its manifest
+    again through the same path. The manifest is sealed: it holds plugin secrets.
+    """
+
+    __tablename__ = "tenant_versions"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int]
+    actor: Mapped[str] = mapped_column(sa.String(120), default="")
+    action: Mapped[str] = mapped_column(sa.String(80), default="")
+    changes: Mapped[list] = mapped_column(sa.JSON, default=list)  # [{"path", "before", "after"}], secrets masked
+    manifest: Mapped[dict] = mapped_column(SealedJSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
