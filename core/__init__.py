@@ -121,6 +121,7 @@ def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Config
     config.include(".sms")
     config.include(".loans")
     config.include(".content.views")
+    config.include(".uploads")
     config.include(".portal")
     config.include(".admin")
     config.include(".operator")

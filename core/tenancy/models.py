@@ -84,8 +84,10 @@ class Tenant(Base):
         else in the tenant's default language, else in any language it has."""
         value = (self.branding or {}).get(key)
         if isinstance(value, dict):
-            value = value.get(locale or "") or value.get(self.default_locale) or next(
-                (text for text in value.values() if text), ""
+            value = (
+                value.get(locale or "")
+                or value.get(self.default_locale)
+                or next((text for text in value.values() if text), "")
             )
         return value or default
 
