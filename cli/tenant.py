@@ -54,7 +54,9 @@ def apply(env, files):
         with env.transaction() as session:
             with click.progressbar(files, label="Applying manifests") as bar:
                 results = [
-                    apply_file(session, f, env.plugins, settings.operator_hosts, production=settings.production)
+                    apply_file(
+                        session, f, env.plugins, settings.operator_hosts, production=settings.production, actor="cli"
+                    )
                     for f in bar
                 ]
             lines = [
@@ -124,15 +126,28 @@ def show(env, slug, as_json):
     emit(data, as_json, human)
 
 
-def _set_status(env, slug, status):
-    from core.tenancy.models import TenantStatus
-    from core.tenancy.services import TenantNotFound, set_status
+def _set_status(env, slug, status, action):
+    from core.domain import DomainError
+    from core.tenancy.manifest import change
+    from core.tenancy.services import TenantNotFound, tenant_by_slug
 
+    settings = env.registry.settings_obj
     try:
         with env.transaction() as session:
-            set_status(session, slug, TenantStatus(status))
+            change(
+                session,
+                tenant_by_slug(session, slug),
+                env.plugins,
+                lambda data: data.update(status=status),
+                actor="cli",
+                action=action,
+                operator_hosts=settings.operator_hosts,
+                production=settings.production,
+            )
     except TenantNotFound as error:
         raise BadInput(str(error)) from None
+    except DomainError as error:
+        raise BadInput(f"{error.field}: {error.message}; nothing was changed") from None
     click.echo(f"tenant {slug} is {status}")
 
 
@@ -141,7 +156,7 @@ def _set_status(env, slug, status):
 @click.argument("slug")
 def suspend(env, slug):
     """Suspend a tenant: its site answers 503 until resumed."""
-    _set_status(env, slug, "suspended")
+    _set_status(env, slug, "suspended", "tenant.suspended")
 
 
 @tenant.command()
@@ -149,4 +164,47 @@ def suspend(env, slug):
 @click.argument("slug")
 def resume(env, slug):
     """Resume a suspended tenant."""
-    _set_status(env, slug, "active")
+    _set_status(env, slug, "active", "tenant.active")
+
+
+@tenant.command()
+@config_option
+@click.argument("slug")
+def archive(env, slug):
+    """Archive a tenant: its site answers 410 (gone); every record is kept and it can be restored."""
+    _set_status(env, slug, "archived", "tenant.archived")
+
+
+@tenant.command()
+@config_option
+@click.argument("slug")
+def restore(env, slug):
+    """Restore an archived (or suspended) tenant: its site opens again."""
+    _set_status(env, slug, "active", "tenant.restored")
+
+
+@tenant.command()
+@config_option
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE, not stdout.")
+def export(env, slug, output):
+    """Print a tenant as a manifest (TOML) that `tenant apply` takes back; it holds plugin secrets."""
+    from core.tenancy.manifest import dumps, export
+    from core.tenancy.services import TenantNotFound, tenant_by_slug
+
+    try:
+        with env.transaction() as session:
+            tenant = tenant_by_slug(session, slug)
+            text = dumps(
+                export(tenant, env.plugins),
+                header=f"Tenant {slug}, exported from Lendstack: `lendstack tenant apply` takes this file back.\n"
+                "It holds the plugins' secrets: keep it as safe as the install's keys.",
+            )
+    except TenantNotFound as error:
+        raise BadInput(str(error)) from None
+    if output:
+        with open(output, "w", encoding="utf-8") as file:
+            file.write(text)
+        click.echo(f"wrote tenant {slug} to {output}", err=True)
+    else:
+        click.echo(text, nl=False)

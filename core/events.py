@@ -66,10 +66,15 @@ def hooks_for(session: Session, tenant_id: int | None):
     return built[key]
 
 
-def fire(session: Session, tenant_id: int | None, hook_name: str, **kwargs) -> None:
-    """Tell core's listeners, then the tenant's enabled plugins, that ``hook_name`` happened."""
+def tell_core(session: Session, tenant_id: int | None, hook_name: str, **kwargs) -> None:
+    """Tell core's listeners only (the caller tells the plugins itself, as the manifest loader does)."""
     for listener in _LISTENERS.get(hook_name, ()):
         listener(session, tenant_id, **kwargs)
+
+
+def fire(session: Session, tenant_id: int | None, hook_name: str, **kwargs) -> None:
+    """Tell core's listeners, then the tenant's enabled plugins, that ``hook_name`` happened."""
+    tell_core(session, tenant_id, hook_name, **kwargs)
     hooks = hooks_for(session, tenant_id)
     if hooks is not None:
         getattr(hooks, hook_name)(**kwargs)

@@ -25,9 +25,18 @@ from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from webob.cookies import make_cookie
 
+from .. import events
 from . import sessions
 from .models import AuthSession, Operator, StaffUser
-from .permissions import MONEY_PERMISSIONS
+from .permissions import MONEY_PERMISSIONS, ensure_default_roles
+
+
+@events.listen("lendstack_tenant_applied")
+def _default_roles(session, tenant_id, tenant, created):
+    """A new tenant starts with the built-in staff roles."""
+    if created:
+        ensure_default_roles(session, tenant_id)
+
 
 AUTH_COOKIE = "lendstack_auth"
 SESSION_IDLE_SECONDS = int(sessions.IDLE.total_seconds())

@@ -6,6 +6,7 @@ Public API (``from core.ledger import …``): :class:`Ledger` (``post``,
 ``disburse``, ``pay_installment`` and :func:`verify`. See docs/ledger.md.
 """
 
+from .. import events
 from .models import (
     CREDITS_MUST_NOT_EXCEED_DEBITS,
     DEBITS_MUST_NOT_EXCEED_CREDITS,
@@ -73,3 +74,12 @@ def includeme(config):
         return Ledger(request.dbsession, request.tenant.id)
 
     config.add_request_method(ledger, reify=True)
+
+
+@events.listen("lendstack_tenant_applied")
+def _open_platform_accounts(session, tenant_id, tenant, created):
+    """A new tenant starts with its platform accounts (gateway clearing, fee income, risk reserve …) at zero."""
+    if created:
+        ledger = Ledger(session, tenant_id)
+        for code in ACCOUNT_CODES[PLATFORM]:
+            ledger.platform(code, tenant.currency)

@@ -3,7 +3,7 @@
 A request on a tenant's host gets ``request.tenant`` and a database session
 scoped to it (``core.db``). A request on the operator-console host gets
 ``request.tenant = None`` and only operator routes. Any other host gets a
-plain 404 page, and a suspended tenant's site a 503 page.
+plain 404 page, a suspended tenant's site a 503 page and an archived one's a 410 page.
 """
 
 from __future__ import annotations
@@ -42,15 +42,20 @@ def tenancy_tween_factory(handler, registry):
         request.tenant = tenant
         scope_to_tenant(request.dbsession, tenant.id)
         if not tenant.is_active:
-            return suspended_response(request)
+            return closed_response(request, tenant)
         return handler(request)
 
     return tenancy_tween
 
 
-def suspended_response(request):
+def closed_response(request, tenant):
+    """A suspended site's 503 page (try again later) or an archived one's 410 page (gone, data kept)."""
     from pyramid.renderers import render_to_response
 
+    if tenant.status == TenantStatus.archived.value:
+        response = render_to_response("errors/archived.pt", {}, request=request)
+        response.status = 410
+        return response
     response = render_to_response("errors/suspended.pt", {}, request=request)
     response.status = 503
     response.headers["Retry-After"] = "3600"

@@ -11,6 +11,7 @@ one (``lendstack.environment = production``) refuses development-only plugins
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 import tomllib
@@ -47,8 +48,25 @@ KEYS = {
     "funds",
     "plugins",
     "status",
+    "menus",
+    "roles",
 }
-BRANDING_KEYS = {"site_title", "logo", "favicon", "primary_color", "accent_color", "footer_text", "tagline", "promo"}
+BRANDING_TEXTS = ("site_title", "tagline", "promo", "footer_text", "company_name", "company_address")
+"""Branding a visitor reads: one text for every language, or a table of texts per language."""
+BRANDING_PLAIN = (
+    "logo",
+    "favicon",
+    "primary_color",
+    "accent_color",
+    "company_licence",
+    "company_icp",
+    "company_hotline",
+    "company_email",
+)
+BRANDING_KEYS = {*BRANDING_TEXTS, *BRANDING_PLAIN}
+BRANDING_MAX_CHARS = 300
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+HOTLINE = re.compile(r"^[0-9+()\- ]{3,30}$")
 MAX_RATE_CEILING = Decimal(100)
 
 
@@ -78,6 +96,8 @@ class Manifest:
     vip: dict = field(default_factory=dict)
     members: dict = field(default_factory=dict)
     funds: dict = field(default_factory=dict)
+    menus: dict = field(default_factory=dict)
+    roles: dict = field(default_factory=dict)
     plugins: dict[str, tuple[bool, dict]] = field(default_factory=dict)
 
 
@@ -94,7 +114,12 @@ def load(path: str | Path, plugins: PluginRegistry, *, production: bool = False)
     return parse(data, source, plugins, production=production)
 
 
-def parse(data: dict, source: str, plugins: PluginRegistry, *, production: bool = False) -> Manifest:
+def parse(
+    data: dict, source: str, plugins: PluginRegistry, *, production: bool = False, nav_keys: dict | None = None
+) -> Manifest:
+    """Validate manifest ``data`` (a TOML file's dict) whole; ``nav_keys`` (``{"portal": {...}, "admin": {...}}``,
+    the built-in navigation entries) lets the menus refuse an unknown built-in entry."""
+
     def fail(name, message):
         raise ManifestError(source, name, message)
 
@@ -141,25 +166,16 @@ def parse(data: dict, source: str, plugins: PluginRegistry, *, production: bool 
             fail(f"hosts[{i}]", f"{host!r} is not a host name")
     if len(set(hosts)) != len(hosts):
         fail("hosts", "a host is listed twice")
-    branding = data.get("branding", {})
-    if not isinstance(branding, dict):
-        fail("branding", "a table")
-    for key, value in branding.items():
-        if key not in BRANDING_KEYS:
-            fail(f"branding.{key}", "unknown key")
-        if not isinstance(value, str):
-            fail(f"branding.{key}", "text")
-        if key.endswith("_color") and not COLOUR.match(value):
-            fail(f"branding.{key}", "a colour such as #1a5fb4")
-        if key in ("logo", "favicon") and not (value.startswith("/") or value.startswith("https://")):
-            fail(f"branding.{key}", "a path such as /static/img/logo.svg or an https:// URL")
+    branding = _parse_branding(data.get("branding", {}), locales, fail)
     lending = _parse_lending(data.get("lending", {}), fail)
     vip = _parse_vip(data.get("vip", {}), fail)
     members = _parse_members(data.get("members", {}), fail)
     funds = _parse_funds(data.get("funds", {}), fail)
     status = data.get("status", TenantStatus.active.value)
     if status not in {s.value for s in TenantStatus}:
-        fail("status", "active or suspended")
+        fail("status", "active, suspended or archived")
+    menus = _parse_menus(data.get("menus", {}), locales, nav_keys, fail)
+    roles = _parse_roles(data.get("roles", {}), fail)
     return Manifest(
         source=source,
         slug=slug,
@@ -177,8 +193,195 @@ def parse(data: dict, source: str, plugins: PluginRegistry, *, production: bool 
         vip=vip,
         members=members,
         funds=funds,
+        menus=menus,
+        roles=roles,
         plugins=_parse_plugins(data.get("plugins", {}), source, plugins, production),
     )
+
+
+def _parse_branding(table, locales, fail) -> dict:
+    """Site title, taglines, footer and company details (per language or one for all), logo, favicon, colours."""
+    from ..colours import COLOUR, contrast_problem
+
+    if not isinstance(table, dict):
+        fail("branding", "a table")
+    branding = {}
+    for key, value in table.items():
+        if key not in BRANDING_KEYS:
+            fail(f"branding.{key}", "unknown key")
+        if key in BRANDING_TEXTS and isinstance(value, dict):
+            texts = {}
+            for locale, text in value.items():
+                if locale not in locales:
+                    fail(f"branding.{key}.{locale}", f"a language of this site ({', '.join(locales)})")
+                if not isinstance(text, str) or len(text) > BRANDING_MAX_CHARS:
+                    fail(f"branding.{key}.{locale}", f"text of at most {BRANDING_MAX_CHARS} characters")
+                if text.strip():
+                    texts[locale] = text.strip()
+            if texts:
+                branding[key] = texts
+            continue
+        if not isinstance(value, str) or len(value) > BRANDING_MAX_CHARS:
+            fail(f"branding.{key}", f"text of at most {BRANDING_MAX_CHARS} characters")
+        value = value.strip()
+        if not value:
+            continue
+        if key.endswith("_color"):
+            if not COLOUR.match(value):
+                fail(f"branding.{key}", "a colour such as #1a5fb4")
+            ratio = contrast_problem(key, value)
+            if ratio is not None:
+                on = "white text" if key == "primary_color" else "dark text"
+                fail(
+                    f"branding.{key}",
+                    f"{on} on {value} has a contrast of {ratio:.2f}:1, below the 4.5:1 that WCAG AA asks; "
+                    "choose a darker colour" + ("" if key == "primary_color" else " or a lighter one"),
+                )
+        if key in ("logo", "favicon") and not (
+            (value.startswith("/") and not value.startswith("//")) or value.startswith("https://")
+        ):
+            fail(f"branding.{key}", "a path such as /static/img/logo.svg or an https:// URL")
+        if key == "company_email" and not EMAIL.match(value):
+            fail(f"branding.{key}", "an email address such as service@example.com")
+        if key == "company_hotline" and not HOTLINE.match(value):
+            fail(f"branding.{key}", "a telephone number: digits, spaces, +, - and brackets")
+        branding[key] = value
+    return branding
+
+
+MENU_AREAS = ("portal", "footer", "admin")
+MENU_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,59}$")
+MENU_ENTRY_KEYS = {"portal": {"key", "label", "url", "hidden", "parent"}, "footer": {"key", "label", "url", "hidden"}}
+MENU_ENTRY_KEYS["admin"] = {"key", "label", "hidden", "group"}
+
+
+def _parse_menus(table, locales, nav_keys, fail) -> dict:
+    """The portal's navigation, the footer links and the back office's menu (order, labels, links, groups)."""
+    if not isinstance(table, dict):
+        fail("menus", "a table")
+    for key in sorted(set(table) - set(MENU_AREAS)):
+        fail(f"menus.{key}", "unknown menu (portal, footer or admin)")
+    menus = {}
+    for area in MENU_AREAS:
+        entries = table.get(area, [])
+        if not isinstance(entries, list):
+            fail(f"menus.{area}", "a list of [[menus.%s]] tables" % area)
+        built_in = (nav_keys or {}).get(area)
+        parsed, seen = [], set()
+        for i, entry in enumerate(entries):
+            where = f"menus.{area}[{i}]"
+            if not isinstance(entry, dict):
+                fail(where, "a table with a key")
+            for extra in sorted(set(entry) - MENU_ENTRY_KEYS[area]):
+                fail(f"{where}.{extra}", "unknown key")
+            key = entry.get("key")
+            if not isinstance(key, str) or not MENU_KEY.match(key):
+                fail(f"{where}.key", "lowercase letters, digits, dots, hyphens or underscores")
+            if key in seen:
+                fail(f"{where}.key", f"{key} is listed twice")
+            seen.add(key)
+            item = {"key": key}
+            url = entry.get("url")
+            is_built_in = area != "footer" and url is None
+            if area == "admin" and built_in is not None and key not in built_in:
+                fail(f"{where}.key", f"no back-office screen {key}")
+            if is_built_in and area == "portal" and built_in is not None and key not in built_in:
+                fail(f"{where}.key", f"no built-in entry {key}; a new entry needs a url")
+            if url is not None:
+                if (
+                    not isinstance(url, str)
+                    or len(url) > 500
+                    or not ((url.startswith("/") and not url.startswith("//")) or url.startswith("https://"))
+                    or any(c.isspace() or ord(c) < 32 for c in url)
+                ):
+                    fail(f"{where}.url", "a path on this site such as /news or an https:// address")
+                item["url"] = url
+            elif area == "footer":
+                fail(f"{where}.url", "a path on this site such as /news or an https:// address")
+            for text_key in ("label", "group"):
+                if text_key in entry:
+                    item[text_key] = _texts(entry[text_key], locales, f"{where}.{text_key}", fail)
+            if not is_built_in and not item.get("label"):
+                fail(f"{where}.label", "a label in at least one language")
+            if "hidden" in entry:
+                if not isinstance(entry["hidden"], bool):
+                    fail(f"{where}.hidden", "true or false")
+                if entry["hidden"]:
+                    item["hidden"] = True
+            if "parent" in entry:
+                if not isinstance(entry["parent"], str) or not entry["parent"]:
+                    fail(f"{where}.parent", "the key of another entry of this menu")
+                item["parent"] = entry["parent"]
+            parsed.append(item)
+        parents = {item["key"]: item.get("parent") for item in parsed}
+        for i, item in enumerate(parsed):
+            parent = item.get("parent")
+            if parent is None:
+                continue
+            if parent not in parents:
+                fail(f"menus.{area}[{i}].parent", f"no entry {parent} in this menu")
+            walked, at = {item["key"]}, parent
+            while at is not None:
+                if at in walked:
+                    fail(f"menus.{area}[{i}].parent", f"{item['key']} would end up under itself (a cycle)")
+                walked.add(at)
+                at = parents.get(at)
+        if parsed:
+            menus[area] = parsed
+    return menus
+
+
+def _texts(value, locales, where, fail) -> dict:
+    """A label per language: ``{"en": "About"}`` (a plain string is the default language's text)."""
+    if isinstance(value, str):
+        value = {locales[0]: value}
+    if not isinstance(value, dict):
+        fail(where, "a text per language such as { en = \"About\" }")
+    texts = {}
+    for locale, text in value.items():
+        if locale not in locales:
+            fail(f"{where}.{locale}", f"a language of this site ({', '.join(locales)})")
+        if not isinstance(text, str) or len(text) > 80:
+            fail(f"{where}.{locale}", "text of at most 80 characters")
+        if text.strip():
+            texts[locale] = text.strip()
+    return texts
+
+
+ROLE_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+def _parse_roles(table, fail) -> dict:
+    """Custom staff roles: ``[roles.<code>]`` with a name, permissions and whether it is active."""
+    from ..accounts.permissions import DEFAULT_ROLES, PERMISSIONS
+
+    if not isinstance(table, dict):
+        fail("roles", "a table of roles by code")
+    roles = {}
+    for code, entry in table.items():
+        where = f"roles.{code}"
+        if not ROLE_CODE.match(code):
+            fail(where, "a code of 2–40 lowercase letters, digits or underscores, starting with a letter")
+        if code in DEFAULT_ROLES:
+            fail(where, "a built-in role cannot be changed; copy it under another code")
+        if not isinstance(entry, dict):
+            fail(where, "a table with name and permissions")
+        for extra in sorted(set(entry) - {"name", "permissions", "active"}):
+            fail(f"{where}.{extra}", "unknown key")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 120:
+            fail(f"{where}.name", "a name of at most 120 characters")
+        permissions = entry.get("permissions", [])
+        if not isinstance(permissions, list) or any(not isinstance(p, str) for p in permissions):
+            fail(f"{where}.permissions", "a list of permission names")
+        for permission in permissions:
+            if permission not in PERMISSIONS:
+                fail(f"{where}.permissions", f"unknown permission {permission!r}")
+        active = entry.get("active", True)
+        if not isinstance(active, bool):
+            fail(f"{where}.active", "true or false")
+        roles[code] = {"name": name.strip(), "permissions": sorted(set(permissions)), "active": active}
+    return roles
 
 
 LENDING_NUMBERS = {
@@ -411,20 +614,7 @@ def apply(session, manifest: Manifest, operator_hosts=()) -> tuple[Tenant, bool]
     if created:
         tenant = Tenant(slug=manifest.slug, business_date=manifest.business_date)
         session.add(tenant)
-    for attr in (
-        "name",
-        "theme",
-        "default_locale",
-        "locales",
-        "currency",
-        "timezone",
-        "branding",
-        "lending",
-        "vip",
-        "members",
-        "funds",
-        "status",
-    ):
+    for attr in SCALAR_ATTRS:
         if getattr(tenant, attr) != getattr(manifest, attr):
             setattr(tenant, attr, getattr(manifest, attr))
     existing_hosts = {h.host: h for h in tenant.hosts}
@@ -436,6 +626,8 @@ def apply(session, manifest: Manifest, operator_hosts=()) -> tuple[Tenant, bool]
             tenant.hosts.append(TenantHost(host=host, tenant_id=tenant.id))
     rows = {p.plugin_id: p for p in tenant.plugins}
     for plugin_id in set(rows) - set(manifest.plugins):
+        if rows[plugin_id].enabled:
+            _check_disable(session, tenant, manifest, plugin_id)
         tenant.plugins.remove(rows[plugin_id])
     for plugin_id, (enabled, settings) in manifest.plugins.items():
         row = rows.get(plugin_id)
@@ -445,21 +637,333 @@ def apply(session, manifest: Manifest, operator_hosts=()) -> tuple[Tenant, bool]
             )
         else:
             if row.enabled != enabled:
+                if not enabled:
+                    _check_disable(session, tenant, manifest, plugin_id)
                 row.enabled = enabled
             if row.settings != settings:
                 row.settings = settings
     session.flush()
+    _apply_roles(session, tenant, manifest)
     return tenant, created
 
 
+SCALAR_ATTRS = (
+    "name",
+    "theme",
+    "default_locale",
+    "locales",
+    "currency",
+    "timezone",
+    "branding",
+    "lending",
+    "vip",
+    "members",
+    "funds",
+    "menus",
+    "status",
+)
+"""The tenant's columns a manifest sets as they are."""
+
+
+def _check_disable(session, tenant, manifest, plugin_id) -> None:
+    """Refuse to turn off a plugin that live records still depend on (a gateway with money in flight …)."""
+    from .. import plugin_registry
+
+    check = getattr(plugin_registry, "check_disable", None)  # being added with the plugin settings pages
+    reason = check(session, tenant, plugin_id) if check is not None else None
+    if reason:
+        raise ManifestError(manifest.source, f"plugins.{plugin_id}.enabled", f"cannot be turned off: {reason}")
+
+
+def _apply_roles(session, tenant, manifest) -> None:
+    """Create or update the manifest's custom roles; a custom role it leaves out is deactivated, never deleted."""
+    from ..accounts.models import Role
+    from ..accounts.permissions import set_role_permissions
+
+    existing = {
+        r.code: r for r in session.scalars(sa.select(Role).where(Role.tenant_id == tenant.id, Role.builtin.is_(False)))
+    }
+    for code, entry in manifest.roles.items():
+        role = existing.get(code)
+        if role is None:
+            role = Role(tenant_id=tenant.id, code=code, name=entry["name"], builtin=False, permissions=[])
+            session.add(role)
+        if role.name != entry["name"]:
+            role.name = entry["name"]
+        if sorted(role.permissions or []) != entry["permissions"]:
+            set_role_permissions(role, entry["permissions"])
+        if role.active != entry["active"]:
+            role.active = entry["active"]
+    for code, role in existing.items():
+        if code not in manifest.roles and role.active:
+            role.active = False
+    session.flush()
+
+
 def apply_file(
-    session, path, plugins: PluginRegistry, operator_hosts=(), *, production: bool = False
+    session, path, plugins: PluginRegistry, operator_hosts=(), *, production: bool = False, actor: str = "cli"
 ) -> tuple[Tenant, bool]:
-    """Load, validate and apply one manifest, then tell the tenant's plugins.
+    """Load, validate and apply one manifest, record the version and tell the tenant's plugins.
 
     ``production`` (``AppSettings.production``) refuses development-only plugins.
     """
     manifest = load(path, plugins, production=production)
-    tenant, created = apply(session, manifest, operator_hosts)
-    plugins.for_tenant(tenant).lendstack_tenant_applied(created=created)
+    _tenant, before = _current(session, manifest.slug, plugins)
+    tenant, created, _changes = _apply_recorded(
+        session, manifest, plugins, operator_hosts, actor=actor, action="tenant.apply", before=before
+    )
     return tenant, created
+
+
+# -- the manifest as data: export, compare, change -------------------------------------------------------------
+
+
+def export(tenant: Tenant, plugins: PluginRegistry, *, secrets: bool = True) -> dict:
+    """The tenant as manifest data (what :func:`parse` accepts): applying it changes nothing.
+
+    ``secrets=False`` leaves out every plugin setting its plugin declares secret (a download for staff).
+    """
+    from sqlalchemy.orm import object_session
+
+    from ..accounts.models import Role
+
+    data = {
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "theme": tenant.theme,
+        "default_locale": tenant.default_locale,
+        "locales": list(tenant.locales),
+        "currency": tenant.currency,
+        "timezone": tenant.timezone,
+        "business_date": tenant.business_date,
+        "hosts": sorted(h.host for h in tenant.hosts),
+        "status": tenant.status,
+    }
+    for section in ("branding", "lending", "members", "funds", "menus"):
+        if getattr(tenant, section):
+            data[section] = copy.deepcopy(getattr(tenant, section))
+    vip = dict(tenant.vip or {})
+    if vip.get("levels"):
+        vip["levels"] = [{"name": name, "points": points} for name, points in vip["levels"]]
+    if vip:
+        data["vip"] = vip
+    session = object_session(tenant)
+    if session is not None and tenant.id is not None:
+        roles = session.scalars(
+            sa.select(Role).where(Role.tenant_id == tenant.id, Role.builtin.is_(False)).order_by(Role.code)
+        )
+        found = {
+            r.code: {"name": r.name, "permissions": sorted(r.permissions or []), "active": r.active} for r in roles
+        }
+        if found:
+            data["roles"] = found
+    table = {}
+    for row in tenant.plugins:
+        entry = {} if row.enabled else {"enabled": False}
+        try:
+            hidden = set() if secrets else set(plugins.info(row.plugin_id).secret_settings)
+        except PluginError:
+            hidden = set()
+        entry.update({k: v for k, v in (row.settings or {}).items() if k not in hidden})
+        table[row.plugin_id] = entry
+    data["plugins"] = table
+    return data
+
+
+def as_data(manifest: Manifest) -> dict:
+    """A validated manifest as data in the shape :func:`export` gives (defaults filled in), for comparing."""
+    data = {
+        "slug": manifest.slug,
+        "name": manifest.name,
+        "theme": manifest.theme,
+        "default_locale": manifest.default_locale,
+        "locales": list(manifest.locales),
+        "currency": manifest.currency,
+        "timezone": manifest.timezone,
+        "business_date": manifest.business_date,
+        "hosts": sorted(manifest.hosts),  # a set: the database keeps no order
+        "status": manifest.status,
+    }
+    for section in ("branding", "lending", "members", "funds", "menus", "roles"):
+        if getattr(manifest, section):
+            data[section] = copy.deepcopy(getattr(manifest, section))
+    vip = dict(manifest.vip)
+    if vip.get("levels"):
+        vip["levels"] = [{"name": name, "points": points} for name, points in vip["levels"]]
+    if vip:
+        data["vip"] = vip
+    data["plugins"] = {
+        plugin_id: ({} if enabled else {"enabled": False}) | dict(settings)
+        for plugin_id, (enabled, settings) in sorted(manifest.plugins.items())
+    }
+    return data
+
+
+def dumps(data: dict, header: str = "") -> str:
+    """Manifest data as TOML text, with ``header`` as a comment on top."""
+    import tomli_w
+
+    ordered = {k: data[k] for k in sorted(data, key=lambda k: (isinstance(data[k], dict), _ORDER.get(k, 99)))}
+    comment = "".join(f"# {line}\n".replace("# \n", "#\n") for line in header.splitlines())
+    return comment + tomli_w.dumps(ordered)
+
+
+_ORDER = {key: i for i, key in enumerate(("slug", "name", "status", "theme", "default_locale", "locales"))}
+
+
+def parse_text(text: str, source: str, plugins: PluginRegistry, *, production: bool = False, nav_keys=None):
+    """Validate a manifest given as TOML text (an upload): :class:`ManifestError` on bad TOML or a bad field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ManifestError(source, "file", f"not valid TOML ({error})") from None
+    return parse(data, source, plugins, production=production, nav_keys=nav_keys)
+
+
+MASK = "••••"
+
+
+def diff(before: dict, after: dict, plugins: PluginRegistry) -> list[dict]:
+    """What changed between two manifest datas, one entry per leaf: ``{"path", "before", "after"}``.
+
+    Values missing on one side are ``None``; plugin secrets show only their last 4 characters.
+    """
+    flat_before, flat_after = _flatten(before), _flatten(after)
+    changes = []
+    for path in sorted(set(flat_before) | set(flat_after), key=_path_order):
+        old, new = flat_before.get(path), flat_after.get(path)
+        if old != new:
+            if _is_secret(path, plugins):
+                old, new = _masked(old), _masked(new)
+            changes.append({"path": path, "before": old, "after": new})
+    return changes
+
+
+def _flatten(value, prefix="") -> dict:
+    if isinstance(value, dict):
+        flat = {}
+        for key, inner in value.items():
+            flat.update(_flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        flat = {}
+        for i, inner in enumerate(value):
+            flat.update(_flatten(inner, f"{prefix}[{i}]"))
+        return flat
+    if isinstance(value, dt.date):
+        value = value.isoformat()
+    return {prefix: value}
+
+
+def _path_order(path: str):
+    return [(int(p) if p.isdigit() else p) for p in re.split(r"[.\[\]]+", path) if p]
+
+
+def _is_secret(path: str, plugins: PluginRegistry) -> bool:
+    if not path.startswith("plugins."):
+        return False
+    plugin_id, _, setting = path[len("plugins.") :].rpartition(".")
+    try:
+        return setting in plugins.info(plugin_id).secret_settings
+    except PluginError:
+        return False
+
+
+def _masked(value):
+    return None if value in (None, "") else f"{MASK}{str(value)[-4:]}"
+
+
+def refusal(error: ManifestError):
+    """A manifest's refusal as the domain error pages and the API show next to its field."""
+    from ..domain import DomainError
+
+    return DomainError(error.field, error.message)
+
+
+def _apply_recorded(session, manifest, plugins, operator_hosts, *, actor, action, before=None):
+    """Apply ``manifest``, record a version when anything changed, and tell core and the tenant's plugins."""
+    from ..events import tell_core
+    from . import versions
+
+    tenant, created = apply(session, manifest, operator_hosts)
+    after = export(tenant, plugins)
+    changes = diff(before or {}, after, plugins)
+    if created or changes:
+        versions.record(session, tenant, after, changes, actor=actor, action=action)
+    tell_core(session, tenant.id, "lendstack_tenant_applied", tenant=tenant, created=created)
+    plugins.for_tenant(tenant).lendstack_tenant_applied(created=created)
+    return tenant, created, changes
+
+
+def _current(session, slug: str, plugins: PluginRegistry):
+    tenant = session.scalars(sa.select(Tenant).where(Tenant.slug == slug)).one_or_none()
+    return tenant, (export(tenant, plugins) if tenant is not None else None)
+
+
+def apply_data(
+    session,
+    data: dict,
+    source: str,
+    plugins: PluginRegistry,
+    *,
+    actor: str,
+    action: str,
+    operator_hosts=(),
+    production: bool = False,
+    nav_keys=None,
+) -> tuple[Tenant, bool, list[dict]]:
+    """Create or update a tenant from whole manifest data: ``(tenant, created, changes)``; :class:`ManifestError`
+    (nothing applied) when a field is wrong."""
+    manifest = parse(data, source, plugins, production=production, nav_keys=nav_keys)
+    _tenant, before = _current(session, manifest.slug, plugins)
+    return _apply_recorded(session, manifest, plugins, operator_hosts, actor=actor, action=action, before=before)
+
+
+def preview(
+    session, data: dict, source: str, plugins: PluginRegistry, *, operator_hosts=(), production=False, nav_keys=None
+) -> tuple[bool, list[dict]]:
+    """What applying ``data`` would do, without doing it: ``(creates a tenant, changes)``."""
+    manifest = parse(data, source, plugins, production=production, nav_keys=nav_keys)
+    check_hosts(session, manifest, operator_hosts)
+    tenant, before = _current(session, manifest.slug, plugins)
+    after = as_data(manifest)
+    if tenant is not None:
+        after["business_date"] = before["business_date"]  # kept: close of day moves it, not a manifest
+    return tenant is None, diff(before or {}, after, plugins)
+
+
+def change(
+    session,
+    tenant: Tenant,
+    plugins: PluginRegistry,
+    edit,
+    *,
+    actor: str,
+    action: str,
+    operator_hosts=(),
+    production: bool = False,
+    nav_keys=None,
+) -> list[dict]:
+    """Change a tenant's settings: ``edit(data)`` mutates its manifest data, which is validated and applied whole.
+
+    Raises :class:`core.domain.DomainError` naming the manifest path at fault, with nothing changed; returns
+    the changes (none: nothing was recorded).
+    """
+    before = export(tenant, plugins)
+    data = copy.deepcopy(before)
+    edit(data)
+    if data.get("slug") != tenant.slug:
+        from ..domain import DomainError
+
+        raise DomainError("slug", "the slug of a tenant cannot change")
+    try:
+        manifest = parse(data, f"<{action}>", plugins, production=production, nav_keys=nav_keys)
+        manifest.business_date = tenant.business_date
+        if not diff(before, as_data(manifest), plugins):
+            return []
+        _tenant, _created, changes = _apply_recorded(
+            session, manifest, plugins, operator_hosts, actor=actor, action=action, before=before
+        )
+    except ManifestError as error:
+        raise refusal(error) from None
+    return changes
