@@ -354,6 +354,15 @@ def test_every_documented_command_runs_on_a_fresh_database(ini, tmp_path, watch,
     assert tenant_field(run, "acme", "status") == "suspended"
     run("tenant", "resume", "acme", "-c", ini)
     assert tenant_field(run, "acme", "status") == "active"
+    run("tenant", "archive", "acme", "-c", ini)
+    assert tenant_field(run, "acme", "status") == "archived"
+    run("tenant", "restore", "acme", "-c", ini)
+    assert tenant_field(run, "acme", "status") == "active"
+    exported = tmp_path / "acme-export.toml"
+    run("tenant", "export", "acme", "-c", ini, "-o", str(exported))
+    assert run("tenant", "export", "acme", "-c", ini).output == exported.read_text(encoding="utf-8")
+    assert "updated tenant acme" in run("tenant", "apply", "-c", ini, str(exported)).output
+    assert "no tenant 'ghost'" in run("tenant", "export", "ghost", "-c", ini, expect=2).output
     watched = tmp_path / "demo.toml"
     watched.write_text(
         (ROOT / "tenants" / "demo.toml").read_text(encoding="utf-8") + '\n[plugins."test.close_watch"]\n',

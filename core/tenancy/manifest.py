@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..i18n import SUPPORTED_LOCALES
+from ..i18n import SUPPORTED_LOCALES, _
 from ..money import is_known_currency
 from ..plugin_registry import PluginError, PluginRegistry
 from ..themes import available_themes
@@ -73,9 +73,10 @@ MAX_RATE_CEILING = Decimal(100)
 class ManifestError(ValueError):
     """A manifest that cannot be applied: the file, the field and what is wrong."""
 
-    def __init__(self, source: str, field: str, message: str):
-        super().__init__(f"{source}: {field}: {message}")
-        self.source, self.field, self.message = source, field, message
+    def __init__(self, source: str, field: str, message):
+        english = message.interpolate() if hasattr(message, "interpolate") else message
+        super().__init__(f"{source}: {field}: {english}")
+        self.source, self.field, self.message = source, field, message  # message: translatable on pages
 
 
 @dataclass
@@ -108,9 +109,9 @@ def load(path: str | Path, plugins: PluginRegistry, *, production: bool = False)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ManifestError(source, "file", "no such file") from None
+        raise ManifestError(source, "file", _("no such file")) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ManifestError(source, "file", f"not valid TOML ({error})") from None
+        raise ManifestError(source, "file", _("not valid TOML (${error})", mapping={"error": str(error)})) from None
     return parse(data, source, plugins, production=production)
 
 
@@ -125,47 +126,62 @@ def parse(
 
     unknown = sorted(set(data) - KEYS)
     if unknown:
-        fail(unknown[0], "unknown key")
+        fail(unknown[0], _(_("unknown key")))
     slug = data.get("slug")
     if not isinstance(slug, str) or not SLUG.match(slug):
-        fail("slug", "2–40 lowercase letters, digits or hyphens, starting with a letter")
+        fail("slug", _("2–40 lowercase letters, digits or hyphens, starting with a letter"))
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        fail("name", "required")
+        fail("name", _("required"))
     theme = data.get("theme", "default")
     if theme not in available_themes():
-        fail("theme", f"unknown theme {theme!r} (have: {', '.join(available_themes())})")
+        fail(
+            "theme",
+            _(
+                "unknown theme ${theme} (have: ${themes})",
+                mapping={"theme": repr(theme), "themes": ", ".join(available_themes())},
+            ),
+        )
     locales = data.get("locales")
     if not isinstance(locales, list) or not locales or any(loc not in SUPPORTED_LOCALES for loc in locales):
-        fail("locales", f"a list of {', '.join(SUPPORTED_LOCALES)}")
+        fail("locales", _("a list of ${locales}", mapping={"locales": ", ".join(SUPPORTED_LOCALES)}))
     default_locale = data.get("default_locale", locales[0])
     if default_locale not in locales:
-        fail("default_locale", "must be one of locales")
+        fail("default_locale", _("must be one of the site's languages"))
     currency = data.get("currency")
     if not is_known_currency(currency):
-        fail("currency", f"unknown currency {currency!r} (an ISO 4217 code such as CNY)")
+        fail(
+            "currency",
+            _("unknown currency ${currency} (an ISO 4217 code such as CNY)", mapping={"currency": repr(currency)}),
+        )
     timezone = data.get("timezone", "UTC")
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        fail("timezone", f"unknown time zone {timezone!r}")
+        fail("timezone", _("unknown time zone ${zone}", mapping={"zone": repr(timezone)}))
     business_date = data.get("business_date") or dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
     if isinstance(business_date, str):
         try:
             business_date = dt.date.fromisoformat(business_date)
         except ValueError:
-            fail("business_date", "a date as YYYY-MM-DD")
+            fail("business_date", _("a date as YYYY-MM-DD"))
     if not isinstance(business_date, dt.date) or isinstance(business_date, dt.datetime):
-        fail("business_date", "a date as YYYY-MM-DD")
+        fail("business_date", _("a date as YYYY-MM-DD"))
     hosts = data.get("hosts")
     if not isinstance(hosts, list) or not hosts:
-        fail("hosts", "at least one host name")
+        fail("hosts", _("at least one host name"))
     hosts = [str(h).lower() for h in hosts]
     for i, host in enumerate(hosts):
         if not HOST.match(host):
-            fail(f"hosts[{i}]", f"{host!r} is not a host name")
+            fail(
+                f"hosts[{i}]",
+                _(
+                    "${host} is not a host name (letters, digits, hyphens and dots; no port)",
+                    mapping={"host": repr(host)},
+                ),
+            )
     if len(set(hosts)) != len(hosts):
-        fail("hosts", "a host is listed twice")
+        fail("hosts", _("a host is listed twice"))
     branding = _parse_branding(data.get("branding", {}), locales, fail)
     lending = _parse_lending(data.get("lending", {}), fail)
     vip = _parse_vip(data.get("vip", {}), fail)
@@ -173,7 +189,7 @@ def parse(
     funds = _parse_funds(data.get("funds", {}), fail)
     status = data.get("status", TenantStatus.active.value)
     if status not in {s.value for s in TenantStatus}:
-        fail("status", "active, suspended or archived")
+        fail("status", _("active, suspended or archived"))
     menus = _parse_menus(data.get("menus", {}), locales, nav_keys, fail)
     roles = _parse_roles(data.get("roles", {}), fail)
     return Manifest(
@@ -204,47 +220,61 @@ def _parse_branding(table, locales, fail) -> dict:
     from ..colours import COLOUR, contrast_problem
 
     if not isinstance(table, dict):
-        fail("branding", "a table")
+        fail("branding", _("a table"))
     branding = {}
     for key, value in table.items():
         if key not in BRANDING_KEYS:
-            fail(f"branding.{key}", "unknown key")
+            fail(f"branding.{key}", _("unknown key"))
         if key in BRANDING_TEXTS and isinstance(value, dict):
             texts = {}
             for locale, text in value.items():
                 if locale not in locales:
-                    fail(f"branding.{key}.{locale}", f"a language of this site ({', '.join(locales)})")
+                    fail(
+                        f"branding.{key}.{locale}",
+                        _("a language of this site (${locales})", mapping={"locales": ", ".join(locales)}),
+                    )
                 if not isinstance(text, str) or len(text) > BRANDING_MAX_CHARS:
-                    fail(f"branding.{key}.{locale}", f"text of at most {BRANDING_MAX_CHARS} characters")
+                    fail(
+                        f"branding.{key}.{locale}",
+                        _("text of at most ${count} characters", mapping={"count": BRANDING_MAX_CHARS}),
+                    )
                 if text.strip():
                     texts[locale] = text.strip()
             if texts:
                 branding[key] = texts
             continue
         if not isinstance(value, str) or len(value) > BRANDING_MAX_CHARS:
-            fail(f"branding.{key}", f"text of at most {BRANDING_MAX_CHARS} characters")
+            fail(f"branding.{key}", _("text of at most ${count} characters", mapping={"count": BRANDING_MAX_CHARS}))
         value = value.strip()
         if not value:
             continue
         if key.endswith("_color"):
             if not COLOUR.match(value):
-                fail(f"branding.{key}", "a colour such as #1a5fb4")
+                fail(f"branding.{key}", _("a colour such as #1a5fb4"))
             ratio = contrast_problem(key, value)
             if ratio is not None:
-                on = "white text" if key == "primary_color" else "dark text"
-                fail(
-                    f"branding.{key}",
-                    f"{on} on {value} has a contrast of {ratio:.2f}:1, below the 4.5:1 that WCAG AA asks; "
-                    "choose a darker colour" + ("" if key == "primary_color" else " or a lighter one"),
-                )
+                mapping = {"colour": value, "ratio": f"{ratio:.2f}"}
+                if key == "primary_color":
+                    message = _(
+                        "white text on ${colour} has a contrast of ${ratio}:1, below the 4.5:1 that WCAG AA asks; "
+                        "choose a darker colour",
+                        mapping=mapping,
+                    )
+                else:
+                    message = _(
+                        "dark text on ${colour} has a contrast of ${ratio}:1, below the 4.5:1 that WCAG AA asks; "
+                        "choose a lighter colour",
+                        mapping=mapping,
+                    )
+                fail(f"branding.{key}", message)
         if key in ("logo", "favicon") and not (
             (value.startswith("/") and not value.startswith("//")) or value.startswith("https://")
         ):
-            fail(f"branding.{key}", "a path such as /static/img/logo.svg or an https:// URL")
+            fail(f"branding.{key}", _("a path such as /static/img/logo.svg or an https:// URL"))
         if key == "company_email" and not EMAIL.match(value):
-            fail(f"branding.{key}", "an email address such as service@example.com")
+            fail(f"branding.{key}", _("an email address such as service@example.com"))
         if key == "company_hotline" and not HOTLINE.match(value):
-            fail(f"branding.{key}", "a telephone number: digits, spaces, +, - and brackets")
+            fail(f"branding.{key}", _("a telephone number: digits, spaces, +, - and brackets"))
         branding[key] = value
     return branding
 
@@ -258,35 +288,35 @@ MENU_ENTRY_KEYS["admin"] = {"key", "label", "hidden", "group"}
 def _parse_menus(table, locales, nav_keys, fail) -> dict:
     """The portal's navigation, the footer links and the back office's menu (order, labels, links, groups)."""
     if not isinstance(table, dict):
-        fail("menus", "a table")
+        fail("menus", _("a table"))
     for key in sorted(set(table) - set(MENU_AREAS)):
-        fail(f"menus.{key}", "unknown menu (portal, footer or admin)")
+        fail(f"menus.{key}", _("unknown menu (portal, footer or admin)"))
     menus = {}
     for area in MENU_AREAS:
         entries = table.get(area, [])
         if not isinstance(entries, list):
-            fail(f"menus.{area}", "a list of [[menus.%s]] tables" % area)
+            fail(f"menus.{area}", _("a list of [[menus.${area}]] tables", mapping={"area": area}))
         built_in = (nav_keys or {}).get(area)
         parsed, seen = [], set()
         for i, entry in enumerate(entries):
             where = f"menus.{area}[{i}]"
             if not isinstance(entry, dict):
-                fail(where, "a table with a key")
+                fail(where, _("a table with a key"))
             for extra in sorted(set(entry) - MENU_ENTRY_KEYS[area]):
-                fail(f"{where}.{extra}", "unknown key")
+                fail(f"{where}.{extra}", _("unknown key"))
             key = entry.get("key")
             if not isinstance(key, str) or not MENU_KEY.match(key):
-                fail(f"{where}.key", "lowercase letters, digits, dots, hyphens or underscores")
+                fail(f"{where}.key", _("lowercase letters, digits, dots, hyphens or underscores"))
             if key in seen:
-                fail(f"{where}.key", f"{key} is listed twice")
+                fail(f"{where}.key", _("${key} is listed twice", mapping={"key": key}))
             seen.add(key)
             item = {"key": key}
             url = entry.get("url")
             is_built_in = area != "footer" and url is None
             if area == "admin" and built_in is not None and key not in built_in:
-                fail(f"{where}.key", f"no back-office screen {key}")
+                fail(f"{where}.key", _("no back-office screen ${key}", mapping={"key": key}))
             if is_built_in and area == "portal" and built_in is not None and key not in built_in:
-                fail(f"{where}.key", f"no built-in entry {key}; a new entry needs a url")
+                fail(f"{where}.key", _("no built-in entry ${key}; a new entry needs a link", mapping={"key": key}))
             if url is not None:
                 if (
                     not isinstance(url, str)
@@ -294,23 +324,23 @@ def _parse_menus(table, locales, nav_keys, fail) -> dict:
                     or not ((url.startswith("/") and not url.startswith("//")) or url.startswith("https://"))
                     or any(c.isspace() or ord(c) < 32 for c in url)
                 ):
-                    fail(f"{where}.url", "a path on this site such as /news or an https:// address")
+                    fail(f"{where}.url", _("a path on this site such as /news or an https:// address"))
                 item["url"] = url
             elif area == "footer":
-                fail(f"{where}.url", "a path on this site such as /news or an https:// address")
+                fail(f"{where}.url", _("a path on this site such as /news or an https:// address"))
             for text_key in ("label", "group"):
                 if text_key in entry:
                     item[text_key] = _texts(entry[text_key], locales, f"{where}.{text_key}", fail)
             if not is_built_in and not item.get("label"):
-                fail(f"{where}.label", "a label in at least one language")
+                fail(f"{where}.label", _("a label in at least one language"))
             if "hidden" in entry:
                 if not isinstance(entry["hidden"], bool):
-                    fail(f"{where}.hidden", "true or false")
+                    fail(f"{where}.hidden", _("true or false"))
                 if entry["hidden"]:
                     item["hidden"] = True
             if "parent" in entry:
                 if not isinstance(entry["parent"], str) or not entry["parent"]:
-                    fail(f"{where}.parent", "the key of another entry of this menu")
+                    fail(f"{where}.parent", _("the key of another entry of this menu"))
                 item["parent"] = entry["parent"]
             parsed.append(item)
         parents = {item["key"]: item.get("parent") for item in parsed}
@@ -319,11 +349,14 @@ def _parse_menus(table, locales, nav_keys, fail) -> dict:
             if parent is None:
                 continue
             if parent not in parents:
-                fail(f"menus.{area}[{i}].parent", f"no entry {parent} in this menu")
+                fail(f"menus.{area}[{i}].parent", _("no entry ${key} in this menu", mapping={"key": parent}))
             walked, at = {item["key"]}, parent
             while at is not None:
                 if at in walked:
-                    fail(f"menus.{area}[{i}].parent", f"{item['key']} would end up under itself (a cycle)")
+                    fail(
+                        f"menus.{area}[{i}].parent",
+                        _("${key} would end up under itself (a cycle)", mapping={"key": item["key"]}),
+                    )
                 walked.add(at)
                 at = parents.get(at)
         if parsed:
@@ -336,13 +369,15 @@ def _texts(value, locales, where, fail) -> dict:
     if isinstance(value, str):
         value = {locales[0]: value}
     if not isinstance(value, dict):
-        fail(where, "a text per language such as { en = \"About\" }")
+        fail(where, _("a text per language such as { en = \"About\" }"))
     texts = {}
     for locale, text in value.items():
         if locale not in locales:
-            fail(f"{where}.{locale}", f"a language of this site ({', '.join(locales)})")
+            fail(
+                f"{where}.{locale}", _("a language of this site (${locales})", mapping={"locales": ", ".join(locales)})
+            )
         if not isinstance(text, str) or len(text) > 80:
-            fail(f"{where}.{locale}", "text of at most 80 characters")
+            fail(f"{where}.{locale}", _("text of at most ${count} characters", mapping={"count": 80}))
         if text.strip():
             texts[locale] = text.strip()
     return texts
@@ -356,30 +391,33 @@ def _parse_roles(table, fail) -> dict:
     from ..accounts.permissions import DEFAULT_ROLES, PERMISSIONS
 
     if not isinstance(table, dict):
-        fail("roles", "a table of roles by code")
+        fail("roles", _("a table of roles by code"))
     roles = {}
     for code, entry in table.items():
         where = f"roles.{code}"
         if not ROLE_CODE.match(code):
-            fail(where, "a code of 2–40 lowercase letters, digits or underscores, starting with a letter")
+            fail(where, _("a code of 2–40 lowercase letters, digits or underscores, starting with a letter"))
         if code in DEFAULT_ROLES:
-            fail(where, "a built-in role cannot be changed; copy it under another code")
+            fail(where, _("a built-in role cannot be changed; copy it under another code"))
         if not isinstance(entry, dict):
-            fail(where, "a table with name and permissions")
+            fail(where, _("a table with name and permissions"))
         for extra in sorted(set(entry) - {"name", "permissions", "active"}):
-            fail(f"{where}.{extra}", "unknown key")
+            fail(f"{where}.{extra}", _("unknown key"))
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip() or len(name.strip()) > 120:
-            fail(f"{where}.name", "a name of at most 120 characters")
+            fail(f"{where}.name", _("a name of at most 120 characters"))
         permissions = entry.get("permissions", [])
         if not isinstance(permissions, list) or any(not isinstance(p, str) for p in permissions):
-            fail(f"{where}.permissions", "a list of permission names")
+            fail(f"{where}.permissions", _("a list of permission names"))
         for permission in permissions:
             if permission not in PERMISSIONS:
-                fail(f"{where}.permissions", f"unknown permission {permission!r}")
+                fail(
+                    f"{where}.permissions",
+                    _("unknown permission ${permission}", mapping={"permission": repr(permission)}),
+                )
         active = entry.get("active", True)
         if not isinstance(active, bool):
-            fail(f"{where}.active", "true or false")
+            fail(f"{where}.active", _("true or false"))
         roles[code] = {"name": name.strip(), "permissions": sorted(set(permissions)), "active": active}
     return roles
 
@@ -412,9 +450,9 @@ LENDING_KEYS = {"max_annual_rate_percent", *LENDING_NUMBERS, *LENDING_FLAGS, *LE
 def _parse_lending(table, fail) -> dict:
     """The tenant's lending policy: rate cap, bid unit, fees, overdue rules, partial funding (docs/operators.md)."""
     if not isinstance(table, dict):
-        fail("lending", "a table")
+        fail("lending", _("a table"))
     for key in sorted(set(table) - LENDING_KEYS):
-        fail(f"lending.{key}", "unknown key")
+        fail(f"lending.{key}", _("unknown key"))
     lending = {}
     for key, ceiling in LENDING_NUMBERS.items():
         if key in table:
@@ -432,19 +470,22 @@ def _parse_lending(table, fail) -> dict:
                 ):
                     raise InvalidOperation
             except InvalidOperation:
+                if ceiling is None:
+                    fail(f"lending.{key}", _('a number as a string such as "50"'))
                 fail(
-                    f"lending.{key}", 'a number as a string such as "50"' + (f", at most {ceiling}" if ceiling else "")
+                    f"lending.{key}",
+                    _('a number as a string such as "50", at most ${ceiling}', mapping={"ceiling": str(ceiling)}),
                 )
             lending[key] = str(number)
     for key in LENDING_FLAGS:
         if key in table:
             if not isinstance(table[key], bool):
-                fail(f"lending.{key}", "true or false")
+                fail(f"lending.{key}", _("true or false"))
             lending[key] = table[key]
     for key, choices in LENDING_CHOICES.items():
         if key in table:
             if table[key] not in choices:
-                fail(f"lending.{key}", " or ".join(f'"{c}"' for c in choices))
+                fail(f"lending.{key}", _("one of ${choices}", mapping={"choices": ", ".join(choices)}))
             lending[key] = table[key]
     if "max_annual_rate_percent" in table:
         value = table["max_annual_rate_percent"]
@@ -457,7 +498,7 @@ def _parse_lending(table, fail) -> dict:
         except InvalidOperation:
             fail(
                 "lending.max_annual_rate_percent",
-                'a percentage above 0 and at most 100 with up to 4 decimals, as a string such as "24"',
+                _('a percentage above 0 and at most 100 with up to 4 decimals, as a string such as "24"'),
             )
         lending["max_annual_rate_percent"] = str(rate)
     return lending
@@ -471,9 +512,9 @@ FUNDS_KEYS = {*FUNDS_AMOUNTS, "withdrawal_fee_percent", "payout_gateway"}
 def _parse_funds(table, fail) -> dict:
     """Withdrawal rules: amounts as decimal strings, a fee percent, and the payout gateway's code."""
     if not isinstance(table, dict):
-        fail("funds", "a table")
+        fail("funds", _("a table"))
     for key in sorted(set(table) - FUNDS_KEYS):
-        fail(f"funds.{key}", "unknown key")
+        fail(f"funds.{key}", _("unknown key"))
     funds = {}
     for key in FUNDS_AMOUNTS + ("withdrawal_fee_percent",):
         if key in table:
@@ -485,13 +526,13 @@ def _parse_funds(table, fail) -> dict:
                 if not number.is_finite() or number < 0 or number.as_tuple().exponent < -4:
                     raise InvalidOperation
             except InvalidOperation:
-                fail(f"funds.{key}", 'an amount as a string such as "100.00"')
+                fail(f"funds.{key}", _('an amount as a string such as "100.00"'))
             if key == "withdrawal_fee_percent" and number > 10:
-                fail(f"funds.{key}", "at most 10")
+                fail(f"funds.{key}", _("at most 10"))
             funds[key] = str(number)
     if "payout_gateway" in table:
         if not isinstance(table["payout_gateway"], str):
-            fail("funds.payout_gateway", "a gateway code such as sandbox")
+            fail("funds.payout_gateway", _("a gateway code such as sandbox"))
         funds["payout_gateway"] = table["payout_gateway"]
     return funds
 
@@ -499,13 +540,13 @@ def _parse_funds(table, fail) -> dict:
 def _parse_members(table, fail) -> dict:
     """Member rules: ``email_sign_up`` (bool) and ``id_types`` (from cn_resident, passport)."""
     if not isinstance(table, dict):
-        fail("members", "a table")
+        fail("members", _("a table"))
     for key in sorted(set(table) - {"email_sign_up", "id_types"}):
-        fail(f"members.{key}", "unknown key")
+        fail(f"members.{key}", _("unknown key"))
     members = {}
     if "email_sign_up" in table:
         if not isinstance(table["email_sign_up"], bool):
-            fail("members.email_sign_up", "true or false")
+            fail("members.email_sign_up", _("true or false"))
         members["email_sign_up"] = table["email_sign_up"]
     if "id_types" in table:
         types = table["id_types"]
@@ -515,7 +556,7 @@ def _parse_members(table, fail) -> dict:
             or any(t not in ID_TYPES for t in types)
             or len(set(types)) != len(types)
         ):
-            fail("members.id_types", f"a list of {', '.join(ID_TYPES)}, each once")
+            fail("members.id_types", _("a list of ${types}, each once", mapping={"types": ", ".join(ID_TYPES)}))
         members["id_types"] = types
     return members
 
@@ -523,19 +564,19 @@ def _parse_members(table, fail) -> dict:
 def _parse_vip(table, fail) -> dict:
     """VIP levels (``[[vip.levels]]`` with ``name`` and ``points``) and ``points_per_100`` invested."""
     if not isinstance(table, dict):
-        fail("vip", "a table")
+        fail("vip", _("a table"))
     for key in sorted(set(table) - {"levels", "points_per_100"}):
-        fail(f"vip.{key}", "unknown key")
+        fail(f"vip.{key}", _("unknown key"))
     vip = {}
     if "points_per_100" in table:
         per = table["points_per_100"]
         if isinstance(per, bool) or not isinstance(per, int) or not 0 <= per <= 10000:
-            fail("vip.points_per_100", "a whole number from 0 to 10000")
+            fail("vip.points_per_100", _("a whole number from 0 to 10000"))
         vip["points_per_100"] = per
     if "levels" in table:
         levels = table["levels"]
         if not isinstance(levels, list) or not levels:
-            fail("vip.levels", "a list of [[vip.levels]] tables with name and points")
+            fail("vip.levels", _("a list of [[vip.levels]] tables with name and points"))
         parsed = []
         for i, level in enumerate(levels):
             name, points = (level.get("name"), level.get("points")) if isinstance(level, dict) else (None, None)
@@ -546,12 +587,12 @@ def _parse_vip(table, fail) -> dict:
                 or not isinstance(points, int)
                 or points < 0
             ):
-                fail(f"vip.levels[{i}]", "a name and a whole number of points (0 or more)")
+                fail(f"vip.levels[{i}]", _("a name and a whole number of points (0 or more)"))
             parsed.append([name.strip(), points])
         if len({p for _, p in parsed}) != len(parsed):
-            fail("vip.levels", "two levels have the same points")
+            fail("vip.levels", _("two levels have the same points"))
         if min(p for _, p in parsed) != 0:
-            fail("vip.levels", "the first level starts at 0 points")
+            fail("vip.levels", _("the first level starts at 0 points"))
         vip["levels"] = sorted(parsed, key=lambda x: x[1])
     return vip
 
@@ -560,24 +601,26 @@ def _parse_plugins(
     table, source: str, plugins: PluginRegistry, production: bool = False
 ) -> dict[str, tuple[bool, dict]]:
     if not isinstance(table, dict):
-        raise ManifestError(source, "plugins", "a table of plugin ids")
+        raise ManifestError(source, "plugins", _("a table of plugin ids"))
     chosen = {}
     for plugin_id, entry in table.items():
         entry = dict(entry) if isinstance(entry, dict) else {"enabled": entry}
         enabled = entry.pop("enabled", True)
         if not isinstance(enabled, bool):
-            raise ManifestError(source, f"plugins.{plugin_id}.enabled", "true or false")
+            raise ManifestError(source, f"plugins.{plugin_id}.enabled", _("true or false"))
         try:
             info = plugins.info(plugin_id)
         except PluginError:
-            raise ManifestError(source, f"plugins.{plugin_id}", "unknown plugin (is it installed?)") from None
+            raise ManifestError(source, f"plugins.{plugin_id}", _("unknown plugin (is it installed?)")) from None
         if enabled and production and info.development_only:
             # plugins that only pretend (a checkout where nobody pays, an outbox that reaches no phone)
             raise ManifestError(
                 source,
                 f"plugins.{plugin_id}",
-                "a development-only plugin cannot be enabled on a production install "
-                "(lendstack.environment = production)",
+                _(
+                    "a development-only plugin cannot be enabled on a production install "
+                    "(lendstack.environment = production)"
+                ),
             )
         try:
             settings = info.stored_settings(entry) if enabled or entry else {}
@@ -596,14 +639,20 @@ def _parse_plugins(
 def check_hosts(session, manifest: Manifest, operator_hosts) -> None:
     for host in manifest.hosts:
         if host in operator_hosts:
-            raise ManifestError(manifest.source, "hosts", f"{host} is the operator console's host")
+            raise ManifestError(
+                manifest.source, "hosts", _("${host} is the operator console's host", mapping={"host": host})
+            )
     taken = session.execute(
         sa.select(TenantHost.host, Tenant.slug)
         .join(Tenant, Tenant.id == TenantHost.tenant_id)
         .where(TenantHost.host.in_(manifest.hosts), Tenant.slug != manifest.slug)
     ).first()
     if taken:
-        raise ManifestError(manifest.source, "hosts", f"{taken.host} already serves tenant {taken.slug}")
+        raise ManifestError(
+            manifest.source,
+            "hosts",
+            _("${host} already serves tenant ${slug}", mapping={"host": taken.host, "slug": taken.slug}),
+        )
 
 
 def apply(session, manifest: Manifest, operator_hosts=()) -> tuple[Tenant, bool]:
@@ -672,7 +721,11 @@ def _check_disable(session, tenant, manifest, plugin_id) -> None:
     check = getattr(plugin_registry, "check_disable", None)  # being added with the plugin settings pages
     reason = check(session, tenant, plugin_id) if check is not None else None
     if reason:
-        raise ManifestError(manifest.source, f"plugins.{plugin_id}.enabled", f"cannot be turned off: {reason}")
+        raise ManifestError(
+            manifest.source,
+            f"plugins.{plugin_id}.enabled",
+            _("cannot be turned off: ${reason}", mapping={"reason": reason}),
+        )
 
 
 def _apply_roles(session, tenant, manifest) -> None:
@@ -816,7 +869,7 @@ def parse_text(text: str, source: str, plugins: PluginRegistry, *, production: b
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ManifestError(source, "file", f"not valid TOML ({error})") from None
+        raise ManifestError(source, "file", _("not valid TOML (${error})", mapping={"error": str(error)})) from None
     return parse(data, source, plugins, production=production, nav_keys=nav_keys)
 
 
