@@ -9,6 +9,8 @@ signed in.
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from ..i18n import _
@@ -78,6 +80,37 @@ DEFAULT_ROLES = {
 
 ROLE_NAMES = {code: name for code, (name, _permissions) in DEFAULT_ROLES.items()}
 """The built-in roles by code: how a role recorded by its code (in the audit log) is named."""
+
+AREAS = {
+    "member": _("Members"),
+    "loan": _("Loans"),
+    "funds": _("Funds"),
+    "content": _("Content"),
+    "system": _("System"),
+}
+"""The areas the permission matrix groups permissions by, in the order it shows them."""
+
+_AREA_OF = {"reserve": "funds", "settings": "system", "audit": "system", "sms": "system"}
+
+ROLE_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+"""A custom role's code (its key in the manifest's ``[roles]``): 2–40 lowercase letters, digits, underscores."""
+
+
+def permission_area(code: str) -> str:
+    """The area of the matrix a permission is shown in (``funds`` for ``reserve.manage``)."""
+    head = code.split(".", 1)[0]
+    return _AREA_OF.get(head, head)
+
+
+def permissions_by_area() -> list[tuple[str, object, list[str]]]:
+    """``(area, its label, its permissions)`` in the matrix's order; every permission in exactly one area."""
+    return [(area, label, [p for p in PERMISSIONS if permission_area(p) == area]) for area, label in AREAS.items()]
+
+
+def role_names(session, tenant_id: int) -> dict[str, object]:
+    """Every role of the tenant by code: a built-in one by its translatable name, a custom one by its own."""
+    names = {r.code: r.name for r in session.scalars(sa.select(Role).where(Role.tenant_id == tenant_id))}
+    return names | {code: name for code, name in ROLE_NAMES.items()}
 
 
 def ensure_default_roles(session, tenant_id: int) -> dict[str, Role]:

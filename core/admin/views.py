@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.security import remember
 from pyramid.view import forbidden_view_config, view_config
 
 from .. import audit
 from ..accounts import totp
-from ..accounts.models import StaffUser
-from ..accounts.permissions import PERMISSIONS, ensure_default_roles
-from ..accounts.services import authenticate_staff, change_role_permissions
+from ..accounts.models import Role, StaffUser
+from ..accounts.organisation import OrganisationError, copy_role, save_roles
+from ..accounts.permissions import (
+    MONEY_PERMISSIONS,
+    PERMISSIONS,
+    ensure_default_roles,
+    permissions_by_area,
+    role_names,
+)
+from ..accounts.services import authenticate_staff, role_holders
 from ..backoffice import login_view, logout_view, pending_two_factor, throttle_message
 from ..forms import on_refusal
 from ..i18n import _, catalog_paths
@@ -146,30 +153,154 @@ def dashboard(request):
 # -- roles, audit ------------------------------------------------------
 
 
+def _manifest_options(request) -> dict:
+    """What :func:`core.tenancy.manifest.change` needs to know about the install, and who acts."""
+    settings = request.registry.settings_obj
+    return {
+        "acting": request.identity.user,
+        "actor": audit.actor_of(request),
+        "operator_hosts": settings.operator_hosts,
+        "production": settings.production,
+    }
+
+
+def _role_action(before: dict | None, after: dict) -> str:
+    """The audit action of a role's save: created, deactivated, reactivated or otherwise changed."""
+    if before is None:
+        return "role.create"
+    if before["active"] != after["active"]:
+        return "role.reactivate" if after["active"] else "role.deactivate"
+    return "role.update"
+
+
+def _audit_roles(request, saved: list[dict]) -> None:
+    """Audit each saved role (what it grants, before and after) and the sessions its change ended."""
+    for change in saved:
+        role, before, after = change["role"], change["before"], change["after"]
+        action = _role_action(before, after)
+        if before is not None:  # only what changed: the row names the role by its code
+            changed = [key for key in after if before[key] != after[key]]
+            before, after = {k: before[k] for k in changed}, {k: after[k] for k in changed}
+        audit.record(request, action, "role", role.code, before, after)
+        for staff, count in change["ended"].items():
+            record_sessions_ended(request, staff, count, f"{action}:{role.code}")
+
+
+def _roles_page(request, errors=None, form=None) -> dict:
+    all_roles = ensure_default_roles(request.dbsession, request.tenant.id)
+    return {
+        "roles": sorted(all_roles.values(), key=lambda r: (not r.builtin, r.code)),
+        "areas": permissions_by_area(),
+        "permissions": PERMISSIONS,
+        "money": MONEY_PERMISSIONS,
+        "saved": request.params.get("saved"),
+        "errors": errors or {},
+        "form": form or {},
+    }
+
+
+def _matrix(request, roles) -> dict[str, dict]:
+    """The custom roles' columns of the posted matrix as manifest entries; a built-in or unknown column refused."""
+    posted: dict[str, set] = {}
+    for key in request.POST:
+        code, colon, permission = key.partition(":")
+        if colon:
+            posted.setdefault(code, set()).add(permission)
+    for code in posted:
+        if code not in roles or roles[code].builtin:
+            raise OrganisationError("matrix", _("A built-in role cannot be changed; copy it to make your own."))
+    return {
+        code: {"name": role.name, "permissions": sorted(posted.get(code, ())), "active": role.active}
+        for code, role in roles.items()
+        if not role.builtin and sorted(posted.get(code, ())) != sorted(role.permissions)
+    }
+
+
 @view_config(route_name="admin.roles", renderer="admin/roles.pt", permission="system.roles")
 def roles(request):
-    """The permissions matrix: one column per role, one row per permission."""
-    all_roles = sorted(ensure_default_roles(request.dbsession, request.tenant.id).values(), key=lambda r: r.code)
-    if request.method == "POST":
-        changes = []
-        for role in all_roles:
-            granted = [p for p in PERMISSIONS if request.POST.get(f"{role.code}:{p}") == "on"]
-            if sorted(granted) != sorted(role.permissions):
-                before = {"permissions": list(role.permissions)}
-                ended = change_role_permissions(request.dbsession, role, granted)
-                changes.append(role.code)
-                audit.record(
-                    request,
-                    "role.permissions",
-                    "role",
-                    role.code,
-                    before,
-                    {"permissions": role.permissions, "requires_2fa": role.requires_2fa},
-                )
-                for staff, count in ended.items():
-                    record_sessions_ended(request, staff, count, f"role.permissions:{role.code}")
-        return HTTPSeeOther(request.route_path("admin.roles", _query={"saved": len(changes)}))
-    return {"roles": all_roles, "permissions": PERMISSIONS, "saved": request.params.get("saved")}
+    """The permission matrix (one column per role, permissions by area) and the form for a new custom role."""
+    if request.method != "POST":
+        return _roles_page(request)
+    session, options = request.dbsession, _manifest_options(request)
+    if request.POST.get("action") == "create":
+        form = {"code": request.POST.get("code", ""), "name": request.POST.get("name", "")}
+        form["permissions"] = request.POST.getall("permissions")
+        on_refusal(request, lambda failure: _roles_page(request, {failure.field: failure.message}, form))
+        code = form["code"].strip()
+        entry = {"name": form["name"], "permissions": form["permissions"], "active": True}
+        saved = save_roles(
+            session, request.tenant, request.registry["plugins"], {code: entry}, creating={code}, **options
+        )
+        _audit_roles(request, saved)
+        return HTTPSeeOther(request.route_path("admin.role", id=saved[0]["role"].id))
+    on_refusal(request, lambda failure: _roles_page(request, {"matrix": failure.message}))
+    entries = _matrix(request, ensure_default_roles(session, request.tenant.id))
+    saved = save_roles(session, request.tenant, request.registry["plugins"], entries, **options) if entries else []
+    _audit_roles(request, saved)
+    return HTTPSeeOther(request.route_path("admin.roles", _query={"saved": len(saved)}))
+
+
+def _role_or_404(request) -> Role:
+    role = request.dbsession.scalars(sa.select(Role).where(Role.id == int(request.matchdict["id"]))).first()
+    if role is None:
+        raise HTTPNotFound()
+    return role
+
+
+def _role_page(request, role: Role, errors=None, form=None) -> dict:
+    return {
+        "role": role,
+        "areas": permissions_by_area(),
+        "permissions": PERMISSIONS,
+        "money": MONEY_PERMISSIONS,
+        "holders": role_holders(request.dbsession, role),
+        "errors": errors or {},
+        "form": form or {"name": role.name, "permissions": list(role.permissions or [])},
+        "saved": request.params.get("saved"),
+    }
+
+
+@view_config(route_name="admin.role", renderer="admin/role.pt", permission="system.roles")
+def role(request):
+    """One role: a custom one is renamed, regranted, deactivated or reactivated; any role is copied."""
+    role = _role_or_404(request)
+    if request.method != "POST":
+        return _role_page(request, role)
+    session, plugins, options = request.dbsession, request.registry["plugins"], _manifest_options(request)
+    action = request.POST.get("action", "save")
+    if action == "copy":
+        on_refusal(request, lambda failure: _role_page(request, role, {"copy": failure.message}))
+        name = request.localizer.translate(
+            _("Copy of ${name}", mapping={"name": request.localizer.translate(role.name)})
+        )
+        saved = copy_role(session, request.tenant, plugins, role, name[:120], **options)
+        _audit_roles(request, [saved])
+        return HTTPSeeOther(request.route_path("admin.role", id=saved["role"].id))
+    if role.builtin:
+        raise HTTPForbidden()  # a built-in role is copied, never changed
+    entry = {"name": role.name, "permissions": list(role.permissions or []), "active": role.active}
+    if action in ("deactivate", "reactivate"):
+        entry["active"] = action == "reactivate"
+        on_refusal(request, lambda failure: _role_page(request, role, {"active": failure.message}))
+    else:
+        entry |= {"name": request.POST.get("name", ""), "permissions": request.POST.getall("permissions")}
+        on_refusal(request, lambda failure: _role_page(request, role, {failure.field: failure.message}, dict(entry)))
+    saved = save_roles(session, request.tenant, plugins, {role.code: entry}, **options)
+    _audit_roles(request, saved)
+    return HTTPSeeOther(request.route_path("admin.role", id=role.id, _query={"saved": len(saved)}))
+
+
+class _NamingTenantRoles(TemplateHelpers):
+    """The page's helpers, naming the tenant's own roles too (the ``role`` label table knows the built-in ones)."""
+
+    def __init__(self, request, names: dict):
+        super().__init__(request)
+        self._role_names = names
+
+    def role(self, role) -> str:
+        if isinstance(role, str) and role in self._role_names:
+            return self.t(self._role_names[role])
+        return super().role(role)
 
 
 @view_config(route_name="admin.audit", renderer="admin/audit.pt", permission="audit.view")
@@ -178,7 +309,8 @@ def audit_log(request):
     page = page_number(request)
     text = request.params.get("q", "")
     events, more = audit.search(request.dbsession, request.tenant.id, text=text, page=page)
-    helpers, facts = TemplateHelpers(request), _audit_facts(request.dbsession, events)
+    helpers = _NamingTenantRoles(request, role_names(request.dbsession, request.tenant.id))
+    facts = _audit_facts(request.dbsession, events)
     entries = [(e, audit.describe(e, helpers, facts.get((e.object_type, e.object_id)))) for e in events]
     return {"entries": entries, "page": page, "more": more, "q": text}
 
@@ -246,8 +378,6 @@ def sms_templates(request):
 
     if request.method == "POST":
         if not request.has_permission("settings.manage"):
-            from pyramid.httpexceptions import HTTPForbidden
-
             raise HTTPForbidden()
         code, locale = request.POST.get("code", ""), request.POST.get("locale", "")
         before = templates.override(request.dbsession, request.tenant.id, code, locale)
