@@ -17,6 +17,7 @@ from core.loans.models import Loan
 from core.members.models import Member
 from core.money import Money
 from core.payments.models import Withdrawal
+from core.tenancy import manifest
 from core.tenancy.services import tenant_by_slug
 from tests.conftest import Client
 from tests.helpers import PASSWORD, luhn_card, member_client, resident_id, staff_client, submit
@@ -205,25 +206,36 @@ def test_saving_without_a_change_of_roles_ends_no_session(admin, wsgi_app, db):
 
 
 def test_changing_a_roles_permissions_ends_the_sessions_of_everyone_holding_it(admin, wsgi_app, db):
-    dora_id = new_staff(db, "dora", "customer_service")  # holds the role directly
+    dora_id = new_staff(db, "dora", "content_editor")  # will hold the custom role directly
     erin_id = new_staff(db, "erin", "content_editor")  # holds it through a group
     frank_id = new_staff(db, "frank", "content_editor")  # does not hold it
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
-        group = create_group(session, demo.id, "Front desk", ["customer_service"])
+        front_desk = {"name": "Front desk", "permissions": ["member.view", "member.message"]}
+        manifest.change(
+            session,
+            demo,
+            wsgi_app.registry["plugins"],
+            lambda data: data.setdefault("roles", {}).update(front_desk=front_desk),
+            actor="test",
+            action="settings.roles",
+        )
+        dora = session.get(StaffUser, dora_id)
+        dora.roles = [*dora.roles, ensure_default_roles(session, demo.id)["front_desk"]]
+        group = create_group(session, demo.id, "Front desk", ["front_desk"])
         session.get(StaffUser, erin_id).groups = [group]
     dora, erin, frank = (sign_in(wsgi_app, login) for login in ("dora", "erin", "frank"))
 
     page = admin.get(DEMO, "/admin/roles")
-    form = [f for f in page.forms.values() if "customer_service:member.view" in f.fields][0]
-    form["customer_service:funds.adjust"] = True
+    form = [f for f in page.forms.values() if "front_desk:member.view" in f.fields][0]
+    form["front_desk:funds.adjust"] = True
     form.submit(extra_environ={"HTTP_HOST": DEMO}, status=303)
 
     dora.get(DEMO, "/admin", status=302)
     erin.get(DEMO, "/admin", status=302)
     frank.get(DEMO, "/admin", status=200)
     admin.get(DEMO, "/admin", status=200)  # the administrator does not hold the role
-    because = "role.permissions:customer_service"
+    because = "role.update:front_desk"
     assert sessions_ended(db, dora_id) == [{"login": "dora", "sessions": 1, "because": because}]
     assert sessions_ended(db, erin_id) == [{"login": "erin", "sessions": 1, "because": because}]
     assert sessions_ended(db, frank_id) == []
