@@ -75,6 +75,31 @@ def lendstack_sms_providers(tenant):
     """
 
 
+# -- questions about one plugin ------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def lendstack_plugin_check(tenant, plugin_id, settings):
+    """Does ``settings`` reach this plugin's service? The back office's "Test connection" button.
+
+    Optional: only a plugin that talks to a remote service (a payment gateway,
+    an SMS provider) implements it, and the button shows only for those. It is
+    called for one plugin at a time, before or after the tenant enables it
+    (so that settings can be tried before they are saved), and must not change
+    anything: sign a harmless request (a balance or account read), or check the
+    keys offline where the service has no such request. A network call uses a
+    short timeout (a few seconds) and says so when it runs out.
+
+    :param tenant: the tenant whose settings are tried (read-only, as in provider hooks).
+    :param plugin_id: the plugin asked; answer ``None`` for any other id.
+    :param settings: the settings to try, validated and deserialized by the plugin's schema
+        (the stored secrets filled in where the form left them blank).
+    :returns: an ``(ok, message)`` pair (``core.plugin_registry.CheckResult``): ``ok`` true when the
+        connection works, ``message`` a sentence a tenant's administrator can act on (``_("…")`` or text).
+        Raising counts as a failed check whose message is the error.
+    """
+
+
 # -- lifecycle events ----------------------------------------------------------
 
 

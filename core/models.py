@@ -18,4 +18,5 @@ from .payments.models import Adjustment, CallbackRecord, Payment, Withdrawal  # 
 from .payments.reserve import ReserveRequest  # noqa: F401
 from .sms import SmsMessage  # noqa: F401
 from .sms_templates import SmsTemplate  # noqa: F401
-from .tenancy.models import Tenant, TenantHost, TenantPlugin  # noqa: F401
+from .tenancy.models import Tenant, TenantHost, TenantPlugin, TenantVersion  # noqa: F401
+from .uploads import TenantFile  # noqa: F401

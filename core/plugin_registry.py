@@ -1,9 +1,17 @@
-"""The plugin manager: discovery, metadata, settings validation, per-tenant callers."""
+"""The plugin manager: discovery, metadata, settings validation, per-tenant callers.
+
+Also the two questions the settings pages ask about one plugin: does its
+connection work (:meth:`PluginRegistry.check_connection`, the optional
+``lendstack_plugin_check`` hook), and may a tenant turn it off
+(:func:`check_disable`, answered by the in-use checks core's domains register
+with :func:`register_in_use_check`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import colander
 import pluggy
@@ -18,11 +26,46 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 class PluginError(ValueError):
-    """A plugin is unknown, malformed, or given settings it does not accept."""
+    """A plugin is unknown, malformed, or given settings it does not accept.
 
-    def __init__(self, message: str, field: str | None = None):
+    ``field`` names the setting at fault, ``detail`` says what is wrong with it (the message without the names).
+    """
+
+    def __init__(self, message: str, field: str | None = None, detail: str | None = None):
         super().__init__(message)
-        self.field = field
+        self.field, self.detail = field, detail or message
+
+
+FALLBACK_LOCALE = "en"
+
+
+class LocalizedText(str):
+    """A text a plugin gives per locale (``{"en": …, "zh_Hant": …}``): as a string, its English text.
+
+    Reading it as a plain string (a log line, the ``lendstack plugins`` table) gives English; a page asks
+    :meth:`in_locale` for the reader's language, falling back to English.
+    """
+
+    texts: Mapping[str, str]
+
+    def __new__(cls, texts: Mapping[str, str]):
+        if FALLBACK_LOCALE not in texts:
+            raise PluginError(f"a text per locale needs an {FALLBACK_LOCALE!r} one: {dict(texts)!r}")
+        text = super().__new__(cls, texts[FALLBACK_LOCALE])
+        text.texts = dict(texts)
+        return text
+
+    def in_locale(self, locale: str | None) -> str:
+        return self.texts.get(locale or FALLBACK_LOCALE) or self.texts[FALLBACK_LOCALE]
+
+
+def localized(value, locale: str | None) -> str:
+    """``value`` (a plain string, a :class:`LocalizedText` or a ``{locale: text}`` dict) in ``locale``."""
+    if isinstance(value, LocalizedText):
+        return value.in_locale(locale)
+    if isinstance(value, Mapping):
+        return LocalizedText(value).in_locale(locale)
+    return value
 
 
 @dataclass(frozen=True)
@@ -37,17 +80,40 @@ class PluginInfo:
     but never for a live site (an outbox that delivers nothing, a sandbox
     gateway): the operator console and the back office flag it where
     plugins are listed.
+
+    ``name`` and ``description`` are one text, or a text per locale
+    (``{"en": "Credit loan", "zh_Hant": "信用標", "zh_Hans": "信用标"}``, ``en``
+    required); pages show :meth:`display_name` / :meth:`display_description`
+    in the reader's language. Each setting of the schema may carry a
+    ``title`` and a ``description`` (help text), either ``_("…")`` or a
+    ``{locale: text}`` dict: the back office builds the settings form from
+    them (``core.plugin_forms``). ``secret_settings`` are never shown again
+    once stored, only their last four characters.
     """
 
     id: str
     kind: str
-    name: str
+    name: str = field(hash=False)
     version: str = "0"
-    description: str = ""
+    description: str = field(default="", hash=False)
     settings: colander.SchemaNode | None = None
     default_enabled: bool = False
     secret_settings: tuple[str, ...] = field(default=())
     development_only: bool = False
+
+    def __post_init__(self):
+        for attribute in ("name", "description"):
+            value = getattr(self, attribute)
+            if isinstance(value, Mapping) and not isinstance(value, LocalizedText):
+                object.__setattr__(self, attribute, LocalizedText(value))
+
+    def display_name(self, locale: str | None = None) -> str:
+        """The plugin's name in ``locale`` (English when it gives none for it)."""
+        return localized(self.name, locale)
+
+    def display_description(self, locale: str | None = None) -> str:
+        """The plugin's description in ``locale`` (English when it gives none for it)."""
+        return localized(self.description, locale)
 
     def masked(self, settings: dict) -> dict:
         """Settings fit to show: every ``secret_settings`` value cut to its last 4 characters."""
@@ -63,17 +129,33 @@ class PluginInfo:
         raw = dict(raw or {})
         if self.settings is None:
             if raw:
-                raise PluginError(f"{self.id} takes no settings", field=sorted(raw)[0])
+                raise PluginError(f"{self.id} takes no settings", field=sorted(raw)[0], detail="unknown setting")
             return {}
         unknown = sorted(set(raw) - {child.name for child in self.settings.children})
         if unknown:
-            raise PluginError(f"{self.id}: {unknown[0]}: unknown setting", field=unknown[0])
+            raise PluginError(f"{self.id}: {unknown[0]}: unknown setting", field=unknown[0], detail="unknown setting")
         try:
             return self.settings.deserialize(raw)
         except colander.Invalid as invalid:
             errors = invalid.asdict()
             name, message = next(iter(sorted(errors.items())))
-            raise PluginError(f"{self.id}: {name}: {message}", field=name) from None
+            raise PluginError(f"{self.id}: {name}: {message}", field=name, detail=message) from None
+
+
+class CheckResult(NamedTuple):
+    """What ``lendstack_plugin_check`` found: whether the connection works, and a sentence saying so."""
+
+    ok: bool
+    message: Any  # a translation string (``_("…")``) or plain text
+
+
+CHECK_HOOK = "lendstack_plugin_check"
+PROVIDER_HOOKS = (
+    "lendstack_loan_types",
+    "lendstack_repayment_methods",
+    "lendstack_payment_gateways",
+    "lendstack_sms_providers",
+)
 
 
 class PluginRegistry:
@@ -124,6 +206,50 @@ class PluginRegistry:
         if plugin is None:
             raise PluginError(f"unknown plugin {plugin_id!r}", field=plugin_id)
         return plugin.PLUGIN
+
+    def implements(self, plugin_id: str, hook_name: str) -> bool:
+        """Whether the installed plugin ``plugin_id`` implements ``hook_name`` (an optional hook)."""
+        hook = getattr(self.pm.hook, hook_name, None)
+        return hook is not None and any(impl.plugin_name == plugin_id for impl in hook.get_hookimpls())
+
+    # -- questions the settings pages ask about one plugin ----------------------
+
+    def check_connection(self, tenant, plugin_id: str, settings: dict) -> CheckResult:
+        """Ask ``plugin_id`` whether ``settings`` (validated, deserialized) reach its service.
+
+        Only that plugin is asked, enabled for ``tenant`` or not yet (settings are tried before they are
+        saved). An error the plugin raises is its answer: the check failed, and says why.
+        """
+        if not self.implements(plugin_id, CHECK_HOOK):
+            raise PluginError(f"{plugin_id} has no connection check", field=plugin_id)
+        caller = self.caller(CHECK_HOOK, frozenset({plugin_id}))
+        try:
+            answer = caller(tenant=TenantView(self, tenant), plugin_id=plugin_id, settings=settings)
+        except Exception as error:  # the plugin's own failure is the check's finding, not a crash of the page
+            return CheckResult(False, f"{type(error).__name__}: {error}")
+        if not isinstance(answer, tuple) or len(answer) != 2:
+            return CheckResult(False, f"{plugin_id} answered its connection check with {answer!r}, not (ok, message)")
+        ok, message = answer
+        return CheckResult(bool(ok), message)
+
+    def provided_codes(self, tenant, plugin_id: str) -> dict[str, frozenset[str]]:
+        """The codes of the providers ``plugin_id`` gives ``tenant``, by provider hook
+        (``{"lendstack_payment_gateways": {"sandbox"}}``); a provider its settings cannot build gives none."""
+        view = TenantView(self, tenant)
+        found = {}
+        for hook_name in PROVIDER_HOOKS:
+            try:
+                answers = self.caller(hook_name, frozenset({plugin_id}))(tenant=view)
+            except (ValueError, KeyError, TypeError):  # settings the schema refuses, a provider that will not build
+                continue
+            codes = set()
+            for answer in answers:
+                for provider in answer if isinstance(answer, (list, tuple)) else [answer]:
+                    if provider is not None:
+                        codes.add(provider.code)
+            if codes:
+                found[hook_name] = frozenset(codes)
+        return found
 
     # -- per-tenant calls -----------------------------------------------------
 
@@ -211,3 +337,44 @@ def collect_by_code(hooks, hook_name: str) -> dict:
     """The providers the tenant's enabled plugins return for ``hook_name`` (loan types, repayment methods,
     gateways, SMS providers) by their ``code``, in code order: the one collector every provider type uses."""
     return {provider.code: provider for provider in sorted(hooks.collect(hook_name), key=lambda p: p.code)}
+
+
+# -- may a tenant turn a plugin off? ---------------------------------------------------------------------------
+
+InUseCheck = Callable[[Any, Any, PluginInfo, Mapping[str, frozenset[str]]], Any]
+_IN_USE_CHECKS: list[InUseCheck] = []
+
+
+def register_in_use_check(check: InUseCheck) -> InUseCheck:
+    """Register ``check(session, tenant, info, provided)``: why ``tenant`` may not turn the plugin off, or None.
+
+    ``provided`` maps each provider hook to the codes the plugin gives the tenant
+    (``{"lendstack_loan_types": {"credit"}}``), the codes its live records name. The reason is
+    a translation string (``_("…")``) that reads on its own. A domain registers its check when
+    it is imported (``core.payments``: money in flight; ``core.loans``: open loans); usable as a decorator.
+    """
+    if check not in _IN_USE_CHECKS:
+        _IN_USE_CHECKS.append(check)
+    return check
+
+
+def check_disable(session, tenant, plugin_id: str, plugins: PluginRegistry | None = None):
+    """Why ``tenant`` may not turn ``plugin_id`` off now (live records depend on it), or None.
+
+    Every path that turns a plugin off asks this first (``core.tenancy.manifest.apply``, hence the back
+    office, the settings API, the operator console and ``lendstack tenant apply``). ``plugins`` defaults to
+    the registry the session was made with.
+    """
+    plugins = plugins if plugins is not None else session.info.get("plugins")
+    if plugins is None:
+        return None
+    try:
+        info = plugins.info(plugin_id)
+    except PluginError:  # no longer installed: nothing of it can be asked
+        return None
+    provided = plugins.provided_codes(tenant, plugin_id)
+    for check in _IN_USE_CHECKS:
+        reason = check(session, tenant, info, provided)
+        if reason:
+            return reason
+    return None

@@ -30,6 +30,85 @@ def add_nav(config, key, title, route_name, order=100, visible=None, area="porta
     config.registry.setdefault("nav", []).append(NavEntry(key, title, route_name, order, visible, area))
 
 
+ICON_TYPES = {"svg": "image/svg+xml", "png": "image/png", "ico": "image/x-icon", "gif": "image/gif"}
+ICON_TYPES |= {"jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+KEPT_IN_MENU = frozenset({"admin.settings"})
+"""Entries a tenant cannot hide: the screen where menus are edited stays reachable from the menu."""
+
+
+def text_in(texts, locale: str | None, default_locale: str | None) -> str:
+    """``texts`` (a text per language, or one string for all) in ``locale``, else ``default_locale``, else any."""
+    if not isinstance(texts, dict):
+        return texts or ""
+    return texts.get(locale or "") or texts.get(default_locale or "") or next((t for t in texts.values() if t), "")
+
+
+def arrange(request, area: str, locale: str) -> list[dict]:
+    """The built-in entries of ``area`` the viewer may see, arranged by the tenant's menu for that area.
+
+    The tenant's list (``[[menus.portal]]``, ``[[menus.admin]]``) gives the order, relabels or hides
+    built-in entries and adds links of its own; built-in entries it does not list follow in their default
+    order. An entry under a ``parent`` is shown as a child of its topmost ancestor (one level); under a
+    hidden entry it is hidden too, and under an entry this viewer may not see it moves to the top level.
+    An entry's own ``visible`` test (its permission) always applies.
+    """
+    tenant = getattr(request, "tenant", None)
+    built_in = sorted((e for e in request.registry.get("nav", []) if e.area == area), key=lambda e: e.order)
+    listed = list((tenant.menus or {}).get(area, [])) if tenant is not None and area in ("portal", "admin") else []
+    keys = {entry["key"] for entry in listed}
+    by_key = {e.key: e for e in built_in}
+    rows = [(entry, by_key.get(entry["key"])) for entry in listed]
+    rows += [({"key": e.key}, e) for e in built_in if e.key not in keys]
+    current = request.matched_route.name if request.matched_route else ""
+    routes = {e.route_name for e in built_in}  # a page with an entry of its own is that entry's only
+
+    def under(nav) -> tuple[str, str]:  # the pages an entry stands for besides its own (admin.settings_branding)
+        return (nav.key + ".", nav.route_name + "_")
+
+    default_locale = tenant.default_locale if tenant is not None else None
+    items: dict[str, dict] = {}
+    for entry, nav in rows:
+        if nav is not None and "url" not in entry:
+            label = text_in(entry.get("label"), locale, default_locale) or request.localizer.translate(nav.title)
+            item = {
+                "title": nav.title if not entry.get("label") else label,
+                "url": request.route_path(nav.route_name),
+                "current": current == nav.route_name or (current not in routes and current.startswith(under(nav))),
+                "seen": nav.visible is None or bool(nav.visible(request)),
+            }
+        elif entry.get("url"):
+            label = text_in(entry.get("label"), locale, default_locale)
+            item = {"title": label, "url": entry["url"], "current": request.path == entry["url"], "seen": True}
+        else:
+            continue  # a built-in entry that is no longer installed
+        item.update(
+            key=entry["key"],
+            label=label,
+            children=[],
+            group=text_in(entry.get("group"), locale, default_locale) or None,
+            hidden=bool(entry.get("hidden")) and entry["key"] not in KEPT_IN_MENU,
+            parent=entry.get("parent"),
+        )
+        items[entry["key"]] = item
+    shown = []
+    for item in items.values():
+        if item["hidden"] or not item["seen"] or not item["label"]:
+            continue
+        top, walked, hidden = item, {item["key"]}, False
+        while top["parent"] in items and top["parent"] not in walked:
+            top = items[top["parent"]]
+            walked.add(top["key"])
+            hidden = hidden or top["hidden"]
+        if hidden:
+            continue
+        if top is not item and top["seen"]:
+            top["children"].append(item)
+        else:
+            shown.append(item)
+    return shown
+
+
 LABELS = "labels"
 """The registry key of the label tables: ``{kind: {value: label}}``."""
 
@@ -222,34 +301,77 @@ class TemplateHelpers:
     # -- site -----------------------------------------------------------------
 
     def brand(self, key: str, default: str = "") -> str:
+        """A branding value in the viewer's language (else the site's default language, else ``default``)."""
         if self.tenant is None:
             return default
-        return self.tenant.brand(key, default)
+        return self.tenant.brand(key, default, self.locale)
 
     def site_title(self) -> str:
         if self.tenant is None:
             return "Lendstack"
-        return self.tenant.brand("site_title", self.tenant.name)
+        return self.tenant.brand("site_title", self.tenant.name, self.locale)
+
+    def favicon(self) -> dict:
+        """The site's icon: its address and, where its name says it, its type."""
+        url = self.brand("favicon") or self.static("img/favicon.svg")
+        extension = url.rsplit("?", 1)[0].rsplit(".", 1)[-1].lower()
+        return {"url": url, "type": ICON_TYPES.get(extension)}
+
+    def company(self) -> dict | None:
+        """The operator's company details for the footer (``None`` when none are set).
+
+        ``hotline_href`` dials the hotline (``tel:`` with its digits and ``+`` only), ``icp`` is the ICP
+        record number that links to the registry (https://beian.miit.gov.cn/).
+        """
+        details = {
+            name: self.brand(f"company_{name}") for name in ("name", "licence", "icp", "address", "hotline", "email")
+        }
+        if not any(details.values()):
+            return None
+        hotline = details["hotline"]
+        details["hotline_href"] = "tel:" + "".join(c for c in hotline if c.isdigit() or c == "+") if hotline else None
+        details["email_href"] = f"mailto:{details['email']}" if details["email"] else None
+        return details
 
     def static(self, path: str) -> str:
         return self.request.route_path("static", path=path)
 
     def nav(self, area: str = "portal") -> list[dict]:
-        entries = sorted(
-            (e for e in self.request.registry.get("nav", []) if e.area == area),
-            key=lambda e: e.order,
-        )
-        current = self.request.matched_route.name if self.request.matched_route else None
-        return [
-            {
-                "key": e.key,
-                "title": e.title,
-                "url": self.request.route_path(e.route_name),
-                "current": current == e.route_name or (current or "").startswith(e.key + "."),
-            }
-            for e in entries
-            if e.visible is None or e.visible(self.request)
-        ]
+        """The menu of ``area`` for this viewer, arranged by the tenant's ``[menus]`` (:func:`arrange`).
+
+        Each item: ``key``, ``title`` (a built-in entry's translation string, or the tenant's text),
+        ``label`` (the text to show, in the viewer's language), ``url``, ``current``, ``children``
+        (one level) and ``group`` (a heading shown above it in the back office, or ``None``).
+        """
+        return arrange(self.request, area, self.locale)
+
+    def nav_groups(self, area: str = "admin") -> list[dict]:
+        """The menu of ``area`` cut into groups: ``[{"heading": text or None, "items": [...]}]``.
+
+        A heading set on an entry starts a group; the entries after it belong to it up to the next heading.
+        """
+        groups: list[dict] = []
+        for item in self.nav(area):
+            if item["group"] or not groups:
+                groups.append({"heading": item["group"], "items": []})
+            groups[-1]["items"].append(item)
+        return groups
+
+    def footer_links(self) -> list[dict]:
+        """The tenant's footer links (``[[menus.footer]]``): ``label`` in the viewer's language and ``url``."""
+        if self.tenant is None:
+            return []
+        links = []
+        for entry in (self.tenant.menus or {}).get("footer", []):
+            label = self.text(entry.get("label"))
+            if label and entry.get("url") and not entry.get("hidden"):
+                links.append({"key": entry["key"], "label": label, "url": entry["url"]})
+        return links
+
+    def text(self, texts) -> str:
+        """A text the tenant gave per language (``{"en": …}``) in the viewer's language, else the site's
+        default language, else any it has; a plain string as it is."""
+        return text_in(texts, self.locale, self.tenant.default_locale if self.tenant is not None else None)
 
     def locales(self) -> list[dict]:
         offered = self.tenant.locales if self.tenant is not None else list(LOCALE_NAMES)

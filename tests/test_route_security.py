@@ -14,6 +14,7 @@ PUBLIC = {
     "tools.index",
     "tools.method",
     "static",
+    "media",
     "invest.index",
     "invest.loan",
     "borrow.index",

@@ -202,3 +202,4 @@ def includeme(config):
     config.include(".loans")
     config.include(".me")
     config.include(".reserve")
+    config.include(".settings")

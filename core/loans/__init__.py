@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from ..i18n import _
 from ..loan_types import loan_types
+from ..plugin_registry import register_in_use_check
 from . import schedule_jobs  # noqa: F401 - registers the hourly close-of-day and reminder task
 from .application import Application, Preview, apply, parse_application, preview_schedule, require_verified
 from .bidding import accept_partial, parse_bid, place_bid
 from .closing import close_of_day
 from .disbursement import final_review, refund_bids
 from .errors import LoanError, positive_amount
-from .models import STATUSES, Bid, ClosedDay, Installment, Loan, LoanEvent, Payback
+from .models import STATUSES, Bid, ClosedDay, Installment, Loan, LoanEvent, LoanStatus, Payback
 from .projection import ExpectedPayback, expected_payback, loan_apr, schedule_for
 from .records import ledger_refs, locked_loan, record
 from .repayment import (
@@ -120,6 +121,36 @@ __all__ = [
     "STATUSES",
     "write_off",
 ]
+
+
+OPEN_LOANS_REASON = _(
+    "Loans of this type or repayment method are still open: they must be settled, failed, rejected or written off "
+    "before it is turned off."
+)
+CLOSED = frozenset(
+    {LoanStatus.SETTLED, LoanStatus.FAILED, LoanStatus.REJECTED, LoanStatus.WRITTEN_OFF, LoanStatus.CANCELLED}
+)
+
+
+@register_in_use_check
+def open_loans(session, tenant, info, provided) -> object | None:
+    """A loan type, or a repayment method, may not be turned off while a loan of it is open (not settled,
+    failed, rejected, cancelled or written off): its schedule, its rules and its close of day need it."""
+    import sqlalchemy as sa
+
+    wheres = []
+    if provided.get("lendstack_loan_types"):
+        wheres.append(Loan.loan_type.in_(sorted(provided["lendstack_loan_types"])))
+    if provided.get("lendstack_repayment_methods"):
+        wheres.append(Loan.repayment_method.in_(sorted(provided["lendstack_repayment_methods"])))
+    if not wheres:
+        return None
+    found = session.scalar(
+        sa.select(Loan.id)
+        .where(Loan.tenant_id == tenant.id, Loan.status.not_in(sorted(s.value for s in CLOSED)), sa.or_(*wheres))
+        .limit(1)
+    )
+    return OPEN_LOANS_REASON if found is not None else None
 
 
 def includeme(config):

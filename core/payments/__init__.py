@@ -15,17 +15,42 @@ from decimal import Decimal
 
 import colander
 
+from ..i18n import _
 from ..money import Money
-from ..plugin_registry import collect_by_code
+from ..plugin_registry import collect_by_code, register_in_use_check
 
 
 class GatewaySettings(colander.MappingSchema):
     """The settings every gateway takes; a plugin's schema subclasses it and adds its own."""
 
-    fee_percent = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(0, 10))
-    fee_fixed = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(min=0))
-    min_amount = colander.SchemaNode(colander.Decimal(), missing="1", validator=colander.Range(min=0))
-    max_amount = colander.SchemaNode(colander.Decimal(), missing="1000000", validator=colander.Range(min=1))
+    fee_percent = colander.SchemaNode(
+        colander.Decimal(),
+        missing="0",
+        validator=colander.Range(0, 10),
+        title=_("Fee (percent)"),
+        description=_("Charged to the member on each recharge, as a percentage of the amount."),
+    )
+    fee_fixed = colander.SchemaNode(
+        colander.Decimal(),
+        missing="0",
+        validator=colander.Range(min=0),
+        title=_("Fixed fee"),
+        description=_("Charged to the member on each recharge, in the site's currency, on top of the percentage."),
+    )
+    min_amount = colander.SchemaNode(
+        colander.Decimal(),
+        missing="1",
+        validator=colander.Range(min=0),
+        title=_("Smallest recharge"),
+        description=_("In the site's currency."),
+    )
+    max_amount = colander.SchemaNode(
+        colander.Decimal(),
+        missing="1000000",
+        validator=colander.Range(min=1),
+        title=_("Largest recharge"),
+        description=_("In the site's currency."),
+    )
 
 
 @dataclass(frozen=True)
@@ -153,3 +178,38 @@ class PaymentGateway(abc.ABC):
 def gateways(hooks) -> dict[str, PaymentGateway]:
     """The tenant's enabled gateways by code, in a stable order."""
     return collect_by_code(hooks, "lendstack_payment_gateways")
+
+
+IN_FLIGHT_REASON = _(
+    "Recharges or withdrawals through this gateway are still in flight: settle them before turning it off."
+)
+
+
+@register_in_use_check
+def money_in_flight(session, tenant, info, provided) -> object | None:
+    """A gateway may not be turned off while a recharge through it is pending (or declared, offline) or a
+    withdrawal through it waits for approval or its payout."""
+    import sqlalchemy as sa
+
+    from .models import Payment, PaymentStatus, Withdrawal, WithdrawalStatus
+
+    codes = provided.get("lendstack_payment_gateways")
+    if not codes:
+        return None
+    waiting = (
+        (Payment, (PaymentStatus.PENDING, PaymentStatus.DECLARED)),
+        (Withdrawal, (WithdrawalStatus.REQUESTED, WithdrawalStatus.FIRST_APPROVED, WithdrawalStatus.PROCESSING)),
+    )
+    for model, statuses in waiting:
+        found = session.scalar(
+            sa.select(model.id)
+            .where(
+                model.tenant_id == tenant.id,
+                model.gateway.in_(sorted(codes)),
+                model.status.in_([s.value for s in statuses]),
+            )
+            .limit(1)
+        )
+        if found is not None:
+            return IN_FLIGHT_REASON
+    return None

@@ -458,7 +458,7 @@ def _parse_lending(table, fail) -> dict:
         if key in table:
             value = table[key]
             try:
-                if isinstance(value, (bool, float)):
+                if isinstance(value, bool) or not isinstance(value, (int, str)):  # a TOML float is inexact
                     raise InvalidOperation
                 number = Decimal(str(value))
                 if (
@@ -490,7 +490,7 @@ def _parse_lending(table, fail) -> dict:
     if "max_annual_rate_percent" in table:
         value = table["max_annual_rate_percent"]
         try:
-            if isinstance(value, (bool, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, str)):  # a TOML float is inexact
                 raise InvalidOperation
             rate = Decimal(str(value))
             if not rate.is_finite() or not 0 < rate <= MAX_RATE_CEILING or rate.as_tuple().exponent < -4:
@@ -520,7 +520,7 @@ def _parse_funds(table, fail) -> dict:
         if key in table:
             value = table[key]
             try:
-                if isinstance(value, (bool, float)):
+                if isinstance(value, bool) or not isinstance(value, (int, str)):  # a TOML float is inexact
                     raise InvalidOperation
                 number = Decimal(str(value))
                 if not number.is_finite() or number < 0 or number.as_tuple().exponent < -4:
@@ -716,16 +716,11 @@ SCALAR_ATTRS = (
 
 def _check_disable(session, tenant, manifest, plugin_id) -> None:
     """Refuse to turn off a plugin that live records still depend on (a gateway with money in flight …)."""
-    from .. import plugin_registry
+    from ..plugin_registry import check_disable
 
-    check = getattr(plugin_registry, "check_disable", None)  # being added with the plugin settings pages
-    reason = check(session, tenant, plugin_id) if check is not None else None
+    reason = check_disable(session, tenant, plugin_id)
     if reason:
-        raise ManifestError(
-            manifest.source,
-            f"plugins.{plugin_id}.enabled",
-            _("cannot be turned off: ${reason}", mapping={"reason": reason}),
-        )
+        raise ManifestError(manifest.source, f"plugins.{plugin_id}.enabled", reason)
 
 
 def _apply_roles(session, tenant, manifest) -> None:

@@ -13,23 +13,54 @@ from core import LoanApplication, LoanType, Money, PluginInfo, RuleViolation, _,
 
 
 class Settings(colander.MappingSchema):
-    min_amount = colander.SchemaNode(colander.Decimal(), missing="1000", validator=colander.Range(min=0))
-    max_amount = colander.SchemaNode(colander.Decimal(), missing="200000", validator=colander.Range(min=0))
-    max_term_months = colander.SchemaNode(colander.Int(), missing=36, validator=colander.Range(1, 360))
+    min_amount = colander.SchemaNode(
+        colander.Decimal(),
+        missing="1000",
+        validator=colander.Range(min=0),
+        title=_("Smallest amount"),
+        description=_("The smallest loan, in the site's currency."),
+    )
+    max_amount = colander.SchemaNode(
+        colander.Decimal(),
+        missing="200000",
+        validator=colander.Range(min=0),
+        title=_("Largest amount"),
+        description=_("The largest loan, in the site's currency."),
+    )
+    max_term_months = colander.SchemaNode(
+        colander.Int(),
+        missing=36,
+        validator=colander.Range(1, 360),
+        title=_("Longest term (months)"),
+        description=_("An application for a longer term is refused."),
+    )
     use_credit_line = colander.SchemaNode(
-        colander.Boolean(), missing=True, description="the amount must fit the borrower's credit line left"
+        colander.Boolean(),
+        missing=True,
+        title=_("Within the credit line"),
+        description=_(
+            "The amount must fit the borrower's credit line left; staff set credit lines after verification."
+        ),
     )
     repayment_methods = colander.SchemaNode(
-        colander.List(), missing=[], description="allowed repayment method codes; empty: all enabled"
+        colander.List(),
+        missing=[],
+        choices_from="lendstack_repayment_methods",
+        title=_("Repayment methods"),
+        description=_("The repayment methods this type allows; none ticked: every one the site offers."),
     )
 
 
 PLUGIN = PluginInfo(
     id="loan_types.credit",
     kind="loan_type",
-    name="Credit loan (信用標)",
+    name={"en": "Credit loan", "zh_Hant": "信用標", "zh_Hans": "信用标"},
     version="1.0",
-    description="Unsecured loans within amount and term bounds set by the tenant.",
+    description={
+        "en": "Unsecured loans within the borrower's credit line and the amount and term bounds you set.",
+        "zh_Hant": "無抵押借款：不超過借款人的信用額度，並在您設定的金額與期限範圍內。",
+        "zh_Hans": "无抵押借款：不超过借款人的信用额度，并在您设定的金额与期限范围内。",
+    },
     settings=Settings(),
     default_enabled=True,
 )

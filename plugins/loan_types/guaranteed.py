@@ -13,17 +13,39 @@ from core import LoanApplication, LoanType, Money, PluginInfo, RuleViolation, _,
 
 
 class Settings(colander.MappingSchema):
-    max_amount = colander.SchemaNode(colander.Decimal(), missing="500000", validator=colander.Range(min=0))
-    max_term_months = colander.SchemaNode(colander.Int(), missing=36, validator=colander.Range(1, 360))
-    repayment_methods = colander.SchemaNode(colander.List(), missing=[])
+    max_amount = colander.SchemaNode(
+        colander.Decimal(),
+        missing="500000",
+        validator=colander.Range(min=0),
+        title=_("Largest amount"),
+        description=_("The largest loan, in the site's currency."),
+    )
+    max_term_months = colander.SchemaNode(
+        colander.Int(),
+        missing=36,
+        validator=colander.Range(1, 360),
+        title=_("Longest term (months)"),
+        description=_("An application for a longer term is refused."),
+    )
+    repayment_methods = colander.SchemaNode(
+        colander.List(),
+        missing=[],
+        choices_from="lendstack_repayment_methods",
+        title=_("Repayment methods"),
+        description=_("The repayment methods this type allows; none ticked: every one the site offers."),
+    )
 
 
 PLUGIN = PluginInfo(
     id="loan_types.guaranteed",
     kind="loan_type",
-    name="Guaranteed loan (擔保標)",
+    name={"en": "Guaranteed loan", "zh_Hant": "擔保標", "zh_Hans": "担保标"},
     version="1.0",
-    description="Loans backed by a guarantor institution, which advances on overdue installments.",
+    description={
+        "en": "Loans backed by a guarantor institution, which advances overdue installments.",
+        "zh_Hant": "由擔保機構擔保的借款，逾期時由擔保機構墊付。",
+        "zh_Hans": "由担保机构担保的借款，逾期时由担保机构垫付。",
+    },
     settings=Settings(),
     default_enabled=False,
 )

@@ -14,16 +14,32 @@ from core import LoanApplication, LoanType, PluginInfo, RuleViolation, _, hookim
 
 
 class Settings(colander.MappingSchema):
-    max_term_months = colander.SchemaNode(colander.Int(), missing=1, validator=colander.Range(1, 12))
-    repayment_methods = colander.SchemaNode(colander.List(), missing=["one_time"])
+    max_term_months = colander.SchemaNode(
+        colander.Int(),
+        missing=1,
+        validator=colander.Range(1, 12),
+        title=_("Longest term (months)"),
+        description=_("An application for a longer term is refused."),
+    )
+    repayment_methods = colander.SchemaNode(
+        colander.List(),
+        missing=["one_time"],
+        choices_from="lendstack_repayment_methods",
+        title=_("Repayment methods"),
+        description=_("The repayment methods this type allows; none ticked: every one the site offers."),
+    )
 
 
 PLUGIN = PluginInfo(
     id="loan_types.instant",
     kind="loan_type",
-    name="Instant loan (秒標)",
+    name={"en": "Instant loan", "zh_Hant": "秒標", "zh_Hans": "秒标"},
     version="1.0",
-    description="A promotion: disbursed and repaid at once when fully funded.",
+    description={
+        "en": "A promotion: disbursed and repaid at once as soon as it is fully funded.",
+        "zh_Hant": "推廣活動：滿標後立即放款並還款。",
+        "zh_Hans": "推广活动：满标后立即放款并还款。",
+    },
     settings=Settings(),
     default_enabled=False,
 )

@@ -20,17 +20,39 @@ KINDS = ("property", "vehicle", "other")
 
 
 class Settings(colander.MappingSchema):
-    max_ltv_percent = colander.SchemaNode(colander.Decimal(), missing="70", validator=colander.Range(1, 100))
-    max_term_months = colander.SchemaNode(colander.Int(), missing=60, validator=colander.Range(1, 360))
-    repayment_methods = colander.SchemaNode(colander.List(), missing=[])
+    max_ltv_percent = colander.SchemaNode(
+        colander.Decimal(),
+        missing="70",
+        validator=colander.Range(1, 100),
+        title=_("Highest loan-to-value (percent)"),
+        description=_("The loan may be at most this share of the collateral's appraised value."),
+    )
+    max_term_months = colander.SchemaNode(
+        colander.Int(),
+        missing=60,
+        validator=colander.Range(1, 360),
+        title=_("Longest term (months)"),
+        description=_("An application for a longer term is refused."),
+    )
+    repayment_methods = colander.SchemaNode(
+        colander.List(),
+        missing=[],
+        choices_from="lendstack_repayment_methods",
+        title=_("Repayment methods"),
+        description=_("The repayment methods this type allows; none ticked: every one the site offers."),
+    )
 
 
 PLUGIN = PluginInfo(
     id="loan_types.mortgage",
     kind="loan_type",
-    name="Mortgage loan (抵押標)",
+    name={"en": "Mortgage loan", "zh_Hant": "抵押標", "zh_Hans": "抵押标"},
     version="1.0",
-    description="Loans secured by collateral, within a loan-to-value cap.",
+    description={
+        "en": "Loans secured by collateral, within a loan-to-value cap.",
+        "zh_Hant": "以抵押物擔保的借款，不超過抵押率上限。",
+        "zh_Hans": "以抵押物担保的借款，不超过抵押率上限。",
+    },
     settings=Settings(),
     default_enabled=False,
 )

@@ -14,17 +14,39 @@ from core import LoanApplication, LoanType, Money, PluginInfo, RuleViolation, _,
 
 
 class Settings(colander.MappingSchema):
-    ratio = colander.SchemaNode(colander.Decimal(), missing="0.9", validator=colander.Range(0, 1))
-    max_term_months = colander.SchemaNode(colander.Int(), missing=12, validator=colander.Range(1, 60))
-    repayment_methods = colander.SchemaNode(colander.List(), missing=[])
+    ratio = colander.SchemaNode(
+        colander.Decimal(),
+        missing="0.9",
+        validator=colander.Range(0, 1),
+        title=_("Share of net assets"),
+        description=_("The largest loan as a share of the borrower's net assets on the platform, from 0 to 1."),
+    )
+    max_term_months = colander.SchemaNode(
+        colander.Int(),
+        missing=12,
+        validator=colander.Range(1, 60),
+        title=_("Longest term (months)"),
+        description=_("An application for a longer term is refused."),
+    )
+    repayment_methods = colander.SchemaNode(
+        colander.List(),
+        missing=[],
+        choices_from="lendstack_repayment_methods",
+        title=_("Repayment methods"),
+        description=_("The repayment methods this type allows; none ticked: every one the site offers."),
+    )
 
 
 PLUGIN = PluginInfo(
     id="loan_types.net_worth",
     kind="loan_type",
-    name="Net-worth loan (淨值標)",
+    name={"en": "Net-worth loan", "zh_Hant": "淨值標", "zh_Hans": "净值标"},
     version="1.0",
-    description="Loans up to a share of the borrower's net assets on the platform.",
+    description={
+        "en": "Loans up to a share of the borrower's net assets on the platform.",
+        "zh_Hant": "借款金額不超過借款人在平臺淨資產的一定比例。",
+        "zh_Hans": "借款金额不超过借款人在平台净资产的一定比例。",
+    },
     settings=Settings(),
     default_enabled=False,
 )

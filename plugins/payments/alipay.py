@@ -12,6 +12,11 @@ verified with Alipay's public key over the same canonical string (without
 ``TRADE_SUCCESS``/``TRADE_FINISHED`` settle the recharge while
 ``TRADE_CLOSED`` fails it. Alipay expects the body ``success`` once a notify
 is handled, anything else makes it retry. Payouts go through ``offline``.
+
+The connection check is offline: Alipay has no harmless request without an
+order, so it reads both keys, signs a sample request with the application key
+and verifies it, and refuses Alipay's public key when it is the
+application's own (the usual mix-up).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from urllib.parse import parse_qsl, urlencode
 import colander
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from core import (
     Callback,
@@ -52,20 +57,57 @@ def _pem(node, value):
 
 
 class Settings(GatewaySettings):
-    app_id = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^\d{8,32}$"))
-    app_private_key = colander.SchemaNode(colander.String(), validator=_pem)
-    alipay_public_key = colander.SchemaNode(colander.String(), validator=_pem)
-    site_url = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^https?://"))
-    gateway_url = colander.SchemaNode(colander.String(), missing=GATEWAY)
-    max_amount = colander.SchemaNode(colander.Decimal(), missing="500000", validator=colander.Range(min=1))
+    app_id = colander.SchemaNode(
+        colander.String(),
+        validator=colander.Regex(r"^\d{8,32}$"),
+        title=_("Application ID (APPID)"),
+        description=_("The application's ID on the Alipay open platform, 8 to 32 digits."),
+    )
+    app_private_key = colander.SchemaNode(
+        colander.String(),
+        validator=_pem,
+        multiline=True,
+        title=_("Application private key"),
+        description=_("The application's RSA private key in PEM form; it signs every request."),
+    )
+    alipay_public_key = colander.SchemaNode(
+        colander.String(),
+        validator=_pem,
+        multiline=True,
+        title=_("Alipay public key"),
+        description=_("Alipay's public key in PEM form, from the open platform; it verifies notifies."),
+    )
+    site_url = colander.SchemaNode(
+        colander.String(),
+        validator=colander.Regex(r"^https?://"),
+        title=_("Site address"),
+        description=_("The site's public address (https://…), for Alipay's return and notify links."),
+    )
+    gateway_url = colander.SchemaNode(
+        colander.String(),
+        missing=GATEWAY,
+        title=_("Gateway address"),
+        description=_("Alipay's gateway; change it only for Alipay's sandbox."),
+    )
+    max_amount = colander.SchemaNode(
+        colander.Decimal(),
+        missing="500000",
+        validator=colander.Range(min=1),
+        title=_("Largest recharge"),
+        description=_("In the site's currency."),
+    )
 
 
 PLUGIN = PluginInfo(
     id="payments.alipay",
     kind="payment",
-    name="Alipay page pay (支付寶)",
+    name={"en": "Alipay page pay", "zh_Hant": "支付寶電腦網站支付", "zh_Hans": "支付宝电脑网站支付"},
     version="1.0",
-    description="Alipay's web checkout with RSA2-signed requests and asynchronous notifies.",
+    description={
+        "en": "Alipay's web checkout with RSA2-signed requests and asynchronous notifies.",
+        "zh_Hant": "支付寶網頁收銀台：請求以 RSA2 簽名，結果以非同步通知確認。",
+        "zh_Hans": "支付宝网页收银台：请求以 RSA2 签名，结果以异步通知确认。",
+    },
     settings=Settings(),
     default_enabled=False,
     secret_settings=('app_private_key',),
@@ -154,3 +196,34 @@ class AlipayGateway(PaymentGateway):
 @hookimpl
 def lendstack_payment_gateways(tenant):
     return AlipayGateway(tenant.plugin_settings(PLUGIN.id))
+
+
+@hookimpl
+def lendstack_plugin_check(tenant, plugin_id, settings):
+    """Offline: both keys read, the application key signs (RSA2, 2048 bits or more), Alipay's key is not ours."""
+    if plugin_id != PLUGIN.id:
+        return None
+    try:
+        private = serialization.load_pem_private_key(settings["app_private_key"].encode(), password=None)
+    except (ValueError, TypeError):
+        return False, _("The application private key is not a readable PEM private key.")
+    if not isinstance(private, rsa.RSAPrivateKey) or private.key_size < 2048:
+        return False, _("The application private key must be an RSA key of 2048 bits or more (RSA2).")
+    try:
+        public = serialization.load_pem_public_key(settings["alipay_public_key"].encode())
+    except (ValueError, TypeError):
+        return False, _("Alipay's public key is not a readable PEM public key.")
+    if not isinstance(public, rsa.RSAPublicKey):
+        return False, _("Alipay's public key must be an RSA key.")
+    own = private.public_key()
+    if public.public_numbers() == own.public_numbers():
+        return False, _(
+            "Alipay's public key is the application's own: copy Alipay's public key from the open platform."
+        )
+    sample = canonical({"app_id": settings["app_id"], "method": "alipay.trade.query", "charset": "utf-8"})
+    own_pem = own.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    if not rsa2_verify(own_pem, sample, rsa2_sign(settings["app_private_key"], sample)):
+        return False, _("The application private key does not sign correctly.")
+    return True, _(
+        "The application key signs requests (RSA2) and Alipay's public key reads; the first payment proves the pair."
+    )

@@ -12,19 +12,37 @@ from core import GatewaySettings, PaymentGateway, PaymentInstruction, PaymentReq
 
 
 class Settings(GatewaySettings):
-    bank_name = colander.SchemaNode(colander.String())
-    account_name = colander.SchemaNode(colander.String())
-    account_number = colander.SchemaNode(colander.String(), validator=colander.Length(4, 40))
-    min_amount = colander.SchemaNode(colander.Decimal(), missing="100", validator=colander.Range(min=0))
-    max_amount = colander.SchemaNode(colander.Decimal(), missing="5000000", validator=colander.Range(min=1))
+    bank_name = colander.SchemaNode(
+        colander.String(), title=_("Bank"), description=_("The bank members transfer to, as they should name it.")
+    )
+    account_name = colander.SchemaNode(colander.String(), title=_("Account name"))
+    account_number = colander.SchemaNode(colander.String(), validator=colander.Length(4, 40), title=_("Account number"))
+    min_amount = colander.SchemaNode(
+        colander.Decimal(),
+        missing="100",
+        validator=colander.Range(min=0),
+        title=_("Smallest recharge"),
+        description=_("In the site's currency."),
+    )
+    max_amount = colander.SchemaNode(
+        colander.Decimal(),
+        missing="5000000",
+        validator=colander.Range(min=1),
+        title=_("Largest recharge"),
+        description=_("In the site's currency."),
+    )
 
 
 PLUGIN = PluginInfo(
     id="payments.offline",
     kind="payment",
-    name="Offline bank transfer (線下充值)",
+    name={"en": "Offline bank transfer", "zh_Hant": "線下充值", "zh_Hans": "线下充值"},
     version="1.0",
-    description="Members transfer to the tenant's bank account; cashiers confirm.",
+    description={
+        "en": "Members transfer to your bank account; cashiers confirm.",
+        "zh_Hant": "會員轉帳至您的銀行帳戶，由出納確認。",
+        "zh_Hans": "会员转账至您的银行账户，由出纳确认。",
+    },
     settings=Settings(),
     default_enabled=False,
 )

@@ -11,7 +11,8 @@ as Stripe documents: the ``Stripe-Signature`` header carries ``t=<unix time>``
 and ``v1=<HMAC-SHA256 of "<t>.<raw body>" with the endpoint's signing
 secret>``; events older than the tolerance are refused. Payouts to members'
 bank cards are not done through Stripe: choose ``offline`` as the tenant's
-``payout_gateway``.
+``payout_gateway``. The connection check reads the account's balance
+(``GET /v1/balance``): harmless, and it proves the secret key.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import time
 
 import colander
+import httpx
 
 from core import (
     Callback,
@@ -45,25 +47,60 @@ SUCCESS = "checkout.session.completed"
 FAILURES = {"checkout.session.expired", "checkout.session.async_payment_failed"}
 
 
+CHECK_TIMEOUT = 5  # seconds: a button waits for the answer
+
+
 class Settings(GatewaySettings):
-    secret_key = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^sk_(test|live)_\w+$"))
-    webhook_secret = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^whsec_\w+$"))
+    secret_key = colander.SchemaNode(
+        colander.String(),
+        validator=colander.Regex(r"^sk_(test|live)_\w+$"),
+        title=_("Secret key"),
+        description=_("Stripe's secret API key (sk_live_… or sk_test_…)."),
+    )
+    webhook_secret = colander.SchemaNode(
+        colander.String(),
+        validator=colander.Regex(r"^whsec_\w+$"),
+        title=_("Webhook signing secret"),
+        description=_("The signing secret of the webhook endpoint (whsec_…)."),
+    )
     site_url = colander.SchemaNode(
         colander.String(),
         validator=colander.Regex(r"^https?://"),
-        description="The tenant's public base URL, for Stripe's return links.",
+        title=_("Site address"),
+        description=_("The site's public address (https://…), for Stripe's return links."),
     )
-    api_base = colander.SchemaNode(colander.String(), missing=API_BASE)
-    tolerance_seconds = colander.SchemaNode(colander.Int(), missing=300, validator=colander.Range(30, 3600))
-    max_amount = colander.SchemaNode(colander.Decimal(), missing="100000", validator=colander.Range(min=1))
+    api_base = colander.SchemaNode(
+        colander.String(),
+        missing=API_BASE,
+        title=_("API address"),
+        description=_("Stripe's API; change it only for a test double."),
+    )
+    tolerance_seconds = colander.SchemaNode(
+        colander.Int(),
+        missing=300,
+        validator=colander.Range(30, 3600),
+        title=_("Callback time tolerance (seconds)"),
+        description=_("A webhook signed longer ago than this is refused."),
+    )
+    max_amount = colander.SchemaNode(
+        colander.Decimal(),
+        missing="100000",
+        validator=colander.Range(min=1),
+        title=_("Largest recharge"),
+        description=_("In the site's currency."),
+    )
 
 
 PLUGIN = PluginInfo(
     id="payments.stripe",
     kind="payment",
-    name="Stripe Checkout",
+    name={"en": "Stripe Checkout", "zh_Hant": "Stripe 收銀台", "zh_Hans": "Stripe 收银台"},
     version="1.0",
-    description="Card payments on Stripe's hosted checkout, confirmed by signed webhooks.",
+    description={
+        "en": "Card payments on Stripe's hosted checkout, confirmed by signed webhooks.",
+        "zh_Hant": "在 Stripe 託管的收銀頁以卡付款，由簽名的 webhook 確認。",
+        "zh_Hans": "在 Stripe 托管的收银页以卡付款，由签名的 webhook 确认。",
+    },
     settings=Settings(),
     default_enabled=False,
     secret_settings=('secret_key', 'webhook_secret'),
@@ -161,3 +198,28 @@ class StripeGateway(PaymentGateway):
 @hookimpl
 def lendstack_payment_gateways(tenant):
     return StripeGateway(tenant.plugin_settings(PLUGIN.id))
+
+
+@hookimpl
+def lendstack_plugin_check(tenant, plugin_id, settings):
+    """Read the balance with the secret key: 200 proves the key, 401 refuses it."""
+    if plugin_id != PLUGIN.id:
+        return None
+    try:
+        with http_client(settings["api_base"]) as client:
+            response = client.get(
+                "/v1/balance",
+                headers={"Authorization": f"Bearer {settings['secret_key']}"},
+                timeout=CHECK_TIMEOUT,
+            )
+    except httpx.TimeoutException:
+        return False, _("Stripe did not answer within ${seconds} seconds.", mapping={"seconds": CHECK_TIMEOUT})
+    except HttpError as error:
+        return False, _("Stripe could not be reached: ${error}", mapping={"error": str(error)})
+    if response.status_code in (401, 403):
+        return False, _("Stripe refused the secret key.")
+    if response.status_code != 200:
+        return False, _("Stripe answered HTTP ${status}.", mapping={"status": response.status_code})
+    if settings["secret_key"].startswith("sk_test_"):
+        return True, _("Stripe accepted the secret key. It is a test key: no card is really charged.")
+    return True, _("Stripe accepted the secret key.")

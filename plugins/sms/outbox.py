@@ -15,23 +15,38 @@ import logging
 
 import colander
 
-from core import PluginInfo, SmsProvider, SmsResult, SmsView, hookimpl
+from core import PluginInfo, SmsProvider, SmsResult, SmsView, _, hookimpl
 
 LOG = logging.getLogger("lendstack.outbox.sms")
 
 
 class Settings(colander.MappingSchema):
-    sender = colander.SchemaNode(colander.String(), missing="Lendstack")
-    priority = colander.SchemaNode(colander.Int(), missing=1000, validator=colander.Range(0, 1000))
+    sender = colander.SchemaNode(
+        colander.String(),
+        missing="Lendstack",
+        title=_("Sender name"),
+        description=_("The name the outbox writes as the sender."),
+    )
+    priority = colander.SchemaNode(
+        colander.Int(),
+        missing=1000,
+        validator=colander.Range(0, 1000),
+        title=_("Priority"),
+        description=_("Providers are tried from the lowest number up; the next takes over when one fails."),
+    )
 
 
 PLUGIN = PluginInfo(
     id="sms.outbox",
     kind="sms",
-    name="SMS outbox (development)",
+    name={"en": "SMS outbox (development)", "zh_Hant": "簡訊發件箱（開發用）", "zh_Hans": "短信发件箱（开发用）"},
     version="1.1",
-    description="Development only: records messages and writes their text to the server's development log; "
-    "nothing reaches a phone.",
+    description={
+        "en": "Development only: records messages and writes their text to the server's development log; "
+        "nothing reaches a phone.",
+        "zh_Hant": "僅供開發：記錄簡訊並把內容寫入伺服器的開發日誌；不會送達任何手機。",
+        "zh_Hans": "仅供开发：记录短信并把内容写入服务器的开发日志；不会送达任何手机。",
+    },
     settings=Settings(),
     default_enabled=True,
     development_only=True,

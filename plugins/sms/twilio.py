@@ -8,7 +8,8 @@ Basic authentication (Account SID and auth token) and the form fields ``To``,
 signed in ``X-Twilio-Signature``: base64 of HMAC-SHA1, keyed with the auth
 token, over the callback URL followed by every field name and value sorted by
 name. ``delivered`` is final success, ``undelivered`` and ``failed`` final
-failure; other statuses are progress.
+failure; other statuses are progress. The connection check reads the account
+(``GET /2010-04-01/Accounts/<AccountSid>.json``), which sends nothing.
 """
 
 from __future__ import annotations
@@ -19,27 +20,64 @@ import hmac
 from urllib.parse import parse_qsl
 
 import colander
+import httpx
 
-from core import HttpError, PluginInfo, SmsProvider, SmsResult, SmsStatus, SmsView, hookimpl, http_client
+from core import HttpError, PluginInfo, SmsProvider, SmsResult, SmsStatus, SmsView, _, hookimpl, http_client
 
 API_BASE = "https://api.twilio.com"
+CHECK_TIMEOUT = 5  # seconds: a button waits for the answer
 
 
 class Settings(colander.MappingSchema):
-    account_sid = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^AC[0-9a-fA-F]{32}$"))
-    auth_token = colander.SchemaNode(colander.String(), validator=colander.Length(min=16))
-    sender = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^\+\d{6,15}$|^MG[0-9a-fA-F]{32}$"))
-    status_callback_url = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^https?://"))
-    api_base = colander.SchemaNode(colander.String(), missing=API_BASE)
-    priority = colander.SchemaNode(colander.Int(), missing=50, validator=colander.Range(0, 1000))
+    account_sid = colander.SchemaNode(
+        colander.String(),
+        validator=colander.Regex(r"^AC[0-9a-fA-F]{32}$"),
+        title=_("Account SID"),
+        description=_("AC followed by 32 hexadecimal characters, from the Twilio console."),
+    )
+    auth_token = colander.SchemaNode(
+        colander.String(),
+        validator=colander.Length(min=16),
+        title=_("Auth token"),
+        description=_("Twilio's auth token: it authenticates requests and signs status callbacks."),
+    )
+    sender = colander.SchemaNode(
+        colander.String(),
+        validator=colander.Regex(r"^\+\d{6,15}$|^MG[0-9a-fA-F]{32}$"),
+        title=_("Sender"),
+        description=_("A phone number in international form (+14155550100) or a Messaging Service SID (MG…)."),
+    )
+    status_callback_url = colander.SchemaNode(
+        colander.String(),
+        validator=colander.Regex(r"^https?://"),
+        title=_("Status callback address"),
+        description=_("The site's public /callbacks/sms/twilio address (https://…)."),
+    )
+    api_base = colander.SchemaNode(
+        colander.String(),
+        missing=API_BASE,
+        title=_("API address"),
+        description=_("Twilio's API; change it only for a test double."),
+    )
+    priority = colander.SchemaNode(
+        colander.Int(),
+        missing=50,
+        validator=colander.Range(0, 1000),
+        title=_("Priority"),
+        description=_("Providers are tried from the lowest number up; the next takes over when one fails."),
+    )
 
 
 PLUGIN = PluginInfo(
     id="sms.twilio",
     kind="sms",
-    name="Twilio SMS",
+    name={"en": "Twilio SMS", "zh_Hant": "Twilio 簡訊", "zh_Hans": "Twilio 短信"},
     version="1.0",
-    description="SMS through Twilio's Messaging API with signed delivery status callbacks.",
+    description={
+        "en": "SMS through Twilio's Messaging API with signed delivery status callbacks.",
+        "zh_Hant": "透過 Twilio Messaging API 發送簡訊，送達狀態回調經簽名。",
+        "zh_Hans": "通过 Twilio Messaging API 发送短信，送达状态回调经签名。",
+    },
     settings=Settings(),
     default_enabled=False,
     secret_settings=('auth_token',),
@@ -93,3 +131,25 @@ class TwilioProvider(SmsProvider):
 @hookimpl
 def lendstack_sms_providers(tenant):
     return TwilioProvider(tenant.plugin_settings(PLUGIN.id))
+
+
+@hookimpl
+def lendstack_plugin_check(tenant, plugin_id, settings):
+    """Read the account with the SID and auth token: 200 proves them, 401 or 404 refuses them."""
+    if plugin_id != PLUGIN.id:
+        return None
+    sid = settings["account_sid"]
+    try:
+        with http_client(settings["api_base"]) as client:
+            response = client.get(
+                f"/2010-04-01/Accounts/{sid}.json", auth=(sid, settings["auth_token"]), timeout=CHECK_TIMEOUT
+            )
+    except httpx.TimeoutException:
+        return False, _("Twilio did not answer within ${seconds} seconds.", mapping={"seconds": CHECK_TIMEOUT})
+    except HttpError as error:
+        return False, _("Twilio could not be reached: ${error}", mapping={"error": str(error)})
+    if response.status_code in (401, 403, 404):
+        return False, _("Twilio refused the account SID or the auth token.")
+    if response.status_code != 200:
+        return False, _("Twilio answered HTTP ${status}.", mapping={"status": response.status_code})
+    return True, _("Twilio accepted the account SID and the auth token.")

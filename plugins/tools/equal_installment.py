@@ -14,9 +14,13 @@ from core import Installment, LoanTerms, PluginInfo, RepaymentMethod, _, add_mon
 PLUGIN = PluginInfo(
     id="tools.equal_installment",
     kind="repayment_method",
-    name="Equal installment (等額本息)",
+    name={"en": "Equal installments", "zh_Hant": "等額本息", "zh_Hans": "等额本息"},
     version="1.0",
-    description="Equal monthly payments of principal and interest.",
+    description={
+        "en": "Equal monthly payments of principal and interest.",
+        "zh_Hant": "每月以相同金額償還本金與利息。",
+        "zh_Hans": "每月以相同金额偿还本金与利息。",
+    },
     default_enabled=True,
 )
 

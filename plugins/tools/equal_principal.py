@@ -13,9 +13,13 @@ from core import Installment, LoanTerms, PluginInfo, RepaymentMethod, _, add_mon
 PLUGIN = PluginInfo(
     id="tools.equal_principal",
     kind="repayment_method",
-    name="Equal principal (等額本金)",
+    name={"en": "Equal principal", "zh_Hant": "等額本金", "zh_Hans": "等额本金"},
     version="1.0",
-    description="Equal monthly principal plus interest on the remaining balance.",
+    description={
+        "en": "Equal monthly principal plus interest on the remaining balance.",
+        "zh_Hant": "每月償還相同本金，另付剩餘本金的利息。",
+        "zh_Hans": "每月偿还相同本金，另付剩余本金的利息。",
+    },
     default_enabled=True,
 )
 

@@ -13,9 +13,13 @@ from core import Installment, LoanTerms, PluginInfo, RepaymentMethod, _, add_mon
 PLUGIN = PluginInfo(
     id="tools.interest_first",
     kind="repayment_method",
-    name="Interest first, principal at maturity (先息後本)",
+    name={"en": "Interest first, principal at maturity", "zh_Hant": "先息後本", "zh_Hans": "先息后本"},
     version="1.0",
-    description="Monthly interest, the whole principal in the last month.",
+    description={
+        "en": "Monthly interest, the whole principal in the last month.",
+        "zh_Hant": "每月付息，最後一個月償還全部本金。",
+        "zh_Hans": "每月付息，最后一个月偿还全部本金。",
+    },
     default_enabled=True,
 )
 

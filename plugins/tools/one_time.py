@@ -15,15 +15,25 @@ from core import DAY, MONTH, Installment, LoanTerms, PluginInfo, RepaymentMethod
 
 
 class Settings(colander.MappingSchema):
-    day_basis = colander.SchemaNode(colander.Int(), missing=365, validator=colander.OneOf([360, 365]))
+    day_basis = colander.SchemaNode(
+        colander.Int(),
+        missing=365,
+        validator=colander.OneOf([360, 365]),
+        title=_("Days in a year"),
+        description=_("For terms in days: a day's interest is the annual rate divided by this number."),
+    )
 
 
 PLUGIN = PluginInfo(
     id="tools.one_time",
     kind="repayment_method",
-    name="One-time repayment (一次性還本付息)",
+    name={"en": "One-time repayment", "zh_Hant": "一次性還本付息", "zh_Hans": "一次性还本付息"},
     version="1.0",
-    description="Principal and interest together at maturity; terms in months or days.",
+    description={
+        "en": "Principal and interest together at maturity; terms in months or days.",
+        "zh_Hant": "到期一次償還本金與利息；期限可按月或按日計。",
+        "zh_Hans": "到期一次偿还本金与利息；期限可按月或按日计。",
+    },
     settings=Settings(),
     default_enabled=True,
 )

@@ -22,9 +22,13 @@ from core import (
 PLUGIN = PluginInfo(
     id="tools.quarterly",
     kind="repayment_method",
-    name="Quarterly interest (按季還款)",
+    name={"en": "Quarterly interest", "zh_Hant": "按季還款", "zh_Hans": "按季还款"},
     version="1.0",
-    description="Interest every quarter, the principal with the last quarter.",
+    description={
+        "en": "Interest every quarter, the principal with the last quarter.",
+        "zh_Hant": "每季付息，最後一季償還本金。",
+        "zh_Hans": "每季付息，最后一季偿还本金。",
+    },
     default_enabled=True,
 )
 

@@ -16,15 +16,34 @@ from core import Installment, LoanTerms, PluginInfo, RepaymentMethod, _, add_mon
 
 
 class Settings(colander.MappingSchema):
-    handling_fee_percent = colander.SchemaNode(colander.Decimal(), missing="0", validator=colander.Range(0, 5))
+    # A third-party plugin has no place in Lendstack's catalogues: its texts carry their translations.
+    handling_fee_percent = colander.SchemaNode(
+        colander.Decimal(),
+        missing="0",
+        validator=colander.Range(0, 5),
+        title={"en": "Handling fee (percent)", "zh_Hant": "手續費（百分比）", "zh_Hans": "手续费（百分比）"},
+        description={
+            "en": "Added once to the first month's interest, as a percentage of the amount borrowed.",
+            "zh_Hant": "按借款金額的百分比計算，一次加在首月利息上。",
+            "zh_Hans": "按借款金额的百分比计算，一次加在首月利息上。",
+        },
+    )
 
 
 PLUGIN = PluginInfo(
     id="tools.flat_rate",
     kind="repayment_method",
-    name="Flat-rate installments (example plugin)",
+    name={
+        "en": "Flat-rate installments (example plugin)",
+        "zh_Hant": "等本等息（範例外掛程式）",
+        "zh_Hans": "等本等息（示例插件）",
+    },
     version="1.0.0",
-    description="Monthly interest on the original principal; shows how a third party writes a plugin.",
+    description={
+        "en": "Monthly interest on the original principal; shows how a third party writes a plugin.",
+        "zh_Hant": "每月按原始本金計息；示範第三方如何撰寫外掛程式。",
+        "zh_Hans": "每月按原始本金计息；示范第三方如何编写插件。",
+    },
     settings=Settings(),
     default_enabled=False,
 )

@@ -64,16 +64,28 @@ class Settings(GatewaySettings):
             colander.Length(min=16, min_err=f"Too short: {SECRET_HELP}"),
             colander.NoneOf(PUBLISHED_SECRETS, msg_err=f"A published secret: {SECRET_HELP}"),
         ),
+        title=_("Signing secret"),
+        description=_("The sandbox's own signing secret, 16 characters or more; there is no default."),
     )
-    tolerance_seconds = colander.SchemaNode(colander.Int(), missing=300, validator=colander.Range(30, 3600))
+    tolerance_seconds = colander.SchemaNode(
+        colander.Int(),
+        missing=300,
+        validator=colander.Range(30, 3600),
+        title=_("Callback time tolerance (seconds)"),
+        description=_("A callback signed longer ago than this is refused."),
+    )
 
 
 PLUGIN = PluginInfo(
     id="payments.sandbox",
     kind="payment",
-    name="Sandbox gateway (沙盒支付)",
+    name={"en": "Sandbox gateway", "zh_Hant": "沙盒支付", "zh_Hans": "沙盒支付"},
     version="1.0",
-    description="A hosted checkout page with Pay and Fail buttons and signed callbacks; no money moves.",
+    description={
+        "en": "A hosted checkout page with Pay and Fail buttons and signed callbacks; no money moves.",
+        "zh_Hant": "附「支付」與「失敗」按鈕的模擬收銀頁，回調經簽名；不會有資金移動。",
+        "zh_Hans": "附“支付”与“失败”按钮的模拟收银页，回调经签名；不会有资金移动。",
+    },
     settings=Settings(),
     default_enabled=False,
     secret_settings=('secret',),
