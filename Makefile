@@ -51,7 +51,7 @@ demo: accounts
 	@echo "Open http://demo.localhost:6543 (zh_Hant, CNY) and http://acme.localhost:6543 (en, USD)."
 	@echo "Back office: /admin on either host; operator console: http://operator.localhost:6543/operator"
 	@echo "Demo sign-ins (password $(DEMO_PASSWORD)): member 13800138000 on demo; back office auditor (read-only)"
-	@echo "or admin (two-factor: add the otpauth URI printed above to an authenticator); console: operator"
+	@echo "or admin (two-factor: add the otpauth URI printed above to an authenticator); console: operator (two-factor: the otpauth URI printed for it)"
 	@echo "The sample loans' close of day ran a month on: each demo tenant's business date is past its manifest's."
 	$(BIN)/lendstack serve -c $(CONFIG)
 

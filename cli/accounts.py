@@ -1,8 +1,9 @@
 """``lendstack operator create`` and ``lendstack staff create``.
 
-Passwords come from a prompt or the ``LENDSTACK_PASSWORD`` environment
-variable, never from the command line (it would sit in shell history and
-process lists).
+Both print the otpauth:// URI of a two-factor secret when the account needs
+one (operators always do). Passwords come from a prompt or the
+``LENDSTACK_PASSWORD`` environment variable, never from the command line (it
+would sit in shell history and process lists).
 """
 
 from __future__ import annotations
@@ -52,13 +53,20 @@ def operator():
 @click.option("--login", required=True)
 @click.option("--if-missing", is_flag=True, help="Do nothing if the operator exists.")
 def create_operator(env, login, if_missing):
-    """Create an operator who signs in on the operator-console host."""
-    from core.accounts.services import create_operator
+    """Create an operator who signs in on the operator-console host.
+
+    Operators always sign in with two-factor: the command prints the
+    otpauth:// URI to add to an authenticator app (shown once).
+    """
+    from core.accounts.services import create_operator, operator_provisioning_uri
 
     with _account_errors(if_missing, f"operator {login} exists"):
         with env.transaction() as session:
-            create_operator(session, login, _password())
+            operator = create_operator(session, login, _password())
+            uri = operator_provisioning_uri(operator)
         click.echo(f"created operator {login}")
+        click.echo("two-factor sign-in is required for operators; add this to an authenticator app:")
+        click.echo(uri)
 
 
 @click.group()

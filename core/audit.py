@@ -9,11 +9,12 @@ it happened. Rows are never updated or deleted by the application.
 from __future__ import annotations
 
 import json
+import re
 
 import sqlalchemy as sa
 
 from .accounts.models import AuditEvent
-from .i18n import _
+from .i18n import LOCALE_NAMES, _, locale_name
 
 
 def actor_of(request) -> str:
@@ -78,6 +79,17 @@ def record_cli(
     )
     session.add(event)
     return event
+
+
+def operator_actions(session, *, tenant_id: int | None = None, page: int = 1, per_page: int = 50):
+    """What operators did (signing in, every console action), newest first; ``tenant_id``: on one tenant only."""
+    query = sa.select(AuditEvent).where(AuditEvent.actor.like("operator:%"))
+    if tenant_id is not None:
+        query = query.where(AuditEvent.tenant_id == tenant_id)
+    rows = session.scalars(
+        query.order_by(AuditEvent.id.desc()).limit(per_page + 1).offset((max(page, 1) - 1) * per_page)
+    ).all()
+    return rows[:per_page], len(rows) > per_page
 
 
 def search(session, tenant_id: int | None, *, text: str = "", page: int = 1, per_page: int = 50):
@@ -160,13 +172,35 @@ SENTENCES = {
     "staff.access": _("${who} changed the access of staff user ${object}"),
     "staff.sessions_ended": _("${who} ended the sessions of staff user ${object}"),
     "role.permissions": _("${who} changed the permissions of role ${object}"),
+    "role.create": _("${who} created role ${object}"),
+    "role.update": _("${who} changed role ${object}"),
+    "role.deactivate": _("${who} deactivated role ${object}"),
+    "role.reactivate": _("${who} reactivated role ${object}"),
     "group.create": _("${who} created user group ${object}"),
+    "group.update": _("${who} changed user group ${object}"),
+    "group.delete": _("${who} deleted user group ${object}"),
     "org_unit.create": _("${who} created organization unit ${object}"),
+    "org_unit.update": _("${who} changed organization unit ${object}"),
+    "org_unit.delete": _("${who} deleted organization unit ${object}"),
+    "org_unit.staff": _("${who} changed who works in organization unit ${object}"),
+    "settings.branding": _("${who} changed the site's branding"),
+    "settings.parameters": _("${who} changed the lending and funds settings"),
+    "settings.menus": _("${who} changed the menus"),
+    "settings.restore": _("${who} restored an earlier version of the settings"),
+    "settings.plugin": _("${who} changed the plugins of site ${object}"),
+    "settings.update": _("${who} changed the settings of site ${object}"),
     "sms_template.save": _("${who} changed SMS template ${object}"),
     "content.save": _("${who} saved page ${object}"),
     "content.delete": _("${who} deleted page ${object}"),
     "tenant.active": _("${who} resumed site ${object}"),
     "tenant.suspended": _("${who} suspended site ${object}"),
+    "tenant.create": _("${who} created site ${object}"),
+    "tenant.edit": _("${who} changed the settings of site ${object}"),
+    "tenant.upload": _("${who} applied an uploaded manifest to site ${object}"),
+    "tenant.export": _("${who} downloaded the manifest of site ${object}"),
+    "tenant.archived": _("${who} archived site ${object}"),
+    "tenant.restored": _("${who} restored site ${object}"),
+    "staff.welcome": _("${who} chose a password with the welcome link"),
     "demo.seed": _("${who} filled the site with demo data"),
 }
 """The sentence each audit action reads as: ``who`` acted on ``object``; ``whose`` and ``amount`` come from the
@@ -177,6 +211,16 @@ _ALIASES = {  # the JSON API names its review stages otherwise
     "loan.final-review": "loan.final_review",
     "loan.guarantee": "loan.guarantee_review",
 }
+
+BECAUSE = {
+    "staff.access": _("their access was changed"),
+    "group.update": _("their user group was changed"),
+    "role.permissions": _("role ${object} was changed"),
+    "role.update": _("role ${object} was changed"),
+    "role.deactivate": _("role ${object} was deactivated"),
+    "role.reactivate": _("role ${object} was reactivated"),
+}
+"""Why sessions were ended (``staff.sessions_ended``'s ``because``: an action, and a role's code after a colon)."""
 
 FIELDS = {
     "status": _("Status"),
@@ -198,6 +242,7 @@ FIELDS = {
     "login": _("Login"),
     "sessions": _("Sessions ended"),
     "because": _("Because"),
+    "staff": _("Staff"),
     "name": _("Name"),
     "quota": _("Quota"),
     "parent": _("Under"),
@@ -248,6 +293,18 @@ FIELDS = {
     "business_date": _("Business date"),
     "loans": _("Loans"),
     "seeded": _("Filled"),
+    # a tenant's settings (the manifest's keys; a nested one reads as its path, see ``field_label``)
+    "slug": _("Short name"),
+    "hosts": _("Hosts"),
+    "locales": _("Languages"),
+    "default_locale": _("Default language"),
+    "theme": _("Theme"),
+    "timezone": _("Time zone"),
+    "branding": _("Branding"),
+    "site_title": _("Site name"),
+    "plugins": _("Plugins"),
+    "enabled": _("Enabled"),
+    "email": _("Email"),
 }
 """What each recorded key is called on the page; a key missing here shows spelled out (``late fee``)."""
 
@@ -287,6 +344,7 @@ _STATUS_KINDS = {  # which label table names a recorded status, by the object it
     "adjustment": "funds_status",
     "reserve_request": "funds_status",
     "loan": "loan_status",
+    "tenant": "tenant_status",
 }
 
 
@@ -323,7 +381,14 @@ def describe(event, h, facts: dict | None = None) -> dict:
         "before": json.dumps(event.before, ensure_ascii=False, sort_keys=True) if event.before else None,
         "after": json.dumps(event.after, ensure_ascii=False, sort_keys=True) if event.after else None,
         "sentence": h.t(_(sentence, mapping=mapping)),
-        "changes": changes(before, after, h, kind=_STATUS_KINDS.get(event.object_type), currency=currency),
+        "changes": changes(
+            before,
+            after,
+            h,
+            kind=_STATUS_KINDS.get(event.object_type),
+            currency=currency,
+            keep_currency=event.object_type == "tenant",  # a site's own currency, not a money figure's
+        ),
     }
 
 
@@ -346,11 +411,13 @@ def _object_name(event, h, facts: dict) -> str:
     return event.object_id
 
 
-def changes(before: dict, after: dict, h, *, kind: str | None = None, currency: str | None = None) -> list:
+def changes(
+    before: dict, after: dict, h, *, kind: str | None = None, currency: str | None = None, keep_currency=False
+) -> list:
     """Each key of ``before``/``after`` as (label, before text, after text); keys unchanged in both are kept once."""
     rows = []
     for key in list(dict.fromkeys([*before, *after])):
-        if key == "currency":
+        if key == "currency" and not keep_currency:
             continue
         old = value_text(key, before.get(key), h, kind=kind, currency=currency) if key in before else ""
         new = value_text(key, after.get(key), h, kind=kind, currency=currency) if key in after else ""
@@ -359,8 +426,37 @@ def changes(before: dict, after: dict, h, *, kind: str | None = None, currency: 
 
 
 def field_label(key: str, h) -> str:
+    """A recorded key by its name; a manifest path (``branding.site_title.en``) part by part: "Branding › Site
+    name › English", a plugin by its own name, a list's item by its number from 1."""
+    if "." in key or "[" in key:
+        return " › ".join(_path_parts(key, h))
+    if key in LOCALE_NAMES:
+        return locale_name(key)
     label = FIELDS.get(key)
     return h.t(label) if label is not None else key.replace("_", " ")
+
+
+def _path_parts(path: str, h) -> list[str]:
+    parts = [p for p in re.split(r"\.|(?=\[)", path) if p]
+    if len(parts) >= 3 and parts[0] == "plugins":  # a plugin id holds a dot itself: plugins.payments.sandbox.secret
+        parts = [parts[0], f"{parts[1]}.{parts[2]}", *parts[3:]]
+        named = [field_label("plugins", h), _plugin_name(parts[1], h)]
+        return named + [_part_label(p, h) for p in parts[2:]]
+    return [_part_label(p, h) for p in parts]
+
+
+def _part_label(part: str, h) -> str:
+    if part.startswith("[") and part.endswith("]") and part[1:-1].isdigit():  # a list's item: menus.portal[0]
+        return h.number(int(part[1:-1]) + 1)
+    return field_label(part, h)
+
+
+def _plugin_name(plugin_id: str, h) -> str:
+    """An installed plugin by its name in the reader's language (its id when it is no longer installed)."""
+    try:
+        return h.request.registry["plugins"].info(plugin_id).display_name(h.locale)
+    except (KeyError, ValueError):
+        return plugin_id
 
 
 def value_text(key: str, value, h, *, kind: str | None = None, currency: str | None = None) -> str:
@@ -373,14 +469,24 @@ def value_text(key: str, value, h, *, kind: str | None = None, currency: str | N
         return h.money(value, currency)
     if key == "status" and kind:
         return h.t(h.label(kind, value))
+    last = re.split(r"[.\[]", key)[-1]
+    if last in ("locales", "default_locale"):  # a tenant's languages, each by its own name
+        return ", ".join(locale_name(code) for code in (value if isinstance(value, list) else [value]))
     if key == "verification":
         return h.t(h.label("verification", value))
+    if key == "because" and isinstance(value, str):
+        action, _sep, code = value.partition(":")
+        if action in BECAUSE:
+            named = h.role(code) if action.startswith("role.") else code
+            return h.request.localizer.translate(BECAUSE[action], mapping={"object": named})
     if key == "permissions" and isinstance(value, list):
         return ("、" if h.locale.startswith("zh") else "; ").join(h.permission(p) for p in value)
     if key == "roles" and isinstance(value, list):
         return ", ".join(h.role(r) for r in value)
     if key in ACTOR_KEYS and isinstance(value, str):
         return h.actor(value)
+    if key == "plugins" and isinstance(value, list):
+        return ", ".join(_plugin_name(plugin_id, h) for plugin_id in value)
     if key == "type" and isinstance(value, str):
         return h.loan_type(value)
     if key == "loans" and isinstance(value, dict):

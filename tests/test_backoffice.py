@@ -14,7 +14,7 @@ PASSWORD = "correct horse battery"
 def accounts(db, tenants, client):
     secrets = {}
     with db.transaction() as session:
-        create_operator(session, "root", PASSWORD)
+        secrets["root"] = create_operator(session, "root", PASSWORD).totp_secret
         secrets["alice"] = create_staff(
             session, tenant_by_slug(session, "demo"), "alice", PASSWORD, "administrator"
         ).totp_secret
@@ -26,19 +26,19 @@ def accounts(db, tenants, client):
 
 
 def sign_in(client, host, path, login, password=PASSWORD):
-    """Sign in; a staff user whose role needs it gets through the two-factor step too."""
+    """Sign in; an operator, and a staff user whose role needs it, get through the two-factor step too."""
     form = client.get(host, path).form
     form["login"], form["password"] = login, password
     response = form.submit(extra_environ={"HTTP_HOST": host}, status="*")
-    if response.status_int == 303 and response.location.endswith("/admin/login/verify"):
-        response = second_factor(client, host, login)
+    if response.status_int == 303 and response.location.endswith("/login/verify"):
+        response = second_factor(client, host, login, path=path + "/verify")
     return response
 
 
-def second_factor(client, host, login, code=None):
+def second_factor(client, host, login, code=None, path="/admin/login/verify"):
     import pyotp
 
-    page = client.get(host, "/admin/login/verify")
+    page = client.get(host, path)
     if code is None:
         secret = client.db_secret(login) if hasattr(client, "db_secret") else None
         assert secret, "the staff user has no TOTP secret"

@@ -179,7 +179,7 @@ def visitors(wsgi_app, db, tenants, client):
     from tests.conftest import Client
 
     with db.transaction() as session:
-        create_operator(session, "fuzz-root", PASSWORD)
+        operator_secret = create_operator(session, "fuzz-root", PASSWORD).totp_secret
         secret = create_staff(
             session, tenant_by_slug(session, "demo"), "fuzz-admin", PASSWORD, "administrator"
         ).totp_secret
@@ -187,7 +187,7 @@ def visitors(wsgi_app, db, tenants, client):
     staff = Client(wsgi_app)
     _sign_in(staff, DEMO, "/admin/login", "fuzz-admin", secret)
     operator = Client(wsgi_app)
-    _sign_in(operator, OPERATOR, "/operator/login", "fuzz-root")
+    _sign_in(operator, OPERATOR, "/operator/login", "fuzz-root", operator_secret)
     return {"anonymous": client, "member": member, "admin": staff, "operator": operator}
 
 

@@ -9,6 +9,7 @@ import html
 import re
 from pathlib import Path
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -178,9 +179,11 @@ def test_the_outbox_is_flagged_development_only_on_the_operator_console(wsgi_app
     from core.accounts.services import create_operator
 
     with db.transaction() as session:
-        create_operator(session, "root", PASSWORD)
+        secret = create_operator(session, "root", PASSWORD).totp_secret
     page = client.get("operator.localhost", "/operator/login")
     submit(client, "operator.localhost", page, {"login": "root", "password": PASSWORD}, status=303)
+    page = client.get("operator.localhost", "/operator/login/verify")
+    submit(client, "operator.localhost", page, {"code": pyotp.TOTP(secret).now()}, status=303)
     console = client.get("operator.localhost", "/operator")
     assert 'data-development-only="sms.outbox"' in console.text  # enabled on the demo tenants
     row = re.search(r'<tr data-plugin="sms.outbox">(.*?)</tr>', console.text, re.S).group(1)

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 import pytest
 import sqlalchemy as sa
 
-from core.accounts.models import AuditEvent, StaffUser
+from core.accounts.models import AuditEvent, OrgUnit, Role, StaffGroup, StaffUser
 from core.accounts.services import create_operator
 from core.db import scope_to_tenant
 from core.loans.models import Loan
@@ -140,9 +140,10 @@ def site(wsgi_app, db, tenants, plugins):
         tenant = tenant_by_slug(session, "demo")
         scope_to_tenant(session, tenant.id)
         seed(session, tenant, plugins, wsgi_app.registry.settings_obj, password=PASSWORD)
-        create_operator(session, "readable-root", PASSWORD)
+        operator_secret = create_operator(session, "readable-root", PASSWORD).totp_secret
     admin = staff_client(wsgi_app, db, "readable-admin", "administrator")
     _act(admin, db)
+    admin.operator_secret = operator_secret
     return admin
 
 
@@ -162,8 +163,14 @@ def _act(admin, db):
     page = admin.get(HOST, "/admin/guarantors")
     submit(admin, HOST, page, {"name": "信保擔保", "quota": "100000"}, status=303)
     page = admin.get(HOST, "/admin/roles")
-    form = next(f for f in page.forms.values() if f.action.endswith("/admin/roles"))
-    form["cashier:sms.view"] = True
+    form = next(f for f in page.forms.values() if "code" in f.fields)
+    form["code"], form["name"] = "front_desk", "前台"
+    for box in form.fields["permissions"]:
+        box.checked = box._value in ("member.view", "sms.view")
+    form.submit("action", value="create", extra_environ={"HTTP_HOST": HOST}, status=303)
+    page = admin.get(HOST, "/admin/roles")
+    form = next(f for f in page.forms.values() if "front_desk:member.view" in f.fields)
+    form["front_desk:funds.view"] = True
     form.submit(extra_environ={"HTTP_HOST": HOST}, status=303)
 
 
@@ -176,6 +183,9 @@ def _pages(wsgi_app, db) -> list[tuple[str, str]]:
             "admin.loan": session.scalars(sa.select(Loan.id)).all(),
             "admin.member": session.scalars(sa.select(Member.id).limit(4)).all(),
             "admin.staff_user": session.scalars(sa.select(StaffUser.id)).all(),
+            "admin.role": session.scalars(sa.select(Role.id)).all(),
+            "admin.group": session.scalars(sa.select(StaffGroup.id)).all(),
+            "admin.org_unit": session.scalars(sa.select(OrgUnit.id)).all(),
         }
     pages = []
     for route in wsgi_app.routes_mapper.get_routes():
@@ -189,18 +199,23 @@ def _pages(wsgi_app, db) -> list[tuple[str, str]]:
     return pages
 
 
-def _operator(wsgi_app):
+def _operator(wsgi_app, secret):
+    import pyotp
+
     from tests.conftest import Client
 
     client = Client(wsgi_app)
     form = client.get(OPERATOR, "/operator/login").form
     form["login"], form["password"] = "readable-root", PASSWORD
     form.submit(extra_environ={"HTTP_HOST": OPERATOR}, status=303)
+    form = client.get(OPERATOR, "/operator/login/verify").form
+    form["code"] = pyotp.TOTP(secret).now()
+    form.submit(extra_environ={"HTTP_HOST": OPERATOR}, status=303)
     return client
 
 
 def test_every_back_office_page_names_things_in_words_in_every_language(wsgi_app, db, site):
-    clients = {HOST: site, OPERATOR: _operator(wsgi_app)}
+    clients = {HOST: site, OPERATOR: _operator(wsgi_app, site.operator_secret)}
     read, found = set(), []
     for host, path in _pages(wsgi_app, db):
         for locale in LOCALES:

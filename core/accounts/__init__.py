@@ -158,6 +158,8 @@ class SecurityPolicy:
     def _permits(identity, permission):
         if identity is None:
             return Denied(f"{permission} needs signing in")
+        if permission == "operator" and identity.kind == "operator" and identity.auth_session.second_factor_at is None:
+            return Denied("operators sign in with a second factor")  # a session opened before operators had one
         if permission in AREAS:
             return Allowed(permission) if identity.kind == permission else Denied(f"not a {permission}")
         if identity.kind == "staff" and permission in identity.permissions:

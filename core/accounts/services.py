@@ -33,11 +33,19 @@ def _check_login(login: str) -> str:
     return login
 
 
-def create_operator(session, login: str, password: str) -> Operator:
+OPERATOR_ISSUER = "Lendstack"
+"""The issuer an authenticator app shows beside an operator's codes (operators run no one tenant)."""
+
+
+def create_operator(session, login: str, password: str, enrol_at_sign_in: bool = False) -> Operator:
+    """An operator of the whole install; operators always sign in with a second factor, so they get a TOTP
+    secret to enrol now (or, ``enrol_at_sign_in``, enrol with a QR code at the first sign-in)."""
     login = _check_login(login)
     if session.scalars(sa.select(Operator).where(Operator.login == login)).first():
         raise AccountError("login", f"operator {login} already exists")
     operator = Operator(login=login, password_hash=hash_password(password))
+    if not enrol_at_sign_in:
+        operator.totp_secret = totp.new_secret()
     session.add(operator)
     session.flush()
     return operator
@@ -86,6 +94,11 @@ def authenticate_operator(session, login: str, password: str) -> Operator | None
         _dummy_check(password)
         return None
     return operator if verify_password(operator.password_hash, password) else None
+
+
+def operator_provisioning_uri(operator: Operator, secret: str | None = None) -> str:
+    """The otpauth:// URI of an operator's TOTP secret (``secret``: one being enrolled), for an authenticator."""
+    return totp.provisioning_uri(secret or operator.totp_secret, f"{operator.login}@console", OPERATOR_ISSUER)
 
 
 def authenticate_staff(session, tenant, login: str, password: str) -> StaffUser | None:

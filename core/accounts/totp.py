@@ -1,4 +1,4 @@
-"""TOTP two-factor for staff (RFC 6238, 30-second steps, ±1 step of clock drift).
+"""TOTP two-factor for staff and operators (RFC 6238, 30-second steps, ±1 step of clock drift).
 
 A code is accepted once: the step it matched is stored and any code of that
 step or an earlier one is refused afterwards (replay guard).
@@ -41,12 +41,12 @@ def matching_step(secret: str, code: str, now: int | None = None) -> int | None:
     return None
 
 
-def verify(staff, code: str, now: int | None = None) -> bool:
-    """Check ``code`` for ``staff`` and consume its step; a reused code fails."""
-    if not staff.totp_secret:
+def verify(account, code: str, now: int | None = None) -> bool:
+    """Check ``code`` for ``account`` (a staff user or an operator) and consume its step; a reused code fails."""
+    if not account.totp_secret:
         return False
-    step = matching_step(staff.totp_secret, code, now)
-    if step is None or step <= (staff.totp_last_step or 0):
+    step = matching_step(account.totp_secret, code, now)
+    if step is None or step <= (account.totp_last_step or 0):
         return False
-    staff.totp_last_step = step
+    account.totp_last_step = step
     return True

@@ -1,19 +1,25 @@
-"""The operator console: every tenant with its status and plugins, sign-in and out."""
+"""The operator console: signing in with two factors, every tenant with its status, the operators' audit log."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.security import remember
 from pyramid.view import view_config
 
 from .. import audit
-from ..accounts.services import authenticate_operator
-from ..backoffice import login_view, logout_view
+from ..accounts import totp
+from ..accounts.models import Operator
+from ..accounts.services import authenticate_operator, operator_provisioning_uri
+from ..backoffice import login_view, logout_view, pending_two_factor, throttle_message
+from ..domain import InvalidTransition
+from ..forms import on_refusal
 from ..i18n import _
-from ..tenancy.models import TenantStatus
-from ..tenancy.services import TenantNotFound, all_tenants, set_status
-
-STATUS_LABELS = {TenantStatus.active.value: _("Open"), TenantStatus.suspended.value: _("Suspended")}
-"""A tenant's status as the console names it."""
+from ..templating import TemplateHelpers
+from ..tenancy.models import Tenant, TenantStatus
+from ..tenancy.services import TenantNotFound, all_tenants, tenant_by_slug
+from ..throttle import Throttled
+from . import STATUS_LABELS, TENANTS
 
 
 @view_config(route_name="operator.login", renderer="login.pt", require_csrf=True)
@@ -24,7 +30,46 @@ def login(request):
         lambda login, pw: authenticate_operator(request.dbsession, login, pw),
         "operator.tenants",
         "operator/layout.pt",
+        two_factor_route="operator.two_factor",
     )
+
+
+@view_config(route_name="operator.two_factor", renderer="operator/two_factor.pt", require_csrf=True)
+def two_factor(request):
+    """The second step of every operator's sign-in: a TOTP code, enrolling with a QR code first if needed."""
+    pending = pending_two_factor(request)
+    if pending is None:
+        return HTTPSeeOther(request.route_path("operator.login"))
+    operator_id, target = pending
+    operator = request.dbsession.get(Operator, operator_id)
+    if operator is None or not operator.active:
+        return HTTPSeeOther(request.route_path("operator.login"))
+    enrolling = not operator.totp_secret
+    secret = None
+    if enrolling:
+        secret = request.session.get("totp_enroll") or totp.new_secret()
+        request.session["totp_enroll"] = secret
+    error = None
+    if request.method == "POST":
+        try:
+            request.throttle.hit("login.account", "operator-2fa", "-", operator.login)
+        except Throttled as throttled:
+            error, request.response.status = throttle_message(throttled), 429
+        else:
+            if enrolling:
+                operator.totp_secret = secret
+            if totp.verify(operator, request.POST.get("code", "")):
+                request.session.pop("pending_2fa", None)
+                request.session.pop("totp_enroll", None)
+                actor = f"operator:{operator.id}:{operator.login}"
+                if enrolling:
+                    audit.record(request, "totp_enrolled", "operator", operator.id, actor=actor)
+                headers = remember(request, operator, second_factor=True)
+                audit.record(request, "sign_in", "operator", operator.id, None, {"second_factor": True}, actor=actor)
+                return HTTPSeeOther(target, headers=headers)
+            error, request.response.status = _("The code is not correct."), 400
+    uri = operator_provisioning_uri(operator, secret) if enrolling else None
+    return {"error": error, "secret": secret, "qr": totp.qr_svg(uri) if uri else None}
 
 
 @view_config(route_name="operator.logout", request_method="POST")
@@ -34,21 +79,65 @@ def logout(request):
 
 @view_config(route_name="operator.tenants", renderer="operator/tenants.pt", permission="operator")
 def tenants(request):
+    return _tenants_page(request)
+
+
+def _tenants_page(request, error=None) -> dict:
     return {
         "tenants": all_tenants(request.dbsession),
         "plugins": request.registry["plugins"],
         "status_labels": STATUS_LABELS,
+        "error": error,
+        "notice": request.params.get("done"),
     }
 
 
-@view_config(route_name="operator.tenant_status", request_method="POST", permission="operator")
+@view_config(
+    route_name="operator.tenant_status",
+    request_method="POST",
+    renderer="operator/tenants.pt",
+    permission="operator",
+)
 def change_status(request):
+    """Suspend (the site answers 503) or resume a tenant: a switch that never waits on its settings."""
     try:
+        tenant = tenant_by_slug(request.dbsession, request.matchdict["slug"])
         status = TenantStatus(request.POST.get("status", ""))
-        tenant = set_status(request.dbsession, request.matchdict["slug"], status)
     except (ValueError, TenantNotFound):
         raise HTTPNotFound() from None
+    on_refusal(request, lambda failure: _tenants_page(request, failure.message))
+    archived = TenantStatus.archived.value
+    if archived in (status.value, tenant.status) or not TENANTS.allows(tenant.status, status):
+        raise InvalidTransition("status", _("An archived site is not suspended or resumed: restore it first."))
+    before = {"status": tenant.status}
+    tenant.status = status.value
     audit.record(
-        request, f"tenant.{status.value}", "tenant", tenant.slug, None, {"status": status.value}, tenant_id=tenant.id
+        request, f"tenant.{status.value}", "tenant", tenant.slug, before, {"status": status.value}, tenant_id=tenant.id
     )
     return HTTPSeeOther(request.route_path("operator.tenants"))
+
+
+@view_config(route_name="operator.audit", renderer="operator/audit.pt", permission="operator")
+def audit_log(request):
+    """What operators did, newest first: a sentence per action and its settings before → after."""
+    page = _page_number(request)
+    events, more = audit.operator_actions(request.dbsession, page=page)
+    tenant_ids = {e.tenant_id for e in events if e.tenant_id is not None}
+    sites = (
+        {t.id: t for t in request.dbsession.scalars(sa.select(Tenant).where(Tenant.id.in_(tenant_ids)))}
+        if tenant_ids
+        else {}
+    )
+    facts = {("tenant", t.slug): {"object": f"{t.name} ({t.slug})"} for t in sites.values()}
+    helpers = TemplateHelpers(request)
+    entries = [
+        (e, audit.describe(e, helpers, facts.get((e.object_type, e.object_id))), sites.get(e.tenant_id)) for e in events
+    ]
+    return {"entries": entries, "page": page, "more": more}
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.params.get("page", 1)))
+    except ValueError:
+        return 1

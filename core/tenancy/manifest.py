@@ -807,7 +807,7 @@ def export(tenant: Tenant, plugins: PluginRegistry, *, secrets: bool = True) -> 
             data["roles"] = found
     table = {}
     for row in tenant.plugins:
-        entry = {} if row.enabled else {"enabled": False}
+        entry = {"enabled": row.enabled}
         try:
             hidden = set() if secrets else set(plugins.info(row.plugin_id).secret_settings)
         except PluginError:
@@ -841,7 +841,7 @@ def as_data(manifest: Manifest) -> dict:
     if vip:
         data["vip"] = vip
     data["plugins"] = {
-        plugin_id: ({} if enabled else {"enabled": False}) | dict(settings)
+        plugin_id: {"enabled": enabled} | dict(settings)
         for plugin_id, (enabled, settings) in sorted(manifest.plugins.items())
     }
     return data
