@@ -12,14 +12,13 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
-from .. import audit, plugin_forms
+from .. import plugin_forms
 from ..domain import DomainError
 from ..forms import on_refusal
 from ..i18n import _
 from ..plugin_registry import CHECK_HOOK, KINDS, PluginError, PluginInfo, collect_by_code
-from ..tenancy import manifest
+from .settings.common import PERMISSION, change_settings
 
-PERMISSION = "settings.manage"
 ACTION = "settings.plugin"
 
 
@@ -48,22 +47,7 @@ def set_plugin(request, info: PluginInfo, enabled: bool, settings: dict | None) 
                 chosen[name] = stored[name]
         table[info.id] = {"enabled": enabled, **chosen}
 
-    app = request.registry.settings_obj
-    changes = manifest.change(
-        request.dbsession,
-        request.tenant,
-        request.registry["plugins"],
-        edit,
-        actor=audit.actor_of(request),
-        action=ACTION,
-        operator_hosts=app.operator_hosts,
-        production=app.production,
-    )
-    if changes:
-        before = {change["path"]: change["before"] for change in changes}
-        after = {change["path"]: change["after"] for change in changes}
-        audit.record(request, ACTION, "tenant", request.tenant.id, before, after)
-    return changes
+    return change_settings(request, edit, ACTION)
 
 
 # -- the list ------------------------------------------------------------------------------------------------

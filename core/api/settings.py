@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
-from .. import audit, plugin_forms
+from .. import plugin_forms
 from ..admin.plugins import set_plugin
 from ..admin.settings import nav_keys
+from ..admin.settings.common import change_settings
 from ..i18n import _
 from ..plugin_registry import CHECK_HOOK, PluginError, PluginInfo
 from ..tenancy import manifest
@@ -69,22 +70,7 @@ def patch_settings(request):
             else:
                 data[section] = merged
 
-    app = request.registry.settings_obj
-    changes = manifest.change(
-        request.dbsession,
-        request.tenant,
-        request.registry["plugins"],
-        edit,
-        actor=audit.actor_of(request),
-        action=ACTION,
-        operator_hosts=app.operator_hosts,
-        production=app.production,
-        nav_keys=nav_keys(request),
-    )
-    if changes:
-        before = {change["path"]: change["before"] for change in changes}
-        after = {change["path"]: change["after"] for change in changes}
-        audit.record(request, ACTION, "tenant", request.tenant.id, before, after)
+    changes = change_settings(request, edit, ACTION, nav_keys=nav_keys(request))
     return {"settings": get_settings(request), "changes": changes}
 
 

@@ -23,12 +23,10 @@ GENERATED_SECRET_BYTES = 24
 
 def manifest_options(request) -> dict:
     """What every manifest call of the console passes: the operator hosts, whether production, the menu keys."""
-    nav_keys: dict[str, set] = {"portal": set(), "admin": set()}
-    for entry in request.registry.get("nav", []):
-        if entry.area in nav_keys:
-            nav_keys[entry.area].add(entry.key)
+    from ..admin.settings import nav_keys
+
     settings = request.registry.settings_obj
-    return {"operator_hosts": settings.operator_hosts, "production": settings.production, "nav_keys": nav_keys}
+    return {"operator_hosts": settings.operator_hosts, "production": settings.production, "nav_keys": nav_keys(request)}
 
 
 def hosts_of(text: str) -> list[str]:
