@@ -65,7 +65,12 @@ LENDING = (
     lending("borrower_fee_mode", _("How the borrower fee is charged"), "choice", "installments", choices=FEE_MODES),
     lending("lender_fee_percent", _("Lender management fee"), "number", "0", _("percent of the interest"), _up_to(50)),
     lending(
-        "prepayment_fee_percent", _("Prepayment fee"), "number", "0", _("percent of the principal repaid early"), _up_to(10)
+        "prepayment_fee_percent",
+        _("Prepayment fee"),
+        "number",
+        "0",
+        _("percent of the principal repaid early"),
+        _up_to(10),
     ),
     lending("reminder_days", _("Reminder before a due date"), "number", "3", DAYS, _up_to(30)),
     lending("penalty_rate_percent_per_day", _("Penalty interest"), "number", "0.05", A_DAY, _up_to(1)),
@@ -76,15 +81,26 @@ LENDING = (
     lending("advance_after_days", _("Advance to lenders after"), "number", "0", DAYS_OVERDUE, _up_to(365)),
     lending("reserve_advances", _("The risk reserve advances"), "flag", False),
     lending("accelerate_after_days", _("Accelerate the loan after"), "number", "90", DAYS_OVERDUE, _up_to(3650)),
-    lending("auto_invest_max_percent", _("Automatic bids at most"), "number", "70", _("percent of a loan"), _up_to(100)),
+    lending(
+        "auto_invest_max_percent", _("Automatic bids at most"), "number", "70", _("percent of a loan"), _up_to(100)
+    ),
     lending("allow_partial_funding", _("Borrowers may accept a loan not fully funded"), "flag", False),
-    lending("partial_funding_min_percent", _("… once at least"), "number", "50", _("percent of it is raised"), _up_to(100)),
+    lending(
+        "partial_funding_min_percent", _("… once at least"), "number", "50", _("percent of it is raised"), _up_to(100)
+    ),
 )
 FUNDS = (
     funds("withdrawal_min", _("Smallest withdrawal"), "amount", "10", bounds=AT_LEAST_0),
     funds("withdrawal_daily_limit", _("Daily withdrawal limit"), "amount", "50000", bounds=AT_LEAST_0),
     funds("withdrawal_fee_fixed", _("Withdrawal fee, fixed"), "amount", "0", bounds=AT_LEAST_0),
-    funds("withdrawal_fee_percent", _("Withdrawal fee, percent"), "number", "0", _("percent of the withdrawal"), _up_to(10)),
+    funds(
+        "withdrawal_fee_percent",
+        _("Withdrawal fee, percent"),
+        "number",
+        "0",
+        _("percent of the withdrawal"),
+        _up_to(10),
+    ),
     funds("two_person_threshold", _("Second approval from"), "amount", "10000", bounds=AT_LEAST_0),
     funds("payout_gateway", _("Payout gateway"), "gateway", ""),
 )
