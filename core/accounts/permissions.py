@@ -35,6 +35,11 @@ PERMISSIONS = {
     "funds.adjust": _("Adjust member balances"),
     "reserve.manage": _("Fund and withdraw from the risk reserve"),
     "content.publish": _("Publish news, banners and help pages"),
+    "content.write": _("Write news, pages and help articles and submit them for review"),
+    "content.design": _("Manage images, cover pictures and banners"),
+    "content.review": _("Review content: approve, return, publish and unpublish"),
+    "community.moderate": _("Moderate the member community: pin, lock, move, hide and ban"),
+    "support.reply": _("Answer members' and visitors' messages and live chats"),
     "system.staff": _("Manage staff users"),
     "system.roles": _("Manage roles and permissions"),
     "settings.manage": _("Change the site's settings"),
@@ -72,8 +77,14 @@ DEFAULT_ROLES = {
         ],
     ),
     "cashier": (_("Cashier"), ["member.view", "funds.view", "funds.recharge.confirm", "funds.withdraw.approve"]),
-    "customer_service": (_("Customer service"), ["member.view", "member.message", "member.points", "sms.view"]),
-    "content_editor": (_("Content editor"), ["content.publish"]),
+    "customer_service": (
+        _("Customer service"),
+        ["member.view", "member.message", "member.points", "sms.view", "support.reply"],
+    ),
+    "content_editor": (_("Content editor"), ["content.publish", "content.write"]),
+    "designer": (_("Designer"), ["content.design"]),
+    "content_reviewer": (_("Content reviewer"), ["content.review"]),
+    "moderator": (_("Community moderator"), ["member.view", "community.moderate"]),
     "auditor": (_("Auditor (read-only)"), ["member.view", "funds.view", "audit.view", "sms.view"]),
 }
 
@@ -86,11 +97,12 @@ AREAS = {
     "loan": _("Loans"),
     "funds": _("Funds"),
     "content": _("Content"),
+    "community": _("Community and customer service"),
     "system": _("System"),
 }
 """The areas the permission matrix groups permissions by, in the order it shows them."""
 
-_AREA_OF = {"reserve": "funds", "settings": "system", "audit": "system", "sms": "system"}
+_AREA_OF = {"reserve": "funds", "settings": "system", "audit": "system", "sms": "system", "support": "community"}
 
 ROLE_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 """A custom role's code (its key in the manifest's ``[roles]``): 2–40 lowercase letters, digits, underscores."""
