@@ -260,7 +260,8 @@ def test_close_of_day_by_staff_with_a_second_factor_answers_the_clis_summary(wsg
         create_staff(session, tenant_by_slug(session, "demo"), "cs-cod", PASSWORD, "customer_service")
     no_code = token(client, "cs-cod", staff=True)
     with db.transaction() as session:
-        role = session.scalars(sa.select(Role).where(Role.code == "customer_service")).one()
+        demo_id = tenant_by_slug(session, "demo").id
+        role = session.scalars(sa.select(Role).where(Role.tenant_id == demo_id, Role.code == "customer_service")).one()
         role.permissions = [*role.permissions, "loan.close_of_day"]
     refused = client.post_json(DEMO, url + "?_LOCALE_=en", {"date": "2027-01-04"}, headers=no_code, status=403).json
     assert refused["field"] == "Authorization" and "second factor" in refused["detail"]

@@ -321,31 +321,50 @@ def test_the_history_is_paged(finance, db):
 
 
 def test_the_migration_grants_reserve_manage_to_existing_administrators(tmp_path):
-    from sqlalchemy.orm import Session
-
-    from core.accounts.models import Role
+    """Rows written as the schema stood at 0023 (plain tables: today's models have columns 0023 lacks)."""
     from core.db import make_engine
     from core.migrate import upgrade
-    from core.tenancy.models import Tenant
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
     upgrade(engine, "0023")
-    with Session(engine) as session:
-        tenant = Tenant(
-            slug="old",
-            name="Old",
-            default_locale="en",
-            locales=["en"],
-            currency="USD",
-            timezone="UTC",
-            business_date=dt.date(2027, 1, 4),
+    tenants = sa.table(
+        "tenants",
+        *(sa.column(c) for c in ("id", "slug", "name", "theme", "default_locale", "currency", "timezone")),
+        sa.column("locales", sa.JSON),
+        sa.column("branding", sa.JSON),
+        sa.column("business_date", sa.Date),
+        sa.column("status"),
+        sa.column("created_at", sa.DateTime),
+        sa.column("updated_at", sa.DateTime),
+    )
+    roles = sa.table(
+        "roles",
+        *(sa.column(c) for c in ("id", "tenant_id", "code", "name", "requires_2fa", "builtin")),
+        sa.column("permissions", sa.JSON),
+    )
+    now = dt.datetime(2027, 1, 4, tzinfo=dt.timezone.utc)
+    with engine.begin() as conn:
+        conn.execute(
+            tenants.insert().values(
+                slug="old",
+                name="Old",
+                theme="default",
+                default_locale="en",
+                locales=["en"],
+                currency="USD",
+                timezone="UTC",
+                branding={},
+                business_date=dt.date(2027, 1, 4),
+                status="active",
+                created_at=now,
+                updated_at=now,
+            )
         )
-        session.add(tenant)
-        session.flush()
+        tenant_id = conn.execute(sa.select(tenants.c.id).where(tenants.c.slug == "old")).scalar_one()
         for code, builtin in (("administrator", True), ("cashier", True), ("own_admin", False)):
-            session.add(
-                Role(
-                    tenant_id=tenant.id,
+            conn.execute(
+                roles.insert().values(
+                    tenant_id=tenant_id,
                     code=code,
                     name=code,
                     permissions=["funds.view"],
@@ -353,12 +372,12 @@ def test_the_migration_grants_reserve_manage_to_existing_administrators(tmp_path
                     builtin=builtin,
                 )
             )
-        session.commit()
     upgrade(engine, "0024")
-    with Session(engine) as session:
-        roles = [(r.code, r.permissions, r.requires_2fa) for r in session.scalars(sa.select(Role).order_by(Role.id))]
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(roles.c.code, roles.c.permissions, roles.c.requires_2fa).order_by(roles.c.id))
+        rows = [(code, permissions, bool(two_factor)) for code, permissions, two_factor in found]
     engine.dispose()
-    assert roles == [
+    assert rows == [
         ("administrator", ["funds.view", "reserve.manage"], True),
         ("cashier", ["funds.view"], False),
         ("own_admin", ["funds.view"], False),
