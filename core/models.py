@@ -4,7 +4,9 @@ domains' invariants that ``ledger verify`` checks beside the ledger's own."""
 from . import notification_triggers  # noqa: F401 - members told of loan and money events; VIP points
 from .accounts.models import AuditEvent, AuthSession, Operator, OrgUnit, Role, StaffGroup, StaffUser  # noqa: F401
 from .accounts.welcome import WelcomeToken  # noqa: F401
+from .community.models import Board, CommunitySettings, Post, Report, Topic  # noqa: F401
 from .content.models import ContentItem  # noqa: F401
+from .help.models import FaqCategory, FaqQuestion, FaqVote, Thread  # noqa: F401
 from .idempotency import IdempotencyKey  # noqa: F401
 from .ledger.models import LedgerAccount, LedgerTransfer  # noqa: F401
 from .loans import integrity  # noqa: F401 - invariants 5–7 (bids, schedules, disbursements)

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from limits import parse, storage, strategies
 
 RULES = {
+    "community.post.minute": "5/minute",
+    "community.post.day": "50/day",
+    "help.message.address": "5/hour",
+    "help.message.member": "20/hour",
+    "help.vote.address": "60/hour",
     "login.account": "10/15minutes",
     "login.address": "50/15minutes",
     "code.phone": "5/hour",

@@ -29,6 +29,11 @@ PAGES = [
     "/account/password",
     "/account/profile",
     "/account/points",
+    "/help",
+    "/help/search?q=x",
+    "/help/contact",
+    "/community",
+    "/community/search?q=x",
 ]
 
 

@@ -11,6 +11,7 @@ from pyramid.view import view_config
 
 from .. import audit
 from ..forms import on_refusal
+from ..help import inbox
 from ..i18n import _
 from ..ledger import Wallet
 from ..loans import GRADES, set_credit_line
@@ -67,11 +68,12 @@ def detail(request, member: Member, error=None, errors=None) -> dict:
         "violations": conduct.violations(session, member),
         "vip": conduct.vip_level(request.tenant, member.vip_points),
         "points": conduct.points_history(session, member, limit=20),
-        "messages": conduct.conversation(session, member, limit=20),
+        "threads": inbox.member_threads(session, member, limit=20),
         "documents": documents.documents(session, member) if may("member.documents") else [],
         "can_verify": may("member.verify"),
         "can_violate": may("member.violations"),
         "can_message": may("member.message"),
+        "can_reply": may("support.reply"),
         "can_documents": may("member.documents"),
         "can_points": may("member.points"),
         "can_credit": may("loan.credit_line"),
@@ -224,19 +226,18 @@ def member_credit_line(request):
     route_name="admin.member_messages", request_method="POST", renderer="admin/member.pt", permission="member.message"
 )
 def member_message(request):
+    """A message staff start from the member's page: a thread in the messages inbox, in the member's 站內信."""
     member = member_or_404(request)
     _refusal_shown(request, member)
-    message = conduct.send_message(
+    thread = inbox.start(
         request.dbsession,
+        request.tenant,
         member,
         subject=request.POST.get("subject", ""),
         body=request.POST.get("body", ""),
         sender=audit.actor_of(request),
     )
-    conduct.mark_read(request.dbsession, member, "to_staff")
-    audit.record(
-        request, "member.message", "member", member.id, None, {"message": message.id, "subject": message.subject}
-    )
+    audit.record(request, "member.message", "member", member.id, None, {"thread": thread.id, "subject": thread.subject})
     return HTTPSeeOther(request.route_path("admin.member", id=member.id))
 
 

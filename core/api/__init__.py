@@ -203,3 +203,4 @@ def includeme(config):
     config.include(".me")
     config.include(".reserve")
     config.include(".settings")
+    config.include("core.help.api")

@@ -1,4 +1,4 @@
-"""``/api/v1/me/…`` (a member's loans, fund movements, cards, recharges, withdrawals) and staff's
+"""``/api/v1/me/…`` (a member's loans, fund movements, cards, recharges, withdrawals, messages) and staff's
 ``/api/v1/admin/close-of-day``: the same services as the site's pages and the ``lendstack`` command."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
 from .. import loans
+from ..help import inbox
 from ..ledger import Wallet
 from ..loans.models import Loan
 from ..members.models import BankCard
@@ -192,6 +193,34 @@ def _close(request) -> dict:
     }
 
 
+@view_config(route_name="api.me_messages", request_method="GET", permission="member", **API)
+def my_messages(request):
+    """The member's conversations with staff (their 站內信 threads), the latest first, each with its messages."""
+    member = request.identity.user
+    return {
+        "threads": [
+            {
+                "id": thread.id,
+                "subject": thread.subject,
+                "status": thread.status,
+                "created_at": thread.created_at.isoformat(timespec="seconds"),
+                "last_message_at": thread.last_message_at.isoformat(timespec="seconds"),
+                "messages": [
+                    {
+                        "id": message.id,
+                        "from": "member" if message.direction == "to_staff" else "staff",
+                        "text": message.body,
+                        "created_at": message.created_at.isoformat(timespec="seconds"),
+                        "read": message.read_at is not None,
+                    }
+                    for message in thread.messages
+                ],
+            }
+            for thread in inbox.member_threads(request.dbsession, member)
+        ]
+    }
+
+
 def includeme(config):
     route = lambda name, pattern: config.add_route(name, f"{PREFIX}{pattern}", host_kind="tenant")  # noqa: E731
     route("api.me_loans", "/me/loans")
@@ -199,5 +228,6 @@ def includeme(config):
     route("api.me_cards", "/me/cards")
     route("api.me_recharges", "/me/recharges")
     route("api.me_withdrawals", "/me/withdrawals")
+    route("api.me_messages", "/me/messages")
     route("api.close_of_day", "/admin/close-of-day")
     config.scan(".me")

@@ -1,7 +1,50 @@
-"""The help centre (幫助中心): FAQ and the messages inbox (留言)."""
+"""The help centre (幫助中心): FAQ and the messages inbox (留言).
+
+- :mod:`.faq`: categories and questions per language, search, "was this helpful";
+- :mod:`.inbox`: threads between staff and a visitor or a member, one inbox with
+  the staff↔member messages (站內信);
+- :mod:`.views` (``/help``…), :mod:`.admin` (``/admin/help``, ``/admin/inbox``),
+  and ``/api/v1/faq``, ``/api/v1/messages``, ``/api/v1/me/messages`` in :mod:`core.api`.
+"""
 
 from __future__ import annotations
 
+from ..i18n import _
+from ..throttle import RULES
+
+THROTTLES = {
+    "help.message.address": "5/hour",  # new messages from one address (visitors and members alike)
+    "help.message.member": "20/hour",  # a member's messages and replies
+    "help.vote.address": "60/hour",  # "was this helpful" answers from one address
+}
+
+
+def _may(permission):
+    return lambda request: request.identity is not None and bool(request.has_permission(permission))
+
 
 def includeme(config):
-    pass
+    from . import models
+
+    for rule, limit in THROTTLES.items():
+        RULES.setdefault(rule, limit)
+    config.add_labels(thread_status=models.THREAD_STATUS_LABELS, thread_origin=models.ORIGIN_LABELS)
+    route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
+    route("help.index", "/help")
+    route("help.search", "/help/search")
+    route("help.question", "/help/q/{id:\\d+}")
+    route("help.vote", "/help/q/{id:\\d+}/vote")
+    route("help.contact", "/help/contact")
+    route("admin.help", "/admin/help")
+    route("admin.help_category", "/admin/help/categories/{id:\\d+}")
+    route("admin.help_question_new", "/admin/help/questions/new")
+    route("admin.help_question", "/admin/help/questions/{id:\\d+}")
+    route("admin.inbox", "/admin/inbox")
+    route("admin.inbox_thread", "/admin/inbox/{id:\\d+}")
+    config.add_nav("help", _("Help"), "help.index", order=90)
+    config.add_nav(
+        "admin.inbox", _("Messages inbox"), "admin.inbox", order=62, area="admin", visible=_may("support.reply")
+    )
+    config.add_nav("admin.help", _("FAQ"), "admin.help", order=63, area="admin", visible=_may("content.write"))
+    config.scan(".views")
+    config.scan(".admin")

@@ -5,7 +5,12 @@ from __future__ import annotations
 from ..i18n import _
 from .models import VERIFICATION_LABELS
 
-POINTS_REASONS = {"invested": _("Invested in a loan that was disbursed")}
+POINTS_REASONS = {
+    "invested": _("Invested in a loan that was disbursed"),
+    "community.topic": _("Posted a topic in the community"),
+    "community.reply": _("Replied in the community"),
+    "community.hidden": _("A moderator hid a post"),
+}
 
 
 def _is_member(request) -> bool:

@@ -1,11 +1,17 @@
 """What staff do about a member: violations (違規) that freeze, VIP points (VIP積分), messages (站內信).
 
+A violation freezes what it names: signing in, bidding, withdrawing (flags on
+the member, kept as the union of the active violations) or posting in the
+community (a posting ban, read when a member posts: :func:`posting_ban`),
+until staff lift it or, for a posting ban with a duration, until it ends.
+
 Each function takes the session, the member and who acts, raises
 :class:`~core.members.services.MemberError` on bad input and changes nothing then.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -23,13 +29,27 @@ DEFAULT_POINTS_PER_100 = 1
 
 
 def record_violation(
-    session, member: Member, *, reason: str, freeze_login=False, freeze_bidding=False, freeze_withdrawal=False, by: str
+    session,
+    member: Member,
+    *,
+    reason: str,
+    freeze_login=False,
+    freeze_bidding=False,
+    freeze_withdrawal=False,
+    freeze_posting=False,
+    ends_at: dt.datetime | None = None,
+    by: str,
 ) -> Violation:
+    """Record a violation freezing what it names; ``ends_at`` (a posting ban only): when it stops freezing."""
     reason = (reason or "").strip()
     if not reason:
         raise MemberError("reason", _("Give the member a reason."))
     if len(reason) > 300:
         raise MemberError("reason", _("Use at most ${n} characters.", mapping={"n": 300}))
+    if ends_at is not None and not freeze_posting:
+        raise MemberError("ends_at", _("Only a posting ban ends by itself."))
+    if ends_at is not None and ends_at <= utcnow():
+        raise MemberError("ends_at", _("A ban ends in the future."))
     violation = Violation(
         tenant_id=member.tenant_id,
         member_id=member.id,
@@ -37,6 +57,8 @@ def record_violation(
         freeze_login=bool(freeze_login),
         freeze_bidding=bool(freeze_bidding),
         freeze_withdrawal=bool(freeze_withdrawal),
+        freeze_posting=bool(freeze_posting),
+        ends_at=ends_at if freeze_posting else None,
         recorded_by=by,
     )
     session.add(violation)
@@ -73,6 +95,22 @@ def login_freeze_reasons(session, member: Member) -> str | None:
     if not member.login_frozen:
         return None
     return "; ".join(v.reason for v in violations(session, member, active_only=True) if v.freeze_login)
+
+
+def posting_ban(session, member: Member, now: dt.datetime | None = None) -> Violation | None:
+    """The active violation that freezes ``member``'s posting (the one ending last), or ``None``.
+
+    A posting ban is lifted by staff or ends at its ``ends_at``; without one it lasts until lifted.
+    """
+    now = now or utcnow()
+    bans = [
+        v
+        for v in violations(session, member, active_only=True)
+        if v.freeze_posting and (v.ends_at is None or v.ends_at > now)
+    ]
+    if not bans:
+        return None
+    return max(bans, key=lambda v: (v.ends_at is None, v.ends_at or now))
 
 
 def _refresh_freezes(session, member: Member) -> None:

@@ -144,6 +144,8 @@ class Violation(TenantOwned, Base):
     freeze_login: Mapped[bool] = mapped_column(default=False)
     freeze_bidding: Mapped[bool] = mapped_column(default=False)
     freeze_withdrawal: Mapped[bool] = mapped_column(default=False)
+    freeze_posting: Mapped[bool] = mapped_column(default=False)  # a posting ban (community)
+    ends_at: Mapped[dt.datetime | None]  # when a posting ban ends; None: until lifted
     recorded_by: Mapped[str] = mapped_column(sa.String(120))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     lifted_at: Mapped[dt.datetime | None]
@@ -166,15 +168,25 @@ class PointsEntry(TenantOwned, Base):
 
 
 class Message(TenantOwned, Base):
-    """A message (站內信): staff → member, member → staff, or a system notice."""
+    """A message (站內信): a system notice to a member, or one message of a help-centre thread.
+
+    A thread (``core.help.models.Thread``, ``thread_id``) is a conversation
+    between staff and whoever asked — a member, or a visitor (then
+    ``member_id`` is empty). ``direction`` is seen from staff: ``to_staff``
+    was written by the asker, ``to_member`` by staff or the system.
+    """
 
     __tablename__ = "member_messages"
-    __table_args__ = (sa.Index("ix_member_messages_member", "tenant_id", "member_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_member_messages_member", "tenant_id", "member_id", "id"),
+        sa.Index("ix_member_messages_thread", "tenant_id", "thread_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"))
+    thread_id: Mapped[int | None] = mapped_column(sa.ForeignKey("help_threads.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(sa.String(12))  # to_member | to_staff
-    sender: Mapped[str] = mapped_column(sa.String(120))  # "system", "staff:<id>:<login>", "member"
+    sender: Mapped[str] = mapped_column(sa.String(120))  # "system", "staff:<id>:<login>", "member", "visitor"
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -6,13 +6,15 @@ field; a refused POST answers 400 (or 429 when throttled) and changes nothing.
 
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from .. import audit
 from ..accounts import sessions
 from ..backoffice import SignInRefused, login_view, logout_view, signed_in, throttle_message
 from ..forms import by_field, form_page, on_refusal, refuse
+from ..help import inbox
+from ..help.models import THREAD_STATUS_LABELS
 from ..i18n import _
 from ..ledger import REASONS, Wallet
 from ..throttle import Throttled
@@ -279,26 +281,50 @@ def account_cards(request):
 
 @view_config(route_name="account.messages", renderer="account/messages.pt", permission="member")
 def account_messages(request):
-    """Messages from staff and system notices; the member can write to staff."""
+    """The member's conversations with staff (the help centre's threads) and system notices.
+
+    A POST with ``thread`` answers that conversation (it goes back to the staff's inbox); without it,
+    it starts a new one.
+    """
     member = _member(request)
     data = form_page(request, member=member)
-    if request.method == "POST":
-        on_refusal(request, lambda error: _conversation(request, member, by_field(data, error)))
-        conduct.send_message(
+    if request.method != "POST":
+        return _conversation(request, member, data)
+    try:
+        request.throttle.hit("help.message.member", request.tenant.slug, str(member.id))
+    except Throttled as throttled:
+        return refuse(
+            request, _conversation(request, member, data), MemberError("body", throttle_message(throttled)), 429
+        )
+    on_refusal(request, lambda error: _conversation(request, member, by_field(data, error)))
+    typed = str(request.POST.get("thread", ""))
+    if typed:
+        thread = (
+            inbox.thread_of(request.dbsession, typed)
+            if typed.isascii() and typed.isdigit() and len(typed) < 10
+            else None
+        )
+        if thread is None or thread.member_id != member.id:
+            raise HTTPNotFound()
+        inbox.member_reply(request.dbsession, member, thread, body=request.POST.get("body", ""))
+    else:
+        thread = inbox.ask(
             request.dbsession,
-            member,
+            request.tenant,
+            inbox.Asker(member=member),
             subject=request.POST.get("subject", ""),
             body=request.POST.get("body", ""),
-            sender="member",
-            to_staff=True,
+            origin="account",
+            locale=request.locale_name,
         )
-        return HTTPSeeOther(request.route_path("account.messages", _query={"sent": 1}))
-    return _conversation(request, member, data)
+    return HTTPSeeOther(request.route_path("account.messages", _query={"sent": 1}, _anchor=f"thread-{thread.id}"))
 
 
 def _conversation(request, member, data: dict) -> dict:
-    """The messages page's data with the conversation, marked read as the member sees it."""
-    data["messages"] = conduct.conversation(request.dbsession, member)
+    """The messages page's data: the member's threads and notices, marked read as the member sees them."""
+    data["threads"] = inbox.member_threads(request.dbsession, member)
+    data["notices"] = inbox.notices_of(request.dbsession, member)
+    data["status_labels"] = THREAD_STATUS_LABELS
     conduct.mark_read(request.dbsession, member, "to_member")
     return data
 
