@@ -224,6 +224,12 @@ SENTENCES = {
     "inbox.assign": _("${who} assigned message ${object}"),
     "inbox.close": _("${who} closed message ${object}"),
     "inbox.reopen": _("${who} reopened message ${object}"),
+    "chat.duty": _("${who} changed their live chat duty"),
+    "chat.accept": _("${who} accepted the live chat with ${object}"),
+    "chat.close": _("${who} closed the live chat with ${object}"),
+    "chat.hours": _("${who} changed the live chat's office hours"),
+    "chat.canned_save": _("${who} added canned reply ${object}"),
+    "chat.canned_delete": _("${who} deleted canned reply ${object}"),
     "demo.seed": _("${who} filled the site with demo data"),
 }
 """The sentence each audit action reads as: ``who`` acted on ``object``; ``whose`` and ``amount`` come from the
@@ -265,6 +271,7 @@ FIELDS = {
     "login": _("Login"),
     "sessions": _("Sessions ended"),
     "because": _("Because"),
+    "on_duty": _("On duty"),
     "thread": _("Conversation"),
     "assigned_to": _("Assigned to"),
     "position": _("Position"),
@@ -378,6 +385,7 @@ FEE_MODES = {
 """How a loan's fee was charged (``[lending] borrower_fee_mode``), as a disbursement event records it."""
 
 _STATUS_KINDS = {  # which label table names a recorded status, by the object it belongs to
+    "chat": "chat_status",
     "payment": "funds_status",
     "withdrawal": "funds_status",
     "adjustment": "funds_status",

@@ -4,6 +4,7 @@ domains' invariants that ``ledger verify`` checks beside the ledger's own."""
 from . import notification_triggers  # noqa: F401 - members told of loan and money events; VIP points
 from .accounts.models import AuditEvent, AuthSession, Operator, OrgUnit, Role, StaffGroup, StaffUser  # noqa: F401
 from .accounts.welcome import WelcomeToken  # noqa: F401
+from .chat.models import CannedReply, Chat, ChatAgent, ChatMessage, OfficeHours  # noqa: F401
 from .community.models import Board, CommunitySettings, Post, Report, Topic  # noqa: F401
 from .content.models import ContentItem  # noqa: F401
 from .help.models import FaqCategory, FaqQuestion, FaqVote, Thread  # noqa: F401

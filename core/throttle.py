@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from limits import parse, storage, strategies
 
 RULES = {
+    "chat.open": "5/10minutes",
+    "chat.say": "20/minute",
     "community.post.minute": "5/minute",
     "community.post.day": "50/day",
     "help.message.address": "5/hour",

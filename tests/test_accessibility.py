@@ -29,6 +29,8 @@ PAGES = [
     "/account/password",
     "/account/profile",
     "/account/points",
+    "/chat",
+    "/account/chats",
     "/help",
     "/help/search?q=x",
     "/help/contact",

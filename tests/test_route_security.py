@@ -19,6 +19,7 @@ PUBLIC = {
     "community.search",
     "community.board",
     "community.topic",
+    "chat.start",
     "help.index",
     "help.search",
     "help.question",

@@ -105,13 +105,14 @@ THREAD_STATUS_LABELS = {
     ThreadStatus.ANSWERED.value: _("Answered"),
     ThreadStatus.CLOSED.value: _("Closed"),
 }
-ORIGINS = ("contact", "account", "staff", "api", "earlier")
+ORIGINS = ("contact", "account", "staff", "api", "earlier", "chat")
 ORIGIN_LABELS = {
     "contact": _("Contact form"),
     "account": _("Member's messages page"),
     "staff": _("Started by staff"),
     "api": _("API"),
     "earlier": _("Earlier messages"),
+    "chat": _("Live help, outside office hours"),
 }
 
 
