@@ -225,3 +225,88 @@ BOXES = """() => {
   }
   return found;
 }"""
+
+
+FORMS = """() => {
+  // Forms as a newcomer expects them: a checkbox small and beside its label's text (in normal weight), every
+  // control and text inside its card (or scrolling inside a .table-wrap), no text running out of its box, a
+  // term beside or above its value, and a colour picker beside its text field.
+  const found = [];
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  const shown = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 &&
+    !el.closest('details:not([open]) > :not(summary)') && getComputedStyle(el).visibility !== 'hidden'; };
+  const words = el => (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+  const scrollerBetween = (el, top) => {
+    for (let p = el.parentElement; p && p !== top; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== 'visible') { return p; }
+    }
+    return null;
+  };
+  for (const box of document.querySelectorAll('main input[type=checkbox], main input[type=radio]')) {
+    if (!shown(box)) { continue; }
+    const b = box.getBoundingClientRect();
+    if (b.width > 32) { found.push(name(box) + ' is stretched to ' + Math.round(b.width) + 'px'); }
+    const label = box.closest('label') || (box.id ? document.querySelector('label[for="' + CSS.escape(box.id) + '"]') : null);
+    if (!label) { continue; }
+    const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT,
+      {acceptNode: n => n.textContent.trim() ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT});
+    const text = walker.nextNode();
+    if (!text) { continue; }
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    const t = [...range.getClientRects()].find(r => r.width > 0);
+    if (!t) { continue; }
+    const middle = (t.top + t.bottom) / 2;
+    if (middle < b.top - 3 || middle > b.bottom + 3 || t.left < b.right - 1 || t.left > b.right + 24) {
+      found.push('the box of "' + words(label) + '" is not beside its text');
+    }
+    if (parseInt(getComputedStyle(label).fontWeight, 10) >= 600) { found.push('"' + words(label) + '" is bold'); }
+  }
+  const cards = '.panel, .card, form.stacked, form.calculator, fieldset, .confirm, .settings-links li';
+  const reported = new Set();
+  for (const el of document.querySelectorAll('main *')) {
+    if (found.length > 12) { break; }
+    if (reported.has(el.parentElement)) { reported.add(el); continue; }
+    if (!shown(el) || (el.closest('svg') && el.tagName.toLowerCase() !== 'svg')) { continue; }
+    const card = el.parentElement && el.parentElement.closest(cards);
+    if (card && card.closest('main') && !scrollerBetween(el, card)) {
+      const r = el.getBoundingClientRect(), c = card.getBoundingClientRect();
+      if (r.right > c.right + 1 || r.left < c.left - 1) {
+        found.push(name(el) + ' "' + words(el) + '" sticks out of ' + name(card) + ' by ' +
+                   Math.round(Math.max(r.right - c.right, c.left - r.left)) + 'px');
+        reported.add(el);
+        continue;
+      }
+    }
+    const s = getComputedStyle(el);
+    if (s.overflowX === 'visible' && !scrollerBetween(el, document.querySelector('main')) &&
+        ['block', 'list-item', 'flex', 'grid', 'inline-block', 'table-cell'].includes(s.display) &&
+        el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+      found.push(name(el) + ' "' + words(el) + '" runs ' + (el.scrollWidth - el.clientWidth) + 'px out of its box');
+      reported.add(el);
+    }
+  }
+  for (const term of document.querySelectorAll('main dt')) {
+    const value = term.nextElementSibling;
+    if (!value || value.tagName !== 'DD' || !shown(term) || !shown(value)) { continue; }
+    const a = term.getBoundingClientRect(), b = value.getBoundingClientRect();
+    const beside = b.top < a.bottom && b.bottom > a.top && b.left >= a.right - 1;
+    const under = b.top >= a.bottom - 1 && b.left < a.right && b.right > a.left;
+    if (!beside && !under) { found.push('"' + words(term) + '" is apart from its value "' + words(value) + '"'); }
+  }
+  for (const picker of document.querySelectorAll('main input[type=color]')) {
+    const field = picker.parentElement.querySelector('input:not([type=color]):not([type=hidden])');
+    if (!field || !shown(picker)) { continue; }
+    const a = picker.getBoundingClientRect(), b = field.getBoundingClientRect();
+    if (a.bottom <= b.top || b.bottom <= a.top) { found.push('the colour picker of ' + name(field) + ' is not beside it'); }
+  }
+  return found;
+}"""
+
+# Everything a person reads on a back-office or console page, for the contrast check.
+READABLE = (
+    ".sidebar a, .sidebar h2, .topbar h1, .topbar span, .topbar button, main a, main button, main .button, "
+    "main summary, main label, main legend, main th, main td, main p, main li, main dt, main dd, main small, "
+    "main strong, main span, main h2, main h3, main code"
+)

@@ -1,10 +1,12 @@
 """No page is wider than the screen: every portal, account and back-office page at 1280×800 and 390×844, in
-both themes (``demo``: the default theme, ``acme``: classic). Wide tables scroll inside their ``.table-wrap``."""
+both themes (``demo``: the default theme, ``acme``: classic). Wide tables scroll inside their ``.table-wrap``;
+nothing sticks out of its card and every checkbox sits beside its label's text."""
 
 import pytest
 
 from tests.browser.pages import (
     BOXES,
+    FORMS,
     OVERFLOW,
     VIEWPORTS,
     admin_page,
@@ -34,7 +36,7 @@ def check(page, path, artifacts, shots) -> dict:
     found = {}
     for size, viewport in VIEWPORTS.items():
         page.set_viewport_size(viewport)
-        problems = page.evaluate(OVERFLOW) + (page.evaluate(BOXES) if size == "desktop" else [])
+        problems = page.evaluate(OVERFLOW) + page.evaluate(FORMS) + (page.evaluate(BOXES) if size == "desktop" else [])
         if problems:
             found[f"{path} @ {size}"] = problems
         if path in shots or problems:
