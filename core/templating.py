@@ -366,6 +366,8 @@ class TemplateHelpers:
             label = self.text(entry.get("label"))
             if label and entry.get("url") and not entry.get("hidden"):
                 links.append({"key": entry["key"], "label": label, "url": entry["url"]})
+        for provider in self.request.registry.get("footer_links", []):
+            links += provider(self.request)
         return links
 
     def text(self, texts) -> str:

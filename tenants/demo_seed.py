@@ -64,6 +64,49 @@ class SiteText:
     news: tuple[tuple[str, str, str], ...]  # (title, summary, body)
     banner_title: str
     banner: str  # file name in demo_assets
+    media: tuple[tuple[str, str, str, str], ...] = ()  # (title, outlet, link, summary)
+    industry: tuple[tuple[str, str, str], ...] = ()  # (title, summary, body)
+
+
+# The page templates' placeholders as the demo fills them (the same details in each language).
+_DETAILS = (
+    (
+        ("【公司全稱】", "【公司全称】", "[company name]"),
+        ("鼎信示範科技有限公司", "鼎信示范科技有限公司", "Demo Lending Ltd."),
+    ),
+    (
+        ("【公司地址】", "【公司地址】", "[company address]"),
+        ("示範市中山路 1 號", "示范市中山路 1 号", "1 Demo Street, Demo City"),
+    ),
+    (("【客服電話】", "【客服电话】", "[hotline]"), ("400-000-0000",) * 3),
+    (("【客服郵箱】", "【客服邮箱】", "[support email]"), ("support@demo.localhost",) * 3),
+    (
+        ("【ICP備案號】", "【ICP备案号】", "[registration number]"),
+        ("示範網站，無備案", "示范网站，无备案", "demo site, none"),
+    ),
+    (
+        ("【存管銀行】", "【存管银行】", "[custodian bank]"),
+        ("沙盒存管銀行", "沙盒存管银行", "the sandbox custody bank"),
+    ),
+    (("【擔保機構】", "【担保机构】", "[guarantor]"), ("示範擔保公司", "示范担保公司", "the demo guarantor")),
+    (("【比例】", "【比例】", "[percentage]"), ("1%",) * 3),
+    (("【罰息利率】", "【罚息利率】", "[penalty rate]"), ("每日 0.05%", "每日 0.05%", "0.05% a day")),
+    (
+        ("【適用法律】", "【适用法律】", "[governing law]"),
+        ("中華人民共和國法律", "中华人民共和国法律", "the law of the PRC"),
+    ),
+    (
+        ("【管轄法院】", "【管辖法院】", "[court]"),
+        ("平台所在地法院", "平台所在地法院", "the court where the platform is based"),
+    ),
+)
+
+
+def _filled(text: str) -> str:
+    for placeholders, values in _DETAILS:
+        for placeholder, value in zip(placeholders, values):
+            text = text.replace(placeholder, value)
+    return text
 
 
 def _resident_id(prefix: str, n: int) -> str:
@@ -220,6 +263,21 @@ _DEMO_SITE = SiteText(
     ),
     banner_title="安心出借，輕鬆借款",
     banner="demo-banner.png",
+    media=(
+        (
+            "示範站獲選年度最佳體驗平台",
+            "示範財經日報",
+            "https://example.com/demo-award",
+            "報道介紹示範站的出借流程和資訊公開。",
+        ),
+    ),
+    industry=(
+        (
+            "網絡借貸資訊披露指引更新",
+            "新指引要求平台按月公布逾期率和借款餘額。",
+            "新指引要求平台**按月**公布逾期率、借款餘額和出借人數量。\n\n本站的平台數據頁面已按新指引更新。",
+        ),
+    ),
 )
 
 _ACME_PEOPLE = (
@@ -274,6 +332,22 @@ _ACME_SITE = SiteText(
     ),
     banner_title="Fair loans, funded by people",
     banner="acme-banner.png",
+    media=(
+        (
+            "Acme Lending among the year's friendliest platforms",
+            "Demo Business Daily",
+            "https://example.com/acme-award",
+            "The article looks at how Acme Lending shows each loan's full cost.",
+        ),
+    ),
+    industry=(
+        (
+            "Disclosure rules for lending platforms updated",
+            "Platforms now publish overdue rates and outstanding loans every month.",
+            "Platforms now publish **every month** their overdue rate, outstanding loans and number of lenders."
+            "\n\nOur platform figures page follows the new rules.",
+        ),
+    ),
 )
 
 SEEDS = {
@@ -462,41 +536,42 @@ class _Seeder:
     # -- content -----------------------------------------------------------------
 
     def content(self, site: SiteText) -> None:
-        """The news items and a banner (its picture checked by its bytes, like an upload) in the site's language."""
-        from core.content.services import save
+        """Articles in each section, the built-in pages with the demo's details, and a banner (its picture
+        checked by its bytes, like an upload) — all written, reviewed and published as staff would."""
+        from core.content import review
+        from core.content.defaults import ensure_defaults
+        from core.content.models import ContentItem, Section
+        from core.content.services import Editor, save
 
-        locale = self.tenant.default_locale
-        for position, (title, summary, body) in enumerate(site.news):
-            save(
-                self.session,
-                self.tenant,
-                self.settings,
-                {
-                    "kind": "news",
-                    "title": title,
-                    "summary": summary,
-                    "body": body,
-                    "locale": locale,
-                    "published": "on",
-                    "position": str(position),
-                },
-                by=ACTOR,
-            )
+        ensure_defaults(self.session, self.tenant)
+        mine = Section.tenant_id == self.tenant.id
+        sections = {s.code: s for s in self.session.scalars(sa.select(Section).where(mine, Section.code.is_not(None)))}
+        editor, locale = Editor(None, ACTOR, writes=True, designs=True), self.tenant.default_locale
+
+        def publish(form: dict, **where) -> None:
+            item = save(self.session, self.tenant, self.settings, form, editor=editor, **where)
+            review.submit(item)
+            review.approve(item, None)
+            review.publish(item)
+
+        for title, summary, body in site.news:
+            publish({"title": title, "summary": summary, "body": body, "locale": locale}, section=sections["news"])
+        for title, outlet, link, summary in site.media:
+            form = {"title": title, "source": outlet, "link_url": link, "summary": summary, "locale": locale}
+            publish(form, section=sections["media"])
+        for title, summary, body in site.industry:
+            publish({"title": title, "summary": summary, "body": body, "locale": locale}, section=sections["industry"])
+        pages = self.session.scalars(
+            sa.select(ContentItem)
+            .where(ContentItem.tenant_id == self.tenant.id, ContentItem.kind == "page")
+            .order_by(ContentItem.id)
+        )
+        for page in pages.all():
+            form = {"title": page.title, "body": _filled(page.body), "locale": page.locale, "slug": page.slug}
+            publish(form | {"position": str(page.position)}, item=page)
         with (ASSETS / site.banner).open("rb") as picture:
-            save(
-                self.session,
-                self.tenant,
-                self.settings,
-                {
-                    "kind": "banner",
-                    "title": site.banner_title,
-                    "link_url": "/invest",
-                    "locale": locale,
-                    "published": "on",
-                },
-                image=SimpleNamespace(file=picture, type="image/png"),
-                by=ACTOR,
-            )
+            form = {"title": site.banner_title, "link_url": "/invest", "locale": locale}
+            publish(form, banner=True, cover=SimpleNamespace(file=picture, type="image/png"))
 
 
 def seed(session, tenant, plugins, settings, *, password: str | None = None) -> dict:

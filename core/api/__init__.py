@@ -203,4 +203,5 @@ def includeme(config):
     config.include(".me")
     config.include(".reserve")
     config.include(".settings")
+    config.include(".content")
     config.include("core.help.api")

@@ -1,131 +1,141 @@
-"""Content pages: the editor in the back office (``content.publish``), news item pages, content images."""
+"""The content centre's routes: the back office (:mod:`.admin`), the public pages (:mod:`.public`), images.
+
+A section's list lives at ``/<slug>`` (``/news``, ``/media``, ``/industry`` and any section staff add), its
+articles at ``/<slug>/<id>`` and its feed at ``/<slug>/feed.xml``; these routes match only a slug that is one
+of the tenant's sections (:class:`SectionPredicate`), so every other address goes on to its own route.
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import FileResponse
 from pyramid.view import view_config
 
-from .. import audit
-from ..forms import by_field, on_refusal
+from .. import uploads
 from ..i18n import _
-from . import services
-from .models import KIND_LABELS, KINDS, ContentItem
+from .models import KIND_LABELS, SECTION_KIND_LABELS, STATUS_LABELS, ContentItem, Section
+from .sections import sections
+
+CONTENT_PERMISSIONS = ("content.write", "content.design", "content.review")
+BUILT_IN_LISTS = {"news": "content.news", "media": "content.media", "industry": "content.industry"}
+"""The built-in sections' list routes (their addresses never change), for the menu."""
 
 
-def _item_or_404(request) -> ContentItem:
-    item = request.dbsession.get(ContentItem, int(request.matchdict["id"]))
-    if item is None or item.tenant_id != request.tenant.id:
-        raise HTTPNotFound()
-    return item
+def content_sections(request) -> list[Section]:
+    """The tenant's sections, read once per request (``request.content_sections``)."""
+    if getattr(request, "host_kind", None) != "tenant" or request.tenant is None:
+        return []
+    return sections(request.dbsession, request.tenant)
 
 
-@view_config(route_name="admin.content", renderer="admin/content.pt", permission="content.publish")
-def content_list(request):
-    kind = request.params.get("kind", "")
-    query = sa.select(ContentItem)
-    if kind in KINDS:
-        query = query.where(ContentItem.kind == kind)
-    items = request.dbsession.scalars(
-        query.order_by(ContentItem.kind, ContentItem.position, ContentItem.id.desc()).limit(200)
-    ).all()
-    return {"items": items, "kind": kind, "kinds": KINDS, "labels": KIND_LABELS}
+def section_by_slug(request, slug: str) -> Section | None:
+    return next((s for s in request.content_sections if s.slug == slug), None)
 
 
-@view_config(route_name="admin.content_new", renderer="admin/content_edit.pt", permission="content.publish")
-@view_config(route_name="admin.content_item", renderer="admin/content_edit.pt", permission="content.publish")
-def content_edit(request):
-    item = _item_or_404(request) if "id" in request.matchdict else None
-    data = {
-        "item": item,
-        "errors": {},
-        "kinds": KINDS,
-        "labels": KIND_LABELS,
-        "locales": request.tenant.locales,
-        "form": dict(request.POST)
-        if request.method == "POST"
-        else (
-            {
-                "kind": item.kind,
-                "title": item.title,
-                "summary": item.summary,
-                "body": item.body,
-                "link_url": item.link_url,
-                "source": item.source,
-                "locale": item.locale,
-                "position": str(item.position),
-                "published": "on" if item.published else "",
-            }
-            if item
-            else {"kind": request.params.get("kind", "news"), "published": "on"}
-        ),
-    }
-    if request.method != "POST":
-        return data
-    if request.POST.get("delete") and item is not None:
-        audit.record(request, "content.delete", "content_item", item.id, {"title": item.title}, None)
-        request.dbsession.delete(item)
-        return HTTPSeeOther(request.route_path("admin.content"))
-    image = request.POST.get("image")
-    on_refusal(request, lambda error: by_field(data, error))
-    saved = services.save(
-        request.dbsession,
-        request.tenant,
-        request.registry.settings_obj,
-        dict(request.POST),
-        image=image if hasattr(image, "file") else None,
-        item=item,
-        by=audit.actor_of(request),
-    )
-    audit.record(
-        request,
-        "content.save",
-        "content_item",
-        saved.id,
-        None,
-        {"kind": saved.kind, "title": saved.title, "published": saved.published},
-    )
-    return HTTPSeeOther(request.route_path("admin.content", _query={"kind": saved.kind}))
+class SectionPredicate:
+    """Route predicate ``content_section=True``: the ``section`` placeholder names one of the tenant's sections."""
+
+    def __init__(self, value, config):
+        self.value = bool(value)
+
+    def text(self):
+        return f"content_section = {self.value}"
+
+    phash = text
+
+    def __call__(self, info, request):
+        return (section_by_slug(request, info["match"].get("section", "")) is not None) == self.value
 
 
-@view_config(route_name="content.item", renderer="portal/news_item.pt")
-def news_item(request):
-    item = _item_or_404(request)
-    if not item.published or item.kind == "banner":
-        raise HTTPNotFound()
-    return {"item": item, "label": KIND_LABELS.get(item.kind, item.kind)}
+def may_see_drafts(request) -> bool:
+    return request.identity is not None and any(request.has_permission(p) for p in CONTENT_PERMISSIONS)
 
 
-@view_config(route_name="content.image")
+def _in_menu(code: str):
+    def visible(request) -> bool:
+        return any(s.code == code and s.in_menu for s in request.content_sections)
+
+    return visible
+
+
+def footer_links(request) -> list[dict]:
+    """The published pages of the sections shown in the footer, in the visitor's language (``key``, ``label``, ``url``)."""
+    from .services import published_in
+
+    links = []
+    for section in request.content_sections:
+        if section.in_footer and section.is_pages:
+            for page in published_in(request.dbsession, section, request.locale_name, 1, 50).items:
+                url = request.route_path("content.page", slug=page.slug)
+                if all(link["url"] != url for link in links):
+                    links.append({"key": f"content.page.{page.slug}", "label": page.title, "url": url})
+        elif section.in_footer:
+            url = request.route_path("content.section", section=section.slug)
+            label = section.name_in(request.locale_name, request.tenant.default_locale)
+            links.append({"key": f"content.section.{section.slug}", "label": label, "url": url})
+    return links
+
+
+@view_config(route_name="content.image", request_method=("GET", "HEAD"))
 def content_image(request):
-    """A content item's image, served by the site (published items only, or to its editors)."""
-    item = _item_or_404(request)
-    if not item.image_key or not (item.published or request.has_permission("content.publish")):
+    """An item's image (its cover, or a banner's picture kept before covers were uploads): published items
+    only, or to content staff."""
+    item = request.dbsession.scalars(
+        sa.select(ContentItem).where(ContentItem.id == int(request.matchdict["id"]))
+    ).first()
+    if item is None or not item.has_image or not (item.is_public or may_see_drafts(request)):
         raise HTTPNotFound()
-    path = services.image_path(request.registry.settings_obj, item)
+    settings = request.registry.settings_obj
+    if item.cover is not None:
+        path, content_type = uploads.file_path(settings, item.tenant_id, item.cover.key), item.cover.content_type
+    else:
+        path, content_type = settings.var_dir / "content" / str(item.tenant_id) / item.image_key, item.image_type
     if not path.is_file():
         raise HTTPNotFound()
-    response = FileResponse(str(path), request=request, content_type=item.image_type)
+    response = FileResponse(str(path), request=request, content_type=content_type)
     response.headers["Cache-Control"] = "public, max-age=3600"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
 def includeme(config):
-    config.add_labels(content_kind=KIND_LABELS)
-    route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
+    config.add_labels(content_kind=KIND_LABELS, content_status=STATUS_LABELS, content_section_kind=SECTION_KIND_LABELS)
+    config.add_request_method(content_sections, "content_sections", reify=True)
+    config.add_route_predicate("content_section", SectionPredicate)
+    config.registry.setdefault("footer_links", []).append(footer_links)
+    route = lambda name, pattern, **kw: config.add_route(name, pattern, host_kind="tenant", **kw)  # noqa: E731
+    # the back office
     route("admin.content", "/admin/content")
     route("admin.content_new", "/admin/content/new")
     route("admin.content_item", "/admin/content/{id:\\d+}")
-    route("content.item", "/news/{id:\\d+}")
+    route("admin.content_review", "/admin/content/{id:\\d+}/review")
+    route("admin.content_version", "/admin/content/{id:\\d+}/versions/{number:\\d+}")
+    route("admin.content_sections", "/admin/content/sections")
+    route("admin.content_section", "/admin/content/sections/{id:\\d+}")
+    # the public site
+    route("content.sitemap", "/sitemap.xml")
+    route("content.robots", "/robots.txt")
+    route("content.page", "/pages/{slug:[a-z0-9][a-z0-9-]{0,59}}")
     route("content.image", "/content/images/{id:\\d+}")
+    route("content.item", "/news/{id:\\d+}")
+    for code, name in BUILT_IN_LISTS.items():
+        route(name, f"/{code}")
+    section = "{section:[a-z][a-z0-9-]{1,39}}"
+    route("content.feed", f"/{section}/feed.xml", content_section=True)
+    route("content.entry", f"/{section}/{{id:\\d+}}", content_section=True)
+    route("content.section", f"/{section}", content_section=True)
     config.add_nav(
         "admin.content",
         _("Site content"),
         "admin.content",
         order=60,
         area="admin",
-        visible=lambda request: request.identity is not None and bool(request.has_permission("content.publish")),
+        visible=lambda request: request.identity is not None and may_see_drafts(request),
     )
+    config.add_nav("content.news", _("News"), "content.news", order=70, visible=_in_menu("news"))
+    config.add_nav("content.media", _("In the media"), "content.media", order=71, visible=_in_menu("media"))
+    config.add_nav("content.industry", _("Industry news"), "content.industry", order=72, visible=_in_menu("industry"))
+    config.scan(".admin")
+    config.scan(".public")
     config.scan(".views")
