@@ -5,6 +5,7 @@ operators' audit log. Every refusal names its field and changes nothing."""
 import hashlib
 import re
 import tomllib
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -333,6 +334,10 @@ def test_the_usage_page_counts_what_the_tenant_holds(console, db, wsgi_app, plug
         demo = tenant_by_slug(session, "demo")
         scope_to_tenant(session, demo.id)
         seed(session, demo, plugins, wsgi_app.registry.settings_obj, password=PASSWORD)
+        seeded = sum(  # the demo's own files (content covers …) before this test's
+            session.scalar(sa.select(sa.func.coalesce(sa.func.sum(model.size), 0)).where(model.tenant_id == demo.id))
+            for model in (MemberDocument, TenantFile)
+        )
         member_id = session.scalars(sa.select(Member.id)).first()
         session.add_all(
             MemberDocument(
@@ -365,7 +370,9 @@ def test_the_usage_page_counts_what_the_tenant_holds(console, db, wsgi_app, plug
     usage = {dd["data-usage"]: dd.text.strip() for dd in page.html.select("dd[data-usage]")}
     assert usage["members"] == f"{len(members):,}" and usage["staff"] == f"{staff:,}"
     assert held > 0 and usage["funds"] == f"¥{held // 100:,}.{held % 100:02d}".replace("¥", "CN¥")
-    assert usage["storage"] == "2 MB"  # two documents of 768 KB and a logo of 512 KB
+    # two documents of 768 KB and a logo of 512 KB beside the demo's files, in MB to a tenth, half up
+    tenths = (Decimal(seeded + 2 * 786_432 + 524_288) / 1024**2).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    assert usage["storage"] == f"{tenths.normalize():f} MB"
     assert usage["last-close"] != "Not run yet"
     rows = {tr["data-status"]: tr.find_all("td") for tr in page.html.select("tr[data-status]")}
     assert {status: int(cells[1].text.replace(",", "")) for status, cells in rows.items()} == statuses
