@@ -17,9 +17,9 @@ RULES = {
     "chat.say": "20/minute",
     "community.post.minute": "5/minute",
     "community.post.day": "50/day",
-    "help.message.address": "5/hour",
+    "help.message.address": "5/hour",  # new messages from one address (visitors and members alike)
     "help.message.member": "20/hour",
-    "help.vote.address": "60/hour",
+    "help.vote.address": "60/hour",  # "was this helpful" answers from one address
     "login.account": "10/15minutes",
     "login.address": "50/15minutes",
     "code.phone": "5/hour",

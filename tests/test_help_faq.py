@@ -110,7 +110,7 @@ def test_helpful_votes_count_once_per_visitor(wsgi_app, db, tenants, client):
 
 
 def test_votes_are_throttled_per_address(db, tenants, client, wsgi_app):
-    from core.help import THROTTLES
+    from core.throttle import RULES as THROTTLES
     from tests.conftest import Client
 
     _, qid = faq_data(db)

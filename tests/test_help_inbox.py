@@ -4,11 +4,11 @@ import re
 
 import sqlalchemy as sa
 
-from core.help import THROTTLES
 from core.help.models import Thread
 from core.mail import MailMessage
 from core.members.models import Member, Message
 from core.sms import SmsMessage
+from core.throttle import RULES as THROTTLES
 from tests.helpers import PASSWORD, member_client, staff_client, submit
 
 DEMO, ACME = "demo.localhost", "acme.localhost"

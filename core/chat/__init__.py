@@ -13,10 +13,6 @@ works without JavaScript. docs/chat.md tells the whole of it.
 from __future__ import annotations
 
 from ..i18n import _
-from ..throttle import RULES
-
-LIMITS = {"chat.open": "5/10minutes", "chat.say": "20/minute"}
-"""Chats opened per address, messages per chat from its opener (``core.throttle`` rules)."""
 
 
 def _may_reply(request) -> bool:
@@ -30,8 +26,6 @@ def _is_member(request) -> bool:
 def includeme(config):
     from . import models
 
-    for rule, limit in LIMITS.items():
-        RULES.setdefault(rule, limit)
     config.add_labels(chat_status=models.STATUS_LABELS, chat_event=models.EVENT_LABELS)
     route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
     route("chat.start", "/chat")

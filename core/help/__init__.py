@@ -10,13 +10,6 @@
 from __future__ import annotations
 
 from ..i18n import _
-from ..throttle import RULES
-
-THROTTLES = {
-    "help.message.address": "5/hour",  # new messages from one address (visitors and members alike)
-    "help.message.member": "20/hour",  # a member's messages and replies
-    "help.vote.address": "60/hour",  # "was this helpful" answers from one address
-}
 
 
 def _may(permission):
@@ -26,8 +19,6 @@ def _may(permission):
 def includeme(config):
     from . import models
 
-    for rule, limit in THROTTLES.items():
-        RULES.setdefault(rule, limit)
     config.add_labels(thread_status=models.THREAD_STATUS_LABELS, thread_origin=models.ORIGIN_LABELS)
     route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
     route("help.index", "/help")
