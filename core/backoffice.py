@@ -13,7 +13,7 @@ from pyramid.security import forget, remember
 from pyramid.view import forbidden_view_config
 
 from . import audit, inputs
-from .accounts import kind_of
+from .accounts import kind_of, totp
 from .i18n import _
 from .throttle import Throttled
 
@@ -133,3 +133,59 @@ def forbidden(request):
 
 def includeme(config):
     config.scan(".backoffice")
+
+
+def signed_in_with_second_factor(request, user, target: str):
+    """Open a session that passed a second factor (it may move money), audit the sign-in and go to ``target``."""
+    kind = kind_of(user)
+    headers = remember(request, user, second_factor=True)
+    audit.record(
+        request, "sign_in", kind, user.id, None, {"second_factor": True}, actor=f"{kind}:{user.id}:{user.login}"
+    )
+    return HTTPSeeOther(target, headers=headers)
+
+
+def two_factor_view(request, model, *, login_route: str, throttle_scope: tuple[str, str], provisioning_uri):
+    """The second step of a staff user's or an operator's sign-in: a TOTP code, enrolling with a QR code first
+    when the account has no secret yet. ``model`` is the account's class, ``throttle_scope`` the throttle's keys
+    before the login, ``provisioning_uri(account, secret)`` the otpauth URI an enrolling account scans. Returns a
+    response or the page's values."""
+    pending = pending_two_factor(request)
+    if pending is None:
+        return HTTPSeeOther(request.route_path(login_route))
+    account_id, target = pending
+    account = request.dbsession.get(model, account_id)
+    if account is None or not account.active:
+        return HTTPSeeOther(request.route_path(login_route))
+    enrolling = not account.totp_secret
+    secret = None
+    if enrolling:
+        secret = request.session.get("totp_enroll") or totp.new_secret()
+        request.session["totp_enroll"] = secret
+    error = None
+    if request.method == "POST":
+        try:
+            request.throttle.hit("login.account", *throttle_scope, account.login)
+        except Throttled as throttled:
+            error, request.response.status = throttle_message(throttled), 429
+        else:
+            if enrolling:
+                account.totp_secret = secret
+            if totp.verify(account, request.POST.get("code", "")):
+                request.session.pop("pending_2fa", None)
+                request.session.pop("totp_enroll", None)
+                if enrolling:
+                    kind = kind_of(account)
+                    audit.record(
+                        request, "totp_enrolled", kind, account.id, actor=f"{kind}:{account.id}:{account.login}"
+                    )
+                return signed_in_with_second_factor(request, account, target)
+            error, request.response.status = _("The code is not correct."), 400
+    uri = provisioning_uri(account, secret) if enrolling else None
+    return {
+        "enrolling": enrolling,
+        "error": error,
+        "secret": secret,
+        "qr": totp.qr_svg(uri) if uri else None,
+        "needed": False,
+    }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
-from pyramid.security import remember
 from pyramid.view import forbidden_view_config, view_config
 
 from .. import audit
@@ -19,13 +18,12 @@ from ..accounts.permissions import (
     role_names,
 )
 from ..accounts.services import authenticate_staff, role_holders
-from ..backoffice import login_view, logout_view, pending_two_factor, throttle_message
+from ..backoffice import login_view, logout_view, two_factor_view
 from ..forms import on_refusal
 from ..i18n import _, catalog_paths
 from ..members.models import Member, Verification
 from ..sms import SmsMessage
 from ..templating import TemplateHelpers
-from ..throttle import Throttled
 from .staff import record_sessions_ended
 
 PAGE_SIZE = 50
@@ -62,54 +60,16 @@ def login(request):
 @view_config(route_name="admin.two_factor", renderer="admin/two_factor.pt", require_csrf=True)
 def two_factor(request):
     """The second step for staff whose roles move money: a TOTP code, enrolling first if needed."""
-    pending = pending_two_factor(request)
-    if pending is None:
-        return HTTPSeeOther(request.route_path("admin.login"))
-    staff_id, target = pending
-    staff = request.dbsession.get(StaffUser, staff_id)
-    if staff is None or not staff.active:
-        return HTTPSeeOther(request.route_path("admin.login"))
-    enrolling = not staff.totp_secret
-    if enrolling:
-        secret = request.session.get("totp_enroll") or totp.new_secret()
-        request.session["totp_enroll"] = secret
-    error = None
-    if request.method == "POST":
-        try:
-            request.throttle.hit("login.account", "admin-2fa", request.tenant.slug, staff.login)
-        except Throttled as throttled:
-            error, request.response.status = throttle_message(throttled), 429
-        else:
-            if enrolling:
-                staff.totp_secret = secret
-            if totp.verify(staff, request.POST.get("code", "")):
-                request.session.pop("pending_2fa", None)
-                request.session.pop("totp_enroll", None)
-                if enrolling:
-                    audit.record(request, "totp_enrolled", "staff", staff.id, actor=f"staff:{staff.id}:{staff.login}")
-                return _signed_in_with_second_factor(request, staff, target)
-            error, request.response.status = _("The code is not correct."), 400
-    uri = (
-        totp.provisioning_uri(secret, f"{staff.login}@{request.tenant.slug}", request.tenant.name)
-        if enrolling
-        else None
+    tenant = request.tenant
+    return two_factor_view(
+        request,
+        StaffUser,
+        login_route="admin.login",
+        throttle_scope=("admin-2fa", tenant.slug),
+        provisioning_uri=lambda staff, secret: totp.provisioning_uri(
+            secret, f"{staff.login}@{tenant.slug}", tenant.name
+        ),
     )
-    return {
-        "enrolling": enrolling,
-        "error": error,
-        "secret": secret if enrolling else None,
-        "qr": totp.qr_svg(uri) if uri else None,
-        "needed": False,
-    }
-
-
-def _signed_in_with_second_factor(request, staff: StaffUser, target: str):
-    """Open a session that passed a second factor (it may move money), audit it and go on."""
-    headers = remember(request, staff, second_factor=True)
-    audit.record(
-        request, "sign_in", "staff", staff.id, None, {"second_factor": True}, actor=f"staff:{staff.id}:{staff.login}"
-    )
-    return HTTPSeeOther(target, headers=headers)
 
 
 @forbidden_view_config(path_info=r"^/admin/", second_factor_refused=True, renderer="admin/two_factor.pt")

@@ -8,14 +8,13 @@ the second factor recorded: the code typed here was that second factor.
 
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
-from pyramid.security import remember
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from .. import audit
 from ..accounts import totp
 from ..accounts import welcome as links
-from ..backoffice import throttle_message
+from ..backoffice import signed_in_with_second_factor, throttle_message
 from ..forms import on_refusal
 from ..throttle import Throttled
 
@@ -52,9 +51,7 @@ def welcome(request):
     audit.record(request, "staff.welcome", "staff", staff.id, None, {"login": staff.login}, actor=actor)
     if enrolling:
         audit.record(request, "totp_enrolled", "staff", staff.id, actor=actor)
-    headers = remember(request, staff, second_factor=True)
-    audit.record(request, "sign_in", "staff", staff.id, None, {"second_factor": True}, actor=actor)
-    return HTTPSeeOther(request.route_path("admin.dashboard"), headers=headers)
+    return signed_in_with_second_factor(request, staff, request.route_path("admin.dashboard"))
 
 
 def _page(request, staff, errors: dict | None = None) -> dict:

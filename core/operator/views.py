@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
-from pyramid.security import remember
 from pyramid.view import view_config
 
 from .. import audit
-from ..accounts import totp
 from ..accounts.models import Operator
 from ..accounts.services import authenticate_operator, operator_provisioning_uri
-from ..backoffice import login_view, logout_view, pending_two_factor, throttle_message
+from ..backoffice import login_view, logout_view, two_factor_view
 from ..domain import InvalidTransition
 from ..forms import on_refusal
 from ..i18n import _
 from ..templating import TemplateHelpers
 from ..tenancy.models import Tenant, TenantStatus
 from ..tenancy.services import TenantNotFound, all_tenants, tenant_by_slug
-from ..throttle import Throttled
 from . import STATUS_LABELS, TENANTS
 
 
@@ -37,39 +34,13 @@ def login(request):
 @view_config(route_name="operator.two_factor", renderer="operator/two_factor.pt", require_csrf=True)
 def two_factor(request):
     """The second step of every operator's sign-in: a TOTP code, enrolling with a QR code first if needed."""
-    pending = pending_two_factor(request)
-    if pending is None:
-        return HTTPSeeOther(request.route_path("operator.login"))
-    operator_id, target = pending
-    operator = request.dbsession.get(Operator, operator_id)
-    if operator is None or not operator.active:
-        return HTTPSeeOther(request.route_path("operator.login"))
-    enrolling = not operator.totp_secret
-    secret = None
-    if enrolling:
-        secret = request.session.get("totp_enroll") or totp.new_secret()
-        request.session["totp_enroll"] = secret
-    error = None
-    if request.method == "POST":
-        try:
-            request.throttle.hit("login.account", "operator-2fa", "-", operator.login)
-        except Throttled as throttled:
-            error, request.response.status = throttle_message(throttled), 429
-        else:
-            if enrolling:
-                operator.totp_secret = secret
-            if totp.verify(operator, request.POST.get("code", "")):
-                request.session.pop("pending_2fa", None)
-                request.session.pop("totp_enroll", None)
-                actor = f"operator:{operator.id}:{operator.login}"
-                if enrolling:
-                    audit.record(request, "totp_enrolled", "operator", operator.id, actor=actor)
-                headers = remember(request, operator, second_factor=True)
-                audit.record(request, "sign_in", "operator", operator.id, None, {"second_factor": True}, actor=actor)
-                return HTTPSeeOther(target, headers=headers)
-            error, request.response.status = _("The code is not correct."), 400
-    uri = operator_provisioning_uri(operator, secret) if enrolling else None
-    return {"error": error, "secret": secret, "qr": totp.qr_svg(uri) if uri else None}
+    return two_factor_view(
+        request,
+        Operator,
+        login_route="operator.login",
+        throttle_scope=("operator-2fa", "-"),
+        provisioning_uri=operator_provisioning_uri,
+    )
 
 
 @view_config(route_name="operator.logout", request_method="POST")
