@@ -1,9 +1,25 @@
 """Every portal page: labelled inputs, images with alt text, a language, and nothing loaded from elsewhere."""
 
 import pytest
+import sqlalchemy as sa
 from bs4 import BeautifulSoup
 
+from core.community.boards import boards
+from core.community.posting import start_topic
+from core.content import review, services
+from core.content.models import ContentItem
+from core.content.sections import sections
+from core.tenancy.services import tenant_by_slug
+from tests import factories
 from tests.helpers import member_client
+
+PAGE_SLUGS = ("about", "security", "guide", "contact", "terms", "privacy", "loan-agreement", "lender-risk")
+"""The built-in pages (core.content.defaults.PAGE_TEMPLATES); drafts (404) until a reviewer publishes them."""
+PUBLISHED_PAGES = ("about", "security", "guide", "contact")
+"""The built-in pages :func:`arrange` publishes (not the agreements: a new one asks members to accept it again)."""
+
+CONTENT_LISTS = ("/news", "/media", "/industry", "/pages")
+"""The built-in sections' lists (core.content.defaults.DEFAULT_SECTIONS)."""
 
 PAGES = [
     "/",
@@ -36,7 +52,16 @@ PAGES = [
     "/help/contact",
     "/community",
     "/community/search?q=x",
+    "/account/posts",
+    *CONTENT_LISTS,
+    *(f"/pages/{slug}" for slug in PAGE_SLUGS),
 ]
+"""Fixed addresses; the pages of what :func:`arrange` publishes are added per tenant. A 404 is a module the
+tenant does not offer (or a built-in page it has not published), except for what :func:`arrange` made."""
+REFERENCES = {"canonical", "alternate"}
+"""``<link rel>`` values that name an address without the browser loading it."""
+SIGNED_IN_TOO = ("/community",)
+"""Pages checked signed out and again signed in as a member (who also sees forms: post, reply, report)."""
 
 
 def problems(html: str) -> list[str]:
@@ -61,10 +86,73 @@ def problems(html: str) -> list[str]:
             found.append(f"<img src={image.get('src')!r}> without alt")
     for tag, attribute in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src")):
         for element in soup.find_all(tag):
+            if tag == "link" and set(element.get("rel") or ()) & REFERENCES:
+                continue  # names an address (an item's canonical URL, a feed), loads nothing
             value = element.get(attribute) or ""
             if value.startswith(("http:", "https:", "//")):
                 found.append(f"<{tag}> loads {value} from elsewhere")
     return found
+
+
+def _published(item: ContentItem) -> None:
+    for action in ("submit", "approve", "publish"):
+        review.act(item, action, reviewer_id=None)
+
+
+def publish_pages(session, tenant, slugs) -> None:
+    """Publish the built-in pages ``slugs`` in the tenant's default language."""
+    pages = session.scalars(
+        sa.select(ContentItem).where(
+            ContentItem.kind == "page", ContentItem.slug.in_(slugs), ContentItem.locale == tenant.default_locale
+        )
+    ).all()
+    assert sorted(page.slug for page in pages) == sorted(slugs)
+    for page in pages:
+        _published(page)
+
+
+def arrange(db, slug: str, author_phone: str) -> list[str]:
+    """A published news and media item, the non-agreement built-in pages published, and a topic by another
+    member than the one who reads the pages: their addresses."""
+    with db.transaction() as session:
+        tenant_id = tenant_by_slug(session, slug).id
+    with db.transaction(tenant_id) as session:
+        tenant = tenant_by_slug(session, slug)
+        by_code = {section.code: section for section in sections(session, tenant)}
+        editor = services.Editor(staff_id=None, actor="test")
+        made = {}
+        for code, form in (
+            (
+                "news",
+                {"title": "平台三週年 · three years", "summary": "感謝 · thanks", "body": "## 回顧\n\n**三年**。"},
+            ),
+            (
+                "media",
+                {
+                    "title": "媒體報道 · coverage",
+                    "body": "報道摘要 · summary",
+                    "link_url": "https://news.example.com/a",
+                    "source": "財經日報",
+                },
+            ),
+        ):
+            item = services.save(session, tenant, db.registry.settings_obj, form, editor=editor, section=by_code[code])
+            _published(item)
+            made[code] = item.id
+        publish_pages(session, tenant, PUBLISHED_PAGES)
+        author = factories.member(
+            session, tenant, author_phone, name="陳大文", id_number=None if slug == "demo" else "X7654300"
+        )
+        board = next(b for b in boards(session, tenant) if not b.staff_only)
+        topic = start_topic(session, tenant, board, author, title="出借心得 · first loan", body="分散**小額**。")
+        session.flush()
+        return [
+            f"/news/{made['news']}",
+            f"/media/{made['media']}",
+            *(f"/pages/{slug}" for slug in PUBLISHED_PAGES),
+            f"/community/boards/{board.id}",
+            f"/community/topics/{topic.id}",
+        ]
 
 
 @pytest.mark.parametrize("host", ["demo.localhost", "acme.localhost"])
@@ -80,16 +168,26 @@ def test_portal_pages_are_accessible_and_self_contained(wsgi_app, db, tenants, c
         credit_line=1_000_000,
         id_number=None if slug == "demo" else "X1234567",
     )
-    checked = 0
-    for path in PAGES:
-        page = (
-            member.app.get(path, headers={"Host": host}, expect_errors=True)
-            if path.startswith("/account")
-            else client.app.get(path, headers={"Host": host}, expect_errors=True)
-        )
-        if page.status_int == 404:
-            continue  # a module the tenant does not offer
+    made = arrange(db, slug, "13800138903" if slug == "demo" else "+12025550178")
+    visits = [(path, path.startswith("/account")) for path in dict.fromkeys([*PAGES, *made])]
+    visits += [(path, True) for path, signed_in in list(visits) if not signed_in and path.startswith(SIGNED_IN_TOO)]
+    checked = set()
+    for path, signed_in in visits:
+        reader = member if signed_in else client
+        page = reader.app.get(path, headers={"Host": host}, expect_errors=True)
+        if page.status_int == 404 and path not in made:
+            continue  # a module the tenant does not offer, or a page it has not published
         assert page.status_int == 200, (path, page.status)
-        assert problems(page.text) == [], path
-        checked += 1
-    assert checked >= 15
+        assert problems(page.text) == [], (path, signed_in)
+        checked.add(path)
+    assert {*made, *CONTENT_LISTS, "/community", "/account/posts"} <= checked  # every tenant has these
+    assert len(checked) >= 30
+    # The agreements last: a newly published one asks members to accept it before going on; visitors just read it.
+    with db.transaction() as session:
+        tenant_id = tenant_by_slug(session, slug).id
+    with db.transaction(tenant_id) as session:
+        agreements = [page for page in PAGE_SLUGS if page not in PUBLISHED_PAGES]
+        publish_pages(session, tenant_by_slug(session, slug), agreements)
+    for page_slug in agreements:
+        page = client.app.get(f"/pages/{page_slug}", headers={"Host": host})
+        assert problems(page.text) == [], page_slug
