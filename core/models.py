@@ -11,11 +11,13 @@ from .help.models import FaqCategory, FaqQuestion, FaqVote, Thread  # noqa: F401
 from .idempotency import IdempotencyKey  # noqa: F401
 from .ledger.models import LedgerAccount, LedgerTransfer  # noqa: F401
 from .loans import integrity  # noqa: F401 - invariants 5–7 (bids, schedules, disbursements)
+from .loans.agreement import LoanAgreement  # noqa: F401
 from .loans.autoinvest import AutoInvestRule  # noqa: F401
 from .loans.guarantors import Guarantor  # noqa: F401
 from .loans.models import Bid, ClosedDay, Installment, Loan, LoanEvent, Payback  # noqa: F401
 from .loans.schedule_jobs import ReminderSent  # noqa: F401
 from .mail import MailMessage  # noqa: F401
+from .members.agreements import MemberAgreement  # noqa: F401
 from .members.models import BankCard, Member, MemberDocument, Message, PointsEntry, VerificationCode, Violation  # noqa: F401
 from .numbering import COUNTERS  # noqa: F401
 from .payments.models import Adjustment, CallbackRecord, Payment, Withdrawal  # noqa: F401

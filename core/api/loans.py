@@ -11,10 +11,11 @@ from .. import audit, loans
 from ..i18n import _
 from ..loans.autoinvest import AutoInvestRule, save_rule
 from ..loans.models import Bid, Loan, Payback
+from ..members import agreements
 from ..members.models import Member
 from ..money import Money
 from ..schedules import repayment_methods
-from . import PREFIX, Problem, once
+from . import PREFIX, Problem, once, refusals_name
 
 API = {"renderer": "json", "openapi": True, "require_csrf": False}
 
@@ -138,6 +139,12 @@ def bid(request):
 
 def _place_bid(request, claim_id: int) -> dict:
     loan = _visible(request, int(request.matchdict["id"]))
+    # the first bid (and the first after a new version) confirms the risk notice for lenders: "accept_risk": true
+    member = request.identity.user
+    risk = agreements.pending(request.dbsession, request.tenant, member.id, agreements.RISK, request.locale_name)
+    refusals_name(request, {"accept_lender_risk": "accept_risk"})
+    agreements.required(risk, lambda field: request.json_body.get("accept_risk") is True)
+    agreements.record(request.dbsession, member, risk, request.client_addr or "")
     # the bid's own key names the member's Idempotency-Key row: unique however many members share a key
     placed = loans.place_bid(
         request.dbsession,

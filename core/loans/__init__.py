@@ -175,4 +175,5 @@ def includeme(config):
     config.add_nav("account.bids", _("My investments"), "account.bids", order=8, area="account")
     config.add_nav("account.calendar", _("Payback calendar"), "account.calendar", order=9, area="account")
     config.add_nav("account.autoinvest", _("Auto-invest"), "account.autoinvest", order=10, area="account")
+    config.include(".agreement")
     config.scan(".views")

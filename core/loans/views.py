@@ -15,10 +15,14 @@ from sqlalchemy.orm import selectinload
 
 from ..forms import by_field, on_refusal
 from ..loan_types import loan_types
+from ..members import agreements
 from ..members.models import Member
 from ..money import InvalidAmount, InvalidRate, Money, parse_amount, parse_rate, whole_number
 from ..schedules import FIRST_START_DATE, LAST_START_DATE, MAX_TERM_MONTHS, repayment_methods
-from . import cost
+from . import (
+    agreement,  # noqa: F401 - the loan agreement kept at disbursement (its model and listener)
+    cost,
+)
 from .application import apply, parse_application, preview_schedule, require_verified
 from .autoinvest import PRESETS, AutoInvestRule, save_rule
 from .bidding import accept_partial, parse_bid, place_bid
@@ -203,6 +207,7 @@ def loan_page(request):
         "platform_fee": _platform_fee(tenant, loan, projected),
         "room": None,
         "recharge": False,
+        "risk": {},
     }
     member = _signed_in_member(request)
     if member is not None and loan.status == "bidding":
@@ -211,11 +216,19 @@ def loan_page(request):
         if member is None:
             return HTTPSeeOther(request.route_path("member.login", _query={"next": request.path}))
         on_refusal(request, lambda error: by_field({**data, "recharge": isinstance(error, InsufficientBalance)}, error))
+        # the first bid (and the first after a new version) confirms the risk notice for lenders
+        data["risk"] = agreements.pending(session, tenant, member.id, agreements.RISK, request.locale_name)
         if not request.POST.get("confirm"):  # first step: show what the bid would bring
             amount = _first_step_amount(request, loan, member, data["room"])
             data["expected"] = expected_payback(tenant, projected, loan, amount)
             data["amount"] = amount
             return data
+        if data["risk"]:  # refused: the confirmation again, with the box to tick
+            amount = positive_amount(request.POST.get("amount", ""), tenant.currency, "amount").minor
+            data["expected"] = expected_payback(tenant, projected, loan, amount)
+            data["amount"] = amount
+            agreements.required(data["risk"], lambda field: agreements.ticked(request.POST.get(field)))
+            agreements.record(session, member, data["risk"], request.client_addr or "")
         place_bid(
             request.dbsession,
             request.tenant,

@@ -48,5 +48,6 @@ def includeme(config):
         ("account.security", _("Sessions"), "account.security", 60),
     ):
         config.add_nav(key, title, name, order=order, area="account")
+    config.include(".agreements")
     config.scan(".views")
     config.scan(".notifications_views")

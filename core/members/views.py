@@ -18,7 +18,7 @@ from ..help.models import THREAD_STATUS_LABELS
 from ..i18n import _
 from ..ledger import REASONS, Wallet
 from ..throttle import Throttled
-from . import conduct, documents, services
+from . import agreements, conduct, documents, services
 from .models import VERIFICATION_LABELS
 from .services import MemberError
 
@@ -63,7 +63,16 @@ def _check_code_throttle(request, data):
 @view_config(route_name="member.register", renderer="portal/register.pt")
 def register(request):
     channel = _channel(request)
-    data = form_page(request, code_sent=False, channel=channel, email_sign_up=request.tenant.email_sign_up)
+    # the current terms and privacy policy to tick (none when the tenant published none)
+    to_accept = agreements.pending(request.dbsession, request.tenant, None, agreements.ACCOUNT, request.locale_name)
+    data = form_page(
+        request,
+        code_sent=False,
+        channel=channel,
+        email_sign_up=request.tenant.email_sign_up,
+        agreements=to_accept,
+        page_url=lambda item: request.route_path("content.page", slug=item.slug),
+    )
     if request.method != "POST":
         return data
     if request.POST.get("action") == "send_code":
@@ -77,6 +86,7 @@ def register(request):
         request.throttle.hit("register.address", request.client_addr or "-")
     except Throttled as throttled:  # counted before the service runs; answers 429
         return refuse(request, data, MemberError("phone", throttle_message(throttled)), 429)
+    agreements.required(to_accept, lambda field: agreements.ticked(request.POST.get(field)))
     member = services.register(
         request.dbsession,
         request.tenant,
@@ -89,6 +99,7 @@ def register(request):
         locale=request.locale_name,
         channel=channel,
     )
+    agreements.record(request.dbsession, member, to_accept, request.client_addr or "")
     return signed_in(request, member, request.route_path("account.home"))
 
 
