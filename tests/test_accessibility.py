@@ -191,3 +191,43 @@ def test_portal_pages_are_accessible_and_self_contained(wsgi_app, db, tenants, c
     for page_slug in agreements:
         page = client.app.get(f"/pages/{page_slug}", headers={"Host": host})
         assert problems(page.text) == [], page_slug
+
+
+def test_back_office_and_console_pages_are_accessible_and_self_contained(wsgi_app, db, tenants):
+    """Every back-office page an administrator opens (settings, content, community, inbox, chat included) and every
+    page of the operator console: a language, a label for each field, alt text, nothing loaded from elsewhere."""
+    import pyotp
+
+    from core.accounts.services import create_operator
+    from tests.conftest import Client
+    from tests.helpers import PASSWORD, staff_client, submit
+
+    admin = staff_client(wsgi_app, db, "a11y-admin", "administrator")
+    with db.transaction() as session:
+        secret = create_operator(session, "a11y-operator", PASSWORD).totp_secret
+    console = Client(wsgi_app)
+    submit(
+        console,
+        "operator.localhost",
+        console.get("operator.localhost", "/operator/login"),
+        {"login": "a11y-operator", "password": PASSWORD},
+        status=303,
+    )
+    page = console.get("operator.localhost", "/operator/login/verify")
+    submit(console, "operator.localhost", page, {"code": pyotp.TOTP(secret).now()}, status=303)
+    checked = []
+    for route in wsgi_app.routes_mapper.get_routes():
+        if "{" in route.pattern or not route.name.startswith(("admin.", "operator.")):
+            continue
+        host, reader = (
+            ("operator.localhost", console) if route.name.startswith("operator.") else ("demo.localhost", admin)
+        )
+        page = reader.get(host, route.pattern, status="*")
+        if page.status_int != 200 or page.content_type != "text/html":
+            continue  # a POST-only address, a download, a sign-in page that sends a signed-in reader on
+        assert problems(page.text) == [], route.pattern
+        checked.append(route.pattern)
+    assert {"/admin/settings/branding", "/admin/settings/plugins", "/admin/roles", "/operator/tenants/new"} <= set(
+        checked
+    )
+    assert len(checked) >= 40
