@@ -574,6 +574,17 @@ class _Seeder:
             publish(form, banner=True, cover=SimpleNamespace(file=picture, type="image/png"))
 
 
+def _accept_agreements(session, tenant) -> None:
+    """The demo's members accepted the agreements the seed just published, as they would have when registering
+    (and bidding): the sample site opens on their accounts, not on the new-agreements page."""
+    from core.members import agreements
+    from core.members.models import Member
+
+    for member in session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id)):
+        items = agreements.pending(session, tenant, member.id, agreements.PAGES, tenant.default_locale)
+        agreements.record(session, member, items, "demo seed")
+
+
 def seed(session, tenant, plugins, settings, *, password: str | None = None) -> dict:
     """Fill ``tenant`` with the demo's sample site; what was made (``{"seeded": False}``: it was already).
 
@@ -615,6 +626,7 @@ def seed(session, tenant, plugins, settings, *, password: str | None = None) -> 
     lender = seeder.people["lender3"]
     request_withdrawal(session, tenant, seeder.hooks, lender, seeder.cards[lender.id], "1000")  # waits for a cashier
     seeder.content(story["site"])
+    _accept_agreements(session, tenant)
 
     summary = {
         "seeded": True,

@@ -64,4 +64,8 @@ def _wait(request, chat: Chat, after: int):
     finally:
         request.tm.begin()
     chat = request.dbsession.get(Chat, chat_id)
+    if chat is None:  # gone while the poll waited (its tenant's data removed): nothing more to say
+        from pyramid.httpexceptions import HTTPNotFound
+
+        raise HTTPNotFound()
     return chat, services.messages_after(request.dbsession, chat, after)

@@ -40,6 +40,8 @@ def item_path(request, item: ContentItem) -> str:
     """An article's address (``/<section>/<id>``) or a page's (``/pages/<slug>``)."""
     if item.kind == "page":
         return request.route_path("content.page", slug=item.slug)
+    if item.section is None:  # written before sections, or by a script that named none: a news item
+        return request.route_path("content.item", id=item.id)
     return request.route_path("content.entry", section=item.section.slug, id=item.id)
 
 
@@ -115,7 +117,7 @@ def article(request):
     item = public_item(request.dbsession, int(request.matchdict["id"]))
     if item is None or item.kind == "page":
         raise HTTPNotFound()
-    if item.section is None or item.section.slug != request.matchdict.get("section", "news"):
+    if item_path(request, item) != request.path:
         return HTTPMovedPermanently(item_path(request, item))
     return _article(request, item)
 

@@ -55,3 +55,13 @@ def artifacts(request):
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run once, on SQLite: what a browser sees does not depend on the engine, and the PostgreSQL
+    run reads the same pages through WebTest (the readable-page, accessibility and domain tests)."""
+    once = pytest.mark.skip(reason="browser tests run on SQLite only; the PostgreSQL run covers these pages by WebTest")
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if "/browser/" in str(item.fspath) and callspec is not None and callspec.params.get("backend") == "postgresql":
+            item.add_marker(once)
