@@ -223,7 +223,23 @@ def _get(client, host, path, params):
     return response.status_int, url
 
 
-def test_no_get_route_answers_500_to_hostile_parameters(wsgi_app, visitors):
+ENGINE_SENSITIVE = {"99999999999999999999", "9223372036854775808", "2147483648", "a\x00b", "%00", "1e999999999", "NaN"}
+"""Values an engine may take differently (integer ranges, NUL bytes, numbers): every run sends them."""
+
+
+def hostile_for(backend: str) -> list[str]:
+    """The values this engine's run sends: the engine-sensitive ones, and half of the others each (every value
+    still reaches every route in one of the two runs)."""
+    from tests.conftest import PG_URL
+
+    if not PG_URL:
+        return list(HOSTILE)  # one run only: it sends everything
+    others = [value for value in HOSTILE if value not in ENGINE_SENSITIVE]
+    share = others[0::2] if backend == "sqlite" else others[1::2]
+    return [value for value in HOSTILE if value in ENGINE_SENSITIVE or value in share]
+
+
+def test_no_get_route_answers_500_to_hostile_parameters(wsgi_app, visitors, backend):
     started, crashes, sent = time.monotonic(), [], 0
     for area, route, example, params, public in _targets(wsgi_app):
         host = OPERATOR if area == "operator" else DEMO
@@ -231,7 +247,7 @@ def test_no_get_route_answers_500_to_hostile_parameters(wsgi_app, visitors):
             if who == "anonymous" and not public:
                 continue  # refused before its view runs (tests/test_route_security.py)
             client = visitors[who]
-            for value in HOSTILE:
+            for value in hostile_for(backend):
                 requests = [(path, {}) for path in _paths(route.pattern, value)]
                 requests += [(example, {name: value}) for name in params]
                 if value in BREAKING:
