@@ -209,12 +209,12 @@ def descendants(session, unit: OrgUnit) -> set[int]:
         sa.select(OrgUnit.id, OrgUnit.parent_id).where(OrgUnit.tenant_id == unit.tenant_id)
     ):
         below.setdefault(parent_id, []).append(unit_id)
-    found, todo = set(), list(below.get(unit.id, []))
-    while todo:
-        unit_id = todo.pop()
+    found, unvisited = set(), list(below.get(unit.id, []))
+    while unvisited:
+        unit_id = unvisited.pop()
         if unit_id not in found:
             found.add(unit_id)
-            todo += below.get(unit_id, [])
+            unvisited += below.get(unit_id, [])
     return found
 
 
