@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CONFIG ?= development.ini
 STAMP := $(VENV)/.installed
 # The suite runs on two workers, each test file on one worker (files that share Redis keys stay apart).
-PYTEST_ARGS ?= -n 2 --dist loadfile --durations=15
+PYTEST_ARGS ?= -n 2 --dist loadgroup --durations=25
 
 .PHONY: demo test install catalogs migrate tenants accounts browser dist clean
 
