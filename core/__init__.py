@@ -127,6 +127,7 @@ def make_config(settings: dict, plugins: PluginRegistry | None = None) -> Config
     config.include(".chat")
     config.include(".portal")
     config.include(".admin")
+    config.include(".credit")
     config.include(".operator")
     plugins.pm.hook.lendstack_includeme(config=config)
     return config

@@ -40,6 +40,14 @@ PERMISSIONS = {
     "content.review": _("Review content: approve, return, publish and unpublish"),
     "community.moderate": _("Moderate the member community: pin, lock, move, hide and ban"),
     "support.reply": _("Answer members' and visitors' messages and live chats"),
+    "credit.customer": _("Keep credit customers: individuals, companies, their financial statements"),
+    "credit.model": _("Maintain credit rating models"),
+    "credit.rate": _("Rate customers and approve grade overrides"),
+    "credit.apply": _("Create credit applications and their supporting documents"),
+    "credit.approve": _("Act on credit application steps: approve, return, reject"),
+    "credit.workflow": _("Maintain credit products and approval workflows"),
+    "credit.contract": _("Draw up and record the signing of loan contracts"),
+    "credit.disburse": _("Disburse signed credit contracts (maker or checker)"),
     "system.staff": _("Manage staff users"),
     "system.roles": _("Manage roles and permissions"),
     "settings.manage": _("Change the site's settings"),
@@ -57,6 +65,7 @@ MONEY_PERMISSIONS = frozenset(
         "loan.write_off",
         "reserve.manage",
         "loan.close_of_day",
+        "credit.disburse",
     }
 )
 
@@ -74,9 +83,16 @@ DEFAULT_ROLES = {
             "loan.credit_line",
             "loan.guarantee",
             "funds.view",
+            "credit.model",
+            "credit.rate",
+            "credit.approve",
+            "credit.workflow",
         ],
     ),
-    "cashier": (_("Cashier"), ["member.view", "funds.view", "funds.recharge.confirm", "funds.withdraw.approve"]),
+    "cashier": (
+        _("Cashier"),
+        ["member.view", "funds.view", "funds.recharge.confirm", "funds.withdraw.approve", "credit.disburse"],
+    ),
     "customer_service": (
         _("Customer service"),
         ["member.view", "member.message", "member.points", "sms.view", "support.reply"],
@@ -85,6 +101,11 @@ DEFAULT_ROLES = {
     "designer": (_("Designer"), ["content.design"]),
     "content_reviewer": (_("Content reviewer"), ["content.review"]),
     "moderator": (_("Community moderator"), ["member.view", "community.moderate"]),
+    "relationship_manager": (
+        _("Relationship manager"),
+        ["member.view", "credit.customer", "credit.rate", "credit.apply", "credit.contract"],
+    ),
+    "credit_approver": (_("Credit approver"), ["member.view", "credit.approve", "credit.rate"]),
     "auditor": (_("Auditor (read-only)"), ["member.view", "funds.view", "audit.view", "sms.view"]),
 }
 
@@ -96,6 +117,7 @@ AREAS = {
     "member": _("Members"),
     "loan": _("Loans"),
     "funds": _("Funds"),
+    "credit": _("Credit"),
     "content": _("Content"),
     "community": _("Community and customer service"),
     "system": _("System"),

@@ -1,7 +1,7 @@
 """The JSON API under ``/api/v1`` on a tenant's host.
 
-An OpenAPI document (``openapi.yaml``, served as ``/api/v1/openapi.json``)
-validates every request and response of a view marked ``openapi=True``
+An OpenAPI document (``openapi.yaml`` and the parts under ``openapi/``, merged
+by ``spec``; served as ``/api/v1/openapi.json``) validates every request and response of a view marked ``openapi=True``
 (pyramid_openapi3). Errors are RFC 9457 problem details naming each field at
 fault: 400 when the request does not match the document (malformed JSON, a
 wrong type, an unknown field), 422 when it matches but cannot be used (a rate
@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
-import yaml
 from pyramid.response import Response
 
 from ..i18n import english
 
-SPEC_PATH = Path(__file__).with_name("openapi.yaml")
 PREFIX = "/api/v1"
 PROBLEM_TYPE = "application/problem+json"
 # jsonschema names a missing or unexpected property only in its message.
@@ -190,8 +187,7 @@ def includeme(config):
 
     config.include("pyramid_openapi3")
     config.pyramid_openapi3_add_deserializer(PROBLEM_TYPE, json.loads)
-    config.registry["api_spec"] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    config.pyramid_openapi3_spec(str(SPEC_PATH), route=f"{PREFIX}/openapi.yaml", route_name="api.spec.yaml")
+    config.include(".spec")
     config.add_route("api.spec", f"{PREFIX}/openapi.json")
     config.add_view(spec_json, route_name="api.spec", renderer="json", require_csrf=False)
     config.add_exception_view(_problem_view, context=Problem)

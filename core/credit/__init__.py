@@ -1,0 +1,57 @@
+"""The credit system (信貸系統): the tenant's own lending business, run from the back office.
+
+A **customer** (individual or corporate, a member or a walk-in) is rated by a
+versioned scorecard, applies for a **product** (貸款業務種類) through a
+tenant-defined, versioned **approval workflow**, signs a **contract** and is
+paid out from the **disbursement workbench** — from the tenant's own lending
+fund or as a P2P listing. Either way the result is an ordinary
+:class:`core.loans.Loan` with an origin: one schedule engine, one repayment
+path, one close of day (docs/credit.md).
+
+The package's subpackages, each depending only on those listed after it:
+
+- ``contracts`` (contract templates, PDF, signing, disbursement, the lending fund);
+- ``applications`` (products, workflow definitions, applications, their steps and documents, workbenches);
+- ``rating`` (scorecard models, rating runs, overrides);
+- ``customers`` (individual and corporate customers, relationships, financial statements).
+"""
+
+from __future__ import annotations
+
+from ..i18n import _
+
+
+def _may(permission):
+    return lambda request: request.identity is not None and bool(request.has_permission(permission))
+
+
+CREDIT_NAV = (
+    # (key, label, route, order, permission): the back office's credit group, in its menu order
+    ("admin.credit.workbench", _("My workbench"), "admin.credit.workbench", 30, "staff"),
+    ("admin.credit.customers", _("Customers"), "admin.credit.customers", 31, "credit.customer"),
+    ("admin.credit.applications", _("Credit applications"), "admin.credit.applications", 32, "credit.apply"),
+    ("admin.credit.models", _("Rating models"), "admin.credit.models", 33, "credit.model"),
+    ("admin.credit.products", _("Credit products"), "admin.credit.products", 34, "credit.workflow"),
+    ("admin.credit.workflows", _("Approval workflows"), "admin.credit.workflows", 35, "credit.workflow"),
+    ("admin.credit.contracts", _("Contracts"), "admin.credit.contracts", 36, "credit.contract"),
+    ("admin.credit.disbursements", _("Disbursement workbench"), "admin.credit.disbursements", 37, "credit.disburse"),
+)
+
+
+def includeme(config):
+    """The credit back office: each subpackage's routes, views and labels, and the menu group."""
+    route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
+    route("admin.credit.workbench", "/admin/credit")
+    route("admin.credit.customers", "/admin/credit/customers")
+    route("admin.credit.applications", "/admin/credit/applications")
+    route("admin.credit.models", "/admin/credit/models")
+    route("admin.credit.products", "/admin/credit/products")
+    route("admin.credit.workflows", "/admin/credit/workflows")
+    route("admin.credit.contracts", "/admin/credit/contracts")
+    route("admin.credit.disbursements", "/admin/credit/disbursements")
+    config.include(".customers")
+    config.include(".rating")
+    config.include(".applications")
+    config.include(".contracts")
+    for key, label, route, order, permission in CREDIT_NAV:
+        config.add_nav(key, label, route, order=order, area="admin", visible=_may(permission))

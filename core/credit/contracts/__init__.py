@@ -1,0 +1,7 @@
+"""Credit contracts (see core/credit/__init__.py)."""
+
+from __future__ import annotations
+
+
+def includeme(config):
+    """Routes, views and labels of credit contracts."""
