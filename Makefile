@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= development.ini
 STAMP := $(VENV)/.installed
-# The suite runs on two workers, each test file on one worker (files that share Redis keys stay apart).
+# The suite runs on two workers; files sharing a costly or exclusive fixture stay on one (tests/conftest.py).
 PYTEST_ARGS ?= -n 2 --dist loadgroup --durations=25
 
 .PHONY: demo test install catalogs migrate tenants accounts browser dist clean
@@ -68,6 +68,14 @@ browser:
 	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null 2>&1; } || \
 	    echo "could not install chromium: the browser tests will be skipped"; \
 	  else echo "chromium is not installed: the browser tests will be skipped"; fi; \
+	fi
+	@# Contract PDFs (WeasyPrint) and screenshots need a CJK font.
+	@if ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-zenhei >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-zenhei >/dev/null 2>&1; } || \
+	    echo "could not install a CJK font: Chinese text in contract PDFs will show as boxes"; \
+	  else echo "no CJK font is installed (fonts-wqy-zenhei): Chinese text in contract PDFs will show as boxes"; fi; \
 	fi
 
 test: install browser
