@@ -11,7 +11,14 @@ from pyramid.config import Configurator
 from .http import HttpError, register_transport
 from .http import client as http_client
 from .i18n import _
-from .loan_types import BorrowerProfile, LoanApplication, LoanType, RuleViolation
+from .loan_types import (
+    BorrowerProfile,
+    LoanApplication,
+    LoanType,
+    RuleViolation,
+    longest_term_setting,
+    repayment_methods_setting,
+)
 from .money import Money, MoneyError, split_largest_remainder
 from .payments import (
     Callback,
@@ -40,6 +47,8 @@ from .schedules import (
 from .sms import SmsProvider, SmsResult, SmsStatus, SmsView
 
 __all__ = [
+    "longest_term_setting",
+    "repayment_methods_setting",
     "_",
     "add_months",
     "BorrowerProfile",

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import colander
+
+from .i18n import _
 from .money import Money
 from .plugin_registry import collect_by_code
 
@@ -60,8 +63,19 @@ class LoanType:
     #: The application names a guarantor (``guarantor_id``) who advances on overdue installments.
     needs_guarantor: bool = False
 
+    #: The refusal of a term longer than the type's ``max_term_months`` setting (``${months}``: that limit).
+    term_message = _("This loan type runs at most ${months} months.")
+
     def __init__(self, settings: dict):
         self.settings = settings
+
+    def term_violations(self, application: LoanApplication) -> list[RuleViolation]:
+        """The refusal of a term longer than the ``max_term_months`` setting (none when the type has no such
+        setting)."""
+        longest = self.settings.get("max_term_months")
+        if longest is None or application.term_months <= longest:
+            return []
+        return [RuleViolation("term_months", _(self.term_message, mapping={"months": longest}))]
 
     def allowed_methods(self, enabled: list[str]) -> list[str]:
         """The repayment methods this type allows among the tenant's enabled ones."""
@@ -79,3 +93,26 @@ class LoanType:
 def loan_types(hooks) -> dict[str, LoanType]:
     """The tenant's enabled loan types by code, in a stable order."""
     return collect_by_code(hooks, "lendstack_loan_types")
+
+
+def longest_term_setting(default: int, *, most: int = 360) -> colander.SchemaNode:
+    """A loan type's ``max_term_months`` setting (1 to ``most`` months), read by :meth:`LoanType.term_violations`."""
+    return colander.SchemaNode(
+        colander.Int(),
+        missing=default,
+        validator=colander.Range(1, most),
+        title=_("Longest term (months)"),
+        description=_("An application for a longer term is refused."),
+    )
+
+
+def repayment_methods_setting(default: tuple[str, ...] = ()) -> colander.SchemaNode:
+    """A loan type's ``repayment_methods`` setting, read by :meth:`LoanType.allowed_methods`: the site's
+    enabled methods to tick (``default`` until the tenant chooses); none ticked allows every one."""
+    return colander.SchemaNode(
+        colander.List(),
+        missing=list(default),
+        choices_from="lendstack_repayment_methods",
+        title=_("Repayment methods"),
+        description=_("The repayment methods this type allows; none ticked: every one the site offers."),
+    )

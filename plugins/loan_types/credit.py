@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import colander
 
-from core import LoanApplication, LoanType, Money, PluginInfo, RuleViolation, _, hookimpl
+from core import (
+    LoanApplication,
+    LoanType,
+    Money,
+    PluginInfo,
+    RuleViolation,
+    _,
+    hookimpl,
+    longest_term_setting,
+    repayment_methods_setting,
+)
 
 
 class Settings(colander.MappingSchema):
@@ -27,13 +37,7 @@ class Settings(colander.MappingSchema):
         title=_("Largest amount"),
         description=_("The largest loan, in the site's currency."),
     )
-    max_term_months = colander.SchemaNode(
-        colander.Int(),
-        missing=36,
-        validator=colander.Range(1, 360),
-        title=_("Longest term (months)"),
-        description=_("An application for a longer term is refused."),
-    )
+    max_term_months = longest_term_setting(36)
     use_credit_line = colander.SchemaNode(
         colander.Boolean(),
         missing=True,
@@ -42,13 +46,7 @@ class Settings(colander.MappingSchema):
             "The amount must fit the borrower's credit line left; staff set credit lines after verification."
         ),
     )
-    repayment_methods = colander.SchemaNode(
-        colander.List(),
-        missing=[],
-        choices_from="lendstack_repayment_methods",
-        title=_("Repayment methods"),
-        description=_("The repayment methods this type allows; none ticked: every one the site offers."),
-    )
+    repayment_methods = repayment_methods_setting()
 
 
 PLUGIN = PluginInfo(
@@ -68,6 +66,7 @@ PLUGIN = PluginInfo(
 
 class CreditLoan(LoanType):
     code = "credit"
+    term_message = _("A credit loan runs at most ${months} months.")
     name = _("Credit loan")
     description = _("An unsecured loan granted on the borrower's credit standing.")
     badge = _("Credit")
@@ -84,16 +83,7 @@ class CreditLoan(LoanType):
                     _("A credit loan is between ${low} and ${high}.", mapping={"low": str(low), "high": str(high)}),
                 )
             )
-        if application.term_months > self.settings["max_term_months"]:
-            problems.append(
-                RuleViolation(
-                    "term_months",
-                    _(
-                        "A credit loan runs at most ${months} months.",
-                        mapping={"months": self.settings["max_term_months"]},
-                    ),
-                )
-            )
+        problems += self.term_violations(application)
         profile = application.borrower
         if (
             self.settings.get("use_credit_line", True)

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import colander
 
-from core import LoanApplication, LoanType, Money, PluginInfo, RuleViolation, _, hookimpl
+from core import (
+    LoanApplication,
+    LoanType,
+    Money,
+    PluginInfo,
+    RuleViolation,
+    _,
+    hookimpl,
+    longest_term_setting,
+    repayment_methods_setting,
+)
 
 
 class Settings(colander.MappingSchema):
@@ -20,20 +30,8 @@ class Settings(colander.MappingSchema):
         title=_("Largest amount"),
         description=_("The largest loan, in the site's currency."),
     )
-    max_term_months = colander.SchemaNode(
-        colander.Int(),
-        missing=36,
-        validator=colander.Range(1, 360),
-        title=_("Longest term (months)"),
-        description=_("An application for a longer term is refused."),
-    )
-    repayment_methods = colander.SchemaNode(
-        colander.List(),
-        missing=[],
-        choices_from="lendstack_repayment_methods",
-        title=_("Repayment methods"),
-        description=_("The repayment methods this type allows; none ticked: every one the site offers."),
-    )
+    max_term_months = longest_term_setting(36)
+    repayment_methods = repayment_methods_setting()
 
 
 PLUGIN = PluginInfo(
@@ -53,6 +51,7 @@ PLUGIN = PluginInfo(
 
 class GuaranteedLoan(LoanType):
     code = "guaranteed"
+    term_message = _("A guaranteed loan runs at most ${months} months.")
     name = _("Guaranteed loan")
     description = _("A guarantor institution stands behind the loan and pays lenders if it falls overdue.")
     badge = _("Guaranteed")
@@ -65,16 +64,7 @@ class GuaranteedLoan(LoanType):
             problems.append(
                 RuleViolation("amount", _("A guaranteed loan is at most ${high}.", mapping={"high": str(high)}))
             )
-        if application.term_months > self.settings["max_term_months"]:
-            problems.append(
-                RuleViolation(
-                    "term_months",
-                    _(
-                        "A guaranteed loan runs at most ${months} months.",
-                        mapping={"months": self.settings["max_term_months"]},
-                    ),
-                )
-            )
+        problems += self.term_violations(application)
         return problems
 
 

@@ -10,24 +10,21 @@ from __future__ import annotations
 
 import colander
 
-from core import LoanApplication, LoanType, PluginInfo, RuleViolation, _, hookimpl
+from core import (
+    LoanApplication,
+    LoanType,
+    PluginInfo,
+    RuleViolation,
+    _,
+    hookimpl,
+    longest_term_setting,
+    repayment_methods_setting,
+)
 
 
 class Settings(colander.MappingSchema):
-    max_term_months = colander.SchemaNode(
-        colander.Int(),
-        missing=1,
-        validator=colander.Range(1, 12),
-        title=_("Longest term (months)"),
-        description=_("An application for a longer term is refused."),
-    )
-    repayment_methods = colander.SchemaNode(
-        colander.List(),
-        missing=["one_time"],
-        choices_from="lendstack_repayment_methods",
-        title=_("Repayment methods"),
-        description=_("The repayment methods this type allows; none ticked: every one the site offers."),
-    )
+    max_term_months = longest_term_setting(1, most=12)
+    repayment_methods = repayment_methods_setting(("one_time",))
 
 
 PLUGIN = PluginInfo(
@@ -47,6 +44,7 @@ PLUGIN = PluginInfo(
 
 class InstantLoan(LoanType):
     code = "instant"
+    term_message = _("An instant loan runs at most ${months} months.")
     name = _("Instant loan")
     description = _("A promotion: your principal and interest come back the moment the loan is full.")
     badge = _("Instant")
@@ -55,16 +53,7 @@ class InstantLoan(LoanType):
 
     def check_application(self, application: LoanApplication) -> list[RuleViolation]:
         problems = []
-        if application.term_months > self.settings["max_term_months"]:
-            problems.append(
-                RuleViolation(
-                    "term_months",
-                    _(
-                        "An instant loan runs at most ${months} months.",
-                        mapping={"months": self.settings["max_term_months"]},
-                    ),
-                )
-            )
+        problems += self.term_violations(application)
         return problems
 
 

@@ -14,7 +14,18 @@ from decimal import Decimal
 
 import colander
 
-from core import LoanApplication, LoanType, Money, MoneyError, PluginInfo, RuleViolation, _, hookimpl
+from core import (
+    LoanApplication,
+    LoanType,
+    Money,
+    MoneyError,
+    PluginInfo,
+    RuleViolation,
+    _,
+    hookimpl,
+    longest_term_setting,
+    repayment_methods_setting,
+)
 
 KINDS = ("property", "vehicle", "other")
 
@@ -27,20 +38,8 @@ class Settings(colander.MappingSchema):
         title=_("Highest loan-to-value (percent)"),
         description=_("The loan may be at most this share of the collateral's appraised value."),
     )
-    max_term_months = colander.SchemaNode(
-        colander.Int(),
-        missing=60,
-        validator=colander.Range(1, 360),
-        title=_("Longest term (months)"),
-        description=_("An application for a longer term is refused."),
-    )
-    repayment_methods = colander.SchemaNode(
-        colander.List(),
-        missing=[],
-        choices_from="lendstack_repayment_methods",
-        title=_("Repayment methods"),
-        description=_("The repayment methods this type allows; none ticked: every one the site offers."),
-    )
+    max_term_months = longest_term_setting(60)
+    repayment_methods = repayment_methods_setting()
 
 
 PLUGIN = PluginInfo(
@@ -60,6 +59,7 @@ PLUGIN = PluginInfo(
 
 class MortgageLoan(LoanType):
     code = "mortgage"
+    term_message = _("A mortgage loan runs at most ${months} months.")
     name = _("Mortgage loan")
     description = _("A loan secured by property, a vehicle or other collateral.")
     badge = _("Secured")
@@ -88,16 +88,7 @@ class MortgageLoan(LoanType):
                     ),
                 )
             )
-        if application.term_months > self.settings["max_term_months"]:
-            problems.append(
-                RuleViolation(
-                    "term_months",
-                    _(
-                        "A mortgage loan runs at most ${months} months.",
-                        mapping={"months": self.settings["max_term_months"]},
-                    ),
-                )
-            )
+        problems += self.term_violations(application)
         return problems
 
 

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import colander
 
-from core import LoanApplication, LoanType, Money, PluginInfo, RuleViolation, _, hookimpl
+from core import (
+    LoanApplication,
+    LoanType,
+    Money,
+    PluginInfo,
+    RuleViolation,
+    _,
+    hookimpl,
+    longest_term_setting,
+    repayment_methods_setting,
+)
 
 
 class Settings(colander.MappingSchema):
@@ -21,20 +31,8 @@ class Settings(colander.MappingSchema):
         title=_("Share of net assets"),
         description=_("The largest loan as a share of the borrower's net assets on the platform, from 0 to 1."),
     )
-    max_term_months = colander.SchemaNode(
-        colander.Int(),
-        missing=12,
-        validator=colander.Range(1, 60),
-        title=_("Longest term (months)"),
-        description=_("An application for a longer term is refused."),
-    )
-    repayment_methods = colander.SchemaNode(
-        colander.List(),
-        missing=[],
-        choices_from="lendstack_repayment_methods",
-        title=_("Repayment methods"),
-        description=_("The repayment methods this type allows; none ticked: every one the site offers."),
-    )
+    max_term_months = longest_term_setting(12, most=60)
+    repayment_methods = repayment_methods_setting()
 
 
 PLUGIN = PluginInfo(
@@ -54,6 +52,7 @@ PLUGIN = PluginInfo(
 
 class NetWorthLoan(LoanType):
     code = "net_worth"
+    term_message = _("A net-worth loan runs at most ${months} months.")
     name = _("Net-worth loan")
     description = _("Borrow against your own balance and receivables on this site.")
     badge = _("Net worth")
@@ -76,16 +75,7 @@ class NetWorthLoan(LoanType):
                         ),
                     )
                 )
-        if application.term_months > self.settings["max_term_months"]:
-            problems.append(
-                RuleViolation(
-                    "term_months",
-                    _(
-                        "A net-worth loan runs at most ${months} months.",
-                        mapping={"months": self.settings["max_term_months"]},
-                    ),
-                )
-            )
+        problems += self.term_violations(application)
         return problems
 
 
