@@ -56,6 +56,10 @@ DEFAULTS = {
     "verification_refused": _(
         "${site}: your real-name verification was refused: ${reason}. Correct it and submit again."
     ),
+    # the help centre (core.help.notices): staff answered a member's message
+    "message_replied": _(
+        "${site}: we replied to your message \u201c${subject}\u201d. Read it in your account's messages."
+    ),
 }
 ONE_TIME = frozenset({"code"})  # parameters that are one-time secrets: never stored or shown readably
 SAMPLE = {
@@ -67,6 +71,7 @@ SAMPLE = {
     "due_date": "2027-02-15",
     "days": "5",
     "reason": "…",
+    "subject": "…",
 }
 
 

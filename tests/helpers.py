@@ -1,5 +1,7 @@
 """Test helpers: signed-in clients for members and staff, form submission."""
 
+import re
+
 import pyotp
 
 from core.accounts.services import create_staff
@@ -93,3 +95,11 @@ def member_client(
     page = client.get(host, "/login")
     submit(client, host, page, {"login": phone, "password": PASSWORD}, status=303)
     return client, member_id
+
+
+_PLACEHOLDER = re.compile(r"\{(?:[^{}]|\{[^{}]*\})+\}")  # {id}, {id:\d+} and {id:\d{1,9}} alike
+
+
+def fill_route(pattern: str, value: str, count: int = 0) -> str:
+    """A route's pattern with its placeholders (the first ``count`` of them; 0: all) replaced by ``value``."""
+    return _PLACEHOLDER.sub(value, pattern, count=count)

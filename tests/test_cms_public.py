@@ -115,6 +115,7 @@ def test_pages_begin_as_drafts_and_are_published_by_their_address(wsgi_app, db, 
         "privacy",
         "loan-agreement",
         "lender-risk",
+        "loan-contract",
     }
     assert {p.locale for p in mine} == {"zh_Hant", "zh_Hans", "en"}
     assert all(p.status == "draft" for p in pages)

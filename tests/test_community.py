@@ -29,7 +29,7 @@ def board_id(db, slug="investing", tenant="demo") -> int:
 
 
 def open_community(client, host=DEMO):
-    """The community's first visit makes the tenant's default boards."""
+    """The community's front page (a site has its default boards from the moment it is applied)."""
     return client.get(host, "/community")
 
 

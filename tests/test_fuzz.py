@@ -22,7 +22,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from core.accounts.services import create_operator, create_staff
 from core.tenancy import HostKindPredicate
 from core.tenancy.services import tenant_by_slug
-from tests.helpers import PASSWORD, member_client
+from tests.helpers import PASSWORD, fill_route, member_client
 
 DEMO, OPERATOR = "demo.localhost", "operator.localhost"
 
@@ -166,7 +166,7 @@ def _targets(wsgi_app):
         if route.name in ("static", "api.spec.yaml"):
             continue
         area = _route_area(route)
-        example = re.sub(r"\{[^}]+\}", "1", route.pattern)
+        example = fill_route(route.pattern, "1")
         params = _view_params(registry, route.name)
         if LAYER_PARAMS[area][0] == route.name:
             params |= set(LAYER_PARAMS[area][1])

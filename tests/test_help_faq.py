@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from core.help.models import FaqCategory, FaqQuestion, FaqVote
@@ -10,6 +11,14 @@ from tests.helpers import member_client, staff_client, submit
 
 DEMO, ACME = "demo.localhost", "acme.localhost"
 ANSWER = "提現申請通常在一個工作日內到帳，遇節假日順延。詳見[提現說明](/help)。"
+
+
+@pytest.fixture(autouse=True)
+def no_starter_faq(db, tenants):
+    """These tests write the FAQ from nothing: the starter questions every site begins with are deleted first."""
+    with db.transaction() as session:
+        session.execute(sa.delete(FaqQuestion))
+        session.execute(sa.delete(FaqCategory))
 
 
 def faq_data(db, slug="demo", locale="zh_Hant", published=True, answer=ANSWER, question="提現多久到帳？"):

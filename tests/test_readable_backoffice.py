@@ -21,7 +21,7 @@ from core.loans.models import Loan
 from core.members.models import Member
 from core.payments.models import Withdrawal
 from core.tenancy.services import tenant_by_slug
-from tests.helpers import PASSWORD, staff_client, submit
+from tests.helpers import PASSWORD, fill_route, staff_client, submit
 
 HOST, OPERATOR = "demo.localhost", "operator.localhost"
 LOCALES = ("en", "zh_Hant", "zh_Hans")
@@ -191,7 +191,7 @@ def _pages(wsgi_app, db) -> list[tuple[str, str]]:
     for route in wsgi_app.routes_mapper.get_routes():
         pattern = route.pattern
         if route.name in ids:
-            pages += [(HOST, re.sub(r"\{[^}]+\}", str(i), pattern)) for i in ids[route.name]]
+            pages += [(HOST, fill_route(pattern, str(i))) for i in ids[route.name]]
         elif route.name.startswith("admin.") and "{" not in pattern:
             pages.append((HOST, pattern))
         elif route.name.startswith("operator.") and "{" not in pattern:

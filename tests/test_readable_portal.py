@@ -25,7 +25,7 @@ from babel.messages.pofile import read_po
 
 from core.tenancy import HostKindPredicate
 from core.tenancy.services import tenant_by_slug
-from tests.helpers import PASSWORD, submit
+from tests.helpers import PASSWORD, fill_route, submit
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = "demo.localhost"
@@ -177,7 +177,7 @@ def _paths(route, examples) -> list[str]:
     if not holders:
         return [route.pattern]
     values = examples.get(holders[0], [])
-    return [re.sub(r"\{[^}]+\}", value, route.pattern, count=1) for value in values]
+    return [fill_route(route.pattern, value, count=1) for value in values]
 
 
 QUERIES = {  # pages with states behind a query: each state is a page too

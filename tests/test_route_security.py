@@ -7,6 +7,7 @@ import pytest
 
 from core.accounts.permissions import MONEY_PERMISSIONS
 from core.tenancy import HostKindPredicate
+from tests.helpers import fill_route
 
 # Routes anyone may open: the public portal, sign-in and sign-up, the public API, static files.
 PUBLIC = {
@@ -70,7 +71,7 @@ def routes(app):
     for route in app.routes_mapper.get_routes():
         kinds = [p.value for p in route.predicates if isinstance(p, HostKindPredicate)]
         host = "operator.localhost" if kinds == ["operator"] else "demo.localhost"
-        path = re.sub(r"\{[^}]+\}", "1", route.pattern)
+        path = fill_route(route.pattern, "1")
         yield route.name, host, path
 
 

@@ -10,6 +10,7 @@ from pyramid.response import FileResponse
 from pyramid.view import view_config
 
 from .. import audit
+from ..credit.contracts.fund import house_lender_ids
 from ..forms import on_refusal
 from ..help import inbox
 from ..i18n import _
@@ -24,7 +25,7 @@ from .views import newest_first
 
 @view_config(route_name="admin.members", renderer="admin/members.pt", permission="member.view")
 def members(request):
-    query = sa.select(Member)
+    query = sa.select(Member).where(Member.id.not_in(house_lender_ids()))  # the lending fund is not a person
     text = request.params.get("q", "").strip()
     status = request.params.get("verification", "")
     if text:

@@ -8,6 +8,7 @@ is a member violation that freezes posting (``core.members.conduct``).
 from __future__ import annotations
 
 from ..i18n import _
+from . import boards  # noqa: F401 - the lendstack_tenant_applied listener (the default boards)
 
 
 def _may_moderate(request) -> bool:

@@ -1,4 +1,5 @@
-"""Boards and the community settings of a tenant: made with defaults when first read, edited by moderators."""
+"""Boards and the community settings of a tenant: made with their defaults when the tenant's settings are
+applied (:func:`ensure_defaults`), edited by moderators."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 
 import sqlalchemy as sa
 
+from .. import events
 from ..domain import DomainError
 from ..i18n import _
 from .models import SENSITIVE_ACTIONS, Board, CommunitySettings
@@ -48,23 +50,64 @@ class CommunityError(DomainError):
 
 
 def boards(session, tenant) -> list[Board]:
-    """The tenant's boards in their order; the default boards are made the first time a tenant has none."""
-    found = session.scalars(sa.select(Board).order_by(Board.position, Board.id)).all()
+    """The tenant's boards in their order (a site starts with :data:`DEFAULT_BOARDS`, :func:`ensure_defaults`)."""
+    in_order = sa.select(Board).where(Board.tenant_id == tenant.id).order_by(Board.position, Board.id)
+    found = session.scalars(in_order).all()
     if found:
         return found
-    for position, (slug, staff_only, names, descriptions) in enumerate(DEFAULT_BOARDS):
+    ensure_defaults(session, tenant)  # a site made before the community: once, under its row lock
+    return session.scalars(in_order).all()
+
+
+def _lock_tenant(session, tenant) -> None:
+    """Take the tenant's row lock, so two first visits cannot both make the defaults (the second waits, then
+    finds them made). NO KEY UPDATE: rows that merely refer to the tenant are not held up."""
+    from ..tenancy.models import Tenant
+
+    session.scalars(sa.select(Tenant.id).where(Tenant.id == tenant.id).with_for_update(key_share=True)).first()
+
+
+def ensure_defaults(session, tenant) -> None:
+    """Give the tenant the default boards when it has no board at all, and its settings row when it has none.
+
+    Idempotent and cheap when both are there (two queries, no lock); run each time the tenant's settings are
+    applied, so the community's pages only read.
+    """
+    has_board = sa.select(Board.id).where(Board.tenant_id == tenant.id).limit(1)
+    has_settings = sa.select(CommunitySettings.id).where(CommunitySettings.tenant_id == tenant.id)
+    if session.scalars(has_board).first() is not None and session.scalars(has_settings).first() is not None:
+        return
+    _lock_tenant(session, tenant)
+    if session.scalars(has_board).first() is None:
+        for position, (slug, staff_only, names, descriptions) in enumerate(DEFAULT_BOARDS):
+            session.add(
+                Board(
+                    tenant_id=tenant.id,
+                    slug=slug,
+                    staff_only=staff_only,
+                    names=dict(names),
+                    descriptions=dict(descriptions),
+                    position=position * 10,
+                )
+            )
+    if session.scalars(has_settings).first() is None:
         session.add(
-            Board(
+            CommunitySettings(
                 tenant_id=tenant.id,
-                slug=slug,
-                staff_only=staff_only,
-                names=dict(names),
-                descriptions=dict(descriptions),
-                position=position * 10,
+                verified_only=True,
+                points_per_topic=0,
+                points_per_reply=0,
+                sensitive_words="",
+                sensitive_action="hold",
             )
         )
     session.flush()
-    return session.scalars(sa.select(Board).order_by(Board.position, Board.id)).all()
+
+
+@events.listen("lendstack_tenant_applied")
+def _default_community(session, tenant_id, tenant, created):
+    """A site starts with the default boards and community settings (and one made before gets them)."""
+    ensure_defaults(session, tenant)
 
 
 def whole(value) -> int:
@@ -119,19 +162,12 @@ def save_board(session, tenant, form: dict, board: Board | None = None) -> Board
 
 
 def settings_of(session, tenant) -> CommunitySettings:
-    """The tenant's community settings (a row with the defaults is made the first time)."""
-    found = session.scalars(sa.select(CommunitySettings)).first()
+    """The tenant's community settings (made with the defaults by :func:`ensure_defaults`)."""
+    query = sa.select(CommunitySettings).where(CommunitySettings.tenant_id == tenant.id)
+    found = session.scalars(query).first()
     if found is None:
-        found = CommunitySettings(
-            tenant_id=tenant.id,
-            verified_only=True,
-            points_per_topic=0,
-            points_per_reply=0,
-            sensitive_words="",
-            sensitive_action="hold",
-        )
-        session.add(found)
-        session.flush()
+        ensure_defaults(session, tenant)  # a site made before the community: once, under its row lock
+        found = session.scalars(query).one()
     return found
 
 

@@ -2,7 +2,9 @@
 
 Hiding a post takes back the VIP points it earned (restoring it gives them
 again): points reward what stays readable. Hiding resolves the post's
-reports. A ban is a violation of the posting kind (``core.members.conduct``)
+reports; hiding a topic's opening post hides the whole topic. The author of
+what is hidden, and a banned member, get a notice with the reason
+(:mod:`.notices`). A ban is a violation of the posting kind (``core.members.conduct``)
 with a duration, so it shows on the member's record and can be lifted there.
 Views audit every action.
 """
@@ -17,9 +19,10 @@ from ..db import utcnow
 from ..i18n import _
 from ..members import conduct
 from ..members.models import Member, Violation
+from . import notices
 from .boards import CommunityError, find_board, settings_of, whole
 from .models import POSTS, Board, Post, PostStatus, Report, Topic
-from .posting import grant_points, published_reply, take_back_points
+from .posting import grant_points, lock_topic, published_reply, take_back_points
 
 BAN_DAYS = (1, 7, 30, 0)
 """The durations a moderator chooses from, in days (0: until lifted)."""
@@ -72,8 +75,15 @@ def dismiss_reports(session, post: Post, *, by: str) -> int:
 
 
 def hide_post(session, post: Post, *, reason: str, by: str) -> None:
-    """Hide a post (or reject a held one) with a reason its author reads; its points go back."""
+    """Hide a post (or reject a held one) with a reason its author reads; its points go back.
+
+    A topic's opening post is the topic's own text: hiding it hides the whole topic (:func:`hide_topic`).
+    """
+    if post.opening:
+        hide_topic(session, post.topic, reason=reason, by=by)
+        return
     reason = _reason(reason)
+    lock_topic(session, post.topic)
     was = post.status
     POSTS.move(post, PostStatus.HIDDEN)
     post.hidden_reason = reason
@@ -81,10 +91,16 @@ def hide_post(session, post: Post, *, reason: str, by: str) -> None:
         post.topic.replies = max(0, post.topic.replies - 1)
     take_back_points(session, post, _author(session, post))
     _resolve_reports(session, post, by)
+    notices.tell_hidden(session, post.member_id, title=post.topic.title, reason=reason, topic=False)
 
 
 def restore_post(session, tenant, post: Post) -> None:
-    """Show a hidden post again, or approve a held one: published, its points given."""
+    """Show a hidden post again, or approve a held one: published, its points given. The opening post of a
+    hidden topic restores the topic (:func:`restore_topic`)."""
+    if post.opening and post.topic.status == PostStatus.HIDDEN.value:
+        restore_topic(session, tenant, post.topic)
+        return
+    lock_topic(session, post.topic)
     POSTS.move(post, PostStatus.PUBLISHED)
     post.hidden_reason = ""
     if not post.opening:
@@ -102,14 +118,17 @@ def hide_topic(session, topic: Topic, *, reason: str, by: str) -> None:
     """Hide a whole topic (its list entry and thread read "hidden by a moderator"); its opening post's points go
     back."""
     reason = _reason(reason)
+    lock_topic(session, topic)
     POSTS.move(topic, PostStatus.HIDDEN)
     topic.hidden_reason = reason
     opening = opening_post(session, topic)
     take_back_points(session, opening, _author(session, opening))
     _resolve_reports(session, opening, by)
+    notices.tell_hidden(session, opening.member_id, title=topic.title, reason=reason, topic=True)
 
 
 def restore_topic(session, tenant, topic: Topic) -> None:
+    lock_topic(session, topic)
     POSTS.move(topic, PostStatus.PUBLISHED)
     topic.hidden_reason = ""
     opening = opening_post(session, topic)
@@ -147,4 +166,6 @@ def ban(session, member: Member, *, days, reason: str, by: str) -> Violation:
     if days not in BAN_DAYS:
         raise CommunityError("days", _("Choose how long the ban lasts."))
     ends_at = utcnow() + dt.timedelta(days=days) if days else None
-    return conduct.record_violation(session, member, reason=reason, freeze_posting=True, ends_at=ends_at, by=by)
+    violation = conduct.record_violation(session, member, reason=reason, freeze_posting=True, ends_at=ends_at, by=by)
+    notices.tell_banned(session, member, reason=violation.reason, ends_at=violation.ends_at)
+    return violation

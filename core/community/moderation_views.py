@@ -122,7 +122,9 @@ def moderate_post(request):
     after = {"title": post.topic.title}
     if action == "hide":
         moderation.hide_post(session, post, reason=request.POST.get("reason", ""), by=by)
-        after["reason"] = post.hidden_reason
+        after["reason"] = post.topic.hidden_reason if post.opening else post.hidden_reason
+        if post.opening:
+            after["topic"] = str(post.topic.status)  # an opening post hides its whole topic
     elif action in ("restore", "approve"):
         if (post.status == PostStatus.HELD.value) != (action == "approve"):
             raise CommunityError("action", _("Choose what to do."))

@@ -130,8 +130,15 @@ def _topic(session, tenant, board, author, member_id, title, body, status) -> tu
     return topic, post
 
 
+def lock_topic(session, topic: Topic) -> Topic:
+    """Lock the topic's row and read it afresh: replies and moderation of one topic count its replies one after
+    the other (and see a lock or a hide made meanwhile). NO KEY UPDATE: posts that refer to it are not held up."""
+    return session.scalars(sa.select(Topic).where(Topic.id == topic.id).with_for_update(key_share=True)).one()
+
+
 def reply(session, tenant, topic: Topic, member: Member, *, body: str, quote_id: int | None = None) -> Post:
     """A member's reply to an open topic, quoting one of its published posts if ``quote_id`` is given."""
+    topic = lock_topic(session, topic)
     settings = settings_of(session, tenant)
     may_post(session, tenant, member, settings)
     if topic.locked:

@@ -1,7 +1,8 @@
 """What every tenant's content centre starts with: the built-in sections and the page templates.
 
-A new tenant gets them when its manifest is first applied; a tenant made before the content centre gets them
-the first time its content is read (:func:`ensure_defaults`). The pages begin as drafts in each of the
+A tenant gets them each time its manifest is applied, when they are missing (a new site, or one made before
+the content centre), so its pages only read; a site not applied since reads them made once, under its row
+lock, the first time its content is read (:func:`ensure_defaults`). The pages begin as drafts in each of the
 tenant's languages, with the operator's details left as placeholders in brackets (【公司全稱】,
 [company name]): an editor fills them in and a reviewer publishes them. A built-in section or page is made
 once: renamed, moved or hidden it stays as the staff left it.
@@ -294,7 +295,8 @@ def ensure_defaults(session, tenant) -> None:
     query = sa.select(Section.code).where(Section.tenant_id == tenant.id, Section.code.is_not(None))
     if len(set(session.scalars(query))) >= len(DEFAULT_SECTIONS):
         return
-    session.scalars(sa.select(Tenant.id).where(Tenant.id == tenant.id).with_for_update()).first()
+    # NO KEY UPDATE: serialises first visits without holding up rows that merely refer to the tenant.
+    session.scalars(sa.select(Tenant.id).where(Tenant.id == tenant.id).with_for_update(key_share=True)).first()
     have = set(session.scalars(query))
     for position, default in enumerate(DEFAULT_SECTIONS):
         if default.code in have:
@@ -309,6 +311,6 @@ def ensure_defaults(session, tenant) -> None:
 
 @events.listen("lendstack_tenant_applied")
 def _default_sections(session, tenant_id, tenant, created):
-    """A new tenant starts with the built-in sections and the page templates."""
-    if created:
-        ensure_defaults(session, tenant)
+    """A site starts with the built-in sections and the page templates; one made before the content centre gets
+    them the next time its settings are applied (idempotent: nothing is made twice)."""
+    ensure_defaults(session, tenant)

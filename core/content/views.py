@@ -20,6 +20,8 @@ from .sections import sections
 CONTENT_PERMISSIONS = ("content.write", "content.design", "content.review")
 BUILT_IN_LISTS = {"news": "content.news", "media": "content.media", "industry": "content.industry"}
 """The built-in sections' list routes (their addresses never change), for the menu."""
+MENU_ORDER = 73
+"""Where the menu shows the other sections staff put in it: after the built-in lists, in the sections' order."""
 
 
 def content_sections(request) -> list[Section]:
@@ -57,6 +59,31 @@ def _in_menu(code: str):
         return any(s.code == code and s.in_menu for s in request.content_sections)
 
     return visible
+
+
+def menu_links(request, area: str) -> list:
+    """The portal menu's entries for the sections staff show in it beyond the built-in lists (news, media,
+    industry have entries of their own): a list section's name linking to its list, or each published page of
+    a pages section, in the visitor's language and the sections' order."""
+    from ..templating import NavLink
+    from .services import published_in
+
+    if area != "portal":
+        return []
+    links = []
+    for section in request.content_sections:
+        if not section.in_menu or section.code in BUILT_IN_LISTS:
+            continue
+        if section.is_pages:
+            for page in published_in(request.dbsession, section, request.locale_name, 1, 50).items:
+                url = request.route_path("content.page", slug=page.slug)
+                if all(link.url != url for link in links):
+                    links.append(NavLink(f"content.page.{page.slug}", page.title, url, order=MENU_ORDER))
+        else:
+            url = request.route_path("content.section", section=section.slug)
+            label = section.name_in(request.locale_name, request.tenant.default_locale)
+            links.append(NavLink(f"content.section.{section.slug}", label, url, order=MENU_ORDER))
+    return links
 
 
 def footer_links(request) -> list[dict]:
@@ -104,6 +131,7 @@ def includeme(config):
     config.add_request_method(content_sections, "content_sections", reify=True)
     config.add_route_predicate("content_section", SectionPredicate)
     config.registry.setdefault("footer_links", []).append(footer_links)
+    config.registry.setdefault("nav_links", []).append(menu_links)
     route = lambda name, pattern, **kw: config.add_route(name, pattern, host_kind="tenant", **kw)  # noqa: E731
     # the back office
     route("admin.content", "/admin/content")

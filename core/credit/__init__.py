@@ -30,6 +30,7 @@ CREDIT_NAV = (
     ("admin.credit.workbench", _("My workbench"), "admin.credit.workbench", 30, "staff"),
     ("admin.credit.customers", _("Customers"), "admin.credit.customers", 31, "credit.customer"),
     ("admin.credit.applications", _("Credit applications"), "admin.credit.applications", 32, "credit.apply"),
+    ("admin.credit.ratings", _("Ratings waiting for approval"), "admin.credit.ratings", 33, "credit.rate"),
     ("admin.credit.models", _("Rating models"), "admin.credit.models", 33, "credit.model"),
     ("admin.credit.products", _("Credit products"), "admin.credit.products", 34, "credit.workflow"),
     ("admin.credit.workflows", _("Approval workflows"), "admin.credit.workflows", 35, "credit.workflow"),

@@ -10,15 +10,25 @@
 from __future__ import annotations
 
 from ..i18n import _
+from . import defaults  # noqa: F401 - the lendstack_tenant_applied listener (the starter FAQ)
 
 
 def _may(permission):
     return lambda request: request.identity is not None and bool(request.has_permission(permission))
 
 
+def faq_question(request, key: str):
+    """``request.faq_question("withdraw")``: the site's published question of that key in the reader's language
+    (a page that raises the question links to it), or ``None`` (the page links to the help centre)."""
+    if request.tenant is None:
+        return None
+    return defaults.question_for(request.dbsession, key, request.locale_name)
+
+
 def includeme(config):
     from . import models
 
+    config.add_request_method(faq_question, "faq_question")
     config.add_labels(thread_status=models.THREAD_STATUS_LABELS, thread_origin=models.ORIGIN_LABELS)
     route = lambda name, pattern: config.add_route(name, pattern, host_kind="tenant")  # noqa: E731
     route("help.index", "/help")

@@ -52,10 +52,12 @@ class FaqQuestion(TenantOwned, Base):
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "id"),
         sa.Index("ix_faq_questions_order", "tenant_id", "category_id", "position"),
+        sa.Index("ix_faq_questions_key", "tenant_id", "key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category_id: Mapped[int] = mapped_column(sa.ForeignKey("faq_categories.id", ondelete="CASCADE"))
+    key: Mapped[str | None] = mapped_column(sa.String(40))  # a starter question's name, linked from the site's pages
     question: Mapped[str] = mapped_column(sa.String(300))
     answer: Mapped[str] = mapped_column(sa.Text)
     position: Mapped[int] = mapped_column(default=0)

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import logging
 
-from .. import notifications
+from .. import notifications, sms_templates
 from ..i18n import _
 from ..mail import queue_mail
 from ..members.models import Member
-from ..sms import SmsError, queue_sms
+from ..sms import SmsError
 
 log = logging.getLogger(__name__)
 
 GROUP = "account"  # the preference group a reply is told under: "My account"
 PURPOSE = "notice.message_replied"
-SMS_TEXT = _("${site}: we replied to your message \u201c${subject}\u201d. Read it in your account's messages.")
+SMS_TEMPLATE = "message_replied"  # core.sms_templates: the tenant may edit its text per language
 MAIL_SUBJECT = _("Re: ${subject}")
 MAIL_FOOTER = _(
     "You wrote to ${site} about \u201c${subject}\u201d. Reply from your account's messages, or write to us again."
@@ -52,7 +52,9 @@ def tell_reply(session, tenant, thread, body: str) -> None:
     localizer = notifications.localizer_for(notifications.member_locale(tenant, member))
     if chosen["sms"][GROUP] and member.phone:
         try:
-            queue_sms(session, tenant, member.phone, localizer.translate(_(SMS_TEXT, mapping=mapping)), PURPOSE)
+            sms_templates.queue(
+                session, tenant, member.phone, SMS_TEMPLATE, localizer, {"subject": thread.subject}, PURPOSE
+            )
         except SmsError:  # a number over its hourly limit: the reply is in the member's messages all the same
             log.info("reply to thread %s not told by SMS: the number is over its hourly limit", thread.id)
     if chosen["email"][GROUP] and member.email:

@@ -35,6 +35,7 @@ REASONS = {
     "withdraw_unfreeze": _("Withdrawal cancelled (released)"),
     "bid_freeze": _("Bid placed (frozen)"),
     "bid_unfreeze": _("Bid released"),
+    "capital_injection": _("Capital injection"),
     "disbursement": _("Loan disbursed"),
     "repayment_principal": _("Repayment: principal"),
     "repayment_interest": _("Repayment: interest"),

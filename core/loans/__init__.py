@@ -47,7 +47,19 @@ from .repayment import (
     write_off,
 )
 from .review import decide, review
-from .rules import GRADES, PUBLIC_STATUSES, bid_unit, grade_at_least, is_public, partial_funding, public_loans
+from .rules import (
+    GRADES,
+    OWN_FUNDS_ORIGIN,
+    PUBLIC_STATUSES,
+    auto_invest_target,
+    bid_unit,
+    grade_at_least,
+    is_public,
+    lent_from_own_funds,
+    own_funds_origin,
+    partial_funding,
+    public_loans,
+)
 from .standing import (
     Position,
     borrower_history,
@@ -61,6 +73,10 @@ from .standing import (
 )
 
 __all__ = [
+    "auto_invest_target",
+    "lent_from_own_funds",
+    "own_funds_origin",
+    "OWN_FUNDS_ORIGIN",
     "accept_partial",
     "allocate",
     "Allocation",

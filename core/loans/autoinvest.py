@@ -26,7 +26,7 @@ from .bidding import place_bid
 from .errors import LoanError
 from .models import Loan
 from .records import record
-from .rules import GRADES, bid_unit, grade_at_least
+from .rules import GRADES, auto_invest_target, bid_unit, grade_at_least
 
 PRESETS = {
     # risk preference presets: (min rate, max rate, max term months, lowest borrower credit grade)
@@ -146,7 +146,7 @@ def run_for_loan(session, tenant, hooks, loan: Loan) -> int:
     ledger = Ledger(session, tenant.id)
     borrower = session.get(Member, loan.borrower_id)
     for rule in rules:
-        if loan.status != "bidding" or rule.member_id == loan.borrower_id:
+        if not auto_invest_target(loan) or rule.member_id == loan.borrower_id:
             continue
         if not (
             rule.min_rate <= loan.annual_rate_percent <= rule.max_rate

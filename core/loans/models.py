@@ -136,6 +136,10 @@ class Loan(TenantOwned, Base):
     # the borrower fee as charged at disbursement: installments (spread as service fees) | upfront | deducted
     borrower_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     fee_mode: Mapped[str | None] = mapped_column(sa.String(12))
+    # where the loan came from when not a borrower's own listing: ``credit:<application number>`` (a credit
+    # application published as a listing) or ``credit:own_funds:<application number>`` (lent from the
+    # tenant's lending fund: never a public listing, see core.loans.rules)
+    origin: Mapped[str | None] = mapped_column(sa.String(60))
 
     bids: Mapped[list["Bid"]] = relationship(order_by="Bid.id", back_populates="loan")
     installments: Mapped[list["Installment"]] = relationship(order_by="Installment.period", back_populates="loan")

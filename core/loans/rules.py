@@ -48,11 +48,37 @@ def partial_funding(tenant) -> int | None:
     return int(lending_number(tenant, "partial_funding_min_percent", "50"))
 
 
+# A loan the tenant lends from its own lending fund (the credit system's own-funds disbursement) is not a
+# listing: its only bid is the house lender's, so it is never shown to the public nor bid on automatically.
+OWN_FUNDS_ORIGIN = "credit:own_funds:"
+
+
+def own_funds_origin(application_number: str) -> str:
+    """The ``origin`` of a loan lent from the tenant's lending fund for a credit application."""
+    return f"{OWN_FUNDS_ORIGIN}{application_number}"
+
+
+def lent_from_own_funds(loan: Loan) -> bool:
+    """Whether ``loan`` is lent from the tenant's own funds (see :data:`OWN_FUNDS_ORIGIN`)."""
+    return (loan.origin or "").startswith(OWN_FUNDS_ORIGIN)
+
+
+def _listed():
+    """The SQL condition of a loan that is a listing (not lent from the tenant's own funds)."""
+    return sa.or_(Loan.origin.is_(None), sa.not_(Loan.origin.startswith(OWN_FUNDS_ORIGIN, autoescape=True)))
+
+
 def is_public(loan: Loan) -> bool:
-    """Whether anyone may see ``loan`` (see :data:`PUBLIC_STATUSES`)."""
-    return loan.status in PUBLIC_STATUSES
+    """Whether anyone may see ``loan`` (see :data:`PUBLIC_STATUSES`; never a loan lent from own funds)."""
+    return loan.status in PUBLIC_STATUSES and not lent_from_own_funds(loan)
+
+
+def auto_invest_target(loan: Loan) -> bool:
+    """Whether lenders' auto-invest rules may bid on ``loan``: an open listing, not lent from own funds."""
+    return loan.status == "bidding" and not lent_from_own_funds(loan)
 
 
 def public_loans(*where) -> sa.Select:
-    """A select of the public loans (see :data:`PUBLIC_STATUSES`) matching ``where``."""
-    return sa.select(Loan).where(Loan.status.in_(PUBLIC_STATUSES), *where)
+    """A select of the public loans (see :data:`PUBLIC_STATUSES`; never those lent from own funds) matching
+    ``where``."""
+    return sa.select(Loan).where(Loan.status.in_(PUBLIC_STATUSES), _listed(), *where)

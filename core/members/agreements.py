@@ -7,12 +7,20 @@ language); when an editor publishes a new version, the member is asked again: te
 request after it — every account page sends them to ``/account/agreements`` and the API answers 403 naming the
 agreement until they accept (:func:`gate`, the one place this is checked) — the risk notice at their next bid.
 A tenant that published none of these pages asks nothing.
+
+The gate runs before every member request, so its usual answer ("nothing to accept") costs one query that
+reads no page's words (:func:`accepted_all`), and is then kept for the page cache's lifetime
+(``lendstack.page_cache_seconds``) per process (:class:`AcceptedCache`): a version published meanwhile is
+asked for within those seconds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+import time
+from collections import OrderedDict
 
 import sqlalchemy as sa
 from pyramid.events import ContextFound
@@ -34,6 +42,8 @@ ACCOUNT = ("terms", "privacy")
 """What a member accepts to register and to use their account."""
 RISK = ("lender_risk",)
 """What a lender accepts before bidding."""
+CACHE = "lendstack.agreements_accepted"
+"""The registry key of the :class:`AcceptedCache`."""
 OPEN_ROUTES = frozenset({"account.agreements", "member.logout", "api.auth.token", "api.spec"})
 """Where a member with an agreement to accept still goes: the agreements page itself, and signing out."""
 
@@ -82,6 +92,65 @@ def _accepted(session, member_id: int, kind: str) -> bool:
         )
     )
     return any((row.item_id, row.version) in live for row in rows)
+
+
+def accepted_all(session, member_id: int, kinds) -> bool:
+    """Whether the member accepted a still-published version of every agreement of ``kinds`` that has one.
+
+    One query, reading no page's words: what :func:`pending` answers for a member with nothing to accept.
+    """
+    slugs = {PAGES[kind]: kind for kind in kinds}
+    kind_of_page = sa.case(slugs, value=ContentItem.slug)
+    accepted = (
+        sa.select(MemberAgreement.id)
+        .where(
+            MemberAgreement.member_id == member_id,
+            MemberAgreement.kind == kind_of_page,
+            MemberAgreement.item_id == ContentItem.id,
+            MemberAgreement.version == ContentItem.version,
+        )
+        .exists()
+    )
+    rows = session.execute(
+        sa.select(ContentItem.slug, accepted).where(
+            ContentItem.kind == "page", ContentItem.slug.in_(list(slugs)), visible(None)
+        )
+    ).all()
+    live = {slug for slug, _ok in rows}
+    return all(any(ok for found, ok in rows if found == slug) for slug in live)
+
+
+class AcceptedCache:
+    """Members of a tenant found to have accepted every current agreement, kept ``seconds`` per process (the
+    page cache's lifetime; 0 keeps nothing).
+
+    Only "nothing to accept" is kept: a member with something waiting is always checked afresh, so the
+    agreements page and the gate never disagree. A version published meanwhile is asked for within ``seconds``.
+    """
+
+    def __init__(self, seconds: int, max_entries: int = 10_000, clock=time.monotonic):
+        self.seconds, self.max_entries, self.clock = seconds, max_entries, clock
+        self._until: OrderedDict[tuple, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def fresh(self, key: tuple) -> bool:
+        with self._lock:
+            until = self._until.get(key)
+            if until is None:
+                return False
+            if until < self.clock():
+                del self._until[key]
+                return False
+            return True
+
+    def keep(self, key: tuple) -> None:
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            self._until[key] = self.clock() + self.seconds
+            self._until.move_to_end(key)
+            while len(self._until) > self.max_entries:
+                self._until.popitem(last=False)
 
 
 def pending(session, tenant, member_id: int | None, kinds, locale: str) -> dict[str, ContentItem]:
@@ -148,6 +217,13 @@ def gate(event) -> None:
     identity = request.identity
     if identity is None or identity.kind != "member":
         return
+    cache, key = request.registry.get(CACHE), (request.tenant.id, identity.principal_id)
+    if cache is not None and cache.fresh(key):
+        return
+    if accepted_all(request.dbsession, identity.principal_id, ACCOUNT):
+        if cache is not None:
+            cache.keep(key)
+        return
     waiting = pending(request.dbsession, request.tenant, identity.principal_id, ACCOUNT, request.locale_name)
     if not waiting:
         return
@@ -189,6 +265,7 @@ def agreements_page(request):
 
 
 def includeme(config):
+    config.registry[CACHE] = AcceptedCache(config.registry.settings_obj.page_cache_seconds)
     config.add_route("account.agreements", "/account/agreements", host_kind="tenant")
     config.add_subscriber(gate, ContextFound)
     config.scan("core.members.agreements")

@@ -943,8 +943,27 @@ def _apply_recorded(session, manifest, plugins, operator_hosts, *, actor, action
     return tenant, created, changes
 
 
-def _current(session, slug: str, plugins: PluginRegistry):
-    tenant = session.scalars(sa.select(Tenant).where(Tenant.slug == slug)).one_or_none()
+def lock(session, tenant: Tenant) -> Tenant:
+    """Lock the tenant's row until the transaction ends and read it afresh (its hosts and plugins too).
+
+    Every change of a tenant's settings takes this lock before it reads them: concurrent saves queue here
+    instead of overwriting each other or colliding on the next version number.
+    """
+    # NO KEY UPDATE: inserting rows that refer to the tenant (FOR KEY SHARE) does not wait for a settings change.
+    locked = session.scalars(sa.select(Tenant).where(Tenant.id == tenant.id).with_for_update(key_share=True)).one()
+    session.expire(locked, ["hosts", "plugins"])
+    return locked
+
+
+def _current(session, slug: str, plugins: PluginRegistry, *, locked: bool = True):
+    """The tenant of ``slug`` (``None``: none yet) and its manifest data; ``locked``: under its row lock, for a
+    change (a preview only reads)."""
+    query = sa.select(Tenant).where(Tenant.slug == slug)
+    if locked:
+        query = query.with_for_update(key_share=True)
+    tenant = session.scalars(query).one_or_none()
+    if tenant is not None and locked:
+        session.expire(tenant, ["hosts", "plugins"])
     return tenant, (export(tenant, plugins) if tenant is not None else None)
 
 
@@ -973,7 +992,7 @@ def preview(
     """What applying ``data`` would do, without doing it: ``(creates a tenant, changes)``."""
     manifest = parse(data, source, plugins, production=production, nav_keys=nav_keys)
     check_hosts(session, manifest, operator_hosts)
-    tenant, before = _current(session, manifest.slug, plugins)
+    tenant, before = _current(session, manifest.slug, plugins, locked=False)
     after = as_data(manifest)
     if tenant is not None:
         after["business_date"] = before["business_date"]  # kept: close of day moves it, not a manifest
@@ -996,7 +1015,11 @@ def change(
 
     Raises :class:`core.domain.DomainError` naming the manifest path at fault, with nothing changed; returns
     the changes (none: nothing was recorded).
+
+    The tenant's row is locked first, so changes of one tenant's settings are applied one after the other: each
+    reads the settings as the previous change left them (none is lost) and records the next version number.
     """
+    lock(session, tenant)
     before = export(tenant, plugins)
     data = copy.deepcopy(before)
     edit(data)
