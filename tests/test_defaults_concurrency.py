@@ -15,6 +15,9 @@ from core.help.models import FaqQuestion
 from core.tenancy.services import tenant_by_slug
 
 HOST = "fresh.localhost"
+STARTED = {"boards": 4, "community_settings": 1, "sections": 4, "pages": len(PAGE_TEMPLATES) * 2, "faq": 4 * 2}
+"""What a site in two languages starts with: the default boards and settings, the built-in sections, each page
+template in each language, the four starter questions in each language."""
 MANIFEST = """
 slug = "fresh"
 name = "Fresh Lending"
@@ -61,7 +64,7 @@ def fresh_site(apply_manifest, tmp_path):
 def test_applying_a_new_site_makes_its_defaults_before_anyone_visits(apply_manifest, db, tmp_path, client):
     fresh_site(apply_manifest, tmp_path)
     made = counts(db)
-    assert made == {"boards": 4, "community_settings": 1, "sections": 4, "pages": len(PAGE_TEMPLATES) * 2, "faq": 4 * 2}
+    assert made == STARTED
     for path in ("/community", "/news", "/pages", "/help"):
         client.get(HOST, path, status=200)
     assert counts(db) == made  # reading made nothing more
@@ -74,13 +77,7 @@ def test_applying_again_makes_only_what_is_missing(apply_manifest, db, tmp_path)
         session.execute(sa.delete(CommunitySettings).where(CommunitySettings.tenant_id == tenant))
         session.execute(sa.delete(Section).where(Section.tenant_id == tenant, Section.code == "industry"))
     fresh_site(apply_manifest, tmp_path)
-    assert counts(db) == {
-        "boards": 4,
-        "community_settings": 1,
-        "sections": 4,
-        "pages": len(PAGE_TEMPLATES) * 2,
-        "faq": 4 * 2,
-    }
+    assert counts(db) == STARTED
 
 
 def test_first_visitors_arriving_together_at_a_site_made_before_the_defaults_all_get_pages(
@@ -99,10 +96,4 @@ def test_first_visitors_arriving_together_at_a_site_made_before_the_defaults_all
             return http.get("/community" if i % 2 else "/news").status_code
 
     assert race(8, visit) == [200] * 8
-    assert counts(db) == {
-        "boards": 4,
-        "community_settings": 1,
-        "sections": 4,
-        "pages": len(PAGE_TEMPLATES) * 2,
-        "faq": 4 * 2,
-    }
+    assert counts(db) == STARTED

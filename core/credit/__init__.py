@@ -22,13 +22,21 @@ from ..i18n import _
 
 
 def _may(permission):
-    return lambda request: request.identity is not None and bool(request.has_permission(permission))
+    """Whether the signed-in person holds ``permission`` (a tuple: any one of them)."""
+    wanted = permission if isinstance(permission, tuple) else (permission,)
+    return lambda request: request.identity is not None and any(request.has_permission(p) for p in wanted)
 
 
 CREDIT_NAV = (
     # (key, label, route, order, permission): the back office's credit group, in its menu order
     ("admin.credit.workbench", _("My workbench"), "admin.credit.workbench", 30, "staff"),
-    ("admin.credit.customers", _("Customers"), "admin.credit.customers", 31, "credit.customer"),
+    (
+        "admin.credit.customers",
+        _("Customers"),
+        "admin.credit.customers",
+        31,
+        ("credit.customer", "credit.rate", "credit.approve"),
+    ),
     ("admin.credit.applications", _("Credit applications"), "admin.credit.applications", 32, "credit.apply"),
     ("admin.credit.ratings", _("Ratings waiting for approval"), "admin.credit.ratings", 33, "credit.rate"),
     ("admin.credit.models", _("Rating models"), "admin.credit.models", 33, "credit.model"),

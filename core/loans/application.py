@@ -147,13 +147,22 @@ def parse_application(tenant, given: Mapping) -> Application:
 
 
 def apply(
-    session, tenant, hooks, borrower: Member, application: Application | Mapping, *, by_staff: bool = False
+    session,
+    tenant,
+    hooks,
+    borrower: Member,
+    application: Application | Mapping,
+    *,
+    by_staff: bool = False,
+    origin: str | None = None,
 ) -> Loan:
     """A borrower's application (借款項目申請), checked by core and by the loan type's rules.
 
     ``application``: an :class:`Application` (pages and the API parse their input first); a mapping of
     the form's fields is parsed here (scripts and the demo seed). ``by_staff``: staff submit it for the
-    borrower (the only way for a ``staff_only`` type such as instant loans).
+    borrower (the only way for a ``staff_only`` type such as instant loans). ``origin``: the credit
+    application the loan is made for (``core.credit``); its approval stands for the rules on the borrower's
+    standing (credit line, net assets), so the loan type checks only its own bounds.
     """
     # The borrower's row lock is held until the loan is saved: two applications at once would both see
     # room in the credit line (or the net assets) and together pass it.
@@ -176,9 +185,8 @@ def apply(
     if min_bid.minor > amount.minor or (max_bid is not None and max_bid.minor < min_bid.minor):
         raise LoanError("min_bid", _("The minimum bid must be within the amount and below the maximum bid."))
     details = dict(application.details)
-    violations = loan_type.check_application(
-        LoanApplication(amount, months, method_code, details, borrower_profile(session, tenant, borrower))
-    )
+    profile = None if origin else borrower_profile(session, tenant, borrower)
+    violations = loan_type.check_application(LoanApplication(amount, months, method_code, details, profile))
     if violations:
         raise LoanError(violations[0].field, violations[0].message)
     type_data = {k: v for k, v in details.items() if k in COLLATERAL_FIELDS} if loan_type.holds_collateral else {}
@@ -203,6 +211,7 @@ def apply(
         min_bid=min_bid.minor,
         max_bid=max_bid.minor if max_bid else None,
         fundraising_days=days,
+        origin=origin,
     )
     session.add(loan)
     session.flush()

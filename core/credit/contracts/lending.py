@@ -130,8 +130,8 @@ def lend_from_fund(session, tenant, hooks, application: CreditApplication, *, by
         borrower,
         _application_for(tenant, application, product, min_bid=application.amount),
         by_staff=True,
+        origin=own_funds_origin(application.number),
     )
-    loan.origin = own_funds_origin(application.number)
     LOANS.move(loan, LoanStatus.BIDDING)
     loan.deadline = tenant.business_date + dt.timedelta(days=1)
     loans.record(session, loan, "reviewed", by, approve=True, reason=f"credit application {application.number}")
@@ -152,8 +152,8 @@ def publish_listing(session, tenant, hooks, application: CreditApplication, *, b
         borrower,
         _application_for(tenant, application, product, min_bid=bid_unit(tenant)),
         by_staff=True,
+        origin=marketplace_origin(application.number),
     )
-    loan.origin = marketplace_origin(application.number)
     loans.review(session, tenant, hooks, loan, approve=True, reason=f"credit application {application.number}", by=by)
     return loan
 
