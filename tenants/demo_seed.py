@@ -597,6 +597,8 @@ def seed(session, tenant, plugins, settings, *, password: str | None = None) -> 
     from core import audit, loans
     from core.payments.services import request_withdrawal
 
+    from .credit_seed import seed_credit
+
     story = SEEDS.get(tenant.slug)
     if story is None:
         raise SeedRefused(f"there is no demo story for tenant {tenant.slug!r} (only {', '.join(sorted(SEEDS))})")
@@ -627,6 +629,7 @@ def seed(session, tenant, plugins, settings, *, password: str | None = None) -> 
     request_withdrawal(session, tenant, seeder.hooks, lender, seeder.cards[lender.id], "1000")  # waits for a cashier
     seeder.content(story["site"])
     _accept_agreements(session, tenant)
+    credit = seed_credit(session, tenant, seeder.hooks, seeder.people, actor=ACTOR)
 
     summary = {
         "seeded": True,
@@ -635,6 +638,7 @@ def seed(session, tenant, plugins, settings, *, password: str | None = None) -> 
         "from": started.isoformat(),
         "business_date": tenant.business_date.isoformat(),
         "loans": {key: str(loan.status) for key, loan in seeder.loans.items()},
+        "credit": credit,
     }
     audit.record_cli(session, ACTION, "tenant", tenant.id, None, summary, tenant_id=tenant.id, actor=ACTOR)
     return summary

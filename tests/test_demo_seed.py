@@ -73,8 +73,11 @@ def test_seeding_twice_changes_nothing_and_an_unknown_tenant_is_refused(seeded):
     assert counts(seeded) == before
     assert "no tenant 'ghost'" in lendstack("demo", "seed", "-c", seeded, "--tenant", "ghost", expect=2)
     assert "ledger ok" in lendstack("ledger", "verify", "-c", seeded)
-    # 9 demo members (7 borrowers and lenders, the README's member, one waiting for verification), 8 at acme
-    assert before["members"] == 17 and before["loans"] == 18 and before["content_items"] == 50
+    # 9 demo members (7 borrowers and lenders, the README's member, one waiting for verification), 8 at acme;
+    # content: the seeded items and the default pages, among them a loan-contract template per language
+    assert before["members"] == 17 and before["loans"] == 18 and before["content_items"] == 55
+    # the credit back office: two borrowing members and a company per site, each rated; a member's application
+    assert before["credit_customers"] == 6 and before["credit_ratings"] == 6 and before["credit_applications"] == 2
 
 
 def test_a_tenant_the_demo_has_no_story_for_is_refused(ini):  # noqa: F811
