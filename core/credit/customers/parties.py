@@ -151,7 +151,7 @@ def add_shareholder(session, customer, form: Mapping) -> Shareholder:
     if taken + share > 100:
         raise CustomerError(
             "share_percent",
-            _("The shares would add up to ${total}%: at most 100% can be held.", mapping={"total": str(taken + share)}),
+            _("The shares would add up to ${total}%: they cannot exceed 100%.", mapping={"total": str(taken + share)}),
         )
     row = Shareholder(
         tenant_id=customer.tenant_id,
