@@ -89,9 +89,8 @@ def test_a_definition_is_checked_whole(tenants, db):
     assert refusal(db, [step("a", actions=["reject"])]).field == "steps.1.actions"
     # every step conditional: an application no condition fits would pass unreviewed
     assert refusal(db, [step("a", condition={"amount_over": "100.00"})]).field == "steps"
-    # unreachable: nothing is below the best grade; an unknown customer kind
-    unreachable = refusal(db, [step("a"), step("b", condition={"grade_below": "AA"})])
-    assert unreachable.field == "steps.2.condition.grade_below"
+    # a grade off the scale; unreachable: an unknown customer kind
+    assert refusal(db, [step("a"), step("b", condition={"grade_below": "Z"})]).field == "steps.2.condition.grade_below"
     assert refusal(db, [step("a"), step("b", condition={"customer_kind": "robot"})]).field == (
         "steps.2.condition.customer_kind"
     )

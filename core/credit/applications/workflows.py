@@ -91,11 +91,6 @@ def _condition(raw, currency: str, where: str) -> dict:
                 f"{where}.grade_below",
                 _("Choose one of the grades ${grades}.", mapping={"grades": ", ".join(_grades())}),
             )
-        if grade == _grades()[0]:
-            raise WorkflowError(
-                f"{where}.grade_below",
-                _("No grade is below the best grade: this step could never apply and would be unreachable."),
-            )
         condition["grade_below"] = grade
     if raw.get("customer_kind") not in (None, ""):
         if raw["customer_kind"] not in CUSTOMER_KINDS:
