@@ -459,6 +459,10 @@ _STATUS_KINDS = {  # which label table names a recorded status, by the object it
     "reserve_request": "funds_status",
     "loan": "loan_status",
     "tenant": "tenant_status",
+    "credit_application": "credit_application_status",
+    "credit_rating": "rating_status",
+    "credit_contract": "credit_contract_status",
+    "credit_fund_injection": "credit_contract_status",
 }
 
 
