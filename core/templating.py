@@ -16,13 +16,45 @@ from babel.numbers import format_decimal
 from .i18n import LOCALE_NAMES, LOCALE_PARAM, _, locale_name, region_locale
 from .money import Money
 
-__all__ = ["LOCALE_NAMES", "TemplateHelpers", "add_labels", "add_nav", "label"]
+__all__ = ["LOCALE_NAMES", "NavLink", "TemplateHelpers", "add_labels", "add_nav", "label"]
 
 
 class NavEntry:
     def __init__(self, key, title, route_name, order, visible=None, area="portal"):
         self.key, self.title, self.route_name = key, title, route_name
         self.order, self.visible, self.area = order, visible, area
+
+    def path(self, request) -> str:
+        return request.route_path(self.route_name)
+
+    def label(self, request) -> str:
+        return request.localizer.translate(self.title)
+
+    def is_current(self, request, routes) -> bool:
+        """Whether the page shown is this entry's, or one under it (``admin.settings_branding`` under
+        ``admin.settings``) that has no entry of its own (``routes``: the routes that do)."""
+        current = request.matched_route.name if request.matched_route else ""
+        under = (self.key + ".", self.route_name + "_")
+        return current == self.route_name or (current not in routes and current.startswith(under))
+
+
+class NavLink(NavEntry):
+    """An entry a domain adds to a menu for one request (a section staff put in the menu): its ``url`` and its
+    ``title`` already in the viewer's language. Providers in ``registry["nav_links"]`` (``provider(request,
+    area)`` → a list of them) add these; they are arranged with the built-in entries by ``order``."""
+
+    def __init__(self, key, title, url, order=100, area="portal"):
+        super().__init__(key, title, None, order, None, area)
+        self.url = url
+
+    def path(self, request) -> str:
+        return self.url
+
+    def label(self, request) -> str:
+        return self.title
+
+    def is_current(self, request, routes) -> bool:
+        return request.path == self.url
 
 
 def add_nav(config, key, title, route_name, order=100, visible=None, area="portal"):
@@ -54,27 +86,24 @@ def arrange(request, area: str, locale: str) -> list[dict]:
     An entry's own ``visible`` test (its permission) always applies.
     """
     tenant = getattr(request, "tenant", None)
-    built_in = sorted((e for e in request.registry.get("nav", []) if e.area == area), key=lambda e: e.order)
+    entries = [e for e in request.registry.get("nav", []) if e.area == area]
+    entries += [link for provider in request.registry.get("nav_links", []) for link in provider(request, area)]
+    built_in = sorted(entries, key=lambda e: e.order)
     listed = list((tenant.menus or {}).get(area, [])) if tenant is not None and area in ("portal", "admin") else []
     keys = {entry["key"] for entry in listed}
     by_key = {e.key: e for e in built_in}
     rows = [(entry, by_key.get(entry["key"])) for entry in listed]
     rows += [({"key": e.key}, e) for e in built_in if e.key not in keys]
-    current = request.matched_route.name if request.matched_route else ""
     routes = {e.route_name for e in built_in}  # a page with an entry of its own is that entry's only
-
-    def under(nav) -> tuple[str, str]:  # the pages an entry stands for besides its own (admin.settings_branding)
-        return (nav.key + ".", nav.route_name + "_")
-
     default_locale = tenant.default_locale if tenant is not None else None
     items: dict[str, dict] = {}
     for entry, nav in rows:
         if nav is not None and "url" not in entry:
-            label = text_in(entry.get("label"), locale, default_locale) or request.localizer.translate(nav.title)
+            label = text_in(entry.get("label"), locale, default_locale) or nav.label(request)
             item = {
                 "title": nav.title if not entry.get("label") else label,
-                "url": request.route_path(nav.route_name),
-                "current": current == nav.route_name or (current not in routes and current.startswith(under(nav))),
+                "url": nav.path(request),
+                "current": nav.is_current(request, routes),
                 "seen": nav.visible is None or bool(nav.visible(request)),
             }
         elif entry.get("url"):

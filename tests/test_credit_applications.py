@@ -586,3 +586,48 @@ def test_a_member_without_real_name_verification_is_asked_to_verify_first(client
     assert "real-name verification" in refused.text
     with db.transaction() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 0
+
+
+def test_a_relationship_manager_starts_an_application_from_the_customers_page(client, wsgi_app, tenants, db):
+    """The customer's page leads to a new application for them, named by the number the pages show; the
+    workbench then shows their latest rating as the customer's pages do, and the draft's withdraw button says
+    what it withdraws."""
+    from tests.helpers import resident_id
+
+    rm = staff_client(wsgi_app, db, "rm-start", "relationship_manager")
+    form = rm.get(DEMO, "/admin/credit/customers/new/individual?_LOCALE_=en")
+    made = submit(
+        rm,
+        DEMO,
+        form,
+        {"name": "趙子龍", "id_type": "cn_resident", "id_number": resident_id(516), "monthly_income": "12000"},
+        status=303,
+    )
+    customer_page = rm.get(DEMO, made.location + "?_LOCALE_=en")
+    number = re.search(r"C\d{10}", customer_page.html.find("h1").text).group(0)
+    rated = submit(rm, DEMO, rm.get(DEMO, made.location + "/ratings/new"), {}, action="accept", status=303)
+    score = rm.get(DEMO, rated.location + "?_LOCALE_=en").html.find("tfoot").find("strong").text
+    link = customer_page.html.find("a", href=lambda h: h and "/admin/credit/applications/new" in h)
+    assert link is not None and link.text == "New application"
+    new = rm.get(DEMO, link["href"])
+    assert new.html.find("input", {"id": "customer_id"})["value"] == number
+    terms = {"product": "consumer", "amount": "12000", "annual_rate_percent": "12", "term_months": "12"}
+    draft = submit(rm, DEMO, new, {**terms, "repayment_method": "equal_installment"}, status=303)
+    page = rm.get(DEMO, draft.location + "?_LOCALE_=en")
+    assert number in page.text
+    latest = page.html.find("dt", string="Latest rating").find_next("dd").text
+    assert latest.split(" · ")[1] == score and "." not in score  # "77", not "77.0"
+    withdraw = page.html.find("button", {"value": "withdraw"})
+    assert withdraw.text == "Withdraw the application"
+    # a number typed in lower case is the same customer; an unknown number or another site's is refused by field
+    lower = submit(rm, DEMO, new, {"customer_id": number.lower(), **terms}, status=303)
+    assert lower.location != draft.location
+    with db.transaction() as session:
+        acme_number = session.scalars(
+            sa.select(Customer.number).where(Customer.tenant_id == tenant_by_slug(session, "acme").id)
+        ).first()
+    for wrong in ("C9999999999", acme_number or "C0000000000", "<script>"):
+        refused = submit(rm, DEMO, new, {"customer_id": wrong, **terms}, status=400)
+        assert "no such customer" in refused.text.lower() or "沒有這位客戶" in refused.text
+    with db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(CreditApplication)) == 2

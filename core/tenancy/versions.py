@@ -25,6 +25,8 @@ class VersionNotFound(LookupError):
 
 
 def record(session, tenant: Tenant, manifest: dict, changes: list[dict], *, actor: str, action: str) -> TenantVersion:
+    """Keep the tenant's settings as they now stand as its next version. The caller holds the tenant's row lock
+    (:func:`core.tenancy.manifest.lock`, taken by every change), so the next number is never taken twice."""
     last = session.scalar(sa.select(sa.func.max(TenantVersion.number)).where(TenantVersion.tenant_id == tenant.id))
     stored = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in manifest.items()}
     version = TenantVersion(

@@ -84,6 +84,20 @@ def customer_of(session, tenant_id: int, customer_id):
     return get_customer(session, tenant_id, customer_id)
 
 
+def customer_named(session, tenant_id: int, text):
+    """The live customer staff named on a form: by the number the pages show (``C2612000001``) or by id."""
+    from ..customers.models import Customer
+    from ..customers.services import live
+
+    text = str(text or "").strip().upper()[:20]
+    if text.isdigit():
+        return customer_of(session, tenant_id, text)
+    found = session.scalars(
+        live(sa.select(Customer)).where(Customer.tenant_id == tenant_id, Customer.number == text)
+    ).first()
+    return found if found is not None else customer_of(session, tenant_id, 0)
+
+
 def product_for(session, application: CreditApplication) -> CreditProduct:
     return session.get(CreditProduct, application.product_id)
 

@@ -10,7 +10,6 @@ from pyramid.view import view_config
 from ... import audit
 from ...forms import form_page, on_refusal
 from ...i18n import _
-from ...money import whole_number
 from . import documents, engine, products, services, workbench
 from .models import ApplicationStatus
 from .services import ApplicationError
@@ -100,8 +99,7 @@ def new_application(request):
     )
     if request.method != "POST":
         return data
-    customer_id = whole_number(request.POST.get("customer_id"))
-    customer = services.customer_of(request.dbsession, request.tenant.id, customer_id or 0)
+    customer = services.customer_named(request.dbsession, request.tenant.id, request.POST.get("customer_id"))
     product = products.product_of(request.dbsession, request.POST.get("product"))
     if product is None:
         raise ApplicationError("product", _("Choose one of the products."))

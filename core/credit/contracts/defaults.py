@@ -53,7 +53,7 @@ def ensure_defaults(session, tenant) -> None:
     wanted = set(tenant.locales) & set(document.TEMPLATES)
     if wanted <= made():
         return
-    session.scalars(sa.select(Tenant.id).where(Tenant.id == tenant.id).with_for_update()).first()
+    session.scalars(sa.select(Tenant.id).where(Tenant.id == tenant.id).with_for_update(key_share=True)).first()
     have = made()
     section = _section(session, tenant)
     for locale in tenant.locales:

@@ -98,7 +98,7 @@ def ensure_defaults(session, tenant) -> None:
     query = sa.select(RatingModel.code).where(RatingModel.tenant_id == tenant.id, RatingModel.code.in_(DEFAULT_MODELS))
     if len(set(session.scalars(query))) == len(DEFAULT_MODELS):
         return
-    session.scalars(sa.select(Tenant.id).where(Tenant.id == tenant.id).with_for_update()).first()
+    session.scalars(sa.select(Tenant.id).where(Tenant.id == tenant.id).with_for_update(key_share=True)).first()
     have = set(session.scalars(query))
     now = utcnow()
     for code, (kind, name, factors) in DEFAULT_MODELS.items():
