@@ -321,6 +321,7 @@ def _labels() -> dict[str, dict]:
             "withdrawal_refused": _("Withdrawal refused"),
             "verification_approved": _("Real-name verification approved"),
             "verification_refused": _("Real-name verification refused"),
+            "message_replied": _("Reply to a message"),
         },
     }
 

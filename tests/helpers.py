@@ -103,3 +103,9 @@ _PLACEHOLDER = re.compile(r"\{(?:[^{}]|\{[^{}]*\})+\}")  # {id}, {id:\d+} and {i
 def fill_route(pattern: str, value: str, count: int = 0) -> str:
     """A route's pattern with its placeholders (the first ``count`` of them; 0: all) replaced by ``value``."""
     return _PLACEHOLDER.sub(value, pattern, count=count)
+
+
+def locales_for(backend: str, every: tuple[str, ...]) -> tuple[str, ...]:
+    """The languages a page-reading test reads in: ``every`` one on SQLite; on PostgreSQL the pages' words
+    are the same, so one Chinese language reads what the engine changes (dates, numbers, stored values)."""
+    return every if backend == "sqlite" else ("zh_Hant",)
