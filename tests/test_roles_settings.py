@@ -319,3 +319,25 @@ def test_role_pages_and_their_audit_name_roles_in_words(admin, db):
     assert not found, "\n".join(found)
     audit = " ".join(visible_text(admin.get(DEMO, "/admin/audit", params={"_LOCALE_": "en"}).text))
     assert "role 前台" in audit  # the custom role by its name, never its code
+
+
+def test_restoring_a_version_that_changes_a_roles_permissions_signs_out_its_holders(admin, wsgi_app, db):
+    create_role(admin, "front_desk", "前台", {"member.view"})
+    page = admin.get(DEMO, "/admin/settings/versions", params={"_LOCALE_": "en"})
+    with_member_view = int(page.html.select("table a[href*='/admin/settings/versions/']")[0].get_text())
+    dora_id = new_staff(db, "dora")
+    give_roles(admin, dora_id, {"front_desk"})
+    page = admin.get(DEMO, "/admin/roles")
+    form = next(f for f in page.forms.values() if "front_desk:member.view" in f.fields)
+    form["front_desk:sms.view"] = True
+    form.submit("action", value="save", extra_environ={"HTTP_HOST": DEMO}, status=303)
+    dora = sign_in(wsgi_app, "dora")  # signed in on the grant that reads the SMS log
+    dora.get(DEMO, "/admin/sms", status=200)
+
+    page = admin.get(DEMO, f"/admin/settings/versions/{with_member_view}")
+    form = next(f for f in page.forms.values() if f.action.endswith(f"/versions/{with_member_view}"))
+    form.submit(extra_environ={"HTTP_HOST": DEMO}, status=303)
+
+    assert role_row(db, "front_desk")["permissions"] == ["member.view"]
+    dora.get(DEMO, "/admin/sms", status=302)  # the restore ended the sign-in made on the wider grant
+    sign_in(wsgi_app, "dora").get(DEMO, "/admin/sms", status=403)

@@ -727,10 +727,12 @@ def _apply_roles(session, tenant, manifest) -> None:
     """Create or update the manifest's custom roles; a custom role it leaves out is deactivated, never deleted."""
     from ..accounts.models import Role
     from ..accounts.permissions import set_role_permissions
+    from ..accounts.services import end_staff_sessions, role_holders
 
     existing = {
         r.code: r for r in session.scalars(sa.select(Role).where(Role.tenant_id == tenant.id, Role.builtin.is_(False)))
     }
+    regranted = []  # roles whose grant changed: their holders' sign-ins were checked against the old one
     for code, entry in manifest.roles.items():
         role = existing.get(code)
         if role is None:
@@ -740,12 +742,18 @@ def _apply_roles(session, tenant, manifest) -> None:
             role.name = entry["name"]
         if sorted(role.permissions or []) != entry["permissions"]:
             set_role_permissions(role, entry["permissions"])
+            regranted.append(role)
         if role.active != entry["active"]:
             role.active = entry["active"]
+            regranted.append(role)
     for code, role in existing.items():
         if code not in manifest.roles and role.active:
             role.active = False
+            regranted.append(role)
     session.flush()
+    for role in regranted:  # an apply, an upload or a restore ends them as the roles page does
+        for staff in role_holders(session, role) if role.id is not None else ():
+            end_staff_sessions(session, staff)
 
 
 def apply_file(
