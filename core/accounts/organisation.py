@@ -20,6 +20,7 @@ from ..tenancy import manifest
 from .models import OrgUnit, Role, StaffGroup, StaffUser, staff_groups
 from .permissions import PERMISSIONS, ROLE_CODE, ensure_default_roles
 from .services import end_staff_sessions, role_holders
+from .sessions import live_sessions
 
 MANAGE_ROLES = "system.roles"
 
@@ -79,6 +80,14 @@ def save_roles(
     roles = ensure_default_roles(session, tenant.id)
     wanted = {code: _checked(code, entry, roles, code in creating) for code, entry in entries.items()}
     before = {code: grants(roles[code]) for code in wanted if code in roles}
+    # the apply ends the sign-ins of the holders of a role whose grant changes; what each had, for the audit
+    signed_in = {
+        code: {
+            staff: len(live_sessions(session, "staff", staff.id, tenant.id)) for staff in role_holders(session, role)
+        }
+        for code, role in roles.items()
+        if code in wanted
+    }
 
     def edit(data):
         data.setdefault("roles", {}).update(wanted)
@@ -95,9 +104,7 @@ def save_roles(
         if old == new:
             continue
         regranted = old is not None and (old["permissions"], old["active"]) != (new["permissions"], new["active"])
-        ended = (
-            {staff: end_staff_sessions(session, staff) for staff in role_holders(session, role)} if regranted else {}
-        )
+        ended = signed_in.get(code, {}) if regranted else {}
         saved.append({"role": role, "before": old, "after": new, "ended": ended})
         if MANAGE_ROLES not in acting.permissions:
             field = "active" if not new["active"] else "permissions"
