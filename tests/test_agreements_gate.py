@@ -13,7 +13,7 @@ from tests.test_agreements import DEMO, publish
 
 class Clock:
     def __init__(self):
-        self.now = 1000.0
+        self.now = 1000
 
     def __call__(self):
         return self.now

@@ -9,6 +9,7 @@ tests all read one whole description.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -45,31 +46,21 @@ def load() -> dict:
     return document
 
 
-def includeme(config):
-    """Serve the merged document (``/api/v1/openapi.yaml`` and ``.json``) and validate requests by it, as
-    ``pyramid_openapi3_spec`` does for a single file."""
-    from jsonschema_path import SchemaPath
-    from openapi_spec_validator import validate
-    from pyramid.config import PHASE0_CONFIG
-    from pyramid.response import Response
-    from pyramid.security import NO_PERMISSION_REQUIRED
-    from pyramid_openapi3 import _create_api_settings  # the library's own step after reading its one file
+def written(var_dir: Path, document: dict) -> Path:
+    """``document`` as ``<var_dir>/openapi.yaml`` (replaced at once, so a process starting beside another
+    never reads half a file): what ``pyramid_openapi3`` validates requests by and serves."""
+    path = var_dir / "openapi.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".openapi.{os.getpid()}.yaml")
+    scratch.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    os.replace(scratch, path)
+    return path
 
+
+def includeme(config):
+    """The merged document as the API's: served at ``/api/v1/openapi.yaml`` (and ``.json`` by ``core.api``),
+    and every request and response of a view marked ``openapi=True`` validated by it."""
     document = load()
     config.registry["api_spec"] = document
-    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
-    apiname = "pyramid_openapi3"
-
-    def register() -> None:
-        validate(document)
-        spec = SchemaPath.from_dict(document)
-        config.add_route("api.spec.yaml", "/api/v1/openapi.yaml")
-        config.add_view(
-            lambda request: Response(text, content_type="text/yaml", charset="utf-8"),
-            route_name="api.spec.yaml",
-            permission=NO_PERMISSION_REQUIRED,
-        )
-        config.registry.settings[apiname] = _create_api_settings(config, str(MAIN), "api.spec.yaml", spec)
-        config.registry.settings.setdefault("pyramid_openapi3_apinames", []).append(apiname)
-
-    config.action((f"{apiname}_spec",), register, order=PHASE0_CONFIG)
+    path = written(config.registry.settings_obj.var_dir, document)
+    config.pyramid_openapi3_spec(str(path), route="/api/v1/openapi.yaml", route_name="api.spec.yaml")

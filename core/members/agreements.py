@@ -128,9 +128,10 @@ class AcceptedCache:
     agreements page and the gate never disagree. A version published meanwhile is asked for within ``seconds``.
     """
 
-    def __init__(self, seconds: int, max_entries: int = 10_000, clock=time.monotonic):
-        self.seconds, self.max_entries, self.clock = seconds, max_entries, clock
-        self._until: OrderedDict[tuple, float] = OrderedDict()
+    def __init__(self, seconds: int, max_entries: int = 10_000, clock=None):
+        self.seconds, self.max_entries = seconds, max_entries
+        self.clock = clock or (lambda: time.monotonic_ns() // 1_000_000_000)  # whole seconds are precise enough
+        self._until: OrderedDict[tuple, int] = OrderedDict()
         self._lock = threading.Lock()
 
     def fresh(self, key: tuple) -> bool:
