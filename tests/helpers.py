@@ -97,12 +97,12 @@ def member_client(
     return client, member_id
 
 
-_PLACEHOLDER = re.compile(r"\{(?:[^{}]|\{[^{}]*\})+\}")  # {id}, {id:\d+} and {id:\d{1,9}} alike
+PLACEHOLDER = re.compile(r"\{(?:[^{}]|\{[^{}]*\})+\}")  # {id}, {id:\d+} and {id:\d{1,9}} alike
 
 
 def fill_route(pattern: str, value: str, count: int = 0) -> str:
     """A route's pattern with its placeholders (the first ``count`` of them; 0: all) replaced by ``value``."""
-    return _PLACEHOLDER.sub(value, pattern, count=count)
+    return PLACEHOLDER.sub(value, pattern, count=count)
 
 
 def locales_for(backend: str, every: tuple[str, ...]) -> tuple[str, ...]:

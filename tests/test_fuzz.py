@@ -22,7 +22,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from core.accounts.services import create_operator, create_staff
 from core.tenancy import HostKindPredicate
 from core.tenancy.services import tenant_by_slug
-from tests.helpers import PASSWORD, fill_route, member_client
+from tests.helpers import PASSWORD, PLACEHOLDER, fill_route, member_client
 
 DEMO, OPERATOR = "demo.localhost", "operator.localhost"
 
@@ -142,7 +142,7 @@ def _placeholder_regex(segment: str) -> re.Pattern:
 
 def _paths(pattern: str, value: str) -> list[str]:
     """``pattern`` with every placeholder set to an example, and with each one in turn set to ``value``."""
-    holders = re.findall(r"\{([^}]+)\}", pattern)
+    holders = [holder[1:-1] for holder in PLACEHOLDER.findall(pattern)]
     paths = []
     for index, holder in enumerate(holders):
         if not _placeholder_regex(holder).fullmatch(value):
@@ -154,7 +154,7 @@ def _paths(pattern: str, value: str) -> list[str]:
             n += 1
             return quote(value, safe="") if n - 1 == index else "1"
 
-        path = re.sub(r"\{([^}]+)\}", fill, pattern)
+        path = PLACEHOLDER.sub(fill, pattern)
         paths.append(path)
     return paths
 
@@ -239,9 +239,19 @@ def hostile_for(backend: str) -> list[str]:
     return [value for value in HOSTILE if value in ENGINE_SENSITIVE or value in share]
 
 
-def test_no_get_route_answers_500_to_hostile_parameters(wsgi_app, visitors, backend):
+SHARDS = {"admin": 3, "portal": 2}
+"""How many tests an area's routes are shared between (the back office and the portal have most), for the
+workers to share out."""
+PARTS = [f"{area}-{shard}" for area in sorted(AREA_VISITORS) for shard in range(SHARDS.get(area, 1))]
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_no_get_route_answers_500_to_hostile_parameters(wsgi_app, visitors, backend, part):
     started, crashes, sent = time.monotonic(), [], 0
-    for area, route, example, params, public in _targets(wsgi_app):
+    targets = sorted(_targets(wsgi_app), key=lambda target: target[1].name)
+    for n, (area, route, example, params, public) in enumerate(t for t in targets if t[0] == part.split("-")[0]):
+        if n % SHARDS.get(area, 1) != int(part.split("-")[1]):
+            continue
         host = OPERATOR if area == "operator" else DEMO
         for who in AREA_VISITORS[area]:
             if who == "anonymous" and not public:
