@@ -243,6 +243,7 @@ SENTENCES = {
     # credit: customers and their financial statements
     "credit.customer.create": _("${who} created customer ${object}"),
     "credit.customer.update": _("${who} changed customer ${object}"),
+    "credit.customer.sign_in": _("${who} let the borrower of customer ${object} sign in with their mobile number"),
     "credit.customer.merge": _("${who} merged a duplicate record into customer ${object}"),
     "credit.customer.document.upload": _("${who} uploaded customer document ${object}"),
     "credit.customer.document.open": _("${who} opened customer document ${object}"),

@@ -15,6 +15,7 @@ from core.credit.applications.models import (
     CreditApplication,
     CreditDecision,
     CreditProduct,
+    CreditWorkflow,
 )
 from core.credit.customers.models import Customer
 from core.tenancy.services import tenant_by_slug
@@ -97,16 +98,17 @@ def create(client, auth, customer_id, amount="100000.00", product="consumer", st
 
 
 def act(client, auth, who, application_id, action, status=200, **body):
+    """An action over the API, its refusals read in English (the demo site's own language is Chinese)."""
     return client.post_json(
         DEMO,
         f"/api/v1/admin/applications/{application_id}/actions",
         {"action": action, **body},
-        headers=auth[who],
+        headers={**auth[who], "Accept-Language": "en"},
         status=status,
     ).json
 
 
-def test_two_step_approval_with_a_return_to_the_first_step(client, tenants, db):
+def test_two_step_approval_with_a_return_to_the_first_step(client, wsgi_app, tenants, db):
     ids, secrets = people(db)
     auth = tokens(client, secrets)
     created = create(client, auth, ids["individual"])
@@ -147,6 +149,27 @@ def test_two_step_approval_with_a_return_to_the_first_step(client, tenants, db):
         ]
         decided = session.scalars(sa.select(CreditDecision).where(CreditDecision.application_id == app_id)).all()
         assert [d.staff_id for d in decided] == [ids["rm"], ids["rev1"], ids["appr"], ids["rev1"], ids["appr"]]
+        steps = session.scalars(
+            sa.select(CreditWorkflow.steps).where(
+                CreditWorkflow.tenant_id == tenant_by_slug(session, "demo").id,
+                CreditWorkflow.code == "standard",
+                CreditWorkflow.version == 1,
+            )
+        ).first()
+    # the page's decision history names the steps as the workflow does, not by their codes
+    name = {step["code"]: step["name"] for step in steps}
+    assert name["review"] != "review"
+    page = staff_client(wsgi_app, db, "history-reader", "credit_approver").get(
+        DEMO, f"/admin/credit/applications/{app_id}"
+    )
+    history = page.html.find_all("table")[-1].tbody.find_all("tr")
+    assert [tr.find_all("td")[1].text for tr in history] == [
+        f" → {name['review']}",
+        f"{name['review']} → {name['approval']}",
+        f"{name['approval']} → {name['review']}",
+        f"{name['review']} → {name['approval']}",
+        name["approval"],
+    ]
 
 
 def test_an_amount_over_the_threshold_goes_to_the_committee(client, wsgi_app, tenants, db):

@@ -178,6 +178,7 @@ def test_walk_in_customer_gets_a_member_record_that_cannot_sign_in(client, db, t
     application_id = credit_case(db, walk_in=True)
     with db.transaction() as session:
         application = session.get(CreditApplication, application_id)
+        session.get(Customer, application.customer_id).grade = "B"  # its approved rating's grade
         product = session.get(CreditProduct, application.product_id)
         product.loan_type = "mortgage"  # within 70% of the collateral's appraised value
         session.add(
@@ -203,9 +204,50 @@ def test_walk_in_customer_gets_a_member_record_that_cannot_sign_in(client, db, t
         customer = session.scalars(sa.select(Customer)).one()
         member = session.get(Member, customer.member_id)
         assert (member.phone, member.email, member.legal_name) == (None, None, "陳大文")
+        assert member.credit_grade == "B"  # the customer's grade is the borrower's on the loan pages
         assert session.get(Loan, done.json["loan_id"]).borrower_id == member.id
         assert session.get(Loan, done.json["loan_id"]).type_data["collateral_kind"] == "property"
         assert not verify_password(member.password_hash, "")  # no password signs in as it
+
+
+def test_a_walk_in_borrower_is_let_in_with_their_mobile_and_sets_a_password_by_sms(client, db, tenants, wsgi_app):
+    from tests.conftest import Client
+    from tests.helpers import submit
+    from tests.test_members import last_code
+
+    application_id = credit_case(db, walk_in=True)
+    inject(wsgi_app, db, "50000.00")
+    officer = english(draw_and_sign(wsgi_app, db, application_id))
+    makers, checker = staff_token(client, db, "maker", "cashier"), staff_token(client, db, "checker", "cashier")
+    _post(client, makers, {"application_id": application_id, "action": "prepare"}, "prep-3101", 201)
+    loan_id = _post(client, checker, {"application_id": application_id, "action": "approve"}, "appr-3101", 200).json[
+        "loan_id"
+    ]
+    with db.transaction() as session:
+        customer_id = session.scalars(sa.select(Customer.id)).one()
+        number = session.get(Loan, loan_id).number
+    page = officer.get(HOST, f"/admin/credit/customers/{customer_id}")
+    assert "Let the borrower sign in" in page.text
+    refused = submit(officer, HOST, page, {"phone": "12345"}, status=400, action_suffix="/sign-in")
+    assert "Enter a valid mobile number." in refused.text
+    submit(officer, HOST, page, {"phone": "13800138950"}, status=303, action_suffix="/sign-in")
+    page = officer.get(HOST, f"/admin/credit/customers/{customer_id}?opened=1")
+    assert "Let the borrower sign in" not in page.text and "Forgot your password?" in page.text
+
+    borrower = Client(wsgi_app)
+    page = borrower.get(HOST, "/password/forgot")
+    page = submit(borrower, HOST, page, {"phone": "13800138950"}, "send_code", status=200)
+    password = "a borrower's own password"
+    fields = {
+        "phone": "13800138950",
+        "code": last_code(db, "+8613800138950"),
+        "password": password,
+        "confirm": password,
+    }
+    submit(borrower, HOST, page, fields, "reset", status=303)
+    page = borrower.get(HOST, "/login")
+    submit(borrower, HOST, page, {"login": "13800138950", "password": password}, status=303)
+    assert number in borrower.get(HOST, "/account/loans").text  # their loan, and the money paid out to them
 
 
 def test_workbench_pages_prepare_and_approve(client, db, tenants, wsgi_app):

@@ -123,6 +123,21 @@ def test_a_rating_shows_its_math_and_the_accepted_grade_becomes_the_customers(ws
         assert session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "credit.rating.accept")) == 1
 
 
+def test_a_text_band_is_shown_by_its_name_in_the_pages_language(wsgi_app, db, tenants):
+    """has_property's band reads "Yes" (是 in Traditional Chinese), not the model's code "yes"."""
+    from core.credit.customers.facts import FACTS
+    from core.i18n import english
+
+    customer_id = individual(db, **good_profile(db))
+    analyst = staff_client(wsgi_app, db, "band-reader", "relationship_manager")
+    bands = {}
+    for locale in ("en", "zh_Hant"):
+        page = analyst.get(DEMO, f"/admin/credit/customers/{customer_id}/ratings/new?_LOCALE_={locale}")
+        bands[locale] = [[td.text for td in tr.find_all("td")] for tr in page.html.find("tbody").find_all("tr")]
+    row = next(n for n, cells in enumerate(bands["en"]) if cells[0] == english(FACTS["has_property"].label))
+    assert (bands["en"][row][2], bands["zh_Hant"][row][2]) == ("Yes", "是")
+
+
 def test_a_missing_fact_scores_the_factors_missing_points_and_says_so(wsgi_app, db, tenants):
     profile = good_profile(db)
     profile.update(monthly_income=0, total_liabilities=0)  # no income: no debt-to-income; no debts: no ratio

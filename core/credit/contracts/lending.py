@@ -61,6 +61,7 @@ def borrower_member(session, tenant, customer: Customer) -> Member:
         # staff identified the customer when they entered it: the loan's real-name check is theirs
         verification=Verification.verified.value,
         verified_at=utcnow(),
+        credit_grade=customer.grade,  # the grade its approved rating gave, as the loan pages show a member's
     )
     session.add(member)
     session.flush()

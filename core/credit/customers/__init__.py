@@ -31,6 +31,7 @@ def includeme(config):
     route("admin.credit.customer_company", r"/{id:\d+}/company")
     route("admin.credit.customer_statements", r"/{id:\d+}/statements")
     route("admin.credit.customer_merge", r"/{id:\d+}/merge")
+    route("admin.credit.customer_sign_in", r"/{id:\d+}/sign-in")
     config.add_labels(
         credit_customer_kind=KIND_LABELS,
         credit_marital_status=MARITAL_LABELS,

@@ -268,3 +268,31 @@ def loans_of(session, customer: Customer):
         .where(Loan.tenant_id == customer.tenant_id, Loan.borrower_id == customer.member_id)
         .order_by(Loan.id.desc())
     ).all()
+
+
+def open_sign_in(session, tenant, customer: Customer, phone: str) -> Member:
+    """Let a walk-in borrower sign in: their member record (made when their loan was paid out, with no way in)
+    takes ``phone``, with which they set a password on the site's "forgot password" page — an SMS code proves
+    the phone is theirs. Refused for a customer who is no member, a member who has a number already, or a number
+    another member of the site holds."""
+    from ...members.services import clean_phone
+
+    member = session.get(Member, customer.member_id) if customer.member_id else None
+    if member is None or member.tenant_id != tenant.id:
+        raise CustomerError(
+            "phone", _("This customer has no account on the site yet: it is made when a loan is paid out.")
+        )
+    if member.phone:
+        raise CustomerError("phone", _("This customer's account has a mobile number already: they sign in with it."))
+    number = clean_phone(tenant, phone)
+    session.execute(sa.select(Member.id).where(Member.id == member.id).with_for_update())
+    taken = session.scalar(
+        sa.select(Member.id).where(Member.tenant_id == tenant.id, Member.phone == number, Member.id != member.id)
+    )
+    if taken is not None:
+        raise CustomerError("phone", _("Another account of this site has this mobile number."))
+    member.phone = number
+    if not customer.phone:
+        customer.phone = number
+    session.flush()
+    return member

@@ -13,6 +13,7 @@ from pyramid.view import view_config
 from ... import audit
 from ...admin.views import page_number
 from ...forms import by_field, on_refusal
+from ...members.models import Member
 from ...templating import TemplateHelpers
 from . import inputs, parties, services
 from .identifiers import INDUSTRIES
@@ -200,8 +201,12 @@ def _ratings(request, customer: Customer):
 @view_config(route_name="admin.credit.customer", renderer="admin/credit/customers/detail.pt", permission="staff")
 def customer_detail(request):
     readable(request)
-    customer = customer_or_404(request)
+    return _detail(request, customer_or_404(request))
+
+
+def _detail(request, customer: Customer, *, sign_in_error=None, opened: bool = False) -> dict:
     session = request.dbsession
+    account = session.get(Member, customer.member_id) if customer.member_id else None
     statements = statements_of(session, customer) if customer.kind == CustomerKind.CORPORATE.value else []
     return {
         "customer": customer,
@@ -218,7 +223,26 @@ def customer_detail(request):
         "loans": services.loans_of(session, customer),
         "ratings": _ratings(request, customer),
         "can_edit": bool(request.has_permission(EDIT)),
+        # a walk-in borrower's account, made at pay-out with no way in: staff give it the person's mobile
+        "needs_sign_in": account is not None and not account.phone,
+        "sign_in_error": sign_in_error,
+        "opened": opened or request.params.get("opened") == "1",
     }
+
+
+@view_config(
+    route_name="admin.credit.customer_sign_in",
+    request_method="POST",
+    renderer="admin/credit/customers/detail.pt",
+    permission=EDIT,
+)
+def open_customer_sign_in(request):
+    """Give a walk-in borrower's account their mobile number: they set a password with it ("forgot password")."""
+    customer = customer_or_404(request)
+    on_refusal(request, lambda error: _detail(request, customer, sign_in_error=error.message))
+    member = services.open_sign_in(request.dbsession, request.tenant, customer, request.POST.get("phone", ""))
+    audit.record(request, "credit.customer.sign_in", "credit_customer", customer.id, None, {"member": member.id})
+    return HTTPSeeOther(request.route_path("admin.credit.customer", id=customer.id, _query={"opened": 1}))
 
 
 # -- merging ---------------------------------------------------------------------------------------------

@@ -9,6 +9,15 @@ KIND_LABELS = {CustomerKind.INDIVIDUAL.value: _("Individuals"), CustomerKind.COR
 
 ACTORS = {"cli": _("Console"), "system": _("The platform")}
 
+TEXT_BANDS = {"yes": _("Yes"), "no": _("No")}
+
+
+def band_label(band: str):
+    """A band as the math shows it: a yes/no fact's band and a marital status by their names, else as written."""
+    from ..customers import MARITAL_LABELS
+
+    return TEXT_BANDS.get(band) or MARITAL_LABELS.get(band) or band
+
 
 def actor_name(actor: str | None):
     """An actor recorded as ``staff:12:Li`` by their name; the console and the platform by a label."""

@@ -18,7 +18,7 @@ from ...i18n import _
 from . import services
 from .defaults import model_name
 from .models import Rating
-from .presenting import KIND_LABELS, actor_name, fact_label
+from .presenting import KIND_LABELS, actor_name, band_label, fact_label
 from .scorecard import ModelError, shown
 
 PERMISSION = "credit.rate"
@@ -45,6 +45,7 @@ def _customer_or_404(request):
 def _common(request) -> dict:
     return {
         "actor_name": actor_name,
+        "band_label": band_label,
         "fact_label": fact_label,
         "model_name": model_name,
         "kinds": KIND_LABELS,
