@@ -162,6 +162,31 @@ def check_image(data: bytes, purpose: str, field: str) -> CheckedImage:
     return CheckedImage(purpose, data, ext, content_type, secrets.token_hex(16))
 
 
+DOCUMENT_IMAGES = {"JPEG": "image/jpeg", "PNG": "image/png"}
+
+
+def document_type(data: bytes) -> str | None:
+    """What a document's bytes really are — ``application/pdf`` (its ``%PDF-`` header), ``image/jpeg`` or
+    ``image/png`` (an image Pillow opens and verifies, within its decompression-bomb limit) — or ``None``: the
+    one check of the files staff and members attach (supporting documents, signed scans), whatever their name
+    or declared type says."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=tuple(DOCUMENT_IMAGES)) as image:
+                found = image.format
+                image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning):
+        return None
+    except Image.DecompressionBombError:
+        return None
+    return DOCUMENT_IMAGES.get(found)
+
+
 def store(session, settings, tenant_id: int, checked: CheckedImage, *, by: str) -> TenantFile:
     """Keep a checked image: its row in the request's transaction, its bytes on disk under its key."""
     row = TenantFile(

@@ -8,13 +8,13 @@ whatever type the browser declared, and it is at most ``MAX_BYTES``. Only staff 
 
 from __future__ import annotations
 
-import io
 import secrets
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from ...i18n import _
+from ...uploads import document_type
 from .models import ApplicationDocument, ApplicationStatus
 from .products import DOCUMENT_TYPES
 from .services import ApplicationError
@@ -30,17 +30,7 @@ def documents_dir(settings) -> Path:
 
 def sniff(data: bytes) -> str | None:
     """The content type the bytes really are (``image/jpeg``, ``image/png``, ``application/pdf``), or ``None``."""
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return None
-    return {"JPEG": "image/jpeg", "PNG": "image/png"}.get(kind)
+    return document_type(data)
 
 
 def store(

@@ -25,6 +25,7 @@ from ...i18n import _
 from ...loans import LoanError, preview_schedule
 from ...money import Money, whole_number
 from ...numbering import next_number
+from ...uploads import document_type
 from ..applications.models import APPLICATIONS, ApplicationStatus, CreditApplication, CreditProduct
 from ..customers.models import Customer
 from . import document
@@ -32,11 +33,6 @@ from .errors import ContractError
 from .models import CONTRACTS, Contract, ContractStatus
 
 MAX_SCAN_BYTES = 10 * 1024 * 1024
-SCAN_TYPES = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "application/pdf": (b"%PDF-",),
-}
 MAX_ID = 2**31 - 1
 
 
@@ -179,8 +175,8 @@ def sign(session, settings, tenant, application: CreditApplication, *, filename:
         raise ContractError("scan", _("Upload the signed contract."))
     if len(data) > MAX_SCAN_BYTES:
         raise ContractError("scan", _("The file is larger than 10 MB."))
-    kind = (content_type or "").split(";")[0].strip().lower()
-    if not data.startswith(SCAN_TYPES.get(kind, (b"\x00never",))):
+    kind = document_type(data)  # what the bytes are, not what the browser said
+    if kind is None:
         raise ContractError("scan", _("Upload a JPEG, PNG or PDF file."))
     contract.scan_key = _keep(settings, tenant.id, data)
     contract.scan_type, contract.scan_name = kind, Path(filename or "scan").name[:200]
