@@ -47,7 +47,10 @@ def export(env, slug, code, output):
             raise BadInput(f"tenant {slug} has no workflow {code!r}" if code else f"tenant {slug} has no workflow")
         text = workflows.to_toml(session, chosen, tenant.currency)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise BadInput(f"{output}: {error.strerror or error}") from None
         click.echo(f"wrote {len(chosen)} workflow(s) to {output}")
     else:
         click.echo(text, nl=False)

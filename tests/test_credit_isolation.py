@@ -35,6 +35,7 @@ PAGES = {
     "admin.credit.customer_company": "/admin/credit/customers/{company}/company",
     "admin.credit.customer_statements": "/admin/credit/customers/{company}/statements",
     "admin.credit.customer_merge": "/admin/credit/customers/{person}/merge",
+    "admin.credit.customer_sign_in": "/admin/credit/customers/{person}/sign-in",
     "admin.credit.customer_ratings": "/admin/credit/customers/{person}/ratings",
     "admin.credit.rating_new": "/admin/credit/customers/{person}/ratings/new",
     "admin.credit.rating": "/admin/credit/ratings/{rating}",
@@ -51,7 +52,12 @@ PAGES = {
     "admin.credit.disbursement_act": "/admin/credit/disbursements/{contracted}",
     "admin.credit.lending_fund_decide": "/admin/credit/lending-fund/injections/{injection}",
 }
-POST_ONLY = {"admin.credit.application_edit", "admin.credit.disbursement_act", "admin.credit.lending_fund_decide"}
+POST_ONLY = {
+    "admin.credit.application_edit",
+    "admin.credit.customer_sign_in",
+    "admin.credit.disbursement_act",
+    "admin.credit.lending_fund_decide",
+}
 API = {
     "api.credit.customer": ("GET", "/api/v1/admin/customers/{person}", None),
     "api.credit.customer_ratings": ("POST", "/api/v1/admin/customers/{person}/ratings", {}),

@@ -25,10 +25,14 @@ from .standing import InsufficientBalance, bid_room, check_bid_fits, check_bidde
 
 
 def parse_bid(tenant, loan: Loan, amount_text) -> int:
-    """A bid amount checked against the loan: the tenant's unit, what is left, the smallest bid."""
+    """A bid amount checked against the loan: the tenant's unit, what is left, the smallest bid.
+
+    A bid of exactly what is left is taken whatever the unit: a loan of an amount the unit does not divide
+    (9,999.99 in units of 50.00) can still be funded to the cent by its last bid.
+    """
     amount = positive_amount(amount_text, tenant.currency, "amount")
     unit = bid_unit(tenant)
-    if amount.minor % unit:
+    if amount.minor % unit and amount.minor != loan.remaining:
         raise LoanError(
             "amount", _("Bid in multiples of ${unit}.", mapping={"unit": str(Money(unit, tenant.currency))})
         )

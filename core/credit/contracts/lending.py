@@ -101,15 +101,6 @@ def check_fund_covers(session, tenant, application: CreditApplication) -> None:
                 },
             ),
         )
-    unit = bid_unit(tenant)
-    if application.amount % unit:
-        raise ContractError(
-            "amount",
-            _(
-                "A loan from the lending fund is lent in multiples of ${unit}.",
-                mapping={"unit": str(Money(unit, application.currency))},
-            ),
-        )
 
 
 def lend_from_fund(session, tenant, hooks, application: CreditApplication, *, by: str):

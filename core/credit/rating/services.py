@@ -113,14 +113,14 @@ def score(session, customer: Customer, version: ModelVersion | None = None) -> S
 def _check_override(version: ModelVersion, grade: str | None, reason: str) -> tuple[str | None, str]:
     grade = (grade or "").strip() or None
     reason = (reason or "").strip()
+    if len(reason) > MAX_REASON:  # kept with an accepted grade too: never longer than its column
+        raise ModelError("reason", _("Use at most ${n} characters.", mapping={"n": MAX_REASON}))
     if grade is None:
         return None, reason
     if grade not in version.scale:
         raise ModelError("override_grade", _("Choose a grade of the model's scale."))
     if not reason:
         raise ModelError("reason", _("Say why the grade should differ from the model's."))
-    if len(reason) > MAX_REASON:
-        raise ModelError("reason", _("Use at most ${n} characters.", mapping={"n": MAX_REASON}))
     return grade, reason
 
 
