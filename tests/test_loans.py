@@ -160,6 +160,17 @@ def test_bids_are_checked(db, plugins, people, amount, key, text):
     assert available(db, people["lender1"]) == (2_000_000, 0)
 
 
+def test_the_last_bid_takes_what_is_left_whatever_the_bid_unit(db, plugins, people):
+    loan_id = open_loan(db, plugins, people, amount="10025.00")  # 50.00 does not divide it
+    with pytest.raises(loans.LoanError, match="multiples"):
+        bid(db, plugins, loan_id, people["lender1"], "25.00", "odd-early")  # more than this is left
+    bid(db, plugins, loan_id, people["lender1"], "10000.00", "round")
+    bid(db, plugins, loan_id, people["lender2"], "25.00", "the-rest")
+    assert available(db, people["lender2"])[1] == 2_500  # frozen: the last 25.00, and the loan is full
+    with db.transaction() as session:
+        assert session.get(loans.Loan, loan_id).status == "full"
+
+
 def test_no_bidding_on_ones_own_loan_and_the_key_is_idempotent(db, plugins, people):
     loan_id = open_loan(db, plugins, people)
     with pytest.raises(loans.LoanError, match="own loan"):
