@@ -505,6 +505,17 @@ def test_every_documented_command_runs_on_a_fresh_database(ini, tmp_path, watch,
     ]
     assert "ledger ok" in run("ledger", "verify", "-c", ini).output
 
+    # the credit system: the seeded customers re-rated, the approval workflow out to TOML and back
+    rated = run.json("credit", "rate", "-c", ini, "--tenant", "demo", "--all")
+    assert len(rated) == 3 and {r["status"] for r in rated} <= {"approved", "pending"}
+    one = run("credit", "rate", "-c", ini, "--tenant", "demo", "--customer", str(rated[0]["customer"]))
+    assert rated[0]["number"] in one.output
+    run("credit", "rate", "-c", ini, "--tenant", "ghost", "--all", expect=2)
+    exported = tmp_path / "workflows.toml"
+    run("credit", "workflow", "export", "-c", ini, "--tenant", "demo", "--code", "standard", "-o", str(exported))
+    assert "[workflows.standard]" in exported.read_text(encoding="utf-8")
+    run("credit", "workflow", "import", "-c", ini, "--tenant", "demo", str(exported))
+
     # the server and the consumer, as far as they go without running forever
     run("serve", "-c", ini, "--host", "0.0.0.0", "--port", "7001", "--no-worker")
     assert served["serve"][-1][1] == {"host": "0.0.0.0", "port": 7001, "threads": "3"}
