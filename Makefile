@@ -6,8 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= development.ini
 STAMP := $(VENV)/.installed
-# The suite runs on two workers; files sharing a costly or exclusive fixture stay on one (tests/conftest.py).
-PYTEST_ARGS ?= -n 2 --dist loadgroup --durations=25
+# The suite runs on two workers, each test file on one worker (a file's module-scoped apps share its SQLite file).
+PYTEST_ARGS ?= -n 2 --dist loadfile --durations=25
 
 .PHONY: demo test install catalogs migrate tenants accounts browser dist clean
 

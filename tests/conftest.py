@@ -229,28 +229,3 @@ def redis_url():
 
 def count(session, model) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
-# Test files whose tests share something costly or exclusive (a module-scoped fixture, a built wheel, a
-# browser, the Redis test database) stay on one worker under ``pytest -n --dist loadgroup``; every other test
-# is handed to whichever worker is free, so no long file holds the run's tail alone.
-_KEPT_TOGETHER = {
-    "test_access_log",
-    "test_gateway_alipay",
-    "test_i18n",
-    "test_input_layer",
-    "test_page_cache",
-    "test_readable_portal",
-    "test_wheel",
-}
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
-        if "/browser/" in str(item.fspath):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-        elif module in _KEPT_TOGETHER:
-            item.add_marker(pytest.mark.xdist_group(module))
-        elif "redis_url" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("redis"))
