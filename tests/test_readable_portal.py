@@ -206,7 +206,7 @@ def test_every_portal_page_reads_as_words_in_every_language(wsgi_app, db, site, 
                         seen += 1
                         for text in visible_texts(response.text):
                             found += [f"{who} {locale} {url}: {p}" for p in problems(text, locale, msgids)]
-    assert seen > 100, f"only {seen} pages rendered"
+    assert seen > (100 if backend == "sqlite" else 33), f"only {seen} pages rendered"  # one language on PostgreSQL
     assert not found, f"{len(found)} problems:\n" + "\n".join(sorted(set(found))[:80])
 
 
