@@ -12,10 +12,11 @@ they are given (``theme['layout.pt'].macros['page']``), never by a relative
 from __future__ import annotations
 
 import mimetypes
+import threading
 from functools import lru_cache
 from pathlib import Path
 
-from chameleon import PageTemplateLoader
+from chameleon import PageTemplateFile, PageTemplateLoader, PageTextTemplateFile
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.i18n import TranslationString
 from pyramid.response import FileResponse
@@ -41,6 +42,30 @@ def theme_chain(theme: str) -> list[Path]:
     return [THEMES_DIR / name for name in names if (THEMES_DIR / name).is_dir()]
 
 
+_COMPILING = threading.Lock()
+
+
+class _OneAtATime:
+    """Compile (cook) one template at a time, whatever the number of threads asking: CPython 3.11's parser is not
+    safe to run in two threads at once ("AST constructor recursion depth mismatch"), and a page's first requests
+    after start-up arrive together. Compiled templates then render in parallel as before."""
+
+    def cook(self, body: str) -> None:
+        with _COMPILING:
+            super().cook(body)
+
+
+class _PageTemplateFile(_OneAtATime, PageTemplateFile):
+    pass
+
+
+class _PageTextTemplateFile(_OneAtATime, PageTextTemplateFile):
+    pass
+
+
+TEMPLATE_FORMATS = {"xml": _PageTemplateFile, "text": _PageTextTemplateFile}
+
+
 class ThemeSet:
     """Template loaders per theme, plus template folders that plugins add."""
 
@@ -57,6 +82,7 @@ class ThemeSet:
             search_path=paths,
             auto_reload=self.auto_reload,
             prepend_relative_search_path=False,
+            formats=TEMPLATE_FORMATS,
         )
 
     def find_static(self, theme: str, path: str) -> Path | None:
