@@ -237,12 +237,26 @@ def _escaped_path(request) -> str:
 
 
 def last_resort(request, exc_info) -> Response:
-    """An error that escaped the exception views (raised above them, or by a commit): the catch-all's answer."""
+    """An error that escaped the exception views (raised above them, or by a commit): the catch-all's answer.
+
+    The request's transaction has ended by now, so the page is drawn in a transaction of its own that is rolled
+    back after: what the page reads (the tenant's menus) begins a database transaction, and one nobody ends keeps
+    its connection, on SQLite with the write lock, until the garbage collector finds it."""
+    from transaction.interfaces import NoTransaction
+
+    manager = request.tm
     try:
-        return request.invoke_exception_view(exc_info)
-    except Exception:
-        log.error("Unhandled error on %s %r", request.method, _escaped_path(request), exc_info=exc_info)
-        return error_page(request)
+        manager.get()
+    except NoTransaction:
+        manager.begin()
+    try:
+        try:
+            return request.invoke_exception_view(exc_info)
+        except Exception:
+            log.error("Unhandled error on %s %r", request.method, _escaped_path(request), exc_info=exc_info)
+            return error_page(request)
+    finally:
+        manager.abort()
 
 
 def includeme(config):

@@ -45,10 +45,31 @@ def theme_chain(theme: str) -> list[Path]:
 _COMPILING = threading.Lock()
 
 
+class _CompiledPrograms:
+    """The compiled programs of this process's templates, by chameleon's module name (the file's path and a digest
+    of its source, its class and chameleon's version): a template file that several loaders reach (every theme
+    falls back to ``default``, and an app made twice in one process has loaders of its own) compiles once.
+    Chameleon's own choice is a fresh compile per template object (or a folder of modules on disk)."""
+
+    def __init__(self):
+        self._programs: dict[str, dict] = {}
+
+    def get(self, name: str) -> dict | None:
+        return self._programs.get(name)
+
+    def build(self, source: str, name: str) -> dict:
+        program: dict = {}
+        exec(compile(source, name, "exec"), program)
+        self._programs[name] = program
+        return program
+
+
 class _OneAtATime:
     """Compile (cook) one template at a time, whatever the number of threads asking: CPython 3.11's parser is not
     safe to run in two threads at once ("AST constructor recursion depth mismatch"), and a page's first requests
     after start-up arrive together. Compiled templates then render in parallel as before."""
+
+    loader = _CompiledPrograms()
 
     def cook(self, body: str) -> None:
         with _COMPILING:

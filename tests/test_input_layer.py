@@ -272,10 +272,13 @@ def test_an_uncaught_api_error_is_a_problem_with_the_headers(exploding, caplog):
     assert "boom" not in response.text and len(_errors(caplog)) == 1
 
 
-def test_an_error_above_the_exception_views_still_gets_the_headers(exploding, caplog):
+def test_an_error_above_the_exception_views_still_gets_the_headers(exploding, exploding_app, caplog):
     caplog.set_level(logging.ERROR, logger="core.errors")
     response = secured(exploding.get(DEMO, "/explode-above", status=500))
     assert "above the exception views" not in response.text and len(_errors(caplog)) == 1
+    # Drawing the page read the database in a transaction that ended with the answer: no connection is left
+    # holding one (on SQLite, the write lock every other writer then waits for)
+    assert exploding_app.registry["db_engine"].pool.checkedout() == 0
 
 
 def test_a_retryable_error_is_retried_not_answered(exploding, caplog):

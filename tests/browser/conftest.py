@@ -36,16 +36,55 @@ def browser():
         browser.close()
 
 
+class InFlight:
+    """WSGI middleware counting the requests being answered, to wait for the last one at the end of a test."""
+
+    def __init__(self, app):
+        self.app = app
+        self.count = 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.idle:
+            self.count += 1
+        try:
+            return self.app(environ, start_response)
+        finally:
+            with self.idle:
+                self.count -= 1
+                self.idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self.idle:
+            return self.idle.wait_for(lambda: self.count == 0, timeout)
+
+
 @pytest.fixture(scope="session")
-def live_server(wsgi_app):
-    """The test app on a free loopback port; ``*.localhost`` hosts reach it from chromium."""
+def _waitress(wsgi_app):
     import waitress
 
-    server = waitress.create_server(wsgi_app, host="127.0.0.1", port=0, threads=4)
+    app = InFlight(wsgi_app)
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield server.effective_port
+    yield server.effective_port, app
     server.close()
+
+
+@pytest.fixture
+def live_server(_waitress, engine, browser):
+    """The test app on a free loopback port; ``*.localhost`` hosts reach it from chromium.
+
+    After the test every page is closed and the requests still being answered (a chat's long-poll waits up to
+    ``HOLD_SECONDS``) are let finish before the tables are emptied: a request of one test running into the next
+    one's data, or into the emptying, fails there and can hold SQLite's write lock."""
+    from core.chat.waiting import HOLD_SECONDS
+
+    port, in_flight = _waitress
+    yield port
+    for context in browser.contexts:
+        context.close()
+    assert in_flight.wait_idle(timeout=HOLD_SECONDS + 20), "a request of this test was still being answered"
 
 
 @pytest.fixture

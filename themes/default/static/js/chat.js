@@ -69,10 +69,14 @@
       if (stopped) { return; }
       fetch(url + "?after=" + last + "&wait=1", {credentials: "same-origin", headers: {Accept: "application/json"}})
         .then(function (response) {
+          // A chat that is gone or no longer this visitor's (404, 403, signed out) stays so: stop asking.
+          // Anything else (429, 5xx, no network) is asked again a little later.
+          if (response.status >= 400 && response.status < 500 && response.status !== 429) { stopped = true; return null; }
           if (!response.ok) { throw new Error(String(response.status)); }
           return response.json();
         })
         .then(function (data) {
+          if (data === null) { return; }
           data.messages.forEach(add);
           if (data.status !== log.getAttribute("data-status")) { show(data.status, data.staff); }
           if (data.status === "closed") { stopped = true; return; }
