@@ -335,6 +335,8 @@ def includeme(config):
     config.include("pyramid_retry")
     settings = config.get_settings()
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
+    # pyramid_tm would ask for the user before the tenancy tween has found the site (and nobody reads the note)
+    settings.setdefault("tm.annotate_user", False)
     # A 4xx or 5xx answer (bad input, refusal, error) aborts the request's transaction:
     # bad input changes nothing.
     settings.setdefault("tm.commit_veto", "pyramid_tm.default_commit_veto")

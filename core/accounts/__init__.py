@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pyramid.csrf import SessionCSRFStoragePolicy
+from pyramid.request import RequestLocalCache
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from webob.cookies import make_cookie
@@ -121,8 +122,22 @@ def _load_user(request, found: AuthSession):
 
 
 class SecurityPolicy:
+    """Who is asking, worked out once per request: Pyramid asks the policy for ``request.identity`` on every use
+    (each permission check of a page's menus), and each answer would look the session and the user up again.
+    Signing in or out within a request forgets the answer (:meth:`remember`, :meth:`forget`)."""
+
+    def __init__(self):
+        self._identities = RequestLocalCache(self._identity)
+
     def identity(self, request):
+        if request.host_kind is None:
+            return None  # asked before the tenancy tween knew the host: nobody yet, and not kept
+        return self._identities.get_or_create(request)
+
+    def _identity(self, request):
         kind = request.host_kind
+        if kind not in ("operator", "tenant"):
+            return None
         found = None
         authorization = request.headers.get("Authorization", "")
         if request.path.startswith("/api/") and authorization.startswith("Bearer "):
@@ -134,8 +149,6 @@ class SecurityPolicy:
         if kind == "operator" and found.kind != "operator":
             return None
         if kind == "tenant" and (found.kind == "operator" or found.tenant_id != request.tenant.id):
-            return None
-        if kind not in ("operator", "tenant"):
             return None
         user = _load_user(request, found)
         if user is None:
@@ -183,6 +196,7 @@ class SecurityPolicy:
             second_factor=second_factor,
         )
         request.session.invalidate()
+        self._identities.clear(request)
         return [("Set-Cookie", _auth_cookie(request, token))]
 
     def forget(self, request, **kw):
@@ -190,6 +204,7 @@ class SecurityPolicy:
         if identity is not None:
             sessions.revoke(request.dbsession, identity.auth_session)
         request.session.invalidate()
+        self._identities.clear(request)
         return [("Set-Cookie", _auth_cookie(request, None))]
 
 
