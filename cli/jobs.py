@@ -121,5 +121,6 @@ def close_of_day(env, slug, day):
     click.echo(
         f"closed {day} for {slug}: {summary['expired']} expired, {summary['repaid']} repaid, "
         f"{summary['overdue']} overdue, {summary.get('advanced', 0)} advanced, "
-        f"{summary.get('accelerated', 0)} accelerated; business date now {next_day}"
+        f"{summary.get('accelerated', 0)} accelerated, {summary.get('classified', 0)} classified "
+        f"({summary.get('changed', 0)} changed class); business date now {next_day}"
     )

@@ -294,6 +294,11 @@ SENTENCES = {
     "credit.disbursement.approve": _("${who} approved the disbursement of credit application ${object}"),
     "credit.lending_fund.request": _("${who} recorded capital injection ${object}${amount} for approval"),
     "credit.lending_fund.decide": _("${who} decided on capital injection ${object}"),
+    # credit: classification
+    "credit.classification.propose": _("${who} proposed another class for a loan (proposal ${object})"),
+    "credit.classification.approve": _("${who} approved classification proposal ${object}"),
+    "credit.classification.reject": _("${who} rejected classification proposal ${object}"),
+    "credit.classification.evidence": _("${who} opened the evidence of classification proposal ${object}"),
 }
 """The sentence each audit action reads as: ``who`` acted on ``object``; ``whose`` and ``amount`` come from the
 record the action was about (``"王小明's "``, ``" of ¥500.00"``) and are empty when unknown."""
@@ -464,6 +469,7 @@ _STATUS_KINDS = {  # which label table names a recorded status, by the object it
     "credit_rating": "rating_status",
     "credit_contract": "credit_contract_status",
     "credit_fund_injection": "credit_contract_status",
+    "credit_class_proposal": "class_proposal_status",
 }
 
 

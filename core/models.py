@@ -8,6 +8,7 @@ from .chat.models import CannedReply, Chat, ChatAgent, ChatMessage, OfficeHours 
 from .community.models import Board, CommunitySettings, Post, Report, Topic  # noqa: F401
 from .content.models import ContentItem, ContentVersion, Section  # noqa: F401
 from .credit.applications.models import CreditApplication, CreditProduct  # noqa: F401
+from .credit.classification.models import ClassChange, ClassProposal, ClassSnapshot, LoanRisk  # noqa: F401
 from .credit.contracts.models import Contract, Disbursement, FundInjection, LendingFund  # noqa: F401
 from .credit.customers.models import Customer  # noqa: F401
 from .credit.rating.models import ModelVersion, Rating, RatingModel  # noqa: F401

@@ -48,6 +48,8 @@ PERMISSIONS = {
     "credit.workflow": _("Maintain credit products and approval workflows"),
     "credit.contract": _("Draw up and record the signing of loan contracts"),
     "credit.disburse": _("Disburse signed credit contracts (maker or checker)"),
+    "credit.classify": _("Propose and approve loans' five-level classification; see provisions"),
+    "credit.books": _("See the loan ledger books and the comprehensive loan query, and export them"),
     "system.staff": _("Manage staff users"),
     "system.roles": _("Manage roles and permissions"),
     "settings.manage": _("Change the site's settings"),
@@ -87,6 +89,8 @@ DEFAULT_ROLES = {
             "credit.rate",
             "credit.approve",
             "credit.workflow",
+            "credit.classify",
+            "credit.books",
         ],
     ),
     "cashier": (
@@ -106,7 +110,7 @@ DEFAULT_ROLES = {
         ["member.view", "credit.customer", "credit.rate", "credit.apply", "credit.contract"],
     ),
     "credit_approver": (_("Credit approver"), ["member.view", "credit.approve", "credit.rate"]),
-    "auditor": (_("Auditor (read-only)"), ["member.view", "funds.view", "audit.view", "sms.view"]),
+    "auditor": (_("Auditor (read-only)"), ["member.view", "funds.view", "audit.view", "sms.view", "credit.books"]),
 }
 
 

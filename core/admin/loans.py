@@ -7,6 +7,7 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from .. import audit, loans
+from ..credit.classification.models import CLASS_LABELS, LoanRisk
 from ..forms import by_field, on_refusal
 from ..i18n import _
 from ..ledger import Ledger
@@ -118,6 +119,9 @@ def _detail(request, loan, error=None):
         "can_final": bool(request.has_permission("loan.final_review")),
         "can_write_off": bool(request.has_permission("loan.write_off")),
         "can_guarantee": bool(request.has_permission("loan.guarantee")),
+        "can_classify": bool(request.has_permission("credit.classify")),
+        "risk": session.get(LoanRisk, loan.id),
+        "class_labels": CLASS_LABELS,
         "write_off_request": loans.pending_write_off(session, loan),
         "movements": request.ledger.with_refs(loans.ledger_refs(loan)),
         "method": repayment_methods(request.hooks).get(loan.repayment_method),

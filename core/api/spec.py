@@ -16,6 +16,9 @@ import yaml
 
 MAIN = Path(__file__).with_name("openapi.yaml")
 PARTS = Path(__file__).with_name("openapi")
+# libyaml's parser and emitter when PyYAML was built with it: the document is read at every start (each command)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class SpecConflict(ValueError):
@@ -40,9 +43,9 @@ def _merge(into: dict, part: dict, where: str) -> None:
 
 def load() -> dict:
     """The whole document as a dict: the main file with every part merged in (parts in name order)."""
-    document = yaml.safe_load(MAIN.read_text(encoding="utf-8"))
+    document = yaml.load(MAIN.read_text(encoding="utf-8"), Loader=_LOADER)
     for part in sorted(PARTS.glob("*.yaml")):
-        _merge(document, yaml.safe_load(part.read_text(encoding="utf-8")) or {}, part.name)
+        _merge(document, yaml.load(part.read_text(encoding="utf-8"), Loader=_LOADER) or {}, part.name)
     return document
 
 
@@ -52,7 +55,7 @@ def written(var_dir: Path, document: dict) -> Path:
     path = var_dir / "openapi.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_name(f".openapi.{os.getpid()}.yaml")
-    scratch.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    scratch.write_text(yaml.dump(document, Dumper=_DUMPER, allow_unicode=True, sort_keys=False), encoding="utf-8")
     os.replace(scratch, path)
     return path
 

@@ -10,6 +10,8 @@ path, one close of day (docs/credit.md).
 
 The package's subpackages, each depending only on those listed after it:
 
+
+- ``classification`` (the five-level classification of every outstanding loan, its provisions and proposals);
 - ``contracts`` (contract templates, PDF, signing, disbursement, the lending fund);
 - ``applications`` (products, workflow definitions, applications, their steps and documents, workbenches);
 - ``rating`` (scorecard models, rating runs, overrides);
@@ -44,6 +46,7 @@ CREDIT_NAV = (
     ("admin.credit.workflows", _("Approval workflows"), "admin.credit.workflows", 35, "credit.workflow"),
     ("admin.credit.contracts", _("Contracts"), "admin.credit.contracts", 36, "credit.contract"),
     ("admin.credit.disbursements", _("Disbursement workbench"), "admin.credit.disbursements", 37, "credit.disburse"),
+    ("admin.credit.classification", _("Loan classification"), "admin.credit.classification", 38, "credit.classify"),
 )
 
 
@@ -62,5 +65,6 @@ def includeme(config):
     config.include(".rating")
     config.include(".applications")
     config.include(".contracts")
+    config.include(".classification")
     for key, label, route, order, permission in CREDIT_NAV:
         config.add_nav(key, label, route, order=order, area="admin", visible=_may(permission))

@@ -25,6 +25,18 @@ from .overdue import OverdueTerms, accelerate, accrue_charges, overdue_terms
 from .records import record
 from .repayment import advance, first_unpaid, pay_installment
 
+DAY_STEPS: list = []
+"""Steps other parts of core add to close of day (:func:`day_step`), run in order once the installments are closed."""
+
+
+def day_step(step):
+    """Decorator: run ``step(session, tenant, day, commit_every=…)`` at every close of day, after the installments
+    are collected and marked, before plugins hear of the day; it returns a dict of counts for the day's summary.
+    A step must be safe to run again for the same day (close of day after a crash)."""
+    if step not in DAY_STEPS:
+        DAY_STEPS.append(step)
+    return step
+
 
 def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int | None = None) -> dict:
     """Expire fundraising, collect due installments, mark the overdue, then move the business date on.
@@ -99,6 +111,9 @@ def close_of_day(session, tenant, day: dt.date, *, hooks=None, commit_every: int
         for installment in rows:
             _close_installment(session, tenant, installment, day, terms, summary)
     tenant = session.get(type(tenant), tenant_id)
+    for step in DAY_STEPS:
+        summary.update(step(session, tenant, day, commit_every=commit_every))
+        tenant = session.get(type(tenant), tenant_id)
     if hooks is not None:
         # a per-tenant caller (``registry.for_tenant``) passes the tenant's own read-only view itself
         hooks.lendstack_close_of_day(business_date=day)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ..credit.classification.rules import thresholds_problem
 from ..i18n import SUPPORTED_LOCALES, _
 from ..money import is_known_currency
 from ..plugin_registry import PluginError, PluginRegistry
@@ -435,7 +436,20 @@ LENDING_NUMBERS = {
     "late_fee": None,
     "partial_funding_min_percent": Decimal(100),
     "overdue_charges_cap_percent": Decimal(100),
+    # the five-level classification (core.credit.classification.rules): days past due, observation, provisions
+    "special_mention_after_days": Decimal(3650),
+    "substandard_after_days": Decimal(3650),
+    "doubtful_after_days": Decimal(3650),
+    "loss_after_days": Decimal(3650),
+    "watch_months": Decimal(60),
+    "provision_normal_percent": Decimal(100),
+    "provision_special_mention_percent": Decimal(100),
+    "provision_substandard_percent": Decimal(100),
+    "provision_doubtful_percent": Decimal(100),
+    "provision_loss_percent": Decimal(100),
 }
+WHOLE_LENDING_NUMBERS = {"special_mention_after_days", "substandard_after_days", "doubtful_after_days"}
+WHOLE_LENDING_NUMBERS |= {"loss_after_days", "watch_months"}
 LENDING_FLAGS = ("collect_partial", "allow_partial_funding", "reserve_advances")
 # borrower_fee_mode "deducted" (the fee taken off the principal at disbursement) is an opt-in for tenants outside
 # China: the 2017 notice 整治辦函〔2017〕141號 bans deducting interest or fees from the principal there, and
@@ -467,6 +481,7 @@ def _parse_lending(table, fail) -> dict:
                     or (ceiling is not None and number > ceiling)
                     or number.as_tuple().exponent < -4
                     or (key == "bid_unit" and number <= 0)
+                    or (key in WHOLE_LENDING_NUMBERS and number != number.to_integral_value())
                 ):
                     raise InvalidOperation
             except InvalidOperation:
@@ -477,6 +492,9 @@ def _parse_lending(table, fail) -> dict:
                     _('a number as a string such as "50", at most ${ceiling}', mapping={"ceiling": str(ceiling)}),
                 )
             lending[key] = str(number)
+    unordered = thresholds_problem(lending)
+    if unordered is not None:
+        fail(f"lending.{unordered}", _("more days than the milder class's (each class needs more days past due)"))
     for key in LENDING_FLAGS:
         if key in table:
             if not isinstance(table[key], bool):

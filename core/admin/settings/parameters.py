@@ -89,6 +89,28 @@ LENDING = (
         "partial_funding_min_percent", _("… once at least"), "number", "50", _("percent of it is raised"), _up_to(100)
     ),
 )
+OF_PRINCIPAL = _("percent of the principal outstanding")
+CLASSIFICATION = (
+    lending("special_mention_after_days", _("Special mention after"), "whole", "0", DAYS_OVERDUE, _up_to(3650)),
+    lending("substandard_after_days", _("Substandard after"), "whole", "90", DAYS_OVERDUE, _up_to(3650)),
+    lending("doubtful_after_days", _("Doubtful after"), "whole", "270", DAYS_OVERDUE, _up_to(3650)),
+    lending("loss_after_days", _("Loss after"), "whole", "360", DAYS_OVERDUE, _up_to(3650)),
+    lending(
+        "watch_months", _("Observation after an extension or restructuring"), "whole", "6", _("months"), _up_to(60)
+    ),
+    lending("provision_normal_percent", _("Provision for normal loans"), "number", "0", OF_PRINCIPAL, _up_to(100)),
+    lending(
+        "provision_special_mention_percent",
+        _("Provision for special mention"),
+        "number",
+        "2",
+        OF_PRINCIPAL,
+        _up_to(100),
+    ),
+    lending("provision_substandard_percent", _("Provision for substandard"), "number", "25", OF_PRINCIPAL, _up_to(100)),
+    lending("provision_doubtful_percent", _("Provision for doubtful"), "number", "50", OF_PRINCIPAL, _up_to(100)),
+    lending("provision_loss_percent", _("Provision for loss"), "number", "100", OF_PRINCIPAL, _up_to(100)),
+)
 FUNDS = (
     funds("withdrawal_min", _("Smallest withdrawal"), "amount", "10", bounds=AT_LEAST_0),
     funds("withdrawal_daily_limit", _("Daily withdrawal limit"), "amount", "50000", bounds=AT_LEAST_0),
@@ -120,10 +142,16 @@ HELP = {
     "lending.advance_after_days": _("0: never."),
     "lending.reserve_advances": _("A guarantor always advances; the platform's own reserve only when this is on."),
     "lending.accelerate_after_days": _("Everything falls due at once. 0: never."),
+    "lending.special_mention_after_days": _(
+        "A loan more than this many days past due is at least special mention. 0: any overdue installment."
+    ),
+    "lending.substandard_after_days": _("Each class needs more days past due than the one before it."),
+    "lending.watch_months": _("An extended or restructured loan stays at least special mention this long."),
+    "lending.provision_normal_percent": _("The provision each class needs, shown on loans and in the reports."),
     "funds.two_person_threshold": _("Withdrawals from this amount need a second staff member's approval."),
     "funds.payout_gateway": _("The payment gateway that pays withdrawals out; none: staff pay them by hand."),
 }
-PARAMETERS = LENDING + FUNDS + MEMBERS + VIP
+PARAMETERS = LENDING + CLASSIFICATION + FUNDS + MEMBERS + VIP
 DEFAULT_VIP_LEVELS = (("V0", 0), ("V1", 1000), ("V2", 5000), ("V3", 20000), ("V4", 100000))
 """The levels that apply while the tenant sets none (``core.members.conduct``)."""
 EXTRA_LEVEL_ROWS = 2
@@ -191,6 +219,7 @@ def _parameters_page(request, form: dict | None = None, errors: dict | None = No
         "errors": errors or {},
         "sections": (
             (_("Lending"), _parameter_rows(request, LENDING)),
+            (_("Loan classification"), _parameter_rows(request, CLASSIFICATION)),
             (_("Withdrawal rules"), _parameter_rows(request, FUNDS)),
             (_("Members"), _parameter_rows(request, MEMBERS)),
             (_("VIP"), _parameter_rows(request, VIP)),
