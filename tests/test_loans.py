@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import core.loans as loans
 from core.db import scope_to_tenant
 from core.ledger import Ledger, Wallet, verify
-from core.loans.models import Installment, Loan, Payback
+from core.loans.models import Installment, Loan, LoanEvent, Payback
 from core.members.models import Member
 from core.money import Money
 from core.tenancy.services import tenant_by_slug
@@ -445,6 +445,16 @@ def test_long_overdue_loans_are_accelerated_then_written_off(db, plugins, people
     overdue = officer.get("demo.localhost", "/admin/loans/overdue?_LOCALE_=en")
     assert overdue.text.count("Defaulted") == 12  # every installment of the accelerated loan
     assert '<td class="num"><strong>6</strong></td>' in overdue.text  # closed through due + 5
+    page = officer.get("demo.localhost", f"/admin/loans/{loan_id}?_LOCALE_=en")
+    assert "Special mention" in page.text  # 6 days past due: written off only once classified loss (the default)
+    refused = submit(officer, "demo.localhost", page, {"reason": "借款人失聯，催收無果"}, status=400)
+    assert "written off once it is classified Loss; this one is Special mention" in refused.text
+    # a stricter class may be proposed at any time: one proposes loss, another approves
+    page = officer.get("demo.localhost", f"/admin/credit/loans/{loan_id}/classification")
+    submit(officer, "demo.localhost", page, {"proposed_class": "loss", "reason": "借款人失聯"}, status=303)
+    approver = staff_client(wsgi_app, db, "approver", "administrator")
+    page = approver.get("demo.localhost", "/admin/credit/classification")
+    submit(approver, "demo.localhost", page, {}, action="approve", status=303, action_suffix="")
     page = officer.get("demo.localhost", f"/admin/loans/{loan_id}")
     assert submit(officer, "demo.localhost", page, {"reason": ""}, status=400).status_int == 400
     page = officer.get("demo.localhost", f"/admin/loans/{loan_id}")
@@ -458,7 +468,6 @@ def test_long_overdue_loans_are_accelerated_then_written_off(db, plugins, people
         status=400,
     )
     assert refused.status_int == 400
-    approver = staff_client(wsgi_app, db, "approver", "administrator")
     page = approver.get("demo.localhost", f"/admin/loans/{loan_id}")
     form = [f for f in page.forms.values() if f.action.endswith("/write-off")][0]
     form.submit("step", value="approve", extra_environ={"HTTP_HOST": "demo.localhost"}, status=303)
@@ -466,6 +475,14 @@ def test_long_overdue_loans_are_accelerated_then_written_off(db, plugins, people
         loan = session.get(Loan, loan_id)
         assert loan.status == "written_off"
         assert {i.status for i in loan.installments} == {"written_off"}
+        # what is left unpaid is recorded for the books: the whole principal (nothing was paid), and the
+        # interest and charges the installments still owed
+        written = session.scalars(
+            sa.select(LoanEvent).where(LoanEvent.loan_id == loan_id, LoanEvent.event == "written_off")
+        ).one()
+        assert written.detail["principal"] == 1_000_000
+        assert written.detail["interest"] == sum(i.interest - i.paid_interest for i in loan.installments) > 0
+        assert written.detail["charges"] == sum(i.penalty + i.late_fee - i.paid_charges for i in loan.installments)
         assert verify(session) == []
 
 

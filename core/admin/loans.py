@@ -7,6 +7,7 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from .. import audit, loans
+from ..credit.classification import services as classification
 from ..credit.classification.models import CLASS_LABELS, LoanRisk
 from ..forms import by_field, on_refusal
 from ..i18n import _
@@ -180,7 +181,10 @@ def loan_write_off(request):
     if loan is None:
         raise HTTPNotFound()
     step, by = request.POST.get("step", "request"), audit.actor_of(request)
+    step = step if step in ("approve", "decline") else "request"
     on_refusal(request, lambda error: _detail(request, loan, error.message))
+    if step != "decline" and loan.status == "defaulted":  # the loan's class allows it (the tenant's rule)
+        classification.check_write_off(request.dbsession, request.tenant, loan)
     if step == "approve":
         loans.write_off(request.dbsession, loan, by=by)
     elif step == "decline":

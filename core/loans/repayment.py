@@ -363,6 +363,7 @@ def write_off(session, loan: Loan, *, by: str) -> None:
     if requested.actor == by:
         raise LoanError("decision", _("Another staff member must approve a write-off you asked for."))
     reason = requested.detail.get("reason", "")
+    split = written_off_amounts(loan)
     for installment in loan.installments:
         if installment.status != InstallmentStatus.PAID:
             INSTALLMENTS.move(installment, InstallmentStatus.WRITTEN_OFF)
@@ -374,7 +375,18 @@ def write_off(session, loan: Loan, *, by: str) -> None:
     )
     LOANS.move(loan, LoanStatus.WRITTEN_OFF)
     loan.review_note = reason[:300]
-    record(session, loan, "written_off", by, reason=reason, requested_by=requested.actor)
+    record(session, loan, "written_off", by, reason=reason, requested_by=requested.actor, **split)
+
+
+def written_off_amounts(loan: Loan) -> dict:
+    """What a write-off leaves unpaid, for the books: principal, interest and overdue charges (late fee and
+    penalty interest), in minor units, over the installments not paid."""
+    unpaid = [i for i in loan.installments if i.status != InstallmentStatus.PAID]
+    return {
+        "principal": sum(i.principal - i.paid_principal for i in unpaid),
+        "interest": sum(i.interest - i.paid_interest for i in unpaid),
+        "charges": sum(i.penalty + i.late_fee - i.paid_charges for i in unpaid),
+    }
 
 
 def overdue_rows(session, tenant, *, limit: int, offset: int = 0):

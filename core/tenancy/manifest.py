@@ -457,6 +457,7 @@ LENDING_FLAGS = ("collect_partial", "allow_partial_funding", "reserve_advances")
 LENDING_CHOICES = {
     "penalty_base": ("principal", "principal_and_interest"),
     "borrower_fee_mode": ("installments", "upfront", "deducted"),
+    "write_off_min_class": ("loss", "doubtful", "substandard"),  # the mildest five-level class written off
 }
 LENDING_KEYS = {"max_annual_rate_percent", *LENDING_NUMBERS, *LENDING_FLAGS, *LENDING_CHOICES}
 

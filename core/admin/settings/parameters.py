@@ -90,6 +90,11 @@ LENDING = (
     ),
 )
 OF_PRINCIPAL = _("percent of the principal outstanding")
+WRITE_OFF_CLASSES = (
+    ("loss", _("Loss only")),
+    ("doubtful", _("Doubtful or loss")),
+    ("substandard", _("Substandard, doubtful or loss")),
+)
 CLASSIFICATION = (
     lending("special_mention_after_days", _("Special mention after"), "whole", "0", DAYS_OVERDUE, _up_to(3650)),
     lending("substandard_after_days", _("Substandard after"), "whole", "90", DAYS_OVERDUE, _up_to(3650)),
@@ -110,6 +115,7 @@ CLASSIFICATION = (
     lending("provision_substandard_percent", _("Provision for substandard"), "number", "25", OF_PRINCIPAL, _up_to(100)),
     lending("provision_doubtful_percent", _("Provision for doubtful"), "number", "50", OF_PRINCIPAL, _up_to(100)),
     lending("provision_loss_percent", _("Provision for loss"), "number", "100", OF_PRINCIPAL, _up_to(100)),
+    lending("write_off_min_class", _("Loans written off from the class"), "choice", "loss", choices=WRITE_OFF_CLASSES),
 )
 FUNDS = (
     funds("withdrawal_min", _("Smallest withdrawal"), "amount", "10", bounds=AT_LEAST_0),
@@ -146,6 +152,7 @@ HELP = {
         "A loan more than this many days past due is at least special mention. 0: any overdue installment."
     ),
     "lending.substandard_after_days": _("Each class needs more days past due than the one before it."),
+    "lending.write_off_min_class": _("A defaulted loan is written off only once it is in one of these classes."),
     "lending.watch_months": _("An extended or restructured loan stays at least special mention this long."),
     "lending.provision_normal_percent": _("The provision each class needs, shown on loans and in the reports."),
     "funds.two_person_threshold": _("Withdrawals from this amount need a second staff member's approval."),

@@ -272,3 +272,21 @@ def migration_matrix(session, tenant_id: int, month_from: dt.date, month_to: dt.
     for before, after, count in rows:
         matrix[before][after] = count
     return matrix
+
+
+WRITE_OFF_DEFAULT = RiskClass.LOSS.value
+
+
+def check_write_off(session, tenant, loan: Loan) -> None:
+    """A defaulted loan is written off only once its class is at least the tenant's ``write_off_min_class``
+    (loss unless the tenant says otherwise): asked when the write-off is requested and again when approved."""
+    mildest = (tenant.lending or {}).get("write_off_min_class", WRITE_OFF_DEFAULT)
+    risk = standing_of(session, tenant, loan)
+    if RANK[risk.risk_class] < RANK[mildest]:
+        raise ClassificationError(
+            "decision",
+            _(
+                "A loan is written off once it is classified ${needed}; this one is ${cls}.",
+                mapping={"needed": CLASS_LABELS[mildest], "cls": CLASS_LABELS[risk.risk_class]},
+            ),
+        )
