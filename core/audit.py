@@ -154,6 +154,9 @@ SENTENCES = {
     "loan.write_off.request": _("${who} asked to write off loan ${object}"),
     "loan.write_off.approve": _("${who} wrote off loan ${object}"),
     "loan.write_off.decline": _("${who} declined to write off loan ${object}"),
+    "loan.offline_repayment.record": _("${who} recorded an offline repayment of loan ${object}${amount}"),
+    "loan.offline_repayment.apply": _("${who} applied an offline repayment to loan ${object}${amount}"),
+    "loan.offline_repayment.reject": _("${who} rejected an offline repayment of loan ${object}"),
     "loan.publish": _("${who} published loan ${object}${amount}"),
     "guarantor.create": _("${who} added guarantor ${object}"),
     "guarantor.fund": _("${who} recorded a deposit from guarantor ${object}${amount}"),
@@ -299,6 +302,10 @@ SENTENCES = {
     "credit.classification.approve": _("${who} approved classification proposal ${object}"),
     "credit.classification.reject": _("${who} rejected classification proposal ${object}"),
     "credit.classification.evidence": _("${who} opened the evidence of classification proposal ${object}"),
+    "credit.alert.acknowledge": _("${who} acknowledged loan alert ${object}"),
+    "credit.alert.close": _("${who} closed loan alert ${object}"),
+    "credit.alert.rules": _("${who} changed the loan alert rules"),
+    "staff.email": _("${who} changed the email address of staff user ${object}"),
 }
 """The sentence each audit action reads as: ``who`` acted on ``object``; ``whose`` and ``amount`` come from the
 record the action was about (``"王小明's "``, ``" of ¥500.00"``) and are empty when unknown."""
@@ -320,6 +327,11 @@ BECAUSE = {
 """Why sessions were ended (``staff.sessions_ended``'s ``because``: an action, and a role's code after a colon)."""
 
 FIELDS = {
+    "bank_reference": _("Bank reference"),
+    "proposed_class": _("Proposed class"),
+    "class_then": _("Class now"),
+    "evidence": _("Evidence"),
+    "loan_id": _("Loan"),
     "status": _("Status"),
     "amount": _("Amount"),
     "fee": _("Fee"),
@@ -470,6 +482,7 @@ _STATUS_KINDS = {  # which label table names a recorded status, by the object it
     "credit_contract": "credit_contract_status",
     "credit_fund_injection": "credit_contract_status",
     "credit_class_proposal": "class_proposal_status",
+    "credit_alert": "credit_alert_status",
 }
 
 

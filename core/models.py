@@ -7,11 +7,13 @@ from .accounts.welcome import WelcomeToken  # noqa: F401
 from .chat.models import CannedReply, Chat, ChatAgent, ChatMessage, OfficeHours  # noqa: F401
 from .community.models import Board, CommunitySettings, Post, Report, Topic  # noqa: F401
 from .content.models import ContentItem, ContentVersion, Section  # noqa: F401
+from .credit.alerts.models import Alert, AlertRule  # noqa: F401
 from .credit.applications.models import CreditApplication, CreditProduct  # noqa: F401
 from .credit.classification.models import ClassChange, ClassProposal, ClassSnapshot, LoanRisk  # noqa: F401
 from .credit.contracts.models import Contract, Disbursement, FundInjection, LendingFund  # noqa: F401
 from .credit.customers.models import Customer  # noqa: F401
 from .credit.rating.models import ModelVersion, Rating, RatingModel  # noqa: F401
+from .credit.repayments.models import OfflineRepayment  # noqa: F401
 from .help.models import FaqCategory, FaqQuestion, FaqVote, Thread  # noqa: F401
 from .idempotency import IdempotencyKey  # noqa: F401
 from .ledger.models import LedgerAccount, LedgerTransfer  # noqa: F401

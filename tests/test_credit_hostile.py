@@ -38,6 +38,9 @@ HOSTILE_TEXT = (
     "9223372036854775808",
     "\x00",
 )
+ENGINE_BOUND = ("99999999999999999999", "9" * 32, "x" * 5000, "2147483648", "9223372036854775808", "\x00")
+"""The values whose handling can differ by engine (integers past the column, overlong text, NUL): the PostgreSQL
+run tries these; the SQLite run tries every value (parsing and validation do not depend on the engine)."""
 HOSTILE_JSON = (1e308, 2**31, 2**63, 2**64, -1, 0, None, [], {}, True, 1.5)
 # (path ending, button, field) the crawl leaves to its own test below: a known defect
 KNOWN = {("/ratings/new", ("action", "accept"), "reason")}
@@ -81,8 +84,9 @@ def _post_forms(page):
         yield form.action, values, buttons or [None]
 
 
-def test_every_credit_form_refuses_hostile_values_by_field_and_changes_nothing(client, wsgi_app, db, world):
+def test_every_credit_form_refuses_hostile_values_by_field_and_changes_nothing(client, wsgi_app, db, world, backend):
     admin = staff_client(wsgi_app, db, "hostile-admin", "administrator")
+    hostile = ENGINE_BOUND if backend == "postgresql" else HOSTILE_TEXT
     paths = [p.format(**world) for n, p in PAGES.items() if n not in POST_ONLY] + list(CREATING_PAGES)
     tried, refused = 0, 0
     for path in paths:
@@ -95,7 +99,7 @@ def test_every_credit_form_refuses_hostile_values_by_field_and_changes_nothing(c
                 if any(action.endswith(end) and button == b and field == f for end, b, f in KNOWN):
                     continue
                 before = _count_rows(db)
-                for value in HOSTILE_TEXT:
+                for value in hostile:
                     body = {**values, field: value, **dict([button] if button else [])}
                     answer = admin.post(DEMO, action, body, status="*", expect_errors=True)
                     where = (action, button, field, value[:20], answer.status)
@@ -107,7 +111,7 @@ def test_every_credit_form_refuses_hostile_values_by_field_and_changes_nothing(c
                         assert 'role="alert"' in answer.text or "error" in answer.text, where
                     else:
                         before = _count_rows(db)  # an accepted value changed something: the new state to keep
-    assert tried > 1000 and refused > tried // 2, (tried, refused)
+    assert tried > 1000 * len(hostile) // len(HOSTILE_TEXT) and refused > tried // 2, (tried, refused)
 
 
 def test_accepting_a_rating_with_an_overlong_reason_is_refused(client, wsgi_app, db, tenants):

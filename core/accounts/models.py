@@ -110,6 +110,7 @@ class StaffUser(TenantOwned, Base):
     active: Mapped[bool] = mapped_column(default=True)
     org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    email: Mapped[str | None] = mapped_column(sa.String(254))  # where work mail (the daily alert digest) goes
     roles: Mapped[list[Role]] = relationship(secondary=staff_roles, order_by=Role.code)
     groups: Mapped[list[StaffGroup]] = relationship(secondary=staff_groups, order_by=StaffGroup.name)
     org_unit: Mapped[OrgUnit | None] = relationship()

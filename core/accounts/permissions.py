@@ -50,6 +50,7 @@ PERMISSIONS = {
     "credit.disburse": _("Disburse signed credit contracts (maker or checker)"),
     "credit.classify": _("Propose and approve loans' five-level classification; see provisions"),
     "credit.books": _("See the loan ledger books and the comprehensive loan query, and export them"),
+    "credit.alert": _("See, acknowledge and close loan alerts; maintain the alert rules"),
     "system.staff": _("Manage staff users"),
     "system.roles": _("Manage roles and permissions"),
     "settings.manage": _("Change the site's settings"),
@@ -91,6 +92,7 @@ DEFAULT_ROLES = {
             "credit.workflow",
             "credit.classify",
             "credit.books",
+            "credit.alert",
         ],
     ),
     "cashier": (
@@ -107,7 +109,7 @@ DEFAULT_ROLES = {
     "moderator": (_("Community moderator"), ["member.view", "community.moderate"]),
     "relationship_manager": (
         _("Relationship manager"),
-        ["member.view", "credit.customer", "credit.rate", "credit.apply", "credit.contract"],
+        ["member.view", "credit.customer", "credit.rate", "credit.apply", "credit.contract", "credit.alert"],
     ),
     "credit_approver": (_("Credit approver"), ["member.view", "credit.approve", "credit.rate"]),
     "auditor": (_("Auditor (read-only)"), ["member.view", "funds.view", "audit.view", "sms.view", "credit.books"]),

@@ -9,6 +9,7 @@ from pyramid.view import view_config
 from .. import audit, loans
 from ..credit.classification import services as classification
 from ..credit.classification.models import CLASS_LABELS, LoanRisk
+from ..credit.repayments import services as offline
 from ..forms import by_field, on_refusal
 from ..i18n import _
 from ..ledger import Ledger
@@ -102,7 +103,7 @@ def _reviewer_facts(request, loan: Loan, borrower: Member) -> dict:
     }
 
 
-def _detail(request, loan, error=None):
+def _detail(request, loan, error=None, repayment_form=None):
     session = request.dbsession
     borrower = session.get(Member, loan.borrower_id)
     return {
@@ -121,6 +122,9 @@ def _detail(request, loan, error=None):
         "can_write_off": bool(request.has_permission("loan.write_off")),
         "can_guarantee": bool(request.has_permission("loan.guarantee")),
         "can_classify": bool(request.has_permission("credit.classify")),
+        "can_record_repayment": bool(request.has_permission("funds.recharge.confirm")),
+        "offline_repayments": offline.of_loan(session, loan.tenant_id, loan.id),
+        "repayment_form": repayment_form or {},
         "risk": session.get(LoanRisk, loan.id),
         "class_labels": CLASS_LABELS,
         "write_off_request": loans.pending_write_off(session, loan),
@@ -284,4 +288,62 @@ def loan_new(request):
     loan = loans.apply(session, request.tenant, request.hooks, borrower, application, by_staff=True)
     loans.review(session, request.tenant, request.hooks, loan, approve=True, reason="", by=audit.actor_of(request))
     audit.record(request, "loan.publish", "loan", loan.number, None, {"type": loan.loan_type, "amount": loan.amount})
+    return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))
+
+
+@view_config(
+    route_name="admin.loan_offline_repayments",
+    request_method="POST",
+    renderer="admin/loan.pt",
+    permission="funds.recharge.confirm",
+)
+def offline_repayment_record(request):
+    """A maker records a bank transfer the borrower made for the loan; another staff member applies it."""
+    loan = loans.locked_loan(request.dbsession, int(request.matchdict["id"]))
+    if loan is None:
+        raise HTTPNotFound()
+    form = {k: request.POST.get(k, "") for k in ("amount", "bank_reference", "received_on")}
+    on_refusal(
+        request, lambda error: _detail(request, loan, error.message, repayment_form={**form, "field": error.field})
+    )
+    recorded = offline.record(
+        request.dbsession,
+        request.tenant,
+        loan,
+        amount_text=form["amount"],
+        bank_reference=form["bank_reference"],
+        received_on=form["received_on"],
+        by=audit.actor_of(request),
+    )
+    facts = {"amount": recorded.amount, "currency": recorded.currency, "bank_reference": recorded.bank_reference}
+    audit.record(request, "loan.offline_repayment.record", "loan", loan.number, None, facts)
+    return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))
+
+
+@view_config(
+    route_name="admin.offline_repayment_decide",
+    request_method="POST",
+    renderer="admin/loan.pt",
+    permission="funds.recharge.confirm",
+)
+def offline_repayment_decide(request):
+    """Another staff member applies the recorded transfer to the loan, or rejects it with a note."""
+    recorded = offline.locked(request.dbsession, request.tenant.id, request.matchdict["id"])
+    if recorded is None:
+        raise HTTPNotFound()
+    loan = request.dbsession.get(Loan, recorded.loan_id)
+    on_refusal(request, lambda error: _detail(request, loan, error.message))
+    approve = request.POST.get("decision") == "approve"
+    offline.decide(
+        request.dbsession,
+        request.tenant,
+        recorded,
+        approve=approve,
+        note=request.POST.get("note", ""),
+        by=audit.actor_of(request),
+    )
+    facts = {"amount": recorded.amount, "currency": recorded.currency, "status": recorded.status}
+    audit.record(
+        request, f"loan.offline_repayment.{'apply' if approve else 'reject'}", "loan", loan.number, None, facts
+    )
     return HTTPSeeOther(request.route_path("admin.loan", id=loan.id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
@@ -30,7 +32,9 @@ from ..accounts.services import (
     set_staff_active,
     tenant_roles,
 )
+from ..domain import DomainError
 from ..forms import on_refusal
+from ..i18n import _
 
 
 def record_sessions_ended(request, staff: StaffUser, count: int, because: str) -> None:
@@ -122,7 +126,20 @@ def staff_user(request):
     staff = staff_or_404(request)
     if request.method == "POST":
         before = _access(request.dbsession, staff)
-        on_refusal(request, lambda failure: _staff_user_page(request, staff, failure.message))
+        on_refusal(request, lambda failure: _staff_user_page(request, staff, failure.message, failure.field))
+        if "email" in request.POST:
+            was = staff.email
+            set_staff_email(staff, request.POST["email"])
+            if staff.email != was:
+                audit.record(
+                    request,
+                    "staff.email",
+                    "staff",
+                    staff.id,
+                    {"login": staff.login, "email": was},
+                    {"login": staff.login, "email": staff.email},
+                )
+            return HTTPSeeOther(request.route_path("admin.staff_user", id=staff.id))
         if "active" in request.POST:
             ended = set_staff_active(
                 request.dbsession, staff, request.POST["active"] == "1", acting=request.identity.user
@@ -144,11 +161,24 @@ def staff_user(request):
     return _staff_user_page(request, staff)
 
 
-def _staff_user_page(request, staff: StaffUser, error=None) -> dict:
+STAFF_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def set_staff_email(staff: StaffUser, text) -> None:
+    """Set (or, blank, remove) the address work mail such as the daily alert digest goes to."""
+    email = text.strip().lower() if isinstance(text, str) else ""
+    if email and (len(email) > 254 or not STAFF_EMAIL.match(email)):
+        raise DomainError("email", _("Enter an email address such as name@example.com."))
+    staff.email = email or None
+
+
+def _staff_user_page(request, staff: StaffUser, error=None, field=None) -> dict:
     session = request.dbsession
     return {
         "member": staff,
         "error": error,
+        "field": field,
+        "email": request.POST.get("email", staff.email or "") if request.method == "POST" else staff.email or "",
         "roles": offered_roles(request, held=staff.roles),
         "groups": session.scalars(sa.select(StaffGroup).order_by(StaffGroup.name)).all(),
         "units": org_tree(session),
