@@ -9,7 +9,7 @@ import click
 # Pyramid 2.1 still imports pkg_resources; its deprecation notice is not for operators.
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 
-from . import accounts, credit, db, demo, funds, jobs, ledger, members, plugins, tenant, tools  # noqa: E402
+from . import accounts, credit, db, demo, funds, jobs, ledger, members, plugins, report, tenant, tools  # noqa: E402
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,3 +36,4 @@ main.add_command(jobs.worker)
 main.add_command(jobs.jobs)
 main.add_command(demo.demo)
 main.add_command(credit.credit)
+main.add_command(report.report)

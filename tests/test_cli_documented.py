@@ -515,6 +515,14 @@ def test_every_documented_command_runs_on_a_fresh_database(ini, tmp_path, watch,
     run("credit", "workflow", "export", "-c", ini, "--tenant", "demo", "--code", "standard", "-o", str(exported))
     assert "[workflows.standard]" in exported.read_text(encoding="utf-8")
     run("credit", "workflow", "import", "-c", ini, "--tenant", "demo", str(exported))
+    # the last closed day classified again (close of day did it: nothing changes), then the ledger book to a file
+    classified = run.json("credit", "classify", "-c", ini, "--tenant", "demo", "--date", "2027-02-10")
+    assert classified["date"] == "2027-02-10" and classified["changed"] == 0
+    run("credit", "classify", "-c", ini, "--tenant", "demo", "--date", "2027-02-11", expect=2)  # not closed yet
+    book = tmp_path / "book.json"
+    run("report", "ledger-book", "-c", ini, "--tenant", "demo", "--format", "json", "-o", str(book))
+    assert book.is_file() and book.stat().st_size > 0
+    run("report", "ledger-book", "-c", ini, "--tenant", "ghost", "--format", "json", "-o", str(book), expect=2)
 
     # the server and the consumer, as far as they go without running forever
     run("serve", "-c", ini, "--host", "0.0.0.0", "--port", "7001", "--no-worker")

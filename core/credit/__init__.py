@@ -11,6 +11,7 @@ path, one close of day (docs/credit.md).
 The package's subpackages, each depending only on those listed after it:
 
 - ``alerts`` (alert rules, the alerts close of day raises, their workbench and daily digest);
+- ``books`` (the loan ledger books and the comprehensive query, with their exports);
 - ``repayments`` (offline repayments: recorded by a maker, applied to the loan by a checker);
 - ``classification`` (the five-level classification of every outstanding loan, its provisions and proposals);
 - ``contracts`` (contract templates, PDF, signing, disbursement, the lending fund);
@@ -48,6 +49,7 @@ CREDIT_NAV = (
     ("admin.credit.contracts", _("Contracts"), "admin.credit.contracts", 36, "credit.contract"),
     ("admin.credit.disbursements", _("Disbursement workbench"), "admin.credit.disbursements", 37, "credit.disburse"),
     ("admin.credit.classification", _("Loan classification"), "admin.credit.classification", 38, "credit.classify"),
+    ("admin.credit.books", _("Loan ledger books"), "admin.credit.books", 39, "credit.books"),
     ("admin.credit.alerts", _("Loan alerts"), "admin.credit.alerts", 40, "credit.alert"),
 )
 
@@ -68,6 +70,7 @@ def includeme(config):
     config.include(".applications")
     config.include(".contracts")
     config.include(".classification")
+    config.include(".books")
     config.include(".alerts")
     config.include(".repayments")
     for key, label, route, order, permission in CREDIT_NAV:

@@ -166,7 +166,11 @@ def _settle_ended(session, tenant_id: int, day: dt.date) -> None:
     ended = sa.select(Loan.id).where(Loan.tenant_id == tenant_id, Loan.status.not_in(OUTSTANDING))
     session.execute(
         sa.update(LoanRisk)
-        .where(LoanRisk.tenant_id == tenant_id, LoanRisk.loan_id.in_(ended), LoanRisk.provision != 0)
+        .where(
+            LoanRisk.tenant_id == tenant_id,
+            LoanRisk.loan_id.in_(ended),
+            sa.or_(LoanRisk.provision != 0, LoanRisk.outstanding_principal != 0),
+        )
         .values(outstanding_principal=0, provision=0, classified_on=day)
         .execution_options(synchronize_session=False)
     )
