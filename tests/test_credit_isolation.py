@@ -10,13 +10,16 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
+from core.credit.alerts.models import Alert
 from core.credit.applications.models import ApplicationDocument, CreditApplication, CreditDecision, CreditProduct
+from core.credit.classification.models import ClassChange, ClassProposal
 from core.credit.contracts.models import Contract, Disbursement, FundInjection
 from core.credit.customers.models import Customer, CustomerDocument, FinancialStatement
 from core.credit.rating.models import Rating, RatingModel
 from core.db import scope_to_tenant
 from core.tenancy.services import tenant_by_slug
-from tests.helpers import PASSWORD, staff_client, submit
+from tests import factories
+from tests.helpers import PASSWORD, resident_id, staff_client, submit
 from tests.test_credit_contracts import credit_case, draw_and_sign, inject, staff_token
 from tests.test_credit_customers import create_corporate, create_individual, customer_id, png_bytes, upload
 from tests.test_credit_customers_statements import enter
@@ -51,12 +54,18 @@ PAGES = {
     "admin.credit.contract_scan": "/admin/credit/contracts/{contract}/scan",
     "admin.credit.disbursement_act": "/admin/credit/disbursements/{contracted}",
     "admin.credit.lending_fund_decide": "/admin/credit/lending-fund/injections/{injection}",
+    "admin.credit.loan_classification": "/admin/credit/loans/{loan}/classification",
+    "admin.credit.classification_decide": "/admin/credit/classification/proposals/{proposal}",
+    "admin.credit.classification_evidence": "/admin/credit/classification/proposals/{proposal}/evidence",
+    "admin.credit.alert": "/admin/credit/alerts/{alert}",
 }
 POST_ONLY = {
     "admin.credit.application_edit",
     "admin.credit.customer_sign_in",
     "admin.credit.disbursement_act",
     "admin.credit.lending_fund_decide",
+    "admin.credit.classification_decide",
+    "admin.credit.alert",
 }
 API = {
     "api.credit.customer": ("GET", "/api/v1/admin/customers/{person}", None),
@@ -65,6 +74,13 @@ API = {
     "api.credit_application": ("GET", "/api/v1/admin/applications/{draft}", None),
     "api.credit_application_actions": ("POST", "/api/v1/admin/applications/{draft}/actions", {"action": "submit"}),
     "api.credit.contract": ("GET", "/api/v1/admin/applications/{contracted}/contract", None),
+    "api.credit.loan_classification": ("GET", "/api/v1/admin/loans/{loan}/classification", None),
+    "api.credit.classification_decision": (
+        "POST",
+        "/api/v1/admin/classification/proposals/{proposal}/decision",
+        {"decision": "approve"},
+    ),
+    "api.credit.alert": ("POST", "/api/v1/admin/alerts/{alert}", {"action": "acknowledge", "note": "看過"}),
 }
 LISTS = (
     "/admin/credit",
@@ -84,13 +100,22 @@ LISTS = (
 def _count_rows(db) -> dict:
     """Every credit table's rows, counted across tenants: what a refused request must leave as it was."""
     models = (Customer, CustomerDocument, FinancialStatement, Rating, CreditApplication, CreditDecision)
-    models += (ApplicationDocument, Contract, Disbursement, FundInjection, CreditProduct)
+    models += (ApplicationDocument, Contract, Disbursement, FundInjection, CreditProduct, ClassChange)
     with db.transaction() as session:
         counts = {m.__tablename__: session.scalar(sa.select(sa.func.count()).select_from(m)) for m in models}
         statuses = session.execute(sa.select(CreditApplication.id, CreditApplication.status)).all()
         ratings = session.execute(sa.select(Rating.id, Rating.status)).all()
         injections = session.execute(sa.select(FundInjection.id, FundInjection.status)).all()
-    return {**counts, "applications": sorted(statuses), "ratings": sorted(ratings), "injections": sorted(injections)}
+        proposals = session.execute(sa.select(ClassProposal.id, ClassProposal.status)).all()
+        alerts = session.execute(sa.select(Alert.id, Alert.status)).all()
+    return {
+        **counts,
+        "applications": sorted(statuses),
+        "ratings": sorted(ratings),
+        "injections": sorted(injections),
+        "proposals": sorted(proposals),
+        "alerts": sorted(alerts),
+    }
 
 
 def _demo_world(client, wsgi_app, db) -> dict:
@@ -143,9 +168,33 @@ def _demo_world(client, wsgi_app, db) -> dict:
     )
     asker = staff_client(wsgi_app, db, "iso-asker", "cashier")
     submit(asker, DEMO, asker.get(DEMO, "/admin/credit/lending-fund"), {"amount": "10", "reason": "注資"}, status=303)
+    ids["loan"] = _repaying_loan(db)
+    classifier = staff_client(wsgi_app, db, "iso-classifier", "risk_officer")
+    page = classifier.get(DEMO, f"/admin/credit/loans/{ids['loan']}/classification")
+    classifier.app.post(
+        f"/admin/credit/loans/{ids['loan']}/classification",
+        params={"csrf_token": _csrf(page), "proposed_class": "doubtful", "reason": "抵押物貶值"},
+        upload_files=[("evidence", "visit.png", png_bytes())],
+        extra_environ={"HTTP_HOST": DEMO},
+        status=303,
+    )
     with db.transaction() as session:
         demo = tenant_by_slug(session, "demo")
         scope_to_tenant(session, demo.id)
+        ids["proposal"] = session.scalars(sa.select(ClassProposal.id)).one()
+        # an alert as close of day raises it (its rules and figures are tests/test_credit_alerts.py's business)
+        alert = Alert(
+            tenant_id=demo.id,
+            kind="first_overdue",
+            severity="warning",
+            business_date=demo.business_date,
+            subject=f"loan:{ids['loan']}",
+            loan_id=ids["loan"],
+            facts={},
+        )
+        session.add(alert)
+        session.flush()
+        ids["alert"] = alert.id
         save_workflow(session, demo, "iso_only", {"name": "隔離", "steps": [_step("review")]}, actor="test")
         ids["workflow"] = "iso_only"
         ids["person_doc"] = session.scalars(sa.select(CustomerDocument.id)).one()
@@ -160,6 +209,17 @@ def _demo_world(client, wsgi_app, db) -> dict:
             *session.scalars(sa.select(Contract.number)),
         ]
     return ids
+
+
+def _repaying_loan(db) -> int:
+    """A disbursed P2P loan of demo's."""
+    with db.transaction() as session:
+        demo = tenant_by_slug(session, "demo")
+        scope_to_tenant(session, demo.id)
+        borrower = factories.member(session, demo, "13790000001", id_number=resident_id(951), credit_line=10**8)
+        lender = factories.member(session, demo, "13790000002", id_number=resident_id(952), balance=2_000_000)
+        hooks = session.info["plugins"].for_tenant(demo)
+        return factories.loan(session, demo, hooks, borrower, "repaying", lenders=[lender]).id
 
 
 def _step(code):
@@ -179,7 +239,8 @@ def test_every_credit_route_with_an_id_is_tried(wsgi_app):
     named = {
         route.name
         for route in wsgi_app.routes_mapper.get_routes()
-        if route.name.startswith(("admin.credit.", "api.credit.", "api.credit_application")) and "{" in route.pattern
+        if route.name.startswith(("admin.credit.", "api.credit.", "api.credit_application"))
+        and set(re.findall(r"\{(\w+)", route.pattern)) - {"format"}  # an id or code: a row of the tenant's
     }
     assert named == set(PAGES) | set(API), named ^ (set(PAGES) | set(API))
 
