@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
-from ... import audit
 from ...api import PREFIX, Problem, refusals_name
 from ...i18n import _
 from . import services
 from .models import ClassChange, ClassProposal, LoanRisk
-from .views import proposal_facts
+from .views import decide_recorded, propose_recorded
 
 API = {"renderer": "json", "openapi": True, "require_csrf": False}
 PERMISSION = "credit.classify"
@@ -78,8 +77,7 @@ def _loan(request):
 @view_config(route_name="api.credit.loan_classification", request_method="GET", permission=PERMISSION, **API)
 def loan_classification(request):
     session, tenant, loan = request.dbsession, request.tenant, _loan(request)
-    outstanding = loan.status in ("repaying", "defaulted")
-    risk = services.standing_of(session, tenant, loan) if outstanding else session.get(LoanRisk, loan.id)
+    risk = services.shown_standing(session, tenant, loan)
     return {
         "loan_id": loan.id,
         "currency": loan.currency,
@@ -93,19 +91,7 @@ def loan_classification(request):
 def propose(request):
     """Propose another class for the loan: 201 with the proposal, pending a second person's decision."""
     loan, body = _loan(request), request.json_body
-    proposal = services.propose(
-        request.dbsession,
-        request.registry.settings_obj,
-        request.tenant,
-        loan,
-        staff_id=request.identity.principal_id,
-        by=audit.actor_of(request),
-        proposed_class=body.get("proposed_class"),
-        reason=body.get("reason"),
-    )
-    audit.record(
-        request, "credit.classification.propose", "credit_class_proposal", proposal.id, None, proposal_facts(proposal)
-    )
+    proposal = propose_recorded(request, loan, proposed_class=body.get("proposed_class"), reason=body.get("reason"))
     request.response.status = 201
     return proposal_json(proposal)
 
@@ -118,25 +104,7 @@ def decide(request):
         raise Problem({"id": _("There is no such proposal.")}, status=404, title="Not Found")
     body = request.json_body
     refusals_name(request, {"status": "decision"})
-    before = proposal_facts(proposal)
-    services.decide(
-        request.dbsession,
-        request.tenant,
-        proposal,
-        staff_id=request.identity.principal_id,
-        by=audit.actor_of(request),
-        approve=body["decision"] == "approve",
-        note=body.get("note", ""),
-    )
-    action = "approve" if proposal.status == "approved" else "reject"
-    audit.record(
-        request,
-        f"credit.classification.{action}",
-        "credit_class_proposal",
-        proposal.id,
-        before,
-        proposal_facts(proposal),
-    )
+    decide_recorded(request, proposal, approve=body["decision"] == "approve", note=body.get("note", ""))
     return proposal_json(proposal)
 
 

@@ -73,6 +73,13 @@ def standing_of(session, tenant, loan: Loan, *, lock: bool = False) -> LoanRisk:
     return risk
 
 
+def shown_standing(session, tenant, loan: Loan) -> LoanRisk | None:
+    """What a loan's pages show: an outstanding loan's standing (classified now if never), else its last one."""
+    if loan.status in OUTSTANDING:
+        return standing_of(session, tenant, loan)
+    return session.get(LoanRisk, loan.id)
+
+
 def history(session, tenant_id: int, loan_id: int) -> list[ClassChange]:
     return list(
         session.scalars(

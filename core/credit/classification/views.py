@@ -131,7 +131,7 @@ def overview(request):
 def _loan_page(request, loan: Loan, *, error=None, form=None) -> dict:
     session, tenant = request.dbsession, request.tenant
     outstanding = loan.status in ("repaying", "defaulted")
-    risk = services.standing_of(session, tenant, loan) if outstanding else session.get(services.LoanRisk, loan.id)
+    risk = services.shown_standing(session, tenant, loan)
     return {
         "loan": loan,
         "borrower": session.get(Member, loan.borrower_id),
@@ -173,19 +173,12 @@ def propose(request):
     loan = _loan_or_404(request)
     form = {k: request.POST.get(k, "") for k in ("proposed_class", "reason")}
     on_refusal(request, lambda error: _loan_page(request, loan, error=error, form=form))
-    proposal = services.propose(
-        request.dbsession,
-        request.registry.settings_obj,
-        request.tenant,
+    propose_recorded(
+        request,
         loan,
-        staff_id=request.identity.principal_id,
-        by=audit.actor_of(request),
         proposed_class=form["proposed_class"],
         reason=form["reason"],
         evidence=request.POST.get("evidence"),
-    )
-    audit.record(
-        request, "credit.classification.propose", "credit_class_proposal", proposal.id, None, proposal_facts(proposal)
     )
     return HTTPSeeOther(request.route_path("admin.credit.loan_classification", id=loan.id))
 
@@ -202,24 +195,8 @@ def decide(request):
     if proposal is None:
         raise HTTPNotFound()
     on_refusal(request, lambda error: _overview(request, error=error))
-    before = proposal_facts(proposal)
-    services.decide(
-        request.dbsession,
-        request.tenant,
-        proposal,
-        staff_id=request.identity.principal_id,
-        by=audit.actor_of(request),
-        approve=request.POST.get("decision") == "approve",
-        note=request.POST.get("note", ""),
-    )
-    action = "approve" if proposal.status == "approved" else "reject"
-    audit.record(
-        request,
-        f"credit.classification.{action}",
-        "credit_class_proposal",
-        proposal.id,
-        before,
-        proposal_facts(proposal),
+    decide_recorded(
+        request, proposal, approve=request.POST.get("decision") == "approve", note=request.POST.get("note", "")
     )
     return HTTPSeeOther(request.route_path("admin.credit.classification"))
 
@@ -244,3 +221,45 @@ def evidence(request):
     response.content_disposition = f"attachment; filename=evidence-{proposal.id}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def propose_recorded(request, loan: Loan, *, proposed_class, reason, evidence=None) -> ClassProposal:
+    """The signed-in staff member's proposal, in the audit log (the page and the API both propose through it)."""
+    proposal = services.propose(
+        request.dbsession,
+        request.registry.settings_obj,
+        request.tenant,
+        loan,
+        staff_id=request.identity.principal_id,
+        by=audit.actor_of(request),
+        proposed_class=proposed_class,
+        reason=reason,
+        evidence=evidence,
+    )
+    audit.record(
+        request, "credit.classification.propose", "credit_class_proposal", proposal.id, None, proposal_facts(proposal)
+    )
+    return proposal
+
+
+def decide_recorded(request, proposal: ClassProposal, *, approve: bool, note) -> None:
+    """The signed-in staff member's decision on a proposal, in the audit log (for the page and the API)."""
+    before = proposal_facts(proposal)
+    services.decide(
+        request.dbsession,
+        request.tenant,
+        proposal,
+        staff_id=request.identity.principal_id,
+        by=audit.actor_of(request),
+        approve=approve,
+        note=note,
+    )
+    action = "approve" if proposal.status == "approved" else "reject"
+    audit.record(
+        request,
+        f"credit.classification.{action}",
+        "credit_class_proposal",
+        proposal.id,
+        before,
+        proposal_facts(proposal),
+    )
