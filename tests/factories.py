@@ -12,6 +12,7 @@ from __future__ import annotations
 import core.loans as loans
 from core.accounts.services import create_staff
 from core.ledger import Ledger, Wallet
+from core.loans.models import Loan
 from core.members.models import Member
 from core.members.services import add_card, create_member
 from core.money import Money
@@ -125,3 +126,20 @@ def _fill(session, tenant, hooks, made, lenders) -> None:
             str(Money(minor, tenant.currency)),
             key=f"bid:{made.id}:{lender.id}",
         )
+
+
+def spent_loan(session, tenant, hooks, n: int, *, first_due=None, left: int = 0, amount: str = "10000.00") -> Loan:
+    """A disbursed loan of a new borrower (``1374…n``) from a new lender (``1375…n``) whose borrower then spent
+    all but ``left`` minor units of what was lent (frozen away, as a pending withdrawal would); ``first_due`` moves
+    the whole schedule so that its first installment falls due that day."""
+    borrower = member(session, tenant, f"1374{n:07d}", id_number=resident_id(n % 1000), credit_line=10**9)
+    lender = member(session, tenant, f"1375{n:07d}", id_number=resident_id((n + 500) % 1000), balance=10**8)
+    made = loan(session, tenant, hooks, borrower, "repaying", lenders=[lender], amount=amount)
+    wallet = Wallet(Ledger(session, tenant.id), borrower.id, tenant.currency)
+    spent = Money(wallet.funds().available - left, tenant.currency)
+    wallet.freeze(spent, reason="withdraw_freeze", key=f"spent:{made.id}", ref="test", initiator="test")
+    if first_due is not None:
+        shift = first_due - min(i.due_date for i in made.installments)
+        for installment in made.installments:
+            installment.due_date += shift
+    return made

@@ -17,13 +17,11 @@ from core.credit.alerts.digest import send_digest
 from core.credit.alerts.engine import raise_alerts
 from core.credit.alerts.models import Alert, AlertRule
 from core.db import scope_to_tenant
-from core.ledger import Ledger, Wallet
 from core.loans.models import Installment, Loan
 from core.mail import MailMessage
-from core.money import Money
 from core.tenancy.services import tenant_by_slug
 from tests import factories
-from tests.helpers import PASSWORD, resident_id, staff_client, submit
+from tests.helpers import PASSWORD, staff_client, submit
 
 DEMO, ACME = "demo.localhost", "acme.localhost"
 DAY = dt.date(2027, 1, 4)  # the demo tenant's first business date
@@ -61,20 +59,7 @@ def make_loan(db, plugins, n: int, *, first_due: dt.date, left: int = 0, amount:
         tenant = tenant_by_slug(session, "demo")
         scope_to_tenant(session, tenant.id)
         hooks = plugins.for_tenant(tenant)
-        borrower = factories.member(
-            session, tenant, f"1372000{n:04d}", id_number=resident_id(600 + n), credit_line=100_000_000
-        )
-        lender = factories.member(
-            session, tenant, f"1373000{n:04d}", id_number=resident_id(650 + n), balance=40_000_000
-        )
-        loan = factories.loan(session, tenant, hooks, borrower, "repaying", lenders=[lender], amount=amount)
-        wallet = Wallet(Ledger(session, tenant.id), borrower.id, tenant.currency)
-        spent = wallet.funds().available - left
-        wallet.freeze(Money(spent, tenant.currency), reason="withdraw_freeze", key=f"spent:{n}", ref="t", initiator="t")
-        shift = first_due - min(i.due_date for i in loan.installments)
-        for installment in loan.installments:
-            installment.due_date += shift
-        return loan.id
+        return factories.spent_loan(session, tenant, hooks, n, first_due=first_due, left=left, amount=amount).id
 
 
 @pytest.fixture

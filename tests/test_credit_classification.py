@@ -17,12 +17,10 @@ from cli import main
 from core.audit import AuditEvent
 from core.credit.classification.models import ClassChange, ClassProposal, ClassSnapshot
 from core.db import scope_to_tenant
-from core.ledger import Ledger, Wallet
 from core.loans.models import Installment, Loan
-from core.money import Money
 from core.tenancy.services import tenant_by_slug
 from tests import factories
-from tests.helpers import resident_id, staff_client, submit
+from tests.helpers import staff_client, submit
 from tests.test_credit_contracts import staff_token
 
 DEMO, ACME = "demo.localhost", "acme.localhost"
@@ -39,26 +37,13 @@ def provision(principal_minor: int, percent: str) -> int:
 def overdue_loan(db, plugins, n: int, days_past_due: int, amount: str = "10000.00") -> int:
     """A disbursed loan whose first installment is ``days_past_due`` days past due at the close of ``DAY``
     (0: none is due yet); the borrower has spent what was lent, so close of day collects nothing."""
+    first_due = DAY - dt.timedelta(days=days_past_due - 1) if days_past_due else None
     with db.transaction() as session:
         tenant = tenant_by_slug(session, "demo")
         scope_to_tenant(session, tenant.id)
-        hooks = plugins.for_tenant(tenant)
-        borrower = factories.member(
-            session, tenant, f"1370000{n:04d}", id_number=resident_id(700 + n), credit_line=100_000_000
-        )
-        lender = factories.member(
-            session, tenant, f"1371000{n:04d}", id_number=resident_id(800 + n), balance=10_000_000
-        )
-        loan = factories.loan(session, tenant, hooks, borrower, "repaying", lenders=[lender], amount=amount)
-        wallet = Wallet(Ledger(session, tenant.id), borrower.id, tenant.currency)
-        spent = wallet.funds().available
-        wallet.freeze(Money(spent, tenant.currency), reason="withdraw_freeze", key=f"spent:{n}", ref="t", initiator="t")
-        if days_past_due:
-            first = min(i.due_date for i in loan.installments)
-            shift = (DAY - dt.timedelta(days=days_past_due - 1)) - first
-            for installment in loan.installments:
-                installment.due_date += shift
-        return loan.id
+        return factories.spent_loan(
+            session, tenant, plugins.for_tenant(tenant), n, first_due=first_due, amount=amount
+        ).id
 
 
 @pytest.fixture
